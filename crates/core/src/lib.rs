@@ -1,0 +1,16 @@
+//! confab-core: everything in Confab that is not the window.
+//!
+//! Storage, and (in later modules) cards, world books, prompt assembly,
+//! providers, the chat engine and secrets. This crate must never depend on
+//! Tauri: the desktop shell and the `confab` CLI are both thin clients of it.
+
+pub mod error;
+pub mod info;
+pub mod paths;
+pub mod settings;
+pub mod store;
+
+pub use error::{AppError, Error, ErrorCode, Result};
+
+/// Confab's version, shared by the app, the CLI and this crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

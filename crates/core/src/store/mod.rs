@@ -1,0 +1,86 @@
+//! The one SQLite database: opening it safely, migrating it, and a repository
+//! per aggregate. All SQL in Confab lives under this module.
+
+mod open;
+mod settings;
+mod stats;
+
+use std::path::{Path, PathBuf};
+
+use sqlx::migrate::Migrator;
+use sqlx::SqlitePool;
+
+use crate::{Error, Result};
+
+pub use stats::LibraryCounts;
+
+/// The database file's name inside the data folder.
+pub const DATABASE_FILE: &str = "confab.db";
+
+/// Folder (inside the data folder) for the copies taken before a migration.
+pub const BACKUP_DIR: &str = "backups";
+
+/// Every schema migration, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// The newest schema version this build knows.
+pub fn latest_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// An open, migrated Confab database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        Store::open_file(&data_dir.join(DATABASE_FILE)).await
+    }
+
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    ///
+    /// A damaged file, or one from a newer Confab, is refused before anything
+    /// is written to it; a file with pending migrations is first copied to
+    /// `backups/` beside it.
+    pub async fn open_file(path: &Path) -> Result<Store> {
+        open::open(path).await
+    }
+
+    /// The connection pool, for repositories in this module.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The newest migration applied to this database.
+    pub async fn schema_version(&self) -> Result<i64> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.sql_error(e))?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Classifies a sqlx error raised on this database.
+    pub(crate) fn sql_error(&self, err: sqlx::Error) -> Error {
+        Error::from_sqlx(&self.path, err)
+    }
+}
+
+#[cfg(test)]
+mod tests;

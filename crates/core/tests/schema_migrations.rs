@@ -1,0 +1,132 @@
+//! Every schema version Confab ever shipped upgrades to the current one without losing data.
+//!
+//! `tests/fixtures/schema/vN.db` is a database made by schema version N with
+//! representative data (`vN.seed.sql`); make one for a new version with
+//! `cargo run -p confab-core --example schema_fixture`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use confab_core::store::{latest_schema_version, Store, BACKUP_DIR, DATABASE_FILE};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema")
+}
+
+/// Every row of every table, each row rendered with SQLite's `quote()` per column.
+type Dump = BTreeMap<String, (Vec<String>, Vec<Vec<String>>)>;
+
+async fn connect(path: &Path) -> SqliteConnection {
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap()
+}
+
+async fn dump(conn: &mut SqliteConnection) -> Dump {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_schema WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let mut out = Dump::new();
+    for table in tables {
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                .bind(&table)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        let rows = select_quoted(conn, &table, &columns).await;
+        out.insert(table, (columns, rows));
+    }
+    out
+}
+
+async fn select_quoted(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[String],
+) -> Vec<Vec<String>> {
+    let list = columns
+        .iter()
+        .map(|c| format!("quote(\"{c}\")"))
+        .collect::<Vec<_>>()
+        .join(" || char(31) || ");
+    let rows: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT {list} AS r FROM \"{table}\" ORDER BY r"))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|r| r.split('\u{1f}').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn every_schema_version_has_a_fixture() {
+    for version in 1..=latest_schema_version() {
+        let db = fixtures().join(format!("v{version}.db"));
+        assert!(
+            db.is_file(),
+            "{} is missing: run `cargo run -p confab-core --example schema_fixture` \
+             after writing v{version}.seed.sql",
+            db.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_earlier_schema_upgrades_and_keeps_its_data() {
+    for version in 1..=latest_schema_version() {
+        let fixture = fixtures().join(format!("v{version}.db"));
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(DATABASE_FILE);
+        std::fs::copy(&fixture, &db).unwrap();
+
+        let mut old = connect(&db).await;
+        let before = dump(&mut old).await;
+        old.close().await.unwrap();
+        let rows: usize = before.values().map(|(_, rows)| rows.len()).sum();
+        assert!(rows > 0, "fixture v{version} has no data to check");
+
+        let store = Store::open(dir.path()).await.unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), latest_schema_version());
+        store.close().await;
+
+        // Each old row is still there, column for column, in each table that still exists.
+        let mut new = connect(&db).await;
+        for (table, (columns, old_rows)) in &before {
+            let kept: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+                .bind(table)
+                .fetch_all(&mut new)
+                .await
+                .unwrap();
+            assert!(!kept.is_empty(), "v{version}: table {table} disappeared");
+            assert!(
+                columns.iter().all(|c| kept.contains(c)),
+                "v{version}: {table} lost a column"
+            );
+            let new_rows = select_quoted(&mut new, table, columns).await;
+            assert_eq!(&new_rows, old_rows, "v{version}: rows of {table} changed");
+        }
+        new.close().await.unwrap();
+
+        // An upgrade first copies the old file aside; opening a current file does not.
+        let backups = dir.path().join(BACKUP_DIR);
+        if version < latest_schema_version() {
+            let copies: Vec<_> = std::fs::read_dir(&backups).unwrap().collect();
+            assert_eq!(copies.len(), 1, "v{version}: one backup before migrating");
+            let copy = copies[0].as_ref().unwrap().path();
+            let mut conn = connect(&copy).await;
+            assert_eq!(dump(&mut conn).await, before, "the backup holds the old data");
+        } else {
+            assert!(!backups.exists(), "no backup when nothing is migrated");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Confab's desktop shell: window, state and IPC. The thinking happens in confab-core.
+
+pub mod commands;
+pub mod state;
+
+use tauri::Runtime;
+use tauri_specta::{collect_commands, ErrorHandlingMode};
+
+pub use state::AppState;
+
+/// Where the generated TypeScript bindings live, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
+
+/// The typed command set, shared by the app, the mock-runtime tests and the bindings export.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .error_handling(ErrorHandlingMode::Result)
+        .commands(collect_commands![
+            commands::app_info,
+            commands::get_settings,
+            commands::set_settings,
+        ])
+}
+
+/// Writes the TypeScript bindings for every command and type to `path`.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), specta_typescript::Error> {
+    specta_builder::<tauri::Wry>().export(
+        specta_typescript::Typescript::default()
+            .header("// Generated from Rust by tauri-specta (`make bindings`). Do not edit.\n"),
+        path,
+    )
+}
+
+/// Sets up Confab on a builder of any runtime: the real one in [`run`], the mock one in tests.
+pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    let specta = specta_builder::<R>();
+    builder
+        .invoke_handler(specta.invoke_handler())
+        .manage(state)
+        .setup(move |app| {
+            specta.mount_events(app);
+            Ok(())
+        })
+}
+
+/// Starts Confab.
+pub fn run() {
+    let state = AppState::from_env();
+    // Open and migrate now, so the first command rarely waits; a failure is
+    // kept for the UI to show (the state retries on its next use).
+    let warm = state.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = warm.store().await;
+    });
+    app_builder(tauri::Builder::default(), state)
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("Confab could not start: {e}");
+            std::process::exit(1);
+        });
+}

@@ -1,0 +1,136 @@
+//! The IPC commands on Tauri's mock runtime: what the UI receives, byte for byte.
+
+use confab_app::{app_builder, AppState};
+use confab_core::store::DATABASE_FILE;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+fn app_with(state: AppState) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = app_builder(mock_builder(), state)
+        .build(mock_context(noop_assets()))
+        .expect("the app builds on the mock runtime");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("a mock window");
+    (app, window)
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The origin the app's own pages have on this platform.
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+fn app_in(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    app_with(AppState::with_data_dir(Ok(dir.to_owned())))
+}
+
+#[test]
+fn app_info_reports_version_paths_schema_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_in(dir.path());
+    let info = invoke(&window, "app_info", json!({})).unwrap();
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["dataDir"], dir.path().display().to_string());
+    assert_eq!(
+        info["databasePath"],
+        dir.path().join(DATABASE_FILE).display().to_string()
+    );
+    assert!(info["schemaVersion"].as_u64().unwrap() >= 1);
+    assert_eq!(info["counts"]["characters"], 0);
+    assert_eq!(info["counts"]["worldBooks"], 0);
+}
+
+#[test]
+fn settings_round_trip_and_persist_across_app_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (_app, window) = app_in(dir.path());
+        assert_eq!(
+            invoke(&window, "get_settings", json!({})).unwrap(),
+            json!({"language": null, "theme": "system"})
+        );
+        let saved = invoke(
+            &window,
+            "set_settings",
+            json!({"settings": {"language": "ru", "theme": "dark"}}),
+        )
+        .unwrap();
+        assert_eq!(saved, json!({"language": "ru", "theme": "dark"}));
+    }
+    let (_app, window) = app_in(dir.path());
+    assert_eq!(
+        invoke(&window, "get_settings", json!({})).unwrap(),
+        json!({"language": "ru", "theme": "dark"})
+    );
+}
+
+#[test]
+fn a_corrupt_database_reaches_the_ui_as_a_typed_error_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DATABASE_FILE);
+    std::fs::write(&db, b"not a database").unwrap();
+    let (_app, window) = app_in(dir.path());
+
+    let err = invoke(&window, "app_info", json!({})).unwrap_err();
+    assert_eq!(err["code"], "database_corrupt");
+    assert_eq!(err["path"], db.display().to_string());
+    assert!(err["message"].as_str().unwrap().contains("did not change it"));
+    assert_eq!(std::fs::read(&db).unwrap(), b"not a database");
+
+    // Once the user moves the file away, Retry works without a restart.
+    std::fs::rename(&db, dir.path().join("confab.db.damaged")).unwrap();
+    let info = invoke(&window, "app_info", json!({})).unwrap();
+    assert!(info["schemaVersion"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn a_bad_settings_value_is_rejected_before_it_reaches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_in(dir.path());
+    let err = invoke(
+        &window,
+        "set_settings",
+        json!({"settings": {"language": "xx", "theme": "dark"}}),
+    )
+    .unwrap_err();
+    // Tauri rejects undeserialisable arguments itself, before the command runs.
+    assert!(err.as_str().unwrap_or_default().contains("`settings`"), "{err}");
+    assert_eq!(
+        invoke(&window, "get_settings", json!({})).unwrap(),
+        json!({"language": null, "theme": "system"})
+    );
+}
+
+#[test]
+fn no_data_folder_is_a_typed_error() {
+    let state = AppState::with_data_dir(Err(confab_core::AppError {
+        code: confab_core::ErrorCode::Internal,
+        message: "this system has no app-data folder; set CONFAB_DATA_DIR to choose one".into(),
+        path: None,
+    }));
+    let (_app, window) = app_with(state);
+    let err = invoke(&window, "app_info", json!({})).unwrap_err();
+    assert_eq!(err["code"], "internal");
+    assert!(err["message"].as_str().unwrap().contains("CONFAB_DATA_DIR"));
+}

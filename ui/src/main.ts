@@ -1,0 +1,18 @@
+import "./app.css";
+import { mount } from "svelte";
+import App from "./App.svelte";
+
+async function start(): Promise<void> {
+  // Build-time constant: without VITE_MOCK_IPC the branch and the mock module
+  // are dropped from the bundle, so production never fakes the backend.
+  if (import.meta.env.VITE_MOCK_IPC) {
+    const { installMockIpc } = await import("./lib/dev/mock-ipc");
+    installMockIpc(import.meta.env.VITE_MOCK_IPC);
+  }
+
+  const target = document.getElementById("app");
+  if (!target) throw new Error("index.html has no #app element");
+  mount(App, { target });
+}
+
+void start();
