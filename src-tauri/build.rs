@@ -1,9 +1,11 @@
 //! Build script: declares Confab's commands so the ACL can grant them one by one.
 
+/// Every command the shell registers; each gets `allow-<name>` for capabilities/.
+const COMMANDS: &[&str] = &["app_info", "get_settings", "set_settings"];
+
 fn main() {
-    // The app manifest makes every command deny-by-default; capabilities/ grants them.
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["app_info", "get_settings", "set_settings"]);
+    // With an app manifest, a command not granted in capabilities/ is refused.
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");
 }

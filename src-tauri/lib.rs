@@ -15,6 +15,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .error_handling(ErrorHandlingMode::Result)
+        .disable_serde_phases()
         .commands(collect_commands![
             commands::app_info,
             commands::get_settings,

@@ -24,6 +24,8 @@ export function isFatal(error: ApiError): error is FatalError {
 /** A dismissible error shown in the banner; `context` says what was being done. */
 export type Notice = { id: number; error: ApiError; context?: TextKey };
 
+const LOAD_CONTEXTS: readonly (TextKey | undefined)[] = ["error.context.loadSettings", "error.context.appInfo"];
+
 export class AppState {
   screen = $state<Screen>("library");
   /** Replaced as a whole (never mutated), so identity tells whether it changed. */
@@ -56,6 +58,8 @@ export class AppState {
   /** Loads settings and app info together; safe to call again (Retry). */
   async load(): Promise<void> {
     this.loading = true;
+    // A retry replaces, rather than repeats, the previous attempt's errors.
+    this.notices = this.notices.filter((n) => !LOAD_CONTEXTS.includes(n.context));
     const [settings, info] = await Promise.all([loadSettings(), loadAppInfo()]);
     let fatal: FatalError | null = null;
 

@@ -7,35 +7,22 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	/**  Version, data folder, schema version and library counts. */
-	appInfo: () => typedError<AppInfo, AppError_Serialize>(__TAURI_INVOKE("app_info")),
+	appInfo: () => typedError<AppInfo, AppError>(__TAURI_INVOKE("app_info")),
 	/**  The saved app-wide settings. */
-	getSettings: () => typedError<Settings_Serialize, AppError_Serialize>(__TAURI_INVOKE("get_settings")),
+	getSettings: () => typedError<Settings, AppError>(__TAURI_INVOKE("get_settings")),
 	/**  Saves the app-wide settings and returns what is stored. */
-	setSettings: (settings: Settings_Deserialize) => typedError<Settings_Serialize, AppError_Serialize>(__TAURI_INVOKE("set_settings", { settings })),
+	setSettings: (settings: Settings) => typedError<Settings, AppError>(__TAURI_INVOKE("set_settings", { settings })),
 };
 
 /* Types */
 /**  An error as it crosses a process boundary: `{ code, message, path? }`. */
-export type AppError = AppError_Serialize | AppError_Deserialize;
-
-/**  An error as it crosses a process boundary: `{ code, message, path? }`. */
-export type AppError_Deserialize = {
+export type AppError = {
 	/**  Stable machine code. */
 	code: ErrorCode,
 	/**  A readable English sentence; the UI shows a localised title above it. */
 	message: string,
 	/**  The file concerned, when there is one. */
 	path?: string | null,
-};
-
-/**  An error as it crosses a process boundary: `{ code, message, path? }`. */
-export type AppError_Serialize = {
-	/**  Stable machine code. */
-	code: ErrorCode,
-	/**  A readable English sentence; the UI shows a localised title above it. */
-	message: string,
-	/**  The file concerned, when there is one. */
-	path?: string,
 };
 
 /**  Version, where the data lives, schema version and what the library holds. */
@@ -107,18 +94,7 @@ export type LibraryCounts = {
 };
 
 /**  The user's app-wide settings. */
-export type Settings = Settings_Serialize | Settings_Deserialize;
-
-/**  The user's app-wide settings. */
-export type Settings_Deserialize = {
-	/**  The UI language; `None` follows the OS language. */
-	language?: Language | null,
-	/**  The colour theme. */
-	theme: ThemePreference,
-};
-
-/**  The user's app-wide settings. */
-export type Settings_Serialize = {
+export type Settings = {
 	/**  The UI language; `None` follows the OS language. */
 	language: Language | null,
 	/**  The colour theme. */

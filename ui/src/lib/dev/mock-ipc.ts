@@ -15,12 +15,20 @@ const SAMPLE_INFO: AppInfo = {
 /**
  * Scenarios: "1" (empty library), "full" (some counts), "corrupt",
  * "too-new", "error" (app_info fails with a non-fatal error).
+ * The page URL may override: ?mock=full&lang=ru&theme=dark
  */
-export function installMockIpc(scenario: string): void {
+export function installMockIpc(defaultScenario: string): void {
   // Inside the real app the real backend is there; never shadow it.
   if ("__TAURI_INTERNALS__" in window) return;
 
-  let settings: Settings = { language: null, theme: "system" };
+  const query = new URLSearchParams(window.location.search);
+  const scenario = query.get("mock") ?? defaultScenario;
+  const lang = query.get("lang");
+  const theme = query.get("theme");
+  let settings: Settings = {
+    language: lang === "en" || lang === "ru" ? lang : null,
+    theme: theme === "light" || theme === "dark" ? theme : "system",
+  };
   const info: AppInfo =
     scenario === "full"
       ? { ...SAMPLE_INFO, counts: { characters: 3, worldBooks: 1, sessions: 12, messages: 240, personas: 1 } }

@@ -14,7 +14,8 @@ export const en = {
   "nav.settings": "Settings",
 
   "status.loading": "Loading…",
-  "status.unavailable": "Couldn't load this right now. Try again later.",
+  "status.unavailable": "Couldn't load this.",
+  "status.retry": "Try again",
 
   "library.title": "Library",
   "library.subtitle": "The characters you can chat with.",

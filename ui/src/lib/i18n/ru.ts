@@ -11,7 +11,8 @@ export const ru: Dictionary<RussianPlural> = {
   "nav.settings": "Настройки",
 
   "status.loading": "Загрузка…",
-  "status.unavailable": "Сейчас не удалось это загрузить. Попробуйте позже.",
+  "status.unavailable": "Не удалось загрузить данные.",
+  "status.retry": "Попробовать снова",
 
   "library.title": "Библиотека",
   "library.subtitle": "Персонажи, с которыми можно общаться.",

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Installs whatever Confab's build and tests need and is missing; safe to run again.
+#
+#   scripts/setup.sh           everything `make run` and `make test` need
+#   scripts/setup.sh --no-e2e  skip the end-to-end tools (tauri-driver, Xvfb, WebKitWebDriver)
+#
+# Works as root or through sudo on Debian/Ubuntu. On other systems it says what to install.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WITH_E2E=1
+[[ "${1:-}" == "--no-e2e" ]] && WITH_E2E=0
+
+# Tauri 2 on Linux (https://v2.tauri.app/start/prerequisites/#linux), plus what tests use.
+APT_BUILD=(build-essential pkg-config curl wget file libssl-dev libxdo-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev)
+APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core)
+NODE_MIN_MAJOR=20
+NODE_MIN_MINOR=19
+TAURI_DRIVER_VERSION="2.1.0"
+
+say() { printf '\033[1;35m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run: $* (run as root or install sudo)"
+  fi
+}
+
+install_apt_packages() {
+  local wanted=("${APT_BUILD[@]}")
+  [[ $WITH_E2E -eq 1 ]] && wanted+=("${APT_E2E[@]}")
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    say "not a Debian/Ubuntu system: install the Tauri prerequisites for your OS"
+    say "(https://v2.tauri.app/start/prerequisites/), then run this again"
+    return
+  fi
+  local missing=()
+  for pkg in "${wanted[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    say "system packages: all present"
+    return
+  fi
+  say "installing system packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+check_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    say "installing the Rust toolchain with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal \
+      --component rustfmt,clippy || die "could not install Rust; see https://rustup.rs"
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  # rustfmt and clippy come with rustup's default profile; add them where they are missing.
+  if command -v rustup >/dev/null 2>&1; then
+    cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+    cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+  fi
+  say "rust: $(rustc --version)"
+}
+
+check_node() {
+  command -v node >/dev/null 2>&1 ||
+    die "Node.js ${NODE_MIN_MAJOR}.${NODE_MIN_MINOR}+ is needed (https://nodejs.org or NodeSource's Debian packages)"
+  local version major minor
+  version="$(node --version | sed 's/^v//')"
+  major="${version%%.*}"
+  minor="$(echo "$version" | cut -d. -f2)"
+  if ((major < NODE_MIN_MAJOR || (major == NODE_MIN_MAJOR && minor < NODE_MIN_MINOR))); then
+    die "Node.js $version is too old: ${NODE_MIN_MAJOR}.${NODE_MIN_MINOR}+ is needed"
+  fi
+  say "node: v$version, npm $(npm --version 2>/dev/null)"
+}
+
+# `npm ci` wipes node_modules, so run it only when the lockfile changed since the last one.
+npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.confab-lock.sha256" sum
+  sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" ]]; then
+    say "npm packages in ${dir#"$ROOT"/}: up to date"
+    return
+  fi
+  say "npm ci in ${dir#"$ROOT"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sum" >"$stamp"
+}
+
+install_tauri_driver() {
+  if command -v tauri-driver >/dev/null 2>&1 &&
+    tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
+    say "tauri-driver: $TAURI_DRIVER_VERSION present"
+    return
+  fi
+  say "installing tauri-driver $TAURI_DRIVER_VERSION"
+  cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
+}
+
+install_apt_packages
+check_rust
+check_node
+npm_ci "$ROOT/ui"
+if [[ $WITH_E2E -eq 1 ]]; then
+  npm_ci "$ROOT/tests/e2e"
+  install_tauri_driver
+fi
+say "setup complete"

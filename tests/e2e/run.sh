@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite against a built Confab binary:
+# Xvfb, then tauri-driver (which drives WebKitWebDriver, which starts the app), then node --test.
+#
+#   tests/e2e/run.sh PATH/TO/confab-app
+#
+# Two drivers run side by side, each with its own data folder: one healthy, one
+# whose database is damaged, because the app reads CONFAB_DATA_DIR from the
+# environment the driver hands down. Screenshots land in target/e2e-screenshots/.
+set -euo pipefail
+
+APP="${1:?usage: tests/e2e/run.sh PATH/TO/confab-app}"
+[[ -x "$APP" ]] || { echo "no app binary at $APP: run 'make app' first" >&2; exit 1; }
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+SHOTS="$ROOT/target/e2e-screenshots"
+PORT="${CONFAB_E2E_PORT:-4444}"
+BROKEN_PORT=$((PORT + 10))
+export PATH="$HOME/.cargo/bin:$PATH"
+
+for tool in Xvfb tauri-driver WebKitWebDriver node; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: run 'make setup'" >&2; exit 1; }
+done
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  # Kill what we started by PID: a killed wrapper can leave Xvfb or the app behind.
+  for pid in "${PIDS[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$SHOTS"
+rm -f "$SHOTS"/*.png
+
+# Xvfb picks a free display and writes its number to fd 3.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$WORK/display" 2>"$WORK/xvfb.log" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s "$WORK/display" ]] && break; sleep 0.1; done
+[[ -s "$WORK/display" ]] || { cat "$WORK/xvfb.log" >&2; echo "Xvfb did not start" >&2; exit 1; }
+export DISPLAY=":$(head -1 "$WORK/display")"
+
+# A predictable, English environment for the app; no accessibility bus under Xvfb.
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
+
+start_driver() { # port data_dir log
+  # Each app gets its own data folder and its own XDG folders, so WebKit's
+  # localStorage and caches never leak between runs or between the two apps.
+  local xdg="$2-xdg"
+  mkdir -p "$xdg/data" "$xdg/config" "$xdg/cache"
+  CONFAB_DATA_DIR="$2" XDG_DATA_HOME="$xdg/data" XDG_CONFIG_HOME="$xdg/config" \
+    XDG_CACHE_HOME="$xdg/cache" tauri-driver --port "$1" --native-port $(($1 + 1)) >"$3" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$1/status" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$3" >&2
+  echo "tauri-driver did not listen on port $1" >&2
+  exit 1
+}
+
+mkdir -p "$WORK/healthy" "$WORK/broken"
+# Not a database at all: the app must say so and leave the file alone.
+printf 'these bytes are not a SQLite database\n%.0s' $(seq 50) >"$WORK/broken/confab.db"
+cp "$WORK/broken/confab.db" "$WORK/broken-original.db"
+
+start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
+start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
+
+status=0
+(
+  cd "$HERE"
+  CONFAB_APP="$APP" \
+    CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" \
+    CONFAB_WEBDRIVER_BROKEN="http://127.0.0.1:$BROKEN_PORT" \
+    CONFAB_BROKEN_DB="$WORK/broken/confab.db" \
+    CONFAB_BROKEN_ORIGINAL="$WORK/broken-original.db" \
+    CONFAB_SHOTS="$SHOTS" \
+    timeout 900 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+) || status=$?
+
+if [[ $status -ne 0 ]]; then
+  echo "--- tauri-driver log (healthy) ---" >&2
+  tail -50 "$WORK/driver.log" >&2 || true
+  echo "--- tauri-driver log (broken) ---" >&2
+  tail -50 "$WORK/driver-broken.log" >&2 || true
+fi
+echo "screenshots: $SHOTS"
+exit $status

@@ -1,0 +1,88 @@
+import { describe, expect, test } from "vitest";
+import { ERROR_CODES, loadAppInfo, loadSettings, saveSettings, toApiError } from "../src/lib/api";
+import { installBackend, rejectWith, SAMPLE_INFO } from "./helpers/backend";
+
+describe("toApiError", () => {
+  test("keeps a well-formed AppError", () => {
+    expect(toApiError({ code: "database_corrupt", message: "bad", path: "/db" })).toEqual({
+      code: "database_corrupt",
+      message: "bad",
+      path: "/db",
+    });
+  });
+
+  test("drops a null or empty path", () => {
+    expect(toApiError({ code: "io", message: "m", path: null })).toEqual({ code: "io", message: "m" });
+    expect(toApiError({ code: "io", message: "m", path: "" })).toEqual({ code: "io", message: "m" });
+  });
+
+  test("a plain string becomes an internal error carrying the text", () => {
+    expect(toApiError("set_settings not allowed by ACL")).toEqual({
+      code: "internal",
+      message: "set_settings not allowed by ACL",
+    });
+  });
+
+  test("a JS Error becomes an internal error with its message", () => {
+    expect(toApiError(new TypeError("x is undefined"))).toEqual({ code: "internal", message: "x is undefined" });
+  });
+
+  test("an unknown code keeps the message and names the code", () => {
+    expect(toApiError({ code: "quota", message: "too big" })).toEqual({
+      code: "internal",
+      message: "quota: too big",
+    });
+  });
+
+  test("odd shapes still produce text", () => {
+    expect(toApiError({ reason: 42 }).message).toBe('{"reason":42}');
+    expect(toApiError(undefined)).toEqual({ code: "internal", message: "" });
+    expect(toApiError(7)).toEqual({ code: "internal", message: "7" });
+  });
+
+  test("knows every backend code", () => {
+    expect(ERROR_CODES).toContain("database_too_new");
+    expect(ERROR_CODES).toContain("disk_full");
+  });
+});
+
+describe("commands", () => {
+  test("success comes back as ok with the data", async () => {
+    installBackend();
+    expect(await loadAppInfo()).toEqual({ ok: true, data: SAMPLE_INFO });
+  });
+
+  test("an AppError rejection comes back as ok:false", async () => {
+    installBackend({ appInfo: rejectWith({ code: "timeout", message: "slow" }) });
+    expect(await loadAppInfo()).toEqual({ ok: false, error: { code: "timeout", message: "slow" } });
+  });
+
+  test("a string rejection comes back as an internal error", async () => {
+    installBackend({ appInfo: () => Promise.reject("Command app_info not found") });
+    expect(await loadAppInfo()).toEqual({
+      ok: false,
+      error: { code: "internal", message: "Command app_info not found" },
+    });
+  });
+
+  test("a thrown Error is caught too", async () => {
+    installBackend({
+      appInfo: () => {
+        throw new Error("IPC bridge missing");
+      },
+    });
+    expect(await loadAppInfo()).toEqual({ ok: false, error: { code: "internal", message: "IPC bridge missing" } });
+  });
+
+  test("a settings answer without language means follow the OS", async () => {
+    installBackend({ settings: { theme: "dark" } as never });
+    expect(await loadSettings()).toEqual({ ok: true, data: { language: null, theme: "dark" } });
+  });
+
+  test("saveSettings sends {settings} and returns what was stored", async () => {
+    const calls = installBackend();
+    const result = await saveSettings({ language: "ru", theme: "light" });
+    expect(result).toEqual({ ok: true, data: { language: "ru", theme: "light" } });
+    expect(calls).toEqual([{ cmd: "set_settings", args: { settings: { language: "ru", theme: "light" } } }]);
+  });
+});
