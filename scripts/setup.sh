@@ -95,13 +95,27 @@ npm_ci() {
     return
   fi
   say "npm ci in ${dir#"$ROOT"/}"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error 2>"$dir/.npm-ci.log"); then
+    # A registry mirror without other platforms' optional binaries (say
+    # @tauri-apps/cli-darwin-arm64) leaves them out of the lockfile, and npm ci
+    # refuses such a lockfile as "out of sync". npm install --no-save installs
+    # the same locked versions and tolerates the gap; anything else is a real error.
+    if grep -q "can only install packages when your package.json and package-lock.json" "$dir/.npm-ci.log"; then
+      say "npm ci refused a lockfile without other platforms' optional packages; installing the locked versions with npm install"
+      (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error)
+    else
+      cat "$dir/.npm-ci.log" >&2
+      die "npm ci failed in $dir"
+    fi
+  fi
+  rm -f "$dir/.npm-ci.log"
   echo "$sum" >"$stamp"
 }
 
 install_tauri_driver() {
+  # tauri-driver has no --version; cargo's own list of installed tools says which one we have.
   if command -v tauri-driver >/dev/null 2>&1 &&
-    tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
+    cargo install --list 2>/dev/null | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
     say "tauri-driver: $TAURI_DRIVER_VERSION present"
     return
   fi

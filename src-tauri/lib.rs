@@ -1,5 +1,7 @@
 //! Confab's desktop shell: window, state and IPC. The thinking happens in confab-core.
 
+#![warn(missing_docs)]
+
 pub mod commands;
 pub mod state;
 

@@ -4,7 +4,9 @@ use confab_app::{app_builder, AppState};
 use confab_core::store::DATABASE_FILE;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewWindow, WebviewWindowBuilder};
 
@@ -95,7 +97,10 @@ fn a_corrupt_database_reaches_the_ui_as_a_typed_error_and_is_left_alone() {
     let err = invoke(&window, "app_info", json!({})).unwrap_err();
     assert_eq!(err["code"], "database_corrupt");
     assert_eq!(err["path"], db.display().to_string());
-    assert!(err["message"].as_str().unwrap().contains("did not change it"));
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("did not change it"));
     assert_eq!(std::fs::read(&db).unwrap(), b"not a database");
 
     // Once the user moves the file away, Retry works without a restart.
@@ -115,7 +120,10 @@ fn a_bad_settings_value_is_rejected_before_it_reaches_the_database() {
     )
     .unwrap_err();
     // Tauri rejects undeserialisable arguments itself, before the command runs.
-    assert!(err.as_str().unwrap_or_default().contains("`settings`"), "{err}");
+    assert!(
+        err.as_str().unwrap_or_default().contains("`settings`"),
+        "{err}"
+    );
     assert_eq!(
         invoke(&window, "get_settings", json!({})).unwrap(),
         json!({"language": null, "theme": "system"})

@@ -36,7 +36,11 @@ fn info_json_reports_the_data_dir_schema_and_counts() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = confab(&data, &["info", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let info = stdout_json(&out);
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(info["dataDir"], data.display().to_string());
@@ -70,7 +74,10 @@ fn a_corrupt_database_is_a_json_error_and_a_failure_exit() {
     assert!(!out.status.success());
     let body = stdout_json(&out);
     assert_eq!(body["error"]["code"], "database_corrupt");
-    assert!(body["error"]["message"].as_str().unwrap().contains("did not change it"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did not change it"));
     assert_eq!(std::fs::read(&db).unwrap(), b"garbage, not sqlite");
 }
 
@@ -82,5 +89,8 @@ fn a_corrupt_database_without_json_explains_on_stderr() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("damaged") && err.contains("[database_corrupt]"), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("[database_corrupt]"),
+        "{err}"
+    );
 }

@@ -251,7 +251,13 @@ mod tests {
         ];
         let wire: Vec<String> = all
             .iter()
-            .map(|c| serde_json::to_value(c).unwrap().as_str().unwrap().to_owned())
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         // These strings are a public contract: this list only ever grows.
         assert_eq!(
@@ -297,7 +303,10 @@ mod tests {
     #[test]
     fn app_error_without_a_path_omits_the_field() {
         let json = serde_json::to_value(AppError::from(Error::InvalidInput("bad".into()))).unwrap();
-        assert_eq!(json, serde_json::json!({"code": "invalid_input", "message": "bad"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "invalid_input", "message": "bad"})
+        );
     }
 
     #[test]

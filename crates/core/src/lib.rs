@@ -4,6 +4,8 @@
 //! providers, the chat engine and secrets. This crate must never depend on
 //! Tauri: the desktop shell and the `confab` CLI are both thin clients of it.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod info;
 pub mod paths;

@@ -13,7 +13,10 @@ pub const DATA_DIR_ENV: &str = "CONFAB_DATA_DIR";
 /// The data folder: `$CONFAB_DATA_DIR` if set, else the platform's app-data
 /// folder for [`APP_IDENTIFIER`] (the same folder Tauri's `app_data_dir` gives).
 pub fn data_dir() -> Result<PathBuf> {
-    resolve_data_dir(std::env::var_os(DATA_DIR_ENV).map(PathBuf::from), dirs::data_dir())
+    resolve_data_dir(
+        std::env::var_os(DATA_DIR_ENV).map(PathBuf::from),
+        dirs::data_dir(),
+    )
 }
 
 /// [`data_dir`] without the environment, for tests.
@@ -43,8 +46,8 @@ mod tests {
 
     #[test]
     fn the_override_wins_and_is_made_absolute() {
-        let dir = resolve_data_dir(Some("rel/data".into()), Some("/home/u/.local/share".into()))
-            .unwrap();
+        let dir =
+            resolve_data_dir(Some("rel/data".into()), Some("/home/u/.local/share".into())).unwrap();
         assert!(dir.is_absolute());
         assert!(dir.ends_with("rel/data"));
     }
@@ -52,7 +55,10 @@ mod tests {
     #[test]
     fn an_empty_override_is_ignored() {
         let dir = resolve_data_dir(Some("".into()), Some("/home/u/.local/share".into())).unwrap();
-        assert_eq!(dir, PathBuf::from("/home/u/.local/share/app.confab.desktop"));
+        assert_eq!(
+            dir,
+            PathBuf::from("/home/u/.local/share/app.confab.desktop")
+        );
     }
 
     #[test]

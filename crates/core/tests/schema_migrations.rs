@@ -96,7 +96,10 @@ async fn every_earlier_schema_upgrades_and_keeps_its_data() {
         assert!(rows > 0, "fixture v{version} has no data to check");
 
         let store = Store::open(dir.path()).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), latest_schema_version());
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            latest_schema_version()
+        );
         store.close().await;
 
         // Each old row is still there, column for column, in each table that still exists.
@@ -124,7 +127,11 @@ async fn every_earlier_schema_upgrades_and_keeps_its_data() {
             assert_eq!(copies.len(), 1, "v{version}: one backup before migrating");
             let copy = copies[0].as_ref().unwrap().path();
             let mut conn = connect(&copy).await;
-            assert_eq!(dump(&mut conn).await, before, "the backup holds the old data");
+            assert_eq!(
+                dump(&mut conn).await,
+                before,
+                "the backup holds the old data"
+            );
         } else {
             assert!(!backups.exists(), "no backup when nothing is migrated");
         }

@@ -31,7 +31,10 @@ async fn a_fresh_folder_gets_a_migrated_empty_database() {
     let data = dir.path().join("nested/data");
     let store = Store::open(&data).await.unwrap();
     assert_eq!(store.path(), data.join(DATABASE_FILE));
-    assert_eq!(store.schema_version().await.unwrap(), latest_schema_version());
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        latest_schema_version()
+    );
     assert_eq!(store.counts().await.unwrap(), Default::default());
     assert!(latest_schema_version() >= 1);
 }
@@ -90,14 +93,22 @@ async fn two_stores_on_one_file_share_data() {
 async fn a_file_that_is_not_sqlite_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join(DATABASE_FILE);
-    std::fs::write(&db, b"this is not a database, it is a shopping list\n".repeat(200)).unwrap();
+    std::fs::write(
+        &db,
+        b"this is not a database, it is a shopping list\n".repeat(200),
+    )
+    .unwrap();
     let before = snapshot(dir.path());
 
     let err = Store::open(dir.path()).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DatabaseCorrupt, "{err}");
     assert_eq!(err.path(), Some(db.as_path()));
     assert!(err.to_string().contains("did not change it"), "{err}");
-    assert_eq!(snapshot(dir.path()), before, "nothing written, nothing created");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "nothing written, nothing created"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +151,11 @@ async fn a_truncated_header_is_refused_untouched() {
 async fn another_programs_sqlite_database_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join(DATABASE_FILE);
-    raw_exec(&db, "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup')").await;
+    raw_exec(
+        &db,
+        "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup')",
+    )
+    .await;
     let before = snapshot(dir.path());
     let err = Store::open(dir.path()).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DatabaseCorrupt, "{err}");
@@ -168,7 +183,10 @@ async fn a_database_from_a_newer_confab_is_refused_untouched() {
     let err = Store::open(dir.path()).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DatabaseTooNew, "{err}");
     let message = err.to_string();
-    assert!(message.contains(&format!("schema version {future}")), "{message}");
+    assert!(
+        message.contains(&format!("schema version {future}")),
+        "{message}"
+    );
     assert!(message.contains("newer version of Confab"), "{message}");
     assert_eq!(snapshot(dir.path()), before);
     assert!(!dir.path().join("backups").exists());

@@ -36,6 +36,6 @@ export function applyTheme(preference: ThemePreference): () => void {
   if (preference !== "system" || !query) return () => {};
 
   const onChange = (event: MediaQueryListEvent): void => paint(event.matches ? "dark" : "light");
-  
+  query.addEventListener("change", onChange);
   return () => query.removeEventListener("change", onChange);
 }

@@ -76,7 +76,10 @@ async fn inspect(path: &Path) -> Result<Found> {
                 return Ok(Found::Fresh);
             }
             if file.read_exact(&mut header).is_err() || &header != SQLITE_HEADER {
-                return Err(corrupt(path, "the file does not start with a SQLite header"));
+                return Err(corrupt(
+                    path,
+                    "the file does not start with a SQLite header",
+                ));
             }
         }
     }

@@ -54,7 +54,10 @@ async fn foreign_keys_cascade_from_character_to_messages() {
     let orphan = sqlx::query("INSERT INTO chat_sessions VALUES ('s2', 'missing', '', 0, 0)")
         .execute(pool)
         .await;
-    assert!(orphan.is_err(), "a session for a missing character is refused");
+    assert!(
+        orphan.is_err(),
+        "a session for a missing character is refused"
+    );
     sqlx::query("DELETE FROM characters WHERE id = 'c1'")
         .execute(pool)
         .await
