@@ -74,9 +74,10 @@ describe("commands", () => {
     expect(await loadAppInfo()).toEqual({ ok: false, error: { code: "internal", message: "IPC bridge missing" } });
   });
 
-  test("a settings answer without language means follow the OS", async () => {
-    installBackend({ settings: { theme: "dark" } as never });
+  test("loadSettings answers with the stored settings", async () => {
+    const calls = installBackend({ settings: { language: null, theme: "dark" } });
     expect(await loadSettings()).toEqual({ ok: true, data: { language: null, theme: "dark" } });
+    expect(calls).toEqual([{ cmd: "get_settings", args: {} }]);
   });
 
   test("saveSettings sends {settings} and returns what was stored", async () => {

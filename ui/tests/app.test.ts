@@ -280,7 +280,7 @@ describe("errors", () => {
     await start();
     const fatal = screen.getByTestId("fatal-error");
     expect(fatal.textContent).toContain("Your library file is damaged");
-    expect(fatal.textContent).toContain("Confab did not change the file");
+    expect(fatal.textContent).toContain("stopped without changing the file");
     expect(fatal.textContent).toContain("backup");
     expect(fatal.textContent).toContain(path);
     expect(screen.queryByTestId("nav-library")).toBeNull();

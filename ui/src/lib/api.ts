@@ -2,15 +2,10 @@
 // here, so a change in the generated shapes is absorbed in this file.
 
 import { commands } from "./bindings";
-import type { AppInfo, ErrorCode, Language, LibraryCounts, ThemePreference } from "./bindings";
+import type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference } from "./bindings";
 
-export type { AppInfo, ErrorCode, Language, LibraryCounts, ThemePreference };
-
-/**
- * Settings as the UI holds them. The wire type lets `language` be absent;
- * here it is always present, null meaning "follow the OS language".
- */
-export type Settings = { language: Language | null; theme: ThemePreference };
+/** `Settings.language` null means "follow the OS language". */
+export type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference };
 
 /** An error as the UI shows it; `path` only when the backend named a file. */
 export type ApiError = { code: ErrorCode; message: string; path?: string };
@@ -90,18 +85,6 @@ async function call<T>(run: () => Promise<CommandResult<T>>): Promise<ApiResult<
   }
 }
 
-/** What get/set_settings answer with; `language` may be left out. */
-type WireSettings = { language?: Language | null; theme: ThemePreference };
-
-function toSettings(wire: WireSettings): Settings {
-  return { language: wire.language ?? null, theme: wire.theme };
-}
-
-async function callSettings(run: () => Promise<CommandResult<WireSettings>>): Promise<ApiResult<Settings>> {
-  const result = await call(run);
-  return result.ok ? { ok: true, data: toSettings(result.data) } : result;
-}
-
 /** Version, data locations and library counts. */
 export function loadAppInfo(): Promise<ApiResult<AppInfo>> {
   return call(() => commands.appInfo());
@@ -109,10 +92,10 @@ export function loadAppInfo(): Promise<ApiResult<AppInfo>> {
 
 /** Settings as stored in the database (the source of truth). */
 export function loadSettings(): Promise<ApiResult<Settings>> {
-  return callSettings(() => commands.getSettings());
+  return call(() => commands.getSettings());
 }
 
 /** Persists settings; answers with what was actually stored. */
 export function saveSettings(settings: Settings): Promise<ApiResult<Settings>> {
-  return callSettings(() => commands.setSettings(settings));
+  return call(() => commands.setSettings(settings));
 }

@@ -90,7 +90,7 @@ export const en = {
 
   "fatal.database_corrupt.title": "Your library file is damaged",
   "fatal.database_corrupt.body":
-    "Confab couldn't read its database and stopped before touching anything. Confab did not change the file.",
+    "Confab couldn't read its database, so it stopped without changing the file.",
   "fatal.database_corrupt.advice":
     "Restore the file from a backup, or move it somewhere else to start fresh with an empty library. Then press Retry.",
   "fatal.database_too_new.title": "This library was made by a newer version of Confab",
