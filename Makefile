@@ -45,9 +45,13 @@ ui/dist/index.html: $(shell find ui/src ui/index.html ui/vite.config.ts -type f 
 
 ui: ui/dist/index.html ## Build the web UI
 
-lint: ## cargo fmt --check and clippy -D warnings
+lint: ## cargo fmt --check, clippy -D warnings, and no Tauri inside confab-core
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	@# The core must build without a window: not one tauri crate in its tree.
+	@if cargo tree --locked -p confab-core -e normal,build --prefix none | grep -E '^tauri'; then \
+	  echo "confab-core depends on Tauri (above): move that code to src-tauri/" >&2; exit 1; \
+	else echo "confab-core: no tauri crate in its dependency tree"; fi
 
 rust-test: ## Rust unit, integration, command and bindings-drift tests
 	cargo test --workspace --locked
