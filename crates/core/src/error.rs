@@ -25,6 +25,36 @@ pub enum Error {
     /// The caller gave something Confab cannot accept.
     #[error("{0}")]
     InvalidInput(String),
+    /// A file holds no character card (an ordinary image, say).
+    #[error("{file} has no character card in it")]
+    NoCardData {
+        /// The file's name, as the user knows it.
+        file: String,
+    },
+    /// A file claims to be a card but cannot be read as one.
+    #[error("{file} is not a readable character card: {detail}")]
+    InvalidCard {
+        /// The file's name, as the user knows it.
+        file: String,
+        /// What is wrong, in plain words.
+        detail: String,
+    },
+    /// Input over one of Confab's limits (file size, JSON depth, zip contents).
+    #[error("{what} is too large (the limit is {limit})")]
+    TooLarge {
+        /// What was too large ("card.png", "JSON nesting").
+        what: String,
+        /// The limit, in words ("50 MB", "64 levels").
+        limit: String,
+    },
+    /// A file of a kind Confab does not import.
+    #[error("{file} is not a format Confab can import ({detail})")]
+    UnsupportedFormat {
+        /// The file's name, as the user knows it.
+        file: String,
+        /// What it seems to be.
+        detail: String,
+    },
     /// The database file exists but is damaged or is not a Confab database.
     #[error("the database at {path} is damaged or is not a Confab database ({detail}); Confab did not change it")]
     DatabaseCorrupt {
@@ -68,6 +98,10 @@ impl Error {
         match self {
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::NoCardData { .. } => ErrorCode::NoCardData,
+            Error::InvalidCard { .. } => ErrorCode::InvalidCard,
+            Error::TooLarge { .. } => ErrorCode::TooLarge,
+            Error::UnsupportedFormat { .. } => ErrorCode::UnsupportedFormat,
             Error::DatabaseCorrupt { .. } => ErrorCode::DatabaseCorrupt,
             Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
             Error::DiskFull(_) => ErrorCode::DiskFull,
@@ -163,6 +197,14 @@ pub enum ErrorCode {
     Io,
     /// A bug: an impossible state, reported instead of a crash.
     Internal,
+    /// A file holds no character card.
+    NoCardData,
+    /// A file is a damaged or malformed card.
+    InvalidCard,
+    /// Input over one of Confab's size or depth limits.
+    TooLarge,
+    /// A file of a kind Confab does not import.
+    UnsupportedFormat,
 }
 
 impl ErrorCode {
@@ -184,6 +226,10 @@ impl ErrorCode {
             ErrorCode::DatabaseTooNew => "database_too_new",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
+            ErrorCode::NoCardData => "no_card_data",
+            ErrorCode::InvalidCard => "invalid_card",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedFormat => "unsupported_format",
         }
     }
 }
@@ -248,6 +294,10 @@ mod tests {
             ErrorCode::DatabaseTooNew,
             ErrorCode::Io,
             ErrorCode::Internal,
+            ErrorCode::NoCardData,
+            ErrorCode::InvalidCard,
+            ErrorCode::TooLarge,
+            ErrorCode::UnsupportedFormat,
         ];
         let wire: Vec<String> = all
             .iter()
@@ -277,7 +327,11 @@ mod tests {
                 "database_corrupt",
                 "database_too_new",
                 "io",
-                "internal"
+                "internal",
+                "no_card_data",
+                "invalid_card",
+                "too_large",
+                "unsupported_format"
             ]
         );
         for (code, s) in all.iter().zip(&wire) {

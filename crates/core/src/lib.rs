@@ -6,8 +6,10 @@
 
 #![warn(missing_docs)]
 
+pub mod card;
 pub mod error;
 pub mod info;
+pub mod library;
 pub mod paths;
 pub mod settings;
 pub mod store;

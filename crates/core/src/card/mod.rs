@@ -1,0 +1,9 @@
+//! Character cards: reading every format people bring, writing files every tool reads.
+//!
+//! Everything normalises into [`CardData`] (the Character Card V3 superset); the
+//! original JSON travels beside it so that fields Confab does not know survive a
+//! round trip.
+
+pub mod model;
+
+pub use model::{AssetRef, CardData, CardFormat, CardSpec};
