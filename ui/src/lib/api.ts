@@ -1,11 +1,57 @@
 // The one place that talks to the generated bindings. Components import from
 // here, so a change in the generated shapes is absorbed in this file.
 
+import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { commands } from "./bindings";
-import type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference } from "./bindings";
+import type {
+  AppInfo,
+  AssetRef,
+  CardData,
+  CardFormat,
+  CardSpec,
+  CharacterDetail,
+  CharacterQuery,
+  CharacterSort,
+  CharacterSummary,
+  ErrorCode,
+  ExportedFile,
+  ExportFormat,
+  Facet,
+  ImportEvent,
+  ImportOutcome,
+  ImportStatus,
+  ImportSummary,
+  JsonValue,
+  Language,
+  LibraryCounts,
+  LibraryFacets,
+  Settings,
+  StoredAsset,
+  ThemePreference,
+} from "./bindings";
 
 /** `Settings.language` null means "follow the OS language". */
 export type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference };
+export type {
+  AssetRef,
+  CardData,
+  CardFormat,
+  CardSpec,
+  CharacterDetail,
+  CharacterQuery,
+  CharacterSort,
+  CharacterSummary,
+  ExportedFile,
+  ExportFormat,
+  Facet,
+  ImportEvent,
+  ImportOutcome,
+  ImportStatus,
+  ImportSummary,
+  JsonValue,
+  LibraryFacets,
+  StoredAsset,
+};
 
 /** An error as the UI shows it; `path` only when the backend named a file. */
 export type ApiError = { code: ErrorCode; message: string; path?: string };
@@ -29,6 +75,10 @@ const KNOWN_CODES = {
   database_too_new: true,
   io: true,
   internal: true,
+  no_card_data: true,
+  invalid_card: true,
+  too_large: true,
+  unsupported_format: true,
 } as const satisfies Record<ErrorCode, true>;
 
 export const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];
@@ -98,4 +148,99 @@ export function loadSettings(): Promise<ApiResult<Settings>> {
 /** Persists settings; answers with what was actually stored. */
 export function saveSettings(settings: Settings): Promise<ApiResult<Settings>> {
   return call(() => commands.setSettings(settings));
+}
+
+// ---- Character library ----
+
+export function listCharacters(query: CharacterQuery): Promise<ApiResult<CharacterSummary[]>> {
+  return call(() => commands.listCharacters(query));
+}
+
+export function libraryFacets(): Promise<ApiResult<LibraryFacets>> {
+  return call(() => commands.libraryFacets());
+}
+
+export function getCharacter(id: string): Promise<ApiResult<CharacterDetail>> {
+  return call(() => commands.getCharacter(id));
+}
+
+/** Saves every field of `card`; answers with what is stored. */
+export function updateCharacter(id: string, card: CardData): Promise<ApiResult<CharacterDetail>> {
+  return call(() => commands.updateCharacter(id, card));
+}
+
+/** Deletes the character and its chats. */
+export function deleteCharacter(id: string): Promise<ApiResult<null>> {
+  return call(() => commands.deleteCharacter(id));
+}
+
+/** The just-imported `sourceId` takes the place of `targetId` (which keeps its id and chats). */
+export function replaceCharacter(targetId: string, sourceId: string): Promise<ApiResult<CharacterDetail>> {
+  return call(() => commands.replaceCharacter(targetId, sourceId));
+}
+
+/** Writes the character into the Downloads folder; answers with where. */
+export function exportCharacter(id: string, format: ExportFormat): Promise<ApiResult<ExportedFile>> {
+  return call(() => commands.exportCharacter(id, format));
+}
+
+/**
+ * Imports files and folders from disk (drag and drop). `onEvent` receives
+ * started, one progress per file, then finished, in that order.
+ */
+export function importPaths(
+  paths: readonly string[],
+  onEvent: (event: ImportEvent) => void,
+): Promise<ApiResult<ImportSummary>> {
+  return call(() => {
+    const channel = new Channel<ImportEvent>();
+    channel.onmessage = onEvent;
+    return commands.importPaths([...paths], channel);
+  });
+}
+
+/**
+ * Imports one file picked in the browser by its bytes (not in the generated
+ * bindings: the body is raw, the name travels in a header).
+ */
+export function importFile(file: File): Promise<ApiResult<ImportOutcome>> {
+  return call(async () => {
+    try {
+      const bytes = new Uint8Array(await readBytes(file));
+      const outcome = await invoke<ImportOutcome>("import_file", bytes, {
+        headers: { "x-file-name": encodeURIComponent(file.name) },
+      });
+      return { status: "ok" as const, data: outcome };
+    } catch (error) {
+      if (error instanceof Error) throw error;
+      return { status: "error" as const, error };
+    }
+  });
+}
+
+function readBytes(file: File): Promise<ArrayBuffer> {
+  // Blob.arrayBuffer is missing from older WebKitGTK and from jsdom.
+  if (typeof file.arrayBuffer === "function") return file.arrayBuffer();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as ArrayBuffer);
+    reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
+    reader.readAsArrayBuffer(file);
+  });
+}
+
+export type AvatarSize = "thumb" | "full";
+
+/**
+ * The avatar image, served by Confab's `avatar:` URI scheme; `?v=` changes
+ * with the image so the webview never shows a stale cached one.
+ * Null when the character has no avatar (draw a placeholder instead).
+ */
+export function avatarUrl(summary: Pick<CharacterSummary, "id" | "avatarKey">, size: AvatarSize): string | null {
+  if (summary.avatarKey === null) return null;
+  try {
+    return `${convertFileSrc(`${size}/${summary.id}`, "avatar")}?v=${encodeURIComponent(summary.avatarKey)}`;
+  } catch {
+    return null; // no Tauri at all (a plain browser without the dev mock)
+  }
 }

@@ -5,5 +5,7 @@
 //! round trip.
 
 pub mod model;
+mod parsed;
 
 pub use model::{AssetRef, CardData, CardFormat, CardSpec};
+pub use parsed::{EmbeddedAsset, Image, Limits, ParsedCard};

@@ -1,5 +1,9 @@
 //! The character library: importing cards, listing, editing, exporting.
 
+mod identity;
 pub mod model;
+mod thumbnail;
 
+pub use identity::content_hash;
 pub use model::*;
+pub use thumbnail::{make_thumbnail, THUMB_HEIGHT, THUMB_WIDTH};

@@ -1,6 +1,8 @@
 //! The one SQLite database: opening it safely, migrating it, and a repository
 //! per aggregate. All SQL in Confab lives under this module.
 
+mod characters;
+pub(crate) use characters::hex;
 mod open;
 mod settings;
 mod stats;
@@ -12,6 +14,7 @@ use sqlx::SqlitePool;
 
 use crate::{Error, Result};
 
+pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use stats::LibraryCounts;
 
 /// The database file's name inside the data folder.
