@@ -20,7 +20,7 @@ export TAURI_FRONTEND_PATH := ui
 TAURI := ui/node_modules/.bin/tauri
 APP_BIN := $(CARGO_TARGET_DIR)/debug/confab-app
 
-.PHONY: help run dev test setup setup-core ui lint rust-test bindings ui-test app e2e clean-cache
+.PHONY: help run dev test setup setup-core ui lint rust-test bindings ui-test app e2e bench fuzz clean-cache
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,13 @@ app: ## Build the app with the UI embedded (debug, no installer; builds the UI f
 
 e2e: app ## Drive the real app under Xvfb through tauri-driver
 	tests/e2e/run.sh $(APP_BIN)
+
+bench: ## Print performance figures: card parsing and library import (not part of make test)
+	cargo bench --locked -p confab-core --bench card_parse
+	cargo bench --locked -p confab-core --bench library_import
+
+fuzz: ## Fuzz the PNG chunk reader and card JSON normalisation, a minute each
+	scripts/fuzz.sh
 
 clean-cache: ## Remove the build cache outside the clone
 	rm -rf $(CONFAB_CACHE)

@@ -1,7 +1,20 @@
 //! Build script: declares Confab's commands so the ACL can grant them one by one.
 
 /// Every command the shell registers; each gets `allow-<name>` for capabilities/.
-const COMMANDS: &[&str] = &["app_info", "get_settings", "set_settings"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "get_settings",
+    "set_settings",
+    "list_characters",
+    "library_facets",
+    "get_character",
+    "update_character",
+    "delete_character",
+    "replace_character",
+    "import_paths",
+    "import_file",
+    "export_character",
+];
 
 fn main() {
     // With an app manifest, a command not granted in capabilities/ is refused.

@@ -1,8 +1,18 @@
 //! The IPC commands: each a few lines that call confab-core.
 
+use std::path::PathBuf;
+
+use confab_core::card::{CardData, Limits};
 use confab_core::info::AppInfo;
+use confab_core::library::{
+    self, CharacterDetail, CharacterQuery, CharacterSummary, ExportFormat, ExportedFile,
+    ImportEvent, ImportOutcome, ImportSummary, LibraryFacets,
+};
 use confab_core::settings::Settings;
-use confab_core::AppError;
+use confab_core::sink::Sink;
+use confab_core::{AppError, Error};
+use percent_encoding::percent_decode_str;
+use tauri::ipc::{Channel, InvokeBody, Request};
 use tauri::State;
 
 use crate::AppState;
@@ -30,4 +40,122 @@ pub async fn set_settings(
     settings: Settings,
 ) -> Result<Settings, AppError> {
     Ok(state.store().await?.save_settings(&settings).await?)
+}
+
+/// The characters matching a query (search, tag, collection, order).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_characters(
+    state: State<'_, AppState>,
+    query: CharacterQuery,
+) -> Result<Vec<CharacterSummary>, AppError> {
+    Ok(state.store().await?.character_summaries(&query).await?)
+}
+
+/// Tags and collections with their counts, for the library's filters.
+#[tauri::command]
+#[specta::specta]
+pub async fn library_facets(state: State<'_, AppState>) -> Result<LibraryFacets, AppError> {
+    Ok(state.store().await?.library_facets().await?)
+}
+
+/// Everything about one character.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_character(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<CharacterDetail, AppError> {
+    Ok(state.store().await?.character_detail(&id).await?)
+}
+
+/// Saves every field of an edited card.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_character(
+    state: State<'_, AppState>,
+    id: String,
+    card: CardData,
+) -> Result<CharacterDetail, AppError> {
+    Ok(library::update_character(state.store().await?, &id, card).await?)
+}
+
+/// Deletes a character with its chats.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_character(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    Ok(state.store().await?.delete_character(&id).await?)
+}
+
+/// Replaces an older same-name character with a newly imported one.
+#[tauri::command]
+#[specta::specta]
+pub async fn replace_character(
+    state: State<'_, AppState>,
+    target_id: String,
+    source_id: String,
+) -> Result<CharacterDetail, AppError> {
+    let store = state.store().await?;
+    store.replace_character(&target_id, &source_id).await?;
+    Ok(store.character_detail(&target_id).await?)
+}
+
+/// Imports dropped files and folders, streaming progress over `on_event`.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_paths(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    on_event: Channel<ImportEvent>,
+) -> Result<ImportSummary, AppError> {
+    let store = state.store().await?;
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let sink = ChannelSink(on_event);
+    Ok(library::import_paths(store, &paths, &Limits::default(), &sink).await)
+}
+
+/// Imports one file's bytes from the file picker (raw body, name in `x-file-name`).
+///
+/// Raw bytes cannot be typed by tauri-specta, so this command is routed beside
+/// the typed ones and wrapped by hand in ui/src/lib/api.ts.
+#[tauri::command]
+pub async fn import_file(
+    state: State<'_, AppState>,
+    request: Request<'_>,
+) -> Result<ImportOutcome, AppError> {
+    let name = request
+        .headers()
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::from(Error::InvalidInput(
+            "import_file expects the file's bytes as the request body".into(),
+        )));
+    };
+    let store = state.store().await?;
+    Ok(library::import_bytes(store, &name, bytes.clone(), &Limits::default()).await)
+}
+
+/// Writes a character to the Downloads folder in `format` and says where.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_character(
+    state: State<'_, AppState>,
+    id: String,
+    format: ExportFormat,
+) -> Result<ExportedFile, AppError> {
+    let dir = library::default_export_dir(state.data_dir()?);
+    Ok(library::export_to_dir(state.store().await?, &id, format, &dir).await?)
+}
+
+/// Adapts a Tauri channel to the core's [`Sink`].
+struct ChannelSink<T: tauri::ipc::IpcResponse>(Channel<T>);
+
+impl<T: tauri::ipc::IpcResponse + Send + Sync> Sink<T> for ChannelSink<T> {
+    fn send(&self, event: T) {
+        // A closed window stops listening; the import itself carries on.
+        let _ = self.0.send(event);
+    }
 }

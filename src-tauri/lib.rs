@@ -2,6 +2,7 @@
 
 #![warn(missing_docs)]
 
+pub mod avatars;
 pub mod commands;
 pub mod state;
 
@@ -22,6 +23,14 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::app_info,
             commands::get_settings,
             commands::set_settings,
+            commands::list_characters,
+            commands::library_facets,
+            commands::get_character,
+            commands::update_character,
+            commands::delete_character,
+            commands::replace_character,
+            commands::import_paths,
+            commands::export_character,
         ])
 }
 
@@ -37,8 +46,15 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), specta_typescript::
 /// Sets up Confab on a builder of any runtime: the real one in [`run`], the mock one in tests.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
+    let typed = specta.invoke_handler();
+    // import_file takes raw bytes, which tauri-specta cannot describe: route it by hand.
+    let raw = tauri::generate_handler![commands::import_file];
     builder
-        .invoke_handler(specta.invoke_handler())
+        .invoke_handler(move |invoke| match invoke.message.command() {
+            "import_file" => raw(invoke),
+            _ => typed(invoke),
+        })
+        .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)
         .manage(state)
         .setup(move |app| {
             specta.mount_events(app);

@@ -35,6 +35,11 @@ impl AppState {
         }
     }
 
+    /// The data folder.
+    pub fn data_dir(&self) -> Result<&std::path::Path, AppError> {
+        self.inner.data_dir.as_deref().map_err(Clone::clone)
+    }
+
     /// The open store, opening it on first use. A failure is not remembered,
     /// so the user can fix the file and retry without restarting.
     pub async fn store(&self) -> Result<&Store, AppError> {

@@ -4,8 +4,8 @@
 #
 #   tests/e2e/run.sh PATH/TO/confab-app
 #
-# Two drivers run side by side, each with its own data folder: one healthy, one
-# whose database is damaged, because the app reads CONFAB_DATA_DIR from the
+# Three drivers run side by side, each with its own data folder (a first start, a
+# library to import into, and one whose database is damaged), because the app reads CONFAB_DATA_DIR from the
 # environment the driver hands down. Screenshots land in target/e2e-screenshots/.
 set -euo pipefail
 
@@ -16,6 +16,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 SHOTS="$ROOT/target/e2e-screenshots"
 PORT="${CONFAB_E2E_PORT:-4444}"
 BROKEN_PORT=$((PORT + 10))
+LIBRARY_PORT=$((PORT + 20))
 export PATH="$HOME/.cargo/bin:$PATH"
 
 for tool in Xvfb tauri-driver WebKitWebDriver node; do
@@ -65,13 +66,18 @@ start_driver() { # port data_dir log
   exit 1
 }
 
-mkdir -p "$WORK/healthy" "$WORK/broken"
+mkdir -p "$WORK/healthy" "$WORK/broken" "$WORK/library" "$WORK/inbox"
 # Not a database at all: the app must say so and leave the file alone.
 printf 'these bytes are not a SQLite database\n%.0s' $(seq 50) >"$WORK/broken/confab.db"
 cp "$WORK/broken/confab.db" "$WORK/broken-original.db"
 
+# Cards to import through the UI: real fixtures, plus one that is not a card at all.
+FIXTURES="$ROOT/crates/core/tests/fixtures/cards"
+printf 'not a png at all' >"$WORK/inbox/broken card.png"
+
 start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
+start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
 
 status=0
 (
@@ -79,6 +85,10 @@ status=0
   CONFAB_APP="$APP" \
     CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" \
     CONFAB_WEBDRIVER_BROKEN="http://127.0.0.1:$BROKEN_PORT" \
+    CONFAB_WEBDRIVER_LIBRARY="http://127.0.0.1:$LIBRARY_PORT" \
+    CONFAB_FIXTURES="$FIXTURES" \
+    CONFAB_INBOX="$WORK/inbox" \
+    CONFAB_LIBRARY_DATA="$WORK/library" \
     CONFAB_BROKEN_DB="$WORK/broken/confab.db" \
     CONFAB_BROKEN_ORIGINAL="$WORK/broken-original.db" \
     CONFAB_SHOTS="$SHOTS" \
@@ -90,6 +100,8 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver.log" >&2 || true
   echo "--- tauri-driver log (broken) ---" >&2
   tail -50 "$WORK/driver-broken.log" >&2 || true
+  echo "--- tauri-driver log (library) ---" >&2
+  tail -50 "$WORK/driver-library.log" >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status

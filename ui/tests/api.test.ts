@@ -87,3 +87,58 @@ describe("commands", () => {
     expect(calls).toEqual([{ cmd: "set_settings", args: { settings: { language: "ru", theme: "light" } } }]);
   });
 });
+
+describe("library commands", () => {
+  test("importFile sends the bytes with the file name in a header", async () => {
+    const { importFile } = await import("../src/lib/api");
+    const calls = installBackend({
+      importFile: (name) => ({ file: name, status: "imported", characterId: "c1", name: "Ann", sameNameAs: null, error: null }),
+    });
+    const result = await importFile(new File(["hello"], "Анна #1.png"));
+    expect(result).toEqual({
+      ok: true,
+      data: { file: "Анна #1.png", status: "imported", characterId: "c1", name: "Ann", sameNameAs: null, error: null },
+    });
+    expect(calls[0]?.headers).toEqual({ "x-file-name": encodeURIComponent("Анна #1.png") });
+    expect(new TextDecoder().decode(calls[0]?.args as Uint8Array)).toBe("hello");
+  });
+
+  test("importFile turns a rejection into an ApiError", async () => {
+    const { importFile } = await import("../src/lib/api");
+    installBackend({ importFile: rejectWith({ code: "too_large", message: "card.png is too large (the limit is 50 MB)" }) });
+    expect(await importFile(new File(["x"], "card.png"))).toEqual({
+      ok: false,
+      error: { code: "too_large", message: "card.png is too large (the limit is 50 MB)" },
+    });
+  });
+
+  test("importPaths passes a Channel and forwards its events", async () => {
+    const { importPaths } = await import("../src/lib/api");
+    const summary = { imported: 0, alreadyInLibrary: 0, failed: 0, outcomes: [] };
+    const calls = installBackend({
+      importPaths: (_paths, send) => {
+        send({ kind: "started", total: 0 });
+        send({ kind: "finished", summary });
+        return summary;
+      },
+    });
+    const events: string[] = [];
+    expect(await importPaths(["/a"], (event) => events.push(event.kind))).toEqual({ ok: true, data: summary });
+    expect(events).toEqual(["started", "finished"]);
+    expect(Object.keys(calls[0]?.args as object)).toEqual(["paths", "onEvent"]);
+  });
+
+  test("avatar URLs use the avatar: scheme with the key as a cache buster", async () => {
+    const { avatarUrl } = await import("../src/lib/api");
+    installBackend();
+    expect(avatarUrl({ id: "abc", avatarKey: "h1" }, "thumb")).toBe("avatar://localhost/thumb%2Fabc?v=h1");
+    expect(avatarUrl({ id: "abc", avatarKey: "h1" }, "full")).toBe("avatar://localhost/full%2Fabc?v=h1");
+    expect(avatarUrl({ id: "abc", avatarKey: null }, "thumb")).toBeNull();
+  });
+
+  test("knows the card error codes", () => {
+    for (const code of ["no_card_data", "invalid_card", "too_large", "unsupported_format"]) {
+      expect(ERROR_CODES).toContain(code);
+    }
+  });
+});

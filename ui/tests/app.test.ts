@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
 import { SETTINGS_STORAGE_KEY } from "../src/lib/settings";
-import { installBackend, rejectWith, SAMPLE_INFO, withCounts } from "./helpers/backend";
+import { character, installBackend, rejectWith, SAMPLE_INFO, withCounts } from "./helpers/backend";
 import { setPrefersDark } from "./helpers/media";
 
 /** Renders the app and waits until the startup load has settled. */
@@ -38,19 +38,23 @@ describe("startup", () => {
     await start();
     const library = screen.getByTestId("screen-library");
     expect(heading("screen-library")).toBe("Library");
-    expect(library.textContent).toContain("No characters yet");
+    await waitFor(() => expect(library.textContent).toContain("No characters yet"));
     expect(library.textContent).toContain(
       "Drag character cards (PNG, JSON, CHARX, YAML) anywhere on this window to import them",
     );
-    // No fake import button while import does not exist yet.
-    expect(within(library).queryByRole("button")).toBeNull();
+    // ...or pick them: the empty state offers the file pickers too.
+    expect(within(library).getByTestId("import-button").textContent).toContain("Import…");
+    expect(screen.queryByTestId("library-grid")).toBeNull();
   });
 
-  test("Library shows a count line instead when characters exist", async () => {
-    installBackend({ appInfo: withCounts({ characters: 3 }) });
+  test("Library shows the grid and a count instead when characters exist", async () => {
+    installBackend({
+      appInfo: withCounts({ characters: 3 }),
+      characters: [character("Ann"), character("Bob"), character("Cid")],
+    });
     await start();
     const library = screen.getByTestId("screen-library");
-    expect(library.textContent).toContain("3 characters in your library");
+    await waitFor(() => expect(screen.getByTestId("library-count").textContent).toBe("3 characters"));
     expect(library.textContent).not.toContain("No characters yet");
   });
 
@@ -332,7 +336,8 @@ describe("errors", () => {
     expect(banner.textContent).toContain("permission denied");
     expect(banner.textContent).toContain("/x/y");
     expect(screen.queryByTestId("fatal-error")).toBeNull();
-    expect(screen.getByTestId("screen-library").textContent).not.toContain("No characters yet");
+    // The library does not depend on app_info: it still loads.
+    await waitFor(() => expect(screen.getByTestId("screen-library").textContent).toContain("No characters yet"));
 
     await fireEvent.click(within(banner).getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("error-banner")).toBeNull();
@@ -345,9 +350,10 @@ describe("errors", () => {
     });
     await start();
     expect(screen.getByTestId("error-banner").textContent).toContain("disk I/O error");
+    await fireEvent.click(screen.getByTestId("nav-chats"));
     failing = false;
     await fireEvent.click(screen.getByTestId("status-retry"));
-    await waitFor(() => expect(screen.getByTestId("screen-library").textContent).toContain("No characters yet"));
+    await waitFor(() => expect(screen.getByTestId("screen-chats").textContent).toContain("No chats yet"));
     expect(screen.queryByTestId("error-banner")).toBeNull();
   });
 

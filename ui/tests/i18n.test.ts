@@ -35,6 +35,7 @@ describe("dictionaries", () => {
       expect(translate("ru", errorTitleKey(code))).not.toBe(translate("en", errorTitleKey(code)));
     }
     expect(translate("en", errorTitleKey("database_corrupt"))).toBe("Your library file is damaged");
+    expect(translate("en", errorTitleKey("no_card_data"))).toBe("No character card in this image");
   });
 
   test("Russian strings are Russian", () => {
@@ -55,6 +56,10 @@ describe("plurals", () => {
     expect(ruCount(22)).toBe("22 персонажа в библиотеке");
     expect(ruCount(25)).toBe("25 персонажей в библиотеке");
     expect(translatePlural("ru", "chats.count", 3)).toBe("3 чата");
+    expect(translatePlural("ru", "library.total", 1)).toBe("1 персонаж");
+    expect(translatePlural("ru", "library.total", 3)).toBe("3 персонажа");
+    expect(translatePlural("ru", "library.total", 12)).toBe("12 персонажей");
+    expect(translatePlural("ru", "detail.book", 5)).toBe("Встроенная книга мира: 5 записей");
     expect(translatePlural("ru", "worldbooks.count", 5)).toBe("5 книг миров");
   });
 

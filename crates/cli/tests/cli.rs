@@ -94,3 +94,114 @@ fn a_corrupt_database_without_json_explains_on_stderr() {
         "{err}"
     );
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/cards")
+        .join(name)
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn card_inspect_prints_normalised_v3_without_importing() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = fixture("v2_png__st_default_Seraphina_2024.png");
+    let out = confab(dir.path(), &["card", "inspect", card.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let v = stdout_json(&out);
+    assert_eq!(v["spec"], "chara_card_v3");
+    assert_eq!(v["spec_version"], "3.0");
+    assert_eq!(v["data"]["name"], "Seraphina");
+    assert!(!dir.path().join("confab.db").exists(), "inspect imports nothing");
+}
+
+#[test]
+fn card_inspect_of_a_plain_image_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("photo.png");
+    // A valid 1x1 PNG with no card in it.
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 13, b'I', b'D', b'A',
+        b'T', 0x78, 0x9C, 0x63, 0x60, 0, 0, 0, 2, 0, 1, 0xE2, 0x21, 0xBC, 0x33, 0, 0, 0, 0, b'I',
+        b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82,
+    ];
+    std::fs::write(&plain, png).unwrap();
+    let out = confab(dir.path(), &["--json", "card", "inspect", plain.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert_eq!(stdout_json(&out)["error"]["code"], "no_card_data");
+}
+
+#[test]
+fn import_prints_a_json_line_per_file_and_finds_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = [
+        fixture("v1_png__st_Megumin.png"),
+        fixture("v1_json_zh__mushoku_Roxy_stage1.json"),
+    ];
+    let broken = dir.path().join("broken.png");
+    std::fs::write(&broken, b"not a card").unwrap();
+    let mut args = vec!["import", "--json"];
+    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let broken_arg = broken.display().to_string();
+    args.push(&broken_arg);
+
+    let out = confab(&data, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["status"], "imported");
+    assert_eq!(lines[0]["name"], "Megumin");
+    assert_eq!(lines[1]["status"], "imported");
+    assert_eq!(lines[2]["status"], "failed");
+    assert!(lines[2]["error"]["code"].is_string());
+
+    let again = json_lines(&confab(&data, &args[..3]));
+    assert_eq!(again[0]["status"], "alreadyInLibrary");
+
+    let listed = stdout_json(&confab(&data, &["characters", "--json"]));
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Megumin"));
+}
+
+#[test]
+fn export_writes_a_card_that_reads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let card = fixture("v2_png__st_default_FluxTheCat.png");
+    let lines = json_lines(&confab(
+        &data,
+        &["import", "--json", card.to_str().unwrap()],
+    ));
+    let id = lines[0]["characterId"].as_str().unwrap().to_owned();
+
+    for format in ["png", "json", "json-v2", "charx"] {
+        let target = dir.path().join(format!("flux.{format}"));
+        let out = confab(
+            &data,
+            &["export", &id, "--format", format, "-o", target.to_str().unwrap(), "--json"],
+        );
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stdout));
+        let inspected = stdout_json(&confab(
+            &data,
+            &["card", "inspect", target.to_str().unwrap(), "--json"],
+        ));
+        assert_eq!(inspected["data"]["name"], "Flux the Cat", "{format}");
+    }
+    let missing = confab(&data, &["export", "no-such-id", "-o", "x.png", "--json"]);
+    assert_eq!(stdout_json(&missing)["error"]["code"], "not_found");
+}

@@ -12,6 +12,7 @@ pub mod info;
 pub mod library;
 pub mod paths;
 pub mod settings;
+pub mod sink;
 pub mod store;
 
 pub use error::{AppError, Error, ErrorCode, Result};

@@ -1,9 +1,24 @@
 // A fake Rust side built on @tauri-apps/api/mocks, recording every call.
 
-import { mockIPC } from "@tauri-apps/api/mocks";
-import type { ApiError, AppInfo, Settings } from "../../src/lib/api";
+import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
+import type {
+  ApiError,
+  AppInfo,
+  CardData,
+  CharacterDetail,
+  CharacterQuery,
+  CharacterSummary,
+  ExportedFile,
+  ExportFormat,
+  ImportEvent,
+  ImportOutcome,
+  ImportSummary,
+  LibraryFacets,
+  Settings,
+} from "../../src/lib/api";
 
-export type Call = { cmd: string; args: unknown };
+/** `headers` only for raw-body commands (import_file). */
+export type Call = { cmd: string; args: unknown; headers?: Record<string, string> };
 
 export const SAMPLE_INFO: AppInfo = {
   version: "0.1.0",
@@ -15,23 +30,62 @@ export const SAMPLE_INFO: AppInfo = {
 
 type Handler<T> = T | (() => T | Promise<T>);
 
+/** What import_paths' handler gets: `send` delivers an event on the Channel. */
+export type ImportPathsHandler = (
+  paths: string[],
+  send: (event: ImportEvent) => void,
+) => ImportSummary | Promise<ImportSummary>;
+
 export type BackendOptions = {
   settings?: Handler<Settings>;
   appInfo?: Handler<AppInfo>;
   /** Overrides set_settings; by default it stores and echoes the settings. */
   setSettings?: (settings: Settings) => unknown;
+  /** The library's characters (default: none). */
+  characters?: CharacterDetail[];
+  /** Overrides list_characters; by default the characters, sorted by query.sort. */
+  listCharacters?: (query: CharacterQuery) => unknown;
+  /** import_file: the file name (from the x-file-name header) and its bytes. */
+  importFile?: (fileName: string, bytes: Uint8Array) => unknown;
+  importPaths?: ImportPathsHandler;
+  updateCharacter?: (id: string, card: CardData) => unknown;
+  deleteCharacter?: (id: string) => unknown;
+  replaceCharacter?: (targetId: string, sourceId: string) => unknown;
+  exportCharacter?: (id: string, format: ExportFormat) => unknown;
 };
+
+function sortBy(list: CharacterSummary[], sort: CharacterQuery["sort"]): CharacterSummary[] {
+  const sorted = [...list];
+  if (sort === "name") sorted.sort((a, b) => a.name.localeCompare(b.name));
+  else if (sort === "recentlyAdded") sorted.sort((a, b) => b.createdAt - a.createdAt);
+  else sorted.sort((a, b) => (b.lastUsedAt ?? 0) - (a.lastUsedAt ?? 0) || b.createdAt - a.createdAt);
+  return sorted;
+}
+
+function facetsOf(list: readonly CharacterDetail[]): LibraryFacets {
+  const count = (pick: (s: CharacterSummary) => string[]): { name: string; count: number }[] => {
+    const counts = new Map<string, number>();
+    for (const { summary } of list) for (const name of pick(summary)) counts.set(name, (counts.get(name) ?? 0) + 1);
+    return [...counts].map(([name, n]) => ({ name, count: n }));
+  };
+  return { tags: count((s) => s.tags), collections: count((s) => s.collections) };
+}
+
+const notFound = (id: string): Promise<never> => Promise.reject({ code: "not_found", message: `character ${id} was not found` });
 
 /** Returns the list that receives each invoke, in order. */
 export function installBackend(options: BackendOptions = {}): Call[] {
   const calls: Call[] = [];
   let stored: Settings | null = null;
+  const characters = new Map((options.characters ?? []).map((d) => [d.summary.id, structuredClone(d)]));
 
   const resolve = <T>(handler: Handler<T>): T | Promise<T> =>
     typeof handler === "function" ? (handler as () => T | Promise<T>)() : handler;
 
+  let headers: Record<string, string> | undefined;
+
   mockIPC((cmd, args) => {
-    calls.push({ cmd, args });
+    const a = (args ?? {}) as Record<string, unknown>;
     switch (cmd) {
       case "get_settings":
         return stored ?? resolve(options.settings ?? { language: null, theme: "system" });
@@ -43,10 +97,84 @@ export function installBackend(options: BackendOptions = {}): Call[] {
         stored = settings;
         return settings;
       }
+      case "list_characters": {
+        const query = a["query"] as CharacterQuery;
+        if (options.listCharacters) return options.listCharacters(query);
+        return sortBy([...characters.values()].map((d) => d.summary), query.sort);
+      }
+      case "library_facets":
+        return facetsOf([...characters.values()]);
+      case "get_character": {
+        const id = a["id"] as string;
+        return characters.get(id) ?? notFound(id);
+      }
+      case "update_character": {
+        const id = a["id"] as string;
+        const card = a["card"] as CardData;
+        if (options.updateCharacter) return options.updateCharacter(id, card);
+        const old = characters.get(id);
+        if (!old) return notFound(id);
+        const next: CharacterDetail = {
+          ...old,
+          card,
+          summary: { ...old.summary, name: card.name, creator: card.creator, tags: card.tags },
+        };
+        characters.set(id, next);
+        return next;
+      }
+      case "delete_character": {
+        const id = a["id"] as string;
+        if (options.deleteCharacter) return options.deleteCharacter(id);
+        return characters.delete(id) ? null : notFound(id);
+      }
+      case "replace_character": {
+        const targetId = a["targetId"] as string;
+        const sourceId = a["sourceId"] as string;
+        if (options.replaceCharacter) return options.replaceCharacter(targetId, sourceId);
+        const target = characters.get(targetId);
+        const source = characters.get(sourceId);
+        if (!target || !source) return notFound(sourceId);
+        characters.delete(sourceId);
+        const next = { ...target, card: source.card };
+        characters.set(targetId, next);
+        return next;
+      }
+      case "export_character": {
+        const id = a["id"] as string;
+        const format = a["format"] as ExportFormat;
+        if (options.exportCharacter) return options.exportCharacter(id, format);
+        const detail = characters.get(id);
+        if (!detail) return notFound(id);
+        const fileName = `${detail.card.name}.${format === "png" ? "png" : format === "charx" ? "charx" : "json"}`;
+        const file: ExportedFile = { path: `/home/test/Downloads/${fileName}`, fileName };
+        return file;
+      }
+      case "import_file": {
+        const name = decodeURIComponent(headers?.["x-file-name"] ?? "");
+        if (!options.importFile) return Promise.reject("unexpected command import_file");
+        return options.importFile(name, args as unknown as Uint8Array);
+      }
+      case "import_paths": {
+        if (!options.importPaths) return Promise.reject("unexpected command import_paths");
+        // The real Channel object: what Rust's messages end up calling.
+        const channel = a["onEvent"] as { onmessage: (event: ImportEvent) => void };
+        return options.importPaths(a["paths"] as string[], (event) => channel.onmessage(event));
+      }
       default:
         return Promise.reject(`unexpected command ${cmd}`);
     }
   });
+
+  // mockIPC drops invoke's options; keep the headers (the raw-body commands' arguments).
+  const internals = (window as unknown as { __TAURI_INTERNALS__: Record<string, unknown> }).__TAURI_INTERNALS__;
+  type Invoke = (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => Promise<unknown>;
+  const mocked = internals["invoke"] as Invoke;
+  internals["invoke"] = ((cmd, args, invokeOptions) => {
+    headers = invokeOptions?.headers;
+    calls.push(headers ? { cmd, args, headers } : { cmd, args });
+    return mocked(cmd, args, invokeOptions);
+  }) satisfies Invoke;
+  mockConvertFileSrc("linux");
   return calls;
 }
 
@@ -57,4 +185,66 @@ export function rejectWith(error: ApiError): () => Promise<never> {
 
 export function withCounts(counts: Partial<AppInfo["counts"]>): AppInfo {
   return { ...SAMPLE_INFO, counts: { ...SAMPLE_INFO.counts, ...counts } };
+}
+
+export function blankCard(name: string): CardData {
+  return {
+    name,
+    nickname: null,
+    description: "",
+    personality: "",
+    scenario: "",
+    first_mes: "",
+    mes_example: "",
+    alternate_greetings: [],
+    group_only_greetings: [],
+    system_prompt: "",
+    post_history_instructions: "",
+    creator_notes: "",
+    creator_notes_multilingual: {},
+    tags: [],
+    creator: "",
+    character_version: "",
+    source: [],
+    creation_date: null,
+    modification_date: null,
+    assets: [],
+    character_book: null,
+    extensions: {},
+  };
+}
+
+let nextId = 1;
+
+/** A character for the fake library; `summary` fields override the defaults. */
+export function character(
+  name: string,
+  summary: Partial<CharacterSummary> = {},
+  card: Partial<CardData> = {},
+): CharacterDetail {
+  const id = summary.id ?? `id-${nextId++}`;
+  const full: CardData = { ...blankCard(name), tags: summary.tags ?? [], creator: summary.creator ?? "", ...card };
+  return {
+    summary: {
+      id,
+      name,
+      creator: full.creator,
+      tags: full.tags,
+      collections: [],
+      avatarKey: null,
+      createdAt: 1_700_000_000_000,
+      updatedAt: 1_700_000_000_000,
+      lastUsedAt: null,
+      ...summary,
+    },
+    card: full,
+    spec: "v3",
+    format: "png",
+    sourceFile: `${name}.png`,
+    assets: [],
+  };
+}
+
+export function outcome(file: string, status: ImportOutcome["status"], extra: Partial<ImportOutcome> = {}): ImportOutcome {
+  return { file, status, characterId: null, name: null, sameNameAs: null, error: null, ...extra };
 }

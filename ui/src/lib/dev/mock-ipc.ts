@@ -1,8 +1,10 @@
 // A fake Rust side for looking at the UI in a plain browser (screenshots,
 // design work). Loaded only when VITE_MOCK_IPC is set at build/dev time.
 
-import { mockIPC } from "@tauri-apps/api/mocks";
-import type { ApiError, AppInfo, Settings } from "../api";
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, Settings } from "../api";
+import { MockLibrary } from "./mock-library";
 
 const SAMPLE_INFO: AppInfo = {
   version: "0.1.0",
@@ -13,9 +15,11 @@ const SAMPLE_INFO: AppInfo = {
 };
 
 /**
- * Scenarios: "1" (empty library), "full" (some counts), "corrupt",
+ * Scenarios: "1" (empty library), "full" (a dozen characters), "corrupt",
  * "too-new", "error" (app_info fails with a non-fatal error).
  * The page URL may override: ?mock=full&lang=ru&theme=dark
+ * `&demo=drag|drop|detail|dirty|delete|export` plays a scripted interaction
+ * (for screenshots; see runDemo below).
  */
 export function installMockIpc(defaultScenario: string): void {
   // Inside the real app the real backend is there; never shadow it.
@@ -31,10 +35,61 @@ export function installMockIpc(defaultScenario: string): void {
   };
   const info: AppInfo =
     scenario === "full"
-      ? { ...SAMPLE_INFO, counts: { characters: 3, worldBooks: 1, sessions: 12, messages: 240, personas: 1 } }
+      ? { ...SAMPLE_INFO, counts: { characters: 12, worldBooks: 1, sessions: 12, messages: 240, personas: 1 } }
       : SAMPLE_INFO;
 
-  mockIPC((cmd, args) => {
+  const library = new MockLibrary(scenario === "full");
+
+  mockIPC(
+    (cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      switch (cmd) {
+        case "list_characters":
+          return library.list(a["query"] as CharacterQuery);
+        case "library_facets":
+          return library.facets();
+        case "get_character":
+          return attempt(() => library.get(a["id"] as string));
+        case "update_character":
+          return attempt(() => library.update(a["id"] as string, a["card"] as CardData));
+        case "delete_character":
+          return attempt(() => library.delete(a["id"] as string));
+        case "replace_character":
+          return attempt(() => library.replace(a["targetId"] as string, a["sourceId"] as string));
+        case "export_character":
+          return attempt(() => library.export(a["id"] as string, a["format"] as ExportFormat));
+        case "import_paths": {
+          const channel = a["onEvent"] as { onmessage: (event: ImportEvent) => void };
+          return library.importPaths(a["paths"] as string[], (event) => channel.onmessage(event));
+        }
+        case "import_file": {
+          // Raw-body invoke: the name arrives in a header, not in args.
+          return delay(150).then(() => library.importOne(lastFileName ?? "card.png"));
+        }
+      }
+      return legacy(cmd, args);
+    },
+    { shouldMockEvents: true },
+  );
+  // Lets getCurrentWebview() (drag and drop) work; events go through the mock.
+  mockWindows("main");
+  const internals = (window as unknown as { __TAURI_INTERNALS__: Record<string, unknown> }).__TAURI_INTERNALS__;
+  internals["convertFileSrc"] = (path: string, protocol = "asset") =>
+    protocol === "avatar" ? library.avatarSrc(path) : `${protocol}://localhost/${encodeURIComponent(path)}`;
+  // The file name of a raw-body invoke travels in a header the mock cannot
+  // see; remember it from the wrapper instead.
+  let lastFileName: string | null = null;
+  const invoke = internals["invoke"] as (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => Promise<unknown>;
+  internals["invoke"] = (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => {
+    const header = options?.headers?.["x-file-name"];
+    if (cmd === "import_file" && header) lastFileName = decodeURIComponent(header);
+    return invoke(cmd, args, options);
+  };
+
+  const demo = query.get("demo");
+  if (demo) void runDemo(demo);
+
+  function legacy(cmd: string, args: unknown): unknown {
     switch (cmd) {
       case "get_settings":
         return settings;
@@ -62,5 +117,65 @@ export function installMockIpc(defaultScenario: string): void {
       default:
         return Promise.reject(`command ${cmd} not found`);
     }
-  });
+  }
+}
+
+function attempt<T>(run: () => T): T | Promise<never> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function element<T extends HTMLElement>(selector: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const found = document.querySelector<T>(selector);
+    if (found) return found;
+    await delay(25);
+  }
+  throw new Error(`demo: ${selector} never appeared`);
+}
+
+/** Scripted interactions, so headless screenshots can show every state. */
+async function runDemo(demo: string): Promise<void> {
+  await element('[data-ready="true"]');
+  const drag = (type: string, paths: string[] = []): Promise<void> =>
+    emit(`tauri://drag-${type}`, { paths, position: { x: 400, y: 300 } });
+  if (demo === "drag") {
+    await delay(100);
+    await drag("enter", ["/home/alex/cards/Aria_Voss.png"]);
+    return;
+  }
+  if (demo === "drop") {
+    await delay(100);
+    await drag("enter");
+    await delay(150);
+    await drag("drop", [
+      "/home/alex/cards/Wren_the_Cartographer.png",
+      "/home/alex/cards/Nova-7.png",
+      "/home/alex/cards/dup/Ember.png",
+      "/home/alex/cards/holiday_photo.jpg",
+      "/home/alex/cards/broken_export.json",
+      "/home/alex/cards/notes.txt",
+    ]);
+    return;
+  }
+  const card = await element('[data-testid="character-card"]');
+  card.click();
+  const name = await element<HTMLInputElement>('[data-testid="field-name"]');
+  if (demo === "dirty") {
+    name.value = `${name.value} (edited)`;
+    name.dispatchEvent(new Event("input", { bubbles: true }));
+    await delay(50);
+    (await element('[data-testid="nav-chats"]')).click();
+  } else if (demo === "delete") {
+    (await element('[data-testid="detail-delete"]')).click();
+  } else if (demo === "export") {
+    (await element('[data-testid="export-png"]')).click();
+  }
 }

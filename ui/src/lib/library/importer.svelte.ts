@@ -56,7 +56,7 @@ export class Importer {
                 characterId: null,
                 name: null,
                 sameNameAs: null,
-                error: result.error.path ? result.error : { ...result.error, path: null },
+                error: result.error,
               },
         );
       }
