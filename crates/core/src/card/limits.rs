@@ -38,7 +38,7 @@ impl Default for Limits {
 
 /// A byte count in words ("50 MB", "512 KB", "300 bytes").
 pub(crate) fn size_words(bytes: u64) -> String {
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else if bytes >= MB {
         format!("{:.1} MB", bytes as f64 / MB as f64)
