@@ -48,7 +48,8 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
     let specta = specta_builder::<R>();
     let typed = specta.invoke_handler();
     // import_file takes raw bytes, which tauri-specta cannot describe: route it by hand.
-    let raw = tauri::generate_handler![commands::import_file];
+    let raw: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
+        Box::new(tauri::generate_handler![commands::import_file]);
     builder
         .invoke_handler(move |invoke| match invoke.message.command() {
             "import_file" => raw(invoke),

@@ -139,8 +139,7 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         Command::Import { paths } => {
             let store = open_store().await?;
             let printer = ImportPrinter { json: out.json };
-            let summary =
-                library::import_paths(&store, &paths, &Limits::default(), &printer).await;
+            let summary = library::import_paths(&store, &paths, &Limits::default(), &printer).await;
             store.close().await;
             if !out.json {
                 println!(

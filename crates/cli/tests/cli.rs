@@ -112,28 +112,34 @@ fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 fn card_inspect_prints_normalised_v3_without_importing() {
     let dir = tempfile::tempdir().unwrap();
     let card = fixture("v2_png__st_default_Seraphina_2024.png");
-    let out = confab(dir.path(), &["card", "inspect", card.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = confab(
+        dir.path(),
+        &["card", "inspect", card.to_str().unwrap(), "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = stdout_json(&out);
     assert_eq!(v["spec"], "chara_card_v3");
     assert_eq!(v["spec_version"], "3.0");
     assert_eq!(v["data"]["name"], "Seraphina");
-    assert!(!dir.path().join("confab.db").exists(), "inspect imports nothing");
+    assert!(
+        !dir.path().join("confab.db").exists(),
+        "inspect imports nothing"
+    );
 }
 
 #[test]
 fn card_inspect_of_a_plain_image_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = dir.path().join("photo.png");
-    // A valid 1x1 PNG with no card in it.
-    let png: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
-        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 13, b'I', b'D', b'A',
-        b'T', 0x78, 0x9C, 0x63, 0x60, 0, 0, 0, 2, 0, 1, 0xE2, 0x21, 0xBC, 0x33, 0, 0, 0, 0, b'I',
-        b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82,
-    ];
-    std::fs::write(&plain, png).unwrap();
-    let out = confab(dir.path(), &["--json", "card", "inspect", plain.to_str().unwrap()]);
+    // The app's own icon: a real PNG with no card in it.
+    let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../icons/32x32.png");
+    let out = confab(
+        dir.path(),
+        &["--json", "card", "inspect", plain.to_str().unwrap()],
+    );
     assert!(!out.status.success());
     assert_eq!(stdout_json(&out)["error"]["code"], "no_card_data");
 }
@@ -155,7 +161,11 @@ fn import_prints_a_json_line_per_file_and_finds_duplicates() {
     args.push(&broken_arg);
 
     let out = confab(&data, &args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["status"], "imported");
@@ -193,9 +203,21 @@ fn export_writes_a_card_that_reads_back_the_same() {
         let target = dir.path().join(format!("flux.{format}"));
         let out = confab(
             &data,
-            &["export", &id, "--format", format, "-o", target.to_str().unwrap(), "--json"],
+            &[
+                "export",
+                &id,
+                "--format",
+                format,
+                "-o",
+                target.to_str().unwrap(),
+                "--json",
+            ],
         );
-        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let inspected = stdout_json(&confab(
             &data,
             &["card", "inspect", target.to_str().unwrap(), "--json"],

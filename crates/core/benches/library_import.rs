@@ -123,7 +123,10 @@ fn main() {
         "library import benchmark ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    println!("  input: 1,000 cards (500 PNG, 250 JSON, 250 CHARX), {:.1} MB", mb(bytes as usize));
+    println!(
+        "  input: 1,000 cards (500 PNG, 250 JSON, 250 CHARX), {:.1} MB",
+        mb(bytes as usize)
+    );
 
     let floor = baseline(&cards);
 
@@ -132,7 +135,7 @@ fn main() {
         let base = reset_peak();
         let start = Instant::now();
         let summary =
-            library::import_paths(&store, &[cards.clone()], &Limits::default(), &Discard).await;
+            library::import_paths(&store, std::slice::from_ref(&cards), &Limits::default(), &Discard).await;
         let elapsed = start.elapsed().as_secs_f64();
         let peak = peak_since(base);
         assert_eq!(summary.imported, 1_000, "{:?}", summary.outcomes.iter().find(|o| o.status == ImportStatus::Failed));

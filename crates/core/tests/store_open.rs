@@ -205,3 +205,42 @@ async fn raw_exec(path: &Path, sql: &str) {
     sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_clean_close_leaves_a_single_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    store.save_settings(&Settings::default()).await.unwrap();
+    store.close().await;
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["confab.db"]);
+}
+
+#[tokio::test]
+async fn committed_data_survives_a_crash_that_leaves_the_wal_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let wanted = Settings {
+        language: Some(Language::Ru),
+        theme: ThemePreference::Dark,
+    };
+    store.save_settings(&wanted).await.unwrap();
+    // Copy the files while the store is open: what a power cut would leave on disk.
+    let crashed = tempfile::tempdir().unwrap();
+    for name in ["confab.db", "confab.db-wal", "confab.db-shm"] {
+        let from = dir.path().join(name);
+        if from.exists() {
+            std::fs::copy(&from, crashed.path().join(name)).unwrap();
+        }
+    }
+    assert!(
+        crashed.path().join("confab.db-wal").exists(),
+        "the write is in the WAL"
+    );
+    let recovered = Store::open(crashed.path()).await.unwrap();
+    assert_eq!(recovered.settings().await.unwrap(), wanted);
+    store.close().await;
+}

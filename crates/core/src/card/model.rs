@@ -56,10 +56,11 @@ pub struct AssetRef {
 /// A character, as Character Card V3 defines `data`: every field of V1/V2/V3.
 ///
 /// Field names follow the spec (snake_case) so the struct serialises to a
-/// valid `data` object as it is.
+/// valid `data` object as it is. Deserialising it is strict (every field
+/// present, as Confab writes it); outside JSON goes through
+/// [`normalize`](super::normalize), which forgives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(default)]
 pub struct CardData {
     /// The character's name.
     pub name: String,
@@ -96,15 +97,39 @@ pub struct CardData {
     /// Where the card came from (URLs or ids).
     pub source: Vec<String>,
     /// Creation time, Unix seconds.
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub creation_date: Option<i64>,
     /// Last modification time, Unix seconds.
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub modification_date: Option<i64>,
     /// Assets the card lists.
     pub assets: Vec<AssetRef>,
     /// The embedded lorebook, kept verbatim (the world-book issue links it).
+    #[cfg_attr(feature = "specta", specta(type = Option<JsonValue>))]
     pub character_book: Option<serde_json::Value>,
     /// Tool-specific data, kept verbatim.
+    #[cfg_attr(feature = "specta", specta(type = BTreeMap<String, JsonValue>))]
     pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Any JSON value as TypeScript sees it: specta refuses `serde_json::Value`
+/// itself because its integers may not fit a JS number; card JSON never needs
+/// more than f64 precision.
+#[cfg(feature = "specta")]
+#[derive(specta::Type, Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum JsonValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number (typed through `u32` so TypeScript gets `number`, not `number | null`).
+    Number(u32),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<JsonValue>),
+    /// An object.
+    Object(BTreeMap<String, JsonValue>),
 }

@@ -6,7 +6,11 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 /// Saves every field of an edited card and returns the character as stored.
-pub async fn update_character(store: &Store, id: &str, mut card: CardData) -> Result<CharacterDetail> {
+pub async fn update_character(
+    store: &Store,
+    id: &str,
+    mut card: CardData,
+) -> Result<CharacterDetail> {
     card.name = card.name.trim().to_owned();
     if card.name.is_empty() {
         return Err(Error::InvalidInput("a character needs a name".into()));

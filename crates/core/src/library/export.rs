@@ -21,9 +21,7 @@ pub fn extension(format: ExportFormat) -> &'static str {
 pub fn export_bytes(character: &StoredCharacter, format: ExportFormat) -> Result<Vec<u8>> {
     let original = character.original.as_ref();
     match format {
-        ExportFormat::Png => {
-            card::write_png(&character.card, original, character.avatar.as_ref())
-        }
+        ExportFormat::Png => card::write_png(&character.card, original, character.avatar.as_ref()),
         ExportFormat::Json => Ok(card::write_json(&character.card, original, CardSpec::V3)),
         ExportFormat::JsonV2 => Ok(card::write_json(&character.card, original, CardSpec::V2)),
         ExportFormat::Charx => card::write_charx(
@@ -137,7 +135,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("Aqua.png"), b"x").unwrap();
         std::fs::write(dir.path().join("Aqua (2).png"), b"x").unwrap();
-        assert_eq!(free_path(dir.path(), "Aqua", "png"), dir.path().join("Aqua (3).png"));
+        assert_eq!(
+            free_path(dir.path(), "Aqua", "png"),
+            dir.path().join("Aqua (3).png")
+        );
     }
 
     #[test]

@@ -119,7 +119,9 @@ pub async fn import_jobs(
             break;
         };
         let prepared = task.await.unwrap_or_else(|e| {
-            Err(Error::Internal(format!("reading the card stopped unexpectedly: {e}")))
+            Err(Error::Internal(format!(
+                "reading the card stopped unexpectedly: {e}"
+            )))
         });
         let file = job.path.display().to_string();
         let outcome = store_prepared(store, file, prepared, job.collection.as_deref()).await;
@@ -150,7 +152,11 @@ pub async fn import_bytes(
         Ok(prepare(parsed))
     })
     .await
-    .unwrap_or_else(|e| Err(Error::Internal(format!("reading the card stopped unexpectedly: {e}"))));
+    .unwrap_or_else(|e| {
+        Err(Error::Internal(format!(
+            "reading the card stopped unexpectedly: {e}"
+        )))
+    });
     store_prepared(store, file_name.to_owned(), prepared, None).await
 }
 

@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::card::{CardData, CardFormat, CardSpec};
 use crate::AppError;
 
+/// How a never-NaN `f64` (a timestamp) is typed for TypeScript: specta types
+/// `f64` as `number | null` because serde writes NaN as null.
+#[cfg(feature = "specta")]
+type TsNumber = u32;
+
 /// One character as the library grid shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -23,10 +28,13 @@ pub struct CharacterSummary {
     /// Changes whenever the avatar changes (a content hash); `None` without an avatar.
     pub avatar_key: Option<String>,
     /// When it was imported, Unix milliseconds.
+    #[cfg_attr(feature = "specta", specta(type = TsNumber))]
     pub created_at: f64,
     /// Last edit, Unix milliseconds.
+    #[cfg_attr(feature = "specta", specta(type = TsNumber))]
     pub updated_at: f64,
     /// Last chat with it, Unix milliseconds.
+    #[cfg_attr(feature = "specta", specta(type = Option<TsNumber>))]
     pub last_used_at: Option<f64>,
 }
 

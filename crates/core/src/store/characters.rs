@@ -139,9 +139,20 @@ fn not_found(id: &str) -> Error {
     }
 }
 
-/// Reads `card_json`, falling back to the name column for rows older than the library.
+/// Reads `card_json`: strictly as Confab writes it, else leniently (rows from
+/// before the library, hand-edited rows), else the name column alone.
 fn decode_card(card_json: &str, name: &str) -> CardData {
-    let mut card: CardData = serde_json::from_str(card_json).unwrap_or_default();
+    let mut card: CardData = serde_json::from_str(card_json).unwrap_or_else(|_| {
+        serde_json::from_str::<Value>(card_json)
+            .ok()
+            .and_then(|data| {
+                let wrapped = serde_json::json!({"spec": "chara_card_v3", "data": data});
+                crate::card::normalize(&wrapped, name)
+                    .ok()
+                    .map(|(card, _)| card)
+            })
+            .unwrap_or_default()
+    });
     if card.name.is_empty() {
         card.name = name.to_owned();
     }

@@ -74,9 +74,25 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Closes every connection, checkpointing the WAL.
+    /// Closes every connection after moving the WAL into the database file,
+    /// so a clean exit leaves one self-contained file.
     pub async fn close(self) {
+        // Best effort: a failed checkpoint leaves the WAL, which SQLite replays on next open.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
+        // The pool closes its connections concurrently, so none of them knows it
+        // is the last one, which is when SQLite removes the -wal and -shm files.
+        // One more connection, opened and closed alone, is the last one.
+        use sqlx::{ConnectOptions, Connection};
+        let last = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.path)
+            .connect()
+            .await;
+        if let Ok(conn) = last {
+            let _ = conn.close().await;
+        }
     }
 
     /// Classifies a sqlx error raised on this database.

@@ -84,13 +84,16 @@ async fn inspect(path: &Path) -> Result<Found> {
         }
     }
 
-    // Immutable (so read-only, no locks, no -wal/-shm created) and without
-    // journal_mode: this connection cannot change anything on disk.
+    // Read-only and without journal_mode: this connection cannot change the
+    // database. Without a WAL beside the file it is also immutable, so SQLite
+    // creates no -wal/-shm files; with one (left by a crash) it must read
+    // through it, because the WAL holds committed data.
+    let has_wal = wal_path(path).exists();
     let options = SqliteConnectOptions::from_str("sqlite:")
         .map_err(|e| Error::Internal(e.to_string()))?
         .filename(path)
         .read_only(true)
-        .immutable(true);
+        .immutable(!has_wal);
     let mut conn: SqliteConnection = options
         .connect()
         .await
@@ -175,6 +178,12 @@ fn migrate_error(path: &Path, err: sqlx::migrate::MigrateError) -> Error {
         },
         other => Error::Storage(format!("migrating {}: {other}", path.display())),
     }
+}
+
+fn wal_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    name.into()
 }
 
 fn corrupt(path: &Path, detail: &str) -> Error {

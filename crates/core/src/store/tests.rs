@@ -39,7 +39,7 @@ async fn every_connection_uses_wal_normal_sync_foreign_keys_and_a_busy_timeout()
 async fn foreign_keys_cascade_from_character_to_messages() {
     let (_dir, store) = fresh().await;
     let pool = store.pool();
-    sqlx::query("INSERT INTO characters VALUES ('c1', 'Seraphina', 0, 0)")
+    sqlx::query("INSERT INTO characters (id, name, created_at, updated_at) VALUES ('c1', 'Seraphina', 0, 0)")
         .execute(pool)
         .await
         .unwrap();
@@ -85,12 +85,14 @@ async fn a_full_disk_is_a_typed_error_and_keeps_what_was_saved() {
         .await
         .unwrap();
     let big = "x".repeat(1 << 20);
-    let err = sqlx::query("INSERT INTO characters VALUES ('c1', ?, 0, 0)")
-        .bind(&big)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| store.sql_error(e))
-        .unwrap_err();
+    let err = sqlx::query(
+        "INSERT INTO characters (id, name, created_at, updated_at) VALUES ('c1', ?, 0, 0)",
+    )
+    .bind(&big)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| store.sql_error(e))
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DiskFull, "{err}");
     drop(conn);
 
