@@ -14,7 +14,8 @@ WITH_E2E=1
 # Tauri 2 on Linux (https://v2.tauri.app/start/prerequisites/#linux), plus what tests use.
 APT_BUILD=(build-essential pkg-config curl wget file libssl-dev libxdo-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev)
-APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core)
+# CJK fonts so screenshots of Chinese and Japanese names show text, not boxes.
+APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 TAURI_DRIVER_VERSION="2.1.0"

@@ -25,7 +25,10 @@ pub fn handle<R: Runtime>(
     });
 }
 
-async fn respond(state: &AppState, path: &str) -> Response<Vec<u8>> {
+/// The response for a request path such as `/thumb/<id>` or `/thumb%2F<id>`.
+pub async fn respond(state: &AppState, raw_path: &str) -> Response<Vec<u8>> {
+    // convertFileSrc percent-encodes the whole path ("thumb%2F<id>").
+    let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let (kind, id) = (parts.next(), parts.next());
     let thumbnail = match kind {
@@ -55,4 +58,69 @@ fn status(code: StatusCode) -> Response<Vec<u8>> {
     let mut response = Response::new(Vec::new());
     *response.status_mut() = code;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_core::card::{CardData, CardFormat, CardSpec, Image};
+    use confab_core::library::content_hash;
+    use confab_core::store::{Inserted, NewCharacter, Thumbnail};
+
+    #[tokio::test]
+    async fn serves_thumbnails_and_originals_by_encoded_or_plain_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::with_data_dir(Ok(dir.path().to_owned()));
+        let store = state.store().await.unwrap();
+        let card = CardData {
+            name: "Aqua".into(),
+            ..Default::default()
+        };
+        let avatar = Image {
+            bytes: vec![1, 2, 3],
+            mime: "image/webp",
+        };
+        let thumb = Thumbnail {
+            bytes: vec![4, 5],
+            mime: "image/jpeg",
+        };
+        let hash = content_hash(&card);
+        let Inserted::New { id } = store
+            .insert_character(NewCharacter {
+                card: &card,
+                original: &serde_json::json!({}),
+                spec: CardSpec::V3,
+                format: CardFormat::Webp,
+                source_file: "aqua.webp",
+                content_hash: &hash,
+                avatar: Some((&avatar, Some(thumb))),
+                assets: &[],
+                collections: &[],
+            })
+            .await
+            .unwrap()
+        else {
+            panic!("a new character");
+        };
+
+        let thumb = respond(&state, &format!("/thumb%2F{id}")).await;
+        assert_eq!(thumb.status(), StatusCode::OK);
+        assert_eq!(thumb.headers()[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(thumb.body(), &[4, 5]);
+        let full = respond(&state, &format!("/full/{id}")).await;
+        assert_eq!(full.headers()[header::CONTENT_TYPE], "image/webp");
+        assert_eq!(full.body(), &[1, 2, 3]);
+        assert_eq!(
+            respond(&state, "/full/nobody").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            respond(&state, &format!("/other/{id}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            respond(&state, "/thumb/").await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
 }
