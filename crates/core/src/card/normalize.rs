@@ -10,13 +10,16 @@
 //! - Lists accept a single string: `tags` is split on commas, other lists take
 //!   the string as their one item.
 //! - Dates accept numbers or numeric strings; values above 10^11 are taken as
-//!   milliseconds (RisuAI writes them) and turned into seconds.
+//!   milliseconds (RisuAI writes them) and turned into seconds; past 10^14 a
+//!   date is nonsense and dropped.
 //! - A V2/V3 wrapper without `spec` is recognised by its `data` object; a field
 //!   missing from `data` falls back to the same field at the top level (the V1
 //!   mirror SillyTavern writes).
 //! - V1 extras go where SillyTavern's V1 to V2 conversion puts them:
 //!   `creatorcomment` to `creator_notes`; `talkativeness`, `fav`, `world`,
-//!   `depth_prompt` to `extensions`.
+//!   `depth_prompt` to `extensions`. Pygmalion-style names (`char_name`,
+//!   `char_persona`, `world_scenario`, `char_greeting`, `example_dialogue`)
+//!   fill the V1 fields they stand for.
 
 use serde_json::{Map, Value};
 
@@ -64,6 +67,18 @@ pub fn normalize(value: &Value, file_name: &str) -> Result<(CardData, CardSpec),
         fields
             .get(key)
             .or_else(|| fallback.and_then(|t| t.get(key)))
+            .or_else(|| {
+                // Pygmalion-style names some old V1 cards use.
+                let old = match key {
+                    "name" => "char_name",
+                    "personality" => "char_persona",
+                    "scenario" => "world_scenario",
+                    "first_mes" => "char_greeting",
+                    "mes_example" => "example_dialogue",
+                    _ => return None,
+                };
+                fields.get(old)
+            })
     };
 
     let mut extensions = match get("extensions") {
@@ -172,7 +187,7 @@ fn list(v: Option<&Value>, comma: bool) -> Vec<String> {
             .filter(|i| !i.is_null())
             .map(|i| text(Some(i)))
             .collect(),
-        Some(Value::String(s)) if comma => s
+        Some(Value::String(s)) if comma => unix_newlines(s)
             .split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty())
@@ -198,12 +213,13 @@ fn date(v: Option<&Value>) -> Option<i64> {
         }
         _ => return None,
     };
-    // 10^11 seconds is the year 5138: anything larger is milliseconds.
-    Some(if secs.abs() > 100_000_000_000 {
-        secs / 1000
-    } else {
-        secs
-    })
+    // 10^11 seconds is the year 5138: up to 10^14 it is milliseconds, beyond
+    // that nonsense. (Keeping the ranges apart makes reading twice a no-op.)
+    match secs.unsigned_abs() {
+        0..=100_000_000_000 => Some(secs),
+        100_000_000_001..=99_999_999_999_999 => Some(secs / 1000),
+        _ => None,
+    }
 }
 
 /// V3 `assets`: objects with type/uri/name/ext; anything else is skipped.
@@ -244,6 +260,12 @@ mod tests {
         assert_eq!(d.creation_date, Some(1_700_000_000));
         assert_eq!(d.modification_date, Some(1_745_411_957));
         assert_eq!(d.personality, "5");
+        let huge = json!({"name": "A", "creation_date": 1e30, "modification_date": "-5"});
+        let (d, _) = normalize(&huge, "x").unwrap();
+        assert_eq!((d.creation_date, d.modification_date), (None, Some(-5)));
+        let pyg = json!({"char_name": "P", "char_greeting": "Hey"});
+        let (d, _) = normalize(&pyg, "x").unwrap();
+        assert_eq!((d.name.as_str(), d.first_mes.as_str()), ("P", "Hey"));
         assert!(d.extensions.is_empty());
     }
 

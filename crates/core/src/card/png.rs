@@ -29,7 +29,7 @@ pub(crate) struct Chunk<'a> {
     pub data: &'a [u8],
     /// The whole chunk: length, type, data and CRC, as in the file.
     pub raw: &'a [u8],
-    /// Whether the stored CRC matches.
+    /// Whether the stored CRC matches (checked for text chunks only).
     pub crc_ok: bool,
 }
 
@@ -62,11 +62,14 @@ pub(crate) fn walk(bytes: &[u8]) -> Chunks<'_> {
         };
         let stored = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
         let data = typed.get(4..).unwrap_or_default();
+        // Only text chunks are checked: pixels are copied, never decoded, and
+        // hashing megabytes of IDAT would double the cost of reading a card.
+        let is_text = matches!(&kind, b"tEXt" | b"zTXt" | b"iTXt");
         chunks.push(Chunk {
             kind,
             data,
             raw,
-            crc_ok: crc32fast::hash(typed) == stored,
+            crc_ok: !is_text || crc32fast::hash(typed) == stored,
         });
         pos += raw.len();
         if &kind == b"IEND" {
@@ -280,9 +283,10 @@ fn strip_card_chunks(bytes: &[u8]) -> Vec<u8> {
         // A damaged file: keep it whole rather than guess.
         return bytes.to_vec();
     }
-    let mut out = Vec::with_capacity(bytes.len());
+    let kept = || chunks.iter().filter(|c| card_keyword(c).is_none());
+    let mut out = Vec::with_capacity(SIGNATURE.len() + kept().map(|c| c.raw.len()).sum::<usize>());
     out.extend_from_slice(SIGNATURE);
-    for c in chunks.iter().filter(|c| card_keyword(c).is_none()) {
+    for c in kept() {
         out.extend_from_slice(c.raw);
     }
     out
