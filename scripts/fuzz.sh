@@ -9,8 +9,9 @@ seconds="${FUZZ_SECONDS:-60}"
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/confab/fuzz-target}"
 
 if ! rustup toolchain list | grep -q '^nightly'; then
-  echo "fuzz.sh: a nightly toolchain is needed (rustup toolchain install nightly)" >&2
-  exit 1
+  echo "fuzz.sh: installing the nightly toolchain that cargo-fuzz needs"
+  rustup toolchain install nightly --profile minimal ||
+    { echo "fuzz.sh: could not install nightly (rustup toolchain install nightly)" >&2; exit 1; }
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked

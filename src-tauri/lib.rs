@@ -6,7 +6,7 @@ pub mod avatars;
 pub mod commands;
 pub mod state;
 
-use tauri::Runtime;
+use tauri::{Manager, Runtime};
 use tauri_specta::{collect_commands, ErrorHandlingMode};
 
 pub use state::AppState;
@@ -72,10 +72,17 @@ pub fn run() {
     tauri::async_runtime::spawn(async move {
         let _ = warm.store().await;
     });
-    app_builder(tauri::Builder::default(), state)
-        .run(tauri::generate_context!())
+    let app = app_builder(tauri::Builder::default(), state)
+        .build(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("Confab could not start: {e}");
             std::process::exit(1);
         });
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Leave one self-contained database file behind on a clean exit.
+            let state = handle.state::<AppState>().inner().clone();
+            tauri::async_runtime::block_on(state.close());
+        }
+    });
 }

@@ -40,6 +40,13 @@ impl AppState {
         self.inner.data_dir.as_deref().map_err(Clone::clone)
     }
 
+    /// Closes the store if it was opened (on exit).
+    pub async fn close(&self) {
+        if let Some(store) = self.inner.store.get() {
+            store.clone().close().await;
+        }
+    }
+
     /// The open store, opening it on first use. A failure is not remembered,
     /// so the user can fix the file and retry without restarting.
     pub async fn store(&self) -> Result<&Store, AppError> {

@@ -82,16 +82,27 @@ impl Store {
             .execute(&self.pool)
             .await;
         self.pool.close().await;
-        // The pool closes its connections concurrently, so none of them knows it
-        // is the last one, which is when SQLite removes the -wal and -shm files.
-        // One more connection, opened and closed alone, is the last one.
-        use sqlx::{ConnectOptions, Connection};
-        let last = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&self.path)
-            .connect()
-            .await;
-        if let Ok(conn) = last {
-            let _ = conn.close().await;
+        // The pool's connections finish closing on their own threads, so none of
+        // them reliably sees itself as the last one, which is when SQLite removes
+        // the -wal and -shm files. Open one connection alone and close it: it is
+        // the last. Retry briefly while the pool's threads are still closing.
+        let wal = open::wal_path(&self.path);
+        for _ in 0..50 {
+            if !wal.exists() {
+                return;
+            }
+            use sqlx::{ConnectOptions, Connection};
+            let last = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&self.path)
+                .connect()
+                .await;
+            if let Ok(conn) = last {
+                let _ = conn.close().await;
+            }
+            if !wal.exists() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 

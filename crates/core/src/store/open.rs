@@ -180,7 +180,8 @@ fn migrate_error(path: &Path, err: sqlx::migrate::MigrateError) -> Error {
     }
 }
 
-fn wal_path(path: &Path) -> std::path::PathBuf {
+/// The WAL file beside a database file.
+pub(super) fn wal_path(path: &Path) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push("-wal");
     name.into()
