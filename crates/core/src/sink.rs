@@ -16,8 +16,14 @@ impl<T> Sink<T> for Discard {
 }
 
 /// A sink that keeps everything, for tests.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Collect<T>(pub std::sync::Mutex<Vec<T>>);
+
+impl<T> Default for Collect<T> {
+    fn default() -> Self {
+        Collect(std::sync::Mutex::new(Vec::new()))
+    }
+}
 
 impl<T: Send> Sink<T> for Collect<T> {
     fn send(&self, event: T) {

@@ -10,9 +10,14 @@ use crate::store::hex;
 ///
 /// Two files hold the same card when every field is equal, whatever their
 /// container or key order: so a PNG exported from Confab and imported again is
-/// found, not copied.
+/// found, not copied. `assets` is left out: it says where files sit in a
+/// container (a CHARX export lists the avatar there, a PNG does not), not what
+/// the character is.
 pub fn content_hash(card: &CardData) -> String {
-    let value = serde_json::to_value(card).unwrap_or(Value::Null);
+    let mut value = serde_json::to_value(card).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.remove("assets");
+    }
     let mut canonical = String::new();
     write_canonical(&value, &mut canonical);
     hex(&Sha256::digest(canonical.as_bytes()))
@@ -75,6 +80,18 @@ mod tests {
         let mut edited = card("Seraphina");
         edited.alternate_greetings.push("Hello".into());
         assert_ne!(content_hash(&card("Seraphina")), content_hash(&edited));
+    }
+
+    #[test]
+    fn where_a_container_keeps_the_avatar_does_not_matter() {
+        let mut charx = card("A");
+        charx.assets.push(crate::card::AssetRef {
+            kind: "icon".into(),
+            uri: "embeded://assets/icon/images/main.png".into(),
+            name: "main".into(),
+            ext: "png".into(),
+        });
+        assert_eq!(content_hash(&card("A")), content_hash(&charx));
     }
 
     #[test]

@@ -1,0 +1,226 @@
+//! Importing files and folders into a real library: progress, collections, bad files, exports.
+
+use std::path::{Path, PathBuf};
+
+use confab_core::card::{self, Limits};
+use confab_core::library::{self, CharacterQuery, ExportFormat, ImportEvent, ImportStatus};
+use confab_core::sink::{Collect, Discard};
+use confab_core::store::Store;
+use confab_core::ErrorCode;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cards")
+        .join(name)
+}
+
+#[tokio::test]
+async fn a_drop_of_files_and_a_folder_streams_progress_and_survives_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+
+    // A folder named like a pack: its cards join the "Konosuba" collection.
+    let pack = dir.path().join("Konosuba");
+    std::fs::create_dir_all(pack.join("nested")).unwrap();
+    std::fs::copy(fixture("v1_png__st_Megumin.png"), pack.join("Megumin.png")).unwrap();
+    std::fs::copy(
+        fixture("webp_exif_decbytes__TavernAI_Aqua.webp"),
+        pack.join("nested/Aqua.webp"),
+    )
+    .unwrap();
+    std::fs::write(pack.join("notes.pdf"), b"not a card, skipped by extension").unwrap();
+    std::fs::write(pack.join(".hidden.png"), b"hidden files are skipped").unwrap();
+    let broken = dir.path().join("broken.png");
+    std::fs::write(&broken, b"\x89PNG\r\n\x1a\ntruncated").unwrap();
+    let missing = dir.path().join("gone.png");
+
+    let events = Collect::default();
+    let summary = library::import_paths(
+        &store,
+        &[
+            fixture("v2_png__st_default_FluxTheCat.png"),
+            pack.clone(),
+            broken.clone(),
+            missing.clone(),
+        ],
+        &Limits::default(),
+        &events,
+    )
+    .await;
+
+    assert_eq!(summary.imported, 3, "{:#?}", summary.outcomes);
+    assert_eq!(summary.failed, 2);
+    let events = events.events();
+    assert_eq!(events.first(), Some(&ImportEvent::Started { total: 5 }));
+    let progress: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            ImportEvent::Progress { done, .. } => Some(*done),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress, [1, 2, 3, 4, 5], "one event per file, in order");
+    assert!(matches!(events.last(), Some(ImportEvent::Finished { summary: s }) if s == &summary));
+
+    let files: Vec<&str> = summary.outcomes.iter().map(|o| o.file.as_str()).collect();
+    assert!(files[0].ends_with("v2_png__st_default_FluxTheCat.png"));
+    assert!(files[1].ends_with("Megumin.png"));
+    assert!(files[2].ends_with("Aqua.webp"));
+    let broken_outcome = &summary.outcomes[3];
+    assert_eq!(broken_outcome.status, ImportStatus::Failed);
+    assert_eq!(
+        broken_outcome.error.as_ref().unwrap().code,
+        ErrorCode::InvalidCard
+    );
+    let missing_outcome = &summary.outcomes[4];
+    assert_eq!(missing_outcome.error.as_ref().unwrap().code, ErrorCode::Io);
+
+    let konosuba = store
+        .character_summaries(&CharacterQuery {
+            collection: Some("Konosuba".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let names: Vec<&str> = konosuba.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Aqua", "Megumin"]);
+    assert!(konosuba.iter().all(|c| c.avatar_key.is_some()));
+    // Every avatar got a JPEG thumbnail for the grid, and the original is kept.
+    for c in &konosuba {
+        let (mime, thumb) = store.avatar(&c.id, true).await.unwrap().unwrap();
+        assert_eq!(mime, "image/jpeg");
+        assert!(
+            thumb.len() < 64 * 1024,
+            "a small thumbnail: {} bytes",
+            thumb.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_same_card_twice_is_already_in_library_and_a_same_name_card_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let seraphina_v2 = fixture("v2_png__st_default_Seraphina_2024.png");
+    let seraphina_v3 = fixture("ccv3_plus_chara__st_default_Seraphina.png");
+    let first = library::import_paths(
+        &store,
+        &[seraphina_v2.clone()],
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
+    let again = library::import_paths(&store, &[seraphina_v2], &Limits::default(), &Discard).await;
+    assert_eq!(again.already_in_library, 1);
+    assert_eq!(
+        again.outcomes[0].character_id,
+        first.outcomes[0].character_id
+    );
+
+    let other = library::import_paths(&store, &[seraphina_v3], &Limits::default(), &Discard).await;
+    assert_eq!(
+        other.imported, 1,
+        "a different Seraphina is a new character"
+    );
+    assert_eq!(
+        other.outcomes[0].same_name_as,
+        first.outcomes[0].character_id
+    );
+    assert_eq!(store.counts().await.unwrap().characters, 2);
+}
+
+#[tokio::test]
+async fn picked_bytes_import_like_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let bytes = std::fs::read(fixture("charx_small__tavernkit_test_character.charx")).unwrap();
+    let outcome = library::import_bytes(&store, "test.charx", bytes, &Limits::default()).await;
+    assert_eq!(outcome.status, ImportStatus::Imported, "{outcome:?}");
+    let id = outcome.character_id.unwrap();
+    let detail = store.character_detail(&id).await.unwrap();
+    assert_eq!(detail.source_file, "test.charx");
+    assert_eq!(detail.format, confab_core::card::CardFormat::Charx);
+
+    let nothing = library::import_bytes(&store, "empty.json", Vec::new(), &Limits::default()).await;
+    assert_eq!(nothing.status, ImportStatus::Failed);
+}
+
+#[tokio::test]
+async fn every_export_format_reimports_as_already_in_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+    let cards = [
+        "v2_png__st_default_Seraphina_2024.png",
+        "v1_json_zh__mushoku_Roxy_stage1.json",
+        "charx_small__tavernkit_test_character.charx",
+        "webp_exif_ascii__TavernAI_Aqua_2023-03.webp",
+    ];
+    let exports = dir.path().join("exports");
+    for name in cards {
+        let summary =
+            library::import_paths(&store, &[fixture(name)], &Limits::default(), &Discard).await;
+        let id = summary.outcomes[0].character_id.clone().unwrap();
+        for format in [
+            ExportFormat::Png,
+            ExportFormat::Json,
+            ExportFormat::JsonV2,
+            ExportFormat::Charx,
+        ] {
+            let exported = library::export_to_dir(&store, &id, format, &exports)
+                .await
+                .unwrap();
+            assert!(exported.file_name.ends_with(library::extension(format)));
+            let back = library::import_paths(
+                &store,
+                &[PathBuf::from(&exported.path)],
+                &Limits::default(),
+                &Discard,
+            )
+            .await;
+            assert_eq!(
+                back.outcomes[0].status,
+                ImportStatus::AlreadyInLibrary,
+                "{name} as {format:?}: {:?}",
+                back.outcomes[0]
+            );
+            assert_eq!(back.outcomes[0].character_id.as_deref(), Some(id.as_str()));
+        }
+    }
+    // Sixteen files, none overwritten: names that collide get a number.
+    assert_eq!(std::fs::read_dir(&exports).unwrap().count(), 16);
+    assert_eq!(store.counts().await.unwrap().characters, 4);
+}
+
+#[tokio::test]
+async fn an_edit_is_saved_everywhere_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let summary = library::import_paths(
+        &store,
+        &[fixture("v1_png__st_Megumin.png")],
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
+    let id = summary.outcomes[0].character_id.clone().unwrap();
+    let mut card = store.character_detail(&id).await.unwrap().card;
+    card.name = "  Megumin the Arch Wizard ".into();
+    card.tags = vec!["explosion".into(), " ".into()];
+    card.alternate_greetings.push("EXPLOSION!".into());
+    let saved = library::update_character(&store, &id, card).await.unwrap();
+    assert_eq!(saved.card.name, "Megumin the Arch Wizard");
+    assert_eq!(saved.summary.tags, ["explosion"]);
+    assert!(saved.card.modification_date.is_some());
+
+    let stored = store.stored_character(&id).await.unwrap();
+    let png = library::export_bytes(&stored, ExportFormat::Png).unwrap();
+    let read = card::read_card(&png, "x.png", &Limits::default()).unwrap();
+    assert_eq!(read.data, saved.card);
+
+    let mut nameless = saved.card.clone();
+    nameless.name = "   ".into();
+    let err = library::update_character(&store, &id, nameless)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+}
