@@ -105,7 +105,7 @@ async fn the_same_card_twice_is_already_in_library_and_a_same_name_card_is_flagg
     let seraphina_v3 = fixture("ccv3_plus_chara__st_default_Seraphina.png");
     let first = library::import_paths(
         &store,
-        &[seraphina_v2.clone()],
+        std::slice::from_ref(&seraphina_v2),
         &Limits::default(),
         &Discard,
     )

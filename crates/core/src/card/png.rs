@@ -215,7 +215,16 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
     let mut first_error = None;
     let mut chosen: Option<(Keyword, bool, Value, CardData, CardSpec)> = None;
     let mut chara_versions: Vec<CardData> = Vec::new();
+    // Once a card is chosen, the rest only matter to warn about disagreeing
+    // `chara` copies: skipping them keeps a big card from being decoded twice.
+    let chara_count = candidates
+        .iter()
+        .filter(|(k, _, _)| *k == Keyword::Chara)
+        .count();
     for (keyword, _, chunk) in &candidates {
+        if chosen.is_some() && (*keyword != Keyword::Chara || chara_count < 2) {
+            continue;
+        }
         let mut w = Vec::new();
         let parsed = chunk_text(chunk, file, limits)
             .and_then(|text| decode_payload(&text, file, limits, &mut w))

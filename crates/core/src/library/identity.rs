@@ -13,46 +13,145 @@ use crate::store::hex;
 /// found, not copied. `assets` is left out: it says where files sit in a
 /// container (a CHARX export lists the avatar there, a PNG does not), not what
 /// the character is.
+///
+/// The JSON streams into the hasher field by field: a 30 MB card is not copied.
+/// Keys are sorted explicitly because the app's build of serde_json keeps
+/// insertion order (another crate enables `preserve_order`).
 pub fn content_hash(card: &CardData) -> String {
-    let mut value = serde_json::to_value(card).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.remove("assets");
+    let mut out = Hashed(Sha256::new());
+    let fields: [(&str, Field<'_>); 21] = [
+        (
+            "alternate_greetings",
+            Field::Plain(&card.alternate_greetings),
+        ),
+        ("character_book", Field::Json(card.character_book.as_ref())),
+        ("character_version", Field::Plain(&card.character_version)),
+        ("creation_date", Field::Plain(&card.creation_date)),
+        ("creator", Field::Plain(&card.creator)),
+        ("creator_notes", Field::Plain(&card.creator_notes)),
+        (
+            "creator_notes_multilingual",
+            Field::Plain(&card.creator_notes_multilingual),
+        ),
+        ("description", Field::Plain(&card.description)),
+        ("extensions", Field::Map(&card.extensions)),
+        ("first_mes", Field::Plain(&card.first_mes)),
+        (
+            "group_only_greetings",
+            Field::Plain(&card.group_only_greetings),
+        ),
+        ("mes_example", Field::Plain(&card.mes_example)),
+        ("modification_date", Field::Plain(&card.modification_date)),
+        ("name", Field::Plain(&card.name)),
+        ("nickname", Field::Plain(&card.nickname)),
+        ("personality", Field::Plain(&card.personality)),
+        (
+            "post_history_instructions",
+            Field::Plain(&card.post_history_instructions),
+        ),
+        ("scenario", Field::Plain(&card.scenario)),
+        ("source", Field::Plain(&card.source)),
+        ("system_prompt", Field::Plain(&card.system_prompt)),
+        ("tags", Field::Plain(&card.tags)),
+    ];
+    out.write("{");
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write(",");
+        }
+        out.json(key);
+        out.write(":");
+        match value {
+            Field::Plain(v) => out.json(*v),
+            Field::Json(Some(v)) => write_canonical(v, &mut out),
+            Field::Json(None) => out.write("null"),
+            Field::Map(m) => write_object(m, &mut out),
+        }
     }
-    let mut canonical = String::new();
-    write_canonical(&value, &mut canonical);
-    hex(&Sha256::digest(canonical.as_bytes()))
+    out.write("}");
+    hex(&out.0.finalize())
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
-            }
-            out.push('}');
+/// One field of the card, by how it must be written canonically.
+enum Field<'a> {
+    /// Strings, lists, numbers, sorted maps: serde's output is already canonical.
+    Plain(&'a dyn erased::Json),
+    /// Free-form JSON whose object keys must be sorted.
+    Json(Option<&'a Value>),
+    /// A free-form JSON object whose keys must be sorted.
+    Map(&'a serde_json::Map<String, Value>),
+}
+
+mod erased {
+    /// Anything serde can write as JSON, behind a reference.
+    pub trait Json {
+        fn write_json(&self, out: &mut dyn std::io::Write);
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn write_json(&self, out: &mut dyn std::io::Write) {
+            // Serialising owned data into a hasher cannot fail.
+            let _ = serde_json::to_writer(out, self);
         }
+    }
+}
+
+/// Bytes written here go into the hash.
+struct Hashed(Sha256);
+
+impl Hashed {
+    fn write(&mut self, s: &str) {
+        self.0.update(s.as_bytes());
+    }
+
+    fn json(&mut self, value: &dyn erased::Json) {
+        value.write_json(self);
+    }
+}
+
+impl std::io::Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_canonical(value: &Value, out: &mut Hashed) {
+    match value {
+        Value::Object(map) => write_object(map, out),
         Value::Array(items) => {
-            out.push('[');
+            out.write("[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write(",");
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.write("]");
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => out.json(scalar),
     }
+}
+
+fn write_object(map: &serde_json::Map<String, Value>, out: &mut Hashed) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.write("{");
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.write(",");
+        }
+        out.json(key);
+        out.write(":");
+        if let Some(v) = map.get(key) {
+            write_canonical(v, out);
+        }
+    }
+    out.write("}");
 }
 
 #[cfg(test)]
@@ -80,6 +179,47 @@ mod tests {
         let mut edited = card("Seraphina");
         edited.alternate_greetings.push("Hello".into());
         assert_ne!(content_hash(&card("Seraphina")), content_hash(&edited));
+    }
+
+    #[test]
+    fn every_card_field_but_assets_is_hashed() {
+        // A new CardData field must be added to content_hash: this lists them all.
+        let value = serde_json::to_value(CardData::default()).unwrap();
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        keys.retain(|k| *k != "assets");
+        assert_eq!(keys.len(), 21, "content_hash lists 21 fields: {keys:?}");
+        // Each field changes the hash.
+        let base = content_hash(&CardData::default());
+        let mut map = value.as_object().unwrap().clone();
+        for key in keys {
+            let original = map[key].clone();
+            // The first replacement value this field accepts.
+            let candidates = [
+                serde_json::json!("changed"),
+                serde_json::json!(["changed"]),
+                serde_json::json!({"changed": "yes"}),
+                serde_json::json!(1),
+            ];
+            let changed = candidates
+                .into_iter()
+                .find_map(|candidate| {
+                    map[key] = candidate;
+                    serde_json::from_value::<CardData>(Value::Object(map.clone())).ok()
+                })
+                .unwrap();
+            assert_ne!(
+                content_hash(&changed),
+                base,
+                "{key} is part of the identity"
+            );
+            map[key] = original;
+        }
     }
 
     #[test]

@@ -176,20 +176,20 @@ impl Store {
 
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
+        // Card and original are written one after the other, so a huge card is
+        // held as JSON text (and copied by SQLite) only once at a time.
         let card_json = serde_json::to_string(new.card).map_err(internal)?;
-        let original_json = serde_json::to_string(new.original).map_err(internal)?;
         sqlx::query(
             "INSERT INTO characters (id, name, created_at, updated_at, creator, card_json,
-                 original_json, spec, format, source_file, content_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 spec, format, source_file, content_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(&new.card.name)
         .bind(now)
         .bind(now)
         .bind(&new.card.creator)
-        .bind(&card_json)
-        .bind(&original_json)
+        .bind(card_json)
         .bind(spec_str(new.spec))
         .bind(format_str(new.format))
         .bind(new.source_file)
@@ -197,6 +197,13 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
+        let original_json = serde_json::to_string(new.original).map_err(internal)?;
+        sqlx::query("UPDATE characters SET original_json = ? WHERE id = ?")
+            .bind(original_json)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
 
         if let Some((avatar, thumb)) = new.avatar {
             write_avatar(&mut tx, &id, avatar, thumb.as_ref())
