@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
 import type { CharacterDetail, ImportEvent, ImportOutcome } from "../src/lib/api";
+import type { CloseRequestSource } from "../src/lib/close-guard";
 import type { DragDropPayload, DragDropSource } from "../src/lib/drop";
 import { character, installBackend, outcome, type BackendOptions, type Call } from "./helpers/backend";
 
@@ -542,5 +543,43 @@ describe("a character that is not there", () => {
     const banner = await screen.findByTestId("error-banner");
     expect(banner.textContent).toContain("The character couldn't be opened.");
     expect(screen.getByTestId("library-grid")).toBeTruthy();
+  });
+});
+
+describe("closing the window", () => {
+  /** A close-request source the test triggers by hand; resolves to "may close". */
+  function fakeCloseRequests(): { source: CloseRequestSource; request: () => Promise<boolean> } {
+    let mayClose: (() => Promise<boolean>) | null = null;
+    return {
+      source: (handler) => {
+        mayClose = handler;
+        return Promise.resolve(() => {
+          mayClose = null;
+        });
+      },
+      request: () => (mayClose ? mayClose() : Promise.resolve(true)),
+    };
+  }
+
+  test("with unsaved edits asks first; Cancel keeps the window and the edits", async () => {
+    installBackend({ characters: LIBRARY });
+    const close = fakeCloseRequests();
+    render(App, { props: { closeRequests: close.source } });
+    await screen.findByTestId("library-grid");
+
+    // Nothing edited: the window may close at once.
+    expect(await close.request()).toBe(true);
+
+    await openCharacter("bob");
+    await fireEvent.input(field("name"), { target: { value: "Robert" } });
+    const refused = close.request();
+    await screen.findByTestId("confirm-dialog");
+    await fireEvent.click(screen.getByTestId("confirm-cancel"));
+    expect(await refused).toBe(false);
+    expect(field("name").value).toBe("Robert");
+
+    const allowed = close.request();
+    await fireEvent.click(await screen.findByTestId("confirm-ok"));
+    expect(await allowed).toBe(true);
   });
 });
