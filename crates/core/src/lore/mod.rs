@@ -1,5 +1,7 @@
 //! World books (lorebooks): the model, import/export, and the activation engine.
 
 pub mod model;
+pub mod report;
 
 pub use model::*;
+pub use report::*;
