@@ -4,8 +4,29 @@
 import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { commands } from "./bindings";
 import type {
+  Activation,
+  ActivationReason,
   AppInfo,
   AssetRef,
+  BookSettings,
+  CharacterRef,
+  DictionaryRule,
+  DictionaryScope,
+  DropReason,
+  Dropped,
+  Entry,
+  EntryPosition,
+  EntryRole,
+  KeyError,
+  MatchedIn,
+  MatchSources,
+  ScanMessage,
+  ScanReport,
+  SelectiveLogic,
+  TestActivationRequest,
+  WorldBookDetail,
+  WorldBookFormat,
+  WorldBookSummary,
   CardData,
   CardFormat,
   CardSpec,
@@ -52,6 +73,29 @@ export type {
   LibraryFacets,
   StoredAsset,
 };
+export type {
+  Activation,
+  ActivationReason,
+  BookSettings,
+  CharacterRef,
+  DictionaryRule,
+  DictionaryScope,
+  DropReason,
+  Dropped,
+  Entry,
+  EntryPosition,
+  EntryRole,
+  KeyError,
+  MatchedIn,
+  MatchSources,
+  ScanMessage,
+  ScanReport,
+  SelectiveLogic,
+  TestActivationRequest,
+  WorldBookDetail,
+  WorldBookFormat,
+  WorldBookSummary,
+};
 
 /** An error as the UI shows it; `path` only when the backend named a file. */
 export type ApiError = { code: ErrorCode; message: string; path?: string };
@@ -79,6 +123,7 @@ const KNOWN_CODES = {
   invalid_card: true,
   too_large: true,
   unsupported_format: true,
+  invalid_world_book: true,
 } as const satisfies Record<ErrorCode, true>;
 
 export const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];
@@ -216,6 +261,115 @@ export function importFile(file: File): Promise<ApiResult<ImportOutcome>> {
       return { status: "error" as const, error };
     }
   });
+}
+
+/**
+ * Imports one world-book file (SillyTavern world info JSON, a character
+ * book, a .lorebook) by its bytes; like `importFile`, hand-wrapped.
+ */
+export function importWorldBook(file: File): Promise<ApiResult<WorldBookSummary>> {
+  return call(async () => {
+    try {
+      const bytes = new Uint8Array(await readBytes(file));
+      const summary = await invoke<WorldBookSummary>("import_world_book", bytes, {
+        headers: { "x-file-name": encodeURIComponent(file.name) },
+      });
+      return { status: "ok" as const, data: summary };
+    } catch (error) {
+      if (error instanceof Error) throw error;
+      return { status: "error" as const, error };
+    }
+  });
+}
+
+// ---- World books ----
+
+export function listWorldBooks(): Promise<ApiResult<WorldBookSummary[]>> {
+  return call(() => commands.listWorldBooks());
+}
+
+/** The whole book: settings, every entry (up to tens of thousands) and its bad keys. */
+export function getWorldBook(id: string): Promise<ApiResult<WorldBookDetail>> {
+  return call(() => commands.getWorldBook(id));
+}
+
+export function createWorldBook(name: string): Promise<ApiResult<WorldBookDetail>> {
+  return call(() => commands.createWorldBook(name));
+}
+
+export function updateWorldBook(
+  id: string,
+  name: string,
+  description: string,
+  settings: BookSettings,
+): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.updateWorldBook(id, name, description, settings));
+}
+
+export function deleteWorldBook(id: string): Promise<ApiResult<null>> {
+  return call(() => commands.deleteWorldBook(id));
+}
+
+/** Upserts entries by uid; answers with the whole book so key errors refresh. */
+export function saveEntries(bookId: string, entries: readonly Entry[]): Promise<ApiResult<WorldBookDetail>> {
+  return call(() => commands.saveEntries(bookId, [...entries]));
+}
+
+/** A new entry with a fresh uid and SillyTavern's defaults. */
+export function addEntry(bookId: string): Promise<ApiResult<Entry>> {
+  return call(() => commands.addEntry(bookId));
+}
+
+export function deleteEntries(bookId: string, uids: readonly number[]): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.deleteEntries(bookId, [...uids]));
+}
+
+export function setEntriesEnabled(
+  bookId: string,
+  uids: readonly number[],
+  enabled: boolean,
+): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.setEntriesEnabled(bookId, [...uids], enabled));
+}
+
+export function setWorldBookGlobal(id: string, global: boolean): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.setWorldBookGlobal(id, global));
+}
+
+export function attachWorldBook(bookId: string, characterId: string): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.attachWorldBook(bookId, characterId));
+}
+
+export function detachWorldBook(bookId: string, characterId: string): Promise<ApiResult<WorldBookSummary>> {
+  return call(() => commands.detachWorldBook(bookId, characterId));
+}
+
+export function characterWorldBooks(characterId: string): Promise<ApiResult<WorldBookSummary[]>> {
+  return call(() => commands.characterWorldBooks(characterId));
+}
+
+/** Writes the book into the Downloads folder; answers with where. */
+export function exportWorldBook(id: string, format: WorldBookFormat): Promise<ApiResult<ExportedFile>> {
+  return call(() => commands.exportWorldBook(id, format));
+}
+
+/** Runs the activation scan over sample messages; every decision is explained. */
+export function testActivation(request: TestActivationRequest): Promise<ApiResult<ScanReport>> {
+  return call(() => commands.testActivation(request));
+}
+
+// ---- Chat dictionaries ----
+
+/** A character's dictionary, or the global one for `null`. */
+export function getDictionary(characterId: string | null): Promise<ApiResult<DictionaryRule[]>> {
+  return call(() => commands.getDictionary(characterId));
+}
+
+export function setDictionary(
+  characterId: string | null,
+  rules: readonly DictionaryRule[],
+): Promise<ApiResult<DictionaryRule[]>> {
+  return call(() => commands.setDictionary(characterId, [...rules]));
 }
 
 function readBytes(file: File): Promise<ArrayBuffer> {

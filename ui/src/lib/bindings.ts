@@ -28,6 +28,40 @@ export const commands = {
 	importPaths: (paths: string[], onEvent: Channel<ImportEvent>) => typedError<ImportSummary, AppError>(__TAURI_INVOKE("import_paths", { paths, onEvent })),
 	/**  Writes a character to the Downloads folder in `format` and says where. */
 	exportCharacter: (id: string, format: ExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_character", { id, format })),
+	/**  Every world book, by name. */
+	listWorldBooks: () => typedError<WorldBookSummary[], AppError>(__TAURI_INVOKE("list_world_books")),
+	/**  One world book with its settings, every entry and the keys that do not compile. */
+	getWorldBook: (id: string) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("get_world_book", { id })),
+	/**  A new, empty world book. */
+	createWorldBook: (name: string) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("create_world_book", { name })),
+	/**  Saves a book's name, description and scan settings. */
+	updateWorldBook: (id: string, name: string, description: string, settings: BookSettings) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("update_world_book", { id, name, description, settings })),
+	/**  Deletes a world book with its entries. */
+	deleteWorldBook: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_world_book", { id })),
+	/**  Inserts or replaces entries by uid; answers with the whole book. */
+	saveEntries: (bookId: string, entries: Entry[]) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("save_entries", { bookId, entries })),
+	/**  A new entry with SillyTavern's defaults. */
+	addEntry: (bookId: string) => typedError<Entry, AppError>(__TAURI_INVOKE("add_entry", { bookId })),
+	/**  Deletes entries by uid. */
+	deleteEntries: (bookId: string, uids: number[]) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("delete_entries", { bookId, uids })),
+	/**  Turns entries on or off. */
+	setEntriesEnabled: (bookId: string, uids: number[], enabled: boolean) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("set_entries_enabled", { bookId, uids, enabled })),
+	/**  Makes a book apply to every chat, or stop doing so. */
+	setWorldBookGlobal: (id: string, global: boolean) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("set_world_book_global", { id, global })),
+	/**  Links a book to a character. */
+	attachWorldBook: (bookId: string, characterId: string) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("attach_world_book", { bookId, characterId })),
+	/**  Unlinks a book from a character. */
+	detachWorldBook: (bookId: string, characterId: string) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("detach_world_book", { bookId, characterId })),
+	/**  The books linked to a character. */
+	characterWorldBooks: (characterId: string) => typedError<WorldBookSummary[], AppError>(__TAURI_INVOKE("character_world_books", { characterId })),
+	/**  Writes a world book to the Downloads folder in `format` and says where. */
+	exportWorldBook: (id: string, format: WorldBookFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_world_book", { id, format })),
+	/**  Runs the activation scan over sample messages and explains every decision. */
+	testActivation: (request: TestActivationRequest) => typedError<ScanReport, AppError>(__TAURI_INVOKE("test_activation", { request })),
+	/**  A character's chat dictionary, or the global one for `null`. */
+	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
+	/**  Replaces a chat dictionary; rejects a rule whose regex does not compile. */
+	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
 };
 
 /* Types */
@@ -55,6 +89,35 @@ export type AppInfo = {
 	counts: LibraryCounts,
 };
 
+/**  An entry the scan inserted, and why. */
+export type Activation = {
+	/**  The book's id. */
+	book: string,
+	/**  The entry's uid. */
+	uid: number,
+	/**  The entry's comment (its title). */
+	comment: string,
+	/**  Where it goes in the prompt. */
+	position: EntryPosition,
+	/**  Depth, for `atDepth`. */
+	depth: number,
+	/**  Role, for `atDepth`. */
+	role: EntryRole,
+	/**  Insertion order. */
+	order: number,
+	/**  Tokens its content costs. */
+	tokens: number,
+	/**  What activated it. */
+	reason: ActivationReason,
+	/**  The inclusion group it won, if any. */
+	groupWon: string | null,
+	/**  The content inserted. */
+	content: string,
+};
+
+/**  What activated an entry. */
+export type ActivationReason = { kind: "key"; key: string; secondary: string | null; matchedIn: MatchedIn } | { kind: "constant" } | { kind: "sticky"; remaining: number } | { kind: "minActivations"; depth: number };
+
 /**  An asset a V3 card lists (`data.assets[]`). */
 export type AssetRef = {
 	/**  `icon`, `background`, `user_icon`, `emotion`, or anything else. */
@@ -65,6 +128,32 @@ export type AssetRef = {
 	name: string,
 	/**  File extension without the dot. */
 	ext: string,
+};
+
+/**  A world book's scan settings (SillyTavern's world info settings). */
+export type BookSettings = {
+	/**  How many recent messages are scanned for keys. */
+	scanDepth: number,
+	/**  Share of the context entries may use, in percent. */
+	budgetPercent: number,
+	/**  Hard cap on entry tokens; 0 means none. */
+	budgetCap: number,
+	/**  Activated entries' content is scanned for more keys. */
+	recursive: boolean,
+	/**  Most recursion steps; 0 means no limit. */
+	maxRecursionSteps: number,
+	/**  Scan deeper until this many entries activate; 0 turns it off. */
+	minActivations: number,
+	/**  The deepest scan for `minActivations`; 0 means the whole chat. */
+	minActivationsDepthMax: number,
+	/**  Keys match case-sensitively. */
+	caseSensitive: boolean,
+	/**  Keys match whole words only. */
+	matchWholeWords: boolean,
+	/**  Message authors' names are part of the scanned text. */
+	includeNames: boolean,
+	/**  Inclusion groups pick by how many keys matched. */
+	useGroupScoring: boolean,
 };
 
 /**
@@ -148,6 +237,14 @@ export type CardSpec =
 /**  `chara_card_v3`. */
 "v3";
 
+/**  A character a book is linked to. */
+export type CharacterRef = {
+	/**  The character's id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+};
+
 /**  Everything about one character, for the detail view. */
 export type CharacterDetail = {
 	/**  The grid fields. */
@@ -207,6 +304,55 @@ export type CharacterSummary = {
 	lastUsedAt: number | null,
 };
 
+/**  One find-and-replace rule of a chat dictionary. */
+export type DictionaryRule = {
+	/**  Text (or regex) to find. */
+	find: string,
+	/**  What replaces it; `$1` refers to a regex group. */
+	replace: string,
+	/**  `find` is a regular expression. */
+	regex: boolean,
+	/**  Case matters. */
+	caseSensitive: boolean,
+	/**  The rule applies. */
+	enabled: boolean,
+	/**  Where the rule applies. */
+	scope: DictionaryScope,
+};
+
+/**  Where a dictionary rule applies. */
+export type DictionaryScope = 
+/**  To what is sent to the model. */
+"prompt" | 
+/**  To what is shown in the chat. */
+"display" | 
+/**  To both. */
+"both";
+
+/**  Why a matched entry was left out. */
+export type DropReason = { kind: "budget"; budget: number } | { kind: "probability"; probability: number; roll: number } | { kind: "group"; group: string; winner: number } | { kind: "cooldown"; remaining: number } | { kind: "delay"; needed: number } | { kind: "delayUntilRecursion"; level: number } | { kind: "secondaryKeys" } | { kind: "invalidKey"; key: string; error: string };
+
+/**  An entry the scan left out. */
+export type Dropped = {
+	/**  The book's id. */
+	book: string,
+	/**  The entry's uid. */
+	uid: number,
+	/**  The entry's comment. */
+	comment: string,
+	/**  Why. */
+	reason: DropReason,
+};
+
+/**  One world-book entry, with every SillyTavern field. */
+export type Entry = { uid: number; keys: string[]; secondaryKeys: string[]; selective: boolean; selectiveLogic: SelectiveLogic; comment: string; content: string; enabled: boolean; constant: boolean; insertionOrder: number; position: EntryPosition; depth: number; role: EntryRole; outletName: string; caseSensitive: boolean | null; matchWholeWords: boolean | null; scanDepth: number | null; useGroupScoring: boolean | null; probability: number; useProbability: boolean; groups: string[]; groupPrioritize: boolean; groupWeight: number; excludeRecursion: boolean; preventRecursion: boolean; delayUntilRecursion: number; sticky: number; cooldown: number; delay: number; ignoreBudget: boolean; matchSources: MatchSources; vectorized: boolean; automationId: string; triggers: string[]; displayIndex: number | null; extensions: { [key in string]: JsonValue } };
+
+/**  Where an entry is inserted into the prompt. */
+export type EntryPosition = "beforeCharacter" | "afterCharacter" | "authorsNoteTop" | "authorsNoteBottom" | "atDepth" | "exampleMessagesTop" | "exampleMessagesBottom" | "outlet";
+
+/**  The role of an entry inserted at a depth. */
+export type EntryRole = "system" | "user" | "assistant";
+
 /**  The stable machine code of an error, as the UI and scripts see it. */
 export type ErrorCode = 
 /**  The thing asked for does not exist. */
@@ -246,7 +392,9 @@ export type ErrorCode =
 /**  Input over one of Confab's size or depth limits. */
 "too_large" | 
 /**  A file of a kind Confab does not import. */
-"unsupported_format";
+"unsupported_format" | 
+/**  A file is a damaged or malformed world book. */
+"invalid_world_book";
 
 /**  A format to export a character in. */
 export type ExportFormat = 
@@ -304,6 +452,8 @@ export type ImportOutcome = {
 	characterId: string | null,
 	/**  Its name. */
 	name: string | null,
+	/**  The world book imported, when the file was one. */
+	worldBookId: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
 	/**  Why it failed. */
@@ -350,12 +500,28 @@ JsonValue[] |
 /**  An object. */
 { [key in string]: JsonValue };
 
+/**  A key that does not compile (a bad `/regex/`). */
+export type KeyError = {
+	/**  The entry's uid. */
+	uid: number,
+	/**  The key as written. */
+	key: string,
+	/**  Why it does not compile. */
+	error: string,
+};
+
 /**  A language the UI is translated into. */
 export type Language = 
 /**  English. */
 "en" | 
 /**  Russian. */
 "ru";
+
+/**  Where a key matched. */
+export type MatchedIn = { kind: "message"; index: number } | { kind: "recursion"; level: number } | { kind: "source"; name: string };
+
+/**  Which card fields an entry's keys are also matched against. */
+export type MatchSources = { personaDescription: boolean; characterDescription: boolean; characterPersonality: boolean; characterDepthPrompt: boolean; scenario: boolean; creatorNotes: boolean };
 
 /**  Row counts of the main aggregates, for the About box and `confab info`. */
 export type LibraryCounts = {
@@ -379,6 +545,15 @@ export type LibraryFacets = {
 	collections: Facet[],
 };
 
+/**  A sample chat message for the activation test. */
+export type ScanMessage = { role: string; name: string; content: string };
+
+/**  What an activation scan did, entry by entry. */
+export type ScanReport = { activated: Activation[]; dropped: Dropped[]; tokensUsed: number; budget: number; recursionLevels: number };
+
+/**  How primary and secondary keys combine. */
+export type SelectiveLogic = "andAny" | "notAll" | "notAny" | "andAll";
+
 /**  The user's app-wide settings. */
 export type Settings = {
 	/**  The UI language; `None` follows the OS language. */
@@ -399,6 +574,9 @@ export type StoredAsset = {
 	size: number,
 };
 
+/**  An activation scan over sample messages. */
+export type TestActivationRequest = { bookIds: string[]; messages: ScanMessage[]; settings: BookSettings | null; seed: number | null; contextTokens: number };
+
 /**  Light, dark, or whatever the OS uses. */
 export type ThemePreference = 
 /**  Follow the operating system, live. */
@@ -407,6 +585,19 @@ export type ThemePreference =
 "light" | 
 /**  Always dark. */
 "dark";
+
+/**  A world book with everything the editor needs. */
+export type WorldBookDetail = { summary: WorldBookSummary; settings: BookSettings; entries: Entry[]; keyErrors: KeyError[] };
+
+/**  A format to export a world book in. */
+export type WorldBookFormat = 
+/**  SillyTavern world info JSON. */
+"sillyTavern" | 
+/**  A Character Card V3 `character_book`. */
+"characterBook";
+
+/**  One world book as the list shows it. */
+export type WorldBookSummary = { id: string; name: string; description: string; entryCount: number; enabledCount: number; global: boolean; characters: CharacterRef[]; updatedAt: number };
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

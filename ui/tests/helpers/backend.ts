@@ -246,5 +246,5 @@ export function character(
 }
 
 export function outcome(file: string, status: ImportOutcome["status"], extra: Partial<ImportOutcome> = {}): ImportOutcome {
-  return { file, status, characterId: null, name: null, sameNameAs: null, error: null, ...extra };
+  return { file, status, characterId: null, name: null, worldBookId: null, sameNameAs: null, error: null, ...extra };
 }

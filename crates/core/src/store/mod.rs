@@ -74,35 +74,27 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Closes every connection after moving the WAL into the database file,
-    /// so a clean exit leaves one self-contained file.
+    /// Closes every connection after moving the WAL into the database file, so
+    /// that `confab.db` alone holds everything (a user copying it as a backup
+    /// gets all their data).
     pub async fn close(self) {
         // Best effort: a failed checkpoint leaves the WAL, which SQLite replays on next open.
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await;
         self.pool.close().await;
-        // The pool's connections finish closing on their own threads, so none of
-        // them reliably sees itself as the last one, which is when SQLite removes
-        // the -wal and -shm files. Open one connection alone and close it: it is
-        // the last. Retry briefly while the pool's threads are still closing.
-        let wal = open::wal_path(&self.path);
-        for _ in 0..50 {
-            if !wal.exists() {
-                return;
-            }
-            use sqlx::{ConnectOptions, Connection};
-            let last = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(&self.path)
-                .connect()
-                .await;
-            if let Ok(conn) = last {
-                let _ = conn.close().await;
-            }
-            if !wal.exists() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        // Tidy up: SQLite removes the (now empty) -wal and -shm files when the
+        // last connection closes. sqlx finishes closing the pool's connections
+        // on their own threads, so one more connection, opened and closed alone,
+        // often is the last. Never wait for it: another process (the app while
+        // the CLI runs) may legitimately keep the files.
+        use sqlx::{ConnectOptions, Connection};
+        if let Ok(conn) = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.path)
+            .connect()
+            .await
+        {
+            let _ = conn.close().await;
         }
     }
 

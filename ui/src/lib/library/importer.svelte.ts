@@ -55,6 +55,7 @@ export class Importer {
                 status: "failed",
                 characterId: null,
                 name: null,
+                worldBookId: null,
                 sameNameAs: null,
                 error: result.error,
               },
