@@ -1,7 +1,9 @@
 //! World books (lorebooks): the model, import/export, and the activation engine.
 
+pub mod library;
 pub mod model;
 pub mod report;
 
+pub use library::*;
 pub use model::*;
 pub use report::*;

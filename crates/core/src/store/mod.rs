@@ -6,6 +6,7 @@ pub(crate) use characters::hex;
 mod open;
 mod settings;
 mod stats;
+mod world_books;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use stats::LibraryCounts;
+pub use world_books::BookOrigin;
 
 /// The database file's name inside the data folder.
 pub const DATABASE_FILE: &str = "confab.db";
