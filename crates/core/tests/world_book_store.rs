@@ -151,7 +151,7 @@ async fn books_attach_to_characters_and_global_books_apply_to_all() {
     );
     assert_eq!(
         store.active_world_book_ids(&megumin).await.unwrap(),
-        [global.clone()]
+        std::slice::from_ref(&global)
     );
     let attached = store.character_world_books(&aqua).await.unwrap();
     assert_eq!(attached.len(), 1);
