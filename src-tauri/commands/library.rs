@@ -1,46 +1,19 @@
-//! The IPC commands: each a few lines that call confab-core.
+//! Character library commands: list, edit, import, export.
 
 use std::path::PathBuf;
 
 use confab_core::card::{CardData, Limits};
-use confab_core::info::AppInfo;
 use confab_core::library::{
     self, CharacterDetail, CharacterQuery, CharacterSummary, ExportFormat, ExportedFile,
     ImportEvent, ImportOutcome, ImportSummary, LibraryFacets,
 };
-use confab_core::settings::Settings;
-use confab_core::sink::Sink;
 use confab_core::{AppError, Error};
 use percent_encoding::percent_decode_str;
 use tauri::ipc::{Channel, InvokeBody, Request};
 use tauri::State;
 
+use super::ChannelSink;
 use crate::AppState;
-
-/// Version, data folder, schema version and library counts.
-#[tauri::command]
-#[specta::specta]
-pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
-    let store = state.store().await?;
-    Ok(AppInfo::gather(store).await?)
-}
-
-/// The saved app-wide settings.
-#[tauri::command]
-#[specta::specta]
-pub async fn get_settings(state: State<'_, AppState>) -> Result<Settings, AppError> {
-    Ok(state.store().await?.settings().await?)
-}
-
-/// Saves the app-wide settings and returns what is stored.
-#[tauri::command]
-#[specta::specta]
-pub async fn set_settings(
-    state: State<'_, AppState>,
-    settings: Settings,
-) -> Result<Settings, AppError> {
-    Ok(state.store().await?.save_settings(&settings).await?)
-}
 
 /// The characters matching a query (search, tag, collection, order).
 #[tauri::command]
@@ -148,14 +121,4 @@ pub async fn export_character(
 ) -> Result<ExportedFile, AppError> {
     let dir = library::default_export_dir(state.data_dir()?);
     Ok(library::export_to_dir(state.store().await?, &id, format, &dir).await?)
-}
-
-/// Adapts a Tauri channel to the core's [`Sink`].
-struct ChannelSink<T: tauri::ipc::IpcResponse>(Channel<T>);
-
-impl<T: tauri::ipc::IpcResponse + Send + Sync> Sink<T> for ChannelSink<T> {
-    fn send(&self, event: T) {
-        // A closed window stops listening; the import itself carries on.
-        let _ = self.0.send(event);
-    }
 }
