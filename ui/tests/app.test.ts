@@ -159,14 +159,14 @@ describe("navigation", () => {
     expect(screen.getByTestId("nav-library").getAttribute("aria-current")).toBe("page");
   });
 
-  test("Chats and World books use their own counts", async () => {
+  test("Chats use their own count; World books without books explain what to do", async () => {
     installBackend({ appInfo: withCounts({ sessions: 1, worldBooks: 0 }) });
     await start();
     await fireEvent.click(screen.getByTestId("nav-chats"));
     expect(screen.getByTestId("screen-chats").textContent).toContain("1 chat");
     await fireEvent.click(screen.getByTestId("nav-worldbooks"));
     const books = screen.getByTestId("screen-worldbooks");
-    expect(books.textContent).toContain("No world books yet");
+    await waitFor(() => expect(books.textContent).toContain("No world books yet"));
     expect(books.textContent).toContain("SillyTavern world info JSON");
   });
 });

@@ -16,6 +16,10 @@ import type {
   LibraryFacets,
   Settings,
 } from "../../src/lib/api";
+import { MockWorldBooks } from "../../src/lib/dev/mock-worldbooks";
+
+export { MockWorldBooks };
+export { makeBook, makeEntry, DEFAULT_BOOK_SETTINGS } from "../../src/lib/dev/mock-worldbooks";
 
 /** `headers` only for raw-body commands (import_file). */
 export type Call = { cmd: string; args: unknown; headers?: Record<string, string> };
@@ -52,6 +56,10 @@ export type BackendOptions = {
   deleteCharacter?: (id: string) => unknown;
   replaceCharacter?: (targetId: string, sourceId: string) => unknown;
   exportCharacter?: (id: string, format: ExportFormat) => unknown;
+  /** The in-memory world books and chat dictionaries (default: an empty store). */
+  worldBooks?: MockWorldBooks;
+  /** Overrides any command (checked first); return undefined to fall through. */
+  override?: (cmd: string, args: Record<string, unknown>) => unknown;
 };
 
 function sortBy(list: CharacterSummary[], sort: CharacterQuery["sort"]): CharacterSummary[] {
@@ -84,8 +92,15 @@ export function installBackend(options: BackendOptions = {}): Call[] {
 
   let headers: Record<string, string> | undefined;
 
+  const worldBooks = options.worldBooks ?? new MockWorldBooks();
+
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
+    const overridden = options.override?.(cmd, a);
+    if (overridden !== undefined) return overridden;
+    const name = cmd === "import_world_book" ? decodeURIComponent(headers?.["x-file-name"] ?? "") : undefined;
+    const answer = worldBooks.handle(cmd, a, name);
+    if (answer !== undefined) return answer;
     switch (cmd) {
       case "get_settings":
         return stored ?? resolve(options.settings ?? { language: null, theme: "system" });

@@ -5,6 +5,7 @@ import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, Settings } from "../api";
 import { MockLibrary } from "./mock-library";
+import { MockWorldBooks, sampleBooks, sampleReport } from "./mock-worldbooks";
 
 const SAMPLE_INFO: AppInfo = {
   version: "0.1.0",
@@ -35,10 +36,19 @@ export function installMockIpc(defaultScenario: string): void {
   };
   const info: AppInfo =
     scenario === "full"
-      ? { ...SAMPLE_INFO, counts: { characters: 12, worldBooks: 1, sessions: 12, messages: 240, personas: 1 } }
+      ? { ...SAMPLE_INFO, counts: { characters: 12, worldBooks: 3, sessions: 12, messages: 240, personas: 1 } }
       : SAMPLE_INFO;
 
   const library = new MockLibrary(scenario === "full");
+  const worldBooks: MockWorldBooks = new MockWorldBooks(scenario === "full" ? sampleBooks() : [], {
+    testActivation: (request) => delay(250).then(() => sampleReport(request, worldBooks)),
+  });
+  if (scenario === "full") {
+    worldBooks.dictionaries.set("", [
+      { find: "Cinderjaw", replace: "Cinderjaw the Old", regex: false, caseSensitive: true, enabled: true, scope: "display" },
+      { find: "\\bsmirk(s|ed)?\\b", replace: "smile$1", regex: true, caseSensitive: false, enabled: true, scope: "both" },
+    ]);
+  }
 
   mockIPC(
     (cmd, args) => {
@@ -67,6 +77,8 @@ export function installMockIpc(defaultScenario: string): void {
           return delay(150).then(() => library.importOne(lastFileName ?? "card.png"));
         }
       }
+      const answer = worldBooks.handle(cmd, a, cmd === "import_world_book" ? lastFileName ?? undefined : undefined);
+      if (answer !== undefined) return answer;
       return legacy(cmd, args);
     },
     { shouldMockEvents: true },
@@ -82,7 +94,7 @@ export function installMockIpc(defaultScenario: string): void {
   const invoke = internals["invoke"] as (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => Promise<unknown>;
   internals["invoke"] = (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => {
     const header = options?.headers?.["x-file-name"];
-    if (cmd === "import_file" && header) lastFileName = decodeURIComponent(header);
+    if ((cmd === "import_file" || cmd === "import_world_book") && header) lastFileName = decodeURIComponent(header);
     return invoke(cmd, args, options);
   };
 
@@ -141,6 +153,46 @@ async function element<T extends HTMLElement>(selector: string): Promise<T> {
   throw new Error(`demo: ${selector} never appeared`);
 }
 
+function type(input: HTMLInputElement | HTMLTextAreaElement, value: string): void {
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+/** book-list | book-entry | book-atlas | book-search | book-settings | book-test | book-character | book-dictionary */
+async function runBookDemo(demo: string): Promise<void> {
+  if (demo === "book-character" || demo === "book-dictionary") {
+    (await element<HTMLElement>('[data-testid="character-card"][data-name="Ember"]')).click();
+    const section = await element(demo === "book-character" ? '[data-testid="character-world-books"]' : '[data-testid="dictionary-editor"]');
+    await delay(200);
+    section.closest("section")?.scrollIntoView({ block: "start" });
+    return;
+  }
+  if (demo === "book-dictionary-global") return;
+  (await element('[data-testid="nav-worldbooks"]')).click();
+  if (demo === "book-list") return;
+  const name = demo === "book-atlas" || demo === "book-search" ? "Atlas of the Ten Thousand Isles" : "Emberfall";
+  (await element<HTMLElement>(`[data-testid="world-book-item"][data-name="${name}"]`)).click();
+  await element('[data-testid="entry-list"]');
+  if (demo === "book-entry") {
+    (await element<HTMLElement>('[data-testid="entry-row"][data-uid="1"] [data-testid="entry-expand"]')).click();
+    const content = await element<HTMLTextAreaElement>('[data-testid="entry-content"]');
+    type(content, `${content.value} He dreams of the sea.`);
+    (await element<HTMLInputElement>('[data-testid="entry-row"][data-uid="4"] [data-testid="entry-select"]')).click();
+  } else if (demo === "book-search") {
+    type(await element<HTMLInputElement>('[data-testid="entry-search"]'), "comet thornwick");
+  } else if (demo === "book-settings") {
+    (await element('[data-testid="book-tab-settings"]')).click();
+  } else if (demo === "book-test") {
+    (await element('[data-testid="book-tab-test"]')).click();
+    type(
+      await element<HTMLTextAreaElement>('[data-testid="test-messages"]'),
+      "User: What's that rumbling under the mountain?\nEmber: Cinderjaw, probably. The old dragon snores when an ash storm is coming.\nUser: Should we ring the bell?",
+    );
+    await delay(50);
+    (await element('[data-testid="test-run"]')).click();
+  }
+}
+
 /** Scripted interactions, so headless screenshots can show every state. */
 async function runDemo(demo: string): Promise<void> {
   await element('[data-ready="true"]');
@@ -163,6 +215,10 @@ async function runDemo(demo: string): Promise<void> {
       "/home/alex/cards/broken_export.json",
       "/home/alex/cards/notes.txt",
     ]);
+    return;
+  }
+  if (demo.startsWith("book")) {
+    await runBookDemo(demo);
     return;
   }
   const card = await element('[data-testid="character-card"]');

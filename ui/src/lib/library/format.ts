@@ -36,3 +36,8 @@ export function bookEntryCount(book: JsonValue | null): number | null {
   if (entries !== null && typeof entries === "object") return Object.keys(entries).length;
   return 0;
 }
+
+/** A count with the language's digit grouping: 10,000 / 10 000. */
+export function numberLabel(value: number): string {
+  return new Intl.NumberFormat(currentLanguage()).format(value);
+}
