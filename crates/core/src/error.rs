@@ -55,6 +55,18 @@ pub enum Error {
         /// What it seems to be.
         detail: String,
     },
+    /// A world-book (lorebook) file that cannot be read; nothing was imported.
+    #[error("{file} is not a readable world book: {}", world_book_detail(entry.as_deref(), field.as_deref(), detail))]
+    InvalidWorldBook {
+        /// The file's name, as the user knows it (or the card the book is embedded in).
+        file: String,
+        /// The entry at fault, in words (`entry 12 ("Eldoria")`), when one is.
+        entry: Option<String>,
+        /// The field at fault, as the file spells it (`key`), when one is.
+        field: Option<String>,
+        /// What is wrong, in plain words.
+        detail: String,
+    },
     /// The database file exists but is damaged or is not a Confab database.
     #[error("the database at {path} is damaged or is not a Confab database ({detail}); Confab did not change it")]
     DatabaseCorrupt {
@@ -102,6 +114,7 @@ impl Error {
             Error::InvalidCard { .. } => ErrorCode::InvalidCard,
             Error::TooLarge { .. } => ErrorCode::TooLarge,
             Error::UnsupportedFormat { .. } => ErrorCode::UnsupportedFormat,
+            Error::InvalidWorldBook { .. } => ErrorCode::InvalidWorldBook,
             Error::DatabaseCorrupt { .. } => ErrorCode::DatabaseCorrupt,
             Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
             Error::DiskFull(_) => ErrorCode::DiskFull,
@@ -158,6 +171,16 @@ impl Error {
     }
 }
 
+/// "entry 3 (\"Eldoria\"), field `key`: detail", leaving out what is unknown.
+fn world_book_detail(entry: Option<&str>, field: Option<&str>, detail: &str) -> String {
+    match (entry, field) {
+        (Some(e), Some(f)) => format!("{e}, field `{f}`: {detail}"),
+        (Some(e), None) => format!("{e}: {detail}"),
+        (None, Some(f)) => format!("field `{f}`: {detail}"),
+        (None, None) => detail.to_owned(),
+    }
+}
+
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_NOTADB: i32 = 26;
@@ -205,6 +228,8 @@ pub enum ErrorCode {
     TooLarge,
     /// A file of a kind Confab does not import.
     UnsupportedFormat,
+    /// A world-book file is malformed (names the entry and field at fault).
+    InvalidWorldBook,
 }
 
 impl ErrorCode {
@@ -230,6 +255,7 @@ impl ErrorCode {
             ErrorCode::InvalidCard => "invalid_card",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::UnsupportedFormat => "unsupported_format",
+            ErrorCode::InvalidWorldBook => "invalid_world_book",
         }
     }
 }
@@ -298,6 +324,7 @@ mod tests {
             ErrorCode::InvalidCard,
             ErrorCode::TooLarge,
             ErrorCode::UnsupportedFormat,
+            ErrorCode::InvalidWorldBook,
         ];
         let wire: Vec<String> = all
             .iter()
@@ -331,7 +358,8 @@ mod tests {
                 "no_card_data",
                 "invalid_card",
                 "too_large",
-                "unsupported_format"
+                "unsupported_format",
+                "invalid_world_book"
             ]
         );
         for (code, s) in all.iter().zip(&wire) {

@@ -1,5 +1,7 @@
 //! World books (lorebooks): the model, import/export, and the activation engine.
 
+pub mod dictionary;
+pub mod formats;
 pub mod library;
 pub mod model;
 pub mod report;
