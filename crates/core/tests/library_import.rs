@@ -224,3 +224,86 @@ async fn an_edit_is_saved_everywhere_and_exported() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
 }
+
+fn lorebook(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lorebooks")
+        .join(name)
+}
+
+#[tokio::test]
+async fn world_book_files_in_a_drop_become_world_books() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let summary = library::import_paths(
+        &store,
+        &[
+            lorebook("st_worldinfo_official__Eldoria.json"),
+            lorebook("novelai__Ripple.lorebook"),
+            lorebook("novelai_truncated__Ripple.lorebook"),
+            fixture("v1_json_zh__mushoku_Roxy_stage1.json"),
+        ],
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
+    let o = &summary.outcomes;
+    assert_eq!(o[0].status, ImportStatus::Imported, "{:?}", o[0]);
+    assert!(o[0].world_book_id.is_some() && o[0].character_id.is_none());
+    assert_eq!(o[1].status, ImportStatus::Imported, "{:?}", o[1]);
+    assert!(o[1].world_book_id.is_some());
+    assert_eq!(o[2].status, ImportStatus::Failed);
+    assert!(
+        o[2].error.as_ref().unwrap().message.contains("cut off"),
+        "{:?}",
+        o[2]
+    );
+    assert!(o[3].character_id.is_some(), "a JSON card is still a card");
+    let books = store.world_book_summaries().await.unwrap();
+    assert_eq!(books.len(), 2);
+    assert!(books.iter().any(|b| b.entry_count > 0));
+}
+
+#[tokio::test]
+async fn an_embedded_book_is_linked_edited_and_written_back_on_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let card_file = fixture("ccv3_plus_chara__st_default_Seraphina.png");
+    let summary =
+        library::import_paths(&store, &[card_file.clone()], &Limits::default(), &Discard).await;
+    let outcome = &summary.outcomes[0];
+    let character = outcome.character_id.clone().unwrap();
+    let book_id = outcome
+        .world_book_id
+        .clone()
+        .expect("Seraphina's book is linked");
+    let attached = store.character_world_books(&character).await.unwrap();
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].id, book_id);
+    assert!(attached[0].entry_count >= 1);
+
+    // Unedited: the original file and any export are the same card.
+    let again = library::import_paths(&store, &[card_file], &Limits::default(), &Discard).await;
+    assert_eq!(again.outcomes[0].status, ImportStatus::AlreadyInLibrary);
+    let stored = store.stored_character(&character).await.unwrap();
+    let png = library::export_bytes(&stored, ExportFormat::Png).unwrap();
+    let outcome = library::import_bytes(&store, "export.png", png, &Limits::default()).await;
+    assert_eq!(
+        outcome.status,
+        ImportStatus::AlreadyInLibrary,
+        "{outcome:?}"
+    );
+
+    // An edit in the world book travels with the card's export.
+    let (mut book, _) = store.world_book(&book_id).await.unwrap();
+    book.entries[0].content = "Edited in Confab.".into();
+    store
+        .save_entries(&book_id, &book.entries[..1])
+        .await
+        .unwrap();
+    let stored = store.stored_character(&character).await.unwrap();
+    let json = library::export_bytes(&stored, ExportFormat::Json).unwrap();
+    let read = card::read_card(&json, "x.json", &Limits::default()).unwrap();
+    let exported_book = read.data.character_book.unwrap();
+    assert!(exported_book.to_string().contains("Edited in Confab."));
+}

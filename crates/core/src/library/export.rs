@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::card::{self, CardSpec};
 use crate::library::{ExportFormat, ExportedFile};
+use crate::lore::formats;
 use crate::store::{Store, StoredCharacter};
 use crate::{Error, Result};
 
@@ -17,15 +18,19 @@ pub fn extension(format: ExportFormat) -> &'static str {
     }
 }
 
-/// The bytes of a character in `format`.
+/// The bytes of a character in `format`, with its world book written back into the card.
 pub fn export_bytes(character: &StoredCharacter, format: ExportFormat) -> Result<Vec<u8>> {
     let original = character.original.as_ref();
+    let mut card = character.card.clone();
+    if let Some(book) = &character.world_book {
+        card.character_book = Some(formats::to_character_book(book));
+    }
     match format {
-        ExportFormat::Png => card::write_png(&character.card, original, character.avatar.as_ref()),
-        ExportFormat::Json => Ok(card::write_json(&character.card, original, CardSpec::V3)),
-        ExportFormat::JsonV2 => Ok(card::write_json(&character.card, original, CardSpec::V2)),
+        ExportFormat::Png => card::write_png(&card, original, character.avatar.as_ref()),
+        ExportFormat::Json => Ok(card::write_json(&card, original, CardSpec::V3)),
+        ExportFormat::JsonV2 => Ok(card::write_json(&card, original, CardSpec::V2)),
         ExportFormat::Charx => card::write_charx(
-            &character.card,
+            &card,
             original,
             character.avatar.as_ref(),
             &character.assets,

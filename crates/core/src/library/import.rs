@@ -7,8 +7,10 @@ use crate::card::{self, Limits, ParsedCard};
 use crate::library::{
     content_hash, make_thumbnail, ImportEvent, ImportOutcome, ImportStatus, ImportSummary,
 };
+use crate::lore::formats;
+use crate::lore::Book;
 use crate::sink::Sink;
-use crate::store::{Inserted, NewCharacter, Store, Thumbnail};
+use crate::store::{BookOrigin, Inserted, NewCharacter, Store, Thumbnail};
 use crate::{AppError, Error, Result};
 
 /// File extensions picked up when walking a dropped folder (files dropped by
@@ -28,11 +30,17 @@ pub struct ImportJob {
     pub collection: Option<String>,
 }
 
-/// A card parsed off the async runtime, ready to store.
-struct Prepared {
-    parsed: ParsedCard,
-    thumbnail: Option<Thumbnail>,
-    hash: String,
+/// A file read off the async runtime, ready to store.
+enum Prepared {
+    /// A character card, with its embedded world book read out of it.
+    Card {
+        parsed: Box<ParsedCard>,
+        thumbnail: Option<Thumbnail>,
+        hash: String,
+        embedded_book: Option<Book>,
+    },
+    /// A world book file.
+    Book(Book),
 }
 
 /// Turns dropped paths into files: folders are walked (card extensions only,
@@ -147,30 +155,95 @@ pub async fn import_bytes(
 ) -> ImportOutcome {
     let name = file_name.to_owned();
     let limits = limits.clone();
-    let prepared = tokio::task::spawn_blocking(move || {
-        let parsed = card::read_card(&bytes, &name, &limits)?;
-        Ok(prepare(parsed))
-    })
-    .await
-    .unwrap_or_else(|e| {
-        Err(Error::Internal(format!(
-            "reading the card stopped unexpectedly: {e}"
-        )))
-    });
+    let prepared = tokio::task::spawn_blocking(move || prepare_bytes(&bytes, &name, &limits))
+        .await
+        .unwrap_or_else(|e| {
+            Err(Error::Internal(format!(
+                "reading the card stopped unexpectedly: {e}"
+            )))
+        });
     store_prepared(store, file_name.to_owned(), prepared, None).await
 }
 
 fn prepare_file(path: &Path, limits: &Limits) -> Result<Prepared> {
-    Ok(prepare(card::read_card_file(path, limits)?))
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !may_be_world_book(&name) {
+        return Ok(prepare_card(card::read_card_file(path, limits)?));
+    }
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if size > limits.max_file_bytes {
+        return Err(Error::TooLarge {
+            what: name,
+            limit: format!("{} MB", limits.max_file_bytes / (1024 * 1024)),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    prepare_bytes(&bytes, &name, limits)
 }
 
-fn prepare(parsed: ParsedCard) -> Prepared {
+fn prepare_bytes(bytes: &[u8], name: &str, limits: &Limits) -> Result<Prepared> {
+    if may_be_world_book(name) && is_world_book(bytes, name) {
+        let (book, _format) = formats::read_book(bytes, name)?;
+        return Ok(Prepared::Book(book));
+    }
+    Ok(prepare_card(card::read_card(bytes, name, limits)?))
+}
+
+/// Only JSON and NovelAI files can be world books; cards in images never are.
+fn may_be_world_book(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".lorebook")
+}
+
+/// A JSON file is a world book when it has entries and none of a card's shape.
+fn is_world_book(bytes: &[u8], name: &str) -> bool {
+    if name.to_lowercase().ends_with(".lorebook") {
+        return true;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(serde_json::Value::Object(root)) =
+        serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
+    else {
+        return false;
+    };
+    let spec = root.get("spec").and_then(|s| s.as_str()).unwrap_or("");
+    if spec.starts_with("chara_card") || root.contains_key("first_mes") {
+        return false;
+    }
+    root.contains_key("entries")
+        || root.contains_key("lorebookVersion")
+        || root.get("kind").and_then(|k| k.as_str()) == Some("memory")
+        || spec.starts_with("lorebook")
+        || matches!(
+            root.get("type").and_then(|t| t.as_str()),
+            Some("risu" | "risuLorebook")
+        )
+}
+
+/// Reads the embedded world book out of a card and stores the card's copy in
+/// that book's canonical form, so an export (which writes the linked book back)
+/// is the same card again.
+fn prepare_card(mut parsed: ParsedCard) -> Prepared {
+    let embedded_book = parsed
+        .data
+        .character_book
+        .as_ref()
+        .and_then(|value| formats::from_character_book(value, &parsed.data.name).ok());
+    if let Some(book) = &embedded_book {
+        parsed.data.character_book = Some(formats::to_character_book(book));
+    }
     let thumbnail = parsed.avatar.as_ref().and_then(make_thumbnail);
     let hash = content_hash(&parsed.data);
-    Prepared {
-        parsed,
+    Prepared::Card {
+        parsed: Box::new(parsed),
         thumbnail,
         hash,
+        embedded_book,
     }
 }
 
@@ -180,28 +253,47 @@ async fn store_prepared(
     prepared: Result<Prepared>,
     collection: Option<&str>,
 ) -> ImportOutcome {
-    let failed = |file: String, err: Error| ImportOutcome {
+    let outcome = |file: String, status| ImportOutcome {
         file,
-        status: ImportStatus::Failed,
+        status,
         character_id: None,
         name: None,
         same_name_as: None,
+        world_book_id: None,
+        error: None,
+    };
+    let failed = |file: String, err: Error| ImportOutcome {
         error: Some(AppError::from(err)),
+        ..outcome(file, ImportStatus::Failed)
     };
-    let prepared = match prepared {
-        Ok(p) => p,
-        Err(err) => return failed(file, err),
-    };
-    let Prepared {
-        parsed,
-        thumbnail,
-        hash,
-    } = prepared;
-    let collections: Vec<String> = collection.map(str::to_owned).into_iter().collect();
     let source_file = Path::new(&file)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.clone());
+    let (parsed, thumbnail, hash, embedded_book) = match prepared {
+        Err(err) => return failed(file, err),
+        Ok(Prepared::Book(book)) => {
+            let origin = BookOrigin {
+                source_file: &source_file,
+                character_id: None,
+            };
+            return match store.insert_world_book(&book, origin).await {
+                Ok(id) => ImportOutcome {
+                    name: Some(book.name),
+                    world_book_id: Some(id),
+                    ..outcome(file, ImportStatus::Imported)
+                },
+                Err(err) => failed(file, err),
+            };
+        }
+        Ok(Prepared::Card {
+            parsed,
+            thumbnail,
+            hash,
+            embedded_book,
+        }) => (parsed, thumbnail, hash, embedded_book),
+    };
+    let collections: Vec<String> = collection.map(str::to_owned).into_iter().collect();
     let inserted = store
         .insert_character(NewCharacter {
             card: &parsed.data,
@@ -218,26 +310,36 @@ async fn store_prepared(
     match inserted {
         Err(err) => failed(file, err),
         Ok(Inserted::Duplicate { id, name }) => ImportOutcome {
-            file,
-            status: ImportStatus::AlreadyInLibrary,
             character_id: Some(id),
             name: Some(name),
-            same_name_as: None,
-            error: None,
+            ..outcome(file, ImportStatus::AlreadyInLibrary)
         },
         Ok(Inserted::New { id }) => {
+            // The embedded book becomes a world book attached to the character.
+            let world_book_id = match &embedded_book {
+                Some(book) => store
+                    .insert_world_book(
+                        book,
+                        BookOrigin {
+                            source_file: &source_file,
+                            character_id: Some(&id),
+                        },
+                    )
+                    .await
+                    .ok(),
+                None => None,
+            };
             let same_name_as = store
                 .character_named(&parsed.data.name, &id)
                 .await
                 .ok()
                 .flatten();
             ImportOutcome {
-                file,
-                status: ImportStatus::Imported,
                 character_id: Some(id),
-                name: Some(parsed.data.name),
+                name: Some(parsed.data.name.clone()),
                 same_name_as,
-                error: None,
+                world_book_id,
+                ..outcome(file, ImportStatus::Imported)
             }
         }
     }

@@ -151,6 +151,8 @@ pub struct ImportOutcome {
     pub name: Option<String>,
     /// Another character with the same name that was already there (the user may replace it).
     pub same_name_as: Option<String>,
+    /// The world book imported, when the file was a world book rather than a card.
+    pub world_book_id: Option<String>,
     /// Why it failed.
     pub error: Option<AppError>,
 }

@@ -71,6 +71,8 @@ pub struct StoredCharacter {
     pub avatar: Option<Image>,
     /// Assets.
     pub assets: Vec<EmbeddedAsset>,
+    /// The world book that came embedded in the card (edits included), if it still exists.
+    pub world_book: Option<crate::lore::Book>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -375,7 +377,12 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(err)?;
+        let world_book = match self.embedded_world_book_id(id).await? {
+            Some(book_id) => Some(self.world_book(&book_id).await?.0),
+            None => None,
+        };
         Ok(StoredCharacter {
+            world_book,
             card: decode_card(&card_json, &name),
             original: original_json.and_then(|j| serde_json::from_str(&j).ok()),
             avatar: avatar.map(|(mime, bytes)| Image {
