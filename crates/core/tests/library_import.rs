@@ -269,8 +269,13 @@ async fn an_embedded_book_is_linked_edited_and_written_back_on_export() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
     let card_file = fixture("ccv3_plus_chara__st_default_Seraphina.png");
-    let summary =
-        library::import_paths(&store, &[card_file.clone()], &Limits::default(), &Discard).await;
+    let summary = library::import_paths(
+        &store,
+        std::slice::from_ref(&card_file),
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
     let outcome = &summary.outcomes[0];
     let character = outcome.character_id.clone().unwrap();
     let book_id = outcome
