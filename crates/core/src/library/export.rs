@@ -49,20 +49,29 @@ pub async fn export_to_dir(
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || {
         let bytes = export_bytes(&character, format)?;
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let stem = safe_file_stem(&character.card.name);
-        let path = free_path(&dir, &stem, extension(format));
-        write_atomically(&path, &bytes)?;
-        Ok(ExportedFile {
-            file_name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path: path.display().to_string(),
-        })
+        write_new_file(
+            &dir,
+            &safe_file_stem(&character.card.name),
+            extension(format),
+            &bytes,
+        )
     })
     .await
     .map_err(|e| Error::Internal(format!("the export stopped unexpectedly: {e}")))?
+}
+
+/// Writes `bytes` into `dir` as `stem.ext`, or `stem (2).ext` and so on when taken.
+pub fn write_new_file(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> Result<ExportedFile> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = free_path(dir, stem, ext);
+    write_atomically(&path, bytes)?;
+    Ok(ExportedFile {
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        path: path.display().to_string(),
+    })
 }
 
 /// Where exports go by default: the Downloads folder, or `exports/` in the data folder.

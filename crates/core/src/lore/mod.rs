@@ -1,5 +1,6 @@
 //! World books (lorebooks): the model, import/export, and the activation engine.
 
+pub mod books;
 pub mod dictionary;
 pub mod formats;
 pub mod library;
