@@ -1,5 +1,6 @@
 //! World books and their entries: SillyTavern's field set, named in Confab's words.
 
+#[cfg(feature = "specta")]
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
