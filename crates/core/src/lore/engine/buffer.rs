@@ -82,7 +82,7 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
     // Regex keys see the text as written: ST applies neither folding nor whole words to them.
     if let Some(set) = &book.regex_set {
         for id in set.matches(&batch.raw).iter() {
-            let Some(re) = book.regexes.get(id) else {
+            let Some(re) = book.regex(id) else {
                 continue;
             };
             let slots = book.regex_slots.get(id);

@@ -2,6 +2,7 @@
 //! every regex key into a `RegexSet` (with `fancy-regex` as the fallback), token counts.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -108,7 +109,9 @@ pub struct CompiledBook {
     pub(crate) exact_slots: PatternSlots,
     /// Regex keys `regex` accepts: the set says which match, the singles say where.
     pub(crate) regex_set: Option<RegexSet>,
-    pub(crate) regexes: Vec<Regex>,
+    /// Built on first use: most regex keys never match, so most are never built.
+    pub(crate) regexes: Vec<OnceLock<Option<Regex>>>,
+    pub(crate) regex_texts: Vec<String>,
     pub(crate) regex_slots: PatternSlots,
     pub(crate) fancy: Vec<FancyKey>,
     pub(crate) by_uid: HashMap<u32, u32>,
@@ -119,6 +122,19 @@ pub struct CompiledBook {
 }
 
 impl CompiledBook {
+    /// The single regex for set member `id`, built on first use.
+    pub(crate) fn regex(&self, id: usize) -> Option<&Regex> {
+        let cell = self.regexes.get(id)?;
+        cell.get_or_init(|| {
+            let text = self.regex_texts.get(id)?;
+            RegexBuilder::new(text)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .ok()
+        })
+        .as_ref()
+    }
+
     /// The key activations of this book carry (`Activation::book`).
     pub fn key(&self) -> &str {
         &self.key
@@ -247,7 +263,6 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
     let mut folded = Patterns::default();
     let mut exact = Patterns::default();
     let mut regex = Patterns::default();
-    let mut regex_compiled: Vec<Regex> = Vec::new();
     let mut fancy: Vec<FancyKey> = Vec::new();
     let mut fancy_ids: HashMap<String, usize> = HashMap::new();
     let mut errors = Vec::new();
@@ -305,10 +320,11 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                             f.slots.push(slot);
                         }
                     } else {
-                        match RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).build() {
-                            Ok(re) => {
+                        // Parsing is enough to know `regex` accepts it; compiling 1,500
+                        // regexes one by one would cost ~300 ms, so singles are built lazily.
+                        match regex_syntax::Parser::new().parse(&full) {
+                            Ok(_) => {
                                 regex.add(full, slot);
-                                regex_compiled.push(re);
                             }
                             // `regex` has no look-around or back-references; JS does.
                             Err(plain_err) => match fancy_regex::RegexBuilder::new(&full)
@@ -395,7 +411,8 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
         exact: automaton(&exact.texts)?,
         exact_slots: PatternSlots::from_lists(exact.slots),
         regex_set,
-        regexes: regex_compiled,
+        regexes: (0..regex.texts.len()).map(|_| OnceLock::new()).collect(),
+        regex_texts: regex.texts.clone(),
         regex_slots: PatternSlots::from_lists(regex.slots),
         fancy,
         by_uid,
