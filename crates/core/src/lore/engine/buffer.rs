@@ -80,25 +80,55 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
         }
     }
     // Regex keys see the text as written: ST applies neither folding nor whole words to them.
-    if let Some(set) = &book.regex_set {
-        for id in set.matches(&batch.raw).iter() {
-            let Some(re) = book.regex(id) else {
-                continue;
-            };
-            let slots = book.regex_slots.get(id);
-            let mut last = None;
-            for m in re.find_iter(&batch.raw) {
-                let origin = batch.origin_at(&batch.raw_starts, m.start());
-                if origin.is_some() && origin != last {
-                    last = origin;
-                    if let Some(origin) = origin {
-                        slots.iter().for_each(|s| hit(*s, origin));
-                    }
+    // They run only where their literal start occurs, or when the set says they match.
+    let regex_count = book.regexes.len();
+    let mut run_regex: Vec<usize> = Vec::new();
+    let mut run_fancy: Vec<usize> = Vec::new();
+    if let Some(ac) = &book.triggers {
+        for m in ac.find_overlapping_iter(batch.folded.as_str()) {
+            for &target in book.trigger_targets.get(m.pattern().as_usize()) {
+                let target = target as usize;
+                if target < regex_count {
+                    run_regex.push(target);
+                } else {
+                    run_fancy.push(target - regex_count);
                 }
             }
         }
     }
-    for key in &book.fancy {
+    if let Some(set) = &book.regex_set {
+        run_regex.extend(
+            set.matches(&batch.raw)
+                .iter()
+                .filter_map(|i| book.set_members.get(i).copied()),
+        );
+    }
+    run_fancy.extend(
+        book.fancy
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.trigger.is_none())
+            .map(|(i, _)| i),
+    );
+    run_regex.sort_unstable();
+    run_regex.dedup();
+    run_fancy.sort_unstable();
+    run_fancy.dedup();
+    for id in run_regex {
+        let Some(re) = book.regex(id) else { continue };
+        let slots = book.regex_slots.get(id);
+        let mut last = None;
+        for m in re.find_iter(&batch.raw) {
+            let origin = batch.origin_at(&batch.raw_starts, m.start());
+            if origin.is_some() && origin != last {
+                last = origin;
+                if let Some(origin) = origin {
+                    slots.iter().for_each(|s| hit(*s, origin));
+                }
+            }
+        }
+    }
+    for key in run_fancy.into_iter().filter_map(|i| book.fancy.get(i)) {
         let mut last = None;
         // A search that hits the backtrack limit counts as no match, for that key only.
         for m in key.regex.find_iter(&batch.raw).map_while(|r| r.ok()) {

@@ -92,6 +92,8 @@ impl PatternSlots {
 pub(crate) struct FancyKey {
     pub regex: fancy_regex::Regex,
     pub slots: Vec<u32>,
+    /// A literal every match starts with (folded), if one is evident.
+    pub trigger: Option<String>,
 }
 
 /// A book compiled for scanning. Build it once per book revision with [`compile`].
@@ -109,6 +111,12 @@ pub struct CompiledBook {
     pub(crate) exact_slots: PatternSlots,
     /// Regex keys `regex` accepts: the set says which match, the singles say where.
     pub(crate) regex_set: Option<RegexSet>,
+    /// Regex ids (into `regexes`) of the set's members, in set order.
+    pub(crate) set_members: Vec<usize>,
+    /// Literal starts of regex keys, over folded text; targets are regex ids,
+    /// or `regexes.len() + i` for fancy key `i`.
+    pub(crate) triggers: Option<AhoCorasick>,
+    pub(crate) trigger_targets: PatternSlots,
     /// Built on first use: most regex keys never match, so most are never built.
     pub(crate) regexes: Vec<OnceLock<Option<Regex>>>,
     pub(crate) regex_texts: Vec<String>,
@@ -220,6 +228,46 @@ impl Patterns {
     }
 }
 
+/// Literals (folded) one of which every match of `pattern` starts with, if few and non-empty.
+///
+/// Extracted case-sensitively and then folded, so they also prefilter `i` regexes:
+/// any match, lowercased, starts with a lowercased literal.
+fn literal_triggers(pattern: &str, multi_line: bool, dot_all: bool) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .multi_line(multi_line)
+        .dot_matches_new_line(dot_all)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 {
+        return None;
+    }
+    lits.iter()
+        .map(|l| {
+            let text = std::str::from_utf8(l.as_bytes()).ok()?;
+            (!text.is_empty()).then(|| fold(text))
+        })
+        .collect()
+}
+
+/// For a fancy (look-around) pattern: its leading plain letters, when the pattern has no
+/// alternation and those letters are not made optional, else `None` (the key always runs).
+fn plain_prefix(pattern: &str) -> Option<String> {
+    if pattern.contains('|') {
+        return None;
+    }
+    let lit: String = pattern.chars().take_while(|c| c.is_alphanumeric() || *c == ' ').collect();
+    let next = pattern.get(lit.len()..).and_then(|r| r.chars().next());
+    let mut lit = lit;
+    if matches!(next, Some('?' | '*' | '{')) {
+        lit.pop();
+    }
+    (lit.chars().count() >= 2).then(|| fold(&lit))
+}
+
 /// JS flags as an inline group prefix for `regex`/`fancy-regex` (`g`, `u`, `y` mean nothing here).
 fn with_flags(pattern: &str, ci: bool, ml: bool, dot_all: bool) -> String {
     let mut flags = String::new();
@@ -265,6 +313,7 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
     let mut regex = Patterns::default();
     let mut fancy: Vec<FancyKey> = Vec::new();
     let mut fancy_ids: HashMap<String, usize> = HashMap::new();
+    let mut regex_triggers: Vec<Option<Vec<String>>> = Vec::new();
     let mut errors = Vec::new();
     let mut by_uid = HashMap::with_capacity(book.entries.len());
     let mut constants = Vec::new();
@@ -324,7 +373,12 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                         // regexes one by one would cost ~300 ms, so singles are built lazily.
                         match regex_syntax::Parser::new().parse(&full) {
                             Ok(_) => {
-                                regex.add(full, slot);
+                                let id = regex.add(full, slot);
+                                if id == regex_triggers.len() {
+                                    regex_triggers.push(
+                                        literal_triggers(&pattern, multi_line, dot_all),
+                                    );
+                                }
                             }
                             // `regex` has no look-around or back-references; JS does.
                             Err(plain_err) => match fancy_regex::RegexBuilder::new(&full)
@@ -337,6 +391,7 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                                     fancy.push(FancyKey {
                                         regex: re,
                                         slots: vec![slot],
+                                        trigger: plain_prefix(&pattern),
                                     });
                                 }
                                 Err(fancy_err) => {
@@ -391,11 +446,34 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
         }
     }
 
-    let regex_set = if regex.texts.is_empty() {
+    // Regexes with a known literal start run only where that literal occurs (found by
+    // one more automaton); the rest share a RegexSet. Building a set of 1,500 Unicode
+    // regexes costs ~700 ms, a literal automaton a few.
+    let mut triggers = Patterns::default();
+    let mut set_members = Vec::new();
+    for (id, lits) in regex_triggers.iter().enumerate() {
+        match lits {
+            Some(lits) => lits.iter().for_each(|l| {
+                triggers.add(l.clone(), id as u32);
+            }),
+            None => set_members.push(id),
+        }
+    }
+    let regex_count = regex.texts.len();
+    for (i, f) in fancy.iter().enumerate() {
+        if let Some(t) = &f.trigger {
+            triggers.add(t.clone(), (regex_count + i) as u32);
+        }
+    }
+    let regex_set = if set_members.is_empty() {
         None
     } else {
-        let set = RegexSetBuilder::new(&regex.texts)
-            .size_limit(REGEX_SIZE_LIMIT.saturating_mul(regex.texts.len()).min(1 << 30))
+        let texts: Vec<&String> = set_members
+            .iter()
+            .filter_map(|id| regex.texts.get(*id))
+            .collect();
+        let set = RegexSetBuilder::new(texts)
+            .size_limit(REGEX_SIZE_LIMIT.saturating_mul(set_members.len()).min(1 << 30))
             .build()
             .map_err(|e| Error::Internal(format!("building the regex key set: {e}")))?;
         Some(set)
@@ -411,6 +489,9 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
         exact: automaton(&exact.texts)?,
         exact_slots: PatternSlots::from_lists(exact.slots),
         regex_set,
+        set_members,
+        triggers: automaton(&triggers.texts)?,
+        trigger_targets: PatternSlots::from_lists(triggers.slots),
         regexes: (0..regex.texts.len()).map(|_| OnceLock::new()).collect(),
         regex_texts: regex.texts.clone(),
         regex_slots: PatternSlots::from_lists(regex.slots),
