@@ -35,9 +35,9 @@ impl Rng {
 }
 
 const SYLLABLES: [&str; 32] = [
-    "zor", "vath", "kel", "mir", "dra", "quen", "thal", "bryn", "xil", "oru", "fen", "gor",
-    "lys", "nax", "pel", "rhu", "sev", "tor", "ulm", "vex", "wyn", "yrr", "zan", "kro", "mav",
-    "nith", "ost", "phar", "qua", "ril", "sku", "tev",
+    "zor", "vath", "kel", "mir", "dra", "quen", "thal", "bryn", "xil", "oru", "fen", "gor", "lys",
+    "nax", "pel", "rhu", "sev", "tor", "ulm", "vex", "wyn", "yrr", "zan", "kro", "mav", "nith",
+    "ost", "phar", "qua", "ril", "sku", "tev",
 ];
 const FILLER: [&str; 24] = [
     "the", "and", "of", "a", "to", "in", "was", "she", "he", "it", "with", "over", "under",
@@ -47,7 +47,9 @@ const FILLER: [&str; 24] = [
 fn word(rng: &mut Rng, used: &mut HashSet<String>) -> String {
     loop {
         let n = 3 + rng.below(2);
-        let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
         if used.insert(w.clone()) {
             return w;
         }
@@ -182,7 +184,11 @@ fn baseline(book: &Book, text: &str) -> usize {
             } else {
                 let k = if cs { key.clone() } else { key.to_lowercase() };
                 let escaped = regex::escape(&k);
-                let pat = if ww { format!(r"\b{escaped}\b") } else { escaped };
+                let pat = if ww {
+                    format!(r"\b{escaped}\b")
+                } else {
+                    escaped
+                };
                 regex::Regex::new(&pat).ok()
             };
             if re.is_some_and(|r| r.is_match(hay)) {
@@ -207,7 +213,10 @@ fn main() {
     let t = Instant::now();
     let counter = default_counter();
     counter.count("warm up");
-    println!("tokenizer (o200k_base) built once: {:.0} ms", ms(t.elapsed()));
+    println!(
+        "tokenizer (o200k_base) built once: {:.0} ms",
+        ms(t.elapsed())
+    );
 
     let (book, messages) = build();
     let keys: usize = book.entries.iter().map(|e| e.keys.len()).sum();
@@ -221,15 +230,39 @@ fn main() {
     if std::env::var_os("LORE_BENCH_PARTS").is_some() {
         let t = Instant::now();
         let n: u32 = book.entries.iter().map(|e| counter.count(&e.content)).sum();
-        println!("  part: token counting {:.0} ms ({n} tokens)", ms(t.elapsed()));
-        let pats: Vec<String> = book.entries.iter().flat_map(|e| &e.keys).filter(|k| k.starts_with('/') && !k.contains("(?!")).map(|k| format!("(?i){}", &k[1..k.len()-2])).collect();
+        println!(
+            "  part: token counting {:.0} ms ({n} tokens)",
+            ms(t.elapsed())
+        );
+        let pats: Vec<String> = book
+            .entries
+            .iter()
+            .flat_map(|e| &e.keys)
+            .filter(|k| k.starts_with('/') && !k.contains("(?!"))
+            .map(|k| format!("(?i){}", &k[1..k.len() - 2]))
+            .collect();
         let t = Instant::now();
-        let singles: Vec<_> = pats.iter().filter_map(|p| regex::Regex::new(p).ok()).collect();
-        println!("  part: {} single regexes {:.0} ms", singles.len(), ms(t.elapsed()));
+        let singles: Vec<_> = pats
+            .iter()
+            .filter_map(|p| regex::Regex::new(p).ok())
+            .collect();
+        println!(
+            "  part: {} single regexes {:.0} ms",
+            singles.len(),
+            ms(t.elapsed())
+        );
         let t = Instant::now();
         let set = regex::RegexSet::new(&pats);
-        println!("  part: regex set {:.0} ms ok={}", ms(t.elapsed()), set.is_ok());
-        let text: String = messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
+        println!(
+            "  part: regex set {:.0} ms ok={}",
+            ms(t.elapsed()),
+            set.is_ok()
+        );
+        let text: String = messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         if let Ok(set) = set {
             let t = Instant::now();
             let n = set.matches(&text).iter().count();

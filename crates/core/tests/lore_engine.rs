@@ -211,7 +211,10 @@ fn scan_depth_book_and_entry_override() {
     assert_eq!(fired(&r), [2]);
     assert!(matches!(
         &r.activated[0].reason,
-        ActivationReason::Key { matched_in: MatchedIn::Message { index: 2 }, .. }
+        ActivationReason::Key {
+            matched_in: MatchedIn::Message { index: 2 },
+            ..
+        }
     ));
     assert_eq!(fired(&run(&b, &chat(&["ok", "an orc"]))), [1, 2]);
 }
@@ -291,7 +294,11 @@ fn grouped(uid: u32, group: &str, weight: u32) -> Entry {
 
 #[test]
 fn groups_draw_one_winner_by_weight_reproducibly() {
-    let b = book(vec![grouped(1, "inn", 100), grouped(2, "inn", 100), grouped(3, "inn", 100)]);
+    let b = book(vec![
+        grouped(1, "inn", 100),
+        grouped(2, "inn", 100),
+        grouped(3, "inn", 100),
+    ]);
     let c = compiled(&b);
     let input = chat(&["the tavern"]);
     let mut winners = std::collections::BTreeSet::new();
@@ -317,7 +324,10 @@ fn groups_draw_one_winner_by_weight_reproducibly() {
     let b = book(vec![grouped(1, "inn", 0), grouped(2, "inn", 100)]);
     let c = compiled(&b);
     for seed in 0..20 {
-        assert_eq!(fired(&scan(&[&c], &input, &mut TimedState::default(), seed)), [2]);
+        assert_eq!(
+            fired(&scan(&[&c], &input, &mut TimedState::default(), seed)),
+            [2]
+        );
     }
 }
 
@@ -349,13 +359,17 @@ fn group_prioritize_and_scoring() {
     };
     let scored = compiled(&book_with(settings, vec![one, two]));
     for seed in 0..10 {
-        let r = scan(&[&scored], &chat(&["tavern ale"]), &mut TimedState::default(), seed);
+        let r = scan(
+            &[&scored],
+            &chat(&["tavern ale"]),
+            &mut TimedState::default(),
+            seed,
+        );
         assert_eq!(fired(&r), [2], "more key matches survive scoring");
     }
 }
 
-fn chain_book(settings: BookSettings) -> Vec<Entry> {
-    let _ = settings;
+fn chain_book() -> Vec<Entry> {
     vec![
         entry(1, &["alpha"], "mentions beta"),
         entry(2, &["beta"], "mentions gamma"),
@@ -372,7 +386,7 @@ fn recursive() -> BookSettings {
 
 #[test]
 fn recursion_goes_level_by_level() {
-    let r = run(&book_with(recursive(), chain_book(recursive())), &chat(&["alpha"]));
+    let r = run(&book_with(recursive(), chain_book()), &chat(&["alpha"]));
     assert_eq!(fired(&r), [1, 2, 3]);
     let level = |uid: u32| match &r.activated.iter().find(|a| a.uid == uid).map(|a| &a.reason) {
         Some(ActivationReason::Key {
@@ -384,23 +398,32 @@ fn recursion_goes_level_by_level() {
     assert_eq!((level(2), level(3)), (1, 2));
     assert!(r.recursion_levels >= 2);
     // Not recursive: only the chat counts.
-    assert_eq!(fired(&run(&book(chain_book(recursive())), &chat(&["alpha"]))), [1]);
+    assert_eq!(fired(&run(&book(chain_book()), &chat(&["alpha"]))), [1]);
 }
 
 #[test]
 fn recursion_flags_prevent_exclude_and_max_steps() {
-    let mut entries = chain_book(recursive());
+    let mut entries = chain_book();
     entries[0].prevent_recursion = true;
-    assert_eq!(fired(&run(&book_with(recursive(), entries), &chat(&["alpha"]))), [1]);
+    assert_eq!(
+        fired(&run(&book_with(recursive(), entries), &chat(&["alpha"]))),
+        [1]
+    );
 
-    let mut entries = chain_book(recursive());
-    entries[1].exclude_recursion = true;
-    assert_eq!(fired(&run(&book_with(recursive(), entries), &chat(&["alpha"]))), [1]);
-    // Excluded from recursion only: the chat still triggers it.
-    let mut entries = chain_book(recursive());
+    let mut entries = chain_book();
     entries[1].exclude_recursion = true;
     assert_eq!(
-        fired(&run(&book_with(recursive(), entries), &chat(&["alpha beta"]))),
+        fired(&run(&book_with(recursive(), entries), &chat(&["alpha"]))),
+        [1]
+    );
+    // Excluded from recursion only: the chat still triggers it.
+    let mut entries = chain_book();
+    entries[1].exclude_recursion = true;
+    assert_eq!(
+        fired(&run(
+            &book_with(recursive(), entries),
+            &chat(&["alpha beta"])
+        )),
         [1, 2, 3]
     );
 
@@ -409,7 +432,10 @@ fn recursion_flags_prevent_exclude_and_max_steps() {
         ..recursive()
     };
     assert_eq!(
-        fired(&run(&book_with(steps.clone(), chain_book(steps)), &chat(&["alpha"]))),
+        fired(&run(
+            &book_with(steps.clone(), chain_book()),
+            &chat(&["alpha"])
+        )),
         [1, 2]
     );
 }
@@ -418,7 +444,7 @@ fn recursion_flags_prevent_exclude_and_max_steps() {
 fn delay_until_recursion_waits_for_a_recursive_pass() {
     let mut late = entry(4, &["alpha"], "late");
     late.delay_until_recursion = 1;
-    let mut entries = chain_book(recursive());
+    let mut entries = chain_book();
     entries.push(late);
     let r = run(&book_with(recursive(), entries), &chat(&["alpha"]));
     assert!(fired(&r).contains(&4));
@@ -431,13 +457,16 @@ fn delay_until_recursion_waits_for_a_recursive_pass() {
         max_recursion_steps: 2,
         ..recursive()
     };
-    let mut entries = chain_book(steps.clone());
+    let mut entries = chain_book();
     entries.push(late);
     entries.push(first);
     let r = run(&book_with(steps, entries), &chat(&["alpha"]));
     assert!(fired(&r).contains(&5));
     assert!(!fired(&r).contains(&4));
-    assert_eq!(drop_of(&r, 4), Some(&DropReason::DelayUntilRecursion { level: 2 }));
+    assert_eq!(
+        drop_of(&r, 4),
+        Some(&DropReason::DelayUntilRecursion { level: 2 })
+    );
     // Never on the first pass: with no recursion steps at all it stays out.
     let mut late = entry(4, &["alpha"], "late");
     late.delay_until_recursion = 1;
@@ -504,14 +533,28 @@ fn sticky_cooldown_and_delay_across_scans() {
     assert_eq!(drop_of(&r1, 3), Some(&DropReason::Delay { needed: 3 }));
 
     let r2 = turn(&["a storm", "calm"]);
-    assert_eq!(fired(&r2), [1], "sticky without its key; others not matched");
-    assert_eq!(r2.activated[0].reason, ActivationReason::Sticky { remaining: 1 });
+    assert_eq!(
+        fired(&r2),
+        [1],
+        "sticky without its key; others not matched"
+    );
+    assert_eq!(
+        r2.activated[0].reason,
+        ActivationReason::Sticky { remaining: 1 }
+    );
 
     let r3 = turn(&["a storm", "calm", "storm again"]);
-    assert_eq!(fired(&r3), [1, 2, 3], "sticky over, cooldown over, delay reached");
+    assert_eq!(
+        fired(&r3),
+        [1, 2, 3],
+        "sticky over, cooldown over, delay reached"
+    );
 
     let r4 = turn(&["a storm", "calm", "storm again", "storm"]);
-    assert!(matches!(drop_of(&r4, 2), Some(DropReason::Cooldown { remaining: 1 })));
+    assert!(matches!(
+        drop_of(&r4, 2),
+        Some(DropReason::Cooldown { remaining: 1 })
+    ));
 
     let json = serde_json::to_string(&state).expect("serialises");
     let back: TimedState = serde_json::from_str(&json).expect("parses");
@@ -543,7 +586,10 @@ fn budget_percent_cap_and_ignore_budget() {
 
     let mut free = mk(1, 100);
     free.ignore_budget = true;
-    let r = run(&book_with(settings.clone(), vec![free, mk(2, 300), mk(3, 200)]), &input);
+    let r = run(
+        &book_with(settings.clone(), vec![free, mk(2, 300), mk(3, 200)]),
+        &input,
+    );
     assert_eq!(fired(&r), [1, 3, 2]);
 
     let capped = BookSettings {
@@ -563,7 +609,10 @@ fn output_is_in_insertion_order_then_uid() {
         e.insertion_order = order;
         e
     };
-    let r = run(&book(vec![mk(5, 20), mk(4, 10), mk(3, 20), mk(1, 30)]), &chat(&["x"]));
+    let r = run(
+        &book(vec![mk(5, 20), mk(4, 10), mk(3, 20), mk(1, 30)]),
+        &chat(&["x"]),
+    );
     assert_eq!(fired(&r), [4, 3, 5, 1]);
     assert_eq!(r.activated[0].order, 10);
     assert_eq!(r.activated[0].tokens, 1);
@@ -577,7 +626,11 @@ fn multiple_books_merge_into_one_pool() {
     g.insertion_order = 50;
     let b = compile(&book(vec![g]), "global", counter()).expect("b");
     let r = scan(&[&a, &b], &chat(&["an elf"]), &mut TimedState::default(), 0);
-    let books: Vec<(&str, u32)> = r.activated.iter().map(|a| (a.book.as_str(), a.uid)).collect();
+    let books: Vec<(&str, u32)> = r
+        .activated
+        .iter()
+        .map(|a| (a.book.as_str(), a.uid))
+        .collect();
     assert_eq!(books, [("global", 1), ("character", 1)]);
 }
 

@@ -59,8 +59,18 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
         return;
     }
     let plain = [
-        (&book.folded, &book.folded_slots, &batch.folded, &batch.folded_starts),
-        (&book.exact, &book.exact_slots, &batch.raw, &batch.raw_starts),
+        (
+            &book.folded,
+            &book.folded_slots,
+            &batch.folded,
+            &batch.folded_starts,
+        ),
+        (
+            &book.exact,
+            &book.exact_slots,
+            &batch.raw,
+            &batch.raw_starts,
+        ),
     ];
     for (automaton, slots, text, starts) in plain {
         let Some(ac) = automaton else { continue };

@@ -259,7 +259,10 @@ fn plain_prefix(pattern: &str) -> Option<String> {
     if pattern.contains('|') {
         return None;
     }
-    let lit: String = pattern.chars().take_while(|c| c.is_alphanumeric() || *c == ' ').collect();
+    let lit: String = pattern
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == ' ')
+        .collect();
     let next = pattern.get(lit.len()..).and_then(|r| r.chars().next());
     let mut lit = lit;
     if matches!(next, Some('?' | '*' | '{')) {
@@ -329,7 +332,9 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
             max_entry_depth = max_entry_depth.max(depth);
         }
         let case_sensitive = entry.case_sensitive.unwrap_or(settings.case_sensitive);
-        let whole_words = entry.match_whole_words.unwrap_or(settings.match_whole_words);
+        let whole_words = entry
+            .match_whole_words
+            .unwrap_or(settings.match_whole_words);
         let first_slot = slots.len() as u32;
         let mut invalid = None;
         let mut primary = 0u32;
@@ -375,9 +380,8 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                             Ok(_) => {
                                 let id = regex.add(full, slot);
                                 if id == regex_triggers.len() {
-                                    regex_triggers.push(
-                                        literal_triggers(&pattern, multi_line, dot_all),
-                                    );
+                                    regex_triggers
+                                        .push(literal_triggers(&pattern, multi_line, dot_all));
                                 }
                             }
                             // `regex` has no look-around or back-references; JS does.
@@ -473,7 +477,11 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
             .filter_map(|id| regex.texts.get(*id))
             .collect();
         let set = RegexSetBuilder::new(texts)
-            .size_limit(REGEX_SIZE_LIMIT.saturating_mul(set_members.len()).min(1 << 30))
+            .size_limit(
+                REGEX_SIZE_LIMIT
+                    .saturating_mul(set_members.len())
+                    .min(1 << 30),
+            )
             .build()
             .map_err(|e| Error::Internal(format!("building the regex key set: {e}")))?;
         Some(set)

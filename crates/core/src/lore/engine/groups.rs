@@ -30,7 +30,13 @@ pub(crate) fn filter_groups(
     };
     for (i, f) in found.iter().enumerate() {
         let Some(ce) = entry_of(f) else { continue };
-        for g in ce.entry.groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
+        for g in ce
+            .entry
+            .groups
+            .iter()
+            .map(|g| g.trim())
+            .filter(|g| !g.is_empty())
+        {
             let list = members.entry(g).or_insert_with(|| {
                 order.push(g);
                 Vec::new()
@@ -42,7 +48,9 @@ pub(crate) fn filter_groups(
     }
     let mut losers: Vec<(usize, String, u32)> = Vec::new();
     for group in order {
-        let Some(all) = members.get(group) else { continue };
+        let Some(all) = members.get(group) else {
+            continue;
+        };
         let mut alive: Vec<usize> = all
             .iter()
             .copied()
@@ -115,7 +123,7 @@ pub(crate) fn filter_groups(
             let weight = |i: &usize| {
                 found
                     .get(*i)
-                    .and_then(|f| entry_of(f))
+                    .and_then(&entry_of)
                     .map_or(0, |e| u64::from(e.entry.group_weight))
             };
             let total: u64 = alive.iter().map(weight).sum();
@@ -168,7 +176,10 @@ fn prioritised_winner(found: &[Found], books: &[&CompiledBook], alive: &[usize])
     let mut best: Option<(usize, i32)> = None;
     for &i in alive {
         let Some(f) = found.get(i) else { continue };
-        let Some(ce) = books.get(f.book).and_then(|b| b.entries.get(f.entry as usize)) else {
+        let Some(ce) = books
+            .get(f.book)
+            .and_then(|b| b.entries.get(f.entry as usize))
+        else {
             continue;
         };
         if !ce.entry.group_prioritize {

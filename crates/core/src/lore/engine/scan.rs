@@ -207,7 +207,9 @@ fn evaluate(
         }
         match matched_in {
             MatchedIn::Message { index }
-                if ctx.pass == Pass::MinActivations && e.scan_depth.is_none() && index >= run.settings.scan_depth =>
+                if ctx.pass == Pass::MinActivations
+                    && e.scan_depth.is_none()
+                    && index >= run.settings.scan_depth =>
             {
                 ActivationReason::MinActivations { depth }
             }
@@ -397,7 +399,9 @@ pub fn scan(
         let mut found: Vec<Found> = Vec::new();
         for (bi, (book, run)) in books.iter().zip(runs.iter_mut()).enumerate() {
             for ci in 0..run.candidates.len() {
-                let Some(&ei) = run.candidates.get(ci) else { continue };
+                let Some(&ei) = run.candidates.get(ci) else {
+                    continue;
+                };
                 if run.status.get(ei as usize) != Some(&Status::Open) {
                     continue;
                 }
@@ -616,7 +620,7 @@ pub fn scan(
         .collect();
     finish(state, books, &fired, chat_len);
 
-    activations.sort_by(|(ba, _, a), (bb, _, b)| (a.order, *ba, a.uid).cmp(&(b.order, *bb, b.uid)));
+    activations.sort_by_key(|(book, _, a)| (a.order, *book, a.uid));
     ScanReport {
         activated: activations.into_iter().map(|(_, _, a)| a).collect(),
         dropped,
