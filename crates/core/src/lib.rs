@@ -15,6 +15,7 @@ pub mod paths;
 pub mod settings;
 pub mod sink;
 pub mod store;
+pub mod tokens;
 
 pub use error::{AppError, Error, ErrorCode, Result};
 

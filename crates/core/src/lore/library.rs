@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::KeyError;
 use super::model::{BookSettings, Entry};
 use super::report::ScanMessage;
 
@@ -42,19 +43,6 @@ pub struct WorldBookSummary {
     /// Last change, Unix milliseconds.
     #[cfg_attr(feature = "specta", specta(type = TsNumber))]
     pub updated_at: f64,
-}
-
-/// A key the engine could not compile (the rest of the book still works).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct KeyError {
-    /// The entry.
-    pub uid: u32,
-    /// The key as written.
-    pub key: String,
-    /// Why, in plain words.
-    pub error: String,
 }
 
 /// A world book with its settings and every entry.

@@ -1,0 +1,60 @@
+//! The world-book activation engine: which entries fire for a chat, and why.
+//!
+//! [`compile`] a book once per revision (keys into Aho-Corasick automata and a
+//! regex set, content token counts), then [`scan`] it for each generation.
+//! Behaviour follows SillyTavern's `world-info.js` (`checkWorldInfo`), with
+//! Unicode-aware whole words and case folding where ST is ASCII-only.
+
+mod budget;
+mod buffer;
+mod compile;
+mod groups;
+mod matcher;
+mod rng;
+mod scan;
+mod timed;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::BookSettings;
+use super::report::ScanMessage;
+
+pub use budget::budget_tokens;
+pub use compile::{compile, CompiledBook, KeyError};
+pub use scan::scan;
+pub use timed::{timed_key, TimedEntry, TimedSpan, TimedState};
+
+/// Texts besides the chat that entries may opt into matching (`match_sources`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScanSources {
+    /// The user's persona description.
+    pub persona_description: String,
+    /// The character's description.
+    pub character_description: String,
+    /// The character's personality.
+    pub character_personality: String,
+    /// The character's depth prompt.
+    pub character_depth_prompt: String,
+    /// The scenario.
+    pub scenario: String,
+    /// The creator's notes.
+    pub creator_notes: String,
+}
+
+/// What a scan looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScanInput {
+    /// The chat, oldest first.
+    pub messages: Vec<ScanMessage>,
+    /// Other texts entries may match.
+    pub sources: ScanSources,
+    /// The model's context window in tokens (the budget is a percent of it).
+    pub context_tokens: u32,
+    /// Settings that replace every book's scan settings (the CLI's `--settings`);
+    /// case and whole-word matching are fixed at compile time and ignored here.
+    pub settings: Option<BookSettings>,
+}

@@ -1,0 +1,631 @@
+//! One scan: find the entries that fire for a chat, level by level, as SillyTavern's
+//! `checkWorldInfo` does (timed effects, groups, probability, budget, recursion,
+//! minimum activations), with matching done once per text batch.
+
+use std::collections::HashMap;
+
+use super::budget::budget_tokens;
+use super::buffer::{collect_hits, Batch, Origin};
+use super::compile::{source_name, CompiledBook, CompiledEntry};
+use super::groups::filter_groups;
+use super::rng::SplitMix64;
+use super::timed::{begin, finish, TimedState, TimedView};
+use super::ScanInput;
+use crate::lore::model::{BookSettings, SelectiveLogic};
+use crate::lore::report::{
+    Activation, ActivationReason, DropReason, Dropped, MatchedIn, ScanReport,
+};
+
+/// ST never scans deeper than this many messages.
+const MAX_SCAN_DEPTH: u32 = 1000;
+/// Recursion stops after this many levels even when `max_recursion_steps` is 0.
+const MAX_RECURSION_LEVELS: u32 = 100;
+const NONE: u32 = u32::MAX;
+
+/// Where one key was seen so far in this scan.
+#[derive(Debug, Clone, Copy)]
+struct KeyHit {
+    /// Newest message it appeared in (0 = newest), or NONE.
+    message: u32,
+    /// Match sources it appeared in, as bits.
+    sources: u8,
+    /// Earliest recursion level it appeared in, or NONE.
+    recursion: u32,
+}
+
+const NO_HIT: KeyHit = KeyHit {
+    message: NONE,
+    sources: 0,
+    recursion: NONE,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Open,
+    Activated,
+    Closed,
+}
+
+/// Per-book scan state.
+struct BookRun {
+    settings: BookSettings,
+    hits: Vec<KeyHit>,
+    status: Vec<Status>,
+    is_candidate: Vec<bool>,
+    candidates: Vec<u32>,
+}
+
+impl BookRun {
+    fn add_candidate(&mut self, entry: u32) {
+        if let Some(flag) = self.is_candidate.get_mut(entry as usize) {
+            if !*flag {
+                *flag = true;
+                self.candidates.push(entry);
+            }
+        }
+    }
+}
+
+/// An entry that fired in this pass, before groups, probability and budget.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub book: usize,
+    pub entry: u32,
+    pub sticky: bool,
+    pub reason: ActivationReason,
+    /// Key matches, for group scoring.
+    pub score: u32,
+    pub alive: bool,
+    pub group_won: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Initial,
+    Recursion,
+    MinActivations,
+}
+
+struct PassCtx {
+    pass: Pass,
+    skew: u32,
+    delay_level: u32,
+    recursive: bool,
+    chat_len: u32,
+}
+
+enum Eval {
+    Skip,
+    Soft(DropReason),
+    Hard(DropReason),
+    Fire {
+        reason: ActivationReason,
+        sticky: bool,
+        score: u32,
+    },
+}
+
+fn visible(hit: &KeyHit, depth: u32, sources: u8, recursion: bool) -> Option<MatchedIn> {
+    if hit.message < depth {
+        return Some(MatchedIn::Message { index: hit.message });
+    }
+    let common = hit.sources & sources;
+    if common != 0 {
+        return Some(MatchedIn::Source {
+            name: source_name(common.trailing_zeros()).to_owned(),
+        });
+    }
+    if recursion && hit.recursion != NONE {
+        return Some(MatchedIn::Recursion {
+            level: hit.recursion,
+        });
+    }
+    None
+}
+
+fn evaluate(
+    ce: &CompiledEntry,
+    book: &CompiledBook,
+    run: &BookRun,
+    ctx: &PassCtx,
+    sticky_left: Option<u32>,
+    cooling: Option<u32>,
+) -> Eval {
+    let e = &ce.entry;
+    if !e.enabled {
+        return Eval::Skip;
+    }
+    let sticky = sticky_left.is_some();
+    let base_depth = run.settings.scan_depth.saturating_add(ctx.skew);
+    let depth = e.scan_depth.unwrap_or(base_depth).min(MAX_SCAN_DEPTH);
+    // Min-activation passes look deeper into the chat only, not at recursed content (ST).
+    let recursion = ctx.pass != Pass::MinActivations;
+    let slot_hit = |i: u32| {
+        run.hits
+            .get((ce.first_slot + i) as usize)
+            .and_then(|h| visible(h, depth, ce.sources, recursion))
+    };
+    let slot_text = |i: u32| {
+        book.slots
+            .get((ce.first_slot + i) as usize)
+            .map_or(String::new(), |s| s.text.clone())
+    };
+
+    let mut score = 0;
+    let reason = if e.constant {
+        ActivationReason::Constant
+    } else if let Some(remaining) = sticky_left {
+        ActivationReason::Sticky { remaining }
+    } else {
+        let mut primary = None;
+        for i in 0..ce.primary {
+            if let Some(m) = slot_hit(i) {
+                score += 1;
+                primary.get_or_insert((i, m));
+            }
+        }
+        let Some((key_slot, matched_in)) = primary else {
+            return match &ce.invalid {
+                Some(err) => Eval::Soft(DropReason::InvalidKey {
+                    key: err.key.clone(),
+                    error: err.error.clone(),
+                }),
+                None => Eval::Skip,
+            };
+        };
+        let mut secondary = None;
+        if e.selective && ce.secondary > 0 {
+            let results: Vec<bool> = (0..ce.secondary)
+                .map(|i| slot_hit(ce.primary + i).is_some())
+                .collect();
+            let matched = results.iter().filter(|m| **m).count() as u32;
+            let first = |want: bool| {
+                results
+                    .iter()
+                    .position(|m| *m == want)
+                    .map(|i| slot_text(ce.primary + i as u32))
+            };
+            let ok = match e.selective_logic {
+                SelectiveLogic::AndAny => {
+                    secondary = first(true);
+                    score += matched;
+                    matched > 0
+                }
+                SelectiveLogic::NotAll => {
+                    secondary = first(false);
+                    matched < ce.secondary
+                }
+                SelectiveLogic::NotAny => matched == 0,
+                SelectiveLogic::AndAll => {
+                    score += matched;
+                    matched == ce.secondary
+                }
+            };
+            if !ok {
+                return Eval::Soft(DropReason::SecondaryKeys);
+            }
+        }
+        match matched_in {
+            MatchedIn::Message { index }
+                if ctx.pass == Pass::MinActivations
+                    && e.scan_depth.is_none()
+                    && index >= run.settings.scan_depth =>
+            {
+                ActivationReason::MinActivations { depth }
+            }
+            matched_in => ActivationReason::Key {
+                key: slot_text(key_slot),
+                secondary,
+                matched_in,
+            },
+        }
+    };
+
+    if e.delay > 0 && ctx.chat_len < e.delay {
+        return Eval::Hard(DropReason::Delay { needed: e.delay });
+    }
+    if let (Some(remaining), false) = (cooling, sticky) {
+        return Eval::Hard(DropReason::Cooldown { remaining });
+    }
+    let wait = e.delay_until_recursion;
+    if wait > 0 && !sticky && (ctx.pass != Pass::Recursion || wait > ctx.delay_level) {
+        return Eval::Soft(DropReason::DelayUntilRecursion { level: wait });
+    }
+    if ctx.pass == Pass::Recursion && ctx.recursive && e.exclude_recursion && !sticky {
+        return Eval::Skip;
+    }
+    Eval::Fire {
+        reason,
+        sticky,
+        score,
+    }
+}
+
+/// Renders message `index` (0 = newest) as ST's buffer holds it.
+fn message_text(input: &ScanInput, index: u32, include_names: bool) -> Option<String> {
+    let pos = input.messages.len().checked_sub(1 + index as usize)?;
+    let m = input.messages.get(pos)?;
+    let text = if include_names && !m.name.is_empty() {
+        format!("{}: {}", m.name, m.content)
+    } else {
+        m.content.clone()
+    };
+    Some(text.trim().to_owned())
+}
+
+fn record(books: &[&CompiledBook], runs: &mut [BookRun], batch: &Batch) {
+    for (book, run) in books.iter().zip(runs.iter_mut()) {
+        collect_hits(book, batch, |slot, origin| {
+            let Some(info) = book.slots.get(slot as usize) else {
+                return;
+            };
+            if let Some(hit) = run.hits.get_mut(slot as usize) {
+                match origin {
+                    Origin::Message(i) => hit.message = hit.message.min(i),
+                    Origin::Source(bit) => hit.sources |= 1 << bit,
+                    Origin::Recursion(l) => hit.recursion = hit.recursion.min(l),
+                }
+            }
+            if info.primary {
+                run.add_candidate(info.entry);
+            }
+        });
+    }
+}
+
+/// Scans the chat for the entries of `books` (merged into one pool, as ST merges
+/// character and global books; earlier books come first on equal insertion order).
+///
+/// Pool-wide settings (budget, recursion, minimum activations, include names)
+/// come from `input.settings` or else the first book; an entry's scan depth
+/// comes from its own override, else `input.settings`, else its book. Case and
+/// whole-word matching are fixed when a book is compiled. `state` carries
+/// sticky/cooldown between scans of one chat; `rng_seed` makes probability
+/// rolls and group draws reproducible.
+pub fn scan(
+    books: &[&CompiledBook],
+    input: &ScanInput,
+    state: &mut TimedState,
+    rng_seed: u64,
+) -> ScanReport {
+    let pool = input
+        .settings
+        .clone()
+        .or_else(|| books.first().map(|b| b.settings.clone()))
+        .unwrap_or_default();
+    let chat_len = u32::try_from(input.messages.len()).unwrap_or(u32::MAX);
+    let budget = budget_tokens(&pool, input.context_tokens);
+    let mut rng = SplitMix64::new(rng_seed);
+    let timed: TimedView = begin(state, books, chat_len);
+
+    let mut runs: Vec<BookRun> = books
+        .iter()
+        .enumerate()
+        .map(|(bi, b)| {
+            let mut run = BookRun {
+                settings: input.settings.clone().unwrap_or_else(|| b.settings.clone()),
+                hits: vec![NO_HIT; b.slots.len()],
+                status: vec![Status::Open; b.entries.len()],
+                is_candidate: vec![false; b.entries.len()],
+                candidates: Vec::new(),
+            };
+            for &c in &b.constants {
+                run.add_candidate(c);
+            }
+            for &(sb, se) in timed.sticky.keys() {
+                if sb == bi {
+                    run.add_candidate(se);
+                }
+            }
+            run
+        })
+        .collect();
+
+    // First batch: the messages any entry can see, and the match sources.
+    let mut scanned = runs
+        .iter()
+        .zip(books)
+        .map(|(r, b)| r.settings.scan_depth.max(b.max_entry_depth))
+        .max()
+        .unwrap_or(0)
+        .min(chat_len)
+        .min(MAX_SCAN_DEPTH);
+    let mut batch = Batch::default();
+    for i in 0..scanned {
+        if let Some(text) = message_text(input, i, pool.include_names) {
+            batch.push(Origin::Message(i), &text);
+        }
+    }
+    let s = &input.sources;
+    for (bit, text) in [
+        &s.persona_description,
+        &s.character_description,
+        &s.character_personality,
+        &s.character_depth_prompt,
+        &s.scenario,
+        &s.creator_notes,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if !text.is_empty() {
+            batch.push(Origin::Source(bit as u32), text);
+        }
+    }
+    record(books, &mut runs, &batch);
+
+    let mut delay_levels: Vec<u32> = books
+        .iter()
+        .flat_map(|b| b.entries.iter().map(|e| e.entry.delay_until_recursion))
+        .filter(|d| *d > 0)
+        .collect();
+    delay_levels.sort_unstable();
+    delay_levels.dedup();
+    delay_levels.reverse(); // popped smallest first
+    let mut ctx = PassCtx {
+        pass: Pass::Initial,
+        skew: 0,
+        delay_level: delay_levels.pop().unwrap_or(0),
+        recursive: pool.recursive,
+        chat_len,
+    };
+
+    let mut activations: Vec<(usize, u32, Activation)> = Vec::new();
+    let mut dropped: Vec<Dropped> = Vec::new();
+    let mut soft: HashMap<(usize, u32), DropReason> = HashMap::new();
+    let mut activated_groups: HashMap<String, u32> = HashMap::new();
+    let mut tokens_used: u32 = 0;
+    let mut overflowed = false;
+    let mut passes = 0u32;
+    let mut recursion_passes = 0u32;
+    let mut recursion_batches = 0u32;
+
+    let drop_of = |bi: usize, ce: &CompiledEntry, reason: DropReason| Dropped {
+        book: books.get(bi).map_or(String::new(), |b| b.key.clone()),
+        uid: ce.entry.uid,
+        comment: ce.entry.comment.clone(),
+        reason,
+    };
+
+    loop {
+        if pool.max_recursion_steps > 0 && passes >= pool.max_recursion_steps {
+            break;
+        }
+        passes += 1;
+        if ctx.pass == Pass::Recursion {
+            recursion_passes += 1;
+        }
+
+        let mut found: Vec<Found> = Vec::new();
+        for (bi, (book, run)) in books.iter().zip(runs.iter_mut()).enumerate() {
+            for ci in 0..run.candidates.len() {
+                let Some(&ei) = run.candidates.get(ci) else {
+                    continue;
+                };
+                if run.status.get(ei as usize) != Some(&Status::Open) {
+                    continue;
+                }
+                let Some(ce) = book.entries.get(ei as usize) else {
+                    continue;
+                };
+                let sticky = timed.sticky.get(&(bi, ei)).copied();
+                let cooling = timed.cooldown.get(&(bi, ei)).copied();
+                match evaluate(ce, book, run, &ctx, sticky, cooling) {
+                    Eval::Skip => {}
+                    Eval::Soft(reason) => {
+                        soft.insert((bi, ei), reason);
+                    }
+                    Eval::Hard(reason) => {
+                        if let Some(s) = run.status.get_mut(ei as usize) {
+                            *s = Status::Closed;
+                        }
+                        dropped.push(drop_of(bi, ce, reason));
+                    }
+                    Eval::Fire {
+                        reason,
+                        sticky,
+                        score,
+                    } => found.push(Found {
+                        book: bi,
+                        entry: ei,
+                        sticky,
+                        reason,
+                        score,
+                        alive: true,
+                        group_won: None,
+                    }),
+                }
+            }
+        }
+        // ST's order for groups, rolls and the budget: sticky first, then highest insertion order.
+        found.sort_by_key(|f| {
+            let rank = books
+                .get(f.book)
+                .and_then(|b| b.entries.get(f.entry as usize))
+                .map_or(u32::MAX, |e| e.rank);
+            (!f.sticky, f.book, rank)
+        });
+        filter_groups(&mut found, books, &activated_groups, &mut rng, &mut dropped);
+
+        let mut new_text: Vec<String> = Vec::new();
+        for f in found {
+            let (Some(book), Some(run)) = (books.get(f.book), runs.get_mut(f.book)) else {
+                continue;
+            };
+            let Some(ce) = book.entries.get(f.entry as usize) else {
+                continue;
+            };
+            let status = run.status.get_mut(f.entry as usize);
+            if !f.alive {
+                // Group losers may not come back at a deeper level (ST drops them again).
+                if let Some(s) = status {
+                    *s = Status::Closed;
+                }
+                continue;
+            }
+            let e = &ce.entry;
+            if e.use_probability && e.probability < 100 && !f.sticky {
+                let roll = rng.below(100) as u32;
+                if roll >= e.probability {
+                    if let Some(s) = status {
+                        *s = Status::Closed;
+                    }
+                    dropped.push(drop_of(
+                        f.book,
+                        ce,
+                        DropReason::Probability {
+                            probability: e.probability,
+                            roll,
+                        },
+                    ));
+                    continue;
+                }
+            }
+            let fits = tokens_used.saturating_add(ce.tokens) <= budget;
+            if !e.ignore_budget && (overflowed || !fits) {
+                overflowed = true;
+                if let Some(s) = status {
+                    *s = Status::Closed;
+                }
+                dropped.push(drop_of(f.book, ce, DropReason::Budget { budget }));
+                continue;
+            }
+            if let Some(s) = status {
+                *s = Status::Activated;
+            }
+            tokens_used = tokens_used.saturating_add(ce.tokens);
+            for g in e.groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
+                activated_groups.entry(g.to_owned()).or_insert(e.uid);
+            }
+            if !e.prevent_recursion && !e.content.is_empty() {
+                new_text.push(e.content.clone());
+            }
+            activations.push((
+                f.book,
+                ce.rank,
+                Activation {
+                    book: book.key.clone(),
+                    uid: e.uid,
+                    comment: e.comment.clone(),
+                    position: e.position,
+                    depth: e.depth,
+                    role: e.role,
+                    order: e.insertion_order,
+                    tokens: ce.tokens,
+                    reason: f.reason,
+                    group_won: f.group_won,
+                    content: e.content.clone(),
+                },
+            ));
+        }
+
+        // What runs next, in ST's order of rules.
+        let mut next = None;
+        if pool.recursive && !overflowed && !new_text.is_empty() {
+            next = Some(Pass::Recursion);
+        }
+        if pool.recursive
+            && !overflowed
+            && ctx.pass == Pass::MinActivations
+            && recursion_batches > 0
+        {
+            next = Some(Pass::Recursion);
+        }
+        let fired = activations.len() as u32;
+        if next.is_none() && !overflowed && pool.min_activations > 0 && fired < pool.min_activations
+        {
+            let depth = pool.scan_depth.saturating_add(ctx.skew);
+            let too_deep = (pool.min_activations_depth_max > 0
+                && depth > pool.min_activations_depth_max)
+                || depth > chat_len;
+            if !too_deep {
+                next = Some(Pass::MinActivations);
+                ctx.skew += 1;
+                // Scan the messages the deeper pass can now see.
+                let want = runs
+                    .iter()
+                    .map(|r| r.settings.scan_depth.saturating_add(ctx.skew))
+                    .max()
+                    .unwrap_or(0)
+                    .min(chat_len)
+                    .min(MAX_SCAN_DEPTH);
+                let mut more = Batch::default();
+                for i in scanned..want {
+                    if let Some(text) = message_text(input, i, pool.include_names) {
+                        more.push(Origin::Message(i), &text);
+                    }
+                }
+                scanned = scanned.max(want);
+                record(books, &mut runs, &more);
+            }
+        }
+        if next.is_none() && !overflowed {
+            if let Some(level) = delay_levels.pop() {
+                next = Some(Pass::Recursion);
+                ctx.delay_level = level;
+            }
+        }
+        if next == Some(Pass::Recursion) && recursion_passes >= MAX_RECURSION_LEVELS {
+            next = None;
+        }
+        let Some(pass) = next else { break };
+        if !new_text.is_empty() {
+            recursion_batches += 1;
+            let mut more = Batch::default();
+            for text in &new_text {
+                more.push(Origin::Recursion(recursion_batches), text);
+            }
+            record(books, &mut runs, &more);
+        }
+        ctx.pass = pass;
+    }
+
+    // Entries that matched but were waiting (secondary keys, delay until recursion) or had bad keys.
+    for (bi, book) in books.iter().enumerate() {
+        for err in &book.errors {
+            if let Some(&ei) = book.by_uid.get(&err.uid) {
+                soft.entry((bi, ei)).or_insert(DropReason::InvalidKey {
+                    key: err.key.clone(),
+                    error: err.error.clone(),
+                });
+            }
+        }
+    }
+    let mut soft: Vec<((usize, u32), DropReason)> = soft.into_iter().collect();
+    soft.sort_by_key(|(k, _)| *k);
+    for ((bi, ei), reason) in soft {
+        let (Some(book), Some(run)) = (books.get(bi), runs.get(bi)) else {
+            continue;
+        };
+        if run.status.get(ei as usize) != Some(&Status::Open) {
+            continue;
+        }
+        if let Some(ce) = book.entries.get(ei as usize) {
+            if ce.entry.enabled {
+                dropped.push(drop_of(bi, ce, reason));
+            }
+        }
+    }
+
+    let fired: Vec<(usize, u32)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(bi, r)| {
+            r.status
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s == Status::Activated)
+                .map(move |(ei, _)| (bi, ei as u32))
+        })
+        .collect();
+    finish(state, books, &fired, chat_len);
+
+    activations.sort_by_key(|(book, _, a)| (a.order, *book, a.uid));
+    ScanReport {
+        activated: activations.into_iter().map(|(_, _, a)| a).collect(),
+        dropped,
+        tokens_used,
+        budget,
+        recursion_levels: recursion_passes,
+    }
+}
