@@ -31,6 +31,23 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::replace_character,
             commands::import_paths,
             commands::export_character,
+            commands::list_world_books,
+            commands::get_world_book,
+            commands::create_world_book,
+            commands::update_world_book,
+            commands::delete_world_book,
+            commands::save_entries,
+            commands::add_entry,
+            commands::delete_entries,
+            commands::set_entries_enabled,
+            commands::set_world_book_global,
+            commands::attach_world_book,
+            commands::detach_world_book,
+            commands::character_world_books,
+            commands::export_world_book,
+            commands::test_activation,
+            commands::get_dictionary,
+            commands::set_dictionary,
         ])
 }
 
@@ -47,12 +64,15 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), specta_typescript::
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let typed = specta.invoke_handler();
-    // import_file takes raw bytes, which tauri-specta cannot describe: route it by hand.
+    // Commands taking raw bytes, which tauri-specta cannot describe: routed by hand.
     let raw: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
-        Box::new(tauri::generate_handler![commands::import_file]);
+        Box::new(tauri::generate_handler![
+            commands::import_file,
+            commands::import_world_book
+        ]);
     builder
         .invoke_handler(move |invoke| match invoke.message.command() {
-            "import_file" => raw(invoke),
+            "import_file" | "import_world_book" => raw(invoke),
             _ => typed(invoke),
         })
         .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use confab_core::lore::books::CompiledBooks;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error};
 use tokio::sync::OnceCell;
@@ -17,6 +18,7 @@ pub struct AppState {
 struct Inner {
     data_dir: Result<PathBuf, AppError>,
     store: OnceCell<Store>,
+    compiled_books: CompiledBooks,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 data_dir,
                 store: OnceCell::new(),
+                compiled_books: CompiledBooks::default(),
             }),
         }
     }
@@ -38,6 +41,11 @@ impl AppState {
     /// The data folder.
     pub fn data_dir(&self) -> Result<&std::path::Path, AppError> {
         self.inner.data_dir.as_deref().map_err(Clone::clone)
+    }
+
+    /// World books compiled for scanning, cached by revision.
+    pub fn compiled_books(&self) -> &CompiledBooks {
+        &self.inner.compiled_books
     }
 
     /// Closes the store if it was opened (on exit).

@@ -2,9 +2,11 @@
 
 mod app;
 mod library;
+mod lore;
 
 pub use app::*;
 pub use library::*;
+pub use lore::*;
 
 use confab_core::sink::Sink;
 use tauri::ipc::Channel;

@@ -30,41 +30,88 @@ export const commands = {
 	exportCharacter: (id: string, format: ExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_character", { id, format })),
 	/**  Every world book, by name. */
 	listWorldBooks: () => typedError<WorldBookSummary[], AppError>(__TAURI_INVOKE("list_world_books")),
-	/**  One world book with its settings, every entry and the keys that do not compile. */
+	/**  A book with its settings, entries and the keys that do not compile. */
 	getWorldBook: (id: string) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("get_world_book", { id })),
-	/**  A new, empty world book. */
+	/**  Creates an empty book. */
 	createWorldBook: (name: string) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("create_world_book", { name })),
-	/**  Saves a book's name, description and scan settings. */
+	/**  Renames a book and saves its description and settings. */
 	updateWorldBook: (id: string, name: string, description: string, settings: BookSettings) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("update_world_book", { id, name, description, settings })),
-	/**  Deletes a world book with its entries. */
+	/**  Deletes a book with its entries. */
 	deleteWorldBook: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_world_book", { id })),
-	/**  Inserts or replaces entries by uid; answers with the whole book. */
+	/**  Saves entries by uid (new uids are added at the end). */
 	saveEntries: (bookId: string, entries: Entry[]) => typedError<WorldBookDetail, AppError>(__TAURI_INVOKE("save_entries", { bookId, entries })),
-	/**  A new entry with SillyTavern's defaults. */
+	/**  Adds an entry with SillyTavern's defaults. */
 	addEntry: (bookId: string) => typedError<Entry, AppError>(__TAURI_INVOKE("add_entry", { bookId })),
 	/**  Deletes entries by uid. */
 	deleteEntries: (bookId: string, uids: number[]) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("delete_entries", { bookId, uids })),
-	/**  Turns entries on or off. */
+	/**  Switches entries on or off. */
 	setEntriesEnabled: (bookId: string, uids: number[], enabled: boolean) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("set_entries_enabled", { bookId, uids, enabled })),
-	/**  Makes a book apply to every chat, or stop doing so. */
+	/**  Makes a book apply to every chat, or only to attached characters. */
 	setWorldBookGlobal: (id: string, global: boolean) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("set_world_book_global", { id, global })),
-	/**  Links a book to a character. */
+	/**  Attaches a book to a character. */
 	attachWorldBook: (bookId: string, characterId: string) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("attach_world_book", { bookId, characterId })),
-	/**  Unlinks a book from a character. */
+	/**  Detaches a book from a character. */
 	detachWorldBook: (bookId: string, characterId: string) => typedError<WorldBookSummary, AppError>(__TAURI_INVOKE("detach_world_book", { bookId, characterId })),
-	/**  The books linked to a character. */
+	/**  The books attached to a character. */
 	characterWorldBooks: (characterId: string) => typedError<WorldBookSummary[], AppError>(__TAURI_INVOKE("character_world_books", { characterId })),
-	/**  Writes a world book to the Downloads folder in `format` and says where. */
+	/**  Writes a book to the Downloads folder as SillyTavern JSON or a character book. */
 	exportWorldBook: (id: string, format: WorldBookFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_world_book", { id, format })),
-	/**  Runs the activation scan over sample messages and explains every decision. */
+	/**  Scans messages with chosen books and explains what fired and what was dropped. */
 	testActivation: (request: TestActivationRequest) => typedError<ScanReport, AppError>(__TAURI_INVOKE("test_activation", { request })),
-	/**  A character's chat dictionary, or the global one for `null`. */
+	/**  A character's chat-dictionary rules, or the global ones for `null`. */
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
-	/**  Replaces a chat dictionary; rejects a rule whose regex does not compile. */
+	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
 };
 
 /* Types */
+/**  One activated entry, in insertion order. */
+export type Activation = {
+	/**  The book it belongs to (an id, or the book's name outside the library). */
+	book: string,
+	/**  The entry's uid. */
+	uid: number,
+	/**  The entry's title. */
+	comment: string,
+	/**  Where it goes. */
+	position: EntryPosition,
+	/**  Its depth (for `AtDepth`). */
+	depth: number,
+	/**  Its role (for `AtDepth`). */
+	role: EntryRole,
+	/**  Its insertion order. */
+	order: number,
+	/**  Its content's token count. */
+	tokens: number,
+	/**  Why it fired. */
+	reason: ActivationReason,
+	/**  The inclusion group it won, if any. */
+	groupWon: string | null,
+	/**  The content to inject. */
+	content: string,
+};
+
+/**  Why an entry fired. */
+export type ActivationReason = 
+/**  A key matched. */
+{ kind: "key"; 
+/**  The primary key that matched, as written. */
+key: string; 
+/**  The secondary key that satisfied the selective logic, if one was needed. */
+secondary: string | null; 
+/**  Where it matched. */
+matchedIn: MatchedIn } | 
+/**  The entry is constant. */
+{ kind: "constant" } | 
+/**  Still active from an earlier message (sticky). */
+{ kind: "sticky"; 
+/**  Messages left. */
+remaining: number } | 
+/**  Pulled in by the minimum-activations rule scanning deeper. */
+{ kind: "minActivations"; 
+/**  The depth the scan reached. */
+depth: number };
+
 /**  An error as it crosses a process boundary: `{ code, message, path? }`. */
 export type AppError = {
 	/**  Stable machine code. */
@@ -89,35 +136,6 @@ export type AppInfo = {
 	counts: LibraryCounts,
 };
 
-/**  An entry the scan inserted, and why. */
-export type Activation = {
-	/**  The book's id. */
-	book: string,
-	/**  The entry's uid. */
-	uid: number,
-	/**  The entry's comment (its title). */
-	comment: string,
-	/**  Where it goes in the prompt. */
-	position: EntryPosition,
-	/**  Depth, for `atDepth`. */
-	depth: number,
-	/**  Role, for `atDepth`. */
-	role: EntryRole,
-	/**  Insertion order. */
-	order: number,
-	/**  Tokens its content costs. */
-	tokens: number,
-	/**  What activated it. */
-	reason: ActivationReason,
-	/**  The inclusion group it won, if any. */
-	groupWon: string | null,
-	/**  The content inserted. */
-	content: string,
-};
-
-/**  What activated an entry. */
-export type ActivationReason = { kind: "key"; key: string; secondary: string | null; matchedIn: MatchedIn } | { kind: "constant" } | { kind: "sticky"; remaining: number } | { kind: "minActivations"; depth: number };
-
 /**  An asset a V3 card lists (`data.assets[]`). */
 export type AssetRef = {
 	/**  `icon`, `background`, `user_icon`, `emotion`, or anything else. */
@@ -130,29 +148,29 @@ export type AssetRef = {
 	ext: string,
 };
 
-/**  A world book's scan settings (SillyTavern's world info settings). */
+/**  How a world book scans the chat; every field has SillyTavern's default. */
 export type BookSettings = {
-	/**  How many recent messages are scanned for keys. */
+	/**  How many recent messages are scanned for keys (ST `world_info_depth`, default 2). */
 	scanDepth: number,
-	/**  Share of the context entries may use, in percent. */
+	/**  Token budget as a percent of the context window (ST default 25). */
 	budgetPercent: number,
-	/**  Hard cap on entry tokens; 0 means none. */
+	/**  Hard cap on the budget in tokens; 0 means no cap. */
 	budgetCap: number,
 	/**  Activated entries' content is scanned for more keys. */
 	recursive: boolean,
-	/**  Most recursion steps; 0 means no limit. */
+	/**  Most recursion steps; 0 means as many as it takes (still bounded by the engine). */
 	maxRecursionSteps: number,
-	/**  Scan deeper until this many entries activate; 0 turns it off. */
+	/**  Keep scanning deeper until at least this many entries fired; 0 turns it off. */
 	minActivations: number,
-	/**  The deepest scan for `minActivations`; 0 means the whole chat. */
+	/**  The deepest `min_activations` may scan to; 0 means the whole chat. */
 	minActivationsDepthMax: number,
-	/**  Keys match case-sensitively. */
+	/**  Keys match case-sensitively unless an entry says otherwise. */
 	caseSensitive: boolean,
-	/**  Keys match whole words only. */
+	/**  Keys match whole words only unless an entry says otherwise. */
 	matchWholeWords: boolean,
-	/**  Message authors' names are part of the scanned text. */
+	/**  Scanned text includes each message's speaker name (`Name: text`). */
 	includeNames: boolean,
-	/**  Inclusion groups pick by how many keys matched. */
+	/**  Inclusion groups pick by key-match score unless an entry says otherwise. */
 	useGroupScoring: boolean,
 };
 
@@ -237,14 +255,6 @@ export type CardSpec =
 /**  `chara_card_v3`. */
 "v3";
 
-/**  A character a book is linked to. */
-export type CharacterRef = {
-	/**  The character's id. */
-	id: string,
-	/**  Its name. */
-	name: string,
-};
-
 /**  Everything about one character, for the detail view. */
 export type CharacterDetail = {
 	/**  The grid fields. */
@@ -271,6 +281,14 @@ export type CharacterQuery = {
 	collection?: string | null,
 	/**  The order. */
 	sort?: CharacterSort,
+};
+
+/**  A character a book is attached to. */
+export type CharacterRef = {
+	/**  The character's id. */
+	id: string,
+	/**  Its name. */
+	name: string,
 };
 
 /**  How the library grid is ordered. */
@@ -304,54 +322,185 @@ export type CharacterSummary = {
 	lastUsedAt: number | null,
 };
 
-/**  One find-and-replace rule of a chat dictionary. */
+/**  A find/replace rule of a chat dictionary. */
 export type DictionaryRule = {
-	/**  Text (or regex) to find. */
+	/**  What to find: plain text, or a regex when `regex` is on. */
 	find: string,
-	/**  What replaces it; `$1` refers to a regex group. */
+	/**  What to put instead (`$1` refers to a regex group). */
 	replace: string,
 	/**  `find` is a regular expression. */
 	regex: boolean,
-	/**  Case matters. */
+	/**  Matching respects case. */
 	caseSensitive: boolean,
-	/**  The rule applies. */
+	/**  Off rules do nothing. */
 	enabled: boolean,
 	/**  Where the rule applies. */
 	scope: DictionaryScope,
 };
 
-/**  Where a dictionary rule applies. */
+/**  Where a chat-dictionary rule applies. */
 export type DictionaryScope = 
-/**  To what is sent to the model. */
+/**  To the prompt sent to the model. */
 "prompt" | 
-/**  To what is shown in the chat. */
+/**  To replies as they are shown. */
 "display" | 
-/**  To both. */
+/**  Both. */
 "both";
 
 /**  Why a matched entry was left out. */
-export type DropReason = { kind: "budget"; budget: number } | { kind: "probability"; probability: number; roll: number } | { kind: "group"; group: string; winner: number } | { kind: "cooldown"; remaining: number } | { kind: "delay"; needed: number } | { kind: "delayUntilRecursion"; level: number } | { kind: "secondaryKeys" } | { kind: "invalidKey"; key: string; error: string };
+export type DropReason = 
+/**  The token budget was spent. */
+{ kind: "budget"; 
+/**  The budget in tokens. */
+budget: number } | 
+/**  The probability roll failed. */
+{ kind: "probability"; 
+/**  The entry's probability. */
+probability: number; 
+/**  The roll, 0 to 99. */
+roll: number } | 
+/**  Another entry won its inclusion group. */
+{ kind: "group"; 
+/**  The group. */
+group: string; 
+/**  The winner's uid. */
+winner: number } | 
+/**  Still cooling down. */
+{ kind: "cooldown"; 
+/**  Messages left. */
+remaining: number } | 
+/**  The chat is not long enough yet. */
+{ kind: "delay"; 
+/**  Messages the chat must have. */
+needed: number } | 
+/**  Waiting for a deeper recursion level. */
+{ kind: "delayUntilRecursion"; 
+/**  The level it needs. */
+level: number } | 
+/**  The secondary keys' logic was not satisfied. */
+{ kind: "secondaryKeys" } | 
+/**  A key could not be compiled (the rest of the book still works). */
+{ kind: "invalidKey"; 
+/**  The key as written. */
+key: string; 
+/**  Why. */
+error: string };
 
-/**  An entry the scan left out. */
+/**  One entry that matched (or was considered) but was left out. */
 export type Dropped = {
-	/**  The book's id. */
+	/**  The book it belongs to. */
 	book: string,
 	/**  The entry's uid. */
 	uid: number,
-	/**  The entry's comment. */
+	/**  The entry's title. */
 	comment: string,
 	/**  Why. */
 	reason: DropReason,
 };
 
-/**  One world-book entry, with every SillyTavern field. */
-export type Entry = { uid: number; keys: string[]; secondaryKeys: string[]; selective: boolean; selectiveLogic: SelectiveLogic; comment: string; content: string; enabled: boolean; constant: boolean; insertionOrder: number; position: EntryPosition; depth: number; role: EntryRole; outletName: string; caseSensitive: boolean | null; matchWholeWords: boolean | null; scanDepth: number | null; useGroupScoring: boolean | null; probability: number; useProbability: boolean; groups: string[]; groupPrioritize: boolean; groupWeight: number; excludeRecursion: boolean; preventRecursion: boolean; delayUntilRecursion: number; sticky: number; cooldown: number; delay: number; ignoreBudget: boolean; matchSources: MatchSources; vectorized: boolean; automationId: string; triggers: string[]; displayIndex: number | null; extensions: { [key in string]: JsonValue } };
+/**  One entry of a world book. */
+export type Entry = {
+	/**  Stable number within the book (ST `uid`). */
+	uid: number,
+	/**  Primary keys: plain text, or `/pattern/flags` for a JavaScript-style regex. */
+	keys: string[],
+	/**  Secondary keys, combined by `selective_logic` when `selective` is on. */
+	secondaryKeys: string[],
+	/**  Whether secondary keys apply. */
+	selective: boolean,
+	/**  How secondary keys combine. */
+	selectiveLogic: SelectiveLogic,
+	/**  Title or memo (ST `comment`). */
+	comment: string,
+	/**  The text injected when the entry fires. */
+	content: string,
+	/**  Off entries never fire (ST `disable` inverted). */
+	enabled: boolean,
+	/**  Always fires, keys or not. */
+	constant: boolean,
+	/**  Lower goes first in the prompt (ST `order`, default 100). */
+	insertionOrder: number,
+	/**  Where it goes. */
+	position: EntryPosition,
+	/**  Depth for `AtDepth` (messages from the end; ST default 4). */
+	depth: number,
+	/**  Role for `AtDepth`. */
+	role: EntryRole,
+	/**  Outlet name for `Outlet`. */
+	outletName: string,
+	/**  Overrides the book's case sensitivity. */
+	caseSensitive: boolean | null,
+	/**  Overrides the book's whole-word matching. */
+	matchWholeWords: boolean | null,
+	/**  Overrides the book's scan depth. */
+	scanDepth: number | null,
+	/**  Overrides the book's group scoring. */
+	useGroupScoring: boolean | null,
+	/**  Chance to fire when matched, 0 to 100. */
+	probability: number,
+	/**  Whether `probability` is used at all. */
+	useProbability: boolean,
+	/**  Inclusion groups (ST `group`, comma-separated there): one winner per group. */
+	groups: string[],
+	/**  Wins its groups outright over non-prioritised entries (ST `groupOverride`). */
+	groupPrioritize: boolean,
+	/**  Relative chance to win a group draw (ST default 100). */
+	groupWeight: number,
+	/**  Never activated by recursion, only by the chat. */
+	excludeRecursion: boolean,
+	/**  Its content is not scanned for further keys. */
+	preventRecursion: boolean,
+	/**  Only fires from recursion level N onward; 0 means no delay. */
+	delayUntilRecursion: number,
+	/**  Stays active for N messages after firing; 0 means off. */
+	sticky: number,
+	/**  Cannot fire again for N messages after it ends; 0 means off. */
+	cooldown: number,
+	/**  Cannot fire until the chat has N messages; 0 means off. */
+	delay: number,
+	/**  Fires even when the budget is spent. */
+	ignoreBudget: boolean,
+	/**  Other texts the keys are matched against. */
+	matchSources: MatchSources,
+	/**  ST vector-storage flag, kept. */
+	vectorized: boolean,
+	/**  ST automation id, kept. */
+	automationId: string,
+	/**  ST generation-type triggers, kept. */
+	triggers: string[],
+	/**  Position in ST's editor list, kept. */
+	displayIndex: number | null,
+	/**  Fields Confab does not use, kept verbatim for export. */
+	extensions: { [key in string]: JsonValue },
+};
 
-/**  Where an entry is inserted into the prompt. */
-export type EntryPosition = "beforeCharacter" | "afterCharacter" | "authorsNoteTop" | "authorsNoteBottom" | "atDepth" | "exampleMessagesTop" | "exampleMessagesBottom" | "outlet";
+/**  Where an activated entry goes in the prompt (ST `position`). */
+export type EntryPosition = 
+/**  Before the character definitions (ST 0). */
+"beforeCharacter" | 
+/**  After the character definitions (ST 1). */
+"afterCharacter" | 
+/**  Top of the author's note (ST 2); Confab places it like `AfterCharacter`. */
+"authorsNoteTop" | 
+/**  Bottom of the author's note (ST 3); Confab places it like `AfterCharacter`. */
+"authorsNoteBottom" | 
+/**  In the chat history at `depth`, as a message with `role` (ST 4). */
+"atDepth" | 
+/**  Before the example messages (ST 5); Confab places it like `BeforeCharacter`. */
+"exampleMessagesTop" | 
+/**  After the example messages (ST 6); Confab places it like `AfterCharacter`. */
+"exampleMessagesBottom" | 
+/**  A named outlet a prompt template pulls in (ST 7); kept, not placed automatically. */
+"outlet";
 
-/**  The role of an entry inserted at a depth. */
-export type EntryRole = "system" | "user" | "assistant";
+/**  The role of an entry placed in the history. */
+export type EntryRole = 
+/**  System (ST 0). */
+"system" | 
+/**  User (ST 1). */
+"user" | 
+/**  Assistant (ST 2). */
+"assistant";
 
 /**  The stable machine code of an error, as the UI and scripts see it. */
 export type ErrorCode = 
@@ -393,7 +542,7 @@ export type ErrorCode =
 "too_large" | 
 /**  A file of a kind Confab does not import. */
 "unsupported_format" | 
-/**  A file is a damaged or malformed world book. */
+/**  A world-book file is malformed (names the entry and field at fault). */
 "invalid_world_book";
 
 /**  A format to export a character in. */
@@ -452,10 +601,10 @@ export type ImportOutcome = {
 	characterId: string | null,
 	/**  Its name. */
 	name: string | null,
-	/**  The world book imported, when the file was one. */
-	worldBookId: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
+	/**  The world book imported, when the file was a world book rather than a card. */
+	worldBookId: string | null,
 	/**  Why it failed. */
 	error: AppError | null,
 };
@@ -500,13 +649,13 @@ JsonValue[] |
 /**  An object. */
 { [key in string]: JsonValue };
 
-/**  A key that does not compile (a bad `/regex/`). */
+/**  A key that could not be compiled; its entry still fires on its other keys. */
 export type KeyError = {
 	/**  The entry's uid. */
 	uid: number,
 	/**  The key as written. */
 	key: string,
-	/**  Why it does not compile. */
+	/**  Why it failed. */
 	error: string,
 };
 
@@ -516,12 +665,6 @@ export type Language =
 "en" | 
 /**  Russian. */
 "ru";
-
-/**  Where a key matched. */
-export type MatchedIn = { kind: "message"; index: number } | { kind: "recursion"; level: number } | { kind: "source"; name: string };
-
-/**  Which card fields an entry's keys are also matched against. */
-export type MatchSources = { personaDescription: boolean; characterDescription: boolean; characterPersonality: boolean; characterDepthPrompt: boolean; scenario: boolean; creatorNotes: boolean };
 
 /**  Row counts of the main aggregates, for the About box and `confab info`. */
 export type LibraryCounts = {
@@ -545,14 +688,71 @@ export type LibraryFacets = {
 	collections: Facet[],
 };
 
-/**  A sample chat message for the activation test. */
-export type ScanMessage = { role: string; name: string; content: string };
+/**  Which texts besides the chat an entry's keys are matched against. */
+export type MatchSources = {
+	/**  The user's persona description. */
+	personaDescription: boolean,
+	/**  The character's description. */
+	characterDescription: boolean,
+	/**  The character's personality. */
+	characterPersonality: boolean,
+	/**  The character's depth prompt (ST extension). */
+	characterDepthPrompt: boolean,
+	/**  The scenario. */
+	scenario: boolean,
+	/**  The creator's notes. */
+	creatorNotes: boolean,
+};
 
-/**  What an activation scan did, entry by entry. */
-export type ScanReport = { activated: Activation[]; dropped: Dropped[]; tokensUsed: number; budget: number; recursionLevels: number };
+/**  Where a key was found. */
+export type MatchedIn = 
+/**  A chat message; 0 is the newest. */
+{ kind: "message"; 
+/**  Messages back from the newest. */
+index: number } | 
+/**  Content of entries activated at the previous recursion level. */
+{ kind: "recursion"; 
+/**  The recursion level (1 = first pass over activated content). */
+level: number } | 
+/**  One of the other texts an entry may match (persona, description, ...). */
+{ kind: "source"; 
+/**  Which one (`personaDescription`, `characterDescription`, ...). */
+name: string };
 
-/**  How primary and secondary keys combine. */
-export type SelectiveLogic = "andAny" | "notAll" | "notAny" | "andAll";
+/**  A message as the engine scans it. */
+export type ScanMessage = {
+	/**  `user`, `assistant` or `system`. */
+	role: string,
+	/**  The speaker's name (used when the book includes names). */
+	name: string,
+	/**  The text. */
+	content: string,
+};
+
+/**  The result of one scan. */
+export type ScanReport = {
+	/**  Activated entries, in insertion order. */
+	activated: Activation[],
+	/**  Entries left out, with the reason. */
+	dropped: Dropped[],
+	/**  Tokens the activated entries use. */
+	tokensUsed: number,
+	/**  The budget in tokens. */
+	budget: number,
+	/**  Recursion levels that ran. */
+	recursionLevels: number,
+};
+
+/**  How secondary keys combine with the primary match (ST `selectiveLogic`). */
+export type SelectiveLogic = 
+/**  Any secondary key also matches (ST 0). */
+"andAny" | 
+/**  Not every secondary key matches (ST 1). */
+"notAll" | 
+/**  No secondary key matches (ST 2). */
+"notAny" | 
+/**  Every secondary key matches (ST 3). */
+"andAll";
 
 /**  The user's app-wide settings. */
 export type Settings = {
@@ -574,8 +774,19 @@ export type StoredAsset = {
 	size: number,
 };
 
-/**  An activation scan over sample messages. */
-export type TestActivationRequest = { bookIds: string[]; messages: ScanMessage[]; settings: BookSettings | null; seed: number | null; contextTokens: number };
+/**  What to test against which books. */
+export type TestActivationRequest = {
+	/**  The books to scan with. */
+	bookIds: string[],
+	/**  The chat, oldest first. */
+	messages: ScanMessage[],
+	/**  Settings to use instead of the first book's. */
+	settings: BookSettings | null,
+	/**  Seed for probability and group draws; random when absent. */
+	seed: number | null,
+	/**  The model's context window in tokens (the budget is a percent of it). */
+	contextTokens: number,
+};
 
 /**  Light, dark, or whatever the OS uses. */
 export type ThemePreference = 
@@ -586,18 +797,44 @@ export type ThemePreference =
 /**  Always dark. */
 "dark";
 
-/**  A world book with everything the editor needs. */
-export type WorldBookDetail = { summary: WorldBookSummary; settings: BookSettings; entries: Entry[]; keyErrors: KeyError[] };
+/**  A world book with its settings and every entry. */
+export type WorldBookDetail = {
+	/**  The list fields. */
+	summary: WorldBookSummary,
+	/**  How it scans. */
+	settings: BookSettings,
+	/**  Every entry, in the book's order. */
+	entries: Entry[],
+	/**  Keys that do not compile. */
+	keyErrors: KeyError[],
+};
 
 /**  A format to export a world book in. */
 export type WorldBookFormat = 
 /**  SillyTavern world info JSON. */
 "sillyTavern" | 
-/**  A Character Card V3 `character_book`. */
+/**  The V2/V3 `character_book` object. */
 "characterBook";
 
-/**  One world book as the list shows it. */
-export type WorldBookSummary = { id: string; name: string; description: string; entryCount: number; enabledCount: number; global: boolean; characters: CharacterRef[]; updatedAt: number };
+/**  One world book in the list. */
+export type WorldBookSummary = {
+	/**  UUID. */
+	id: string,
+	/**  The book's name. */
+	name: string,
+	/**  What it is about. */
+	description: string,
+	/**  Entries in all. */
+	entryCount: number,
+	/**  Entries switched on. */
+	enabledCount: number,
+	/**  Applies to every chat, not only attached characters. */
+	global: boolean,
+	/**  Characters it is attached to. */
+	characters: CharacterRef[],
+	/**  Last change, Unix milliseconds. */
+	updatedAt: number,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -5,8 +5,13 @@ use std::path::Path;
 use crate::library::{self, ExportedFile};
 use crate::lore::dictionary::Dictionary;
 use crate::lore::formats;
-use crate::lore::{Book, BookSettings, DictionaryRule, WorldBookFormat, WorldBookSummary};
+use crate::lore::{
+    compile, scan, Book, BookSettings, CompiledBook, DictionaryRule, ScanInput, ScanReport,
+    ScanSources, TestActivationRequest, TimedState, WorldBookDetail, WorldBookFormat,
+    WorldBookSummary,
+};
 use crate::store::{BookOrigin, Store};
+use crate::tokens::default_counter;
 use crate::{Error, Result};
 
 /// Creates an empty book with SillyTavern's default settings.
@@ -102,4 +107,114 @@ pub async fn set_dictionary(
     }
     store.set_dictionary(character_id, &rules).await?;
     store.dictionary(character_id).await
+}
+
+/// Compiled books by id, rebuilt only when a book's revision changes.
+#[derive(Debug, Default)]
+pub struct CompiledBooks {
+    cache: std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<CompiledBook>)>>,
+}
+
+impl CompiledBooks {
+    /// The compiled form of book `id` at its current revision.
+    pub async fn get(&self, store: &Store, id: &str) -> Result<std::sync::Arc<CompiledBook>> {
+        let (book, revision) = store.world_book(id).await?;
+        if let Some((cached_revision, compiled)) = self.lock().get(id) {
+            if *cached_revision == revision {
+                return Ok(compiled.clone());
+            }
+        }
+        let key = id.to_owned();
+        let compiled = std::sync::Arc::new(
+            tokio::task::spawn_blocking(move || compile(&book, &key, default_counter()))
+                .await
+                .map_err(|e| Error::Internal(format!("compiling the world book stopped: {e}")))??,
+        );
+        self.lock()
+            .insert(id.to_owned(), (revision, compiled.clone()));
+        Ok(compiled)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (i64, std::sync::Arc<CompiledBook>)>,
+    > {
+        // A poisoned cache only means a panic elsewhere; its contents are still valid.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A book with its entries, settings and the keys that do not compile.
+pub async fn book_detail(
+    store: &Store,
+    compiled: &CompiledBooks,
+    id: &str,
+) -> Result<WorldBookDetail> {
+    let summary = store.world_book_summary(id).await?;
+    let (book, _) = store.world_book(id).await?;
+    let key_errors = compiled.get(store, id).await?.errors().to_vec();
+    Ok(WorldBookDetail {
+        summary,
+        settings: book.settings,
+        entries: book.entries,
+        key_errors,
+    })
+}
+
+/// Runs a scan over chosen books for the "test activation" panel and `confab lore test`.
+///
+/// With `request.settings`, the first book's settings are replaced before
+/// compiling (case and whole-word matching are fixed at compile time).
+pub async fn test_activation(
+    store: &Store,
+    compiled: &CompiledBooks,
+    request: TestActivationRequest,
+) -> Result<ScanReport> {
+    if request.book_ids.is_empty() {
+        return Err(Error::InvalidInput(
+            "choose at least one world book to test".into(),
+        ));
+    }
+    let mut books = Vec::with_capacity(request.book_ids.len());
+    for (i, id) in request.book_ids.iter().enumerate() {
+        match (&request.settings, i) {
+            (Some(settings), 0) => {
+                let (mut book, _) = store.world_book(id).await?;
+                book.settings = settings.clone();
+                let key = id.clone();
+                let one =
+                    tokio::task::spawn_blocking(move || compile(&book, &key, default_counter()))
+                        .await
+                        .map_err(|e| {
+                            Error::Internal(format!("compiling the world book stopped: {e}"))
+                        })??;
+                books.push(std::sync::Arc::new(one));
+            }
+            _ => books.push(compiled.get(store, id).await?),
+        }
+    }
+    let input = ScanInput {
+        messages: request.messages,
+        sources: ScanSources::default(),
+        context_tokens: request.context_tokens,
+        settings: request.settings,
+    };
+    let seed = request.seed.unwrap_or_else(random_seed);
+    let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
+    Ok(scan(&refs, &input, &mut TimedState::default(), seed))
+}
+
+/// A seed for when the user asked for none: different each run.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    hasher.finish()
 }
