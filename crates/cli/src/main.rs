@@ -15,8 +15,13 @@ use confab_core::library::{
     self, CharacterQuery, CharacterSort, CharacterSummary, ExportFormat, ImportEvent,
     ImportOutcome, ImportStatus,
 };
+use confab_core::lore::{
+    books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
+    ScanMessage, ScanReport, ScanSources, TimedState, WorldBookFormat, WorldBookSummary,
+};
 use confab_core::sink::Sink;
 use confab_core::store::Store;
+use confab_core::tokens::default_counter;
 use confab_core::{paths, AppError, Error};
 
 use output::Output;
@@ -57,6 +62,9 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Work with world books (lorebooks).
+    #[command(subcommand)]
+    Lore(LoreCommand),
     /// List the characters in the library.
     Characters {
         /// Only characters whose name, creator or tags contain these words.
@@ -75,6 +83,51 @@ enum CardCommand {
         /// A PNG, JSON, CHARX, YAML, Markdown, text, WEBP or JPEG file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum LoreCommand {
+    /// Import a world-book file (SillyTavern, character book, NovelAI, Agnai, RisuAI).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Export a world book from the library.
+    Export {
+        /// The book's id (see `confab lore list`).
+        id: String,
+        /// SillyTavern world info or a character book.
+        #[arg(long, value_enum, default_value = "sillytavern")]
+        format: BookFileFormat,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List the world books in the library.
+    List,
+    /// Show which entries a chat activates, in order, and which were dropped and why.
+    Test {
+        /// A world-book file, or the id of a book in the library.
+        book: String,
+        /// A JSON array of {"role","name","content"}, oldest first.
+        #[arg(long)]
+        chat: PathBuf,
+        /// A JSON object overriding the book's settings (scanDepth, recursive, ...).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Seed for probability and inclusion-group draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The model's context window in tokens (the budget is a percent of it).
+        #[arg(long, default_value_t = 8192)]
+        context: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BookFileFormat {
+    Sillytavern,
+    CharacterBook,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -165,6 +218,7 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                 bytes: bytes.len(),
             }))
         }
+        Command::Lore(command) => lore(command).await,
         Command::Characters { search, tag } => {
             let store = open_store().await?;
             let query = CharacterQuery {
@@ -178,6 +232,115 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             Ok(Some(Report::Characters(list?)))
         }
     }
+}
+
+async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> {
+    match command {
+        LoreCommand::Import { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let name = file_name(&file);
+            let store = open_store().await?;
+            let summary = books::import_book_bytes(&store, &name, bytes).await;
+            store.close().await;
+            Ok(Some(Report::Book(summary?)))
+        }
+        LoreCommand::Export { id, format, output } => {
+            let store = open_store().await?;
+            let format = match format {
+                BookFileFormat::Sillytavern => WorldBookFormat::SillyTavern,
+                BookFileFormat::CharacterBook => WorldBookFormat::CharacterBook,
+            };
+            let exported = books::export_book_bytes(&store, &id, format).await;
+            store.close().await;
+            let (_, bytes) = exported?;
+            library::write_atomically(&output, &bytes)?;
+            Ok(Some(Report::Exported {
+                id,
+                path: output.display().to_string(),
+                bytes: bytes.len(),
+            }))
+        }
+        LoreCommand::List => {
+            let store = open_store().await?;
+            let list = store.world_book_summaries().await;
+            store.close().await;
+            Ok(Some(Report::Books(list?)))
+        }
+        LoreCommand::Test {
+            book,
+            chat,
+            settings,
+            seed,
+            context,
+        } => {
+            let messages: Vec<ScanMessage> = read_json(&chat)?;
+            let settings_override = match &settings {
+                Some(path) => Some(read_settings_override(path)?),
+                None => None,
+            };
+            let path = PathBuf::from(&book);
+            let mut loaded = if path.is_file() {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                formats::read_book(&bytes, &file_name(&path))?.0
+            } else {
+                let store = open_store().await?;
+                let found = store.world_book(&book).await;
+                store.close().await;
+                found?.0
+            };
+            if let Some(patch) = settings_override {
+                loaded.settings = patch.apply(&loaded.settings)?;
+            }
+            let key = loaded.name.clone();
+            let compiled = compile(&loaded, &key, default_counter())?;
+            let input = ScanInput {
+                messages,
+                sources: ScanSources::default(),
+                context_tokens: context,
+                settings: None,
+            };
+            let report = scan(&[&compiled], &input, &mut TimedState::default(), seed);
+            Ok(Some(Report::Scan(report)))
+        }
+    }
+}
+
+/// A partial settings object: only the fields given change.
+struct SettingsPatch(serde_json::Map<String, serde_json::Value>);
+
+impl SettingsPatch {
+    fn apply(&self, base: &BookSettings) -> Result<BookSettings, Error> {
+        let mut value = serde_json::to_value(base).map_err(|e| Error::Internal(e.to_string()))?;
+        if let serde_json::Value::Object(map) = &mut value {
+            for (k, v) in &self.0 {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| Error::InvalidInput(format!("the settings file is not valid: {e}")))
+    }
+}
+
+fn read_settings_override(path: &std::path::Path) -> Result<SettingsPatch, Error> {
+    match read_json::<serde_json::Value>(path)? {
+        serde_json::Value::Object(map) => Ok(SettingsPatch(map)),
+        _ => Err(Error::InvalidInput(format!(
+            "{} must hold a JSON object of settings",
+            path.display()
+        ))),
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::InvalidInput(format!("{} is not valid here: {e}", path.display())))
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 async fn open_store() -> Result<Store, Error> {
@@ -201,6 +364,21 @@ impl Sink<ImportEvent> for ImportPrinter {
         } else {
             println!("{}", describe(&outcome));
         }
+    }
+}
+
+fn describe_reason(reason: &ActivationReason) -> String {
+    match reason {
+        ActivationReason::Key {
+            key, matched_in, ..
+        } => match matched_in {
+            MatchedIn::Message { index } => format!("key {key:?} in message {index}"),
+            MatchedIn::Recursion { level } => format!("key {key:?} at recursion level {level}"),
+            MatchedIn::Source { name } => format!("key {key:?} in {name}"),
+        },
+        ActivationReason::Constant => "constant".into(),
+        ActivationReason::Sticky { remaining } => format!("sticky, {remaining} left"),
+        ActivationReason::MinActivations { depth } => format!("minimum activations, depth {depth}"),
     }
 }
 
@@ -228,6 +406,9 @@ enum Report {
         path: String,
         bytes: usize,
     },
+    Book(WorldBookSummary),
+    Books(Vec<WorldBookSummary>),
+    Scan(ScanReport),
 }
 
 impl std::fmt::Display for Report {
@@ -262,6 +443,39 @@ impl std::fmt::Display for Report {
                 Ok(())
             }
             Report::Exported { path, bytes, .. } => write!(f, "wrote {path} ({bytes} bytes)"),
+            Report::Book(b) => write!(f, "{}  {} ({} entries)", b.id, b.name, b.entry_count),
+            Report::Books(list) => {
+                for (i, b) in list.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{}  {} ({} entries)", b.id, b.name, b.entry_count)?;
+                }
+                Ok(())
+            }
+            Report::Scan(report) => {
+                writeln!(
+                    f,
+                    "activated ({} / {} tokens):",
+                    report.tokens_used, report.budget
+                )?;
+                for a in &report.activated {
+                    writeln!(
+                        f,
+                        "  #{:<5} order {:<5} {:>5} tokens  {}  [{}]",
+                        a.uid,
+                        a.order,
+                        a.tokens,
+                        a.comment,
+                        describe_reason(&a.reason)
+                    )?;
+                }
+                write!(f, "dropped:")?;
+                for d in &report.dropped {
+                    write!(f, "\n  #{:<5} {}  [{:?}]", d.uid, d.comment, d.reason)?;
+                }
+                Ok(())
+            }
         }
     }
 }
