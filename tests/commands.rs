@@ -276,3 +276,75 @@ fn dropped_paths_import_with_progress_and_replace_keeps_the_older_id() {
     .unwrap();
     assert_eq!(all.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn world_books_import_edit_test_and_dictionaries_through_ipc() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_in(dir.path());
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/core/tests/fixtures/lorebooks/st_worldinfo_official__Eldoria.json"),
+    )
+    .unwrap();
+    let summary = invoke_raw(&window, "import_world_book", "Eldoria.json", bytes).unwrap();
+    assert_eq!(summary["entryCount"], 4, "{summary}");
+    let id = summary["id"].as_str().unwrap().to_owned();
+
+    // An entry gets a key no regex engine accepts: the book reports it, the rest still works.
+    let mut detail = invoke(&window, "get_world_book", json!({"id": id})).unwrap();
+    assert_eq!(detail["keyErrors"], json!([]));
+    let mut entry = detail["entries"][1].clone();
+    entry["keys"] = json!(["/(unclosed/"]);
+    detail = invoke(
+        &window,
+        "save_entries",
+        json!({"bookId": id, "entries": [entry]}),
+    )
+    .unwrap();
+    assert_eq!(detail["keyErrors"][0]["uid"], 1, "{}", detail["keyErrors"]);
+
+    let report = invoke(
+        &window,
+        "test_activation",
+        json!({"request": {
+            "bookIds": [id],
+            "messages": [{"role": "user", "name": "T", "content": "A glade in the forest."}],
+            "settings": null, "seed": 1, "contextTokens": 8192
+        }}),
+    )
+    .unwrap();
+    let uids: Vec<u64> = report["activated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["uid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(uids, [0, 2], "{report}");
+    assert_eq!(
+        report["activated"][0]["reason"]["matchedIn"]["kind"],
+        "message"
+    );
+
+    let rules = json!([{"find": "(", "replace": "", "regex": true, "caseSensitive": false,
+                        "enabled": true, "scope": "both"}]);
+    let err = invoke(
+        &window,
+        "set_dictionary",
+        json!({"characterId": null, "rules": rules}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("rule 1"), "{err}");
+    let good = json!([{"find": "colour", "replace": "color", "regex": false, "caseSensitive": false,
+                       "enabled": true, "scope": "both"}]);
+    invoke(
+        &window,
+        "set_dictionary",
+        json!({"characterId": null, "rules": good}),
+    )
+    .unwrap();
+    assert_eq!(
+        invoke(&window, "get_dictionary", json!({"characterId": null})).unwrap(),
+        good
+    );
+}

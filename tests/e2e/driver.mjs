@@ -67,3 +67,17 @@ export async function screenshot(driver, name) {
   const png = await driver.takeScreenshot();
   await writeFile(join(SHOTS, `${name}.png`), png, "base64");
 }
+
+/** Clicks the element `locator` finds, finding it again if a re-render replaced it. */
+export async function clickFresh(driver, locator) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const element = await driver.wait(until.elementLocated(locator), WAIT_MS);
+      await element.click();
+      return;
+    } catch (error) {
+      if (error?.name !== "StaleElementReferenceError" || attempt >= 10) throw error;
+      await driver.sleep(100);
+    }
+  }
+}
