@@ -312,3 +312,42 @@ async fn an_embedded_book_is_linked_edited_and_written_back_on_export() {
     let exported_book = read.data.character_book.unwrap();
     assert!(exported_book.to_string().contains("Edited in Confab."));
 }
+
+#[tokio::test]
+async fn a_chat_dictionary_travels_with_the_exported_card() {
+    use confab_core::lore::{DictionaryRule, DictionaryScope};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("a")).await.unwrap();
+    let summary = library::import_paths(
+        &store,
+        &[fixture("v1_png__st_Megumin.png")],
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
+    let id = summary.outcomes[0].character_id.clone().unwrap();
+    let rules = vec![DictionaryRule {
+        find: "Kazuma".into(),
+        replace: "Kazuma-san".into(),
+        regex: false,
+        case_sensitive: true,
+        enabled: true,
+        scope: DictionaryScope::Display,
+    }];
+    store.set_dictionary(Some(&id), &rules).await.unwrap();
+    let png = library::export_bytes(
+        &store.stored_character(&id).await.unwrap(),
+        ExportFormat::Png,
+    )
+    .unwrap();
+
+    // Same library: still the same card (the dictionary is not part of its identity).
+    let same = library::import_bytes(&store, "m.png", png.clone(), &Limits::default()).await;
+    assert_eq!(same.status, ImportStatus::AlreadyInLibrary);
+
+    // Another library: the character arrives with its dictionary.
+    let other = Store::open(&dir.path().join("b")).await.unwrap();
+    let outcome = library::import_bytes(&other, "m.png", png, &Limits::default()).await;
+    let new_id = outcome.character_id.unwrap();
+    assert_eq!(other.dictionary(Some(&new_id)).await.unwrap(), rules);
+}

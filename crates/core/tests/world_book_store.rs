@@ -266,3 +266,70 @@ async fn dictionaries_per_character_and_global() {
     store.delete_character(&aqua).await.unwrap();
     assert!(store.dictionary(Some(&aqua)).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn timed_effects_persist_per_chat_session_between_scans() {
+    use confab_core::lore::{compile, scan, ActivationReason, ScanInput, ScanMessage};
+    use confab_core::tokens::default_counter;
+    use sqlx::{ConnectOptions, Connection};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let aqua = character(&store, "Aqua").await;
+    // Sessions arrive with the conversations issue; a plain row is enough here.
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("confab.db"))
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at) VALUES ('s1', ?, '', 0, 0)")
+        .bind(&aqua)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let mut lore = book("Axel", 0);
+    let mut entry = Entry::new(0);
+    entry.keys = vec!["explosion".into()];
+    entry.content = "Megumin casts Explosion once a day.".into();
+    entry.sticky = 3;
+    lore.entries.push(entry);
+    let compiled = compile(&lore, "axel", default_counter()).unwrap();
+    let say = |texts: &[&str]| ScanInput {
+        messages: texts
+            .iter()
+            .map(|t| ScanMessage {
+                role: "user".into(),
+                name: "Kazuma".into(),
+                content: (*t).into(),
+            })
+            .collect(),
+        context_tokens: 8192,
+        ..Default::default()
+    };
+
+    let mut state = store.lore_timed_state("s1").await.unwrap();
+    let first = scan(&[&compiled], &say(&["EXPLOSION!"]), &mut state, 1);
+    assert_eq!(first.activated.len(), 1);
+    store.save_lore_timed_state("s1", &state).await.unwrap();
+
+    // Next turn, in a new process as far as the engine knows: still active, because sticky.
+    let mut state = store.lore_timed_state("s1").await.unwrap();
+    let second = scan(
+        &[&compiled],
+        &say(&["EXPLOSION!", "Let's go home.", "Quietly."]),
+        &mut state,
+        1,
+    );
+    assert_eq!(second.activated.len(), 1, "{second:?}");
+    assert!(matches!(
+        second.activated[0].reason,
+        ActivationReason::Sticky { .. }
+    ));
+    // A different session starts with no timed effects.
+    assert_eq!(
+        store.lore_timed_state("other").await.unwrap(),
+        Default::default()
+    );
+}

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::card::{self, CardSpec};
 use crate::library::{ExportFormat, ExportedFile};
-use crate::lore::formats;
+use crate::lore::{dictionary, formats};
+
+/// Where a character's chat dictionary travels inside its card.
+pub const DICTIONARY_EXTENSION: &str = "confab/dictionary";
 use crate::store::{Store, StoredCharacter};
 use crate::{Error, Result};
 
@@ -24,6 +27,12 @@ pub fn export_bytes(character: &StoredCharacter, format: ExportFormat) -> Result
     let mut card = character.card.clone();
     if let Some(book) = &character.world_book {
         card.character_book = Some(formats::to_character_book(book));
+    }
+    if !character.dictionary.is_empty() {
+        card.extensions.insert(
+            DICTIONARY_EXTENSION.to_owned(),
+            dictionary::dictionary_to_json(&character.dictionary),
+        );
     }
     match format {
         ExportFormat::Png => card::write_png(&card, original, character.avatar.as_ref()),

@@ -34,7 +34,7 @@ pub fn content_hash(card: &CardData) -> String {
             Field::Plain(&card.creator_notes_multilingual),
         ),
         ("description", Field::Plain(&card.description)),
-        ("extensions", Field::Map(&card.extensions)),
+        ("extensions", Field::Extensions(&card.extensions)),
         ("first_mes", Field::Plain(&card.first_mes)),
         (
             "group_only_greetings",
@@ -65,7 +65,9 @@ pub fn content_hash(card: &CardData) -> String {
             Field::Plain(v) => out.json(*v),
             Field::Json(Some(v)) => write_canonical(v, &mut out),
             Field::Json(None) => out.write("null"),
-            Field::Map(m) => write_object(m, &mut out),
+            Field::Extensions(m) => {
+                write_object_skipping(m, Some(crate::library::DICTIONARY_EXTENSION), &mut out)
+            }
         }
     }
     out.write("}");
@@ -78,8 +80,9 @@ enum Field<'a> {
     Plain(&'a dyn erased::Json),
     /// Free-form JSON whose object keys must be sorted.
     Json(Option<&'a Value>),
-    /// A free-form JSON object whose keys must be sorted.
-    Map(&'a serde_json::Map<String, Value>),
+    /// The card's extensions, less Confab's own chat dictionary (data that
+    /// travels with the card, like its avatar, not part of what it is).
+    Extensions(&'a serde_json::Map<String, Value>),
 }
 
 mod erased {
@@ -138,7 +141,15 @@ fn write_canonical(value: &Value, out: &mut Hashed) {
 }
 
 fn write_object(map: &serde_json::Map<String, Value>, out: &mut Hashed) {
-    let mut keys: Vec<&String> = map.keys().collect();
+    write_object_skipping(map, None, out);
+}
+
+fn write_object_skipping(
+    map: &serde_json::Map<String, Value>,
+    skip: Option<&str>,
+    out: &mut Hashed,
+) {
+    let mut keys: Vec<&String> = map.keys().filter(|k| Some(k.as_str()) != skip).collect();
     keys.sort();
     out.write("{");
     for (i, key) in keys.into_iter().enumerate() {

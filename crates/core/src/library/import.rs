@@ -329,6 +329,15 @@ async fn store_prepared(
                     .ok(),
                 None => None,
             };
+            // A chat dictionary exported with the card comes back with it.
+            if let Some(rules) = parsed
+                .data
+                .extensions
+                .get(super::DICTIONARY_EXTENSION)
+                .and_then(|v| crate::lore::dictionary::dictionary_from_json(v).ok())
+            {
+                let _ = store.set_dictionary(Some(&id), &rules).await;
+            }
             let same_name_as = store
                 .character_named(&parsed.data.name, &id)
                 .await

@@ -10,7 +10,7 @@ mod thumbnail;
 pub use edit::update_character;
 pub use export::{
     default_export_dir, export_bytes, export_to_dir, extension, safe_file_stem, write_atomically,
-    write_new_file,
+    write_new_file, DICTIONARY_EXTENSION,
 };
 pub use identity::content_hash;
 pub use import::{

@@ -73,6 +73,8 @@ pub struct StoredCharacter {
     pub assets: Vec<EmbeddedAsset>,
     /// The world book that came embedded in the card (edits included), if it still exists.
     pub world_book: Option<crate::lore::Book>,
+    /// The character's chat-dictionary rules.
+    pub dictionary: Vec<crate::lore::DictionaryRule>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -381,8 +383,10 @@ impl Store {
             Some(book_id) => Some(self.world_book(&book_id).await?.0),
             None => None,
         };
+        let dictionary = self.dictionary(Some(id)).await?;
         Ok(StoredCharacter {
             world_book,
+            dictionary,
             card: decode_card(&card_json, &name),
             original: original_json.and_then(|j| serde_json::from_str(&j).ok()),
             avatar: avatar.map(|(mime, bytes)| Image {

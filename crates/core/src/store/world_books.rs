@@ -5,7 +5,9 @@ use sqlx::SqliteConnection;
 
 use super::characters::now_ms;
 use super::Store;
-use crate::lore::{Book, BookSettings, CharacterRef, DictionaryRule, Entry, WorldBookSummary};
+use crate::lore::{
+    Book, BookSettings, CharacterRef, DictionaryRule, Entry, TimedState, WorldBookSummary,
+};
 use crate::{Error, Result};
 
 /// Where a book being added came from.
@@ -468,6 +470,39 @@ impl Store {
                 .await
             }
         }
+        .map_err(|e| self.sql_error(e))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The sticky/cooldown state of lore entries in a chat session (empty when new).
+    pub async fn lore_timed_state(&self, session_id: &str) -> Result<TimedState> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT state_json FROM lore_timed_state WHERE session_id = ?")
+                .bind(session_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|e| self.sql_error(e))?;
+        // State from an older engine that no longer parses starts fresh: it only
+        // times sticky and cooldown effects, never holds the user's data.
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    /// Saves the timed state of a chat session after a scan.
+    pub async fn save_lore_timed_state(&self, session_id: &str, state: &TimedState) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lore_timed_state (session_id, state_json, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (session_id) DO UPDATE SET state_json = excluded.state_json,
+                 updated_at = excluded.updated_at",
+        )
+        .bind(session_id)
+        .bind(encode(state)?)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
         .map_err(|e| self.sql_error(e))?;
         Ok(())
     }
