@@ -12,6 +12,8 @@ pub mod info;
 pub mod library;
 pub mod lore;
 pub mod paths;
+pub mod prompt;
+pub mod session;
 pub mod settings;
 pub mod sink;
 pub mod store;

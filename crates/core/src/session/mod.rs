@@ -1,0 +1,5 @@
+//! Chat sessions: the message tree, personas, per-character preferences, primary context.
+
+pub mod model;
+
+pub use model::*;
