@@ -78,7 +78,7 @@ pub struct StoredCharacter {
 }
 
 /// Milliseconds since the Unix epoch.
-pub(super) fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -4,6 +4,8 @@
 mod characters;
 pub(crate) use characters::hex;
 mod open;
+mod personas;
+mod sessions;
 mod settings;
 mod stats;
 mod world_books;
@@ -16,6 +18,7 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
+pub use sessions::{NewMessage, SearchHit, SessionQuery, MAX_PAGE};
 pub use stats::LibraryCounts;
 pub use world_books::BookOrigin;
 

@@ -1,0 +1,407 @@
+//! Sessions on a real SQLite file: the message tree, swipes, paging, search, personas.
+
+use confab_core::card::{CardData, CardFormat, CardSpec};
+use confab_core::library::content_hash;
+use confab_core::session::{
+    CharacterPreferences, MessageStatus, RelationshipMode, Role, SpeechModifier,
+};
+use confab_core::store::{Inserted, NewCharacter, NewMessage, SessionQuery, Store};
+use confab_core::ErrorCode;
+
+async fn store_with_character() -> (tempfile::TempDir, Store, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let card = CardData {
+        name: "Seraphina".into(),
+        first_mes: "*{{char}} smiles at {{user}}.* Welcome to my glade.".into(),
+        alternate_greetings: vec!["Hello, <USER>.".into(), "".into(), "You wake up.".into()],
+        ..Default::default()
+    };
+    let hash = content_hash(&card);
+    let Inserted::New { id } = store
+        .insert_character(NewCharacter {
+            card: &card,
+            original: &serde_json::json!({}),
+            spec: CardSpec::V3,
+            format: CardFormat::Json,
+            source_file: "s.json",
+            content_hash: &hash,
+            avatar: None,
+            assets: &[],
+            collections: &[],
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("new character")
+    };
+    (dir, store, id)
+}
+
+fn user(text: &str) -> NewMessage<'_> {
+    NewMessage {
+        role: Role::User,
+        name: "Traveller",
+        content: text,
+        status: MessageStatus::Complete,
+        image_ids: &[],
+    }
+}
+
+fn reply(text: &str) -> NewMessage<'_> {
+    NewMessage {
+        role: Role::Assistant,
+        name: "Seraphina",
+        content: text,
+        status: MessageStatus::Complete,
+        image_ids: &[],
+    }
+}
+
+#[tokio::test]
+async fn a_new_session_opens_with_the_greeting_and_its_swipes() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store
+        .create_session(&character, None, "Traveller")
+        .await
+        .unwrap();
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.total, 1);
+    let greeting = &page.messages[0];
+    assert_eq!(
+        greeting.content,
+        "*Seraphina smiles at Traveller.* Welcome to my glade."
+    );
+    assert_eq!(
+        (greeting.swipe_index, greeting.swipe_count),
+        (0, 3),
+        "the empty greeting is skipped"
+    );
+    assert_eq!(greeting.role, Role::Assistant);
+
+    let second = store.select_swipe(&greeting.id, 1).await.unwrap();
+    assert_eq!(second.content, "Hello, Traveller.");
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.messages[0].id, second.id);
+    assert_eq!(
+        store
+            .select_swipe(&greeting.id, 9)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        store.latest_session(&character).await.unwrap(),
+        Some(session)
+    );
+}
+
+#[tokio::test]
+async fn pages_walk_back_from_the_newest_message_by_cursor() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "T").await.unwrap();
+    for i in 0..120 {
+        let text = format!("message {i}");
+        store
+            .add_message(
+                &session,
+                if i % 2 == 0 {
+                    user(&text)
+                } else {
+                    reply(&text)
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let newest = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(newest.total, 121);
+    assert_eq!(newest.messages.len(), 50);
+    assert_eq!(newest.messages.last().unwrap().content, "message 119");
+    assert_eq!(newest.messages[0].content, "message 70");
+    let older = store
+        .messages_page(&session, newest.older_cursor.as_deref(), 50)
+        .await
+        .unwrap();
+    assert_eq!(older.messages.last().unwrap().content, "message 69");
+    let oldest = store
+        .messages_page(&session, older.older_cursor.as_deref(), 50)
+        .await
+        .unwrap();
+    assert_eq!(oldest.messages.len(), 21);
+    assert!(oldest.messages[0].content.contains("Welcome"));
+    assert_eq!(oldest.older_cursor, None);
+}
+
+#[tokio::test]
+async fn swipes_edits_deletes_and_branches_keep_the_tree_consistent() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "T").await.unwrap();
+    store.add_message(&session, user("Hi")).await.unwrap();
+    let first = store.add_message(&session, reply("Hello!")).await.unwrap();
+    store
+        .add_message(&session, user("How are you?"))
+        .await
+        .unwrap();
+
+    // A regenerated reply is a sibling; choosing the old one brings back what followed it.
+    let second = store
+        .add_swipe(&first.id, reply("Greetings!"))
+        .await
+        .unwrap();
+    assert_eq!((second.swipe_index, second.swipe_count), (1, 2));
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.messages.last().unwrap().content, "Greetings!");
+    store.select_swipe(&first.id, 0).await.unwrap();
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.messages.last().unwrap().content, "How are you?");
+
+    // Edits keep the old text.
+    let edited = store.edit_message(&first.id, "Hello there!").await.unwrap();
+    assert_eq!(edited.edit_count, 1);
+    assert_eq!(store.message_versions(&first.id).await.unwrap(), ["Hello!"]);
+
+    // Branch from the first reply: a new session with the path up to it.
+    let branch = store.branch_session(&first.id).await.unwrap();
+    let branched = store.messages_page(&branch, None, 50).await.unwrap();
+    assert_eq!(branched.total, 3);
+    assert_eq!(branched.messages.last().unwrap().content, "Hello there!");
+
+    // Deleting the reply removes what follows it; its remaining swipe takes its place.
+    store.delete_message(&first.id).await.unwrap();
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.messages.last().unwrap().content, "Greetings!");
+    assert_eq!(page.total, 3);
+    store.delete_message(&second.id).await.unwrap();
+    let page = store.messages_page(&session, None, 50).await.unwrap();
+    assert_eq!(page.messages.last().unwrap().content, "Hi");
+    assert_eq!(
+        store.message(&first.id).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}
+
+#[tokio::test]
+async fn full_text_search_finds_words_in_any_language_and_survives_odd_input() {
+    let (_dir, store, character) = store_with_character().await;
+    let a = store.create_session(&character, None, "T").await.unwrap();
+    let b = store.create_session(&character, None, "T").await.unwrap();
+    store
+        .add_message(&a, user("The dragon sleeps under the mountain."))
+        .await
+        .unwrap();
+    store
+        .add_message(&b, user("Дракон спит под горой."))
+        .await
+        .unwrap();
+    store
+        .add_message(&b, user("Another dragon appears!"))
+        .await
+        .unwrap();
+
+    let all = store.search_messages("dragon", None, 50).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(
+        all[0].snippet.contains("\u{2}dragon\u{3}"),
+        "{:?}",
+        all[0].snippet
+    );
+    assert_eq!(
+        store
+            .search_messages("drag", Some(&a), 50)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .search_messages("дракон", None, 50)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    for odd in ["\"", "AND OR NOT", "*", "drag\"on(", "  "] {
+        store.search_messages(odd, None, 50).await.unwrap();
+    }
+    // Edits and deletes reach the index.
+    let hit = &store.search_messages("mountain", None, 5).await.unwrap()[0];
+    store
+        .edit_message(&hit.message_id, "The dragon sleeps.")
+        .await
+        .unwrap();
+    assert!(store
+        .search_messages("mountain", None, 5)
+        .await
+        .unwrap()
+        .is_empty());
+    store.delete_session(&b).await.unwrap();
+    assert!(store
+        .search_messages("дракон", None, 5)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_recent_list_previews_searches_renames_and_archives() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "T").await.unwrap();
+    store
+        .add_message(&session, user("A   long\nwalk"))
+        .await
+        .unwrap();
+    let list = store
+        .session_summaries(&SessionQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].preview, "A long walk");
+    assert_eq!(list[0].message_count, 2);
+    assert_eq!(list[0].character_name, "Seraphina");
+
+    store.rename_session(&session, "Forest walk").await.unwrap();
+    let found = store
+        .session_summaries(&SessionQuery {
+            search: "forest".into(),
+            include_archived: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(found[0].title, "Forest walk");
+    store.archive_session(&session, true).await.unwrap();
+    assert!(store
+        .session_summaries(&SessionQuery::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let with_archived = SessionQuery {
+        search: "100%_".into(),
+        include_archived: true,
+    };
+    assert!(store
+        .session_summaries(&with_archived)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .rename_session(&session, " ")
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        store.latest_session(&character).await.unwrap(),
+        None,
+        "archived ones are not reopened"
+    );
+}
+
+#[tokio::test]
+async fn images_attach_to_the_message_they_are_sent_with() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "T").await.unwrap();
+    let image = store
+        .attach_image("cat.png", "image/png", &[1, 2, 3])
+        .await
+        .unwrap();
+    let ids = vec![image.id.clone()];
+    let message = store
+        .add_message(
+            &session,
+            NewMessage {
+                image_ids: &ids,
+                ..user("Look!")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(message.images, std::slice::from_ref(&image));
+    assert_eq!(store.image(&image.id).await.unwrap().unwrap().1, [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn personas_preferences_and_primary_context_versions() {
+    let (_dir, store, character) = store_with_character().await;
+    let first = store
+        .create_persona("Traveller", "A wanderer.")
+        .await
+        .unwrap();
+    assert!(first.is_default, "the first persona is the default");
+    let second = store.create_persona("Мила", "").await.unwrap();
+    assert!(!second.is_default);
+    store.set_default_persona(&second.id).await.unwrap();
+    assert_eq!(
+        store.default_persona().await.unwrap().unwrap().id,
+        second.id
+    );
+    let session = store
+        .create_session(&character, Some(&first.id), "Traveller")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_summary(&session).await.unwrap().persona_id,
+        Some(first.id.clone())
+    );
+    store.delete_persona(&first.id).await.unwrap();
+    assert_eq!(
+        store.session_summary(&session).await.unwrap().persona_id,
+        None
+    );
+
+    let prefs = CharacterPreferences {
+        relationship: RelationshipMode::Friend,
+        speech: vec![SpeechModifier::TalkLess],
+        ..Default::default()
+    };
+    assert_eq!(store.preferences(&character).await.unwrap(), None);
+    store.set_preferences(&character, &prefs).await.unwrap();
+    assert_eq!(store.preferences(&character).await.unwrap(), Some(prefs));
+    store.delete_preferences(&character).await.unwrap();
+    assert_eq!(store.preferences(&character).await.unwrap(), None);
+
+    assert!(store.context_versions().await.unwrap().is_empty());
+    let v1 = store.save_primary_context("Be vivid.").await.unwrap();
+    store.save_primary_context("Be brief.").await.unwrap();
+    let restored = store.restore_context_version(&v1.id).await.unwrap();
+    let versions = store.context_versions().await.unwrap();
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[0].id, restored.id);
+    assert_eq!(versions[0].text, "Be vivid.");
+    store.set_post_history("Stay in character.").await.unwrap();
+    assert_eq!(store.post_history().await.unwrap(), "Stay in character.");
+}
+
+#[tokio::test]
+async fn a_conversation_from_schema_v1_has_a_proper_active_path_after_upgrading() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema/v1.db"),
+        dir.path().join("confab.db"),
+    )
+    .unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let page = store
+        .messages_page("f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07", None, 50)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 3);
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.content.as_str()).collect();
+    assert!(texts[0].contains("You are safe here"));
+    assert_eq!(
+        page.messages[2].swipe_count, 2,
+        "two replies to the same message are swipes"
+    );
+    assert_eq!(
+        store
+            .search_messages("Eldoria", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
