@@ -31,18 +31,52 @@ pub async fn respond(state: &AppState, raw_path: &str) -> Response<Vec<u8>> {
     let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let (kind, id) = (parts.next(), parts.next());
-    let thumbnail = match kind {
-        Some("thumb") => true,
-        Some("full") => false,
-        _ => return status(StatusCode::NOT_FOUND),
-    };
     let Some(id) = id.filter(|id| !id.is_empty()) else {
         return status(StatusCode::NOT_FOUND);
     };
     let Ok(store) = state.store().await else {
         return status(StatusCode::SERVICE_UNAVAILABLE);
     };
-    match store.avatar(id, thumbnail).await {
+    let found = match kind {
+        Some("thumb") => store.avatar(id, true).await,
+        Some("full") => store.avatar(id, false).await,
+        Some("persona") => store.persona_avatar(id).await,
+        _ => return status(StatusCode::NOT_FOUND),
+    };
+    image_response(found)
+}
+
+/// The `attachment://` protocol: images attached to messages, by id.
+pub const ATTACHMENT_SCHEME: &str = "attachment";
+
+/// Answers one attachment request without blocking the webview.
+pub fn handle_attachment<R: Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let state = ctx.app_handle().state::<AppState>().inner().clone();
+    let path = request.uri().path().to_owned();
+    tauri::async_runtime::spawn(async move {
+        responder.respond(respond_attachment(&state, &path).await);
+    });
+}
+
+/// The response for an attachment path `/<id>`.
+pub async fn respond_attachment(state: &AppState, raw_path: &str) -> Response<Vec<u8>> {
+    let id = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
+    let id = id.trim_start_matches('/');
+    if id.is_empty() {
+        return status(StatusCode::NOT_FOUND);
+    }
+    let Ok(store) = state.store().await else {
+        return status(StatusCode::SERVICE_UNAVAILABLE);
+    };
+    image_response(store.image(id).await)
+}
+
+fn image_response(found: confab_core::Result<Option<(String, Vec<u8>)>>) -> Response<Vec<u8>> {
+    match found {
         Ok(Some((mime, bytes))) => Response::builder()
             .header(header::CONTENT_TYPE, mime)
             // The URL carries the avatar's hash, so a cached copy is never stale.

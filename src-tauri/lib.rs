@@ -76,6 +76,10 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             _ => typed(invoke),
         })
         .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)
+        .register_asynchronous_uri_scheme_protocol(
+            avatars::ATTACHMENT_SCHEME,
+            avatars::handle_attachment,
+        )
         .manage(state)
         .setup(move |app| {
             specta.mount_events(app);

@@ -3,10 +3,12 @@
 mod app;
 mod library;
 mod lore;
+mod sessions;
 
 pub use app::*;
 pub use library::*;
 pub use lore::*;
+pub use sessions::*;
 
 use confab_core::sink::Sink;
 use tauri::ipc::Channel;

@@ -1,0 +1,342 @@
+//! Conversation commands: sessions, messages, search, personas.
+
+use confab_core::session::{
+    service, Message, MessageImage, MessagePage, Persona, Role, SessionSummary,
+};
+use confab_core::store::{NewMessage, SearchHit, SessionQuery};
+use confab_core::{AppError, Error};
+use percent_encoding::percent_decode_str;
+use tauri::ipc::{InvokeBody, Request};
+use tauri::State;
+
+use crate::AppState;
+
+/// Sessions, newest activity first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sessions(
+    state: State<'_, AppState>,
+    query: SessionQuery,
+) -> Result<Vec<SessionSummary>, AppError> {
+    Ok(state.store().await?.session_summaries(&query).await?)
+}
+
+/// The character's most recent session, or a new one with its greeting.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_or_create_session(
+    state: State<'_, AppState>,
+    character_id: String,
+) -> Result<SessionSummary, AppError> {
+    Ok(service::open_or_create_session(state.store().await?, &character_id).await?)
+}
+
+/// A new session with the character's greeting.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_session(
+    state: State<'_, AppState>,
+    character_id: String,
+) -> Result<SessionSummary, AppError> {
+    Ok(service::create_session(state.store().await?, &character_id).await?)
+}
+
+/// A page of the active path, newest page for a `null` cursor.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_messages(
+    state: State<'_, AppState>,
+    session_id: String,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<MessagePage, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .messages_page(&session_id, cursor.as_deref(), limit)
+        .await?)
+}
+
+/// Appends a message (no reply is asked for).
+#[tauri::command]
+#[specta::specta]
+pub async fn add_message(
+    state: State<'_, AppState>,
+    session_id: String,
+    role: Role,
+    content: String,
+    image_ids: Vec<String>,
+) -> Result<Message, AppError> {
+    let store = state.store().await?;
+    let session = store.session_summary(&session_id).await?;
+    let name = match role {
+        Role::User => service::user_name(store, session.persona_id.as_deref()).await?,
+        Role::Assistant => session.character_name,
+        Role::System => String::new(),
+    };
+    let new = NewMessage {
+        role,
+        name: &name,
+        content: &content,
+        status: Default::default(),
+        image_ids: &image_ids,
+    };
+    Ok(store.add_message(&session_id, new).await?)
+}
+
+/// Replaces a message's text, keeping the old one.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_message(
+    state: State<'_, AppState>,
+    message_id: String,
+    content: String,
+) -> Result<Message, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .edit_message(&message_id, &content)
+        .await?)
+}
+
+/// Earlier texts of a message, oldest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn message_versions(
+    state: State<'_, AppState>,
+    message_id: String,
+) -> Result<Vec<String>, AppError> {
+    Ok(state.store().await?.message_versions(&message_id).await?)
+}
+
+/// Deletes a message and what follows it on its path.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_message(
+    state: State<'_, AppState>,
+    message_id: String,
+) -> Result<(), AppError> {
+    Ok(state.store().await?.delete_message(&message_id).await?)
+}
+
+/// Makes the `index`th swipe of a message active.
+#[tauri::command]
+#[specta::specta]
+pub async fn select_swipe(
+    state: State<'_, AppState>,
+    message_id: String,
+    index: u32,
+) -> Result<Message, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .select_swipe(&message_id, index)
+        .await?)
+}
+
+/// A new session from the start of this one down to a message.
+#[tauri::command]
+#[specta::specta]
+pub async fn branch_session(
+    state: State<'_, AppState>,
+    message_id: String,
+) -> Result<SessionSummary, AppError> {
+    let store = state.store().await?;
+    let id = store.branch_session(&message_id).await?;
+    Ok(store.session_summary(&id).await?)
+}
+
+/// Renames a session.
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_session(
+    state: State<'_, AppState>,
+    session_id: String,
+    title: String,
+) -> Result<SessionSummary, AppError> {
+    let store = state.store().await?;
+    store.rename_session(&session_id, &title).await?;
+    Ok(store.session_summary(&session_id).await?)
+}
+
+/// Archives or unarchives a session.
+#[tauri::command]
+#[specta::specta]
+pub async fn archive_session(
+    state: State<'_, AppState>,
+    session_id: String,
+    archived: bool,
+) -> Result<SessionSummary, AppError> {
+    let store = state.store().await?;
+    store.archive_session(&session_id, archived).await?;
+    Ok(store.session_summary(&session_id).await?)
+}
+
+/// Deletes a session with its messages.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_session(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<(), AppError> {
+    Ok(state.store().await?.delete_session(&session_id).await?)
+}
+
+/// Full-text search over all sessions, or one.
+#[tauri::command]
+#[specta::specta]
+pub async fn search_messages(
+    state: State<'_, AppState>,
+    query: String,
+    session_id: Option<String>,
+) -> Result<Vec<SearchHit>, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .search_messages(&query, session_id.as_deref(), 100)
+        .await?)
+}
+
+/// Every persona, the default first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_personas(state: State<'_, AppState>) -> Result<Vec<Persona>, AppError> {
+    Ok(state.store().await?.personas().await?)
+}
+
+/// Adds a persona.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_persona(
+    state: State<'_, AppState>,
+    name: String,
+    description: String,
+) -> Result<Persona, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .create_persona(&name, &description)
+        .await?)
+}
+
+/// Renames a persona and saves its description.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_persona(
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+    description: String,
+) -> Result<Persona, AppError> {
+    Ok(state
+        .store()
+        .await?
+        .update_persona(&id, &name, &description)
+        .await?)
+}
+
+/// Deletes a persona.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_persona(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    Ok(state.store().await?.delete_persona(&id).await?)
+}
+
+/// Makes a persona the default.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_default_persona(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Persona, AppError> {
+    Ok(state.store().await?.set_default_persona(&id).await?)
+}
+
+/// Chooses a session's persona (`null`: the default).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_session_persona(
+    state: State<'_, AppState>,
+    session_id: String,
+    persona_id: Option<String>,
+) -> Result<SessionSummary, AppError> {
+    let store = state.store().await?;
+    store
+        .set_session_persona(&session_id, persona_id.as_deref())
+        .await?;
+    Ok(store.session_summary(&session_id).await?)
+}
+
+/// Stores an image to send with the next message (raw body, name in `x-file-name`).
+#[tauri::command]
+pub async fn attach_image(
+    state: State<'_, AppState>,
+    request: Request<'_>,
+) -> Result<MessageImage, AppError> {
+    let name = header(&request, "x-file-name").unwrap_or_else(|| "image".to_owned());
+    let bytes = raw_body(&request, "attach_image")?;
+    let mime = image_mime(bytes).ok_or_else(|| Error::UnsupportedFormat {
+        file: name.clone(),
+        detail: "only PNG, JPEG, WEBP and GIF images can be attached".into(),
+    })?;
+    Ok(state
+        .store()
+        .await?
+        .attach_image(&name, mime, bytes)
+        .await?)
+}
+
+/// Sets a persona's avatar (raw body, persona id in `x-persona-id`).
+#[tauri::command]
+pub async fn set_persona_avatar(
+    state: State<'_, AppState>,
+    request: Request<'_>,
+) -> Result<Persona, AppError> {
+    let id = header(&request, "x-persona-id").ok_or_else(|| {
+        Error::InvalidInput("set_persona_avatar needs the x-persona-id header".into())
+    })?;
+    let bytes = raw_body(&request, "set_persona_avatar")?;
+    let mime = image_mime(bytes).ok_or_else(|| Error::UnsupportedFormat {
+        file: "avatar".into(),
+        detail: "an avatar must be a PNG, JPEG, WEBP or GIF image".into(),
+    })?;
+    Ok(state
+        .store()
+        .await?
+        .set_persona_avatar(&id, mime, bytes)
+        .await?)
+}
+
+/// A header's value, percent-decoded.
+pub(crate) fn header(request: &Request<'_>, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
+}
+
+/// The raw bytes of a request, or a typed error naming the command.
+pub(crate) fn raw_body<'a>(request: &'a Request<'_>, command: &str) -> Result<&'a [u8], AppError> {
+    match request.body() {
+        InvokeBody::Raw(bytes) => Ok(bytes),
+        _ => Err(AppError::from(Error::InvalidInput(format!(
+            "{command} expects the file's bytes as the request body"
+        )))),
+    }
+}
+
+/// The MIME type of an image, from its first bytes.
+fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else {
+        None
+    }
+}
