@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
 import { SETTINGS_STORAGE_KEY } from "../src/lib/settings";
-import { character, installBackend, rejectWith, SAMPLE_INFO, withCounts } from "./helpers/backend";
+import { character, installBackend, MockChats, rejectWith, SAMPLE_INFO, withCounts } from "./helpers/backend";
 import { setPrefersDark } from "./helpers/media";
 
 /** Renders the app and waits until the startup load has settled. */
@@ -160,10 +160,12 @@ describe("navigation", () => {
   });
 
   test("Chats use their own count; World books without books explain what to do", async () => {
-    installBackend({ appInfo: withCounts({ sessions: 1, worldBooks: 0 }) });
+    const chats = new MockChats();
+    chats.addSession("ann", [{ role: "assistant", content: "Hello there" }], { title: "First chat" });
+    installBackend({ appInfo: withCounts({ sessions: 1, worldBooks: 0 }), chats });
     await start();
     await fireEvent.click(screen.getByTestId("nav-chats"));
-    expect(screen.getByTestId("screen-chats").textContent).toContain("1 chat");
+    await waitFor(() => expect(screen.getByTestId("session-list").textContent).toContain("First chat"));
     await fireEvent.click(screen.getByTestId("nav-worldbooks"));
     const books = screen.getByTestId("screen-worldbooks");
     await waitFor(() => expect(books.textContent).toContain("No world books yet"));
@@ -350,10 +352,10 @@ describe("errors", () => {
     });
     await start();
     expect(screen.getByTestId("error-banner").textContent).toContain("disk I/O error");
-    await fireEvent.click(screen.getByTestId("nav-chats"));
+    await fireEvent.click(screen.getByTestId("nav-settings"));
     failing = false;
     await fireEvent.click(screen.getByTestId("status-retry"));
-    await waitFor(() => expect(screen.getByTestId("screen-chats").textContent).toContain("No chats yet"));
+    await waitFor(() => expect(screen.getByTestId("about-version").textContent).toBe("0.1.0"));
     expect(screen.queryByTestId("error-banner")).toBeNull();
   });
 

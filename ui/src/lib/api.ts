@@ -49,6 +49,27 @@ import type {
   Settings,
   StoredAsset,
   ThemePreference,
+  AssembledPrompt,
+  BehaviourModifier,
+  CharacterPreferences,
+  ChatExportFormat,
+  ContextVersion,
+  Message,
+  MessageImage,
+  MessageMeta,
+  MessagePage,
+  MessageStatus,
+  Persona,
+  PrimaryContext,
+  PromptMessage,
+  PromptPart,
+  PromptSource,
+  RelationshipMode,
+  Role,
+  SearchHit,
+  SessionQuery,
+  SessionSummary,
+  SpeechModifier,
 } from "./bindings";
 
 /** `Settings.language` null means "follow the OS language". */
@@ -95,6 +116,30 @@ export type {
   WorldBookDetail,
   WorldBookFormat,
   WorldBookSummary,
+};
+
+export type {
+  AssembledPrompt,
+  BehaviourModifier,
+  CharacterPreferences,
+  ChatExportFormat,
+  ContextVersion,
+  Message,
+  MessageImage,
+  MessageMeta,
+  MessagePage,
+  MessageStatus,
+  Persona,
+  PrimaryContext,
+  PromptMessage,
+  PromptPart,
+  PromptSource,
+  RelationshipMode,
+  Role,
+  SearchHit,
+  SessionQuery,
+  SessionSummary,
+  SpeechModifier,
 };
 
 /** An error as the UI shows it; `path` only when the backend named a file. */
@@ -372,6 +417,190 @@ export function setDictionary(
   return call(() => commands.setDictionary(characterId, [...rules]));
 }
 
+// ---- Chats ----
+
+export function listSessions(query: SessionQuery): Promise<ApiResult<SessionSummary[]>> {
+  return call(() => commands.listSessions(query));
+}
+
+/** The character's most recent session, or a new one that opens with its greetings. */
+export function openOrCreateSession(characterId: string): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.openOrCreateSession(characterId));
+}
+
+export function createSession(characterId: string): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.createSession(characterId));
+}
+
+/** A page of the active path, oldest first; `cursor` null is the newest page. */
+export function getMessages(sessionId: string, cursor: string | null, limit: number): Promise<ApiResult<MessagePage>> {
+  return call(() => commands.getMessages(sessionId, cursor, limit));
+}
+
+/** Appends to the active path; nothing answers yet (replies come with model support). */
+export function addMessage(
+  sessionId: string,
+  role: Role,
+  content: string,
+  imageIds: readonly string[],
+): Promise<ApiResult<Message>> {
+  return call(() => commands.addMessage(sessionId, role, content, [...imageIds]));
+}
+
+/** The old text is kept (see messageVersions); editCount grows. */
+export function editMessage(messageId: string, content: string): Promise<ApiResult<Message>> {
+  return call(() => commands.editMessage(messageId, content));
+}
+
+/** Earlier texts, oldest first; restoring one is an edit with that text. */
+export function messageVersions(messageId: string): Promise<ApiResult<string[]>> {
+  return call(() => commands.messageVersions(messageId));
+}
+
+/** Removes the message and everything after it on the active path. */
+export function deleteMessage(messageId: string): Promise<ApiResult<null>> {
+  return call(() => commands.deleteMessage(messageId));
+}
+
+/** Makes sibling `index` active; the path below follows that sibling's latest branch. */
+export function selectSwipe(messageId: string, index: number): Promise<ApiResult<Message>> {
+  return call(() => commands.selectSwipe(messageId, index));
+}
+
+/** A new session with the path up to (and including) this message. */
+export function branchSession(messageId: string): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.branchSession(messageId));
+}
+
+export function renameSession(sessionId: string, title: string): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.renameSession(sessionId, title));
+}
+
+export function archiveSession(sessionId: string, archived: boolean): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.archiveSession(sessionId, archived));
+}
+
+export function deleteSession(sessionId: string): Promise<ApiResult<null>> {
+  return call(() => commands.deleteSession(sessionId));
+}
+
+/** Full-text search over every session (`sessionId` null) or one. */
+export function searchMessages(query: string, sessionId: string | null): Promise<ApiResult<SearchHit[]>> {
+  return call(() => commands.searchMessages(query, sessionId));
+}
+
+/** Writes the chat into the Downloads folder; answers with where. */
+export function exportSession(sessionId: string, format: ChatExportFormat): Promise<ApiResult<ExportedFile>> {
+  return call(() => commands.exportSession(sessionId, format));
+}
+
+/** Imports a SillyTavern chat (.jsonl) for a character, by its bytes (hand-wrapped). */
+export function importChat(file: File, characterId: string): Promise<ApiResult<SessionSummary>> {
+  return rawCall<SessionSummary>("import_chat", file, {
+    "x-file-name": encodeURIComponent(file.name),
+    "x-character-id": characterId,
+  });
+}
+
+/** Stores an image for a message about to be sent; pass its id to addMessage. */
+export function attachImage(file: File): Promise<ApiResult<MessageImage>> {
+  return rawCall<MessageImage>("attach_image", file, { "x-file-name": encodeURIComponent(file.name) });
+}
+
+// ---- Personas ----
+
+export function listPersonas(): Promise<ApiResult<Persona[]>> {
+  return call(() => commands.listPersonas());
+}
+
+export function createPersona(name: string, description: string): Promise<ApiResult<Persona>> {
+  return call(() => commands.createPersona(name, description));
+}
+
+export function updatePersona(id: string, name: string, description: string): Promise<ApiResult<Persona>> {
+  return call(() => commands.updatePersona(id, name, description));
+}
+
+export function deletePersona(id: string): Promise<ApiResult<null>> {
+  return call(() => commands.deletePersona(id));
+}
+
+export function setDefaultPersona(id: string): Promise<ApiResult<Persona>> {
+  return call(() => commands.setDefaultPersona(id));
+}
+
+/** `personaId` null: the session follows the default persona. */
+export function setSessionPersona(sessionId: string, personaId: string | null): Promise<ApiResult<SessionSummary>> {
+  return call(() => commands.setSessionPersona(sessionId, personaId));
+}
+
+/** Uploads a persona's avatar image (raw bytes, hand-wrapped). */
+export function setPersonaAvatar(id: string, file: File): Promise<ApiResult<Persona>> {
+  return rawCall<Persona>("set_persona_avatar", file, { "x-persona-id": id });
+}
+
+// ---- Character preferences ----
+
+export function getPreferences(characterId: string): Promise<ApiResult<CharacterPreferences | null>> {
+  return call(() => commands.getPreferences(characterId));
+}
+
+/** Rejects contradictory modifiers (formal + informal, warm + cold, funny + serious). */
+export function setPreferences(
+  characterId: string,
+  preferences: CharacterPreferences,
+): Promise<ApiResult<CharacterPreferences>> {
+  return call(() => commands.setPreferences(characterId, preferences));
+}
+
+export function deletePreferences(characterId: string): Promise<ApiResult<null>> {
+  return call(() => commands.deletePreferences(characterId));
+}
+
+// ---- Primary context and the prompt ----
+
+export function getPrimaryContext(): Promise<ApiResult<PrimaryContext>> {
+  return call(() => commands.getPrimaryContext());
+}
+
+/** Every save is a new version. */
+export function savePrimaryContext(text: string): Promise<ApiResult<ContextVersion>> {
+  return call(() => commands.savePrimaryContext(text));
+}
+
+/** Newest first. */
+export function listContextVersions(): Promise<ApiResult<ContextVersion[]>> {
+  return call(() => commands.listContextVersions());
+}
+
+/** Saves that version's text as a new version. */
+export function restoreContextVersion(id: string): Promise<ApiResult<ContextVersion>> {
+  return call(() => commands.restoreContextVersion(id));
+}
+
+export function setPostHistory(text: string): Promise<ApiResult<PrimaryContext>> {
+  return call(() => commands.setPostHistory(text));
+}
+
+/** The exact prompt the next request would send (`message`: the draft, if any). */
+export function previewPrompt(sessionId: string, message: string | null): Promise<ApiResult<AssembledPrompt>> {
+  return call(() => commands.previewPrompt(sessionId, message));
+}
+
+/** A raw-body command: the file's bytes are the body, everything else in headers. */
+function rawCall<T>(command: string, file: File, headers: Record<string, string>): Promise<ApiResult<T>> {
+  return call(async () => {
+    try {
+      const bytes = new Uint8Array(await readBytes(file));
+      const data = await invoke<T>(command, bytes, { headers });
+      return { status: "ok" as const, data };
+    } catch (error) {
+      if (error instanceof Error) throw error;
+      return { status: "error" as const, error };
+    }
+  });
+}
+
 function readBytes(file: File): Promise<ArrayBuffer> {
   // Blob.arrayBuffer is missing from older WebKitGTK and from jsdom.
   if (typeof file.arrayBuffer === "function") return file.arrayBuffer();
@@ -396,5 +625,24 @@ export function avatarUrl(summary: Pick<CharacterSummary, "id" | "avatarKey">, s
     return `${convertFileSrc(`${size}/${summary.id}`, "avatar")}?v=${encodeURIComponent(summary.avatarKey)}`;
   } catch {
     return null; // no Tauri at all (a plain browser without the dev mock)
+  }
+}
+
+/** A message's attached image, served by the `attachment:` URI scheme. */
+export function attachmentUrl(id: string): string | null {
+  try {
+    return convertFileSrc(id, "attachment");
+  } catch {
+    return null;
+  }
+}
+
+/** A persona's avatar, or null when it has none. */
+export function personaAvatarUrl(persona: Pick<Persona, "id" | "avatarKey">): string | null {
+  if (persona.avatarKey === null) return null;
+  try {
+    return `${convertFileSrc(`persona/${persona.id}`, "avatar")}?v=${encodeURIComponent(persona.avatarKey)}`;
+  } catch {
+    return null;
   }
 }

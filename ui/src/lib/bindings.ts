@@ -62,6 +62,66 @@ export const commands = {
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
 	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
+	/**  Sessions, newest first; the search matches the title or the character's name. */
+	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
+	/**  The character's most recent session, or a new one opening with its greetings. */
+	openOrCreateSession: (characterId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("open_or_create_session", { characterId })),
+	/**  A new session with the character, opening with its greetings as swipes. */
+	createSession: (characterId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("create_session", { characterId })),
+	/**  A page of the active path, oldest first; `cursor` null is the newest page. */
+	getMessages: (sessionId: string, cursor: string | null, limit: number) => typedError<MessagePage, AppError>(__TAURI_INVOKE("get_messages", { sessionId, cursor, limit })),
+	/**  Appends a message to the active path (no reply). */
+	addMessage: (sessionId: string, role: Role, content: string, imageIds: string[]) => typedError<Message, AppError>(__TAURI_INVOKE("add_message", { sessionId, role, content, imageIds })),
+	/**  Replaces a message's text, keeping the old one. */
+	editMessage: (messageId: string, content: string) => typedError<Message, AppError>(__TAURI_INVOKE("edit_message", { messageId, content })),
+	/**  A message's earlier texts, oldest first. */
+	messageVersions: (messageId: string) => typedError<string[], AppError>(__TAURI_INVOKE("message_versions", { messageId })),
+	/**  Deletes a message and everything after it on the active path. */
+	deleteMessage: (messageId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_message", { messageId })),
+	/**  Makes the sibling at `index` active; the path below follows its latest branch. */
+	selectSwipe: (messageId: string, index: number) => typedError<Message, AppError>(__TAURI_INVOKE("select_swipe", { messageId, index })),
+	/**  A new session holding the path up to this message. */
+	branchSession: (messageId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("branch_session", { messageId })),
+	/**  Renames a session. */
+	renameSession: (sessionId: string, title: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("rename_session", { sessionId, title })),
+	/**  Archives or unarchives a session. */
+	archiveSession: (sessionId: string, archived: boolean) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("archive_session", { sessionId, archived })),
+	/**  Deletes a session with its messages. */
+	deleteSession: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_session", { sessionId })),
+	/**  Full-text search over every session's messages, or one session's. */
+	searchMessages: (query: string, sessionId: string | null) => typedError<SearchHit[], AppError>(__TAURI_INVOKE("search_messages", { query, sessionId })),
+	/**  Every persona. */
+	listPersonas: () => typedError<Persona[], AppError>(__TAURI_INVOKE("list_personas")),
+	/**  Creates a persona. */
+	createPersona: (name: string, description: string) => typedError<Persona, AppError>(__TAURI_INVOKE("create_persona", { name, description })),
+	/**  Saves a persona's name and description. */
+	updatePersona: (id: string, name: string, description: string) => typedError<Persona, AppError>(__TAURI_INVOKE("update_persona", { id, name, description })),
+	/**  Deletes a persona. */
+	deletePersona: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_persona", { id })),
+	/**  Makes a persona the default for sessions without their own. */
+	setDefaultPersona: (id: string) => typedError<Persona, AppError>(__TAURI_INVOKE("set_default_persona", { id })),
+	/**  Sets (or clears, with null) a session's persona. */
+	setSessionPersona: (sessionId: string, personaId: string | null) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("set_session_persona", { sessionId, personaId })),
+	/**  A character's preferences, if any were saved. */
+	getPreferences: (characterId: string) => typedError<CharacterPreferences | null, AppError>(__TAURI_INVOKE("get_preferences", { characterId })),
+	/**  Saves a character's preferences (contradictory modifiers are rejected). */
+	setPreferences: (characterId: string, preferences: CharacterPreferences) => typedError<CharacterPreferences, AppError>(__TAURI_INVOKE("set_preferences", { characterId, preferences })),
+	/**  Forgets a character's preferences. */
+	deletePreferences: (characterId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_preferences", { characterId })),
+	/**  The primary context (current version, built-in default) and the post-history prompt. */
+	getPrimaryContext: () => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("get_primary_context")),
+	/**  Saves the primary context as a new version. */
+	savePrimaryContext: (text: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("save_primary_context", { text })),
+	/**  Every saved version of the primary context, newest first. */
+	listContextVersions: () => typedError<ContextVersion[], AppError>(__TAURI_INVOKE("list_context_versions")),
+	/**  Saves an older version's text as a new version. */
+	restoreContextVersion: (id: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("restore_context_version", { id })),
+	/**  Saves the global post-history prompt. */
+	setPostHistory: (text: string) => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("set_post_history", { text })),
+	/**  The exact prompt the next request would send, part by part. */
+	previewPrompt: (sessionId: string, message: string | null) => typedError<AssembledPrompt, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message })),
+	/**  Writes a session to the Downloads folder in `format` and says where. */
+	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
 };
 
 /* Types */
@@ -835,6 +895,69 @@ export type WorldBookSummary = {
 	/**  Last change, Unix milliseconds. */
 	updatedAt: number,
 };
+
+/**  The prompt as it would be sent, with where every piece came from. */
+export type AssembledPrompt = { messages: PromptMessage[]; parts: PromptPart[]; totalTokens: number; droppedHistory: number };
+
+/**  A modifier of how the character behaves. */
+export type BehaviourModifier = "be_funny" | "be_serious" | "be_flirty" | "be_protective" | "be_warm" | "be_cold";
+
+/**  How the user wants a character to treat them. */
+export type CharacterPreferences = { relationship: RelationshipMode; customRelationship: string; speech: SpeechModifier[]; behaviour: BehaviourModifier[]; summary: string };
+
+/**  A format to export a chat in. */
+export type ChatExportFormat = "sillyTavern" | "markdown" | "json";
+
+/**  One saved version of the primary context. */
+export type ContextVersion = { id: string; text: string; createdAt: number };
+
+/**  One message on a session's active path. */
+export type Message = { id: string; parentId: string | null; role: Role; name: string; content: string; status: MessageStatus; meta: MessageMeta; images: MessageImage[]; swipeIndex: number; swipeCount: number; editCount: number; createdAt: number };
+
+/**  An image attached to a message. */
+export type MessageImage = { id: string; mime: string; name: string };
+
+/**  What is known about how a message was generated. */
+export type MessageMeta = { model: string | null; provider: string | null; promptTokens: number | null; completionTokens: number | null; finishReason: string | null; timeToFirstTokenMs: number | null; durationMs: number | null };
+
+/**  A page of messages, oldest first, with the cursor to the page before it. */
+export type MessagePage = { messages: Message[]; olderCursor: string | null; total: number };
+
+/**  How a message ended. */
+export type MessageStatus = "complete" | "partial" | "failed" | "cancelled" | "interrupted";
+
+/**  Who the user is in a chat. */
+export type Persona = { id: string; name: string; description: string; avatarKey: string | null; isDefault: boolean };
+
+/**  The app-wide system prompt and the post-history prompt. */
+export type PrimaryContext = { current: ContextVersion | null; defaultText: string; postHistory: string };
+
+/**  One message of an assembled prompt. */
+export type PromptMessage = { role: Role; content: string };
+
+/**  A labelled piece of an assembled prompt. */
+export type PromptPart = { source: PromptSource; label: string; messageIndex: number; text: string; tokens: number };
+
+/**  Where a piece of the prompt came from. */
+export type PromptSource = "primaryContext" | "characterSystemPrompt" | "characterDescription" | "personaDescription" | "worldInfo" | "preferences" | "history" | "postHistoryInstructions" | "globalPostHistory" | "newMessage";
+
+/**  The relationship the character should assume. */
+export type RelationshipMode = "stranger" | "friend" | "sibling" | "parent" | "child" | "partner" | "custom";
+
+/**  Who wrote a message. */
+export type Role = "user" | "assistant" | "system";
+
+/**  A message matching a search; the snippet marks matches with U+0002 … U+0003. */
+export type SearchHit = { sessionId: string; messageId: string; sessionTitle: string; characterName: string; snippet: string; createdAt: number };
+
+/**  Which sessions to list. */
+export type SessionQuery = { search: string; includeArchived: boolean };
+
+/**  A session as the chat list shows it. */
+export type SessionSummary = { id: string; title: string; characterId: string; characterName: string; characterAvatarKey: string | null; collections: string[]; personaId: string | null; archived: boolean; preview: string; messageCount: number; createdAt: number; updatedAt: number };
+
+/**  A modifier of how the character talks. */
+export type SpeechModifier = "talk_less" | "no_analogies" | "use_simple_words" | "be_formal" | "be_informal";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

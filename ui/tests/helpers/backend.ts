@@ -16,9 +16,10 @@ import type {
   LibraryFacets,
   Settings,
 } from "../../src/lib/api";
+import { MockChats, type ChatCharacter } from "../../src/lib/dev/mock-chats";
 import { MockWorldBooks } from "../../src/lib/dev/mock-worldbooks";
 
-export { MockWorldBooks };
+export { MockChats, MockWorldBooks };
 export { makeBook, makeEntry, DEFAULT_BOOK_SETTINGS } from "../../src/lib/dev/mock-worldbooks";
 
 /** `headers` only for raw-body commands (import_file). */
@@ -58,6 +59,8 @@ export type BackendOptions = {
   exportCharacter?: (id: string, format: ExportFormat) => unknown;
   /** The in-memory world books and chat dictionaries (default: an empty store). */
   worldBooks?: MockWorldBooks;
+  /** The in-memory chats, personas, preferences and primary context (default: an empty store). */
+  chats?: MockChats;
   /** Overrides any command (checked first); return undefined to fall through. */
   override?: (cmd: string, args: Record<string, unknown>) => unknown;
 };
@@ -93,6 +96,7 @@ export function installBackend(options: BackendOptions = {}): Call[] {
   let headers: Record<string, string> | undefined;
 
   const worldBooks = options.worldBooks ?? new MockWorldBooks();
+  const chats = options.chats ?? new MockChats({ character: (id) => chatCharacter(characters.get(id)) });
 
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
@@ -101,6 +105,8 @@ export function installBackend(options: BackendOptions = {}): Call[] {
     const name = cmd === "import_world_book" ? decodeURIComponent(headers?.["x-file-name"] ?? "") : undefined;
     const answer = worldBooks.handle(cmd, a, name);
     if (answer !== undefined) return answer;
+    const chatAnswer = chats.handle(cmd, a, headers);
+    if (chatAnswer !== undefined) return chatAnswer;
     switch (cmd) {
       case "get_settings":
         return stored ?? resolve(options.settings ?? { language: null, theme: "system" });
@@ -191,6 +197,19 @@ export function installBackend(options: BackendOptions = {}): Call[] {
   }) satisfies Invoke;
   mockConvertFileSrc("linux");
   return calls;
+}
+
+/** What the chat backend needs of a library character. */
+export function chatCharacter(detail: CharacterDetail | undefined): ChatCharacter | null {
+  if (!detail) return null;
+  return {
+    id: detail.summary.id,
+    name: detail.card.name,
+    avatarKey: detail.summary.avatarKey,
+    greeting: detail.card.first_mes,
+    alternateGreetings: detail.card.alternate_greetings,
+    description: detail.card.description,
+  };
 }
 
 /** What a Rust command rejects with: a serialized AppError. */

@@ -4,6 +4,7 @@
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, Settings } from "../api";
+import { MockChats, sampleLine, type ChatCharacter } from "./mock-chats";
 import { MockLibrary } from "./mock-library";
 import { MockWorldBooks, sampleBooks, sampleReport } from "./mock-worldbooks";
 
@@ -50,6 +51,9 @@ export function installMockIpc(defaultScenario: string): void {
     ]);
   }
 
+  const chats = new MockChats({ character: (id) => chatCharacterOf(library, id) });
+  if (scenario === "full") sampleChats(chats, library);
+
   mockIPC(
     (cmd, args) => {
       const a = (args ?? {}) as Record<string, unknown>;
@@ -79,6 +83,8 @@ export function installMockIpc(defaultScenario: string): void {
       }
       const answer = worldBooks.handle(cmd, a, cmd === "import_world_book" ? lastFileName ?? undefined : undefined);
       if (answer !== undefined) return answer;
+      const chatAnswer = chats.handle(cmd, a, lastHeaders);
+      if (chatAnswer !== undefined) return chatAnswer;
       return legacy(cmd, args);
     },
     { shouldMockEvents: true },
@@ -87,14 +93,20 @@ export function installMockIpc(defaultScenario: string): void {
   mockWindows("main");
   const internals = (window as unknown as { __TAURI_INTERNALS__: Record<string, unknown> }).__TAURI_INTERNALS__;
   internals["convertFileSrc"] = (path: string, protocol = "asset") =>
-    protocol === "avatar" ? library.avatarSrc(path) : `${protocol}://localhost/${encodeURIComponent(path)}`;
+    protocol === "avatar"
+      ? library.avatarSrc(path)
+      : protocol === "attachment"
+        ? sampleAttachment(path)
+        : `${protocol}://localhost/${encodeURIComponent(path)}`;
   // The file name of a raw-body invoke travels in a header the mock cannot
   // see; remember it from the wrapper instead.
   let lastFileName: string | null = null;
+  let lastHeaders: Record<string, string> = {};
   const invoke = internals["invoke"] as (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => Promise<unknown>;
   internals["invoke"] = (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => {
     const header = options?.headers?.["x-file-name"];
     if ((cmd === "import_file" || cmd === "import_world_book") && header) lastFileName = decodeURIComponent(header);
+    lastHeaders = options?.headers ?? {};
     return invoke(cmd, args, options);
   };
 
@@ -130,6 +142,74 @@ export function installMockIpc(defaultScenario: string): void {
         return Promise.reject(`command ${cmd} not found`);
     }
   }
+}
+
+function chatCharacterOf(library: MockLibrary, id: string): ChatCharacter | null {
+  try {
+    const detail = library.get(id);
+    return {
+      id,
+      name: detail.card.name,
+      avatarKey: detail.summary.avatarKey,
+      greeting: detail.card.first_mes,
+      alternateGreetings: detail.card.alternate_greetings,
+      description: detail.card.description,
+    };
+  } catch {
+    return null;
+  }
+}
+
+function sampleAttachment(id: string): string {
+  const hue = [...id].reduce((h, c) => h + c.charCodeAt(0) * 13, 0) % 360;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="220" viewBox="0 0 320 220"><defs><linearGradient id="s" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="hsl(${hue} 70% 78%)"/><stop offset="1" stop-color="hsl(${(hue + 40) % 360} 60% 55%)"/></linearGradient></defs><rect width="320" height="220" fill="url(#s)"/><circle cx="240" cy="60" r="26" fill="hsl(45 95% 85%)"/><path d="M0 170 90 90l60 55 50-35 120 80v30H0z" fill="hsl(${(hue + 200) % 360} 30% 30%)"/></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}
+
+/** A handful of chats to look at: one of 100,000 messages, swipes, an archived one. */
+function sampleChats(chats: MockChats, library: MockLibrary): void {
+  const byName = new Map(library.list({ search: "", tag: null, collection: null, sort: "name" }).map((c) => [c.name, c.id]));
+  const id = (name: string): string => byName.get(name) ?? name;
+  const alex = chats.handle("create_persona", { name: "Alex", description: "A cartographer in their thirties, curious and a little reckless." }) as { id: string };
+  chats.handle("create_persona", { name: "Captain Reyes", description: "Retired navy officer. Speaks in short sentences." });
+  chats.handle("set_default_persona", { id: alex.id });
+  chats.handle("save_primary_context", { text: "You are {{char}}. Write in third person." });
+  chats.handle("save_primary_context", {
+    text: "You are {{char}} in a never-ending roleplay with {{user}}.\nStay in character, write vividly, and never speak for {{user}}.",
+  });
+  chats.handle("set_preferences", {
+    characterId: id("Ember"),
+    preferences: { relationship: "friend", customRelationship: "", speech: ["be_informal"], behaviour: ["be_warm", "be_funny"], summary: "" },
+  });
+  chats.addSession(id("Felix the Innkeeper"), [
+    { role: "assistant", content: "*wipes the counter* Rooms are two silver a night. Stew's free if you tell me a good story." },
+    { role: "user", content: "I have a story about a ghost ship." },
+  ], { title: "The Crooked Lantern", archived: true });
+  chats.addSession(id("Hana Mori"), [
+    { role: "assistant", content: "Oh! You found the club room. We're reading *Kokoro* this week." },
+    { role: "user", content: "Is there tea?" },
+    { role: "assistant", content: "There's always tea. Second shelf, the tin with the crane on it." },
+  ]);
+  chats.addSyntheticSession(id("Aria Voss"), 100_000, sampleLine, { title: "The long haul" });
+  chats.addSession(id("Nova-7"), [
+    { role: "assistant", content: "MAINTENANCE LOG 4471: Poem attempt #12.\n\n> The pipes hum in B-flat,\n> the stars do not." },
+    { role: "user", content: "That's actually beautiful." },
+  ]);
+  chats.addSession(id("Ember"), [
+    {
+      role: "assistant",
+      content: "*The young dragon looks up from an enormous book, spectacles sliding down her snout.* Oh! A visitor. Mind the tail.",
+      swipes: ["\"Oh. It's you again.\"", "*waves you over without a word*"],
+    },
+    { role: "user", content: "What are you reading?" },
+    {
+      role: "assistant",
+      content:
+        "A history of the **Ash Storms**. Did you know the bells of Emberfall were cast from melted hoards?\n\n1. The *first* bell — gold\n2. The second — silver and *regret*\n3. The third — nobody talks about the third\n\n`Cinderjaw` snores when a storm is coming. <img src=\"https://example.com/track.png\"> [old map](https://example.com)",
+    },
+    { role: "system", content: "A distant bell rings three times." },
+    { role: "user", content: "Is that... the third bell?" },
+  ], { title: "Ember's library" });
 }
 
 function attempt<T>(run: () => T): T | Promise<never> {
@@ -193,6 +273,38 @@ async function runBookDemo(demo: string): Promise<void> {
   }
 }
 
+/** chat | chat-long | chat-prompt | chat-prefs | chat-personas | chat-search | chat-edit | context */
+async function runChatDemo(demo: string): Promise<void> {
+  if (demo === "context") {
+    (await element('[data-testid="nav-settings"]')).click();
+    const editor = await element<HTMLTextAreaElement>('[data-testid="primary-context-editor"]');
+    await delay(150);
+    editor.closest("section")?.scrollIntoView({ block: "start" });
+    type(editor, `${editor.value}\nKeep replies under 200 words.`);
+    (await element('[data-testid="context-version-view"]')).click();
+    return;
+  }
+  (await element('[data-testid="nav-chats"]')).click();
+  if (demo === "chat-search") {
+    type(await element<HTMLInputElement>('[data-testid="message-search"]'), "lighthouse");
+    return;
+  }
+  const title = demo === "chat-long" ? "The long haul" : "Ember's library";
+  (await element<HTMLElement>(`[data-testid="session-item"][data-title="${title}"] button`)).click();
+  await element('[data-testid="message"]');
+  if (demo === "chat-prompt") {
+    type(await element<HTMLTextAreaElement>('[data-testid="composer-input"]'), "Ring the bell again?");
+    (await element('[data-testid="prompt-preview-open"]')).click();
+  } else if (demo === "chat-prefs") {
+    (await element('[data-testid="preferences-open"]')).click();
+  } else if (demo === "chat-personas") {
+    (await element('[data-testid="persona-manage"]')).click();
+  } else if (demo === "chat-edit") {
+    const messages = document.querySelectorAll<HTMLElement>('[data-testid="message"][data-role="assistant"]');
+    messages[messages.length - 1]?.querySelector<HTMLElement>('[data-testid="message-edit"]')?.click();
+  }
+}
+
 /** Scripted interactions, so headless screenshots can show every state. */
 async function runDemo(demo: string): Promise<void> {
   await element('[data-ready="true"]');
@@ -219,6 +331,10 @@ async function runDemo(demo: string): Promise<void> {
   }
   if (demo.startsWith("book")) {
     await runBookDemo(demo);
+    return;
+  }
+  if (demo.startsWith("chat") || demo === "context") {
+    await runChatDemo(demo);
     return;
   }
   const card = await element('[data-testid="character-card"]');

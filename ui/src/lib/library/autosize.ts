@@ -4,14 +4,16 @@
 const MAX_HEIGHT = 520;
 
 function fit(node: HTMLTextAreaElement): void {
+  // `data-max-height` on the textarea sets a smaller cap (a chat composer).
+  const max = Number(node.dataset["maxHeight"]) || MAX_HEIGHT;
   node.style.height = "auto";
   const wanted = node.scrollHeight + (node.offsetHeight - node.clientHeight);
   if (node.scrollHeight === 0) {
     node.style.height = ""; // not laid out (hidden, or jsdom)
     return;
   }
-  node.style.height = `${Math.min(wanted, MAX_HEIGHT)}px`;
-  node.style.overflowY = wanted > MAX_HEIGHT ? "auto" : "hidden";
+  node.style.height = `${Math.min(wanted, max)}px`;
+  node.style.overflowY = wanted > max ? "auto" : "hidden";
 }
 
 export function autosize(node: HTMLTextAreaElement, _value?: string): { update: (value?: string) => void; destroy: () => void } {

@@ -1,0 +1,115 @@
+// Message text → safe HTML. Card and model text is untrusted, so the Markdown
+// output goes through DOMPurify with a strict policy: no scripts, no event
+// handlers, no styles, no forms or frames, nothing that loads from the
+// network. Links never navigate (the app has no browser inside it): they
+// become inert text that shows the address on hover. Images survive only as
+// data:image/… or attachment:<id> (our own stored images).
+
+import DOMPurify, { type DOMPurify as Purifier } from "dompurify";
+import { Marked } from "marked";
+import { attachmentUrl } from "../api";
+
+const marked = new Marked({ gfm: true, breaks: true, async: false });
+
+const FORBID_TAGS = [
+  "style",
+  "script",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "form",
+  "input",
+  "button",
+  "textarea",
+  "select",
+  "option",
+  "video",
+  "audio",
+  "source",
+  "track",
+  "picture",
+  "link",
+  "meta",
+  "base",
+  "svg",
+  "math",
+  "template",
+  "dialog",
+];
+
+const FORBID_ATTR = ["style", "srcset", "background", "poster", "action", "formaction", "ping", "id", "name", "target", "xlink:href"];
+
+let purifier: Purifier | null = null;
+
+function purify(): Purifier {
+  if (purifier) return purifier;
+  const instance = DOMPurify(window);
+  instance.addHook("afterSanitizeAttributes", (node) => {
+    if (node.tagName === "A") {
+      const href = node.getAttribute("href");
+      node.removeAttribute("href");
+      node.removeAttribute("rel");
+      if (href) node.setAttribute("title", href);
+      node.setAttribute("class", "md-link");
+      return;
+    }
+    if (node.tagName === "IMG") {
+      const src = safeImageSrc(node.getAttribute("src"));
+      if (src === null) {
+        const alt = node.getAttribute("alt") ?? "";
+        const placeholder = node.ownerDocument.createElement("span");
+        placeholder.className = "md-blocked-image";
+        placeholder.textContent = alt ? `[${alt}]` : "[image]";
+        node.replaceWith(placeholder);
+        return;
+      }
+      node.setAttribute("src", src);
+      node.setAttribute("loading", "lazy");
+      node.setAttribute("decoding", "async");
+    }
+  });
+  purifier = instance;
+  return instance;
+}
+
+/** The src an image may keep, or null to drop it. */
+export function safeImageSrc(src: string | null): string | null {
+  if (!src) return null;
+  const value = src.trim();
+  if (/^data:image\/(png|jpe?g|gif|webp|avif|bmp);/i.test(value)) return value;
+  const attachment = /^attachment:([\w.-]+)$/i.exec(value);
+  if (attachment) return attachmentUrl(attachment[1]!);
+  return null;
+}
+
+/** Sanitised HTML for a message's Markdown. */
+export function renderMarkdown(text: string): string {
+  let html: string;
+  try {
+    html = marked.parse(text) as string;
+  } catch {
+    html = text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+  return purify().sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS,
+    FORBID_ATTR,
+    ALLOW_DATA_ATTR: false,
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+  });
+}
+
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 600;
+
+/** renderMarkdown with a small cache: scrolling back and forth re-renders nothing. */
+export function renderCached(text: string): string {
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const html = renderMarkdown(text);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(text, html);
+  return html;
+}
