@@ -472,11 +472,12 @@ fn message_object(m: &TranscriptMessage) -> Map<String, Value> {
     obj
 }
 
-/// A date as written: digits go back as a number (old files wrote Unix ms as
-/// numbers; SillyTavern reads a digit string and a number alike).
+/// A date as written: an integer goes back as a number (old files wrote Unix
+/// ms as numbers; SillyTavern reads a digit string and a number alike).
 fn date_value(date: &str) -> Value {
-    if !date.is_empty() && date.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(n) = date.parse::<u64>() {
+    // Only the number's own spelling: "007" must come back as "007".
+    if let Ok(n) = date.parse::<u64>() {
+        if n.to_string() == date {
             return Value::from(n);
         }
     }
