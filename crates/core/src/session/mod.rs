@@ -2,5 +2,6 @@
 
 pub mod model;
 pub mod service;
+pub mod transcript;
 
 pub use model::*;
