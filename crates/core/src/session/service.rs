@@ -1,7 +1,11 @@
 //! Session operations that combine several repositories.
 
+use crate::session::transcript::{
+    read_sillytavern_jsonl, write_json, write_markdown, write_sillytavern_jsonl, Transcript,
+    TranscriptMessage,
+};
 use crate::session::SessionSummary;
-use crate::store::Store;
+use crate::store::{ImportedMessage, Store};
 use crate::Result;
 
 /// The name `{{user}}` becomes when no persona exists.
@@ -34,4 +38,131 @@ pub async fn open_or_create_session(store: &Store, character_id: &str) -> Result
         Some(id) => store.session_summary(&id).await,
         None => create_session(store, character_id).await,
     }
+}
+
+/// A format to export a chat in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum ChatExportFormat {
+    /// SillyTavern chat JSONL.
+    SillyTavern,
+    /// Readable Markdown.
+    Markdown,
+    /// Confab's chat JSON.
+    Json,
+}
+
+/// A session as a transcript: its active path, each message with its swipes.
+pub async fn session_transcript(store: &Store, session_id: &str) -> Result<Transcript> {
+    let session = store.session_summary(session_id).await?;
+    let user = user_name(store, session.persona_id.as_deref()).await?;
+    let path = store.active_path_with_swipes(session_id).await?;
+    let messages = path
+        .into_iter()
+        .map(|(message, swipes)| {
+            let ms = message.created_at as i64;
+            let mut t = TranscriptMessage::new(message.role, message.name, message.content);
+            t.send_date = Some(ms.to_string());
+            t.send_time_ms = Some(ms);
+            t.swipe_index = if swipes.is_empty() {
+                0
+            } else {
+                message.swipe_index
+            };
+            t.swipes = swipes;
+            t
+        })
+        .collect();
+    Ok(Transcript {
+        user_name: user,
+        character_name: session.character_name,
+        create_date: Some((session.created_at as i64).to_string()),
+        messages,
+        ..Default::default()
+    })
+}
+
+/// The bytes and file extension of a session exported in `format`.
+pub async fn export_session_bytes(
+    store: &Store,
+    session_id: &str,
+    format: ChatExportFormat,
+) -> Result<(String, Vec<u8>, &'static str)> {
+    let session = store.session_summary(session_id).await?;
+    let transcript = session_transcript(store, session_id).await?;
+    let (bytes, ext) = match format {
+        ChatExportFormat::SillyTavern => (write_sillytavern_jsonl(&transcript), "jsonl"),
+        ChatExportFormat::Markdown => (write_markdown(&transcript).into_bytes(), "md"),
+        ChatExportFormat::Json => (
+            serde_json::to_vec_pretty(&write_json(&transcript))
+                .map_err(|e| crate::Error::Internal(format!("could not write the chat: {e}")))?,
+            "json",
+        ),
+    };
+    Ok((session.title, bytes, ext))
+}
+
+/// Exports a session into `dir` under a free name.
+pub async fn export_session_to_dir(
+    store: &Store,
+    session_id: &str,
+    format: ChatExportFormat,
+    dir: &std::path::Path,
+) -> Result<crate::library::ExportedFile> {
+    let (title, bytes, ext) = export_session_bytes(store, session_id, format).await?;
+    let stem = crate::library::safe_file_stem(&title);
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || crate::library::write_new_file(&dir, &stem, ext, &bytes))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("the export stopped unexpectedly: {e}")))?
+}
+
+/// Imports a SillyTavern chat file as a new session of a character; a bad
+/// file is refused with the line at fault and nothing is stored.
+pub async fn import_chat(
+    store: &Store,
+    character_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<SessionSummary> {
+    let name = file_name.to_owned();
+    let transcript = tokio::task::spawn_blocking(move || read_sillytavern_jsonl(&bytes, &name))
+        .await
+        .map_err(|e| {
+            crate::Error::Internal(format!("reading the chat stopped unexpectedly: {e}"))
+        })??;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    let messages: Vec<ImportedMessage> = transcript
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ImportedMessage {
+            role: m.role,
+            name: m.name.clone(),
+            swipes: if m.swipes.is_empty() {
+                vec![m.content.clone()]
+            } else {
+                m.swipes.clone()
+            },
+            swipe_index: if m.swipes.is_empty() {
+                0
+            } else {
+                m.swipe_index as usize
+            },
+            // Undated messages keep their order a millisecond apart.
+            created_at: m
+                .send_time_ms
+                .unwrap_or(now + i64::try_from(i).unwrap_or(0)),
+        })
+        .collect();
+    let stem = std::path::Path::new(file_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| transcript.character_name.clone());
+    let id = store.import_session(character_id, &stem, &messages).await?;
+    store.session_summary(&id).await
 }

@@ -18,7 +18,7 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
-pub use sessions::{NewMessage, SearchHit, SessionQuery, MAX_PAGE};
+pub use sessions::{ImportedMessage, NewMessage, SearchHit, SessionQuery, MAX_PAGE};
 pub use stats::LibraryCounts;
 pub use world_books::BookOrigin;
 
