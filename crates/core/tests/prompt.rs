@@ -1,0 +1,624 @@
+//! Prompt assembly: order, placement, trimming, preferences, macros, explanation.
+
+use confab_core::card::CardData;
+use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole};
+use confab_core::prompt::{
+    assemble, explain, substitute_macros, AssembledPrompt, HistoryMessage, MacroContext,
+    PromptInput, PromptMessage, PromptSource, DEFAULT_PRIMARY_CONTEXT, NOT_PLACED,
+};
+use confab_core::session::{
+    BehaviourModifier, CharacterPreferences, RelationshipMode, Role, SpeechModifier,
+};
+use confab_core::tokens::{default_counter, EstimateCounter, TokenCounter};
+use confab_core::Error;
+
+/// One token per whitespace-separated word: exact arithmetic in tests.
+struct Words;
+impl TokenCounter for Words {
+    fn count(&self, text: &str) -> u32 {
+        text.split_whitespace().count() as u32
+    }
+}
+
+fn card() -> CardData {
+    CardData {
+        name: "Mira".into(),
+        description: "{{char}} is a sailor.".into(),
+        personality: "bold".into(),
+        scenario: "A storm at sea.".into(),
+        system_prompt: "You are {{char}}.".into(),
+        post_history_instructions: "Stay in character.".into(),
+        ..CardData::default()
+    }
+}
+
+fn msg(role: Role, content: &str) -> HistoryMessage {
+    HistoryMessage {
+        role,
+        name: match role {
+            Role::User => "Ann",
+            _ => "Mira",
+        }
+        .into(),
+        content: content.into(),
+    }
+}
+
+fn input() -> PromptInput {
+    PromptInput {
+        primary_context: "Write {{char}}'s reply to {{user}}.".into(),
+        character: card(),
+        user_name: "Ann".into(),
+        persona_description: "{{user}} is a cartographer.".into(),
+        preferences: Some(CharacterPreferences {
+            relationship: RelationshipMode::Friend,
+            speech: vec![SpeechModifier::TalkLess],
+            ..Default::default()
+        }),
+        world_info: Vec::new(),
+        history: vec![
+            msg(Role::User, "Hello {{char}}."),
+            msg(Role::Assistant, "Ahoy, {{user}}!"),
+        ],
+        global_post_history: "Reply in English.".into(),
+        new_message: Some("Where are we?".into()),
+        context_window: 100_000,
+        reply_reserve: 1_000,
+        now: "2024-06-05T15:45:00+02:00".into(),
+        seed: 1,
+    }
+}
+
+fn wi(uid: u32, position: EntryPosition, depth: u32, role: EntryRole, content: &str) -> Activation {
+    Activation {
+        book: "book".into(),
+        uid,
+        comment: format!("E{uid}"),
+        position,
+        depth,
+        role,
+        order: 100,
+        tokens: 1,
+        reason: ActivationReason::Constant,
+        group_won: None,
+        content: content.into(),
+    }
+}
+
+fn m(role: Role, content: &str) -> PromptMessage {
+    PromptMessage {
+        role,
+        content: content.into(),
+    }
+}
+
+fn run(input: &PromptInput) -> AssembledPrompt {
+    assemble(input, &Words).unwrap()
+}
+
+fn contents(p: &AssembledPrompt) -> Vec<&str> {
+    p.messages.iter().map(|m| m.content.as_str()).collect()
+}
+
+#[test]
+fn every_part_in_the_contract_order() {
+    let p = run(&input());
+    assert_eq!(
+        p.messages,
+        vec![
+            m(
+                Role::System,
+                "Write Mira's reply to Ann.\n---\n\
+                 You are Mira.\n---\n\
+                 Mira is a sailor.\nPersonality: bold\nScenario: A storm at sea.\n---\n\
+                 Ann is a cartographer.\n---\n\
+                 USER PREFERENCE MODIFIERS\n- Mira and Ann are friends.\n- Keep replies short."
+            ),
+            m(Role::User, "Hello Mira."),
+            m(Role::Assistant, "Ahoy, Ann!"),
+            m(Role::System, "Stay in character.\n---\nReply in English."),
+            m(Role::User, "Where are we?"),
+        ]
+    );
+    let sources: Vec<PromptSource> = p.parts.iter().map(|x| x.source).collect();
+    assert_eq!(
+        sources,
+        vec![
+            PromptSource::PrimaryContext,
+            PromptSource::CharacterSystemPrompt,
+            PromptSource::CharacterDescription,
+            PromptSource::PersonaDescription,
+            PromptSource::Preferences,
+            PromptSource::History,
+            PromptSource::History,
+            PromptSource::PostHistoryInstructions,
+            PromptSource::GlobalPostHistory,
+            PromptSource::NewMessage,
+        ]
+    );
+    assert_eq!(p.dropped_history, 0);
+}
+
+#[test]
+fn each_missing_part_takes_its_separator_with_it() {
+    let full = run(&input()).messages[0].content.clone();
+    let sections: Vec<&str> = full.split("\n---\n").collect();
+    assert_eq!(sections.len(), 5);
+    type Blank = fn(&mut PromptInput);
+    let blanks: [Blank; 5] = [
+        |i| i.primary_context = "  ".into(),
+        |i| i.character.system_prompt = String::new(),
+        |i| {
+            i.character.description = String::new();
+            i.character.personality = String::new();
+            i.character.scenario = String::new();
+        },
+        |i| i.persona_description = String::new(),
+        |i| i.preferences = None,
+    ];
+    for (n, blank) in blanks.iter().enumerate() {
+        let mut inp = input();
+        blank(&mut inp);
+        let mut want = sections.clone();
+        want.remove(n);
+        assert_eq!(
+            run(&inp).messages[0].content,
+            want.join("\n---\n"),
+            "part {n}"
+        );
+    }
+    // Description lines are each optional too.
+    let mut inp = input();
+    inp.character.personality = String::new();
+    assert!(run(&inp).messages[0]
+        .content
+        .contains("Mira is a sailor.\nScenario: A storm at sea.\n---\n"));
+    inp.character.description = String::new();
+    assert!(run(&inp).messages[0]
+        .content
+        .contains("\n---\nScenario: A storm at sea.\n---\n"));
+
+    // Nothing at all: no system message, no post-history, no new message.
+    let mut empty = input();
+    empty.primary_context.clear();
+    empty.character = CardData::default();
+    empty.persona_description.clear();
+    empty.preferences = Some(CharacterPreferences::default());
+    empty.global_post_history.clear();
+    empty.new_message = Some("   ".into());
+    let p = run(&empty);
+    assert_eq!(contents(&p), vec!["Hello .", "Ahoy, Ann!"]);
+    empty.history.clear();
+    let p = run(&empty);
+    assert!(p.messages.is_empty() && p.parts.is_empty());
+    assert_eq!(p.total_tokens, 0);
+
+    // Post-history: each half alone.
+    let mut inp = input();
+    inp.global_post_history.clear();
+    assert_eq!(run(&inp).messages[3].content, "Stay in character.");
+    let mut inp = input();
+    inp.character.post_history_instructions.clear();
+    assert_eq!(run(&inp).messages[3].content, "Reply in English.");
+}
+
+#[test]
+fn original_wraps_the_global_texts_once() {
+    let mut inp = input();
+    inp.character.system_prompt = "[{{original}}] Also: you are {{char}}.".into();
+    inp.character.post_history_instructions = "{{ORIGINAL}} And stay in character.".into();
+    let p = run(&inp);
+    assert!(p.messages[0]
+        .content
+        .starts_with("[Write Mira's reply to Ann.] Also: you are Mira.\n---\nMira is a sailor."));
+    assert_eq!(
+        p.messages[3].content,
+        "Reply in English. And stay in character."
+    );
+    let sources: Vec<PromptSource> = p.parts.iter().map(|x| x.source).collect();
+    assert!(!sources.contains(&PromptSource::PrimaryContext));
+    assert!(!sources.contains(&PromptSource::GlobalPostHistory));
+    assert_eq!(
+        p.parts[0].label,
+        "character system prompt (with the primary context)"
+    );
+    // Without the card's prompt, {{original}} elsewhere is empty.
+    let mut inp = input();
+    inp.persona_description = "x{{original}}y".into();
+    assert!(run(&inp).messages[0].content.contains("\n---\nxy\n---\n"));
+}
+
+#[test]
+fn world_info_at_every_position() {
+    let mut inp = input();
+    inp.history = (1..=4)
+        .map(|i| {
+            msg(
+                if i % 2 == 1 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                &format!("h{i}"),
+            )
+        })
+        .collect();
+    inp.world_info = vec![
+        wi(
+            1,
+            EntryPosition::BeforeCharacter,
+            0,
+            EntryRole::System,
+            "before1",
+        ),
+        wi(
+            2,
+            EntryPosition::AfterCharacter,
+            0,
+            EntryRole::System,
+            "after2",
+        ),
+        wi(
+            3,
+            EntryPosition::ExampleMessagesTop,
+            0,
+            EntryRole::System,
+            "before3",
+        ),
+        wi(
+            4,
+            EntryPosition::AuthorsNoteTop,
+            0,
+            EntryRole::System,
+            "after4",
+        ),
+        wi(
+            5,
+            EntryPosition::AuthorsNoteBottom,
+            0,
+            EntryRole::System,
+            "after5",
+        ),
+        wi(
+            6,
+            EntryPosition::ExampleMessagesBottom,
+            0,
+            EntryRole::System,
+            "after6",
+        ),
+        wi(7, EntryPosition::AtDepth, 0, EntryRole::System, "depth0"),
+        wi(8, EntryPosition::AtDepth, 2, EntryRole::User, "depth2 user"),
+        wi(
+            9,
+            EntryPosition::AtDepth,
+            2,
+            EntryRole::System,
+            "depth2 system",
+        ),
+        wi(
+            10,
+            EntryPosition::AtDepth,
+            2,
+            EntryRole::System,
+            "depth2 system b",
+        ),
+        wi(11, EntryPosition::AtDepth, 99, EntryRole::Assistant, "deep"),
+        wi(
+            12,
+            EntryPosition::Outlet,
+            0,
+            EntryRole::System,
+            "outlet {{char}}",
+        ),
+        wi(
+            13,
+            EntryPosition::BeforeCharacter,
+            0,
+            EntryRole::System,
+            "  {{noop}} ",
+        ),
+    ];
+    let p = run(&inp);
+    assert!(p.messages[0].content.contains(
+        "\n---\nbefore1\nbefore3\nMira is a sailor.\nPersonality: bold\nScenario: A storm at sea.\n\
+         after2\nafter4\nafter5\nafter6\n---\n"
+    ));
+    assert_eq!(
+        &p.messages[1..],
+        &[
+            m(Role::Assistant, "deep"),
+            m(Role::User, "h1"),
+            m(Role::Assistant, "h2"),
+            m(Role::System, "depth2 system\ndepth2 system b"),
+            m(Role::User, "depth2 user"),
+            m(Role::User, "h3"),
+            m(Role::Assistant, "h4"),
+            m(Role::System, "depth0"),
+            m(Role::System, "Stay in character.\n---\nReply in English."),
+            m(Role::User, "Where are we?"),
+        ]
+    );
+    // Outlets are explained, never placed; blank entries leave no trace.
+    let outlet = p.parts.last().unwrap();
+    assert_eq!(outlet.source, PromptSource::WorldInfo);
+    assert_eq!(outlet.message_index, NOT_PLACED);
+    assert_eq!(outlet.text, "outlet Mira");
+    assert_eq!(outlet.label, "world info #12 E12 (outlet, not placed)");
+    assert!(!p.parts.iter().any(|x| x.label.contains("#13")));
+    assert!(!p.messages.iter().any(|x| x.content.contains("outlet")));
+    // Labels and indices of the placed ones.
+    let find = |uid: &str| {
+        p.parts
+            .iter()
+            .find(|x| x.label.starts_with(&format!("world info #{uid} ")))
+            .unwrap()
+    };
+    assert_eq!(find("1").label, "world info #1 E1 (before character)");
+    assert_eq!(find("1").message_index, 0);
+    assert_eq!(find("6").label, "world info #6 E6 (after character)");
+    assert_eq!(find("8").label, "world info #8 E8 (at depth 2, user)");
+    assert_eq!(find("8").message_index, 5);
+    assert_eq!(find("9").message_index, 4);
+    assert_eq!(find("10").message_index, 4);
+    assert_eq!(find("11").message_index, 1);
+    assert_eq!(find("7").message_index, 8);
+}
+
+#[test]
+fn preferences_in_the_prompt() {
+    let mut inp = input();
+    inp.preferences = Some(CharacterPreferences {
+        relationship: RelationshipMode::Custom,
+        custom_relationship: "{{char}} owes {{user}} a favour".into(),
+        behaviour: vec![BehaviourModifier::BeProtective],
+        ..Default::default()
+    });
+    let p = run(&inp);
+    assert!(p.messages[0].content.ends_with(
+        "\n---\nUSER PREFERENCE MODIFIERS\n\
+         - Relationship between Mira and Ann: Mira owes Ann a favour\n\
+         - Be protective of Ann."
+    ));
+    inp.preferences.as_mut().unwrap().summary = "Only this.".into();
+    assert!(run(&inp).messages[0]
+        .content
+        .ends_with("\n---\nUSER PREFERENCE MODIFIERS\nOnly this."));
+    inp.preferences = Some(CharacterPreferences {
+        behaviour: vec![BehaviourModifier::BeWarm, BehaviourModifier::BeCold],
+        ..Default::default()
+    });
+    let err = assemble(&inp, &Words).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)));
+    assert!(err.to_string().contains("be_warm and be_cold"), "{err}");
+}
+
+#[test]
+fn macros_reach_every_part() {
+    let mut inp = input();
+    inp.character.scenario = "On {{weekday}}, {{isodate}}.".into();
+    inp.history = vec![msg(Role::User, "<USER> meets <BOT> at {{time}}")];
+    inp.global_post_history = "Roll {{roll:d6}}".into();
+    inp.new_message = Some("{{user}} asks {{CHAR}} about {{unknown}}".into());
+    inp.world_info = vec![wi(
+        1,
+        EntryPosition::AtDepth,
+        0,
+        EntryRole::System,
+        "{{char}} knows",
+    )];
+    let p = run(&inp);
+    assert!(p.messages[0]
+        .content
+        .contains("Scenario: On Wednesday, 2024-06-05."));
+    assert_eq!(p.messages[1].content, "Ann meets Mira at 3:45 PM");
+    assert_eq!(p.messages[2].content, "Mira knows");
+    let roll: u32 = p.messages[3]
+        .content
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=6).contains(&roll));
+    assert_eq!(p.messages[4].content, "Ann asks Mira about {{unknown}}");
+    // The nickname is what {{char}} means.
+    inp.character.nickname = Some("Mimi".into());
+    assert!(run(&inp).messages[0].content.starts_with("Write Mimi's"));
+    // Same seed, same prompt.
+    assert_eq!(run(&inp), run(&inp));
+}
+
+#[test]
+fn default_primary_context_reads_well() {
+    let ctx = MacroContext {
+        char_name: "Mira".into(),
+        user_name: "Ann".into(),
+        ..Default::default()
+    };
+    let text = substitute_macros(DEFAULT_PRIMARY_CONTEXT, &ctx);
+    assert!(text.starts_with("Write Mira's next reply in a fictional chat between Mira and Ann."));
+    assert!(!text.contains("{{"));
+}
+
+/// Every message and part counted with `Words`; the total is their sum.
+fn check_accounting(p: &AssembledPrompt) {
+    let total: u32 = p.messages.iter().map(|x| Words.count(&x.content)).sum();
+    assert_eq!(p.total_tokens, total);
+    for part in &p.parts {
+        assert_eq!(part.tokens, Words.count(&part.text), "{}", part.label);
+    }
+}
+
+#[test]
+fn history_is_trimmed_from_the_oldest_end() {
+    let mut inp = input();
+    inp.history = (0..10)
+        .map(|i| {
+            msg(
+                if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                &format!("m{i} a b"),
+            )
+        })
+        .collect();
+    inp.world_info = vec![wi(
+        1,
+        EntryPosition::AtDepth,
+        2,
+        EntryRole::System,
+        "note here",
+    )];
+    let full = run(&inp);
+    check_accounting(&full);
+    let history_tokens = 10 * 3;
+    let fixed = full.total_tokens - history_tokens;
+    // Room for exactly four history messages (and not quite five).
+    inp.context_window = fixed + 4 * 3 + 2 + 50;
+    inp.reply_reserve = 50;
+    let p = run(&inp);
+    check_accounting(&p);
+    assert_eq!(p.dropped_history, 6);
+    assert_eq!(p.total_tokens, fixed + 12);
+    assert!(p.total_tokens <= inp.context_window - inp.reply_reserve);
+    let history: Vec<&str> = p.messages[1..p.messages.len() - 2]
+        .iter()
+        .map(|x| x.content.as_str())
+        .collect();
+    assert_eq!(
+        history,
+        vec!["m6 a b", "m7 a b", "note here", "m8 a b", "m9 a b"]
+    );
+    let labels: Vec<&str> = p.parts.iter().map(|x| x.label.as_str()).collect();
+    assert!(labels.contains(&"message 7") && !labels.contains(&"message 6"));
+    // One message of room: the depth entry sits at the top of what is left.
+    inp.context_window = fixed + 3 + 50;
+    let p = run(&inp);
+    assert_eq!(p.dropped_history, 9);
+    assert_eq!(p.messages[1].content, "note here");
+    assert_eq!(p.messages[2].content, "m9 a b");
+    // No room for history at all.
+    inp.context_window = fixed + 50;
+    let p = run(&inp);
+    assert_eq!(p.dropped_history, 10);
+    assert_eq!(p.total_tokens, fixed);
+    // One token short of the fixed parts: refused.
+    inp.context_window = fixed + 50 - 1;
+    let err = assemble(&inp, &Words).unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)));
+    assert!(
+        err.to_string().contains("context window is too small"),
+        "{err}"
+    );
+    // A reserve larger than the window is not an underflow.
+    inp.reply_reserve = u32::MAX;
+    assert!(assemble(&inp, &Words).is_err());
+}
+
+#[test]
+fn exact_accounting_with_the_estimate_counter() {
+    let mut inp = input();
+    inp.world_info = vec![
+        wi(1, EntryPosition::AtDepth, 1, EntryRole::User, "abc"),
+        wi(2, EntryPosition::AtDepth, 1, EntryRole::User, "defgh"),
+    ];
+    let p = assemble(&inp, &EstimateCounter).unwrap();
+    let total: u32 = p
+        .messages
+        .iter()
+        .map(|x| EstimateCounter.count(&x.content))
+        .sum();
+    assert_eq!(p.total_tokens, total);
+    for part in &p.parts {
+        assert_eq!(part.tokens, EstimateCounter.count(&part.text));
+    }
+    // The grouped depth message ("abc\ndefgh", 9 bytes) counts 3, its parts 1 + 2.
+    let group = p
+        .messages
+        .iter()
+        .position(|x| x.content == "abc\ndefgh")
+        .unwrap();
+    let parts: Vec<u32> = p
+        .parts
+        .iter()
+        .filter(|x| x.message_index as usize == group)
+        .map(|x| x.tokens)
+        .collect();
+    assert_eq!(parts, vec![1, 2]);
+    // The real tokenizer agrees with itself the same way.
+    let p = assemble(&inp, default_counter()).unwrap();
+    let total: u32 = p
+        .messages
+        .iter()
+        .map(|x| default_counter().count(&x.content))
+        .sum();
+    assert_eq!(p.total_tokens, total);
+}
+
+#[test]
+fn parts_are_labelled_and_point_at_their_message() {
+    let p = run(&input());
+    let summary: Vec<(&str, u32)> = p
+        .parts
+        .iter()
+        .map(|x| (x.label.as_str(), x.message_index))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("primary context", 0),
+            ("character system prompt", 0),
+            ("character description", 0),
+            ("persona", 0),
+            ("preferences", 0),
+            ("message 1", 1),
+            ("message 2", 2),
+            ("post-history instructions", 3),
+            ("global post-history", 3),
+            ("new message", 4),
+        ]
+    );
+    for part in &p.parts {
+        let message = &p.messages[part.message_index as usize].content;
+        assert!(message.contains(&part.text), "{}", part.label);
+    }
+    let text = explain(&p);
+    assert!(
+        text.contains("primary context") && text.contains("5 messages"),
+        "{text}"
+    );
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let mut inp = input();
+    inp.context_window = 0;
+    inp.reply_reserve = 0;
+    assert!(assemble(&inp, &Words).is_err());
+    inp.primary_context = "{{".into();
+    inp.character = CardData {
+        name: "{{user}}".into(),
+        system_prompt: "{{original}}{{original}}{{trim}}".into(),
+        description: "<US".into(),
+        personality: "{{roll:99999999999999999999d6}} {{random}} {{pick:}} {{roll:d0}}".into(),
+        scenario: "}}{{}}{{ }}{{random::}}é{{".into(),
+        post_history_instructions: "\u{0}{{// }}".into(),
+        ..CardData::default()
+    };
+    inp.persona_description = "\n{{newline}}\n".into();
+    inp.preferences = None;
+    inp.now = "2024-02-30T25:61:00Z".into();
+    inp.new_message = Some("{{date}}".into());
+    inp.context_window = u32::MAX;
+    inp.world_info = vec![wi(
+        u32::MAX,
+        EntryPosition::AtDepth,
+        u32::MAX,
+        EntryRole::User,
+        "x",
+    )];
+    let p = assemble(&inp, default_counter()).unwrap();
+    assert_eq!(p.messages.last().unwrap().content, "{{date}}");
+}
