@@ -48,6 +48,36 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::test_activation,
             commands::get_dictionary,
             commands::set_dictionary,
+            commands::list_sessions,
+            commands::open_or_create_session,
+            commands::create_session,
+            commands::get_messages,
+            commands::add_message,
+            commands::edit_message,
+            commands::message_versions,
+            commands::delete_message,
+            commands::select_swipe,
+            commands::branch_session,
+            commands::rename_session,
+            commands::archive_session,
+            commands::delete_session,
+            commands::search_messages,
+            commands::list_personas,
+            commands::create_persona,
+            commands::update_persona,
+            commands::delete_persona,
+            commands::set_default_persona,
+            commands::set_session_persona,
+            commands::get_preferences,
+            commands::set_preferences,
+            commands::delete_preferences,
+            commands::get_primary_context,
+            commands::save_primary_context,
+            commands::list_context_versions,
+            commands::restore_context_version,
+            commands::set_post_history,
+            commands::preview_prompt,
+            commands::export_session,
         ])
 }
 
@@ -72,7 +102,8 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
         ]);
     builder
         .invoke_handler(move |invoke| match invoke.message.command() {
-            "import_file" | "import_world_book" => raw(invoke),
+            "import_file" | "import_world_book" | "import_chat" | "attach_image"
+            | "set_persona_avatar" => raw(invoke),
             _ => typed(invoke),
         })
         .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)

@@ -1,7 +1,11 @@
 //! Conversation commands: sessions, messages, search, personas.
 
+use confab_core::library::{self, ExportedFile};
+use confab_core::prompt::AssembledPrompt;
+use confab_core::session::service::ChatExportFormat;
 use confab_core::session::{
-    service, Message, MessageImage, MessagePage, Persona, Role, SessionSummary,
+    service, CharacterPreferences, ContextVersion, Message, MessageImage, MessagePage, Persona,
+    Role, SessionSummary,
 };
 use confab_core::store::{NewMessage, SearchHit, SessionQuery};
 use confab_core::{AppError, Error};
@@ -10,6 +14,18 @@ use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
 
 use crate::AppState;
+
+/// The primary context in force, its default, and the global post-history prompt.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PrimaryContext {
+    /// The newest saved version, if any was saved.
+    pub current: Option<ContextVersion>,
+    /// The built-in text used while none is saved.
+    pub default_text: String,
+    /// The global post-history prompt.
+    pub post_history: String,
+}
 
 /// Sessions, newest activity first.
 #[tauri::command]
@@ -339,4 +355,141 @@ fn image_mime(bytes: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A character's preferences, if set.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_preferences(
+    state: State<'_, AppState>,
+    character_id: String,
+) -> Result<Option<CharacterPreferences>, AppError> {
+    Ok(state.store().await?.preferences(&character_id).await?)
+}
+
+/// Saves a character's preferences; contradictions are refused.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_preferences(
+    state: State<'_, AppState>,
+    character_id: String,
+    preferences: CharacterPreferences,
+) -> Result<CharacterPreferences, AppError> {
+    confab_core::prompt::validate_preferences(&preferences)?;
+    let store = state.store().await?;
+    store.set_preferences(&character_id, &preferences).await?;
+    Ok(preferences)
+}
+
+/// Removes a character's preferences.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_preferences(
+    state: State<'_, AppState>,
+    character_id: String,
+) -> Result<(), AppError> {
+    Ok(state
+        .store()
+        .await?
+        .delete_preferences(&character_id)
+        .await?)
+}
+
+/// The primary context in force, the built-in default, and the global post-history prompt.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_primary_context(state: State<'_, AppState>) -> Result<PrimaryContext, AppError> {
+    primary_context(state.store().await?).await
+}
+
+/// Saves the primary context as a new version.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_primary_context(
+    state: State<'_, AppState>,
+    text: String,
+) -> Result<ContextVersion, AppError> {
+    Ok(state.store().await?.save_primary_context(&text).await?)
+}
+
+/// Saved primary-context versions, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_context_versions(
+    state: State<'_, AppState>,
+) -> Result<Vec<ContextVersion>, AppError> {
+    Ok(state.store().await?.context_versions().await?)
+}
+
+/// Makes an older primary-context version the newest.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_context_version(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<ContextVersion, AppError> {
+    Ok(state.store().await?.restore_context_version(&id).await?)
+}
+
+/// Saves the global post-history prompt.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_post_history(
+    state: State<'_, AppState>,
+    text: String,
+) -> Result<PrimaryContext, AppError> {
+    let store = state.store().await?;
+    store.set_post_history(&text).await?;
+    primary_context(store).await
+}
+
+async fn primary_context(store: &confab_core::store::Store) -> Result<PrimaryContext, AppError> {
+    Ok(PrimaryContext {
+        current: store.context_versions().await?.into_iter().next(),
+        default_text: confab_core::prompt::DEFAULT_PRIMARY_CONTEXT.to_owned(),
+        post_history: store.post_history().await?,
+    })
+}
+
+/// The exact messages a send would use now, with every part explained.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_prompt(
+    state: State<'_, AppState>,
+    session_id: String,
+    message: Option<String>,
+) -> Result<AssembledPrompt, AppError> {
+    Ok(service::assemble_prompt(
+        state.store().await?,
+        state.compiled_books(),
+        &session_id,
+        message.filter(|m| !m.trim().is_empty()),
+        service::PromptLimits::default(),
+    )
+    .await?)
+}
+
+/// Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_session(
+    state: State<'_, AppState>,
+    session_id: String,
+    format: ChatExportFormat,
+) -> Result<ExportedFile, AppError> {
+    let dir = library::default_export_dir(state.data_dir()?);
+    Ok(service::export_session_to_dir(state.store().await?, &session_id, format, &dir).await?)
+}
+
+/// Imports a SillyTavern chat (raw body; `x-file-name`, `x-character-id` headers).
+#[tauri::command]
+pub async fn import_chat(
+    state: State<'_, AppState>,
+    request: Request<'_>,
+) -> Result<SessionSummary, AppError> {
+    let name = header(&request, "x-file-name").unwrap_or_else(|| "chat.jsonl".to_owned());
+    let character = header(&request, "x-character-id")
+        .ok_or_else(|| Error::InvalidInput("import_chat needs the x-character-id header".into()))?;
+    let bytes = raw_body(&request, "import_chat")?.to_vec();
+    Ok(service::import_chat(state.store().await?, &character, &name, bytes).await?)
 }

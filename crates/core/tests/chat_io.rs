@@ -160,3 +160,96 @@ async fn a_malformed_chat_names_the_line_and_imports_nothing() {
     .unwrap_err();
     assert_eq!(missing.code(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn the_prompt_of_a_session_gathers_everything_in_order() {
+    use confab_core::lore::books::CompiledBooks;
+    use confab_core::lore::{Book, BookSettings, DictionaryRule, DictionaryScope, Entry};
+    use confab_core::session::service::PromptLimits;
+    use confab_core::session::{CharacterPreferences, Role, SpeechModifier};
+    use confab_core::store::BookOrigin;
+
+    let (_dir, store, character) = library().await;
+    store
+        .create_persona("Traveller", "A tired wanderer.")
+        .await
+        .unwrap();
+    let session = service::create_session(&store, &character).await.unwrap();
+    let mut entry = Entry::new(0);
+    entry.keys = vec!["glade".into()];
+    entry.content = "The glade is warded against shadows.".into();
+    let book = Book {
+        name: "Eldoria".into(),
+        description: String::new(),
+        settings: BookSettings::default(),
+        entries: vec![entry],
+        extensions: serde_json::Map::new(),
+    };
+    store
+        .insert_world_book(
+            &book,
+            BookOrigin {
+                source_file: "",
+                character_id: Some(&character),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_preferences(
+            &character,
+            &CharacterPreferences {
+                speech: vec![SpeechModifier::TalkLess],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_dictionary(
+            None,
+            &[DictionaryRule {
+                find: "colour".into(),
+                replace: "color".into(),
+                regex: false,
+                case_sensitive: false,
+                enabled: true,
+                scope: DictionaryScope::Prompt,
+            }],
+        )
+        .await
+        .unwrap();
+
+    let prompt = service::assemble_prompt(
+        &store,
+        &CompiledBooks::default(),
+        &session.id,
+        Some("Is the glade safe? What colour is the sky?".into()),
+        PromptLimits::default(),
+    )
+    .await
+    .unwrap();
+    let system = &prompt.messages[0];
+    assert_eq!(system.role, Role::System);
+    assert!(
+        system.content.contains("Seraphina"),
+        "the default primary context names {{char}}"
+    );
+    assert!(system.content.contains("A tired wanderer."));
+    assert!(system.content.contains("USER PREFERENCE MODIFIERS"));
+    assert!(
+        system.content.contains("The glade is warded"),
+        "world info fired on the new message"
+    );
+    assert_eq!(
+        prompt.messages[1].content, "Hello",
+        "the greeting is history"
+    );
+    let last = prompt.messages.last().unwrap();
+    assert_eq!(last.role, Role::User);
+    assert_eq!(
+        last.content, "Is the glade safe? What color is the sky?",
+        "dictionary applied"
+    );
+    assert!(prompt.total_tokens > 0);
+}

@@ -62,25 +62,25 @@ export const commands = {
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
 	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
-	/**  Sessions, newest first; the search matches the title or the character's name. */
+	/**  Sessions, newest activity first. */
 	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
-	/**  The character's most recent session, or a new one opening with its greetings. */
+	/**  The character's most recent session, or a new one with its greeting. */
 	openOrCreateSession: (characterId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("open_or_create_session", { characterId })),
-	/**  A new session with the character, opening with its greetings as swipes. */
+	/**  A new session with the character's greeting. */
 	createSession: (characterId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("create_session", { characterId })),
-	/**  A page of the active path, oldest first; `cursor` null is the newest page. */
+	/**  A page of the active path, newest page for a `null` cursor. */
 	getMessages: (sessionId: string, cursor: string | null, limit: number) => typedError<MessagePage, AppError>(__TAURI_INVOKE("get_messages", { sessionId, cursor, limit })),
-	/**  Appends a message to the active path (no reply). */
+	/**  Appends a message (no reply is asked for). */
 	addMessage: (sessionId: string, role: Role, content: string, imageIds: string[]) => typedError<Message, AppError>(__TAURI_INVOKE("add_message", { sessionId, role, content, imageIds })),
 	/**  Replaces a message's text, keeping the old one. */
 	editMessage: (messageId: string, content: string) => typedError<Message, AppError>(__TAURI_INVOKE("edit_message", { messageId, content })),
-	/**  A message's earlier texts, oldest first. */
+	/**  Earlier texts of a message, oldest first. */
 	messageVersions: (messageId: string) => typedError<string[], AppError>(__TAURI_INVOKE("message_versions", { messageId })),
-	/**  Deletes a message and everything after it on the active path. */
+	/**  Deletes a message and what follows it on its path. */
 	deleteMessage: (messageId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_message", { messageId })),
-	/**  Makes the sibling at `index` active; the path below follows its latest branch. */
+	/**  Makes the `index`th swipe of a message active. */
 	selectSwipe: (messageId: string, index: number) => typedError<Message, AppError>(__TAURI_INVOKE("select_swipe", { messageId, index })),
-	/**  A new session holding the path up to this message. */
+	/**  A new session from the start of this one down to a message. */
 	branchSession: (messageId: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("branch_session", { messageId })),
 	/**  Renames a session. */
 	renameSession: (sessionId: string, title: string) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("rename_session", { sessionId, title })),
@@ -88,39 +88,39 @@ export const commands = {
 	archiveSession: (sessionId: string, archived: boolean) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("archive_session", { sessionId, archived })),
 	/**  Deletes a session with its messages. */
 	deleteSession: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_session", { sessionId })),
-	/**  Full-text search over every session's messages, or one session's. */
+	/**  Full-text search over all sessions, or one. */
 	searchMessages: (query: string, sessionId: string | null) => typedError<SearchHit[], AppError>(__TAURI_INVOKE("search_messages", { query, sessionId })),
-	/**  Every persona. */
+	/**  Every persona, the default first. */
 	listPersonas: () => typedError<Persona[], AppError>(__TAURI_INVOKE("list_personas")),
-	/**  Creates a persona. */
+	/**  Adds a persona. */
 	createPersona: (name: string, description: string) => typedError<Persona, AppError>(__TAURI_INVOKE("create_persona", { name, description })),
-	/**  Saves a persona's name and description. */
+	/**  Renames a persona and saves its description. */
 	updatePersona: (id: string, name: string, description: string) => typedError<Persona, AppError>(__TAURI_INVOKE("update_persona", { id, name, description })),
 	/**  Deletes a persona. */
 	deletePersona: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_persona", { id })),
-	/**  Makes a persona the default for sessions without their own. */
+	/**  Makes a persona the default. */
 	setDefaultPersona: (id: string) => typedError<Persona, AppError>(__TAURI_INVOKE("set_default_persona", { id })),
-	/**  Sets (or clears, with null) a session's persona. */
+	/**  Chooses a session's persona (`null`: the default). */
 	setSessionPersona: (sessionId: string, personaId: string | null) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("set_session_persona", { sessionId, personaId })),
-	/**  A character's preferences, if any were saved. */
+	/**  A character's preferences, if set. */
 	getPreferences: (characterId: string) => typedError<CharacterPreferences | null, AppError>(__TAURI_INVOKE("get_preferences", { characterId })),
-	/**  Saves a character's preferences (contradictory modifiers are rejected). */
+	/**  Saves a character's preferences; contradictions are refused. */
 	setPreferences: (characterId: string, preferences: CharacterPreferences) => typedError<CharacterPreferences, AppError>(__TAURI_INVOKE("set_preferences", { characterId, preferences })),
-	/**  Forgets a character's preferences. */
+	/**  Removes a character's preferences. */
 	deletePreferences: (characterId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_preferences", { characterId })),
-	/**  The primary context (current version, built-in default) and the post-history prompt. */
+	/**  The primary context in force, the built-in default, and the global post-history prompt. */
 	getPrimaryContext: () => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("get_primary_context")),
 	/**  Saves the primary context as a new version. */
 	savePrimaryContext: (text: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("save_primary_context", { text })),
-	/**  Every saved version of the primary context, newest first. */
+	/**  Saved primary-context versions, newest first. */
 	listContextVersions: () => typedError<ContextVersion[], AppError>(__TAURI_INVOKE("list_context_versions")),
-	/**  Saves an older version's text as a new version. */
+	/**  Makes an older primary-context version the newest. */
 	restoreContextVersion: (id: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("restore_context_version", { id })),
 	/**  Saves the global post-history prompt. */
 	setPostHistory: (text: string) => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("set_post_history", { text })),
-	/**  The exact prompt the next request would send, part by part. */
+	/**  The exact messages a send would use now, with every part explained. */
 	previewPrompt: (sessionId: string, message: string | null) => typedError<AssembledPrompt, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message })),
-	/**  Writes a session to the Downloads folder in `format` and says where. */
+	/**  Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON. */
 	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
 };
 
@@ -196,6 +196,18 @@ export type AppInfo = {
 	counts: LibraryCounts,
 };
 
+/**  The messages to send, and the explanation of every piece. */
+export type AssembledPrompt = {
+	/**  What the provider gets. */
+	messages: PromptMessage[],
+	/**  Every piece, in prompt order. */
+	parts: PromptPart[],
+	/**  Tokens of the whole prompt. */
+	totalTokens: number,
+	/**  History messages left out (oldest first) to fit the window. */
+	droppedHistory: number,
+};
+
 /**  An asset a V3 card lists (`data.assets[]`). */
 export type AssetRef = {
 	/**  `icon`, `background`, `user_icon`, `emotion`, or anything else. */
@@ -207,6 +219,21 @@ export type AssetRef = {
 	/**  File extension without the dot. */
 	ext: string,
 };
+
+/**  How the character behaves. */
+export type BehaviourModifier = 
+/**  Humour. */
+"be_funny" | 
+/**  Seriousness. */
+"be_serious" | 
+/**  Flirting. */
+"be_flirty" | 
+/**  Protectiveness. */
+"be_protective" | 
+/**  Warmth. */
+"be_warm" | 
+/**  Coldness. */
+"be_cold";
 
 /**  How a world book scans the chat; every field has SillyTavern's default. */
 export type BookSettings = {
@@ -331,6 +358,20 @@ export type CharacterDetail = {
 	assets: StoredAsset[],
 };
 
+/**  How a character should treat the user; compiled into the USER PREFERENCE MODIFIERS block. */
+export type CharacterPreferences = {
+	/**  The relationship. */
+	relationship: RelationshipMode,
+	/**  The relationship in the user's words, for `Custom`. */
+	customRelationship: string,
+	/**  Speech modifiers. */
+	speech: SpeechModifier[],
+	/**  Behavioural modifiers. */
+	behaviour: BehaviourModifier[],
+	/**  Free text that, when set, replaces every other preference. */
+	summary: string,
+};
+
 /**  Which characters to list. */
 export type CharacterQuery = {
 	/**  Words that must appear in the name, creator or tags (case-insensitive). */
@@ -380,6 +421,25 @@ export type CharacterSummary = {
 	updatedAt: number,
 	/**  Last chat with it, Unix milliseconds. */
 	lastUsedAt: number | null,
+};
+
+/**  A format to export a chat in. */
+export type ChatExportFormat = 
+/**  SillyTavern chat JSONL. */
+"sillyTavern" | 
+/**  Readable Markdown. */
+"markdown" | 
+/**  Confab's chat JSON. */
+"json";
+
+/**  One saved version of the primary context. */
+export type ContextVersion = {
+	/**  UUID. */
+	id: string,
+	/**  The text. */
+	text: string,
+	/**  When it was saved, Unix milliseconds. */
+	createdAt: number,
 };
 
 /**  A find/replace rule of a chat dictionary. */
@@ -779,6 +839,180 @@ level: number } |
 /**  Which one (`personaDescription`, `characterDescription`, ...). */
 name: string };
 
+/**  One message on a session's active path. */
+export type Message = {
+	/**  UUID. */
+	id: string,
+	/**  The message it answers (`None` for the first). */
+	parentId: string | null,
+	/**  Who wrote it. */
+	role: Role,
+	/**  The speaker's name when it was written. */
+	name: string,
+	/**  The text (Markdown). */
+	content: string,
+	/**  Whether it is finished. */
+	status: MessageStatus,
+	/**  Provider details for replies. */
+	meta: MessageMeta,
+	/**  Attached images. */
+	images: MessageImage[],
+	/**  Which of its siblings (swipes) this is, from 0. */
+	swipeIndex: number,
+	/**  How many siblings (swipes) there are, itself included. */
+	swipeCount: number,
+	/**  Earlier texts kept by edits, oldest first. */
+	editCount: number,
+	/**  When it was written, Unix milliseconds. */
+	createdAt: number,
+};
+
+/**  An image attached to a user message. */
+export type MessageImage = {
+	/**  Its id (served as `attachment://localhost/<id>`). */
+	id: string,
+	/**  Its MIME type. */
+	mime: string,
+	/**  Its file name. */
+	name: string,
+};
+
+/**  What the provider said about a reply (filled by the streaming engine). */
+export type MessageMeta = {
+	/**  The model that wrote it. */
+	model?: string | null,
+	/**  The provider that served it. */
+	provider?: string | null,
+	/**  Prompt tokens billed. */
+	promptTokens?: number | null,
+	/**  Completion tokens billed. */
+	completionTokens?: number | null,
+	/**  Why the model stopped. */
+	finishReason?: string | null,
+	/**  Milliseconds until the first token. */
+	timeToFirstTokenMs?: number | null,
+	/**  Milliseconds until the last token. */
+	durationMs?: number | null,
+};
+
+/**  A page of the active path, oldest first. */
+export type MessagePage = {
+	/**  Messages, oldest first. */
+	messages: Message[],
+	/**  Pass this to get the page before; `None` at the start of the chat. */
+	olderCursor: string | null,
+	/**  Messages on the whole active path. */
+	total: number,
+};
+
+/**  Whether a message is finished. */
+export type MessageStatus = 
+/**  Written in full. */
+"complete" | 
+/**  Still streaming. */
+"partial" | 
+/**  The provider failed; what arrived is kept. */
+"failed" | 
+/**  The user stopped it; what arrived is kept. */
+"cancelled" | 
+/**  The app stopped while it streamed; what arrived is kept. */
+"interrupted";
+
+/**  A user profile: who `{{user}}` is. */
+export type Persona = {
+	/**  UUID. */
+	id: string,
+	/**  The name `{{user}}` becomes. */
+	name: string,
+	/**  Who they are, for the system prompt. */
+	description: string,
+	/**  Changes when the avatar does; `None` without one. */
+	avatarKey: string | null,
+	/**  Used by sessions that chose none. */
+	isDefault: boolean,
+};
+
+/**  The primary context in force, its default, and the global post-history prompt. */
+export type PrimaryContext = {
+	/**  The newest saved version, if any was saved. */
+	current: ContextVersion | null,
+	/**  The built-in text used while none is saved. */
+	defaultText: string,
+	/**  The global post-history prompt. */
+	postHistory: string,
+};
+
+/**  One provider-neutral message. */
+export type PromptMessage = {
+	/**  `system`, `user` or `assistant`. */
+	role: Role,
+	/**  The text. */
+	content: string,
+};
+
+/**  One piece of the prompt, and why it is where it is. */
+export type PromptPart = {
+	/**  Where it came from. */
+	source: PromptSource,
+	/**  A short label ("world info #12 Eldoria", "message 41"). */
+	label: string,
+	/**  The index in `AssembledPrompt::messages` it went into. */
+	messageIndex: number,
+	/**  Its text after macros. */
+	text: string,
+	/**  Its tokens. */
+	tokens: number,
+};
+
+/**  Where a piece of the prompt came from. */
+export type PromptSource = 
+/**  The primary context. */
+"primaryContext" | 
+/**  The character's system prompt. */
+"characterSystemPrompt" | 
+/**  Description, personality and scenario. */
+"characterDescription" | 
+/**  The persona. */
+"personaDescription" | 
+/**  A world-info entry. */
+"worldInfo" | 
+/**  The USER PREFERENCE MODIFIERS block. */
+"preferences" | 
+/**  A message of the history. */
+"history" | 
+/**  The character's post-history instructions. */
+"postHistoryInstructions" | 
+/**  The global post-history prompt. */
+"globalPostHistory" | 
+/**  The new user message. */
+"newMessage";
+
+/**  How the character relates to the user. */
+export type RelationshipMode = 
+/**  Strangers. */
+"stranger" | 
+/**  Friends. */
+"friend" | 
+/**  Siblings. */
+"sibling" | 
+/**  The character is the user's parent. */
+"parent" | 
+/**  The character is the user's child. */
+"child" | 
+/**  Partners. */
+"partner" | 
+/**  Described in `custom`. */
+"custom";
+
+/**  Who wrote a message. */
+export type Role = 
+/**  The person using Confab. */
+"user" | 
+/**  The character (the model). */
+"assistant" | 
+/**  A narrator or system note. */
+"system";
+
 /**  A message as the engine scans it. */
 export type ScanMessage = {
 	/**  `user`, `assistant` or `system`. */
@@ -803,6 +1037,22 @@ export type ScanReport = {
 	recursionLevels: number,
 };
 
+/**  A hit of full-text search. */
+export type SearchHit = {
+	/**  The session. */
+	sessionId: string,
+	/**  The message. */
+	messageId: string,
+	/**  The session's title. */
+	sessionTitle: string,
+	/**  The character's name. */
+	characterName: string,
+	/**  The text around the match; U+0002 and U+0003 surround each matched term. */
+	snippet: string,
+	/**  When the message was written, Unix milliseconds. */
+	createdAt: number,
+};
+
 /**  How secondary keys combine with the primary match (ST `selectiveLogic`). */
 export type SelectiveLogic = 
 /**  Any secondary key also matches (ST 0). */
@@ -814,6 +1064,42 @@ export type SelectiveLogic =
 /**  Every secondary key matches (ST 3). */
 "andAll";
 
+/**  Which sessions to list. */
+export type SessionQuery = {
+	/**  Words in the title or the character's name. */
+	search: string,
+	/**  Archived sessions too. */
+	includeArchived: boolean,
+};
+
+/**  A session in the recent list. */
+export type SessionSummary = {
+	/**  UUID. */
+	id: string,
+	/**  Its title (the character's name until renamed). */
+	title: string,
+	/**  The character. */
+	characterId: string,
+	/**  The character's name. */
+	characterName: string,
+	/**  The character's avatar key (see `CharacterSummary::avatar_key`). */
+	characterAvatarKey: string | null,
+	/**  The character's collections. */
+	collections: string[],
+	/**  The persona used, or the default. */
+	personaId: string | null,
+	/**  Hidden from the recent list unless asked for. */
+	archived: boolean,
+	/**  The last message on the active path, shortened. */
+	preview: string,
+	/**  Messages on the active path. */
+	messageCount: number,
+	/**  Created, Unix milliseconds. */
+	createdAt: number,
+	/**  Last activity, Unix milliseconds. */
+	updatedAt: number,
+};
+
 /**  The user's app-wide settings. */
 export type Settings = {
 	/**  The UI language; `None` follows the OS language. */
@@ -821,6 +1107,19 @@ export type Settings = {
 	/**  The colour theme. */
 	theme: ThemePreference,
 };
+
+/**  How the character speaks. */
+export type SpeechModifier = 
+/**  Shorter replies. */
+"talk_less" | 
+/**  No analogies or metaphors. */
+"no_analogies" | 
+/**  Plain words. */
+"use_simple_words" | 
+/**  Formal register. */
+"be_formal" | 
+/**  Casual register. */
+"be_informal";
 
 /**  An asset file kept with a character. */
 export type StoredAsset = {
@@ -895,69 +1194,6 @@ export type WorldBookSummary = {
 	/**  Last change, Unix milliseconds. */
 	updatedAt: number,
 };
-
-/**  The prompt as it would be sent, with where every piece came from. */
-export type AssembledPrompt = { messages: PromptMessage[]; parts: PromptPart[]; totalTokens: number; droppedHistory: number };
-
-/**  A modifier of how the character behaves. */
-export type BehaviourModifier = "be_funny" | "be_serious" | "be_flirty" | "be_protective" | "be_warm" | "be_cold";
-
-/**  How the user wants a character to treat them. */
-export type CharacterPreferences = { relationship: RelationshipMode; customRelationship: string; speech: SpeechModifier[]; behaviour: BehaviourModifier[]; summary: string };
-
-/**  A format to export a chat in. */
-export type ChatExportFormat = "sillyTavern" | "markdown" | "json";
-
-/**  One saved version of the primary context. */
-export type ContextVersion = { id: string; text: string; createdAt: number };
-
-/**  One message on a session's active path. */
-export type Message = { id: string; parentId: string | null; role: Role; name: string; content: string; status: MessageStatus; meta: MessageMeta; images: MessageImage[]; swipeIndex: number; swipeCount: number; editCount: number; createdAt: number };
-
-/**  An image attached to a message. */
-export type MessageImage = { id: string; mime: string; name: string };
-
-/**  What is known about how a message was generated. */
-export type MessageMeta = { model: string | null; provider: string | null; promptTokens: number | null; completionTokens: number | null; finishReason: string | null; timeToFirstTokenMs: number | null; durationMs: number | null };
-
-/**  A page of messages, oldest first, with the cursor to the page before it. */
-export type MessagePage = { messages: Message[]; olderCursor: string | null; total: number };
-
-/**  How a message ended. */
-export type MessageStatus = "complete" | "partial" | "failed" | "cancelled" | "interrupted";
-
-/**  Who the user is in a chat. */
-export type Persona = { id: string; name: string; description: string; avatarKey: string | null; isDefault: boolean };
-
-/**  The app-wide system prompt and the post-history prompt. */
-export type PrimaryContext = { current: ContextVersion | null; defaultText: string; postHistory: string };
-
-/**  One message of an assembled prompt. */
-export type PromptMessage = { role: Role; content: string };
-
-/**  A labelled piece of an assembled prompt. */
-export type PromptPart = { source: PromptSource; label: string; messageIndex: number; text: string; tokens: number };
-
-/**  Where a piece of the prompt came from. */
-export type PromptSource = "primaryContext" | "characterSystemPrompt" | "characterDescription" | "personaDescription" | "worldInfo" | "preferences" | "history" | "postHistoryInstructions" | "globalPostHistory" | "newMessage";
-
-/**  The relationship the character should assume. */
-export type RelationshipMode = "stranger" | "friend" | "sibling" | "parent" | "child" | "partner" | "custom";
-
-/**  Who wrote a message. */
-export type Role = "user" | "assistant" | "system";
-
-/**  A message matching a search; the snippet marks matches with U+0002 … U+0003. */
-export type SearchHit = { sessionId: string; messageId: string; sessionTitle: string; characterName: string; snippet: string; createdAt: number };
-
-/**  Which sessions to list. */
-export type SessionQuery = { search: string; includeArchived: boolean };
-
-/**  A session as the chat list shows it. */
-export type SessionSummary = { id: string; title: string; characterId: string; characterName: string; characterAvatarKey: string | null; collections: string[]; personaId: string | null; archived: boolean; preview: string; messageCount: number; createdAt: number; updatedAt: number };
-
-/**  A modifier of how the character talks. */
-export type SpeechModifier = "talk_less" | "no_analogies" | "use_simple_words" | "be_formal" | "be_informal";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -166,3 +166,219 @@ pub async fn import_chat(
     let id = store.import_session(character_id, &stem, &messages).await?;
     store.session_summary(&id).await
 }
+
+/// Model limits a prompt is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptLimits {
+    /// The model's context window in tokens.
+    pub context_window: u32,
+    /// Tokens kept free for the reply.
+    pub reply_reserve: u32,
+}
+
+impl Default for PromptLimits {
+    /// Conservative defaults until a provider says otherwise.
+    fn default() -> Self {
+        PromptLimits {
+            context_window: 8192,
+            reply_reserve: 512,
+        }
+    }
+}
+
+/// The primary context in force: the newest saved version, or the built-in default.
+pub async fn primary_context_text(store: &Store) -> Result<String> {
+    Ok(store
+        .context_versions()
+        .await?
+        .into_iter()
+        .next()
+        .map(|v| v.text)
+        .unwrap_or_else(|| crate::prompt::DEFAULT_PRIMARY_CONTEXT.to_owned()))
+}
+
+/// Builds the exact prompt a send would use now: world info scanned from the
+/// character's and global books, the session's timed lore state read (not
+/// advanced), chat dictionaries applied to what the model reads.
+pub async fn assemble_prompt(
+    store: &Store,
+    compiled: &crate::lore::books::CompiledBooks,
+    session_id: &str,
+    new_message: Option<String>,
+    limits: PromptLimits,
+) -> Result<crate::prompt::AssembledPrompt> {
+    use crate::lore::dictionary::{apply_all, Dictionary};
+    use crate::lore::{scan, CompiledBook, ScanInput, ScanMessage, ScanSources};
+    use crate::prompt::{assemble, HistoryMessage, PromptInput};
+    use crate::tokens::default_counter;
+
+    let session = store.session_summary(session_id).await?;
+    let character = store.character_detail(&session.character_id).await?.card;
+    let persona = match &session.persona_id {
+        Some(id) => store.persona(id).await.ok(),
+        None => None,
+    };
+    let persona = match persona {
+        Some(p) => Some(p),
+        None => store.default_persona().await?,
+    };
+    let user_name = persona
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
+
+    // Enough recent history to fill any window: a token is at least one byte,
+    // so once the loaded text exceeds the window, older messages cannot fit.
+    let mut history_rev: Vec<HistoryMessage> = Vec::new();
+    let mut bytes = 0usize;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .messages_page(session_id, cursor.as_deref(), 200)
+            .await?;
+        for m in page.messages.iter().rev() {
+            bytes += m.content.len();
+            history_rev.push(HistoryMessage {
+                role: m.role,
+                name: m.name.clone(),
+                content: m.content.clone(),
+            });
+        }
+        match page.older_cursor {
+            Some(c) if bytes < limits.context_window as usize * 4 => cursor = Some(c),
+            _ => break,
+        }
+    }
+    history_rev.reverse();
+    let history = history_rev;
+
+    // World info from attached and global books, scanned over the chat and the new message.
+    let mut books: Vec<std::sync::Arc<CompiledBook>> = Vec::new();
+    for id in store.active_world_book_ids(&session.character_id).await? {
+        books.push(compiled.get(store, &id).await?);
+    }
+    let mut scan_messages: Vec<ScanMessage> = history
+        .iter()
+        .map(|m| ScanMessage {
+            role: m.role.as_str().to_owned(),
+            name: m.name.clone(),
+            content: m.content.clone(),
+        })
+        .collect();
+    if let Some(text) = &new_message {
+        scan_messages.push(ScanMessage {
+            role: "user".into(),
+            name: user_name.clone(),
+            content: text.clone(),
+        });
+    }
+    let depth_prompt = character
+        .extensions
+        .get("depth_prompt")
+        .and_then(|d| d.get("prompt"))
+        .and_then(|p| p.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let input = ScanInput {
+        messages: scan_messages,
+        sources: ScanSources {
+            persona_description: persona
+                .as_ref()
+                .map(|p| p.description.clone())
+                .unwrap_or_default(),
+            character_description: character.description.clone(),
+            character_personality: character.personality.clone(),
+            character_depth_prompt: depth_prompt,
+            scenario: character.scenario.clone(),
+            creator_notes: character.creator_notes.clone(),
+        },
+        context_tokens: limits.context_window,
+        settings: None,
+    };
+    let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
+    let mut timed = store.lore_timed_state(session_id).await?;
+    let seed = seed_for(session_id, history.len());
+    let world_info = if refs.is_empty() {
+        Vec::new()
+    } else {
+        scan(&refs, &input, &mut timed, seed).activated
+    };
+
+    let prompt_input = PromptInput {
+        primary_context: primary_context_text(store).await?,
+        user_name: user_name.clone(),
+        persona_description: persona.map(|p| p.description).unwrap_or_default(),
+        preferences: store.preferences(&session.character_id).await?,
+        world_info,
+        history,
+        global_post_history: store.post_history().await?,
+        new_message,
+        context_window: limits.context_window,
+        reply_reserve: limits.reply_reserve,
+        now: now_rfc3339(),
+        seed,
+        character,
+    };
+    let mut assembled = assemble(&prompt_input, default_counter())?;
+
+    // Chat dictionaries with a prompt scope rewrite what the model reads.
+    let (character_dictionary, _) =
+        Dictionary::compile(&store.dictionary(Some(&session.character_id)).await?);
+    let (global_dictionary, _) = Dictionary::compile(&store.dictionary(None).await?);
+    if !character_dictionary.is_empty() || !global_dictionary.is_empty() {
+        for message in &mut assembled.messages {
+            message.content = apply_all(
+                &character_dictionary,
+                &global_dictionary,
+                &message.content,
+                crate::lore::DictionaryScope::Prompt,
+            );
+        }
+    }
+    Ok(assembled)
+}
+
+/// A seed stable for a session at a given length: a preview and the send after it agree.
+fn seed_for(session_id: &str, length: usize) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{session_id}:{length}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// The current time as RFC 3339 in UTC (the machine's zone is not known without a tz database).
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_now_is_well_formed() {
+        let now = super::now_rfc3339();
+        assert_eq!(now.len(), 20, "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T');
+    }
+}

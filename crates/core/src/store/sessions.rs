@@ -33,7 +33,7 @@ pub struct SearchHit {
 /// Which sessions to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionQuery {
     /// Words in the title or the character's name.
     pub search: String,

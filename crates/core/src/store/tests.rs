@@ -43,17 +43,26 @@ async fn foreign_keys_cascade_from_character_to_messages() {
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO chat_sessions VALUES ('s1', 'c1', '', 0, 0)")
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO messages VALUES ('m1', 's1', NULL, 'user', 'hi', 0)")
-        .execute(pool)
-        .await
-        .unwrap();
-    let orphan = sqlx::query("INSERT INTO chat_sessions VALUES ('s2', 'missing', '', 0, 0)")
-        .execute(pool)
-        .await;
+    sqlx::query(
+        "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at)
+         VALUES ('s1', 'c1', '', 0, 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (id, session_id, parent_id, role, content, created_at)
+         VALUES ('m1', 's1', NULL, 'user', 'hi', 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let orphan = sqlx::query(
+        "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at)
+         VALUES ('s2', 'missing', '', 0, 0)",
+    )
+    .execute(pool)
+    .await;
     assert!(
         orphan.is_err(),
         "a session for a missing character is refused"
