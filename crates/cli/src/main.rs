@@ -15,12 +15,17 @@ use confab_core::library::{
     self, CharacterQuery, CharacterSort, CharacterSummary, ExportFormat, ImportEvent,
     ImportOutcome, ImportStatus,
 };
+use confab_core::lore::books::CompiledBooks;
 use confab_core::lore::{
     books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
     ScanMessage, ScanReport, ScanSources, TimedState, WorldBookFormat, WorldBookSummary,
 };
+use confab_core::prompt::AssembledPrompt;
+use confab_core::session::service::{self, ChatExportFormat, PromptLimits};
+use confab_core::session::{CharacterPreferences, Role};
 use confab_core::sink::Sink;
 use confab_core::store::Store;
+use confab_core::store::{NewMessage, SessionQuery};
 use confab_core::tokens::default_counter;
 use confab_core::{paths, AppError, Error};
 
@@ -65,6 +70,63 @@ enum Command {
     /// Work with world books (lorebooks).
     #[command(subcommand)]
     Lore(LoreCommand),
+    /// Manage personas (who {{user}} is).
+    #[command(subcommand)]
+    Persona(PersonaCommand),
+    /// A character's preferences (relationship, speech, behaviour, summary).
+    #[command(subcommand)]
+    Preferences(PreferencesCommand),
+    /// The primary context that opens every system prompt.
+    #[command(subcommand)]
+    Context(ContextCommand),
+    /// Chat sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// List chat sessions, newest first.
+    Sessions {
+        /// Words in the title or the character's name.
+        #[arg(long, default_value = "")]
+        search: String,
+        /// Archived sessions too.
+        #[arg(long)]
+        archived: bool,
+    },
+    /// A page of a session's messages, newest page first.
+    Messages {
+        /// The session.
+        session: String,
+        /// Continue before this cursor (printed as olderCursor).
+        #[arg(long)]
+        before: Option<String>,
+        /// Messages per page.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Full-text search over every message (or one session's).
+    Search {
+        /// The words to find.
+        query: String,
+        /// Only this session.
+        #[arg(long)]
+        session: Option<String>,
+    },
+    /// Import or export chats.
+    #[command(subcommand)]
+    Chat(ChatCommand),
+    /// The exact messages a provider would get for a session, with the explanation.
+    Prompt {
+        /// The session.
+        session: String,
+        /// The new user message.
+        #[arg(long)]
+        message: Option<String>,
+        /// The model's context window in tokens.
+        #[arg(long, default_value_t = 8192)]
+        context: u32,
+        /// Tokens kept free for the reply.
+        #[arg(long, default_value_t = 512)]
+        reserve: u32,
+    },
     /// List the characters in the library.
     Characters {
         /// Only characters whose name, creator or tags contain these words.
@@ -122,6 +184,126 @@ enum LoreCommand {
         #[arg(long, default_value_t = 8192)]
         context: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PersonaCommand {
+    /// List personas.
+    List,
+    /// Add a persona (the first becomes the default).
+    Add {
+        /// Its name.
+        name: String,
+        /// Its description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Make a persona the default.
+    Default {
+        /// The persona's id.
+        id: String,
+    },
+    /// Delete a persona.
+    Delete {
+        /// The persona's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PreferencesCommand {
+    /// Show a character's preferences.
+    Get {
+        /// The character's id.
+        character: String,
+    },
+    /// Set a character's preferences from a JSON file
+    /// ({"relationship","customRelationship","speech":[],"behaviour":[],"summary"}).
+    Set {
+        /// The character's id.
+        character: String,
+        /// The preferences JSON.
+        file: PathBuf,
+    },
+    /// Remove a character's preferences.
+    Delete {
+        /// The character's id.
+        character: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ContextCommand {
+    /// Show the primary context in force.
+    Get,
+    /// Save a new version from a text file.
+    Set {
+        /// The text file.
+        file: PathBuf,
+    },
+    /// List saved versions, newest first.
+    Versions,
+    /// Make an older version the newest.
+    Restore {
+        /// The version's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// Start a session with a character (its greeting comes first).
+    New {
+        /// The character's id.
+        character: String,
+    },
+    /// Add a message without asking for a reply.
+    Say {
+        /// The session.
+        session: String,
+        /// The text.
+        text: String,
+        /// Who says it.
+        #[arg(long, value_enum, default_value = "user")]
+        role: CliRole,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CliRole {
+    User,
+    Assistant,
+    System,
+}
+
+#[derive(Debug, Subcommand)]
+enum ChatCommand {
+    /// Import a SillyTavern chat (.jsonl) as a new session of a character.
+    Import {
+        /// The chat file.
+        file: PathBuf,
+        /// The character's id.
+        #[arg(long)]
+        character: String,
+    },
+    /// Export a session.
+    Export {
+        /// The session.
+        session: String,
+        /// The format.
+        #[arg(long, value_enum, default_value = "sillytavern")]
+        format: ChatFormat,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ChatFormat {
+    Sillytavern,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -219,6 +401,78 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             }))
         }
         Command::Lore(command) => lore(command).await,
+        Command::Persona(command) => {
+            with_store(|store| async move { persona(&store, command).await }).await
+        }
+        Command::Preferences(command) => {
+            with_store(|store| async move { preferences(&store, command).await }).await
+        }
+        Command::Context(command) => {
+            with_store(|store| async move { context(&store, command).await }).await
+        }
+        Command::Session(command) => {
+            with_store(|store| async move { session(&store, command).await }).await
+        }
+        Command::Sessions { search, archived } => {
+            with_store(|store| async move {
+                let query = SessionQuery {
+                    search,
+                    include_archived: archived,
+                };
+                Ok(Report::Json(to_json(
+                    &store.session_summaries(&query).await?,
+                )?))
+            })
+            .await
+        }
+        Command::Messages {
+            session,
+            before,
+            limit,
+        } => {
+            with_store(|store| async move {
+                let page = store
+                    .messages_page(&session, before.as_deref(), limit)
+                    .await?;
+                Ok(Report::Json(to_json(&page)?))
+            })
+            .await
+        }
+        Command::Search { query, session } => {
+            with_store(|store| async move {
+                let hits = store
+                    .search_messages(&query, session.as_deref(), 100)
+                    .await?;
+                Ok(Report::Json(to_json(&hits)?))
+            })
+            .await
+        }
+        Command::Chat(command) => {
+            with_store(|store| async move { chat(&store, command).await }).await
+        }
+        Command::Prompt {
+            session,
+            message,
+            context,
+            reserve,
+        } => {
+            with_store(|store| async move {
+                let limits = PromptLimits {
+                    context_window: context,
+                    reply_reserve: reserve,
+                };
+                let prompt = service::assemble_prompt(
+                    &store,
+                    &CompiledBooks::default(),
+                    &session,
+                    message,
+                    limits,
+                )
+                .await?;
+                Ok(Report::Prompt(prompt))
+            })
+            .await
+        }
         Command::Characters { search, tag } => {
             let store = open_store().await?;
             let query = CharacterQuery {
@@ -230,6 +484,130 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             let list = store.character_summaries(&query).await;
             store.close().await;
             Ok(Some(Report::Characters(list?)))
+        }
+    }
+}
+
+/// Runs `f` with an open store and closes it afterwards, whatever `f` returned.
+async fn with_store<F, Fut>(f: F) -> Result<Option<Report>, Error>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<Report, Error>>,
+{
+    let store = open_store().await?;
+    let result = f(store.clone()).await;
+    store.close().await;
+    result.map(Some)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn persona(store: &Store, command: PersonaCommand) -> Result<Report, Error> {
+    Ok(Report::Json(match command {
+        PersonaCommand::List => to_json(&store.personas().await?)?,
+        PersonaCommand::Add { name, description } => {
+            to_json(&store.create_persona(&name, &description).await?)?
+        }
+        PersonaCommand::Default { id } => to_json(&store.set_default_persona(&id).await?)?,
+        PersonaCommand::Delete { id } => {
+            store.delete_persona(&id).await?;
+            serde_json::json!({"deleted": id})
+        }
+    }))
+}
+
+async fn preferences(store: &Store, command: PreferencesCommand) -> Result<Report, Error> {
+    Ok(Report::Json(match command {
+        PreferencesCommand::Get { character } => to_json(&store.preferences(&character).await?)?,
+        PreferencesCommand::Set { character, file } => {
+            let prefs: CharacterPreferences = read_json(&file)?;
+            confab_core::prompt::validate_preferences(&prefs)?;
+            store.set_preferences(&character, &prefs).await?;
+            to_json(&prefs)?
+        }
+        PreferencesCommand::Delete { character } => {
+            store.delete_preferences(&character).await?;
+            serde_json::json!({"deleted": character})
+        }
+    }))
+}
+
+async fn context(store: &Store, command: ContextCommand) -> Result<Report, Error> {
+    Ok(Report::Json(match command {
+        ContextCommand::Get => {
+            let current = store.context_versions().await?.into_iter().next();
+            serde_json::json!({
+                "current": current,
+                "text": service::primary_context_text(store).await?,
+                "postHistory": store.post_history().await?,
+            })
+        }
+        ContextCommand::Set { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+            to_json(&store.save_primary_context(&text).await?)?
+        }
+        ContextCommand::Versions => to_json(&store.context_versions().await?)?,
+        ContextCommand::Restore { id } => to_json(&store.restore_context_version(&id).await?)?,
+    }))
+}
+
+async fn session(store: &Store, command: SessionCommand) -> Result<Report, Error> {
+    Ok(Report::Json(match command {
+        SessionCommand::New { character } => {
+            to_json(&service::create_session(store, &character).await?)?
+        }
+        SessionCommand::Say {
+            session,
+            text,
+            role,
+        } => {
+            let summary = store.session_summary(&session).await?;
+            let (role, name) = match role {
+                CliRole::User => (
+                    Role::User,
+                    service::user_name(store, summary.persona_id.as_deref()).await?,
+                ),
+                CliRole::Assistant => (Role::Assistant, summary.character_name),
+                CliRole::System => (Role::System, String::new()),
+            };
+            let new = NewMessage {
+                role,
+                name: &name,
+                content: &text,
+                status: Default::default(),
+                image_ids: &[],
+            };
+            to_json(&store.add_message(&session, new).await?)?
+        }
+    }))
+}
+
+async fn chat(store: &Store, command: ChatCommand) -> Result<Report, Error> {
+    match command {
+        ChatCommand::Import { file, character } => {
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let summary = service::import_chat(store, &character, &file_name(&file), bytes).await?;
+            Ok(Report::Json(to_json(&summary)?))
+        }
+        ChatCommand::Export {
+            session,
+            format,
+            output,
+        } => {
+            let format = match format {
+                ChatFormat::Sillytavern => ChatExportFormat::SillyTavern,
+                ChatFormat::Markdown => ChatExportFormat::Markdown,
+                ChatFormat::Json => ChatExportFormat::Json,
+            };
+            let (_, bytes, _) = service::export_session_bytes(store, &session, format).await?;
+            library::write_atomically(&output, &bytes)?;
+            Ok(Report::Exported {
+                id: session,
+                path: output.display().to_string(),
+                bytes: bytes.len(),
+            })
         }
     }
 }
@@ -407,6 +785,8 @@ enum Report {
         bytes: usize,
     },
     Book(WorldBookSummary),
+    Json(serde_json::Value),
+    Prompt(AssembledPrompt),
     Books(Vec<WorldBookSummary>),
     Scan(ScanReport),
 }
@@ -444,6 +824,11 @@ impl std::fmt::Display for Report {
             }
             Report::Exported { path, bytes, .. } => write!(f, "wrote {path} ({bytes} bytes)"),
             Report::Book(b) => write!(f, "{}  {} ({} entries)", b.id, b.name, b.entry_count),
+            Report::Json(value) => {
+                let text = serde_json::to_string_pretty(value).map_err(|_| std::fmt::Error)?;
+                write!(f, "{text}")
+            }
+            Report::Prompt(prompt) => write!(f, "{}", confab_core::prompt::explain(prompt)),
             Report::Books(list) => {
                 for (i, b) in list.iter().enumerate() {
                     if i > 0 {

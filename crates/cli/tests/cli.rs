@@ -397,3 +397,146 @@ fn lore_test_explains_what_fires_from_a_file_or_the_library() {
     );
     assert_eq!(stdout_json(&missing)["error"]["code"], "not_found");
 }
+
+fn chat_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/chats")
+        .join(name)
+}
+
+#[test]
+fn a_conversation_can_be_set_up_and_inspected_headlessly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seraphina = fixture("v2_png__st_default_Seraphina_2024.png");
+    let imported = json_lines(&confab(
+        &data,
+        &["import", "--json", seraphina.to_str().unwrap()],
+    ));
+    let character = imported[0]["characterId"].as_str().unwrap().to_owned();
+
+    let persona = stdout_json(&confab(
+        &data,
+        &[
+            "persona",
+            "add",
+            "Traveller",
+            "--description",
+            "A wanderer.",
+            "--json",
+        ],
+    ));
+    assert_eq!(persona["isDefault"], true);
+
+    let prefs = dir.path().join("prefs.json");
+    std::fs::write(&prefs, r#"{"relationship":"friend","customRelationship":"","speech":["be_formal","be_informal"],"behaviour":[],"summary":""}"#).unwrap();
+    let refused = confab(
+        &data,
+        &[
+            "preferences",
+            "set",
+            &character,
+            prefs.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(stdout_json(&refused)["error"]["code"], "invalid_input");
+    std::fs::write(&prefs, r#"{"relationship":"friend","customRelationship":"","speech":["talk_less"],"behaviour":["be_warm"],"summary":""}"#).unwrap();
+    let saved = confab(
+        &data,
+        &[
+            "preferences",
+            "set",
+            &character,
+            prefs.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stdout)
+    );
+
+    let session = stdout_json(&confab(&data, &["session", "new", &character, "--json"]));
+    let session_id = session["id"].as_str().unwrap().to_owned();
+    let said = stdout_json(&confab(
+        &data,
+        &[
+            "session",
+            "say",
+            &session_id,
+            "Where is the glade?",
+            "--json",
+        ],
+    ));
+    assert_eq!(said["name"], "Traveller");
+
+    let page = stdout_json(&confab(
+        &data,
+        &["messages", &session_id, "--limit", "1", "--json"],
+    ));
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["messages"][0]["content"], "Where is the glade?");
+    assert!(page["olderCursor"].is_string());
+
+    let hits = stdout_json(&confab(&data, &["search", "glade", "--json"]));
+    assert!(!hits.as_array().unwrap().is_empty());
+
+    let prompt = stdout_json(&confab(
+        &data,
+        &["prompt", &session_id, "--message", "Hello?", "--json"],
+    ));
+    let messages = prompt["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["role"], "system");
+    assert!(messages[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("USER PREFERENCE MODIFIERS"));
+    assert_eq!(messages.last().unwrap()["content"], "Hello?");
+    assert!(prompt["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["source"] == "preferences"));
+
+    let chat = chat_fixture("st_chat_swipes__seraphina_backup.jsonl");
+    let imported_chat = stdout_json(&confab(
+        &data,
+        &[
+            "chat",
+            "import",
+            chat.to_str().unwrap(),
+            "--character",
+            &character,
+            "--json",
+        ],
+    ));
+    assert!(imported_chat["messageCount"].as_u64().unwrap() > 1);
+    let out = dir.path().join("out.md");
+    let exported = confab(
+        &data,
+        &[
+            "chat",
+            "export",
+            &session_id,
+            "--format",
+            "markdown",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(exported.status.success());
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Where is the glade?"));
+
+    let sessions = stdout_json(&confab(&data, &["sessions", "--json"]));
+    assert_eq!(sessions.as_array().unwrap().len(), 2);
+    let context = stdout_json(&confab(&data, &["context", "get", "--json"]));
+    assert!(
+        context["text"].as_str().unwrap().contains("{{char}}"),
+        "the built-in default"
+    );
+}
