@@ -70,10 +70,12 @@ app: ## Build the app with the UI embedded (debug, no installer; builds the UI f
 e2e: app ## Drive the real app under Xvfb through tauri-driver
 	tests/e2e/run.sh $(APP_BIN)
 
-bench: ## Print performance figures: card parsing, library import, world-book scans (not part of make test)
+bench: ## Print performance figures: cards, import, world books, prompts, conversations (not part of make test)
 	cargo bench --locked -p confab-core --bench card_parse
 	cargo bench --locked -p confab-core --bench library_import
 	cargo bench --locked -p confab-core --bench lore_scan
+	cargo bench --locked -p confab-core --bench prompt_assemble
+	cargo bench --locked -p confab-core --bench conversation
 
 fuzz: ## Fuzz the PNG chunk reader and card JSON normalisation, a minute each
 	scripts/fuzz.sh
