@@ -62,6 +62,7 @@ const COMMANDS: &[&str] = &[
     "set_post_history",
     "preview_prompt",
     "export_session",
+    "attach_image_path",
     "import_chat",
     "attach_image",
     "set_persona_avatar",

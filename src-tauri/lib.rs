@@ -78,6 +78,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_post_history,
             commands::preview_prompt,
             commands::export_session,
+            commands::attach_image_path,
         ])
 }
 

@@ -493,3 +493,40 @@ pub async fn import_chat(
     let bytes = raw_body(&request, "import_chat")?.to_vec();
     Ok(service::import_chat(state.store().await?, &character, &name, bytes).await?)
 }
+
+/// Largest image that can be attached to a message.
+const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Stores an image dropped on the chat (by path) to send with the next message.
+#[tauri::command]
+#[specta::specta]
+pub async fn attach_image_path(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<MessageImage, AppError> {
+    let path = std::path::PathBuf::from(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".to_owned());
+    let size = std::fs::metadata(&path)
+        .map_err(|e| Error::io(&path, e))?
+        .len();
+    if size > MAX_IMAGE_BYTES {
+        return Err(Error::TooLarge {
+            what: name,
+            limit: "20 MB".into(),
+        }
+        .into());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let mime = image_mime(&bytes).ok_or_else(|| Error::UnsupportedFormat {
+        file: name.clone(),
+        detail: "only PNG, JPEG, WEBP and GIF images can be attached".into(),
+    })?;
+    Ok(state
+        .store()
+        .await?
+        .attach_image(&name, mime, &bytes)
+        .await?)
+}

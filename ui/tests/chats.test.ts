@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
 import type { CharacterPreferences } from "../src/lib/api";
+import type { DragDropPayload, DragDropSource } from "../src/lib/drop";
 import { sampleLine } from "../src/lib/dev/mock-chats";
 import { character, chatCharacter, installBackend, MockChats, type Call } from "./helpers/backend";
 
@@ -556,5 +557,37 @@ describe("the primary context", () => {
     const dialog = await confirm();
     await fireEvent.click(within(dialog).getByTestId("confirm-cancel"));
     expect(await answer).toBe(false);
+  });
+});
+
+describe("dropping files on an open chat", () => {
+  test("images go with the next message; anything else is still imported", async () => {
+    let deliver: ((payload: DragDropPayload) => void) | null = null;
+    const dragDrop: DragDropSource = (handler) => {
+      deliver = handler;
+      return Promise.resolve(() => {
+        deliver = null;
+      });
+    };
+    const chats = store();
+    chats.addSession("ann", [{ role: "assistant", content: "Arrows ready." }], { title: "Hunting trip" });
+    const calls = installBackend({ characters: [ANN, BO], chats });
+    render(App, { props: { dragDrop } });
+    await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());
+    await fireEvent.click(screen.getByTestId("nav-chats"));
+    await openSession("Hunting trip");
+
+    deliver!({ type: "drop", paths: ["/pictures/map.png", "/pictures/bow.JPG"] });
+    await waitFor(() => expect(screen.getAllByTestId("composer-attachment")).toHaveLength(2));
+    expect(calls.filter((c) => c.cmd === "attach_image_path").map((c) => (c.args as { path: string }).path)).toEqual([
+      "/pictures/map.png",
+      "/pictures/bow.JPG",
+    ]);
+    expect(calls.some((c) => c.cmd === "import_paths")).toBe(false);
+    expect(screen.getByTestId("conversation")).toBeTruthy();
+
+    // A card file is not an attachment: it is imported, as anywhere else.
+    deliver!({ type: "drop", paths: ["/cards/Aqua.json"] });
+    await waitFor(() => expect(calls.some((c) => c.cmd === "import_paths")).toBe(true));
   });
 });

@@ -76,8 +76,16 @@ async fn character(store: &Store) -> String {
 fn messages(count: usize, offset: u64) -> Vec<ImportedMessage> {
     (0..count)
         .map(|i| ImportedMessage {
-            role: if i % 2 == 0 { Role::User } else { Role::Assistant },
-            name: if i % 2 == 0 { "User".into() } else { "Bench".into() },
+            role: if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            name: if i % 2 == 0 {
+                "User".into()
+            } else {
+                "Bench".into()
+            },
             swipes: vec![sentence(offset + i as u64)],
             swipe_index: 0,
             created_at: 1_700_000_000_000 + i as i64,

@@ -507,6 +507,16 @@ export function attachImage(file: File): Promise<ApiResult<MessageImage>> {
   return rawCall<MessageImage>("attach_image", file, { "x-file-name": encodeURIComponent(file.name) });
 }
 
+/** Stores an image dropped on the chat, by its path on disk. */
+export function attachImagePath(path: string): Promise<ApiResult<MessageImage>> {
+  return call(() => commands.attachImagePath(path));
+}
+
+/** True for paths that look like images a chat message can carry. */
+export function isImagePath(path: string): boolean {
+  return /\.(png|jpe?g|gif|webp)$/i.test(path);
+}
+
 // ---- Personas ----
 
 export function listPersonas(): Promise<ApiResult<Persona[]>> {

@@ -122,6 +122,8 @@ export const commands = {
 	previewPrompt: (sessionId: string, message: string | null) => typedError<AssembledPrompt, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message })),
 	/**  Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON. */
 	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
+	/**  Stores an image dropped on the chat (by path) to send with the next message. */
+	attachImagePath: (path: string) => typedError<MessageImage, AppError>(__TAURI_INVOKE("attach_image_path", { path })),
 };
 
 /* Types */

@@ -6,6 +6,8 @@
 import {
   addMessage,
   attachImage,
+  attachImagePath,
+  attachmentUrl,
   branchSession,
   deleteMessage,
   editMessage,
@@ -220,6 +222,21 @@ export class Conversation {
         preview = null; // jsdom, or a webview without blob URLs
       }
       this.pending = [...this.pending, { image: result.data, preview }];
+    }
+  }
+
+  /** Attaches images dropped on the window (paths from the native drop). */
+  async attachPaths(paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      this.attaching++;
+      const result = await attachImagePath(path);
+      this.attaching--;
+      if (!result.ok) {
+        this.#report(result.error, "error.context.attachImage");
+        continue;
+      }
+      // Served from the database at once: no blob URL to manage.
+      this.pending = [...this.pending, { image: result.data, preview: attachmentUrl(result.data.id) }];
     }
   }
 

@@ -590,6 +590,13 @@ export class MockChats {
         this.images.set(image.id, image);
         return image;
       }
+      case "attach_image_path": {
+        const name = (a["path"] as string).split(/[\\/]/).pop() ?? "image.png";
+        const ext = name.split(".").pop()?.toLowerCase() ?? "png";
+        const image: MessageImage = { id: this.#id("img"), mime: `image/${ext === "jpg" ? "jpeg" : ext}`, name };
+        this.images.set(image.id, image);
+        return image;
+      }
       case "list_personas":
         return [...this.personas.values()].sort((x, y) => x.name.localeCompare(y.name));
       case "create_persona": {
