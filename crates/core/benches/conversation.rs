@@ -29,7 +29,7 @@ fn sentence(seed: u64) -> String {
         x ^= x << 17;
         let word = WORDS[(x % WORDS.len() as u64) as usize];
         out.push_str(word);
-        out.push(if x % 11 == 0 { '.' } else { ' ' });
+        out.push(if x.is_multiple_of(11) { '.' } else { ' ' });
     }
     // One word in a thousand messages is rare, for a selective search.
     if seed % 1000 == 7 {
