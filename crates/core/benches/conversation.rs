@@ -181,7 +181,9 @@ fn main() {
             let fts = median(runs);
             let t = Instant::now();
             let naive: Vec<String> =
-                sqlx::query_scalar("SELECT id FROM messages WHERE content LIKE ? LIMIT 50")
+                sqlx::query_scalar(
+                    "SELECT id FROM messages WHERE content LIKE ? ORDER BY rowid DESC LIMIT 50",
+                )
                     .bind(like)
                     .fetch_all(&mut conn)
                     .await

@@ -761,7 +761,11 @@ impl Store {
         Ok(new_id)
     }
 
-    /// Full-text search over every message, or one session's.
+    /// Full-text search over every message, or one session's, newest first.
+    ///
+    /// Newest first rather than by relevance: FTS5 then walks its index in
+    /// order and stops at `limit`, where ranking would score every match (a
+    /// common word in a million messages took seconds).
     pub async fn search_messages(
         &self,
         query: &str,
@@ -779,7 +783,7 @@ impl Store {
              JOIN chat_sessions s ON s.id = m.session_id
              JOIN characters c ON c.id = s.character_id
              WHERE messages_fts MATCH ?1 AND (?2 IS NULL OR m.session_id = ?2)
-             ORDER BY rank LIMIT ?3",
+             ORDER BY messages_fts.rowid DESC LIMIT ?3",
         )
         .bind(&fts)
         .bind(session_id)
