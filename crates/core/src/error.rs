@@ -102,6 +102,64 @@ pub enum Error {
     /// A bug or an impossible state: reported, never a panic.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The provider refused the API key (or the key may not use this model).
+    #[error("the provider refused the API key: {}", redact_secrets(detail))]
+    Unauthorized {
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The provider asked Confab to slow down.
+    #[error("{}", rate_limited_message(*retry_after_secs, detail))]
+    RateLimited {
+        /// How long the provider asked us to wait, when it said.
+        retry_after_secs: Option<u32>,
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The provider answered with an error Confab has no closer name for.
+    #[error("the provider answered with an error{}: {}", status_suffix(*status), redact_secrets(detail))]
+    Upstream {
+        /// The HTTP status, when the error came with one.
+        status: Option<u16>,
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The provider could not be reached, or the connection broke.
+    #[error("could not reach the provider: {}", redact_secrets(.0))]
+    Network(String),
+    /// The provider stopped answering.
+    #[error("the provider stopped answering: {}", redact_secrets(.0))]
+    Timeout(String),
+    /// The provider is overloaded; trying again later usually works.
+    #[error(
+        "the provider is overloaded right now; try again in a moment ({})",
+        redact_secrets(detail)
+    )]
+    Overloaded {
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The prompt does not fit in the model's context window.
+    #[error(
+        "the conversation is too long for the model's context window: {}",
+        redact_secrets(detail)
+    )]
+    ContextTooLong {
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The provider rejected the request as malformed (a wrong model name, say).
+    #[error("the provider rejected the request: {}", redact_secrets(detail))]
+    BadRequest {
+        /// What the provider said, with anything key-like removed.
+        detail: String,
+    },
+    /// The reply stream ended before the provider said it was finished.
+    #[error("the reply was cut off before it finished: {}", redact_secrets(.0))]
+    Truncated(String),
+    /// The provider sent something that does not follow its own protocol.
+    #[error("the provider sent a reply Confab cannot read: {}", redact_secrets(.0))]
+    Protocol(String),
 }
 
 impl Error {
@@ -124,6 +182,16 @@ impl Error {
             }
             Error::Io { .. } => ErrorCode::Io,
             Error::Internal(_) => ErrorCode::Internal,
+            Error::Unauthorized { .. } => ErrorCode::Unauthorized,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Upstream { .. } => ErrorCode::Upstream,
+            Error::Network(_) => ErrorCode::Network,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::Overloaded { .. } => ErrorCode::Overloaded,
+            Error::ContextTooLong { .. } => ErrorCode::ContextTooLong,
+            Error::BadRequest { .. } => ErrorCode::BadRequest,
+            Error::Truncated(_) => ErrorCode::Truncated,
+            Error::Protocol(_) => ErrorCode::Protocol,
         }
     }
 
@@ -181,6 +249,41 @@ fn world_book_detail(entry: Option<&str>, field: Option<&str>, detail: &str) -> 
     }
 }
 
+/// "the provider is rate limiting requests; try again in 20 seconds (detail)".
+fn rate_limited_message(retry_after_secs: Option<u32>, detail: &str) -> String {
+    let detail = redact_secrets(detail);
+    match retry_after_secs {
+        Some(1) => {
+            format!("the provider is rate limiting requests; try again in 1 second ({detail})")
+        }
+        Some(s) => {
+            format!("the provider is rate limiting requests; try again in {s} seconds ({detail})")
+        }
+        None => format!("the provider is rate limiting requests; try again later ({detail})"),
+    }
+}
+
+/// " (HTTP 500)" or nothing.
+fn status_suffix(status: Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+/// Replaces anything that looks like an API key or an Authorization value.
+///
+/// Providers echo parts of a request in their errors (a bad key, a header), and
+/// an error message travels to the UI, the CLI and logs: none may carry a key.
+/// Covers `sk-...` keys (OpenAI, Anthropic, OpenRouter) and `Bearer <token>`.
+pub fn redact_secrets(text: &str) -> String {
+    static KEY: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\bbearer\s+[^\s\x22',;}]+|sk-[A-Za-z0-9_-]{8,}").ok()
+    });
+    match KEY.as_ref() {
+        Some(re) => re.replace_all(text, "[redacted]").into_owned(),
+        // The pattern is a constant that compiles; never fall back to the raw text.
+        None => String::from("[message hidden]"),
+    }
+}
+
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_NOTADB: i32 = 26;
@@ -230,6 +333,16 @@ pub enum ErrorCode {
     UnsupportedFormat,
     /// A world-book file is malformed (names the entry and field at fault).
     InvalidWorldBook,
+    /// The provider is overloaded; try again later.
+    Overloaded,
+    /// The prompt does not fit in the model's context window.
+    ContextTooLong,
+    /// The provider rejected the request as malformed.
+    BadRequest,
+    /// The reply stream ended before the provider finished it.
+    Truncated,
+    /// The provider broke its own wire protocol.
+    Protocol,
 }
 
 impl ErrorCode {
@@ -256,6 +369,11 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too_large",
             ErrorCode::UnsupportedFormat => "unsupported_format",
             ErrorCode::InvalidWorldBook => "invalid_world_book",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::ContextTooLong => "context_too_long",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Truncated => "truncated",
+            ErrorCode::Protocol => "protocol",
         }
     }
 }
@@ -325,6 +443,11 @@ mod tests {
             ErrorCode::TooLarge,
             ErrorCode::UnsupportedFormat,
             ErrorCode::InvalidWorldBook,
+            ErrorCode::Overloaded,
+            ErrorCode::ContextTooLong,
+            ErrorCode::BadRequest,
+            ErrorCode::Truncated,
+            ErrorCode::Protocol,
         ];
         let wire: Vec<String> = all
             .iter()
@@ -359,7 +482,12 @@ mod tests {
                 "invalid_card",
                 "too_large",
                 "unsupported_format",
-                "invalid_world_book"
+                "invalid_world_book",
+                "overloaded",
+                "context_too_long",
+                "bad_request",
+                "truncated",
+                "protocol"
             ]
         );
         for (code, s) in all.iter().zip(&wire) {
@@ -389,6 +517,35 @@ mod tests {
             json,
             serde_json::json!({"code": "invalid_input", "message": "bad"})
         );
+    }
+
+    #[test]
+    fn provider_errors_never_show_a_key() {
+        let key = "sk-proj-AbCdEf0123456789_xyz";
+        let errors = [
+            Error::Unauthorized {
+                detail: format!("Incorrect API key provided: {key}"),
+            },
+            Error::RateLimited {
+                retry_after_secs: Some(3),
+                detail: format!("key {key}"),
+            },
+            Error::Upstream {
+                status: Some(500),
+                detail: format!("Authorization: Bearer {key}"),
+            },
+            Error::Network("header was bearer abc.def-ghi".into()),
+            Error::BadRequest {
+                detail: format!("\"{key}\""),
+            },
+        ];
+        for err in errors {
+            let msg = err.to_string();
+            assert!(!msg.contains("sk-proj"), "{msg}");
+            assert!(!msg.contains("abc.def"), "{msg}");
+            assert!(msg.contains("[redacted]"), "{msg}");
+        }
+        assert_eq!(redact_secrets("sk-short ok"), "sk-short ok");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod card;
 pub mod error;
 pub mod info;
 pub mod library;
+pub mod llm;
 pub mod lore;
 pub mod paths;
 pub mod prompt;
