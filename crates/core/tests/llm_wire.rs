@@ -64,7 +64,13 @@ fn run<P: StreamParser>(mut parser: P, chunks: &[&[u8]]) -> (Vec<WireEvent>, Res
             return (out, Err(e));
         }
     }
-    if let Err(e) = step(dec.finish(), &mut parser, &mut out) {
+    let last = dec.finish().and_then(|evs| {
+        for ev in evs {
+            out.extend(parser.on_final_event(&ev)?);
+        }
+        Ok(())
+    });
+    if let Err(e) = last {
         return (out, Err(e));
     }
     match parser.on_eof() {

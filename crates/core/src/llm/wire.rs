@@ -42,6 +42,19 @@ pub struct Usage {
 pub trait StreamParser {
     /// Interprets one SSE event.
     fn on_event(&mut self, ev: &SseEvent) -> Result<Vec<WireEvent>, Error>;
+    /// Interprets an event the decoder flushed at EOF (no blank line followed it).
+    ///
+    /// KoboldCpp ends with a bare `data: [DONE]`, so such an event counts; but if
+    /// it cannot be read, the connection most likely closed in the middle of it:
+    /// that is a cut-off reply, not a provider speaking nonsense.
+    fn on_final_event(&mut self, ev: &SseEvent) -> Result<Vec<WireEvent>, Error> {
+        self.on_event(ev).map_err(|e| match e {
+            Error::Protocol(_) => {
+                Error::Truncated("the stream closed in the middle of an event".into())
+            }
+            other => other,
+        })
+    }
     /// Interprets the end of the stream: a clean finish, or an error.
     fn on_eof(&mut self) -> Result<Vec<WireEvent>, Error>;
 }
