@@ -169,6 +169,11 @@ const KNOWN_CODES = {
   too_large: true,
   unsupported_format: true,
   invalid_world_book: true,
+  overloaded: true,
+  context_too_long: true,
+  bad_request: true,
+  truncated: true,
+  protocol: true,
 } as const satisfies Record<ErrorCode, true>;
 
 export const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];

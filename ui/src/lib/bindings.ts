@@ -665,7 +665,17 @@ export type ErrorCode =
 /**  A file of a kind Confab does not import. */
 "unsupported_format" | 
 /**  A world-book file is malformed (names the entry and field at fault). */
-"invalid_world_book";
+"invalid_world_book" | 
+/**  The provider is overloaded; try again later. */
+"overloaded" | 
+/**  The prompt does not fit in the model's context window. */
+"context_too_long" | 
+/**  The provider rejected the request as malformed. */
+"bad_request" | 
+/**  The reply stream ended before the provider finished it. */
+"truncated" | 
+/**  The provider broke its own wire protocol. */
+"protocol";
 
 /**  A format to export a character in. */
 export type ExportFormat = 
