@@ -259,3 +259,18 @@ async fn http_errors_are_typed() {
     let (_, err) = collect(addr, AnthropicStream::new(), IDLE).await;
     assert_eq!(err.map(|e| e.code()), Some(ErrorCode::Overloaded));
 }
+
+#[tokio::test]
+async fn a_refused_connection_is_a_network_error_without_the_url() {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let err = client()
+        .get("http://127.0.0.1:1/v1/models?key=sk-abcdefgh12345678")
+        .send()
+        .await
+        .expect_err("refused");
+    let err = error_from_reqwest(err);
+    assert_eq!(err.code(), ErrorCode::Network);
+    let msg = err.to_string();
+    assert!(!msg.contains("abcdefgh"), "{msg}");
+    assert!(msg.starts_with("could not reach the provider"), "{msg}");
+}

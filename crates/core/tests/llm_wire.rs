@@ -442,3 +442,41 @@ fn no_input_panics() {
         let _ = run_all(AnthropicStream::new, raw);
     }
 }
+
+#[test]
+fn random_bytes_never_panic() {
+    // Garbage built from SSE-ish pieces and raw bytes, fixed seeds.
+    let pieces: &[&[u8]] = &[
+        b"data: ",
+        b"event: ",
+        b"error: ",
+        b":",
+        b"\n",
+        b"\r",
+        b"\r\n",
+        b"{",
+        b"}",
+        b"\"",
+        b"[DONE]",
+        b"{\"choices\":[{\"delta\":{\"content\":\"",
+        b"{\"type\":\"message_delta\"",
+        b"\xff",
+        b"\xe2\x82",
+        b"{\"error\":{\"code\":",
+        b"429",
+        b"\"finish_reason\":\"stop\"",
+    ];
+    for seed in 0..200u64 {
+        let mut rng = Lcg(seed);
+        let mut raw = Vec::new();
+        for _ in 0..rng.next(60) {
+            if rng.next(4) == 0 {
+                raw.push(rng.next(256) as u8);
+            } else {
+                raw.extend_from_slice(pieces[rng.next(pieces.len())]);
+            }
+        }
+        let _ = run_all(OpenAiStream::new, &raw);
+        let _ = run_all(AnthropicStream::new, &raw);
+    }
+}
