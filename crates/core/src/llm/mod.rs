@@ -1,15 +1,26 @@
-//! Talking to language-model providers: the wire layer.
+//! Talking to language-model providers.
 //!
 //! [`sse`] turns bytes into SSE events, [`wire`] turns those into
 //! provider-neutral [`WireEvent`]s, and [`http_error`] maps error responses to
 //! typed [`crate::Error`]s; [`stream`] drives them over a reqwest response.
+//! [`provider`] holds provider configuration and builds requests, [`models`]
+//! reads model lists, and [`discover`] finds local servers.
 
+pub mod discover;
 pub mod http_error;
+pub mod models;
+pub mod provider;
 pub mod sse;
 pub mod stream;
 pub mod wire;
 
+pub use discover::{find_local_servers, LocalServer, LOCAL_PORTS};
 pub use http_error::{error_from_response, parse_retry_after};
+pub use models::{models_request, models_url, parse_models, ModelInfo};
+pub use provider::{
+    build_request, is_sensitive_header, join_url, parser_for, GenerationSettings, HttpRequest,
+    ImagePart, ProviderConfig, ProviderKind, ANTHROPIC_DEFAULT_MAX_TOKENS, ANTHROPIC_VERSION,
+};
 pub use sse::{SseDecoder, SseEvent, DEFAULT_MAX_EVENT_BYTES};
 pub use stream::{error_from_reqwest, stream_events};
 pub use wire::{AnthropicStream, OpenAiStream, StreamParser, Usage, WireEvent};
