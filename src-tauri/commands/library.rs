@@ -7,12 +7,11 @@ use confab_core::library::{
     self, CharacterDetail, CharacterQuery, CharacterSummary, ExportFormat, ExportedFile,
     ImportEvent, ImportOutcome, ImportSummary, LibraryFacets,
 };
-use confab_core::{AppError, Error};
-use percent_encoding::percent_decode_str;
-use tauri::ipc::{Channel, InvokeBody, Request};
+use confab_core::AppError;
+use tauri::ipc::{Channel, Request};
 use tauri::State;
 
-use super::ChannelSink;
+use super::{header, raw_body, ChannelSink};
 use crate::AppState;
 
 /// The characters matching a query (search, tag, collection, order).
@@ -96,19 +95,10 @@ pub async fn import_file(
     state: State<'_, AppState>,
     request: Request<'_>,
 ) -> Result<ImportOutcome, AppError> {
-    let name = request
-        .headers()
-        .get("x-file-name")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_owned());
-    let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError::from(Error::InvalidInput(
-            "import_file expects the file's bytes as the request body".into(),
-        )));
-    };
+    let name = header(&request, "x-file-name").unwrap_or_else(|| "file".to_owned());
+    let bytes = raw_body(&request, "import_file")?;
     let store = state.store().await?;
-    Ok(library::import_bytes(store, &name, bytes.clone(), &Limits::default()).await)
+    Ok(library::import_bytes(store, &name, bytes.to_vec(), &Limits::default()).await)
 }
 
 /// Writes a character to the Downloads folder in `format` and says where.

@@ -5,11 +5,11 @@ use confab_core::lore::{
     books, BookSettings, DictionaryRule, Entry, ScanReport, TestActivationRequest, WorldBookDetail,
     WorldBookFormat, WorldBookSummary,
 };
-use confab_core::{AppError, Error};
-use percent_encoding::percent_decode_str;
-use tauri::ipc::{InvokeBody, Request};
+use confab_core::AppError;
+use tauri::ipc::Request;
 use tauri::State;
 
+use super::{header, raw_body};
 use crate::AppState;
 
 /// Every world book, by name.
@@ -220,16 +220,7 @@ pub async fn import_world_book(
     state: State<'_, AppState>,
     request: Request<'_>,
 ) -> Result<WorldBookSummary, AppError> {
-    let name = request
-        .headers()
-        .get("x-file-name")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
-        .unwrap_or_else(|| "world book.json".to_owned());
-    let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError::from(Error::InvalidInput(
-            "import_world_book expects the file's bytes as the request body".into(),
-        )));
-    };
-    Ok(books::import_book_bytes(state.store().await?, &name, bytes.clone()).await?)
+    let name = header(&request, "x-file-name").unwrap_or_else(|| "world book.json".to_owned());
+    let bytes = raw_body(&request, "import_world_book")?;
+    Ok(books::import_book_bytes(state.store().await?, &name, bytes.to_vec()).await?)
 }

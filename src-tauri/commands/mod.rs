@@ -11,7 +11,9 @@ pub use lore::*;
 pub use sessions::*;
 
 use confab_core::sink::Sink;
-use tauri::ipc::Channel;
+use confab_core::{AppError, Error};
+use percent_encoding::percent_decode_str;
+use tauri::ipc::{Channel, InvokeBody, Request};
 
 /// Adapts a Tauri channel to the core's [`Sink`].
 pub(crate) struct ChannelSink<T: tauri::ipc::IpcResponse>(pub(crate) Channel<T>);
@@ -20,5 +22,24 @@ impl<T: tauri::ipc::IpcResponse + Send + Sync> Sink<T> for ChannelSink<T> {
     fn send(&self, event: T) {
         // A closed window stops listening; the work itself carries on.
         let _ = self.0.send(event);
+    }
+}
+
+/// A header of a raw-bytes command, percent-decoded (the UI encodes file names).
+pub(crate) fn header(request: &Request<'_>, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
+}
+
+/// The bytes of a raw-bytes command, or a typed error naming the command.
+pub(crate) fn raw_body<'a>(request: &'a Request<'_>, command: &str) -> Result<&'a [u8], AppError> {
+    match request.body() {
+        InvokeBody::Raw(bytes) => Ok(bytes),
+        _ => Err(AppError::from(Error::InvalidInput(format!(
+            "{command} expects the file's bytes as the request body"
+        )))),
     }
 }

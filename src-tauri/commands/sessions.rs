@@ -9,10 +9,10 @@ use confab_core::session::{
 };
 use confab_core::store::{NewMessage, SearchHit, SessionQuery};
 use confab_core::{AppError, Error};
-use percent_encoding::percent_decode_str;
-use tauri::ipc::{InvokeBody, Request};
+use tauri::ipc::Request;
 use tauri::State;
 
+use super::{header, raw_body};
 use crate::AppState;
 
 /// The primary context in force, its default, and the global post-history prompt.
@@ -291,15 +291,7 @@ pub async fn attach_image(
 ) -> Result<MessageImage, AppError> {
     let name = header(&request, "x-file-name").unwrap_or_else(|| "image".to_owned());
     let bytes = raw_body(&request, "attach_image")?;
-    let mime = image_mime(bytes).ok_or_else(|| Error::UnsupportedFormat {
-        file: name.clone(),
-        detail: "only PNG, JPEG, WEBP and GIF images can be attached".into(),
-    })?;
-    Ok(state
-        .store()
-        .await?
-        .attach_image(&name, mime, bytes)
-        .await?)
+    Ok(service::attach_image_bytes(state.store().await?, &name, bytes).await?)
 }
 
 /// Sets a persona's avatar (raw body, persona id in `x-persona-id`).
@@ -312,49 +304,7 @@ pub async fn set_persona_avatar(
         Error::InvalidInput("set_persona_avatar needs the x-persona-id header".into())
     })?;
     let bytes = raw_body(&request, "set_persona_avatar")?;
-    let mime = image_mime(bytes).ok_or_else(|| Error::UnsupportedFormat {
-        file: "avatar".into(),
-        detail: "an avatar must be a PNG, JPEG, WEBP or GIF image".into(),
-    })?;
-    Ok(state
-        .store()
-        .await?
-        .set_persona_avatar(&id, mime, bytes)
-        .await?)
-}
-
-/// A header's value, percent-decoded.
-pub(crate) fn header(request: &Request<'_>, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| percent_decode_str(v).decode_utf8_lossy().into_owned())
-}
-
-/// The raw bytes of a request, or a typed error naming the command.
-pub(crate) fn raw_body<'a>(request: &'a Request<'_>, command: &str) -> Result<&'a [u8], AppError> {
-    match request.body() {
-        InvokeBody::Raw(bytes) => Ok(bytes),
-        _ => Err(AppError::from(Error::InvalidInput(format!(
-            "{command} expects the file's bytes as the request body"
-        )))),
-    }
-}
-
-/// The MIME type of an image, from its first bytes.
-fn image_mime(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else {
-        None
-    }
+    Ok(service::set_persona_avatar(state.store().await?, &id, bytes).await?)
 }
 
 /// A character's preferences, if set.
@@ -494,9 +444,6 @@ pub async fn import_chat(
     Ok(service::import_chat(state.store().await?, &character, &name, bytes).await?)
 }
 
-/// Largest image that can be attached to a message.
-const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
-
 /// Stores an image dropped on the chat (by path) to send with the next message.
 #[tauri::command]
 #[specta::specta]
@@ -505,28 +452,5 @@ pub async fn attach_image_path(
     path: String,
 ) -> Result<MessageImage, AppError> {
     let path = std::path::PathBuf::from(path);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".to_owned());
-    let size = std::fs::metadata(&path)
-        .map_err(|e| Error::io(&path, e))?
-        .len();
-    if size > MAX_IMAGE_BYTES {
-        return Err(Error::TooLarge {
-            what: name,
-            limit: "20 MB".into(),
-        }
-        .into());
-    }
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let mime = image_mime(&bytes).ok_or_else(|| Error::UnsupportedFormat {
-        file: name.clone(),
-        detail: "only PNG, JPEG, WEBP and GIF images can be attached".into(),
-    })?;
-    Ok(state
-        .store()
-        .await?
-        .attach_image(&name, mime, &bytes)
-        .await?)
+    Ok(service::attach_image_file(state.store().await?, &path).await?)
 }

@@ -22,5 +22,10 @@ pub mod tokens;
 
 pub use error::{AppError, Error, ErrorCode, Result};
 
+/// How a never-NaN `f64` (a timestamp) is typed for TypeScript: specta types
+/// `f64` as `number | null` because serde writes NaN as null.
+#[cfg(feature = "specta")]
+pub(crate) type TsNumber = u32;
+
 /// Confab's version, shared by the app, the CLI and this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -405,3 +405,34 @@ async fn a_conversation_from_schema_v1_has_a_proper_active_path_after_upgrading(
         2
     );
 }
+
+#[tokio::test]
+async fn attachments_are_checked_before_anything_is_stored() {
+    use confab_core::session::service;
+    let (dir, store, _character) = store_with_character().await;
+    let png = b"\x89PNG\r\n\x1a\n-rest-of-a-png".to_vec();
+    let image = service::attach_image_bytes(&store, "map.png", &png)
+        .await
+        .unwrap();
+    assert_eq!(image.mime, "image/png");
+
+    let err = service::attach_image_bytes(&store, "notes.txt", b"hello")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedFormat);
+    let huge = vec![0u8; (service::MAX_IMAGE_BYTES + 1) as usize];
+    let err = service::attach_image_bytes(&store, "huge.png", &huge)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TooLarge);
+
+    let file = dir.path().join("dropped.png");
+    std::fs::write(&file, &png).unwrap();
+    let dropped = service::attach_image_file(&store, &file).await.unwrap();
+    assert_eq!(dropped.name, "dropped.png");
+    let missing = service::attach_image_file(&store, &dir.path().join("gone.png"))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::Io);
+    assert_eq!(store.image(&image.id).await.unwrap().unwrap().1, png);
+}

@@ -6,6 +6,7 @@
 //! every input is bounded by [`Limits`].
 
 mod avatar;
+pub(crate) use avatar::sniff_image;
 mod charx;
 mod exif;
 mod jpeg;

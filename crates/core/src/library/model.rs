@@ -5,10 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::card::{CardData, CardFormat, CardSpec};
 use crate::AppError;
 
-/// How a never-NaN `f64` (a timestamp) is typed for TypeScript: specta types
-/// `f64` as `number | null` because serde writes NaN as null.
 #[cfg(feature = "specta")]
-type TsNumber = u32;
+use crate::TsNumber;
 
 /// One character as the library grid shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

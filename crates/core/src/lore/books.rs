@@ -116,23 +116,54 @@ pub struct CompiledBooks {
 }
 
 impl CompiledBooks {
-    /// The compiled form of book `id` at its current revision.
+    /// The compiled form of book `id` at its current revision; the book is
+    /// read from the database only when it changed since it was last compiled.
     pub async fn get(&self, store: &Store, id: &str) -> Result<std::sync::Arc<CompiledBook>> {
-        let (book, revision) = store.world_book(id).await?;
-        if let Some((cached_revision, compiled)) = self.lock().get(id) {
-            if *cached_revision == revision {
-                return Ok(compiled.clone());
-            }
+        let revision = store.world_book_revision(id).await?;
+        if let Some(compiled) = self.cached(id, revision) {
+            return Ok(compiled);
         }
+        let (book, revision) = store.world_book(id).await?;
+        Ok(self.compile_into(id, book, revision).await?.1)
+    }
+
+    /// The compiled form of a book already loaded at `revision`, handing the book back.
+    pub async fn get_loaded(
+        &self,
+        id: &str,
+        book: Book,
+        revision: i64,
+    ) -> Result<(Book, std::sync::Arc<CompiledBook>)> {
+        match self.cached(id, revision) {
+            Some(compiled) => Ok((book, compiled)),
+            None => self.compile_into(id, book, revision).await,
+        }
+    }
+
+    fn cached(&self, id: &str, revision: i64) -> Option<std::sync::Arc<CompiledBook>> {
+        self.lock()
+            .get(id)
+            .filter(|(cached, _)| *cached == revision)
+            .map(|(_, compiled)| compiled.clone())
+    }
+
+    async fn compile_into(
+        &self,
+        id: &str,
+        book: Book,
+        revision: i64,
+    ) -> Result<(Book, std::sync::Arc<CompiledBook>)> {
         let key = id.to_owned();
-        let compiled = std::sync::Arc::new(
-            tokio::task::spawn_blocking(move || compile(&book, &key, default_counter()))
-                .await
-                .map_err(|e| Error::Internal(format!("compiling the world book stopped: {e}")))??,
-        );
+        let (book, compiled) = tokio::task::spawn_blocking(move || {
+            let compiled = compile(&book, &key, default_counter());
+            (book, compiled)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("compiling the world book stopped: {e}")))?;
+        let compiled = std::sync::Arc::new(compiled?);
         self.lock()
             .insert(id.to_owned(), (revision, compiled.clone()));
-        Ok(compiled)
+        Ok((book, compiled))
     }
 
     fn lock(
@@ -153,8 +184,9 @@ pub async fn book_detail(
     id: &str,
 ) -> Result<WorldBookDetail> {
     let summary = store.world_book_summary(id).await?;
-    let (book, _) = store.world_book(id).await?;
-    let key_errors = compiled.get(store, id).await?.errors().to_vec();
+    let (book, revision) = store.world_book(id).await?;
+    let (book, book_compiled) = compiled.get_loaded(id, book, revision).await?;
+    let key_errors = book_compiled.errors().to_vec();
     Ok(WorldBookDetail {
         summary,
         settings: book.settings,

@@ -6,9 +6,8 @@ use super::engine::KeyError;
 use super::model::{BookSettings, Entry};
 use super::report::ScanMessage;
 
-/// How a never-NaN `f64` (a timestamp) is typed for TypeScript.
 #[cfg(feature = "specta")]
-type TsNumber = u32;
+use crate::TsNumber;
 
 /// A character a book is attached to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

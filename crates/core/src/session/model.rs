@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How a never-NaN `f64` (a timestamp) is typed for TypeScript.
 #[cfg(feature = "specta")]
-type TsNumber = u32;
+use crate::TsNumber;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,6 +8,70 @@ use crate::session::SessionSummary;
 use crate::store::{ImportedMessage, Store};
 use crate::Result;
 
+/// Largest image a message or a persona may carry.
+pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The MIME type of an image a message or persona may carry (PNG, JPEG, WEBP, GIF).
+pub fn attachable_image_mime(bytes: &[u8]) -> Option<&'static str> {
+    crate::card::sniff_image(bytes).filter(|m| *m != "image/avif")
+}
+
+/// Checks an image's size and kind before it is stored.
+fn check_image(name: &str, bytes: &[u8]) -> Result<&'static str> {
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(crate::Error::TooLarge {
+            what: name.to_owned(),
+            limit: "20 MB".into(),
+        });
+    }
+    attachable_image_mime(bytes).ok_or_else(|| crate::Error::UnsupportedFormat {
+        file: name.to_owned(),
+        detail: "only PNG, JPEG, WEBP and GIF images can be attached".into(),
+    })
+}
+
+/// Stores an image (given as bytes) to send with the next message.
+pub async fn attach_image_bytes(
+    store: &Store,
+    name: &str,
+    bytes: &[u8],
+) -> Result<crate::session::MessageImage> {
+    let mime = check_image(name, bytes)?;
+    store.attach_image(name, mime, bytes).await
+}
+
+/// Stores an image file (dropped on the chat) to send with the next message.
+pub async fn attach_image_file(
+    store: &Store,
+    path: &std::path::Path,
+) -> Result<crate::session::MessageImage> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".to_owned());
+    let size = std::fs::metadata(path)
+        .map_err(|e| crate::Error::io(path, e))?
+        .len();
+    if size > MAX_IMAGE_BYTES {
+        return Err(crate::Error::TooLarge {
+            what: name,
+            limit: "20 MB".into(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    attach_image_bytes(store, &name, &bytes).await
+}
+
+/// Sets a persona's avatar from an image's bytes.
+pub async fn set_persona_avatar(
+    store: &Store,
+    persona_id: &str,
+    bytes: &[u8],
+) -> Result<crate::session::Persona> {
+    let mime = check_image("avatar", bytes)?;
+    store.set_persona_avatar(persona_id, mime, bytes).await
+}
+
 /// The name `{{user}}` becomes when no persona exists.
 pub const DEFAULT_USER_NAME: &str = "User";
 

@@ -162,6 +162,16 @@ impl Store {
             .collect())
     }
 
+    /// A book's revision (bumped on every change): the compile cache key.
+    pub async fn world_book_revision(&self, id: &str) -> Result<i64> {
+        sqlx::query_scalar("SELECT revision FROM world_books WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| self.sql_error(e))?
+            .ok_or_else(|| not_found(id))
+    }
+
     /// A book in full, and its revision (the compile cache key).
     pub async fn world_book(&self, id: &str) -> Result<(Book, i64)> {
         let err = |e| self.sql_error(e);
