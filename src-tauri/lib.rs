@@ -11,6 +11,23 @@ use tauri_specta::{collect_commands, ErrorHandlingMode};
 
 pub use state::AppState;
 
+/// Which sessions are streaming changed: other windows show them as busy.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
+pub struct LiveSessionsChanged(pub confab_core::chat::LiveSessions);
+
+/// Emits [`LiveSessionsChanged`] for the engine's notices.
+struct LiveSessionsEmitter<R: Runtime>(tauri::AppHandle<R>);
+
+impl<R: Runtime> confab_core::sink::Sink<confab_core::chat::LiveSessions>
+    for LiveSessionsEmitter<R>
+{
+    fn send(&self, event: confab_core::chat::LiveSessions) {
+        use tauri_specta::Event as _;
+        // No window listening is fine: the next one asks for the list.
+        let _ = LiveSessionsChanged(event).emit(&self.0);
+    }
+}
+
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
@@ -79,7 +96,31 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::preview_prompt,
             commands::export_session,
             commands::attach_image_path,
+            commands::send_message,
+            commands::regenerate_reply,
+            commands::continue_reply,
+            commands::impersonate,
+            commands::attach_stream,
+            commands::stop_stream,
+            commands::live_sessions,
+            commands::list_providers,
+            commands::new_provider,
+            commands::save_provider,
+            commands::delete_provider,
+            commands::set_default_provider,
+            commands::set_api_key,
+            commands::delete_api_key,
+            commands::test_api_key,
+            commands::key_storage_options,
+            commands::get_models,
+            commands::refresh_models,
+            commands::set_favourite_model,
+            commands::find_local_servers,
+            commands::get_session_model,
+            commands::set_session_model,
+            commands::get_usage,
         ])
+        .events(tauri_specta::collect_events![LiveSessionsChanged])
 }
 
 /// Writes the TypeScript bindings for every command and type to `path`.
@@ -112,9 +153,12 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             avatars::ATTACHMENT_SCHEME,
             avatars::handle_attachment,
         )
-        .manage(state)
+        .manage(state.clone())
         .setup(move |app| {
             specta.mount_events(app);
+            state.set_notices(std::sync::Arc::new(LiveSessionsEmitter(
+                app.handle().clone(),
+            )));
             Ok(())
         })
 }

@@ -1,24 +1,41 @@
 //! What the shell keeps between commands.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions};
 use confab_core::lore::books::CompiledBooks;
+use confab_core::secrets::Keys;
+use confab_core::sink::{Discard, Sink};
 use confab_core::store::Store;
-use confab_core::{paths, AppError, Error};
+use confab_core::{paths, providers, AppError, Error};
 use tokio::sync::OnceCell;
 
-/// The app's state: where the data lives, and the store once it opened.
+/// The app's state: where the data lives, the store once it opened, and the
+/// services built on it (keys, the chat engine).
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     data_dir: Result<PathBuf, AppError>,
     store: OnceCell<Store>,
-    compiled_books: CompiledBooks,
+    compiled_books: Arc<CompiledBooks>,
+    keys: OnceCell<Arc<Keys>>,
+    engine: OnceCell<ChatEngine>,
+    http: OnceLock<reqwest::Client>,
+    notices: OnceLock<Arc<dyn Sink<LiveSessions>>>,
+    /// Builds the keys service; the app uses the OS keyring, tests an in-memory store.
+    make_keys: fn(Store) -> Keys,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
@@ -29,13 +46,31 @@ impl AppState {
 
     /// State for a chosen data folder (or the error that prevented choosing one).
     pub fn with_data_dir(data_dir: Result<PathBuf, AppError>) -> AppState {
+        AppState::with_keys(data_dir, Keys::from_env)
+    }
+
+    /// State whose keys service is made by `make_keys` (tests pass an in-memory one).
+    pub fn with_keys(
+        data_dir: Result<PathBuf, AppError>,
+        make_keys: fn(Store) -> Keys,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 data_dir,
                 store: OnceCell::new(),
-                compiled_books: CompiledBooks::default(),
+                compiled_books: Arc::new(CompiledBooks::default()),
+                keys: OnceCell::new(),
+                engine: OnceCell::new(),
+                http: OnceLock::new(),
+                notices: OnceLock::new(),
+                make_keys,
             }),
         }
+    }
+
+    /// Where the engine reports which sessions are streaming (set once, at setup).
+    pub fn set_notices(&self, notices: Arc<dyn Sink<LiveSessions>>) {
+        let _ = self.inner.notices.set(notices);
     }
 
     /// The data folder.
@@ -48,21 +83,70 @@ impl AppState {
         &self.inner.compiled_books
     }
 
-    /// Closes the store if it was opened (on exit).
+    /// The HTTP client for provider requests.
+    pub fn http(&self) -> &reqwest::Client {
+        self.inner.http.get_or_init(providers::http_client)
+    }
+
+    /// Cancels live streams (saving their partial replies), then closes the store (on exit).
     pub async fn close(&self) {
+        if let Some(engine) = self.inner.engine.get() {
+            engine.shutdown().await;
+        }
         if let Some(store) = self.inner.store.get() {
             store.clone().close().await;
         }
     }
 
     /// The open store, opening it on first use. A failure is not remembered,
-    /// so the user can fix the file and retry without restarting.
+    /// so the user can fix the file and retry without restarting. Replies a
+    /// crash left streaming are marked interrupted before anything else runs.
     pub async fn store(&self) -> Result<&Store, AppError> {
         let data_dir = self.inner.data_dir.as_ref().map_err(Clone::clone)?;
         self.inner
             .store
-            .get_or_try_init(|| async { Store::open(data_dir).await })
+            .get_or_try_init(|| async {
+                let store = Store::open(data_dir).await?;
+                chat::recover_interrupted(&store).await?;
+                Ok(store)
+            })
             .await
             .map_err(|e: Error| AppError::from(e))
+    }
+
+    /// Every provider's key.
+    pub async fn keys(&self) -> Result<&Arc<Keys>, AppError> {
+        let store = self.store().await?;
+        Ok(self
+            .inner
+            .keys
+            .get_or_init(|| async { Arc::new((self.inner.make_keys)(store.clone())) })
+            .await)
+    }
+
+    /// The chat engine.
+    pub async fn engine(&self) -> Result<&ChatEngine, AppError> {
+        let store = self.store().await?;
+        let keys = self.keys().await?;
+        Ok(self
+            .inner
+            .engine
+            .get_or_init(|| async {
+                let notices = self
+                    .inner
+                    .notices
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(Discard));
+                ChatEngine::new(
+                    store.clone(),
+                    keys.clone(),
+                    self.inner.compiled_books.clone(),
+                    self.http().clone(),
+                    EngineConfig::default(),
+                    notices,
+                )
+            })
+            .await)
     }
 }

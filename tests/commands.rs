@@ -133,6 +133,7 @@ fn a_bad_settings_value_is_rejected_before_it_reaches_the_database() {
 #[test]
 fn no_data_folder_is_a_typed_error() {
     let state = AppState::with_data_dir(Err(confab_core::AppError {
+        retry_after_secs: None,
         code: confab_core::ErrorCode::Internal,
         message: "this system has no app-data folder; set CONFAB_DATA_DIR to choose one".into(),
         path: None,

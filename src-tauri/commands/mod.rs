@@ -1,13 +1,17 @@
 //! The IPC commands: each a few lines that call confab-core.
 
 mod app;
+mod chat;
 mod library;
 mod lore;
+mod providers;
 mod sessions;
 
 pub use app::*;
+pub use chat::*;
 pub use library::*;
 pub use lore::*;
+pub use providers::*;
 pub use sessions::*;
 
 use confab_core::sink::Sink;

@@ -160,6 +160,12 @@ pub enum Error {
     /// The provider sent something that does not follow its own protocol.
     #[error("the provider sent a reply Confab cannot read: {}", redact_secrets(.0))]
     Protocol(String),
+    /// A reply is already streaming for this session (in this or another window).
+    #[error("{0}")]
+    Busy(String),
+    /// The OS keyring cannot be reached or refused; the user picks a visible fallback.
+    #[error("the system keyring is not available ({}); choose where to keep the key", redact_secrets(.0))]
+    KeyringUnavailable(String),
 }
 
 impl Error {
@@ -192,6 +198,8 @@ impl Error {
             Error::BadRequest { .. } => ErrorCode::BadRequest,
             Error::Truncated(_) => ErrorCode::Truncated,
             Error::Protocol(_) => ErrorCode::Protocol,
+            Error::Busy(_) => ErrorCode::Busy,
+            Error::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
         }
     }
 
@@ -396,6 +404,9 @@ pub struct AppError {
     /// The file concerned, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// For `rate_limited`: seconds the provider asked to wait, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u32>,
 }
 
 impl From<Error> for AppError {
@@ -403,6 +414,12 @@ impl From<Error> for AppError {
         AppError {
             code: err.code(),
             path: err.path().map(|p| p.display().to_string()),
+            retry_after_secs: match &err {
+                Error::RateLimited {
+                    retry_after_secs, ..
+                } => *retry_after_secs,
+                _ => None,
+            },
             message: err.to_string(),
         }
     }

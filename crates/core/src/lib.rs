@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod card;
+pub mod chat;
 pub mod error;
 pub mod info;
 pub mod library;
@@ -14,6 +15,8 @@ pub mod llm;
 pub mod lore;
 pub mod paths;
 pub mod prompt;
+pub mod providers;
+pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod sink;

@@ -6,6 +6,7 @@
 //! [`provider`] holds provider configuration and builds requests, [`models`]
 //! reads model lists, and [`discover`] finds local servers.
 
+pub mod client;
 pub mod discover;
 pub mod http_error;
 pub mod models;
@@ -14,6 +15,7 @@ pub mod sse;
 pub mod stream;
 pub mod wire;
 
+pub use client::{start_reply, ReplyStream};
 pub use discover::{find_local_servers, LocalServer, LOCAL_PORTS};
 pub use http_error::{error_from_response, parse_retry_after};
 pub use models::{models_request, models_url, parse_models, ModelInfo};

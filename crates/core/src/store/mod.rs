@@ -5,9 +5,11 @@ mod characters;
 pub(crate) use characters::hex;
 mod open;
 mod personas;
+mod providers;
 mod sessions;
 mod settings;
 mod stats;
+mod usage;
 mod world_books;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ use crate::{Error, Result};
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use sessions::{ImportedMessage, NewMessage, SearchHit, SessionQuery, MAX_PAGE};
 pub use stats::LibraryCounts;
+pub use usage::{UsageOutcome, UsageRecord};
 pub use world_books::BookOrigin;
 
 /// The database file's name inside the data folder.

@@ -1,0 +1,95 @@
+//! Streaming replies: send, regenerate, continue, impersonate, attach, stop.
+
+use std::sync::Arc;
+
+use confab_core::chat::{LiveSessions, StreamEvent, StreamStarted};
+use confab_core::AppError;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use super::ChannelSink;
+use crate::AppState;
+
+/// Saves the user's message and streams the character's reply over `on_event`.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    session_id: String,
+    text: String,
+    image_ids: Vec<String>,
+    on_event: Channel<StreamEvent>,
+) -> Result<StreamStarted, AppError> {
+    let sink = Arc::new(ChannelSink(on_event));
+    Ok(state
+        .engine()
+        .await?
+        .send(&session_id, &text, &image_ids, sink)
+        .await?)
+}
+
+/// Streams a new swipe of the last reply.
+#[tauri::command]
+#[specta::specta]
+pub async fn regenerate_reply(
+    state: State<'_, AppState>,
+    session_id: String,
+    on_event: Channel<StreamEvent>,
+) -> Result<StreamStarted, AppError> {
+    let sink = Arc::new(ChannelSink(on_event));
+    Ok(state.engine().await?.regenerate(&session_id, sink).await?)
+}
+
+/// Streams more of the last reply.
+#[tauri::command]
+#[specta::specta]
+pub async fn continue_reply(
+    state: State<'_, AppState>,
+    session_id: String,
+    on_event: Channel<StreamEvent>,
+) -> Result<StreamStarted, AppError> {
+    let sink = Arc::new(ChannelSink(on_event));
+    Ok(state
+        .engine()
+        .await?
+        .continue_reply(&session_id, sink)
+        .await?)
+}
+
+/// Streams a draft of the user's next message (nothing is saved).
+#[tauri::command]
+#[specta::specta]
+pub async fn impersonate(
+    state: State<'_, AppState>,
+    session_id: String,
+    on_event: Channel<StreamEvent>,
+) -> Result<StreamStarted, AppError> {
+    let sink = Arc::new(ChannelSink(on_event));
+    Ok(state.engine().await?.impersonate(&session_id, sink).await?)
+}
+
+/// Follows the session's live stream, if any: `started`, a snapshot, then deltas.
+#[tauri::command]
+#[specta::specta]
+pub async fn attach_stream(
+    state: State<'_, AppState>,
+    session_id: String,
+    on_event: Channel<StreamEvent>,
+) -> Result<bool, AppError> {
+    let sink = Arc::new(ChannelSink(on_event));
+    Ok(state.engine().await?.attach(&session_id, sink))
+}
+
+/// Stops the session's stream; the partial reply is saved as cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_stream(state: State<'_, AppState>, session_id: String) -> Result<bool, AppError> {
+    Ok(state.engine().await?.stop(&session_id))
+}
+
+/// Sessions with a live stream.
+#[tauri::command]
+#[specta::specta]
+pub async fn live_sessions(state: State<'_, AppState>) -> Result<LiveSessions, AppError> {
+    Ok(state.engine().await?.live_sessions())
+}
