@@ -166,9 +166,38 @@ pub async fn find_local_servers() -> Vec<LocalServer> {
     todo!("CONTRACT: providers work")
 }
 
-/// The provider and model in force for a session.
+/// The provider and model in force for a session: its own choice, else the
+/// default provider and that provider's default model.
 pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionModel> {
-    todo!("CONTRACT: providers work")
+    let (chosen_provider_id, chosen_model) = store.session_model(session_id).await?;
+    let provider_id = match &chosen_provider_id {
+        Some(id) => Some(id.clone()),
+        None => store.default_provider_id().await?,
+    };
+    let provider = match &provider_id {
+        Some(id) => Some(store.provider(id).await?),
+        None => None,
+    };
+    let model = chosen_model
+        .clone()
+        .or_else(|| provider.as_ref().map(|p| p.default_model.clone()))
+        .unwrap_or_default();
+    let context_length = match &provider_id {
+        Some(id) if !model.is_empty() => store
+            .cached_models(id)
+            .await?
+            .and_then(|(models, _)| models.into_iter().find(|m| m.id == model))
+            .and_then(|m| m.context_length),
+        _ => None,
+    };
+    Ok(SessionModel {
+        chosen_provider_id,
+        chosen_model,
+        provider_id,
+        provider_name: provider.map(|p| p.name),
+        model,
+        context_length,
+    })
 }
 
 /// Sets (or clears) a session's provider and model.

@@ -104,11 +104,9 @@ pub struct KeyStorageOptions {
 /// Every provider's key, wherever it is kept. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Keys {
-    #[allow(dead_code)] // CONTRACT: filled in by the secrets work.
     os: std::sync::Arc<dyn SecretStore>,
-    #[allow(dead_code)]
     session: MemoryStore,
-    #[allow(dead_code)]
+    #[allow(dead_code)] // CONTRACT: the encrypted fallback.
     store: Store,
     #[allow(dead_code)]
     passphrase: Option<String>,
@@ -130,6 +128,11 @@ impl Keys {
         }
     }
 
+    /// Keys kept in memory only: for tests and tools.
+    pub fn in_memory(store: Store) -> Keys {
+        Keys::new(std::sync::Arc::new(MemoryStore::default()), store, None)
+    }
+
     /// Keys in the OS keyring, with the passphrase from [`ENCRYPTION_KEY_VAR`] when set.
     pub fn from_env(store: Store) -> Keys {
         todo!("CONTRACT: secrets work")
@@ -144,26 +147,71 @@ impl Keys {
         key: &str,
         storage: KeyStorage,
     ) -> Result<KeyStatus> {
-        todo!("CONTRACT: secrets work")
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::InvalidInput("the API key is empty".into()));
+        }
+        let account = account_for(provider_id);
+        match storage {
+            KeyStorage::Keyring => {
+                let os = self.os.clone();
+                let (account2, key2) = (account.clone(), key.to_owned());
+                blocking(move || os.set(&account2, &key2)).await?;
+                self.session.delete(&account)?;
+            }
+            KeyStorage::Session => {
+                self.session.set(&account, key)?;
+            }
+            KeyStorage::Encrypted => todo!("CONTRACT: secrets work"),
+        }
+        self.status(provider_id).await
     }
 
     /// A provider's key (this run's, then the keyring's, then the database's).
     pub async fn get(&self, provider_id: &str) -> Result<Option<String>> {
-        todo!("CONTRACT: secrets work")
+        let account = account_for(provider_id);
+        if let Some(key) = self.session.get(&account)? {
+            return Ok(Some(key));
+        }
+        let os = self.os.clone();
+        blocking(move || os.get(&account)).await
     }
 
     /// Removes a provider's key from every place.
     pub async fn delete(&self, provider_id: &str) -> Result<KeyStatus> {
-        todo!("CONTRACT: secrets work")
+        let account = account_for(provider_id);
+        self.session.delete(&account)?;
+        let os = self.os.clone();
+        blocking(move || os.delete(&account)).await?;
+        self.status(provider_id).await
     }
 
     /// Whether a provider has a key, and where.
     pub async fn status(&self, provider_id: &str) -> Result<KeyStatus> {
-        todo!("CONTRACT: secrets work")
+        let account = account_for(provider_id);
+        if self.session.get(&account)?.is_some() {
+            return Ok(KeyStatus {
+                set: true,
+                storage: Some(KeyStorage::Session),
+            });
+        }
+        let os = self.os.clone();
+        let in_os = blocking(move || os.get(&account)).await?.is_some();
+        Ok(KeyStatus {
+            set: in_os,
+            storage: in_os.then_some(KeyStorage::Keyring),
+        })
     }
 
     /// Which places can keep keys now (the keyring is probed).
     pub async fn options(&self) -> KeyStorageOptions {
         todo!("CONTRACT: secrets work")
     }
+}
+
+/// Runs a blocking secret-store call off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("a key store call failed: {e}")))?
 }

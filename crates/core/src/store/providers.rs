@@ -173,3 +173,47 @@ fn read_config(id: &str, json: &str) -> Result<ProviderConfig> {
     config.id = id.to_owned();
     Ok(config)
 }
+
+impl Store {
+    /// The cached model list of a provider and when it was fetched (Unix ms), if ever.
+    pub async fn cached_models(
+        &self,
+        provider_id: &str,
+    ) -> Result<Option<(Vec<crate::llm::ModelInfo>, i64)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT models_json, fetched_at FROM provider_models WHERE provider_id = ?",
+        )
+        .bind(provider_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        match row {
+            None => Ok(None),
+            // A cache Confab cannot read is as good as none: it is fetched again.
+            Some((json, at)) => Ok(serde_json::from_str(&json).ok().map(|m| (m, at))),
+        }
+    }
+
+    /// Replaces the cached model list of a provider.
+    pub async fn save_cached_models(
+        &self,
+        provider_id: &str,
+        models: &[crate::llm::ModelInfo],
+    ) -> Result<i64> {
+        let json = serde_json::to_string(models)
+            .map_err(|e| Error::Internal(format!("cannot write a model list: {e}")))?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO provider_models (provider_id, models_json, fetched_at) VALUES (?, ?, ?)
+             ON CONFLICT (provider_id) DO UPDATE SET models_json = excluded.models_json,
+                 fetched_at = excluded.fetched_at",
+        )
+        .bind(provider_id)
+        .bind(&json)
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(now)
+    }
+}
