@@ -1029,6 +1029,8 @@ export type MessageMeta = {
 	timeToFirstTokenMs?: number | null,
 	/**  Milliseconds until the last token. */
 	durationMs?: number | null,
+	/**  The model's reasoning ("thinking"), kept apart from the reply text. */
+	reasoning?: string | null,
 };
 
 /**  A page of the active path, oldest first. */

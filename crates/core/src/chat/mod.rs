@@ -4,18 +4,35 @@
 //! gets [`Error::Busy`]), writes the partial reply to the database as it grows,
 //! and publishes [`StreamEvent`]s to any number of subscribers through
 //! [`Sink`]. The shell adapts a Tauri channel to a sink; the CLI adapts stdout.
-#![allow(unused_variables, clippy::todo)] // CONTRACT: remove with the last todo!().
+//!
+//! A request runs in three steps. The caller's future registers the stream
+//! (atomically with the busy check) and saves what must survive anything:
+//! the user message, and an empty `partial` reply. Then a task of its own
+//! (see [`pipeline`]) builds the prompt, sends the request and reads the
+//! reply, and the caller gets the ids back at once. Whatever happens next
+//! (done, a typed failure, stop, a deadline, quitting) ends in one final
+//! save, then exactly one terminal event.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod live;
+mod pipeline;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Error, Result};
 use crate::lore::books::CompiledBooks;
 use crate::secrets::Keys;
+use crate::session::{Message, MessageStatus, Role};
 use crate::sink::Sink;
-use crate::store::Store;
+use crate::store::{NewMessage, Store, UsageOutcome, UsageRecord};
+
+use live::Live;
+use pipeline::{Job, ReplyTarget};
+
+pub use pipeline::impersonation_instruction;
 
 /// What a reply request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,23 +193,114 @@ impl Default for EngineConfig {
 /// The chat engine. Cheap to clone: clones share one registry.
 #[derive(Clone)]
 pub struct ChatEngine {
-    #[allow(dead_code)] // CONTRACT: filled in by the chat engine work.
+    inner: Arc<Inner>,
+}
+
+/// What every clone of an engine shares.
+pub(crate) struct Inner {
     store: Store,
-    #[allow(dead_code)]
     keys: Arc<Keys>,
-    #[allow(dead_code)]
     books: Arc<CompiledBooks>,
-    #[allow(dead_code)]
     http: reqwest::Client,
-    #[allow(dead_code)]
     config: EngineConfig,
-    #[allow(dead_code)]
     notices: Arc<dyn Sink<LiveSessions>>,
+    registry: Mutex<Registry>,
+}
+
+/// Live streams by session id.
+#[derive(Default)]
+struct Registry {
+    live: HashMap<String, Arc<Live>>,
+    /// Set by shutdown: no new stream may start.
+    closing: bool,
 }
 
 impl std::fmt::Debug for ChatEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatEngine").finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        // The map stays consistent even if a holder panicked: every change is one insert or remove.
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live_sessions(&self) -> LiveSessions {
+        let mut session_ids: Vec<String> = self.registry().live.keys().cloned().collect();
+        session_ids.sort();
+        LiveSessions { session_ids }
+    }
+
+    /// Tells `notices` which sessions are live now.
+    fn announce(&self) {
+        self.notices.send(self.live_sessions());
+    }
+
+    /// Removes the session's entry if it is still `live` (not a newer stream).
+    fn release(&self, session_id: &str, live: &Arc<Live>) {
+        let mut registry = self.registry();
+        if registry
+            .live
+            .get(session_id)
+            .is_some_and(|l| Arc::ptr_eq(l, live))
+        {
+            registry.live.remove(session_id);
+        }
+    }
+}
+
+/// A session's slot in the registry, held while a request saves its messages.
+/// Dropped without [`Reservation::launch`], it frees the session again.
+struct Reservation {
+    inner: Arc<Inner>,
+    session_id: String,
+    live: Arc<Live>,
+    launched: bool,
+}
+
+impl Reservation {
+    /// Hands the stream to its task: `sink` gets `started`, the reply streams.
+    fn launch(
+        mut self,
+        started: StreamStarted,
+        sink: Arc<dyn Sink<StreamEvent>>,
+        job: Job,
+    ) -> StreamStarted {
+        self.launched = true;
+        self.live
+            .begin(started.clone(), sink, job.prefill.as_deref().unwrap_or(""));
+        tokio::spawn(pipeline::run(self.inner.clone(), self.live.clone(), job));
+        started
+    }
+
+    /// Gives the slot back after a failure that saved nothing.
+    fn abandon(mut self, error: &Error) {
+        self.launched = true;
+        self.free(error);
+    }
+
+    fn free(&self, error: &Error) {
+        // Anyone who attached while the messages were being saved hears why it ended.
+        for sink in self.live.end() {
+            sink.send(StreamEvent::Failed {
+                error: AppError::from(Error::Internal(error.to_string())),
+                partial_saved: false,
+            });
+        }
+        self.inner.release(&self.session_id, &self.live);
+        self.inner.announce();
+        self.live.finished.cancel();
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.launched {
+            // The caller's future was dropped midway (a closed window): free the session.
+            self.free(&Error::Internal("the request was abandoned".into()));
+        }
     }
 }
 
@@ -207,13 +315,54 @@ impl ChatEngine {
         notices: Arc<dyn Sink<LiveSessions>>,
     ) -> ChatEngine {
         ChatEngine {
-            store,
-            keys,
-            books,
-            http,
-            config,
-            notices,
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                books,
+                http,
+                config,
+                notices,
+                registry: Mutex::new(Registry::default()),
+            }),
         }
+    }
+
+    /// Claims the session for one stream: [`Error::Busy`] when it already has one.
+    fn reserve(&self, session_id: &str) -> Result<Reservation> {
+        let live = Arc::new(Live::new());
+        {
+            let mut registry = self.inner.registry();
+            if registry.closing {
+                return Err(Error::Busy(
+                    "Confab is quitting; the request was not sent".into(),
+                ));
+            }
+            if registry.live.contains_key(session_id) {
+                return Err(Error::Busy(
+                    "a reply is already streaming in this chat; stop it or wait for it to finish"
+                        .into(),
+                ));
+            }
+            registry.live.insert(session_id.to_owned(), live.clone());
+        }
+        self.inner.announce();
+        Ok(Reservation {
+            inner: self.inner.clone(),
+            session_id: session_id.to_owned(),
+            live,
+            launched: false,
+        })
+    }
+
+    /// The last message of the session's active path.
+    async fn last_message(&self, session_id: &str) -> Result<Option<Message>> {
+        Ok(self
+            .inner
+            .store
+            .messages_page(session_id, None, 1)
+            .await?
+            .messages
+            .pop())
     }
 
     /// Saves the user message (with images uploaded by `attach_image`), then streams the reply to `sink`.
@@ -224,25 +373,255 @@ impl ChatEngine {
         image_ids: &[String],
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        todo!("CONTRACT: chat engine")
+        let began = Instant::now();
+        if text.trim().is_empty() && image_ids.is_empty() {
+            return Err(Error::InvalidInput(
+                "the message is empty: write something or attach an image".into(),
+            ));
+        }
+        let store = &self.inner.store;
+        let session = store.session_summary(session_id).await?;
+        for id in image_ids {
+            if store.image(id).await?.is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "attached image {id} is no longer there; attach it again"
+                )));
+            }
+        }
+        let slot = self.reserve(session_id)?;
+        let user_name =
+            crate::session::service::user_name(store, session.persona_id.as_deref()).await;
+        let user = match user_name {
+            Ok(name) => store
+                .add_message(
+                    session_id,
+                    NewMessage {
+                        role: Role::User,
+                        name: &name,
+                        content: text,
+                        status: MessageStatus::Complete,
+                        image_ids,
+                    },
+                )
+                .await
+                .map(|m| (m, name)),
+            Err(e) => Err(e),
+        };
+        let (user, user_name) = match user {
+            Ok(u) => u,
+            Err(e) => {
+                slot.abandon(&e);
+                return Err(e);
+            }
+        };
+        // From here the user message is saved: every failure is reported as
+        // the stream's outcome, never as an error that would hide it.
+        let reply = store
+            .add_message(
+                session_id,
+                NewMessage {
+                    role: Role::Assistant,
+                    name: &session.character_name,
+                    content: "",
+                    status: MessageStatus::Partial,
+                    image_ids: &[],
+                },
+            )
+            .await;
+        let (reply, early_error) = match reply {
+            Ok(m) => (Some(m), None),
+            Err(e) => (None, Some(e)),
+        };
+        let started = StreamStarted {
+            session_id: session_id.to_owned(),
+            kind: ReplyKind::Send,
+            user_message_id: Some(user.id.clone()),
+            assistant_message_id: reply.as_ref().map(|m| m.id.clone()),
+        };
+        let job = Job {
+            kind: ReplyKind::Send,
+            session_id: session_id.to_owned(),
+            character_name: session.character_name,
+            user_name,
+            reply: reply.map(|m| ReplyTarget {
+                id: m.id,
+                before: None,
+            }),
+            history_before: Some(user.id),
+            new_message: Some(text.to_owned()),
+            new_message_images: image_ids.to_vec(),
+            prefill: None,
+            early_error,
+            began,
+        };
+        Ok(slot.launch(started, sink, job))
     }
 
     /// Streams a new swipe of the last reply.
+    ///
+    /// The prompt is the one the reply was written for: when it answers a user
+    /// message, that message goes last as the new message. A last reply that
+    /// failed, was stopped or was interrupted before any text arrived is
+    /// replaced rather than kept as an empty swipe.
     pub async fn regenerate(
         &self,
         session_id: &str,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        todo!("CONTRACT: chat engine")
+        let began = Instant::now();
+        let store = &self.inner.store;
+        let session = store.session_summary(session_id).await?;
+        let slot = self.reserve(session_id)?;
+        let prepared = async {
+            let last = self.last_message(session_id).await?;
+            let last = match last {
+                Some(m) if m.role == Role::Assistant => m,
+                _ => {
+                    return Err(Error::InvalidInput(
+                        "the last message is not a reply to regenerate; send a message instead"
+                            .into(),
+                    ))
+                }
+            };
+            let parent = match &last.parent_id {
+                Some(id) => Some(store.message(id).await?),
+                None => None,
+            };
+            let user_name =
+                crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
+            let reply = store
+                .add_swipe(
+                    &last.id,
+                    NewMessage {
+                        role: Role::Assistant,
+                        name: &session.character_name,
+                        content: "",
+                        status: MessageStatus::Partial,
+                        image_ids: &[],
+                    },
+                )
+                .await?;
+            let empty_failure = last.content.is_empty()
+                && matches!(
+                    last.status,
+                    MessageStatus::Failed | MessageStatus::Cancelled | MessageStatus::Interrupted
+                );
+            if empty_failure {
+                store.delete_message(&last.id).await?;
+            }
+            Ok((parent, user_name, reply))
+        }
+        .await;
+        let (parent, user_name, reply) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                slot.abandon(&e);
+                return Err(e);
+            }
+        };
+        let answers_user = parent.filter(|p| p.role == Role::User);
+        let started = StreamStarted {
+            session_id: session_id.to_owned(),
+            kind: ReplyKind::Regenerate,
+            user_message_id: None,
+            assistant_message_id: Some(reply.id.clone()),
+        };
+        let job = Job {
+            kind: ReplyKind::Regenerate,
+            session_id: session_id.to_owned(),
+            character_name: session.character_name,
+            user_name,
+            history_before: Some(
+                answers_user
+                    .as_ref()
+                    .map_or_else(|| reply.id.clone(), |u| u.id.clone()),
+            ),
+            new_message: answers_user.as_ref().map(|u| u.content.clone()),
+            new_message_images: answers_user
+                .map(|u| u.images.into_iter().map(|i| i.id).collect())
+                .unwrap_or_default(),
+            reply: Some(ReplyTarget {
+                id: reply.id,
+                before: None,
+            }),
+            prefill: None,
+            early_error: None,
+            began,
+        };
+        Ok(slot.launch(started, sink, job))
     }
 
     /// Streams more of the last reply, appended to it.
+    ///
+    /// The prompt is the one the reply was written for, then the reply so far
+    /// as the last (assistant) message: a prefill for Anthropic, a trailing
+    /// assistant message for OpenAI-style servers. `snapshot` and `done` carry
+    /// the whole message; deltas only what is new.
     pub async fn continue_reply(
         &self,
         session_id: &str,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        todo!("CONTRACT: chat engine")
+        let began = Instant::now();
+        let store = &self.inner.store;
+        let session = store.session_summary(session_id).await?;
+        let slot = self.reserve(session_id)?;
+        let prepared = async {
+            let last = match self.last_message(session_id).await? {
+                Some(m) if m.role == Role::Assistant => m,
+                _ => {
+                    return Err(Error::InvalidInput(
+                        "the last message is not a reply to continue; send a message instead"
+                            .into(),
+                    ))
+                }
+            };
+            let parent = match &last.parent_id {
+                Some(id) => Some(store.message(id).await?),
+                None => None,
+            };
+            let user_name =
+                crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
+            Ok((last, parent, user_name))
+        }
+        .await;
+        let (last, parent, user_name) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                slot.abandon(&e);
+                return Err(e);
+            }
+        };
+        let answers_user = parent.filter(|p| p.role == Role::User);
+        let started = StreamStarted {
+            session_id: session_id.to_owned(),
+            kind: ReplyKind::Continue,
+            user_message_id: None,
+            assistant_message_id: Some(last.id.clone()),
+        };
+        let job = Job {
+            kind: ReplyKind::Continue,
+            session_id: session_id.to_owned(),
+            character_name: session.character_name,
+            user_name,
+            history_before: Some(
+                answers_user
+                    .as_ref()
+                    .map_or_else(|| last.id.clone(), |u| u.id.clone()),
+            ),
+            new_message: answers_user.as_ref().map(|u| u.content.clone()),
+            new_message_images: answers_user
+                .map(|u| u.images.into_iter().map(|i| i.id).collect())
+                .unwrap_or_default(),
+            prefill: Some(last.content),
+            reply: Some(ReplyTarget {
+                id: last.id,
+                before: Some((last.status, last.meta)),
+            }),
+            early_error: None,
+            began,
+        };
+        Ok(slot.launch(started, sink, job))
     }
 
     /// Streams a draft of the user's next message, written as the persona; nothing is saved.
@@ -251,35 +630,99 @@ impl ChatEngine {
         session_id: &str,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        todo!("CONTRACT: chat engine")
+        let began = Instant::now();
+        let store = &self.inner.store;
+        let session = store.session_summary(session_id).await?;
+        let slot = self.reserve(session_id)?;
+        let user_name =
+            match crate::session::service::user_name(store, session.persona_id.as_deref()).await {
+                Ok(n) => n,
+                Err(e) => {
+                    slot.abandon(&e);
+                    return Err(e);
+                }
+            };
+        let started = StreamStarted {
+            session_id: session_id.to_owned(),
+            kind: ReplyKind::Impersonate,
+            user_message_id: None,
+            assistant_message_id: None,
+        };
+        let job = Job {
+            kind: ReplyKind::Impersonate,
+            session_id: session_id.to_owned(),
+            character_name: session.character_name,
+            user_name,
+            reply: None,
+            history_before: None,
+            new_message: None,
+            new_message_images: Vec::new(),
+            prefill: None,
+            early_error: None,
+            began,
+        };
+        Ok(slot.launch(started, sink, job))
     }
 
     /// Subscribes `sink` to the session's live stream: `started`, a `snapshot`,
     /// then the deltas. `false` (and nothing sent) when nothing is streaming.
     pub fn attach(&self, session_id: &str, sink: Arc<dyn Sink<StreamEvent>>) -> bool {
-        todo!("CONTRACT: chat engine")
+        let live = self.inner.registry().live.get(session_id).cloned();
+        live.is_some_and(|live| live.attach(sink))
     }
 
     /// Stops the session's stream: the upstream request is dropped at once and
     /// the partial reply saved as cancelled. `false` when nothing was streaming.
     pub fn stop(&self, session_id: &str) -> bool {
-        todo!("CONTRACT: chat engine")
+        let live = self.inner.registry().live.get(session_id).cloned();
+        match live {
+            Some(live) => {
+                live.stop(CancelReason::User);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Sessions with a live stream.
     pub fn live_sessions(&self) -> LiveSessions {
-        todo!("CONTRACT: chat engine")
+        self.inner.live_sessions()
     }
 
     /// Cancels every stream and waits until their partial replies are saved (on quit).
     pub async fn shutdown(&self) {
-        todo!("CONTRACT: chat engine")
+        let live: Vec<Arc<Live>> = {
+            let mut registry = self.inner.registry();
+            registry.closing = true;
+            registry.live.values().cloned().collect()
+        };
+        for l in &live {
+            l.stop(CancelReason::Shutdown);
+        }
+        for l in &live {
+            l.finished.cancelled().await;
+        }
     }
 }
 
 /// Marks replies left `partial` by a crash or kill as `interrupted`; returns how many.
 /// Run once when the store opens, before any stream starts.
 pub async fn recover_interrupted(store: &Store) -> Result<u32> {
-    let _ = (store, Error::Internal(String::new()));
-    todo!("CONTRACT: chat engine")
+    let recovered = store.mark_partial_interrupted().await?;
+    for (_, meta) in &recovered {
+        // Usage is bookkeeping: a failure to record it must not keep the store from opening.
+        let _ = store
+            .record_usage(&UsageRecord {
+                provider_id: None,
+                provider_name: meta.provider.clone().unwrap_or_default(),
+                model: meta.model.clone().unwrap_or_default(),
+                outcome: UsageOutcome::Interrupted,
+                reason: "app_stopped".into(),
+                prompt_tokens: meta.prompt_tokens.unwrap_or(0),
+                completion_tokens: meta.completion_tokens.unwrap_or(0),
+                cost_usd: None,
+            })
+            .await;
+    }
+    Ok(u32::try_from(recovered.len()).unwrap_or(u32::MAX))
 }

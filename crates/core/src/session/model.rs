@@ -66,6 +66,8 @@ pub struct MessageMeta {
     pub time_to_first_token_ms: Option<u32>,
     /// Milliseconds until the last token.
     pub duration_ms: Option<u32>,
+    /// The model's reasoning ("thinking"), kept apart from the reply text.
+    pub reasoning: Option<String>,
 }
 
 /// An image attached to a user message.

@@ -271,6 +271,27 @@ pub async fn assemble_prompt(
     new_message: Option<String>,
     limits: PromptLimits,
 ) -> Result<crate::prompt::AssembledPrompt> {
+    assemble_reply_prompt(store, compiled, session_id, None, new_message, limits)
+        .await
+        .map(|(prompt, _)| prompt)
+}
+
+/// Builds a reply's prompt from the active path ending just above
+/// `history_before` (the whole path when `None`), then `new_message` last.
+///
+/// The chat engine saves the user message before it assembles, so it passes
+/// that message's id here and its text as `new_message`: the message then
+/// appears once, after the post-history instructions, exactly as the preview
+/// showed it. Also returns the session's timed lore state as this scan left
+/// it; the caller saves it when the reply counts as a turn.
+pub async fn assemble_reply_prompt(
+    store: &Store,
+    compiled: &crate::lore::books::CompiledBooks,
+    session_id: &str,
+    history_before: Option<&str>,
+    new_message: Option<String>,
+    limits: PromptLimits,
+) -> Result<(crate::prompt::AssembledPrompt, crate::lore::TimedState)> {
     use crate::lore::dictionary::{apply_all, Dictionary};
     use crate::lore::{scan, CompiledBook, ScanInput, ScanMessage, ScanSources};
     use crate::prompt::{assemble, HistoryMessage, PromptInput};
@@ -295,7 +316,7 @@ pub async fn assemble_prompt(
     // so once the loaded text exceeds the window, older messages cannot fit.
     let mut history_rev: Vec<HistoryMessage> = Vec::new();
     let mut bytes = 0usize;
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<String> = history_before.map(str::to_owned);
     loop {
         let page = store
             .messages_page(session_id, cursor.as_deref(), 200)
@@ -399,7 +420,7 @@ pub async fn assemble_prompt(
             );
         }
     }
-    Ok(assembled)
+    Ok((assembled, timed))
 }
 
 /// A seed stable for a session at a given length: a preview and the send after it agree.

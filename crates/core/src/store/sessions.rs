@@ -513,6 +513,64 @@ impl Store {
         self.message(&id).await
     }
 
+    /// Writes a streaming reply's text, status and details in place: no edit
+    /// version is kept (a checkpoint is not an edit). `meta: None` leaves the
+    /// details as they are.
+    pub async fn update_reply(
+        &self,
+        id: &str,
+        content: &str,
+        status: MessageStatus,
+        meta: Option<&MessageMeta>,
+    ) -> Result<()> {
+        let meta_json = match meta {
+            Some(m) => Some(
+                serde_json::to_string(m)
+                    .map_err(|e| Error::Internal(format!("cannot write reply details: {e}")))?,
+            ),
+            None => None,
+        };
+        let changed = sqlx::query(
+            "UPDATE messages SET content = ?, status = ?, meta_json = COALESCE(?, meta_json)
+             WHERE id = ?",
+        )
+        .bind(content)
+        .bind(status_str(status))
+        .bind(meta_json)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?
+        .rows_affected();
+        if changed == 0 {
+            return Err(not_found("message", id));
+        }
+        Ok(())
+    }
+
+    /// Marks every reply still `partial` as `interrupted` (the app stopped while
+    /// it streamed) and returns their ids and details, in one transaction.
+    pub async fn mark_partial_interrupted(&self) -> Result<Vec<(String, MessageMeta)>> {
+        let err = |e| self.sql_error(e);
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, meta_json FROM messages WHERE status = 'partial'")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(err)?;
+        if !rows.is_empty() {
+            sqlx::query("UPDATE messages SET status = 'interrupted' WHERE status = 'partial'")
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, meta)| (id, serde_json::from_str(&meta).unwrap_or_default()))
+            .collect())
+    }
+
     /// Replaces a message's text, keeping the old text as a version.
     pub async fn edit_message(&self, id: &str, content: &str) -> Result<Message> {
         let err = |e| self.sql_error(e);
