@@ -1219,19 +1219,19 @@ async fn deltas_are_batched_not_sent_per_token() {
 async fn images_travel_with_the_new_message() {
     let server = Server::start(reply_script(&["A red square."])).await;
     let f = Fixture::new(&server.base_url(), quick()).await;
-    let png = {
-        let mut bytes = Vec::new();
-        let img = image_png();
-        bytes.extend_from_slice(&img);
-        bytes
-    };
+    let png = image_png();
     let image = confab_core::session::service::attach_image_bytes(&f.store, "red.png", &png)
         .await
         .unwrap();
     let sink = Recorder::new();
     let started = f
         .engine
-        .send(&f.session, "", &[image.id.clone()], sink.clone())
+        .send(
+            &f.session,
+            "",
+            std::slice::from_ref(&image.id),
+            sink.clone(),
+        )
         .await
         .unwrap();
     sink.terminal().await;
