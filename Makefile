@@ -76,6 +76,7 @@ bench: ## Print performance figures: cards, import, world books, prompts, conver
 	cargo bench --locked -p confab-core --bench lore_scan
 	cargo bench --locked -p confab-core --bench prompt_assemble
 	cargo bench --locked -p confab-core --bench conversation
+	cargo bench --locked -p confab-core --bench streaming
 
 fuzz: ## Fuzz the PNG chunk reader and card JSON normalisation, a minute each
 	scripts/fuzz.sh

@@ -1286,3 +1286,57 @@ async fn recovery_marks_partial_replies_interrupted() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].0, "interrupted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_stream_side_by_side_while_others_write() {
+    let server = Server::start(vec![
+        sse_head(),
+        bytes(chunk("One, ")),
+        Step::Sleep(Duration::from_millis(30)),
+        bytes(chunk("two, ")),
+        Step::Sleep(Duration::from_millis(30)),
+        bytes(chunk("three.") + &finish(1, 3)),
+    ])
+    .await;
+    let config = EngineConfig {
+        checkpoint_every: Duration::from_millis(5),
+        ..quick()
+    };
+    let f = Fixture::new(&server.base_url(), config).await;
+    let mut sessions = vec![f.session.clone()];
+    for _ in 0..5 {
+        sessions.push(
+            f.store
+                .create_session(&f.character, None, "User")
+                .await
+                .unwrap(),
+        );
+    }
+    // Every send saves its messages while the others checkpoint.
+    let sends = sessions.iter().map(|s| {
+        let engine = f.engine.clone();
+        let s = s.clone();
+        tokio::spawn(async move {
+            let sink = Recorder::new();
+            let started = engine.send(&s, "Count", &[], sink.clone()).await.unwrap();
+            (sink.terminal().await, started)
+        })
+    });
+    for handle in sends.collect::<Vec<_>>() {
+        let (end, started) = handle.await.unwrap();
+        let StreamEvent::Done { text, .. } = end else {
+            panic!("{end:?}")
+        };
+        assert_eq!(text, "One, two, three.");
+        let reply = f
+            .store
+            .message(started.assistant_message_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (reply.content.as_str(), reply.status),
+            (text.as_str(), MessageStatus::Complete)
+        );
+    }
+    wait_free(&f).await;
+}

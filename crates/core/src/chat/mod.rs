@@ -30,7 +30,7 @@ use crate::sink::Sink;
 use crate::store::{NewMessage, Store, UsageOutcome, UsageRecord};
 
 use live::Live;
-use pipeline::{Job, ReplyTarget};
+use pipeline::{resolve, Job, ReplyTarget, Resolved};
 
 pub use pipeline::impersonation_instruction;
 
@@ -267,11 +267,17 @@ impl Reservation {
         started: StreamStarted,
         sink: Arc<dyn Sink<StreamEvent>>,
         job: Job,
+        resolved: Result<Resolved>,
     ) -> StreamStarted {
         self.launched = true;
         self.live
             .begin(started.clone(), sink, job.prefill.as_deref().unwrap_or(""));
-        tokio::spawn(pipeline::run(self.inner.clone(), self.live.clone(), job));
+        tokio::spawn(pipeline::run(
+            self.inner.clone(),
+            self.live.clone(),
+            job,
+            resolved,
+        ));
         started
     }
 
@@ -389,72 +395,63 @@ impl ChatEngine {
             }
         }
         let slot = self.reserve(session_id)?;
-        let user_name =
-            crate::session::service::user_name(store, session.persona_id.as_deref()).await;
-        let user = match user_name {
-            Ok(name) => store
-                .add_message(
+        let saved = async {
+            let user_name =
+                crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
+            let ids = store
+                .add_exchange(
                     session_id,
                     NewMessage {
                         role: Role::User,
-                        name: &name,
+                        name: &user_name,
                         content: text,
                         status: MessageStatus::Complete,
                         image_ids,
                     },
+                    NewMessage {
+                        role: Role::Assistant,
+                        name: &session.character_name,
+                        content: "",
+                        status: MessageStatus::Partial,
+                        image_ids: &[],
+                    },
                 )
-                .await
-                .map(|m| (m, name)),
-            Err(e) => Err(e),
+                .await?;
+            Ok::<_, Error>((user_name, ids))
         };
-        let (user, user_name) = match user {
-            Ok(u) => u,
+        // The provider is found while the messages are saved.
+        let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
+        let (user_name, (user_id, reply_id)) = match saved {
+            Ok(s) => s,
             Err(e) => {
                 slot.abandon(&e);
                 return Err(e);
             }
         };
         // From here the user message is saved: every failure is reported as
-        // the stream's outcome, never as an error that would hide it.
-        let reply = store
-            .add_message(
-                session_id,
-                NewMessage {
-                    role: Role::Assistant,
-                    name: &session.character_name,
-                    content: "",
-                    status: MessageStatus::Partial,
-                    image_ids: &[],
-                },
-            )
-            .await;
-        let (reply, early_error) = match reply {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(e)),
-        };
+        // the stream's outcome (after `started`), never as an error that would hide it.
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Send,
-            user_message_id: Some(user.id.clone()),
-            assistant_message_id: reply.as_ref().map(|m| m.id.clone()),
+            user_message_id: Some(user_id.clone()),
+            assistant_message_id: Some(reply_id.clone()),
         };
         let job = Job {
             kind: ReplyKind::Send,
             session_id: session_id.to_owned(),
             character_name: session.character_name,
             user_name,
-            reply: reply.map(|m| ReplyTarget {
-                id: m.id,
+            reply: Some(ReplyTarget {
+                id: reply_id,
                 before: None,
             }),
-            history_before: Some(user.id),
+            history_before: Some(user_id),
             new_message: Some(text.to_owned()),
             new_message_images: image_ids.to_vec(),
             prefill: None,
-            early_error,
             began,
         };
-        Ok(slot.launch(started, sink, job))
+        Ok(slot.launch(started, sink, job, resolved))
     }
 
     /// Streams a new swipe of the last reply.
@@ -510,8 +507,8 @@ impl ChatEngine {
                 store.delete_message(&last.id).await?;
             }
             Ok((parent, user_name, reply))
-        }
-        .await;
+        };
+        let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
         let (parent, user_name, reply) = match prepared {
             Ok(p) => p,
             Err(e) => {
@@ -545,10 +542,9 @@ impl ChatEngine {
                 before: None,
             }),
             prefill: None,
-            early_error: None,
             began,
         };
-        Ok(slot.launch(started, sink, job))
+        Ok(slot.launch(started, sink, job, resolved))
     }
 
     /// Streams more of the last reply, appended to it.
@@ -583,8 +579,8 @@ impl ChatEngine {
             let user_name =
                 crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
             Ok((last, parent, user_name))
-        }
-        .await;
+        };
+        let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
         let (last, parent, user_name) = match prepared {
             Ok(p) => p,
             Err(e) => {
@@ -618,10 +614,9 @@ impl ChatEngine {
                 id: last.id,
                 before: Some((last.status, last.meta)),
             }),
-            early_error: None,
             began,
         };
-        Ok(slot.launch(started, sink, job))
+        Ok(slot.launch(started, sink, job, resolved))
     }
 
     /// Streams a draft of the user's next message, written as the persona; nothing is saved.
@@ -634,14 +629,17 @@ impl ChatEngine {
         let store = &self.inner.store;
         let session = store.session_summary(session_id).await?;
         let slot = self.reserve(session_id)?;
-        let user_name =
-            match crate::session::service::user_name(store, session.persona_id.as_deref()).await {
-                Ok(n) => n,
-                Err(e) => {
-                    slot.abandon(&e);
-                    return Err(e);
-                }
-            };
+        let (user_name, resolved) = tokio::join!(
+            crate::session::service::user_name(store, session.persona_id.as_deref()),
+            resolve(&self.inner, session_id)
+        );
+        let user_name = match user_name {
+            Ok(n) => n,
+            Err(e) => {
+                slot.abandon(&e);
+                return Err(e);
+            }
+        };
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Impersonate,
@@ -658,10 +656,9 @@ impl ChatEngine {
             new_message: None,
             new_message_images: Vec::new(),
             prefill: None,
-            early_error: None,
             began,
         };
-        Ok(slot.launch(started, sink, job))
+        Ok(slot.launch(started, sink, job, resolved))
     }
 
     /// Subscribes `sink` to the session's live stream: `started`, a `snapshot`,

@@ -56,8 +56,6 @@ pub(crate) struct Job {
     pub new_message_images: Vec<String>,
     /// For continue: the reply's text so far, sent as the last assistant message.
     pub prefill: Option<String>,
-    /// A failure met while saving, reported as the stream's outcome.
-    pub early_error: Option<Error>,
     /// When the request began (time to first token and duration count from here).
     pub began: Instant,
 }
@@ -88,6 +86,8 @@ struct Progress {
     first_token: Option<Duration>,
     /// Whether any text or reasoning arrived.
     grew: bool,
+    /// The save of the session's timed lore state, running beside the request.
+    lore_saved: Option<tokio::task::JoinHandle<Result<()>>>,
 }
 
 impl Progress {
@@ -113,16 +113,19 @@ struct Checkpoint {
 }
 
 /// Runs one stream to its end; the session is free when this returns.
-pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, mut job: Job) {
+pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, job: Job, resolved: Result<Resolved>) {
     let mut progress = Progress::default();
-    let outcome = drive(&inner, &live, &mut job, &mut progress).await;
+    let outcome = drive(&inner, &live, &job, resolved, &mut progress).await;
     finish(&inner, &live, &job, progress, outcome).await;
 }
 
-async fn drive(inner: &Inner, live: &Live, job: &mut Job, progress: &mut Progress) -> Outcome {
-    if let Some(err) = job.early_error.take() {
-        return Outcome::Failed(err);
-    }
+async fn drive(
+    inner: &Inner,
+    live: &Live,
+    job: &Job,
+    resolved: Result<Resolved>,
+    progress: &mut Progress,
+) -> Outcome {
     let deadline = tokio::time::Instant::from_std(job.began + inner.config.max_duration);
     let mut cancelled = pin!(live.cancel.cancelled());
     let mut expired = pin!(tokio::time::sleep_until(deadline));
@@ -131,7 +134,7 @@ async fn drive(inner: &Inner, live: &Live, job: &mut Job, progress: &mut Progres
         biased;
         _ = &mut cancelled => return Outcome::Cancelled(live.reason()),
         _ = &mut expired => return Outcome::Cancelled(CancelReason::MaxDuration),
-        prepared = prepare(inner, job, progress) => prepared,
+        prepared = prepare(inner, job, resolved, progress) => prepared,
     };
     let (config, request) = match prepared {
         Ok(p) => p,
@@ -350,53 +353,81 @@ async fn write_checkpoints(
     }
 }
 
-/// Resolves the provider, assembles the prompt and builds the request.
-async fn prepare(
-    inner: &Inner,
-    job: &Job,
-    progress: &mut Progress,
-) -> Result<(ProviderConfig, HttpRequest)> {
+/// The provider, model and key a request goes to (holds the key: no `Debug`).
+pub(crate) struct Resolved {
+    config: ProviderConfig,
+    model: String,
+    context_length: Option<u32>,
+    key: Option<String>,
+}
+
+/// Finds the session's provider, model and key. Requests run this beside
+/// saving their messages, so the first token does not wait for it.
+pub(crate) async fn resolve(inner: &Inner, session_id: &str) -> Result<Resolved> {
     let store = &inner.store;
-    let chosen = crate::providers::session_model(store, &job.session_id).await?;
+    let chosen = crate::providers::session_model(store, session_id).await?;
     let provider_id = chosen.provider_id.ok_or_else(|| {
         Error::InvalidInput(
             "no provider is set up yet: add one in Settings, under Providers, then try again"
                 .into(),
         )
     })?;
-    let config = store.provider(&provider_id).await?;
+    // The key comes from the keyring (a blocking call on its own thread) while the provider is read.
+    let (config, key) =
+        tokio::try_join!(store.provider(&provider_id), inner.keys.get(&provider_id))?;
+    Ok(Resolved {
+        config,
+        model: chosen.model,
+        context_length: chosen.context_length,
+        key,
+    })
+}
+
+/// Assembles the prompt and builds the request for the resolved provider.
+async fn prepare(
+    inner: &Inner,
+    job: &Job,
+    resolved: Result<Resolved>,
+    progress: &mut Progress,
+) -> Result<(ProviderConfig, HttpRequest)> {
+    let store = &inner.store;
+    let Resolved {
+        config,
+        model,
+        context_length,
+        key,
+    } = resolved?;
     progress.target = Some(Target {
-        provider_id: provider_id.clone(),
+        provider_id: config.id.clone(),
         provider_name: config.name.clone(),
-        model: chosen.model.clone(),
+        model: model.clone(),
     });
     let counter = crate::tokens::default_counter();
     let prefill_tokens = job.prefill.as_deref().map_or(0, |p| counter.count(p));
     let limits = PromptLimits {
-        context_window: chosen.context_length.unwrap_or(DEFAULT_CONTEXT_WINDOW),
+        context_window: context_length.unwrap_or(DEFAULT_CONTEXT_WINDOW),
         reply_reserve: config
             .generation
             .max_tokens
             .unwrap_or(DEFAULT_REPLY_RESERVE)
             .saturating_add(prefill_tokens),
     };
-    // The key comes from the keyring (a blocking call on its own thread) while the prompt is built.
-    let (assembled, key) = tokio::join!(
-        assemble_reply_prompt(
-            store,
-            &inner.books,
-            &job.session_id,
-            job.history_before.as_deref(),
-            job.new_message.clone(),
-            limits,
-        ),
-        inner.keys.get(&provider_id),
-    );
-    let (assembled, timed) = assembled?;
-    let key = key?;
+    let (assembled, timed) = assemble_reply_prompt(
+        store,
+        &inner.books,
+        &job.session_id,
+        job.history_before.as_deref(),
+        job.new_message.clone(),
+        limits,
+    )
+    .await?;
     if matches!(job.kind, ReplyKind::Send | ReplyKind::Regenerate) {
-        // A new turn advances sticky, cooldown and delay; continue and impersonate do not.
-        store.save_lore_timed_state(&job.session_id, &timed).await?;
+        // A new turn advances sticky, cooldown and delay; continue and impersonate
+        // do not. Saved beside the request, so the first token does not wait for it.
+        let (store, session) = (store.clone(), job.session_id.clone());
+        progress.lore_saved = Some(tokio::spawn(async move {
+            store.save_lore_timed_state(&session, &timed).await
+        }));
     }
 
     let mut messages = assembled.messages;
@@ -444,7 +475,7 @@ async fn prepare(
             content: impersonation_instruction(&job.user_name, &job.character_name),
         });
     }
-    let request = build_request(&config, &chosen.model, &messages, &images, key.as_deref())?;
+    let request = build_request(&config, &model, &messages, &images, key.as_deref())?;
     Ok((config, request))
 }
 
@@ -458,7 +489,17 @@ pub fn impersonation_instruction(user: &str, character: &str) -> String {
 }
 
 /// Saves the final state, records usage, frees the session, then sends the terminal event.
-async fn finish(inner: &Inner, live: &Arc<Live>, job: &Job, progress: Progress, outcome: Outcome) {
+async fn finish(
+    inner: &Inner,
+    live: &Arc<Live>,
+    job: &Job,
+    mut progress: Progress,
+    outcome: Outcome,
+) {
+    if let Some(lore) = progress.lore_saved.take() {
+        // Bookkeeping for sticky and cooldown entries: its failure does not fail the reply.
+        let _ = lore.await;
+    }
     let (text, reasoning) = live.texts();
     let mut saved = Ok(());
     if let Some(reply) = &job.reply {

@@ -295,53 +295,99 @@ pub async fn assemble_reply_prompt(
     use crate::lore::dictionary::{apply_all, Dictionary};
     use crate::lore::{scan, CompiledBook, ScanInput, ScanMessage, ScanSources};
     use crate::prompt::{assemble, HistoryMessage, PromptInput};
-    use crate::tokens::default_counter;
 
-    let session = store.session_summary(session_id).await?;
-    let character = store.character_detail(&session.character_id).await?.card;
-    let persona = match &session.persona_id {
-        Some(id) => store.persona(id).await.ok(),
-        None => None,
+    // The history is the one large read: everything else is read beside it.
+    let history = async {
+        // Enough recent history to fill any window: a token is at least one
+        // byte, so once the loaded text exceeds the window, older messages cannot fit.
+        store
+            .recent_history(
+                session_id,
+                history_before,
+                limits.context_window as usize * 4,
+            )
+            .await
     };
-    let persona = match persona {
-        Some(p) => Some(p),
-        None => store.default_persona().await?,
+    // Reads that need only the session's id, and those that need its character.
+    let general = async {
+        tokio::try_join!(
+            store.lore_timed_state(session_id),
+            primary_context_text(store),
+            store.post_history(),
+            store.dictionary(None),
+        )
     };
+    let personal = async {
+        let session = store.session_summary(session_id).await?;
+        let character_id = session.character_id.as_str();
+        let persona = async {
+            let chosen = match &session.persona_id {
+                Some(id) => store.persona(id).await.ok(),
+                None => None,
+            };
+            match chosen {
+                Some(p) => Ok(Some(p)),
+                None => store.default_persona().await,
+            }
+        };
+        // World info from attached and global books, scanned over the chat and the new message.
+        let books = async {
+            let mut books: Vec<std::sync::Arc<CompiledBook>> = Vec::new();
+            for id in store.active_world_book_ids(character_id).await? {
+                books.push(compiled.get(store, &id).await?);
+            }
+            Ok::<_, crate::Error>(books)
+        };
+        tokio::try_join!(
+            async { Ok(store.character_detail(character_id).await?.card) },
+            persona,
+            books,
+            store.preferences(character_id),
+            store.dictionary(Some(character_id)),
+        )
+    };
+    let rest = async {
+        let (
+            (timed, primary_context, global_post_history, global_rules),
+            (character, persona, books, preferences, character_rules),
+        ) = tokio::try_join!(general, personal)?;
+        Ok::<_, crate::Error>(Shared {
+            character,
+            persona,
+            books,
+            timed,
+            primary_context,
+            preferences,
+            global_post_history,
+            character_rules,
+            global_rules,
+        })
+    };
+    let (history, shared) = tokio::try_join!(history, rest)?;
+    let Shared {
+        character,
+        persona,
+        books,
+        mut timed,
+        primary_context,
+        preferences,
+        global_post_history,
+        character_rules,
+        global_rules,
+    } = shared;
+    let history: Vec<HistoryMessage> = history
+        .into_iter()
+        .map(|(role, name, content)| HistoryMessage {
+            role,
+            name,
+            content,
+        })
+        .collect();
     let user_name = persona
         .as_ref()
         .map(|p| p.name.clone())
         .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
 
-    // Enough recent history to fill any window: a token is at least one byte,
-    // so once the loaded text exceeds the window, older messages cannot fit.
-    let mut history_rev: Vec<HistoryMessage> = Vec::new();
-    let mut bytes = 0usize;
-    let mut cursor: Option<String> = history_before.map(str::to_owned);
-    loop {
-        let page = store
-            .messages_page(session_id, cursor.as_deref(), 200)
-            .await?;
-        for m in page.messages.iter().rev() {
-            bytes += m.content.len();
-            history_rev.push(HistoryMessage {
-                role: m.role,
-                name: m.name.clone(),
-                content: m.content.clone(),
-            });
-        }
-        match page.older_cursor {
-            Some(c) if bytes < limits.context_window as usize * 4 => cursor = Some(c),
-            _ => break,
-        }
-    }
-    history_rev.reverse();
-    let history = history_rev;
-
-    // World info from attached and global books, scanned over the chat and the new message.
-    let mut books: Vec<std::sync::Arc<CompiledBook>> = Vec::new();
-    for id in store.active_world_book_ids(&session.character_id).await? {
-        books.push(compiled.get(store, &id).await?);
-    }
     let mut scan_messages: Vec<ScanMessage> = history
         .iter()
         .map(|m| ScanMessage {
@@ -381,7 +427,6 @@ pub async fn assemble_reply_prompt(
         settings: None,
     };
     let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
-    let mut timed = store.lore_timed_state(session_id).await?;
     let seed = seed_for(session_id, history.len());
     let world_info = if refs.is_empty() {
         Vec::new()
@@ -390,13 +435,13 @@ pub async fn assemble_reply_prompt(
     };
 
     let prompt_input = PromptInput {
-        primary_context: primary_context_text(store).await?,
+        primary_context,
         user_name: user_name.clone(),
         persona_description: persona.map(|p| p.description).unwrap_or_default(),
-        preferences: store.preferences(&session.character_id).await?,
+        preferences,
         world_info,
         history,
-        global_post_history: store.post_history().await?,
+        global_post_history,
         new_message,
         context_window: limits.context_window,
         reply_reserve: limits.reply_reserve,
@@ -404,12 +449,11 @@ pub async fn assemble_reply_prompt(
         seed,
         character,
     };
-    let mut assembled = assemble(&prompt_input, default_counter())?;
+    let mut assembled = assemble(&prompt_input, cached_counter())?;
 
     // Chat dictionaries with a prompt scope rewrite what the model reads.
-    let (character_dictionary, _) =
-        Dictionary::compile(&store.dictionary(Some(&session.character_id)).await?);
-    let (global_dictionary, _) = Dictionary::compile(&store.dictionary(None).await?);
+    let (character_dictionary, _) = Dictionary::compile(&character_rules);
+    let (global_dictionary, _) = Dictionary::compile(&global_rules);
     if !character_dictionary.is_empty() || !global_dictionary.is_empty() {
         for message in &mut assembled.messages {
             message.content = apply_all(
@@ -421,6 +465,65 @@ pub async fn assemble_reply_prompt(
         }
     }
     Ok((assembled, timed))
+}
+
+/// What a prompt needs besides the history, read beside it.
+struct Shared {
+    character: crate::card::CardData,
+    persona: Option<crate::session::Persona>,
+    books: Vec<std::sync::Arc<crate::lore::CompiledBook>>,
+    timed: crate::lore::TimedState,
+    primary_context: String,
+    preferences: Option<crate::session::CharacterPreferences>,
+    global_post_history: String,
+    character_rules: Vec<crate::lore::DictionaryRule>,
+    global_rules: Vec<crate::lore::DictionaryRule>,
+}
+
+/// The default token counter with a memory of texts it counted before.
+///
+/// Every send counts the history that fits the window; without this, a long
+/// chat with a large window re-tokenises hundreds of unchanged messages on
+/// each reply (about 20 ms for 1,000 messages).
+struct CountCache {
+    counts: std::sync::Mutex<std::collections::HashMap<(u64, usize), u32>>,
+}
+
+/// Texts shorter than this are counted directly (hashing costs about as much).
+const CACHE_MIN_BYTES: usize = 64;
+/// Entries kept before the cache starts over (about 6 MB at most).
+const CACHE_MAX_ENTRIES: usize = 200_000;
+
+impl crate::tokens::TokenCounter for CountCache {
+    fn count(&self, text: &str) -> u32 {
+        use std::hash::{Hash, Hasher};
+        let counter = crate::tokens::default_counter();
+        if text.len() < CACHE_MIN_BYTES {
+            return counter.count(text);
+        }
+        let mut h = std::hash::DefaultHasher::new();
+        text.hash(&mut h);
+        let key = (h.finish(), text.len());
+        if let Some(n) = self.counts.lock().ok().and_then(|c| c.get(&key).copied()) {
+            return n;
+        }
+        let n = counter.count(text);
+        if let Ok(mut counts) = self.counts.lock() {
+            if counts.len() >= CACHE_MAX_ENTRIES {
+                counts.clear();
+            }
+            counts.insert(key, n);
+        }
+        n
+    }
+}
+
+/// The shared counting cache for prompt assembly.
+fn cached_counter() -> &'static CountCache {
+    static CACHE: std::sync::OnceLock<CountCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| CountCache {
+        counts: std::sync::Mutex::new(std::collections::HashMap::new()),
+    })
 }
 
 /// A seed stable for a session at a given length: a preview and the send after it agree.

@@ -171,6 +171,15 @@ async fn descend(conn: &mut SqliteConnection, start: &str) -> Result<String, sql
 }
 
 impl Store {
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`). A deferred one that reads first fails with "database is
+    /// locked" (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) when
+    /// another connection writes in between, and a streaming reply writes
+    /// checkpoints all the time.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool().begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Starts a session for a character with its greeting, the alternate
     /// greetings as swipes of it; `{{char}}` and `{{user}}` are filled in.
     pub async fn create_session(
@@ -185,7 +194,7 @@ impl Store {
         let err = |e| self.sql_error(e);
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query(
             "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, persona_id)
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -454,6 +463,75 @@ impl Store {
         })
     }
 
+    /// The recent history a prompt is built from: the active path ending just
+    /// above `before` (at the newest message when `None`), oldest first, as
+    /// (role, name, text). Walks back from the end until the texts reach
+    /// `max_bytes` (the message crossing it included); empty messages (a reply
+    /// that failed before its first word) are left out.
+    ///
+    /// One query over the path, without the swipe and image columns a page
+    /// of the chat carries: this runs before every reply.
+    pub async fn recent_history(
+        &self,
+        session_id: &str,
+        before: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Vec<(Role, String, String)>> {
+        let err = |e| self.sql_error(e);
+        let start: Option<String> = match before {
+            Some(id) => sqlx::query_scalar::<_, Option<String>>(
+                "SELECT parent_id FROM messages WHERE id = ? AND session_id = ?",
+            )
+            .bind(id)
+            .bind(session_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(err)?
+            .ok_or_else(|| not_found("message", id))?,
+            None => sqlx::query_scalar::<_, Option<String>>(
+                "SELECT leaf_id FROM chat_sessions WHERE id = ?",
+            )
+            .bind(session_id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(err)?
+            .ok_or_else(|| not_found("chat", session_id))?,
+        };
+        let Some(start) = start else {
+            return Ok(Vec::new());
+        };
+        // One row holding the whole history as JSON: a thousand rows one by
+        // one cost more in the driver than the walk itself.
+        let json: Option<String> = sqlx::query_scalar(
+            "WITH RECURSIVE path (parent, n, total, role, name, content) AS (
+                 SELECT parent_id, 0, length(CAST(content AS BLOB)), role, name, content
+                 FROM messages WHERE id = ?1
+                 UNION ALL
+                 SELECT m.parent_id, path.n + 1, path.total + length(CAST(m.content AS BLOB)),
+                        m.role, m.name, m.content
+                 FROM path JOIN messages m ON m.id = path.parent
+                 WHERE path.total < ?2
+             )
+             SELECT json_group_array(json_array(n, role, name, content)) FROM path
+             WHERE content != ''",
+        )
+        .bind(&start)
+        .bind(i64::try_from(max_bytes).unwrap_or(i64::MAX))
+        .fetch_one(self.pool())
+        .await
+        .map_err(err)?;
+        let mut rows: Vec<(i64, String, String, String)> =
+            serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| {
+                Error::Storage(format!("the chat's history could not be read: {e}"))
+            })?;
+        // Oldest first (the walk went from the newest back).
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+        Ok(rows
+            .into_iter()
+            .map(|(_, role, name, content)| (parse_role(&role), name, content))
+            .collect())
+    }
+
     /// One message with its swipe position.
     pub async fn message(&self, id: &str) -> Result<Message> {
         let row = sqlx::query(&format!(
@@ -480,7 +558,7 @@ impl Store {
     /// Appends a message to the end of the active path.
     pub async fn add_message(&self, session_id: &str, new: NewMessage<'_>) -> Result<Message> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let (leaf,): (Option<String>,) =
             sqlx::query_as("SELECT leaf_id FROM chat_sessions WHERE id = ?")
                 .bind(session_id)
@@ -495,10 +573,37 @@ impl Store {
         self.message(&id).await
     }
 
+    /// Appends a user message and the reply to it (empty, streaming) in one
+    /// transaction, so neither is saved without the other; returns their ids.
+    pub async fn add_exchange(
+        &self,
+        session_id: &str,
+        user: NewMessage<'_>,
+        reply: NewMessage<'_>,
+    ) -> Result<(String, String)> {
+        let err = |e| self.sql_error(e);
+        let mut tx = self.write_tx().await.map_err(err)?;
+        let (leaf,): (Option<String>,) =
+            sqlx::query_as("SELECT leaf_id FROM chat_sessions WHERE id = ?")
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| not_found("chat", session_id))?;
+        let user_id = insert_child(&mut tx, session_id, leaf.as_deref(), &user)
+            .await
+            .map_err(err)?;
+        let reply_id = insert_child(&mut tx, session_id, Some(&user_id), &reply)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok((user_id, reply_id))
+    }
+
     /// Adds a sibling of `message_id` (a swipe: a regenerated reply) and makes it active.
     pub async fn add_swipe(&self, message_id: &str, new: NewMessage<'_>) -> Result<Message> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let (session_id, parent): (String, Option<String>) =
             sqlx::query_as("SELECT session_id, parent_id FROM messages WHERE id = ?")
                 .bind(message_id)
@@ -552,7 +657,7 @@ impl Store {
     /// it streamed) and returns their ids and details, in one transaction.
     pub async fn mark_partial_interrupted(&self) -> Result<Vec<(String, MessageMeta)>> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT id, meta_json FROM messages WHERE status = 'partial'")
                 .fetch_all(&mut *tx)
@@ -574,7 +679,7 @@ impl Store {
     /// Replaces a message's text, keeping the old text as a version.
     pub async fn edit_message(&self, id: &str, content: &str) -> Result<Message> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let old: String = sqlx::query_scalar("SELECT content FROM messages WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -620,7 +725,7 @@ impl Store {
     /// remaining swipe of it, or ends at its parent.
     pub async fn delete_message(&self, id: &str) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let (session_id, parent): (String, Option<String>) =
             sqlx::query_as("SELECT session_id, parent_id FROM messages WHERE id = ?")
                 .bind(id)
@@ -679,7 +784,7 @@ impl Store {
     /// Makes the `index`th sibling of a message active; the path below follows its branch.
     pub async fn select_swipe(&self, message_id: &str, index: u32) -> Result<Message> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let (session_id, parent): (String, Option<String>) =
             sqlx::query_as("SELECT session_id, parent_id FROM messages WHERE id = ?")
                 .bind(message_id)
@@ -725,7 +830,7 @@ impl Store {
     pub async fn branch_session(&self, message_id: &str) -> Result<String> {
         let err = |e| self.sql_error(e);
         let session_id = self.message_session(message_id).await?;
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let (character_id, title, persona_id): (String, String, Option<String>) = sqlx::query_as(
             "SELECT character_id, title, persona_id FROM chat_sessions WHERE id = ?",
         )
@@ -1078,7 +1183,7 @@ impl Store {
         let err = |e| self.sql_error(e);
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query(
             "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?)",
