@@ -1017,7 +1017,16 @@ async fn regenerate_writes_a_new_swipe_for_the_same_message() {
 
 #[tokio::test]
 async fn continue_appends_to_the_last_reply() {
-    let server = Server::start(reply_script(&["The night", " was"])).await;
+    let server = Server::start(vec![
+        sse_head(),
+        bytes(
+            reasoning_chunk("Set the scene.")
+                + &chunk("The night")
+                + &chunk(" was")
+                + &finish(3, 2),
+        ),
+    ])
+    .await;
     let f = Fixture::new(&server.base_url(), quick()).await;
     let sink = Recorder::new();
     let first = f
@@ -1058,6 +1067,11 @@ async fn continue_appends_to_the_last_reply() {
     assert_eq!(reply.content, "The night was dark and cold.");
     assert_eq!(reply.status, MessageStatus::Complete);
     assert_eq!(reply.swipe_count, 1);
+    assert_eq!(
+        reply.meta.reasoning.as_deref(),
+        Some("Set the scene."),
+        "the earlier reasoning is kept"
+    );
     let sent = server.last_body()["messages"].as_array().unwrap().clone();
     let last = sent.last().unwrap();
     assert_eq!(last["role"], "assistant");

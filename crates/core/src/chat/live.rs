@@ -83,21 +83,24 @@ impl Live {
     }
 
     /// The ids are known: `first` (the requester) gets `started`, and anyone who
-    /// attached meanwhile gets `started` and a snapshot. `initial` is text the
-    /// reply already holds (a continued message), counted as already seen.
+    /// attached meanwhile gets `started` and a snapshot. `initial` is the text
+    /// and reasoning the reply already holds (a continued message), counted as
+    /// already seen.
     pub(crate) fn begin(
         &self,
         started: StreamStarted,
         first: Arc<dyn Sink<StreamEvent>>,
-        initial: &str,
+        initial: (&str, &str),
     ) {
         let mut st = self.state();
-        st.text.push_str(initial);
+        st.text.push_str(initial.0);
         st.sent_text = st.text.len();
+        st.reasoning.push_str(initial.1);
+        st.sent_reasoning = st.reasoning.len();
         first.send(StreamEvent::Started(started.clone()));
         let snapshot = StreamEvent::Snapshot {
             text: st.text.clone(),
-            reasoning: String::new(),
+            reasoning: st.reasoning.clone(),
         };
         for sub in st.subscribers.iter_mut().filter(|s| !s.introduced) {
             sub.sink.send(StreamEvent::Started(started.clone()));
@@ -218,7 +221,7 @@ mod tests {
     fn a_late_subscriber_gets_the_snapshot_then_every_delta_once() {
         let live = Live::new();
         let first = Arc::new(Collect::default());
-        live.begin(started(), first.clone(), "");
+        live.begin(started(), first.clone(), ("", ""));
         live.push_text("Hel");
         live.flush();
         live.push_text("lo");
@@ -248,7 +251,7 @@ mod tests {
         let early = Arc::new(Collect::default());
         assert!(live.attach(early.clone()));
         assert!(early.events().is_empty());
-        live.begin(started(), Arc::new(Collect::default()), "Once");
+        live.begin(started(), Arc::new(Collect::default()), ("Once", ""));
         live.push_text(" more");
         live.end();
         let events = early.events();

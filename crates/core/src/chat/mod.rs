@@ -270,8 +270,19 @@ impl Reservation {
         resolved: Result<Resolved>,
     ) -> StreamStarted {
         self.launched = true;
-        self.live
-            .begin(started.clone(), sink, job.prefill.as_deref().unwrap_or(""));
+        let earlier_reasoning = job
+            .reply
+            .as_ref()
+            .and_then(|r| r.before.as_ref())
+            .and_then(|(_, meta)| meta.reasoning.as_deref());
+        self.live.begin(
+            started.clone(),
+            sink,
+            (
+                job.prefill.as_deref().unwrap_or(""),
+                earlier_reasoning.unwrap_or(""),
+            ),
+        );
         tokio::spawn(pipeline::run(
             self.inner.clone(),
             self.live.clone(),
