@@ -8,7 +8,7 @@
 //! A request runs in three steps. The caller's future registers the stream
 //! (atomically with the busy check) and saves what must survive anything:
 //! the user message, and an empty `partial` reply. Then a task of its own
-//! (see [`pipeline`]) builds the prompt, sends the request and reads the
+//! (`pipeline.rs`) builds the prompt, sends the request and reads the
 //! reply, and the caller gets the ids back at once. Whatever happens next
 //! (done, a typed failure, stop, a deadline, quitting) ends in one final
 //! save, then exactly one terminal event.

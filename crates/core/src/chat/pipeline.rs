@@ -2,7 +2,7 @@
 //! events, batch them to subscribers, checkpoint the reply, and end it with
 //! exactly one terminal event after the final save.
 //!
-//! The outcome is decided in one place, the loop in [`stream`]: whichever of
+//! The outcome is decided in one place, the loop in [`stream_loop`]: whichever of
 //! stop, the deadline, an error or the end of the stream it sees first wins,
 //! and everything after (save, usage, terminal event) follows from that one
 //! value. A stop that arrives after the decision changes nothing.
