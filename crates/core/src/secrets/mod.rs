@@ -234,7 +234,9 @@ impl Keys {
     ///
     /// The key is trimmed, and refused (with a message that never repeats it)
     /// when empty, longer than [`MAX_KEY_BYTES`], or holding spaces or control
-    /// characters. When storing fails nothing changes. Replacing a key is
+    /// characters. When storing fails nothing changes; when removing an old
+    /// copy fails (other than an unreachable keyring) the new key is stored
+    /// and the error says what could not be removed. Replacing a key is
     /// setting it again. Removing the old copy from an unreachable keyring is
     /// skipped: the new copy is read before the keyring's (this run's memory)
     /// or the keyring was not reachable to hold one (see [`Keys::delete`]).
@@ -414,7 +416,7 @@ fn validate_key(key: &str) -> Result<&str> {
             key.len()
         )));
     }
-    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if key.chars().any(is_invisible) {
         return Err(Error::InvalidInput(
             "the API key contains spaces, line breaks or other invisible characters: paste it \
              again without them"
@@ -422,6 +424,22 @@ fn validate_key(key: &str) -> Result<&str> {
         ));
     }
     Ok(key)
+}
+
+/// Whitespace, control characters, and the invisible formatting characters a
+/// copy from a web page or a chat can carry along (zero-width spaces, a byte
+/// order mark, direction marks, a soft hyphen): never part of a real key.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{feff}'
+        )
 }
 
 /// Runs a blocking secret-store call off the async threads.
@@ -446,6 +464,8 @@ mod tests {
             format!("{secret}\u{7}x"),
             format!("{secret}\u{a0}x"),
             format!("{secret}\nx"),
+            format!("\u{feff}{secret}"),
+            format!("{secret}\u{200d}x"),
             format!("{secret}{}", "x".repeat(MAX_KEY_BYTES)),
         ] {
             let err = validate_key(&bad).unwrap_err();
