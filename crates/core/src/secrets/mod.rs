@@ -237,9 +237,14 @@ impl Keys {
     /// characters. When storing fails nothing changes; when removing an old
     /// copy fails (other than an unreachable keyring) the new key is stored
     /// and the error says what could not be removed. Replacing a key is
-    /// setting it again. Removing the old copy from an unreachable keyring is
-    /// skipped: the new copy is read before the keyring's (this run's memory)
-    /// or the keyring was not reachable to hold one (see [`Keys::delete`]).
+    /// setting it again.
+    ///
+    /// An unreachable keyring does not stop `Session` or `Encrypted` (that is
+    /// what they are for): removing an old keyring copy is skipped. On a box
+    /// with no keyring there is none. The one leftover case, a keyring that
+    /// held a key and is locked or refused just then, leaves that old copy,
+    /// which a later `get` would prefer to an encrypted one once the keyring
+    /// answers again; [`Keys::delete`] or setting the key again clears it.
     pub async fn set(
         &self,
         provider_id: &str,
@@ -321,12 +326,13 @@ impl Keys {
     /// Removes a provider's key from every place.
     ///
     /// Judgement on an unreachable keyring: when the key was found in this
-    /// run's memory or the database, it cannot also be in the keyring (setting
-    /// it there removed the keyring's copy, or the keyring was unreachable then
-    /// too), so the delete succeeds. When it was found nowhere else, the
-    /// keyring may still hold it: the answer is [`Error::KeyringUnavailable`],
-    /// after the other places were cleared. A caller removing a whole provider
-    /// may go ahead on that error; the user can retry once the keyring answers.
+    /// run's memory or the database, setting it there removed any keyring
+    /// copy (bar the one case [`Keys::set`] describes), so the delete succeeds
+    /// and a box with no keyring can delete keys. When it was found nowhere
+    /// else, the keyring may well still hold it: the answer is
+    /// [`Error::KeyringUnavailable`], after the other places were cleared. A
+    /// caller removing a whole provider may go ahead on that error; the user
+    /// can delete the key again once the keyring answers.
     pub async fn delete(&self, provider_id: &str) -> Result<KeyStatus> {
         let account = account_for(provider_id);
         let in_session = self.session.remove(&account)?;
