@@ -1246,3 +1246,45 @@ async fn the_http_client_builds_from_the_real_environment() {
         .status();
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn https_is_spoken_with_alpn_for_http2() {
+    // A TCP server on loopback that reads what the client sends first and hangs up:
+    // a TLS ClientHello proves a TLS backend is compiled in and used for https.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut hello = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut hello))
+            .await
+            .unwrap()
+            .unwrap();
+        hello.truncate(n);
+        hello
+    });
+    let e = env().await;
+    let p = add(
+        &e,
+        ProviderKind::OpenAi,
+        "TLS",
+        &format!("https://127.0.0.1:{port}/v1"),
+        "",
+    )
+    .await;
+    e.keys
+        .set(&p.id, "sk-tls-0123456789", KeyStorage::Session)
+        .await
+        .unwrap();
+    let err = providers::refresh_models_with(&e.store, &e.keys, &e.http, &p.id, &quick())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Network, "{err}");
+    let hello = server.await.unwrap();
+    // A TLS handshake record, and the ALPN offer of h2 and http/1.1.
+    assert_eq!(hello.first(), Some(&0x16), "{hello:?}");
+    let has = |needle: &[u8]| hello.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"\x02h2") && has(b"\x08http/1.1"), "{hello:?}");
+    // The key never travels in the clear.
+    assert!(!has(b"sk-tls-0123456789"));
+}
