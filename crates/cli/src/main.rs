@@ -4,6 +4,7 @@
 //! `{"error":{"code","message"}}` and exits non-zero, so scripts can rely on it.
 
 mod output;
+mod provider_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ use confab_core::tokens::default_counter;
 use confab_core::{paths, AppError, Error};
 
 use output::Output;
+use provider_cmd::{ProviderCommand, ProviderReport};
 
 /// Confab from the terminal: the same library as the app.
 #[derive(Debug, Parser)]
@@ -126,6 +128,15 @@ enum Command {
         /// Tokens kept free for the reply.
         #[arg(long, default_value_t = 512)]
         reserve: u32,
+    },
+    /// Model providers: add, list, remove, keys, model lists.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Tokens, cost and unfinished requests per provider, model and day.
+    Usage {
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
     /// List the characters in the library.
     Characters {
@@ -473,6 +484,18 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             })
             .await
         }
+        Command::Provider(command) => {
+            with_store(|store| async move {
+                Ok(Report::Provider(provider_cmd::run(&store, command).await?))
+            })
+            .await
+        }
+        Command::Usage { days } => {
+            with_store(|store| async move {
+                Ok(Report::Provider(provider_cmd::usage(&store, days).await?))
+            })
+            .await
+        }
         Command::Characters { search, tag } => {
             let store = open_store().await?;
             let query = CharacterQuery {
@@ -789,6 +812,7 @@ enum Report {
     Prompt(AssembledPrompt),
     Books(Vec<WorldBookSummary>),
     Scan(ScanReport),
+    Provider(ProviderReport),
 }
 
 impl std::fmt::Display for Report {
@@ -838,6 +862,7 @@ impl std::fmt::Display for Report {
                 }
                 Ok(())
             }
+            Report::Provider(report) => write!(f, "{report}"),
             Report::Scan(report) => {
                 writeln!(
                     f,
