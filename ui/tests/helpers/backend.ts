@@ -27,7 +27,12 @@ export { model } from "../../src/lib/dev/mock-providers";
 
 /** What the backend does when the live sessions change: the `live-sessions-changed` event. */
 export function emitLive(sessionIds: string[]): void {
-  void emit("live-sessions-changed", { sessionIds });
+  try {
+    // Before installBackend (a stream set up ahead of the app) there is no mock to emit through.
+    void emit("live-sessions-changed", { sessionIds }).catch(() => {});
+  } catch {
+    // Nobody is listening yet.
+  }
 }
 export { makeBook, makeEntry, DEFAULT_BOOK_SETTINGS } from "../../src/lib/dev/mock-worldbooks";
 

@@ -515,7 +515,6 @@ export class Conversation {
     this.total += added.length;
     if (this.draft === text) this.draft = "";
     this.#dropPending();
-    this.#touchList();
   }
 
   #placeSwipe(replyId: string): void {

@@ -4,17 +4,19 @@ import { isErrorCode, type OutcomeRow, type UsageRow } from "../api";
 import { errorTitleKey } from "../error-text";
 import { currentLanguage, t } from "../i18n/index.svelte";
 
-/** US dollars: "$0.0042", "$1.25"; "—" when the provider did not say. */
+/** US dollars: "$0.0123", "$0.50", "$2.51", "<$0.0001"; "—" when the provider did not say. */
 export function formatUsd(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return "—";
-  const digits = value !== 0 && Math.abs(value) < 0.01 ? 4 : 2;
-  return new Intl.NumberFormat(currentLanguage(), {
-    style: "currency",
-    currency: "USD",
-    currencyDisplay: "narrowSymbol",
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(value);
+  const format = (amount: number, max: number): string =>
+    new Intl.NumberFormat(currentLanguage(), {
+      style: "currency",
+      currency: "USD",
+      currencyDisplay: "narrowSymbol",
+      minimumFractionDigits: 2,
+      maximumFractionDigits: max,
+    }).format(amount);
+  if (value > 0 && value < 0.0001) return `<${format(0.0001, 4)}`;
+  return format(value, Math.abs(value) < 1 ? 4 : 2);
 }
 
 /** The sum of the rows: requests and tokens, and the cost when any row knows it. */
