@@ -384,6 +384,19 @@ describe("streams started elsewhere (busy)", () => {
     await waitFor(() => expect(screen.queryByTestId("composer-busy")).toBeNull());
   });
 
+  test("another window's impersonation never lands in this composer", async () => {
+    const world = await start();
+    await openTalk();
+    await fireEvent.input(input(), { target: { value: "mine" } });
+    const other = world.streams.startElsewhere(world.sessionId, "impersonate");
+    await waitFor(() => expect(count(world.calls, "attach_stream")).toBe(1));
+    await screen.findByTestId("composer-busy");
+    other.delta("their draft");
+    other.done();
+    await waitFor(() => expect(screen.queryByTestId("composer-busy")).toBeNull());
+    expect(input().value).toBe("mine");
+  });
+
   test("a busy error from send follows the live stream instead", async () => {
     const world = await start(undefined, { announce: false });
     await openTalk();

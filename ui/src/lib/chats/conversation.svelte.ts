@@ -555,10 +555,13 @@ export class Conversation {
     else reply.end("cancelled");
 
     if (reply.kind === "impersonate") {
-      if (event.type === "done") this.draft = event.text || reply.text;
-      else if (reply.text === "") this.#restoreDraft();
-      this.#draftBefore = null;
-      if (event.type === "failed") this.#report(event.error, "error.context.impersonate");
+      // Another window's draft is not ours to put in this composer.
+      if (reply.origin === "own") {
+        if (event.type === "done") this.draft = event.text || reply.text;
+        else if (reply.text === "") this.#restoreDraft();
+        this.#draftBefore = null;
+        if (event.type === "failed") this.#report(event.error, "error.context.impersonate");
+      }
       this.#dropStream();
       return;
     }
