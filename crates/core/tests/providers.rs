@@ -1288,3 +1288,40 @@ async fn https_is_spoken_with_alpn_for_http2() {
     // The key never travels in the clear.
     assert!(!has(b"sk-tls-0123456789"));
 }
+
+/// A keyring that never answers, as on a Linux box without a Secret Service.
+#[derive(Debug)]
+struct NoKeyring;
+
+impl confab_core::secrets::SecretStore for NoKeyring {
+    fn get(&self, _: &str) -> confab_core::Result<Option<String>> {
+        Err(Error::KeyringUnavailable("no Secret Service".into()))
+    }
+    fn set(&self, _: &str, _: &str) -> confab_core::Result<()> {
+        Err(Error::KeyringUnavailable("no Secret Service".into()))
+    }
+    fn delete(&self, _: &str) -> confab_core::Result<()> {
+        Err(Error::KeyringUnavailable("no Secret Service".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_keyless_provider_is_removable_without_a_keyring() {
+    let e = env().await;
+    let keys = Keys::new(Arc::new(NoKeyring), e.store.clone(), None);
+    let local = config(
+        ProviderKind::OpenAiCompatible,
+        "Local",
+        "http://127.0.0.1:8080/v1",
+    );
+    let local = providers::save(&e.store, &keys, local)
+        .await
+        .unwrap()
+        .config;
+    // The list still opens, showing no key.
+    let list = providers::list(&e.store, &keys).await.unwrap();
+    assert!(!list[0].key.set);
+
+    providers::delete(&e.store, &keys, &local.id).await.unwrap();
+    assert!(providers::list(&e.store, &keys).await.unwrap().is_empty());
+}
