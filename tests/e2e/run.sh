@@ -49,6 +49,10 @@ export DISPLAY=":$(head -1 "$WORK/display")"
 
 # A predictable, English environment for the app; no accessibility bus under Xvfb.
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
+# No session bus, so no Secret Service: the suite walks the keyring_unavailable
+# fallback (the real keyring is tested by `make keyring-test`). An unreachable
+# address also stops libdbus from autolaunching a bus on the X display.
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 
 start_driver() { # port data_dir log
   # Each app gets its own data folder and its own XDG folders, so WebKit's
