@@ -20,7 +20,7 @@ export TAURI_FRONTEND_PATH := ui
 TAURI := ui/node_modules/.bin/tauri
 APP_BIN := $(CARGO_TARGET_DIR)/debug/confab-app
 
-.PHONY: help run dev test setup setup-core ui lint rust-test bindings ui-test app e2e bench fuzz clean-cache
+.PHONY: help run dev test setup setup-core ui lint rust-test keyring-test bindings ui-test app e2e bench fuzz clean-cache
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,42 @@ lint: ## cargo fmt --check, clippy -D warnings, and no Tauri inside confab-core
 	  echo "confab-core depends on Tauri (above): move that code to src-tauri/" >&2; exit 1; \
 	else echo "confab-core: no tauri crate in its dependency tree"; fi
 
-rust-test: ## Rust unit, integration, command and bindings-drift tests
+rust-test: ## Rust unit, integration, command and bindings-drift tests, then the real keyring's
 	cargo test --workspace --locked
+	$(MAKE) --no-print-directory keyring-test
+
+# The secrets tests that need a real Secret Service (tests/secrets_keyring.rs,
+# #[ignore]d in a plain cargo test). They run inside a private D-Bus session
+# with a GNOME Keyring whose data and runtime folders are throwaway, so a
+# developer's own login keyring is never touched; the daemon creates a "login"
+# collection unlocked by the empty password on its stdin (`printf '\n'`: with no
+# input at all it creates nothing) and sets it as the default collection, which
+# keyring-rs writes to. The loop waits for the daemon to own its bus name
+# (asking the bus, so that no second daemon is D-Bus-activated meanwhile) and
+# for that alias, before the tests start.
+# The daemon ends with the session's bus. Last, one test checks what a box
+# with no session bus at all gets: keyring_unavailable.
+KEYRING_TEST := cargo test --locked -p confab-core --test secrets_keyring
+
+keyring-test: ## The secrets tests against a real keyring (a throwaway GNOME Keyring on a private D-Bus)
+	$(KEYRING_TEST) --no-run
+	keyring_home="$$(mktemp -d)"; trap 'rm -rf "$$keyring_home"' EXIT; \
+	mkdir -m 700 "$$keyring_home/data" "$$keyring_home/run"; \
+	XDG_DATA_HOME="$$keyring_home/data" XDG_RUNTIME_DIR="$$keyring_home/run" \
+	dbus-run-session -- sh -ec ' \
+	  printf "\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+	  tries=0; \
+	  until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true" && \
+	    dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+	      org.freedesktop.Secret.Service.ReadAlias string:default | grep -q collection/; do \
+	    tries=$$((tries + 1)); \
+	    if [ $$tries -ge 100 ]; then echo "gnome-keyring did not unlock a default collection" >&2; exit 1; fi; \
+	    sleep 0.1; \
+	  done; \
+	  $(KEYRING_TEST) -- --ignored --test-threads=1 --skip without_a_secret_service'
+	env -u DISPLAY -u WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/confab-no-bus \
+	  $(KEYRING_TEST) -- --ignored --exact without_a_secret_service_the_keyring_is_unavailable
 
 bindings: ## Regenerate ui/src/lib/bindings.ts from the Rust commands
 	CONFAB_UPDATE_BINDINGS=1 cargo test --locked --test bindings

@@ -12,8 +12,12 @@ WITH_E2E=1
 [[ "${1:-}" == "--no-e2e" ]] && WITH_E2E=0
 
 # Tauri 2 on Linux (https://v2.tauri.app/start/prerequisites/#linux), plus what tests use.
+# libdbus-1-dev: the OS keyring on Linux (keyring's Secret Service backend links libdbus).
 APT_BUILD=(build-essential pkg-config curl wget file libssl-dev libxdo-dev
-  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev)
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
+# `make keyring-test` (part of `make test`): a private session bus (dbus-run-session,
+# dbus-send) and a throwaway GNOME Keyring as the Secret Service.
+APT_KEYRING_TEST=(dbus gnome-keyring)
 # CJK fonts so screenshots of Chinese and Japanese names show text, not boxes.
 APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
 NODE_MIN_MAJOR=20
@@ -34,7 +38,7 @@ as_root() {
 }
 
 install_apt_packages() {
-  local wanted=("${APT_BUILD[@]}")
+  local wanted=("${APT_BUILD[@]}" "${APT_KEYRING_TEST[@]}")
   [[ $WITH_E2E -eq 1 ]] && wanted+=("${APT_E2E[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1; then
     say "not a Debian/Ubuntu system: install the Tauri prerequisites for your OS"

@@ -6,7 +6,8 @@
 #
 # Three drivers run side by side, each with its own data folder (a first start, a
 # library to import into, and one whose database is damaged), because the app reads CONFAB_DATA_DIR from the
-# environment the driver hands down. Screenshots land in target/e2e-screenshots/.
+# environment the driver hands down. A fake model server on 127.0.0.1 answers chats
+# (fake-provider.mjs). Screenshots land in target/e2e-screenshots/.
 set -euo pipefail
 
 APP="${1:?usage: tests/e2e/run.sh PATH/TO/confab-app}"
@@ -48,6 +49,10 @@ export DISPLAY=":$(head -1 "$WORK/display")"
 
 # A predictable, English environment for the app; no accessibility bus under Xvfb.
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
+# No session bus, so no Secret Service: the suite walks the keyring_unavailable
+# fallback (the real keyring is tested by `make keyring-test`). An unreachable
+# address also stops libdbus from autolaunching a bus on the X display.
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 
 start_driver() { # port data_dir log
   # Each app gets its own data folder and its own XDG folders, so WebKit's
@@ -75,6 +80,12 @@ cp "$WORK/broken/confab.db" "$WORK/broken-original.db"
 FIXTURES="$ROOT/crates/core/tests/fixtures/cards"
 printf 'not a png at all' >"$WORK/inbox/broken card.png"
 
+# A fake OpenAI-compatible model server on loopback: nothing leaves the machine.
+node "$HERE/fake-provider.mjs" "$WORK/provider-url" 2>"$WORK/provider.log" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s "$WORK/provider-url" ]] && break; sleep 0.1; done
+[[ -s "$WORK/provider-url" ]] || { cat "$WORK/provider.log" >&2; echo "the fake provider did not start" >&2; exit 1; }
+
 start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
 start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
@@ -92,6 +103,7 @@ status=0
     CONFAB_BROKEN_DB="$WORK/broken/confab.db" \
     CONFAB_BROKEN_ORIGINAL="$WORK/broken-original.db" \
     CONFAB_SHOTS="$SHOTS" \
+    CONFAB_FAKE_PROVIDER="$(head -1 "$WORK/provider-url")" \
     timeout 900 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
 ) || status=$?
 

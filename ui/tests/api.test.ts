@@ -142,3 +142,38 @@ describe("library commands", () => {
     }
   });
 });
+
+describe("reply streams", () => {
+  test("a rate limit keeps retryAfterSecs; other errors have none", async () => {
+    expect(toApiError({ code: "rate_limited", message: "slow down", retryAfterSecs: 12 })).toEqual({
+      code: "rate_limited",
+      message: "slow down",
+      retryAfterSecs: 12,
+    });
+    expect(toApiError({ code: "rate_limited", message: "slow down", retryAfterSecs: null })).toEqual({ code: "rate_limited", message: "slow down" });
+  });
+
+  test("sendMessage passes a Channel and forwards its events, failures as ApiErrors", async () => {
+    const { sendMessage } = await import("../src/lib/api");
+    const started = { sessionId: "s1", kind: "send", userMessageId: "u1", assistantMessageId: "a1" };
+    const calls = installBackend({
+      override: (cmd, args) => {
+        if (cmd !== "send_message") return undefined;
+        const channel = args["onEvent"] as { onmessage: (event: unknown) => void };
+        channel.onmessage({ type: "started", ...started });
+        channel.onmessage({ type: "delta", text: "Hi", reasoning: "" });
+        channel.onmessage({ type: "failed", error: { code: "overloaded", message: "529", retryAfterSecs: 3 }, partialSaved: true });
+        return started;
+      },
+    });
+    const events: unknown[] = [];
+    expect(await sendMessage("s1", "Hello", ["img-1"], (event) => events.push(event))).toEqual({ ok: true, data: started });
+    expect(events).toEqual([
+      { type: "started", ...started },
+      { type: "delta", text: "Hi", reasoning: "" },
+      { type: "failed", error: { code: "overloaded", message: "529", retryAfterSecs: 3 }, partialSaved: true },
+    ]);
+    expect(Object.keys(calls[0]?.args as object)).toEqual(["sessionId", "text", "imageIds", "onEvent"]);
+    expect(calls[0]?.args).toMatchObject({ sessionId: "s1", text: "Hello", imageIds: ["img-1"] });
+  });
+});

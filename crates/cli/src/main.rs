@@ -3,7 +3,9 @@
 //! With `--json`, everything on stdout is JSON, and a failure prints
 //! `{"error":{"code","message"}}` and exits non-zero, so scripts can rely on it.
 
+mod chat_cmd;
 mod output;
+mod provider_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,7 @@ use confab_core::tokens::default_counter;
 use confab_core::{paths, AppError, Error};
 
 use output::Output;
+use provider_cmd::{ProviderCommand, ProviderReport};
 
 /// Confab from the terminal: the same library as the app.
 #[derive(Debug, Parser)]
@@ -110,9 +113,9 @@ enum Command {
         #[arg(long)]
         session: Option<String>,
     },
-    /// Import or export chats.
-    #[command(subcommand)]
-    Chat(ChatCommand),
+    /// Chat: `confab chat SESSION "text"` streams the reply (Ctrl-C stops and
+    /// saves it); `confab chat import|export` moves chats in and out.
+    Chat(ChatArgs),
     /// The exact messages a provider would get for a session, with the explanation.
     Prompt {
         /// The session.
@@ -126,6 +129,15 @@ enum Command {
         /// Tokens kept free for the reply.
         #[arg(long, default_value_t = 512)]
         reserve: u32,
+    },
+    /// Model providers: add, list, remove, keys, model lists.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Tokens, cost and unfinished requests per provider, model and day.
+    Usage {
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
     /// List the characters in the library.
     Characters {
@@ -276,6 +288,34 @@ enum CliRole {
     System,
 }
 
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Exit codes: 0 done, 1 other failure, 2 usage, 3 not_found, 4 invalid_input, \
+5 busy, 10 unauthorized, 11 rate_limited, 12 overloaded, 13 context_too_long, 14 bad_request, \
+15 upstream, 16 network, 17 timeout, 18 truncated, 19 protocol, 20 keyring_unavailable, \
+130 stopped with Ctrl-C (the partial reply is saved)."
+)]
+struct ChatArgs {
+    #[command(subcommand)]
+    command: Option<ChatCommand>,
+    /// The session to chat in (see `confab sessions`).
+    #[arg(required = true)]
+    session: Option<String>,
+    /// What to say (not needed with --regenerate, --continue or --impersonate).
+    text: Option<String>,
+    /// Write a new swipe of the last reply.
+    #[arg(long, conflicts_with_all = ["text", "continue_reply", "impersonate"])]
+    regenerate: bool,
+    /// Write more of the last reply.
+    #[arg(long = "continue", conflicts_with_all = ["text", "impersonate"])]
+    continue_reply: bool,
+    /// Draft your next message as your persona (printed, not saved).
+    #[arg(long, conflicts_with = "text")]
+    impersonate: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum ChatCommand {
     /// Import a SillyTavern chat (.jsonl) as a new session of a character.
@@ -345,6 +385,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command, &out)) {
+        Ok(Some(Report::Ending(ending))) => out.ending(ending),
         Ok(Some(report)) => out.success(&report),
         Ok(None) => ExitCode::SUCCESS,
         Err(err) => out.failure(&AppError::from(err)),
@@ -447,8 +488,13 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             })
             .await
         }
-        Command::Chat(command) => {
-            with_store(|store| async move { chat(&store, command).await }).await
+        Command::Chat(ChatArgs {
+            command: Some(command),
+            ..
+        }) => with_store(|store| async move { chat(&store, command).await }).await,
+        Command::Chat(args) => {
+            let ending = stream_reply(args, out).await?;
+            Ok(Some(Report::Ending(ending)))
         }
         Command::Prompt {
             session,
@@ -473,6 +519,18 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             })
             .await
         }
+        Command::Provider(command) => {
+            with_store(|store| async move {
+                Ok(Report::Provider(provider_cmd::run(&store, command).await?))
+            })
+            .await
+        }
+        Command::Usage { days } => {
+            with_store(|store| async move {
+                Ok(Report::Provider(provider_cmd::usage(&store, days).await?))
+            })
+            .await
+        }
         Command::Characters { search, tag } => {
             let store = open_store().await?;
             let query = CharacterQuery {
@@ -486,6 +544,29 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             Ok(Some(Report::Characters(list?)))
         }
     }
+}
+
+/// `confab chat SESSION "text"` and its --regenerate/--continue/--impersonate.
+async fn stream_reply(args: ChatArgs, out: &Output) -> Result<chat_cmd::Ending, Error> {
+    let session = args.session.unwrap_or_default();
+    let request = if args.regenerate {
+        chat_cmd::Request::Regenerate
+    } else if args.continue_reply {
+        chat_cmd::Request::Continue
+    } else if args.impersonate {
+        chat_cmd::Request::Impersonate
+    } else {
+        chat_cmd::Request::Send
+    };
+    if request == chat_cmd::Request::Send && args.text.is_none() {
+        return Err(Error::InvalidInput(
+            "say something: confab chat SESSION \"text\"".into(),
+        ));
+    }
+    let store = open_store().await?;
+    let ending = chat_cmd::run(&store, &session, args.text, request, out.json).await;
+    store.close().await;
+    ending
 }
 
 /// Runs `f` with an open store and closes it afterwards, whatever `f` returned.
@@ -789,6 +870,10 @@ enum Report {
     Prompt(AssembledPrompt),
     Books(Vec<WorldBookSummary>),
     Scan(ScanReport),
+    Provider(ProviderReport),
+    /// A streamed reply: printed as it came, so only its ending is left.
+    #[serde(skip)]
+    Ending(chat_cmd::Ending),
 }
 
 impl std::fmt::Display for Report {
@@ -838,6 +923,8 @@ impl std::fmt::Display for Report {
                 }
                 Ok(())
             }
+            Report::Provider(report) => write!(f, "{report}"),
+            Report::Ending(_) => Ok(()),
             Report::Scan(report) => {
                 writeln!(
                     f,

@@ -137,3 +137,42 @@ async fn every_earlier_schema_upgrades_and_keeps_its_data() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_v5_fixture_reads_through_the_providers_api() {
+    use confab_core::providers;
+    use confab_core::secrets::Keys;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("v5.db"), dir.path().join(DATABASE_FILE)).unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let keys = Keys::in_memory(store.clone());
+
+    let list = providers::list(&store, &keys).await.unwrap();
+    let names: Vec<&str> = list.iter().map(|p| p.config.name.as_str()).collect();
+    assert_eq!(names, ["OpenRouter", "Локальный llama.cpp"]);
+    assert!(list[1].is_default && !list[0].is_default);
+    let router = &list[0].config;
+    assert_eq!(router.extra_headers["X-Title"], "Confab");
+    assert_eq!(router.generation.stop, ["\nUser:"]);
+    assert_eq!(router.generation.max_tokens, Some(400));
+
+    let models = providers::models(&store, &router.id).await.unwrap();
+    assert_eq!(models.favourites, ["openai/gpt-4o-mini"]);
+    assert_eq!(models.models.len(), 3);
+    assert_eq!(models.models[0].id, "openai/gpt-4o-mini");
+    assert_eq!(models.fetched_at, Some(1763700013000.0));
+
+    let session = providers::session_model(&store, "f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07")
+        .await
+        .unwrap();
+    assert_eq!(session.provider_name.as_deref(), Some("OpenRouter"));
+    assert_eq!(session.model, "anthropic/claude-3.5-sonnet");
+    assert_eq!(session.context_length, Some(200_000));
+
+    let usage = store.usage_report(36_500).await.unwrap();
+    assert_eq!(usage.rows.len(), 4);
+    assert_eq!(usage.rows[0].day, "2025-11-22");
+    assert_eq!(usage.outcomes.len(), 3);
+    store.close().await;
+}

@@ -2,7 +2,7 @@
 // here, so a change in the generated shapes is absorbed in this file.
 
 import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
-import { commands } from "./bindings";
+import { commands, events } from "./bindings";
 import type {
   Activation,
   ActivationReason,
@@ -70,6 +70,26 @@ import type {
   SessionQuery,
   SessionSummary,
   SpeechModifier,
+  CancelReason,
+  GenerationSettings,
+  KeyStatus,
+  KeyStorage,
+  KeyStorageOptions,
+  LiveSessions,
+  LocalServer,
+  ModelInfo,
+  ModelList,
+  OutcomeRow,
+  Provider,
+  ProviderConfig,
+  ProviderKind,
+  ReplyKind,
+  ReplyUsage,
+  SessionModel,
+  StreamEvent,
+  StreamStarted,
+  UsageReport,
+  UsageRow,
 } from "./bindings";
 
 /** `Settings.language` null means "follow the OS language". */
@@ -142,8 +162,33 @@ export type {
   SpeechModifier,
 };
 
-/** An error as the UI shows it; `path` only when the backend named a file. */
-export type ApiError = { code: ErrorCode; message: string; path?: string };
+export type {
+  CancelReason,
+  GenerationSettings,
+  KeyStatus,
+  KeyStorage,
+  KeyStorageOptions,
+  LiveSessions,
+  LocalServer,
+  ModelInfo,
+  ModelList,
+  OutcomeRow,
+  Provider,
+  ProviderConfig,
+  ProviderKind,
+  ReplyKind,
+  ReplyUsage,
+  SessionModel,
+  StreamStarted,
+  UsageReport,
+  UsageRow,
+};
+
+/**
+ * An error as the UI shows it; `path` only when the backend named a file,
+ * `retryAfterSecs` only when a provider said how long to wait.
+ */
+export type ApiError = { code: ErrorCode; message: string; path?: string; retryAfterSecs?: number };
 
 export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ApiError };
 
@@ -196,8 +241,12 @@ function describe(value: unknown): string {
   }
 }
 
-function withPath(code: ErrorCode, message: string, path: unknown): ApiError {
-  return typeof path === "string" && path !== "" ? { code, message, path } : { code, message };
+function withPath(code: ErrorCode, message: string, path: unknown, retryAfterSecs?: unknown): ApiError {
+  const error: ApiError = typeof path === "string" && path !== "" ? { code, message, path } : { code, message };
+  if (typeof retryAfterSecs === "number" && Number.isFinite(retryAfterSecs) && retryAfterSecs >= 0) {
+    error.retryAfterSecs = retryAfterSecs;
+  }
+  return error;
 }
 
 /**
@@ -208,7 +257,7 @@ function withPath(code: ErrorCode, message: string, path: unknown): ApiError {
 export function toApiError(raw: unknown): ApiError {
   if (isRecord(raw) && !(raw instanceof Error)) {
     const message = typeof raw["message"] === "string" ? raw["message"] : describe(raw);
-    if (isErrorCode(raw["code"])) return withPath(raw["code"], message, raw["path"]);
+    if (isErrorCode(raw["code"])) return withPath(raw["code"], message, raw["path"], raw["retryAfterSecs"]);
     // An AppError from a newer backend with a code we do not know yet.
     const code = typeof raw["code"] === "string" ? `${raw["code"]}: ` : "";
     return withPath("internal", `${code}${message}`, raw["path"]);
@@ -600,6 +649,198 @@ export function setPostHistory(text: string): Promise<ApiResult<PrimaryContext>>
 /** The exact prompt the next request would send (`message`: the draft, if any). */
 export function previewPrompt(sessionId: string, message: string | null): Promise<ApiResult<AssembledPrompt>> {
   return call(() => commands.previewPrompt(sessionId, message));
+}
+
+// ---- Replies (streamed) ----
+
+/**
+ * One event of a reply stream as the UI sees it: like the backend's
+ * StreamEvent, with a failure's error normalised to an ApiError.
+ */
+export type ReplyEvent =
+  | ({ type: "started" } & StreamStarted)
+  | { type: "snapshot"; text: string; reasoning: string }
+  | { type: "delta"; text: string; reasoning: string }
+  | { type: "done"; messageId: string | null; text: string; usage: ReplyUsage; finishReason: string | null }
+  | { type: "failed"; error: ApiError; partialSaved: boolean }
+  | { type: "cancelled"; reason: CancelReason; partialSaved: boolean };
+
+/** Normalises a raw channel message (missing fields get their empty values). */
+export function toReplyEvent(raw: StreamEvent): ReplyEvent {
+  switch (raw.type) {
+    case "started":
+      return {
+        type: "started",
+        sessionId: raw.sessionId,
+        kind: raw.kind,
+        userMessageId: raw.userMessageId ?? null,
+        assistantMessageId: raw.assistantMessageId ?? null,
+      };
+    case "snapshot":
+    case "delta":
+      return { type: raw.type, text: raw.text ?? "", reasoning: raw.reasoning ?? "" };
+    case "done":
+      return {
+        type: "done",
+        messageId: raw.messageId ?? null,
+        text: raw.text ?? "",
+        usage: raw.usage ?? { promptTokens: null, completionTokens: null, costUsd: null },
+        finishReason: raw.finishReason ?? null,
+      };
+    case "failed":
+      return { type: "failed", error: toApiError(raw.error), partialSaved: raw.partialSaved === true };
+    case "cancelled":
+      return { type: "cancelled", reason: raw.reason, partialSaved: raw.partialSaved === true };
+  }
+}
+
+function streamed(
+  onEvent: (event: ReplyEvent) => void,
+  run: (channel: Channel<StreamEvent>) => Promise<CommandResult<StreamStarted>>,
+): Promise<ApiResult<StreamStarted>> {
+  return call(() => {
+    const channel = new Channel<StreamEvent>();
+    channel.onmessage = (raw) => onEvent(toReplyEvent(raw));
+    return run(channel);
+  });
+}
+
+/** Saves the user's message and streams the character's reply to `onEvent`. */
+export function sendMessage(
+  sessionId: string,
+  text: string,
+  imageIds: readonly string[],
+  onEvent: (event: ReplyEvent) => void,
+): Promise<ApiResult<StreamStarted>> {
+  return streamed(onEvent, (channel) => commands.sendMessage(sessionId, text, [...imageIds], channel));
+}
+
+/** Streams a new swipe of the last reply. */
+export function regenerateReply(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<StreamStarted>> {
+  return streamed(onEvent, (channel) => commands.regenerateReply(sessionId, channel));
+}
+
+/** Streams more of the last reply, appended to it. */
+export function continueReply(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<StreamStarted>> {
+  return streamed(onEvent, (channel) => commands.continueReply(sessionId, channel));
+}
+
+/** Streams a draft of the user's next message; nothing is saved. */
+export function impersonate(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<StreamStarted>> {
+  return streamed(onEvent, (channel) => commands.impersonate(sessionId, channel));
+}
+
+/** Follows the session's live stream (started, a snapshot, then deltas); false when none runs. */
+export function attachStream(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<boolean>> {
+  return call(() => {
+    const channel = new Channel<StreamEvent>();
+    channel.onmessage = (raw) => onEvent(toReplyEvent(raw));
+    return commands.attachStream(sessionId, channel);
+  });
+}
+
+/** Stops the session's stream; what arrived is kept as a cancelled reply. */
+export function stopStream(sessionId: string): Promise<ApiResult<boolean>> {
+  return call(() => commands.stopStream(sessionId));
+}
+
+export function liveSessions(): Promise<ApiResult<LiveSessions>> {
+  return call(() => commands.liveSessions());
+}
+
+/**
+ * Calls `handler` with the streaming sessions whenever they change (in any
+ * window). Resolves to a function that stops listening; fails soft.
+ */
+export async function onLiveSessionsChanged(handler: (sessionIds: string[]) => void): Promise<() => void> {
+  try {
+    const unlisten = await events.liveSessionsChanged.listen((event) => handler(event.payload?.sessionIds ?? []));
+    return () => {
+      try {
+        void Promise.resolve(unlisten()).catch(() => {});
+      } catch {
+        // The window is going away anyway.
+      }
+    };
+  } catch {
+    return () => {};
+  }
+}
+
+// ---- Providers, keys and models ----
+
+export function listProviders(): Promise<ApiResult<Provider[]>> {
+  return call(() => commands.listProviders());
+}
+
+/** A new, unsaved provider of `kind` with its defaults (base URL, headers) filled in. */
+export function newProvider(kind: ProviderKind, name: string): Promise<ApiResult<ProviderConfig>> {
+  return call(async () => ({ status: "ok" as const, data: await commands.newProvider(kind, name) }));
+}
+
+export function saveProvider(config: ProviderConfig): Promise<ApiResult<Provider>> {
+  return call(() => commands.saveProvider(config));
+}
+
+/** Deletes the provider and its key. */
+export function deleteProvider(providerId: string): Promise<ApiResult<null>> {
+  return call(() => commands.deleteProvider(providerId));
+}
+
+export function setDefaultProvider(providerId: string): Promise<ApiResult<null>> {
+  return call(() => commands.setDefaultProvider(providerId));
+}
+
+/** Stores the key in `storage`; the answer says only whether and where a key is kept. */
+export function setApiKey(providerId: string, key: string, storage: KeyStorage): Promise<ApiResult<KeyStatus>> {
+  return call(() => commands.setApiKey(providerId, key, storage));
+}
+
+export function deleteApiKey(providerId: string): Promise<ApiResult<KeyStatus>> {
+  return call(() => commands.deleteApiKey(providerId));
+}
+
+/** Asks the provider whether it accepts the key; answers how many models it offers. */
+export function testApiKey(providerId: string): Promise<ApiResult<number>> {
+  return call(() => commands.testApiKey(providerId));
+}
+
+export function keyStorageOptions(): Promise<ApiResult<KeyStorageOptions>> {
+  return call(() => commands.keyStorageOptions());
+}
+
+/** The cached model list (favourites first). */
+export function getModels(providerId: string): Promise<ApiResult<ModelList>> {
+  return call(() => commands.getModels(providerId));
+}
+
+/** Fetches the provider's model list again. */
+export function refreshModels(providerId: string): Promise<ApiResult<ModelList>> {
+  return call(() => commands.refreshModels(providerId));
+}
+
+export function setFavouriteModel(providerId: string, modelId: string, favourite: boolean): Promise<ApiResult<ModelList>> {
+  return call(() => commands.setFavouriteModel(providerId, modelId, favourite));
+}
+
+/** Model servers answering on the usual loopback ports. */
+export function findLocalServers(): Promise<ApiResult<LocalServer[]>> {
+  return call(async () => ({ status: "ok" as const, data: await commands.findLocalServers() }));
+}
+
+/** The provider and model the session replies with (`providerId` null: none is configured). */
+export function getSessionModel(sessionId: string): Promise<ApiResult<SessionModel>> {
+  return call(() => commands.getSessionModel(sessionId));
+}
+
+/** `null`s go back to the defaults (the default provider, the provider's default model). */
+export function setSessionModel(sessionId: string, providerId: string | null, model: string | null): Promise<ApiResult<SessionModel>> {
+  return call(() => commands.setSessionModel(sessionId, providerId, model));
+}
+
+/** Tokens, cost, failures and cancellations over the last `days` days. */
+export function getUsage(days: number): Promise<ApiResult<UsageReport>> {
+  return call(() => commands.getUsage(days));
 }
 
 /** A raw-body command: the file's bytes are the body, everything else in headers. */

@@ -1,5 +1,6 @@
 // A fake Rust side built on @tauri-apps/api/mocks, recording every call.
 
+import { emit } from "@tauri-apps/api/event";
 import { mockConvertFileSrc, mockIPC } from "@tauri-apps/api/mocks";
 import type {
   ApiError,
@@ -17,9 +18,22 @@ import type {
   Settings,
 } from "../../src/lib/api";
 import { MockChats, type ChatCharacter } from "../../src/lib/dev/mock-chats";
+import { MockProviders } from "../../src/lib/dev/mock-providers";
+import { MockStreams } from "../../src/lib/dev/mock-streams";
 import { MockWorldBooks } from "../../src/lib/dev/mock-worldbooks";
 
-export { MockChats, MockWorldBooks };
+export { MockChats, MockProviders, MockStreams, MockWorldBooks };
+export { model } from "../../src/lib/dev/mock-providers";
+
+/** What the backend does when the live sessions change: the `live-sessions-changed` event. */
+export function emitLive(sessionIds: string[]): void {
+  try {
+    // Before installBackend (a stream set up ahead of the app) there is no mock to emit through.
+    void emit("live-sessions-changed", { sessionIds }).catch(() => {});
+  } catch {
+    // Nobody is listening yet.
+  }
+}
 export { makeBook, makeEntry, DEFAULT_BOOK_SETTINGS } from "../../src/lib/dev/mock-worldbooks";
 
 /** `headers` only for raw-body commands (import_file). */
@@ -61,6 +75,10 @@ export type BackendOptions = {
   worldBooks?: MockWorldBooks;
   /** The in-memory chats, personas, preferences and primary context (default: an empty store). */
   chats?: MockChats;
+  /** The fake chat engine (default: one over `chats` that announces live sessions). */
+  streams?: MockStreams;
+  /** Providers, keys, models, usage (default: none configured). */
+  providers?: MockProviders;
   /** Overrides any command (checked first); return undefined to fall through. */
   override?: (cmd: string, args: Record<string, unknown>) => unknown;
 };
@@ -97,6 +115,8 @@ export function installBackend(options: BackendOptions = {}): Call[] {
 
   const worldBooks = options.worldBooks ?? new MockWorldBooks();
   const chats = options.chats ?? new MockChats({ character: (id) => chatCharacter(characters.get(id)) });
+  const streams = options.streams ?? new MockStreams(chats, { onLiveChanged: emitLive });
+  const providers = options.providers ?? new MockProviders();
 
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
@@ -107,6 +127,10 @@ export function installBackend(options: BackendOptions = {}): Call[] {
     if (answer !== undefined) return answer;
     const chatAnswer = chats.handle(cmd, a, headers);
     if (chatAnswer !== undefined) return chatAnswer;
+    const streamAnswer = streams.handle(cmd, a);
+    if (streamAnswer !== undefined) return streamAnswer;
+    const providerAnswer = providers.handle(cmd, a);
+    if (providerAnswer !== undefined) return providerAnswer;
     switch (cmd) {
       case "get_settings":
         return stored ?? resolve(options.settings ?? { language: null, theme: "system" });
@@ -184,7 +208,7 @@ export function installBackend(options: BackendOptions = {}): Call[] {
       default:
         return Promise.reject(`unexpected command ${cmd}`);
     }
-  });
+  }, { shouldMockEvents: true });
 
   // mockIPC drops invoke's options; keep the headers (the raw-body commands' arguments).
   const internals = (window as unknown as { __TAURI_INTERNALS__: Record<string, unknown> }).__TAURI_INTERNALS__;

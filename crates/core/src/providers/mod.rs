@@ -1,14 +1,33 @@
 //! Providers as the user manages them: configurations with key status, model
 //! lists (fetched, cached, refreshable, favourites pinned), the model a session
 //! replies with, key tests, local server discovery, and usage figures.
-#![allow(unused_variables, clippy::todo)] // CONTRACT: remove with the last todo!().
+//!
+//! Every function here takes what it needs (the store, the keys, the HTTP
+//! client) so the app and the CLI share them. No function returns or logs a key;
+//! errors from a provider are typed ([`Error::Unauthorized`], [`Error::Timeout`],
+//! ...) and never carry the key, even when a server echoes it.
+
+mod fetch;
+mod http;
+mod validate;
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::llm::{LocalServer, ModelInfo, ProviderConfig};
+use crate::error::{Error, Result};
+use crate::llm::{LocalServer, ModelInfo, ProviderConfig, LOCAL_PORTS};
 use crate::secrets::{KeyStatus, Keys};
 use crate::store::Store;
+
+pub use fetch::{fetch_models, ModelFetch};
+pub use http::{http_client_with_env, CONNECT_TIMEOUT, MAX_REDIRECTS, USER_AGENT};
+pub use validate::{
+    normalize as validate_config, MAX_HEADERS, MAX_NAME_CHARS, MAX_REPLY_TOKENS, MAX_STOP_STRINGS,
+};
+
+/// How long each loopback port may take to answer "Find local servers".
+pub const LOCAL_PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 #[cfg(feature = "specta")]
 use crate::TsNumber;
@@ -107,38 +126,149 @@ pub struct UsageReport {
 }
 
 /// The HTTP client every provider request goes through (TLS, connect timeout, no proxy surprises).
+///
+/// The system's TLS (native-tls), HTTP/1.1 and HTTP/2, a [`CONNECT_TIMEOUT`]
+/// and no total timeout, `User-Agent: Confab/<version>`, redirects followed
+/// only within the same origin (so no header, key included, reaches another
+/// server), and `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` honoured except for
+/// loopback. The reasons and measured build cost are in `providers/http.rs`.
 pub fn http_client() -> reqwest::Client {
-    todo!("CONTRACT: providers work")
+    http::http_client()
 }
 
 /// Every provider with its key status.
 pub async fn list(store: &Store, keys: &Keys) -> Result<Vec<Provider>> {
-    todo!("CONTRACT: providers work")
+    let default = store.default_provider_id().await?;
+    let mut out = Vec::new();
+    for config in store.providers().await? {
+        let key = key_status(keys, &config.id).await?;
+        let is_default = default.as_deref() == Some(config.id.as_str());
+        out.push(Provider {
+            config,
+            key,
+            is_default,
+        });
+    }
+    Ok(out)
+}
+
+/// A provider's key status; an unreachable keyring reads as "no key" so the
+/// Settings page still opens (it shows where keys can be kept separately).
+async fn key_status(keys: &Keys, provider_id: &str) -> Result<KeyStatus> {
+    match keys.status(provider_id).await {
+        Err(Error::KeyringUnavailable(_)) => Ok(KeyStatus {
+            set: false,
+            storage: None,
+        }),
+        other => other,
+    }
+}
+
+async fn provider(store: &Store, keys: &Keys, provider_id: &str) -> Result<Provider> {
+    let config = store.provider(provider_id).await?;
+    let is_default = store.default_provider_id().await?.as_deref() == Some(provider_id);
+    Ok(Provider {
+        key: key_status(keys, provider_id).await?,
+        config,
+        is_default,
+    })
 }
 
 /// Validates and saves a provider (new or changed).
+///
+/// The name, base URL, default model and header names and values are trimmed;
+/// a config with an empty id gets a new UUID. [`Error::InvalidInput`] (and
+/// nothing saved) for: an empty name or one over 100 characters, a base URL
+/// that is not http(s) or carries a user name, query or fragment, a bad header
+/// name or value (or one that would carry a credential, which belongs in the
+/// keyring), a temperature outside 0–2, top-p outside 0–1, a reply limit
+/// outside 1–1,000,000, or more than 16 stop strings.
 pub async fn save(store: &Store, keys: &Keys, config: ProviderConfig) -> Result<Provider> {
-    todo!("CONTRACT: providers work")
+    let config = validate::normalize(config)?;
+    let saved = store.save_provider(&config).await?;
+    provider(store, keys, &saved.id).await
 }
 
 /// Deletes a provider and its key.
+///
+/// The key goes first: if it cannot be removed (the keyring refuses), the
+/// provider stays and the error says why. The cached models and the
+/// favourites go with the provider; sessions that used it fall back to the
+/// default provider.
 pub async fn delete(store: &Store, keys: &Keys, provider_id: &str) -> Result<()> {
-    todo!("CONTRACT: providers work")
+    store.provider(provider_id).await?;
+    match keys.delete(provider_id).await {
+        // A keyring that does not answer cannot have been given a key on this
+        // box lately; a provider (a local one needs no key) must stay removable.
+        Ok(_) | Err(crate::Error::KeyringUnavailable(_)) => {}
+        Err(e) => return Err(e),
+    }
+    store.delete_provider(provider_id).await
 }
 
 /// The cached model list (empty until fetched).
 pub async fn models(store: &Store, provider_id: &str) -> Result<ModelList> {
-    todo!("CONTRACT: providers work")
+    store.provider(provider_id).await?;
+    let favourites = store.favourite_models(provider_id).await?;
+    let (mut models, fetched_at) = match store.cached_models(provider_id).await? {
+        Some((models, at)) => (models, Some(at as f64)),
+        None => (Vec::new(), None),
+    };
+    models.sort_by(|a, b| {
+        let fa = favourites.contains(&a.id);
+        let fb = favourites.contains(&b.id);
+        fb.cmp(&fa)
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(ModelList {
+        provider_id: provider_id.to_owned(),
+        models,
+        favourites,
+        fetched_at,
+    })
 }
 
 /// Fetches the model list from the provider and caches it.
+///
+/// Uses [`ModelFetch::default`]: 30 s for the whole request, 16 MB of list at
+/// most. Errors are typed ([`Error::Unauthorized`] for a refused or missing
+/// key, [`Error::Timeout`], [`Error::Network`], [`Error::TooLarge`],
+/// [`Error::Protocol`] for a list Confab cannot read, ...), never show the key,
+/// and leave the cached list as it was.
 pub async fn refresh_models(
     store: &Store,
     keys: &Keys,
     http: &reqwest::Client,
     provider_id: &str,
 ) -> Result<ModelList> {
-    todo!("CONTRACT: providers work")
+    refresh_models_with(store, keys, http, provider_id, &ModelFetch::default()).await
+}
+
+/// [`refresh_models`] within the given bounds.
+pub async fn refresh_models_with(
+    store: &Store,
+    keys: &Keys,
+    http: &reqwest::Client,
+    provider_id: &str,
+    limits: &ModelFetch,
+) -> Result<ModelList> {
+    let list = fetch_with_key(store, keys, http, provider_id, limits).await?;
+    store.save_cached_models(provider_id, &list).await?;
+    models(store, provider_id).await
+}
+
+async fn fetch_with_key(
+    store: &Store,
+    keys: &Keys,
+    http: &reqwest::Client,
+    provider_id: &str,
+    limits: &ModelFetch,
+) -> Result<Vec<ModelInfo>> {
+    let config = store.provider(provider_id).await?;
+    let key = keys.get(provider_id).await?;
+    fetch_models(http, &config, key.as_deref(), limits).await
 }
 
 /// Pins or unpins a model.
@@ -148,22 +278,93 @@ pub async fn set_favourite(
     model_id: &str,
     favourite: bool,
 ) -> Result<ModelList> {
-    todo!("CONTRACT: providers work")
+    let model_id = model_id.trim();
+    if model_id.is_empty() {
+        return Err(Error::InvalidInput("no model is named".into()));
+    }
+    validate::check_model_id(model_id, "a model id")?;
+    store
+        .set_favourite_model(provider_id, model_id, favourite)
+        .await?;
+    models(store, provider_id).await
 }
 
 /// Checks the provider accepts its key (by listing models); returns how many models it offers.
+///
+/// A refused key is [`Error::Unauthorized`], as is a missing one for a provider
+/// that needs one. The list fetched on success replaces the cached one (it is
+/// the freshest there is); a failure leaves the cache alone.
 pub async fn test_key(
     store: &Store,
     keys: &Keys,
     http: &reqwest::Client,
     provider_id: &str,
 ) -> Result<u32> {
-    todo!("CONTRACT: providers work")
+    test_key_with(store, keys, http, provider_id, &ModelFetch::default()).await
+}
+
+/// [`test_key`] within the given bounds.
+pub async fn test_key_with(
+    store: &Store,
+    keys: &Keys,
+    http: &reqwest::Client,
+    provider_id: &str,
+    limits: &ModelFetch,
+) -> Result<u32> {
+    let list = fetch_with_key(store, keys, http, provider_id, limits).await?;
+    store.save_cached_models(provider_id, &list).await?;
+    Ok(u32::try_from(list.len()).unwrap_or(u32::MAX))
 }
 
 /// Servers answering on the usual loopback ports.
+///
+/// Probes 11434 (Ollama), 8080 (llama.cpp), 5001 (KoboldCpp) and 1234 (LM
+/// Studio) on 127.0.0.1 at once, each for at most [`LOCAL_PROBE_TIMEOUT`].
 pub async fn find_local_servers() -> Vec<LocalServer> {
-    todo!("CONTRACT: providers work")
+    crate::llm::find_local_servers(&LOCAL_PORTS, LOCAL_PROBE_TIMEOUT).await
+}
+
+/// A model as its provider's cached list describes it (context length, prices),
+/// `None` when the list was never fetched or does not have it.
+pub async fn model_info(
+    store: &Store,
+    provider_id: &str,
+    model_id: &str,
+) -> Result<Option<ModelInfo>> {
+    Ok(store
+        .cached_models(provider_id)
+        .await?
+        .and_then(|(models, _)| models.into_iter().find(|m| m.id == model_id)))
+}
+
+/// What a request cost in US dollars, from the model's published prices per
+/// million tokens; `None` when the price of a kind of token that was used is
+/// unknown (or `model` is `None`), never a partial sum.
+///
+/// The chat engine calls this when it records usage:
+/// `cost_usd(model_info(store, provider, model).await?.as_ref(), usage.prompt, usage.completion)`
+/// and stores the answer in [`crate::store::UsageRecord::cost_usd`].
+pub fn cost_usd(
+    model: Option<&ModelInfo>,
+    prompt_tokens: u32,
+    completion_tokens: u32,
+) -> Option<f64> {
+    let model = model?;
+    let part = |tokens: u32, price: Option<f64>| -> Option<f64> {
+        if tokens == 0 {
+            return Some(0.0);
+        }
+        price
+            .filter(|p| p.is_finite() && *p >= 0.0)
+            .map(|p| f64::from(tokens) * p / 1_000_000.0)
+    };
+    if model.prompt_price_per_million.is_none() && model.completion_price_per_million.is_none() {
+        return None;
+    }
+    Some(
+        part(prompt_tokens, model.prompt_price_per_million)?
+            + part(completion_tokens, model.completion_price_per_million)?,
+    )
 }
 
 /// The provider and model in force for a session: its own choice, else the
@@ -201,16 +402,34 @@ pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionMod
 }
 
 /// Sets (or clears) a session's provider and model.
+///
+/// The provider must exist ([`Error::NotFound`] otherwise); the model is
+/// trimmed, and an empty one clears the choice.
 pub async fn set_session_model(
     store: &Store,
     session_id: &str,
     provider_id: Option<String>,
     model: Option<String>,
 ) -> Result<SessionModel> {
-    todo!("CONTRACT: providers work")
+    let provider_id = provider_id
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    let model = model.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+    if let Some(m) = &model {
+        validate::check_model_id(m, "the model")?;
+    }
+    store
+        .set_session_model(session_id, provider_id.as_deref(), model.as_deref())
+        .await?;
+    session_model(store, session_id).await
 }
 
-/// Usage over the last `days` days.
+/// Usage over the last `days` days (today included; at least 1, at most 3,660).
 pub async fn usage(store: &Store, days: u32) -> Result<UsageReport> {
-    todo!("CONTRACT: providers work")
+    if !(1..=3660).contains(&days) {
+        return Err(Error::InvalidInput(
+            "usage covers between 1 and 3660 days".into(),
+        ));
+    }
+    store.usage_report(days).await
 }

@@ -6,6 +6,7 @@ pub(crate) use characters::hex;
 mod open;
 mod personas;
 mod providers;
+pub(crate) mod secrets;
 mod sessions;
 mod settings;
 mod stats;

@@ -217,3 +217,45 @@ impl Store {
         Ok(now)
     }
 }
+
+impl Store {
+    /// The ids of the models pinned for a provider, in id order.
+    pub async fn favourite_models(&self, provider_id: &str) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT model_id FROM favourite_models WHERE provider_id = ? ORDER BY model_id",
+        )
+        .bind(provider_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))
+    }
+
+    /// Pins (or unpins) a model of a provider; pinning twice or unpinning an
+    /// unpinned model changes nothing.
+    pub async fn set_favourite_model(
+        &self,
+        provider_id: &str,
+        model_id: &str,
+        favourite: bool,
+    ) -> Result<()> {
+        self.provider(provider_id).await?;
+        let query = if favourite {
+            sqlx::query(
+                "INSERT INTO favourite_models (provider_id, model_id, created_at) VALUES (?, ?, ?)
+                 ON CONFLICT (provider_id, model_id) DO NOTHING",
+            )
+            .bind(provider_id)
+            .bind(model_id)
+            .bind(now_ms())
+        } else {
+            sqlx::query("DELETE FROM favourite_models WHERE provider_id = ? AND model_id = ?")
+                .bind(provider_id)
+                .bind(model_id)
+        };
+        query
+            .execute(self.pool())
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        Ok(())
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::characters::now_ms;
 use super::Store;
+use crate::providers::{OutcomeRow, UsageReport, UsageRow};
 use crate::Result;
 
 /// How a request ended, as recorded for usage.
@@ -53,7 +54,12 @@ pub struct UsageRecord {
 impl Store {
     /// Records one finished request under today's UTC date.
     pub async fn record_usage(&self, record: &UsageRecord) -> Result<()> {
-        let now = now_ms();
+        self.record_usage_at(record, now_ms()).await
+    }
+
+    /// Records one request that finished at `at` (Unix ms), under that UTC date.
+    pub async fn record_usage_at(&self, record: &UsageRecord, at: i64) -> Result<()> {
+        let now = at;
         sqlx::query(
             "INSERT INTO usage_events (day, provider_id, provider_name, model, outcome, reason,
                  prompt_tokens, completion_tokens, cost_usd, created_at)
@@ -74,4 +80,70 @@ impl Store {
         .map_err(|e| self.sql_error(e))?;
         Ok(())
     }
+}
+
+impl Store {
+    /// Usage over the last `days` UTC days, today included: tokens, requests and
+    /// cost per day, provider name and model (newest day first), and the requests
+    /// that did not finish, by outcome and reason (most frequent first).
+    ///
+    /// A group's cost sums the rows whose cost is known, and is `None` when no
+    /// row of the group has one.
+    pub async fn usage_report(&self, days: u32) -> Result<UsageReport> {
+        // date('now', '-0 days') is today: the last `days` days start `days - 1` days ago.
+        let since = format!("-{} days", days.saturating_sub(1));
+        let rows: Vec<GroupRow> = sqlx::query_as(
+            "SELECT day, provider_name, model, COUNT(*), SUM(prompt_tokens),
+                    SUM(completion_tokens), SUM(cost_usd)
+             FROM usage_events WHERE day >= date('now', ?)
+             GROUP BY day, provider_name, model
+             ORDER BY day DESC, provider_name, model",
+        )
+        .bind(&since)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        let outcomes: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT outcome, reason, COUNT(*) FROM usage_events
+             WHERE day >= date('now', ?) AND outcome <> 'done'
+             GROUP BY outcome, reason
+             ORDER BY COUNT(*) DESC, outcome, reason",
+        )
+        .bind(&since)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(UsageReport {
+            rows: rows
+                .into_iter()
+                .map(
+                    |(day, provider_name, model, requests, prompt, completion, cost)| UsageRow {
+                        day,
+                        provider_name,
+                        model,
+                        requests: saturate(requests),
+                        prompt_tokens: saturate(prompt),
+                        completion_tokens: saturate(completion),
+                        cost_usd: cost,
+                    },
+                )
+                .collect(),
+            outcomes: outcomes
+                .into_iter()
+                .map(|(outcome, reason, count)| OutcomeRow {
+                    outcome,
+                    reason,
+                    count: saturate(count),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// day, provider name, model, requests, prompt tokens, completion tokens, cost.
+type GroupRow = (String, String, String, i64, i64, i64, Option<f64>);
+
+/// A count as u32, clamped (a sum over years of heavy use may not fit).
+fn saturate(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }

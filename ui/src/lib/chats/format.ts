@@ -1,6 +1,7 @@
 // Small display helpers for the chats screen.
 
-import { currentLanguage } from "../i18n/index.svelte";
+import type { MessageMeta } from "../api";
+import { currentLanguage, t, tn } from "../i18n/index.svelte";
 
 /** "3 min ago", "yesterday", or a date for anything older than a week. */
 export function relativeTime(millis: number, now: number = Date.now()): string {
@@ -50,4 +51,40 @@ export function splitSnippet(snippet: string): SnippetPart[] {
 /** The first non-empty line, for version lists. */
 export function firstLine(text: string): string {
   return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "";
+}
+
+function seconds(millis: number): string {
+  const value = millis / 1000;
+  return t("reply.meta.seconds", {
+    n: new Intl.NumberFormat(currentLanguage(), { maximumFractionDigits: value < 10 ? 1 : 0 }).format(value),
+  });
+}
+
+/** A reply's meta in one discreet line: "gpt-4o · 812 tokens · 2.4 s"; empty when nothing is known. */
+export function replyMetaLine(meta: MessageMeta): string {
+  const parts: string[] = [];
+  if (meta.model) parts.push(meta.model);
+  const tokens = (meta.promptTokens ?? 0) + (meta.completionTokens ?? 0);
+  if (meta.completionTokens !== null && meta.completionTokens !== undefined) parts.push(tn("reply.meta.tokens", meta.completionTokens));
+  else if (tokens > 0) parts.push(tn("reply.meta.tokens", tokens));
+  if (meta.durationMs !== null && meta.durationMs !== undefined) parts.push(seconds(meta.durationMs));
+  return parts.join(" · ");
+}
+
+/** Everything the meta says, for the line's tooltip. */
+export function replyMetaTitle(meta: MessageMeta): string {
+  const lines: string[] = [];
+  const number = (value: number): string => new Intl.NumberFormat(currentLanguage()).format(value);
+  if (meta.provider) lines.push(`${t("reply.meta.provider")}: ${meta.provider}`);
+  if (meta.model) lines.push(`${t("reply.meta.model")}: ${meta.model}`);
+  if (meta.promptTokens !== null && meta.promptTokens !== undefined) lines.push(`${t("reply.meta.prompt")}: ${number(meta.promptTokens)}`);
+  if (meta.completionTokens !== null && meta.completionTokens !== undefined) {
+    lines.push(`${t("reply.meta.completion")}: ${number(meta.completionTokens)}`);
+  }
+  if (meta.timeToFirstTokenMs !== null && meta.timeToFirstTokenMs !== undefined) {
+    lines.push(`${t("reply.meta.firstToken")}: ${seconds(meta.timeToFirstTokenMs)}`);
+  }
+  if (meta.durationMs !== null && meta.durationMs !== undefined) lines.push(`${t("reply.meta.duration")}: ${seconds(meta.durationMs)}`);
+  if (meta.finishReason) lines.push(`${t("reply.meta.finish")}: ${meta.finishReason}`);
+  return lines.join("\n");
 }

@@ -14,15 +14,19 @@ import type {
   ExportedFile,
   Message,
   MessageImage,
+  MessageMeta,
   MessagePage,
+  MessageStatus,
   Persona,
   PrimaryContext,
   PromptMessage,
   PromptPart,
+  ReplyKind,
   Role,
   SearchHit,
   SessionQuery,
   SessionSummary,
+  StreamStarted,
 } from "../api";
 
 /** What the chat backend needs to know about a character. */
@@ -50,7 +54,12 @@ type Node = {
   versions: string[];
   images: MessageImage[];
   createdAt: number;
+  status?: MessageStatus;
+  meta?: ReplyMeta;
 };
+
+/** A reply's meta; the backend may add the model's reasoning to it. */
+export type ReplyMeta = MessageMeta & { reasoning?: string | null };
 
 /** Messages 0..count-1 of the active path, generated on demand. */
 type Synthetic = { count: number; make: (index: number) => { role: Role; content: string } };
@@ -136,7 +145,7 @@ export class MockChats {
   /** A session with a linear path of `messages`; the first may carry greeting swipes. */
   addSession(
     characterId: string,
-    messages: readonly { role: Role; content: string; name?: string; swipes?: string[] }[],
+    messages: readonly { role: Role; content: string; name?: string; swipes?: string[]; status?: MessageStatus; meta?: ReplyMeta }[],
     fields: Partial<SessionSummary> = {},
   ): SessionSummary {
     const character = this.#character(characterId);
@@ -170,6 +179,10 @@ export class MockChats {
       let first: string | null = null;
       for (const text of texts) {
         const node = this.#append(session, parent, message.role, text, message.name);
+        if (first === null) {
+          if (message.status) node.status = message.status;
+          if (message.meta) node.meta = message.meta;
+        }
         first ??= node.id;
       }
       if (first) session.active.set(parent ?? "", first);
@@ -177,6 +190,73 @@ export class MockChats {
     }
     this.#refresh(session);
     return session.summary;
+  }
+
+  /**
+   * What the chat engine saves when a reply request starts: the user message
+   * and an empty partial reply (send), a new empty swipe (regenerate), the
+   * reply being extended (continue), or nothing (impersonate).
+   */
+  beginReply(sessionId: string, kind: ReplyKind, text = "", imageIds: readonly string[] = []): StreamStarted | ApiError {
+    const session = this.#session(sessionId);
+    if (!session) return { code: "not_found", message: `session ${sessionId} was not found` };
+    const started: StreamStarted = { sessionId, kind, userMessageId: null, assistantMessageId: null };
+    if (kind === "impersonate") return started;
+    const length = this.#length(session);
+    const last = length > 0 ? this.#nodeAt(session, length - 1) : null;
+    if (kind === "send") {
+      if (text.trim() === "" && imageIds.length === 0) return { code: "invalid_input", message: "the message is empty" };
+      const images = imageIds.map((id) => this.images.get(id) ?? { id, mime: "image/png", name: id });
+      const user = this.#append(session, last?.id ?? null, "user", text, undefined, images);
+      session.active.set(last?.id ?? "", user.id);
+      const reply = this.#append(session, user.id, "assistant", "");
+      reply.status = "partial";
+      session.active.set(user.id, reply.id);
+      this.#refresh(session, true);
+      return { ...started, userMessageId: user.id, assistantMessageId: reply.id };
+    }
+    if (kind === "continue") {
+      if (!last || last.role !== "assistant") return { code: "invalid_input", message: "there is no reply to continue" };
+      last.status = "partial";
+      return { ...started, assistantMessageId: last.id };
+    }
+    // Regenerate: a new sibling of the last reply, or a first reply to a user message.
+    const parent = last?.role === "assistant" ? last.parentId : (last?.id ?? null);
+    const reply = this.#append(session, parent, "assistant", "");
+    reply.status = "partial";
+    session.active.set(parent ?? "", reply.id);
+    this.#refresh(session, true);
+    return { ...started, assistantMessageId: reply.id };
+  }
+
+  /** The engine's checkpoint: a reply's text, status and meta as saved so far. */
+  writeReply(messageId: string, content: string, status: MessageStatus, meta?: ReplyMeta): void {
+    const found = this.#find(messageId);
+    if (!found) return;
+    found.node.content = content;
+    found.node.status = status;
+    if (meta) found.node.meta = meta;
+    this.#refresh(found.session, true);
+  }
+
+  /** Drops a reply that never got any text (a failed or stopped request that saved nothing). */
+  discardReply(messageId: string): void {
+    const found = this.#find(messageId);
+    if (!found) return;
+    const { session, node } = found;
+    session.nodes.delete(node.id);
+    const key = node.parentId ?? "";
+    const siblings = (session.children.get(key) ?? []).filter((id) => id !== node.id);
+    session.children.set(key, siblings);
+    if (siblings.length > 0) session.active.set(key, siblings[siblings.length - 1]!);
+    else session.active.delete(key);
+    this.#refresh(session, true);
+  }
+
+  /** A message on the active path, as get_messages would return it. */
+  messageById(messageId: string): Message | null {
+    const found = this.#find(messageId);
+    return found ? this.#message(found.session, found.node) : null;
   }
 
   /** A session whose first `count` messages are generated on demand. */
@@ -283,8 +363,8 @@ export class MockChats {
       role: node.role,
       name: node.name,
       content: node.content,
-      status: "complete",
-      meta: NO_META,
+      status: node.status ?? "complete",
+      meta: node.meta ?? NO_META,
       images: node.images,
       swipeIndex: index,
       swipeCount: Math.max(1, siblings.length),

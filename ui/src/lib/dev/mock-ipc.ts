@@ -6,6 +6,8 @@ import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, Settings } from "../api";
 import { MockChats, sampleLine, type ChatCharacter } from "./mock-chats";
 import { MockLibrary } from "./mock-library";
+import { MockProviders, model } from "./mock-providers";
+import { MockStreams } from "./mock-streams";
 import { MockWorldBooks, sampleBooks, sampleReport } from "./mock-worldbooks";
 
 const SAMPLE_INFO: AppInfo = {
@@ -53,6 +55,15 @@ export function installMockIpc(defaultScenario: string): void {
 
   const chats = new MockChats({ character: (id) => chatCharacterOf(library, id) });
   if (scenario === "full") sampleChats(chats, library);
+  const providers = sampleProviders(scenario === "full", query.get("keyring") !== "off");
+  const streams = new MockStreams(chats, {
+    autoplay: { text: sampleReply, reasoning: (kind) => (kind === "send" ? SAMPLE_REASONING : ""), every: 45, firstAfter: 700 },
+    onLiveChanged: (sessionIds) => void emit("live-sessions-changed", { sessionIds }),
+    model: () => {
+      const first = providers.providers.values().next().value;
+      return { model: first?.config.defaultModel || "mock-model", provider: first?.config.name ?? "Mock" };
+    },
+  });
 
   mockIPC(
     (cmd, args) => {
@@ -85,6 +96,10 @@ export function installMockIpc(defaultScenario: string): void {
       if (answer !== undefined) return answer;
       const chatAnswer = chats.handle(cmd, a, lastHeaders);
       if (chatAnswer !== undefined) return chatAnswer;
+      const streamAnswer = streams.handle(cmd, a);
+      if (streamAnswer !== undefined) return streamAnswer;
+      const providerAnswer = providers.handle(cmd, a);
+      if (providerAnswer !== undefined) return cmd === "refresh_models" || cmd === "test_api_key" ? delay(400).then(() => providerAnswer) : providerAnswer;
       return legacy(cmd, args);
     },
     { shouldMockEvents: true },
@@ -142,6 +157,79 @@ export function installMockIpc(defaultScenario: string): void {
         return Promise.reject(`command ${cmd} not found`);
     }
   }
+}
+
+const SAMPLE_REASONING =
+  "The user is asking about the bells. Ember loves this topic; she should answer with enthusiasm, a small history lesson, and a hook for the next scene. ";
+
+/** What the fake model writes, by request kind. */
+function sampleReply(kind: string): string {
+  if (kind === "impersonate") return "*leans over the book, squinting at the faded map* Where does this road lead, Ember?";
+  if (kind === "continue") return " She taps the margin twice. \"And that, my friend, is where the *third* bell was last seen.\"";
+  return [
+    "*Ember's eyes light up, and her tail sweeps a stack of scrolls off the table.* Oh, you **have** to hear this part!",
+    "",
+    "The bells of Emberfall were cast during the last Ash Storm. Three of them:",
+    "",
+    "1. **Aurum**, the gold one, rings at dawn.",
+    "2. **Argent**, the silver one, rings for weddings and for funerals, which says a lot about the founders.",
+    "3. The third has no name. Nobody has heard it in two hundred years.",
+    "",
+    "`Cinderjaw` claims he swallowed it. *She lowers her voice.* I don't believe him. Do you?",
+  ].join("\n");
+}
+
+/** Providers for the dev mock: with `full`, a configured OpenRouter and a local llama.cpp. */
+function sampleProviders(full: boolean, keyring: boolean): MockProviders {
+  const providers = new MockProviders({
+    keyring,
+    encrypted: false,
+    catalog: (kind) =>
+      kind === "openRouter"
+        ? [
+            model("anthropic/claude-3.5-sonnet", 200_000, [3, 15]),
+            model("openai/gpt-4o", 128_000, [2.5, 10]),
+            model("openai/gpt-4o-mini", 128_000, [0.15, 0.6]),
+            model("meta-llama/llama-3.1-70b-instruct", 131_072, [0.52, 0.75]),
+            model("mistralai/mistral-nemo", 128_000, [0.035, 0.08]),
+            model("google/gemini-flash-1.5", 1_000_000, [0.075, 0.3]),
+          ]
+        : [model("llama-3.2-3b-instruct-q4", 8192), model("qwen2.5-7b-instruct", 32_768)],
+    localServers: [
+      {
+        port: 8080,
+        kindGuess: "llama.cpp",
+        baseUrl: "http://127.0.0.1:8080/v1",
+        models: [model("llama-3.2-3b-instruct-q4", 8192)],
+      },
+      { port: 11434, kindGuess: "ollama", baseUrl: "http://127.0.0.1:11434/v1", models: [model("qwen2.5:7b", 32_768), model("mistral:7b", 32_768)] },
+    ],
+    usage: (days) => ({
+      rows: [
+        { day: "2026-11-20", providerName: "OpenRouter", model: "anthropic/claude-3.5-sonnet", requests: 41, promptTokens: 182_340, completionTokens: 12_876, costUsd: 0.7401 },
+        { day: "2026-11-20", providerName: "llama.cpp :8080", model: "llama-3.2-3b-instruct-q4", requests: 17, promptTokens: 40_112, completionTokens: 6_920, costUsd: null },
+        { day: "2026-11-19", providerName: "OpenRouter", model: "openai/gpt-4o-mini", requests: 63, promptTokens: 251_004, completionTokens: 20_310, costUsd: 0.0498 },
+        ...(days > 7
+          ? [{ day: "2026-11-02", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 9, promptTokens: 30_500, completionTokens: 2_204, costUsd: 0.0983 }]
+          : []),
+      ],
+      outcomes: [
+        { outcome: "cancelled", reason: "user", count: 6 },
+        { outcome: "failed", reason: "rate_limited", count: 2 },
+        { outcome: "interrupted", reason: "", count: 1 },
+      ],
+    }),
+  });
+  if (full) {
+    const router = providers.add(
+      { name: "OpenRouter", kind: "openRouter", defaultModel: "anthropic/claude-3.5-sonnet" },
+      { key: "keyring", favourites: ["anthropic/claude-3.5-sonnet"] },
+    );
+    providers.handle("refresh_models", { providerId: router.id });
+    const local = providers.add({ name: "llama.cpp :8080", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:8080/v1", defaultModel: "llama-3.2-3b-instruct-q4" });
+    providers.handle("refresh_models", { providerId: local.id });
+  }
+  return providers;
 }
 
 function chatCharacterOf(library: MockLibrary, id: string): ChatCharacter | null {
@@ -273,8 +361,27 @@ async function runBookDemo(demo: string): Promise<void> {
   }
 }
 
-/** chat | chat-long | chat-prompt | chat-prefs | chat-personas | chat-search | chat-edit | context */
+/** chat | chat-long | chat-prompt | chat-prefs | chat-personas | chat-search | chat-edit | chat-stream | chat-models | context | providers | provider-edit | key-fallback | usage */
 async function runChatDemo(demo: string): Promise<void> {
+  if (demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {
+    (await element('[data-testid="nav-settings"]')).click();
+    const section = await element(demo === "usage" ? '[data-testid="usage"]' : '[data-testid="providers"]');
+    await delay(150);
+    if (demo === "provider-edit" || demo === "key-fallback") {
+      (await element<HTMLElement>('[data-testid="provider-item"] [data-testid="provider-edit"]')).click();
+      await element('[data-testid="provider-editor"]');
+    }
+    if (demo === "key-fallback") {
+      // With &keyring=off the keyring refuses and the choice appears.
+      type(await element<HTMLInputElement>('[data-testid="api-key-input"]'), "sk-or-v1-demo");
+      await delay(50);
+      (await element('[data-testid="api-key-set"]')).click();
+      (await element('[data-testid="key-fallback"]')).scrollIntoView({ block: "center" });
+      return;
+    }
+    section.closest("section")?.scrollIntoView({ block: "start" });
+    return;
+  }
   if (demo === "context") {
     (await element('[data-testid="nav-settings"]')).click();
     const editor = await element<HTMLTextAreaElement>('[data-testid="primary-context-editor"]');
@@ -299,6 +406,11 @@ async function runChatDemo(demo: string): Promise<void> {
     (await element('[data-testid="preferences-open"]')).click();
   } else if (demo === "chat-personas") {
     (await element('[data-testid="persona-manage"]')).click();
+  } else if (demo === "chat-stream") {
+    type(await element<HTMLTextAreaElement>('[data-testid="composer-input"]'), "Tell me about the bells.");
+    (await element('[data-testid="composer-send"]')).click();
+  } else if (demo === "chat-models") {
+    (await element('[data-testid="model-picker"]')).click();
   } else if (demo === "chat-edit") {
     const messages = document.querySelectorAll<HTMLElement>('[data-testid="message"][data-role="assistant"]');
     messages[messages.length - 1]?.querySelector<HTMLElement>('[data-testid="message-edit"]')?.click();
@@ -333,7 +445,7 @@ async function runDemo(demo: string): Promise<void> {
     await runBookDemo(demo);
     return;
   }
-  if (demo.startsWith("chat") || demo === "context") {
+  if (demo.startsWith("chat") || demo === "context" || demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {
     await runChatDemo(demo);
     return;
   }

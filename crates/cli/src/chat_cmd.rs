@@ -1,0 +1,119 @@
+//! `confab chat SESSION "text"`: a reply streamed to stdout, Ctrl-C to stop.
+//!
+//! The reply's text goes to stdout as it arrives (with `--json`, one
+//! `StreamEvent` per line instead). Ctrl-C stops the stream the way the app's
+//! Stop button does: the request is dropped and the partial reply saved as
+//! cancelled. The exit code says how it ended (see [`crate::output::exit_code`]).
+
+use std::io::Write;
+use std::sync::Arc;
+
+use confab_core::chat::{ChatEngine, EngineConfig, StreamEvent};
+use confab_core::lore::books::CompiledBooks;
+use confab_core::secrets::Keys;
+use confab_core::sink::{Discard, Sink};
+use confab_core::store::Store;
+use confab_core::{providers, AppError, Error};
+use tokio::sync::mpsc;
+
+/// What `confab chat` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Send the text, stream the reply.
+    Send,
+    /// A new swipe of the last reply.
+    Regenerate,
+    /// More of the last reply.
+    Continue,
+    /// A draft of the user's next message.
+    Impersonate,
+}
+
+/// How a streamed reply ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// The reply finished.
+    Done,
+    /// The user pressed Ctrl-C; the partial reply is saved.
+    Stopped,
+    /// The provider or the connection failed; the partial reply is saved.
+    Failed(AppError),
+}
+
+/// Forwards the engine's events to the printing loop.
+struct Forward(mpsc::UnboundedSender<StreamEvent>);
+
+impl Sink<StreamEvent> for Forward {
+    fn send(&self, event: StreamEvent) {
+        // The loop ends after the terminal event; later sends have no reader.
+        let _ = self.0.send(event);
+    }
+}
+
+/// Streams one reply for `session` to stdout.
+pub async fn run(
+    store: &Store,
+    session: &str,
+    text: Option<String>,
+    request: Request,
+    json: bool,
+) -> Result<Ending, Error> {
+    let engine = ChatEngine::new(
+        store.clone(),
+        Arc::new(Keys::from_env(store.clone())),
+        Arc::new(CompiledBooks::default()),
+        providers::http_client(),
+        EngineConfig::default(),
+        Arc::new(Discard),
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sink: Arc<dyn Sink<StreamEvent>> = Arc::new(Forward(tx));
+    match request {
+        Request::Send => {
+            let text = text.unwrap_or_default();
+            engine.send(session, &text, &[], sink).await?
+        }
+        Request::Regenerate => engine.regenerate(session, sink).await?,
+        Request::Continue => engine.continue_reply(session, sink).await?,
+        Request::Impersonate => engine.impersonate(session, sink).await?,
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    let mut stopping = false;
+    let ending = loop {
+        let event = tokio::select! {
+            event = rx.recv() => event,
+            _ = tokio::signal::ctrl_c(), if !stopping => {
+                stopping = true;
+                engine.stop(session);
+                continue;
+            }
+        };
+        let Some(event) = event else {
+            break Ending::Failed(AppError::from(Error::Internal(
+                "the reply stream ended without saying how".into(),
+            )));
+        };
+        if json {
+            if let Ok(line) = serde_json::to_string(&event) {
+                let _ = writeln!(stdout, "{line}");
+            }
+        } else if let StreamEvent::Delta { text, .. } | StreamEvent::Snapshot { text, .. } = &event
+        {
+            let _ = write!(stdout, "{text}");
+        }
+        let _ = stdout.flush();
+        match event {
+            StreamEvent::Done { .. } => break Ending::Done,
+            StreamEvent::Cancelled { .. } => break Ending::Stopped,
+            StreamEvent::Failed { error, .. } => break Ending::Failed(error),
+            _ => {}
+        }
+    };
+    if !json {
+        let _ = writeln!(stdout);
+    }
+    // Let the engine finish its last save before the store closes.
+    engine.shutdown().await;
+    Ok(ending)
+}

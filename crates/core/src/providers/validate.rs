@@ -1,0 +1,173 @@
+//! Checking a provider configuration before it is saved.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::llm::provider::{append_extra_headers, check_base_url};
+use crate::llm::{is_sensitive_header, GenerationSettings, ProviderConfig};
+
+/// The longest provider name.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest base URL.
+pub const MAX_URL_CHARS: usize = 2048;
+/// The longest model id.
+pub const MAX_MODEL_CHARS: usize = 300;
+/// The most extra headers.
+pub const MAX_HEADERS: usize = 32;
+/// The longest extra header value.
+pub const MAX_HEADER_VALUE_CHARS: usize = 4096;
+/// The most stop strings.
+pub const MAX_STOP_STRINGS: usize = 16;
+/// The longest stop string.
+pub const MAX_STOP_CHARS: usize = 200;
+/// The largest `max_tokens`.
+pub const MAX_REPLY_TOKENS: u32 = 1_000_000;
+
+fn invalid(text: impl Into<String>) -> Error {
+    Error::InvalidInput(text.into())
+}
+
+/// The configuration as it is saved: trimmed, checked, with an id.
+pub fn normalize(mut config: ProviderConfig) -> Result<ProviderConfig> {
+    config.id = config.id.trim().to_owned();
+    if config.id.is_empty() {
+        config.id = uuid::Uuid::new_v4().to_string();
+    } else if config.id.chars().count() > 100 || config.id.chars().any(char::is_control) {
+        return Err(invalid(
+            "a provider id must be at most 100 characters, none of them control characters",
+        ));
+    }
+
+    config.name = config.name.trim().to_owned();
+    let name_chars = config.name.chars().count();
+    if name_chars == 0 {
+        return Err(invalid("a provider needs a name"));
+    }
+    if name_chars > MAX_NAME_CHARS || config.name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "a provider's name must be one line of at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+
+    config.base_url = config.base_url.trim().to_owned();
+    check_url(&config)?;
+
+    config.default_model = config.default_model.trim().to_owned();
+    check_model_id(&config.default_model, "the default model")?;
+
+    config.extra_headers = check_headers(&config.extra_headers)?;
+    check_generation(&mut config.generation)?;
+    Ok(config)
+}
+
+fn check_url(config: &ProviderConfig) -> Result<()> {
+    check_base_url(config)?;
+    let url = &config.base_url;
+    if url.chars().count() > MAX_URL_CHARS {
+        return Err(invalid(format!(
+            "the address of {} is longer than {MAX_URL_CHARS} characters",
+            config.name
+        )));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        invalid(format!(
+            "the address of {} is not a valid URL ({e})",
+            config.name
+        ))
+    })?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(format!(
+            "the address of {} names no server",
+            config.name
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // The configuration is stored in the clear: credentials belong in the key.
+        return Err(invalid(format!(
+            "the address of {} contains a user name or password; remove it and set the API key instead",
+            config.name
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid(format!(
+            "the address of {} must not contain `?` or `#`: Confab appends paths such as /models to it",
+            config.name
+        )));
+    }
+    Ok(())
+}
+
+/// A model id: empty (none chosen) or one line of at most [`MAX_MODEL_CHARS`].
+pub(crate) fn check_model_id(model: &str, what: &str) -> Result<()> {
+    if model.chars().count() > MAX_MODEL_CHARS || model.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{what} must be one line of at most {MAX_MODEL_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    if headers.len() > MAX_HEADERS {
+        return Err(invalid(format!(
+            "a provider can have at most {MAX_HEADERS} extra headers"
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (name, value) in headers {
+        let name = name.trim();
+        let value = value.trim();
+        if is_sensitive_header(name) {
+            // Provider settings are stored in the clear; keys go to the keyring.
+            return Err(invalid(format!(
+                "the header {name} would carry a credential, which Confab does not keep in the \
+                 provider's settings; set it as the provider's API key instead"
+            )));
+        }
+        if value.chars().count() > MAX_HEADER_VALUE_CHARS {
+            return Err(invalid(format!(
+                "the value of header {name} is longer than {MAX_HEADER_VALUE_CHARS} characters"
+            )));
+        }
+        if out.keys().any(|n: &String| n.eq_ignore_ascii_case(name)) {
+            return Err(invalid(format!("the header {name} is given twice")));
+        }
+        out.insert(name.to_owned(), value.to_owned());
+    }
+    // The request builder's own check: valid names, no line breaks in values.
+    append_extra_headers(&mut Vec::new(), &out)?;
+    Ok(out)
+}
+
+fn check_generation(g: &mut GenerationSettings) -> Result<()> {
+    if let Some(t) = g.temperature {
+        if !(t.is_finite() && (0.0..=2.0).contains(&t)) {
+            return Err(invalid("the temperature must be between 0 and 2"));
+        }
+    }
+    if let Some(p) = g.top_p {
+        if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+            return Err(invalid("top-p must be between 0 and 1"));
+        }
+    }
+    if let Some(m) = g.max_tokens {
+        if !(1..=MAX_REPLY_TOKENS).contains(&m) {
+            return Err(invalid(format!(
+                "the reply token limit must be between 1 and {MAX_REPLY_TOKENS}"
+            )));
+        }
+    }
+    // Stop strings keep their whitespace ("\nUser:" is a common one); empty ones go.
+    g.stop.retain(|s| !s.is_empty());
+    if g.stop.len() > MAX_STOP_STRINGS {
+        return Err(invalid(format!(
+            "at most {MAX_STOP_STRINGS} stop strings can be set"
+        )));
+    }
+    if g.stop.iter().any(|s| s.chars().count() > MAX_STOP_CHARS) {
+        return Err(invalid(format!(
+            "a stop string can be at most {MAX_STOP_CHARS} characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+// A fake OpenAI-compatible model server on 127.0.0.1 for the end-to-end suite.
+//
+//   node fake-provider.mjs PORT_FILE
+//
+// Listens on a free loopback port and writes its base URL (".../v1") to PORT_FILE.
+// What it answers depends on the last user message of a chat request:
+//   contains "slowly"  -> 200 words, one every 50 ms (long enough to press Stop)
+//   contains "refuse"  -> HTTP 429 with a JSON error and Retry-After: 7
+//   contains "break"   -> a few words, then the connection is dropped (no finish)
+//   otherwise          -> a short reply in 12 chunks, 30 ms apart, with usage
+// GET /v1/models lists two models. GET /__stats tells the suite what happened
+// (requests seen, streams the client closed early, the last request's body).
+import { createServer } from "node:http";
+import { writeFileSync } from "node:fs";
+
+const portFile = process.argv[2];
+if (!portFile) {
+  console.error("usage: node fake-provider.mjs PORT_FILE");
+  process.exit(2);
+}
+
+const stats = { chatRequests: 0, closedEarly: 0, lastBody: null };
+
+const REPLY =
+  "The forest is the Eldoria woods, traveller. You are safe here; the glade keeps the shadows away. " +
+  "Rest a while, and tell me how you came to be so far from the road.";
+
+function chunk(delta, finish = null) {
+  return `data: ${JSON.stringify({
+    id: "chatcmpl-fake",
+    object: "chat.completion.chunk",
+    model: "fake-small",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })}\n\n`;
+}
+
+function lastUserText(body) {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  const users = messages.filter((m) => m.role === "user");
+  const content = users.length ? users[users.length - 1].content : "";
+  return typeof content === "string" ? content : JSON.stringify(content);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function streamWords(res, words, delayMs, { finish = true } = {}) {
+  let closed = false;
+  res.on("close", () => {
+    if (!res.writableFinished) {
+      closed = true;
+      stats.closedEarly += 1;
+    }
+  });
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  res.write(": keep-alive\n\n");
+  res.write(chunk({ role: "assistant", content: "" }));
+  for (const word of words) {
+    if (closed) return;
+    await sleep(delayMs);
+    if (closed) return;
+    res.write(chunk({ content: word }));
+  }
+  if (!finish) {
+    res.socket?.destroy();
+    return;
+  }
+  res.write(chunk({}, "stop"));
+  res.write(
+    `data: ${JSON.stringify({
+      id: "chatcmpl-fake",
+      object: "chat.completion.chunk",
+      choices: [],
+      usage: { prompt_tokens: 321, completion_tokens: words.length, total_tokens: 321 + words.length },
+    })}\n\n`,
+  );
+  res.end("data: [DONE]\n\n");
+}
+
+function words(text) {
+  return text.match(/\S+\s*/g) ?? [];
+}
+
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", async () => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "GET" && url.pathname === "/__stats") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(stats));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/v1/models") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({
+          object: "list",
+          data: [
+            { id: "fake-small", object: "model", owned_by: "confab-tests" },
+            { id: "fake-large", object: "model", owned_by: "confab-tests" },
+          ],
+        }),
+      );
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/v1/chat/completions") {
+      stats.chatRequests += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        res.writeHead(400, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "invalid JSON", type: "invalid_request_error" } }));
+        return;
+      }
+      stats.lastBody = body;
+      const text = lastUserText(body);
+      if (text.includes("refuse")) {
+        res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "7" });
+        res.end(JSON.stringify({ error: { message: "Rate limit reached for fake-small", type: "rate_limit_error" } }));
+        return;
+      }
+      if (text.includes("slowly")) {
+        const many = Array.from({ length: 200 }, (_, i) => `word${i + 1} `);
+        await streamWords(res, many, 50);
+        return;
+      }
+      if (text.includes("break")) {
+        await streamWords(res, words("I was about to say something important when"), 30, { finish: false });
+        return;
+      }
+      const parts = words(REPLY);
+      const size = Math.ceil(parts.length / 12);
+      const grouped = [];
+      for (let i = 0; i < parts.length; i += size) grouped.push(parts.slice(i, i + size).join(""));
+      await streamWords(res, grouped, 30);
+      return;
+    }
+    res.writeHead(404, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: { message: `no route ${req.method} ${url.pathname}` } }));
+  });
+});
+
+server.listen(0, "127.0.0.1", () => {
+  const { port } = server.address();
+  writeFileSync(portFile, `http://127.0.0.1:${port}/v1\n`);
+});

@@ -1,0 +1,242 @@
+// A fake provider backend for the dev mock and the tests: configured
+// providers, where their keys are kept (never the keys themselves in any
+// answer), cached model lists with favourites, each session's model choice,
+// local servers and the usage report.
+
+import type {
+  ApiError,
+  KeyStatus,
+  KeyStorage,
+  LocalServer,
+  ModelInfo,
+  ModelList,
+  Provider,
+  ProviderConfig,
+  ProviderKind,
+  SessionModel,
+  UsageReport,
+} from "../api";
+
+export type ProviderSetup = {
+  /** Where the OS keyring answers (false: set_api_key with "keyring" fails with keyring_unavailable). */
+  keyring?: boolean;
+  /** Whether CONFAB_ENCRYPTION_KEY is set. */
+  encrypted?: boolean;
+  /** Models each new provider's refresh finds, by kind. */
+  catalog?: (kind: ProviderKind) => ModelInfo[];
+  localServers?: LocalServer[];
+  usage?: (days: number) => UsageReport;
+};
+
+type Stored = {
+  config: ProviderConfig;
+  key: KeyStatus;
+  models: ModelInfo[];
+  favourites: Set<string>;
+  fetchedAt: number | null;
+};
+
+const BASE_URLS: Record<ProviderKind, string> = {
+  openRouter: "https://openrouter.ai/api/v1",
+  openAi: "https://api.openai.com/v1",
+  anthropic: "https://api.anthropic.com/v1",
+  openAiCompatible: "http://127.0.0.1:8080/v1",
+};
+
+function reject(code: ApiError["code"], message: string): Promise<never> {
+  const error: ApiError = { code, message };
+  return Promise.reject(error);
+}
+
+export function model(id: string, contextLength: number | null = 8192, prices: [number, number] | null = null): ModelInfo {
+  return {
+    id,
+    name: id.split("/").pop() ?? id,
+    contextLength,
+    promptPricePerMillion: prices?.[0] ?? null,
+    completionPricePerMillion: prices?.[1] ?? null,
+  };
+}
+
+export class MockProviders {
+  providers = new Map<string, Stored>();
+  /** Keys as set, so tests can check one arrived (never returned by any command). */
+  keys = new Map<string, string>();
+  defaultId: string | null = null;
+  sessionChoices = new Map<string, { providerId: string | null; model: string | null }>();
+  keyring: boolean;
+  encrypted: boolean;
+  localServers: LocalServer[];
+  #catalog: (kind: ProviderKind) => ModelInfo[];
+  #usage: (days: number) => UsageReport;
+  #next = 1;
+
+  constructor(setup: ProviderSetup = {}) {
+    this.keyring = setup.keyring ?? true;
+    this.encrypted = setup.encrypted ?? false;
+    this.localServers = setup.localServers ?? [];
+    this.#catalog = setup.catalog ?? (() => [model("mock-small", 8192), model("mock-large", 131072)]);
+    this.#usage = setup.usage ?? (() => ({ rows: [], outcomes: [] }));
+  }
+
+  /** A saved provider (tests and the dev mock); the first becomes the default. */
+  add(
+    fields: Partial<ProviderConfig> & { name: string; kind: ProviderKind },
+    extra: { key?: KeyStorage | null; models?: ModelInfo[]; favourites?: string[] } = {},
+  ): ProviderConfig {
+    const config: ProviderConfig = { ...this.#fresh(fields.kind, fields.name), ...fields };
+    this.providers.set(config.id, {
+      config,
+      key: extra.key ? { set: true, storage: extra.key } : { set: false, storage: null },
+      models: extra.models ?? [],
+      favourites: new Set(extra.favourites ?? []),
+      fetchedAt: extra.models ? Date.UTC(2026, 0, 1) : null,
+    });
+    this.defaultId ??= config.id;
+    return config;
+  }
+
+  #fresh(kind: ProviderKind, name: string): ProviderConfig {
+    return {
+      id: `prov-${this.#next++}`,
+      name,
+      kind,
+      baseUrl: BASE_URLS[kind],
+      defaultModel: "",
+      extraHeaders: kind === "openRouter" ? { "HTTP-Referer": "https://github.com/confab-app/confab", "X-Title": "Confab" } : {},
+      generation: { temperature: null, topP: null, maxTokens: null, stop: [] },
+      streaming: true,
+    };
+  }
+
+  #provider(stored: Stored): Provider {
+    return { config: structuredClone(stored.config), key: { ...stored.key }, isDefault: stored.config.id === this.defaultId };
+  }
+
+  #list(stored: Stored): ModelList {
+    const favourites = [...stored.favourites];
+    const sorted = [...stored.models].sort((a, b) => {
+      const fa = stored.favourites.has(a.id) ? 0 : 1;
+      const fb = stored.favourites.has(b.id) ? 0 : 1;
+      return fa - fb || a.name.localeCompare(b.name);
+    });
+    return { providerId: stored.config.id, models: sorted, favourites, fetchedAt: stored.fetchedAt };
+  }
+
+  #sessionModel(sessionId: string): SessionModel {
+    const choice = this.sessionChoices.get(sessionId) ?? { providerId: null, model: null };
+    const chosen = choice.providerId ? this.providers.get(choice.providerId) : undefined;
+    const stored = chosen ?? (this.defaultId ? this.providers.get(this.defaultId) : undefined);
+    const name = stored ? choice.model ?? stored.config.defaultModel : "";
+    return {
+      chosenProviderId: choice.providerId,
+      chosenModel: choice.model,
+      providerId: stored?.config.id ?? null,
+      providerName: stored?.config.name ?? null,
+      model: name,
+      contextLength: stored?.models.find((m) => m.id === name)?.contextLength ?? null,
+    };
+  }
+
+  /** Answers a provider command, or undefined when `cmd` is not one. */
+  handle(cmd: string, a: Record<string, unknown>): unknown {
+    const get = (): Stored | undefined => this.providers.get(a["providerId"] as string);
+    switch (cmd) {
+      case "list_providers":
+        return [...this.providers.values()].map((p) => this.#provider(p));
+      case "new_provider":
+        return this.#fresh(a["kind"] as ProviderKind, a["name"] as string);
+      case "save_provider": {
+        const config = structuredClone(a["config"] as ProviderConfig);
+        if (config.name.trim() === "") return reject("invalid_input", "a provider needs a name");
+        if (!/^https?:\/\//.test(config.baseUrl)) return reject("invalid_input", `the base URL ${config.baseUrl} is not an http(s) URL`);
+        const old = this.providers.get(config.id);
+        const stored: Stored = old
+          ? { ...old, config }
+          : { config, key: { set: false, storage: null }, models: [], favourites: new Set(), fetchedAt: null };
+        this.providers.set(config.id, stored);
+        this.defaultId ??= config.id;
+        return this.#provider(stored);
+      }
+      case "delete_provider": {
+        const id = a["providerId"] as string;
+        if (!this.providers.delete(id)) return reject("not_found", "provider not found");
+        this.keys.delete(id);
+        if (this.defaultId === id) this.defaultId = this.providers.keys().next().value ?? null;
+        return null;
+      }
+      case "set_default_provider": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        this.defaultId = stored.config.id;
+        return null;
+      }
+      case "set_api_key": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        const storage = a["storage"] as KeyStorage;
+        const key = a["key"] as string;
+        if (key.trim() === "") return reject("invalid_input", "the key is empty");
+        if (storage === "keyring" && !this.keyring) {
+          return reject("keyring_unavailable", "no Secret Service provider answered on the session bus");
+        }
+        if (storage === "encrypted" && !this.encrypted) {
+          return reject("invalid_input", "CONFAB_ENCRYPTION_KEY is not set");
+        }
+        this.keys.set(stored.config.id, key);
+        stored.key = { set: true, storage };
+        return { ...stored.key };
+      }
+      case "delete_api_key": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        this.keys.delete(stored.config.id);
+        stored.key = { set: false, storage: null };
+        return { ...stored.key };
+      }
+      case "test_api_key": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        if (!stored.key.set && stored.config.kind !== "openAiCompatible") return reject("unauthorized", "no API key is set");
+        if (stored.models.length === 0) stored.models = this.#catalog(stored.config.kind);
+        stored.fetchedAt = Date.now();
+        return stored.models.length;
+      }
+      case "key_storage_options":
+        return { keyring: this.keyring, encrypted: this.encrypted };
+      case "get_models": {
+        const stored = get();
+        return stored ? this.#list(stored) : reject("not_found", "provider not found");
+      }
+      case "refresh_models": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        stored.models = this.#catalog(stored.config.kind);
+        stored.fetchedAt = Date.now();
+        return this.#list(stored);
+      }
+      case "set_favourite_model": {
+        const stored = get();
+        if (!stored) return reject("not_found", "provider not found");
+        const id = a["modelId"] as string;
+        if (a["favourite"] === true) stored.favourites.add(id);
+        else stored.favourites.delete(id);
+        return this.#list(stored);
+      }
+      case "find_local_servers":
+        return structuredClone(this.localServers);
+      case "get_session_model":
+        return this.#sessionModel(a["sessionId"] as string);
+      case "set_session_model": {
+        const providerId = (a["providerId"] as string | null) ?? null;
+        if (providerId !== null && !this.providers.has(providerId)) return reject("not_found", "provider not found");
+        this.sessionChoices.set(a["sessionId"] as string, { providerId, model: (a["model"] as string | null) ?? null });
+        return this.#sessionModel(a["sessionId"] as string);
+      }
+      case "get_usage":
+        return this.#usage(a["days"] as number);
+      default:
+        return undefined;
+    }
+  }
+}
