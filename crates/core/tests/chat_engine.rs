@@ -1354,3 +1354,40 @@ async fn sessions_stream_side_by_side_while_others_write() {
     }
     wait_free(&f).await;
 }
+
+#[tokio::test]
+async fn usage_carries_the_cost_at_the_listed_prices() {
+    let server = Server::start(vec![
+        sse_head(),
+        bytes(chunk("Priced.") + &finish(20_000, 3_000)),
+    ])
+    .await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+    f.store
+        .save_cached_models(
+            &f.provider.id,
+            &[confab_core::llm::ModelInfo {
+                id: "test-model".into(),
+                name: "Test model".into(),
+                context_length: Some(32_000),
+                prompt_price_per_million: Some(2.0),
+                completion_price_per_million: Some(10.0),
+            }],
+        )
+        .await
+        .unwrap();
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, "How much?", &[], sink.clone())
+        .await
+        .unwrap();
+    let StreamEvent::Done { usage, .. } = sink.terminal().await else {
+        panic!("{:?}", sink.events())
+    };
+    let expected = 20_000.0 * 2.0 / 1e6 + 3_000.0 * 10.0 / 1e6;
+    let cost = usage.cost_usd.expect("a cost");
+    assert!((cost - expected).abs() < 1e-9, "{cost}");
+    let rows = f.usage_rows().await;
+    assert_eq!((rows[0].2, rows[0].3), (20_000, 3_000));
+    assert!((rows[0].4.unwrap() - expected).abs() < 1e-9);
+}

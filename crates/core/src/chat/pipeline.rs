@@ -594,43 +594,12 @@ pub(crate) fn cancel_word(reason: CancelReason) -> &'static str {
 
 /// The request's cost from the provider's published prices per million tokens.
 async fn cost(inner: &Inner, target: &Target, usage: &ReplyUsage) -> Option<f64> {
-    let (models, _) = inner
-        .store
-        .cached_models(&target.provider_id)
+    let model = crate::providers::model_info(&inner.store, &target.provider_id, &target.model)
         .await
-        .ok()??;
-    let model = models.into_iter().find(|m| m.id == target.model)?;
-    cost_usd(
-        model.prompt_price_per_million,
-        model.completion_price_per_million,
+        .ok()?;
+    crate::providers::cost_usd(
+        model.as_ref(),
         usage.prompt_tokens.unwrap_or(0),
         usage.completion_tokens.unwrap_or(0),
     )
-}
-
-/// Dollars for `prompt` and `completion` tokens at prices per million; `None` without prices.
-pub(crate) fn cost_usd(
-    prompt_price: Option<f64>,
-    completion_price: Option<f64>,
-    prompt: u32,
-    completion: u32,
-) -> Option<f64> {
-    if prompt_price.is_none() && completion_price.is_none() {
-        return None;
-    }
-    let part = |price: Option<f64>, n: u32| price.unwrap_or(0.0) * f64::from(n) / 1_000_000.0;
-    Some(part(prompt_price, prompt) + part(completion_price, completion))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cost_from_prices_per_million() {
-        assert_eq!(cost_usd(None, None, 10, 10), None);
-        let c = cost_usd(Some(3.0), Some(15.0), 1_000, 2_000).unwrap();
-        assert!((c - (0.003 + 0.03)).abs() < 1e-12, "{c}");
-        assert_eq!(cost_usd(Some(1.0), None, 1_000_000, 5), Some(1.0));
-    }
 }
