@@ -62,3 +62,6 @@ CREATE TABLE usage_events (
 ) STRICT;
 
 CREATE INDEX usage_events_by_day ON usage_events (day, provider_name, model);
+
+-- Replies still streaming (or left so by a crash): found at start without a scan.
+CREATE INDEX messages_partial ON messages (status) WHERE status = 'partial';
