@@ -61,7 +61,10 @@ describe("streaming replies from a configured provider", () => {
 
     await clickFresh(driver, By.css('[data-testid="models-refresh"]'));
     await driver.wait(
-      async () => (await driver.findElement(By.css('[data-testid="provider-models"]')).getText()).includes("fake-large"),
+      async () =>
+        (await driver.findElement(By.css('[data-testid="provider-models"]')).getAttribute("textContent")).includes(
+          "fake-large",
+        ),
       WAIT_MS,
       "the fake server's models are listed",
     );
@@ -72,7 +75,12 @@ describe("streaming replies from a configured provider", () => {
     await typeInto(driver, "api-key-input", KEY);
     await clickFresh(driver, By.css('[data-testid="api-key-set"]'));
     // No Secret Service runs under the suite: the user is asked where to keep it.
-    await driver.wait(until.elementLocated(By.css('[data-testid="key-fallback"]')), WAIT_MS, "the fallback choice");
+    const fallback = await driver.wait(
+      until.elementLocated(By.css('[data-testid="key-fallback"]')),
+      WAIT_MS,
+      "the fallback choice",
+    );
+    await driver.executeScript("arguments[0].scrollIntoView({block: 'center'})", fallback);
     await screenshot(driver, "settings-key-fallback");
     await clickFresh(driver, By.css('[data-testid="key-fallback-session"]'));
     const status = await driver.wait(
@@ -165,8 +173,9 @@ describe("streaming replies from a configured provider", () => {
       "a usage row",
     );
     const rows = await driver.findElements(By.css('[data-testid="usage-row"]'));
-    assert.ok((await rows[0].getText()).includes("fake-small"));
-    const outcomes = await driver.findElement(By.css('[data-testid="usage-outcomes"]')).getText();
+    const row = await rows[0].getAttribute("textContent");
+    assert.ok(row.includes("fake-small") && row.includes("Fake local"), row);
+    const outcomes = await driver.findElement(By.css('[data-testid="usage-outcomes"]')).getAttribute("textContent");
     assert.match(outcomes, /rate/i, "the rate-limited failure is counted");
     await screenshot(driver, "settings-usage");
   });

@@ -262,6 +262,15 @@ async fn the_recent_list_previews_searches_renames_and_archives() {
     assert_eq!(list[0].message_count, 2);
     assert_eq!(list[0].character_name, "Seraphina");
 
+    // A reply that failed before its first word: the preview stays on the question.
+    store.add_message(&session, reply("")).await.unwrap();
+    let list = store
+        .session_summaries(&SessionQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(list[0].preview, "A long walk");
+    assert_eq!(list[0].message_count, 3);
+
     store.rename_session(&session, "Forest walk").await.unwrap();
     let found = store
         .session_summaries(&SessionQuery {

@@ -282,7 +282,9 @@ impl Store {
         let sql = format!(
             "SELECT s.id, s.title, s.character_id, c.name AS character_name, a.hash AS avatar_hash,
                     s.persona_id, s.archived, s.created_at, s.updated_at,
-                    leaf.content AS preview, COALESCE(leaf.depth + 1, 0) AS message_count,
+                    -- A reply that failed before its first word previews the message it answers.
+                    COALESCE(NULLIF(leaf.content, ''), leaf_parent.content) AS preview,
+                    COALESCE(leaf.depth + 1, 0) AS message_count,
                     (SELECT json_group_array(name) FROM
                         (SELECT k.name FROM character_collections cc
                          JOIN collections k ON k.id = cc.collection_id
@@ -291,6 +293,7 @@ impl Store {
              JOIN characters c ON c.id = s.character_id
              LEFT JOIN character_avatars a ON a.character_id = c.id
              LEFT JOIN messages leaf ON leaf.id = s.leaf_id
+             LEFT JOIN messages leaf_parent ON leaf_parent.id = leaf.parent_id
              WHERE {condition}
              ORDER BY s.updated_at DESC, s.created_at DESC"
         );
