@@ -176,7 +176,8 @@ describe("streaming replies from a configured provider", () => {
     const row = await rows[0].getAttribute("textContent");
     assert.ok(row.includes("fake-small") && row.includes("Fake local"), row);
     const outcomes = await driver.findElement(By.css('[data-testid="usage-outcomes"]')).getAttribute("textContent");
-    assert.match(outcomes, /rate/i, "the rate-limited failure is counted");
+    assert.match(outcomes, /Too many requests/, "the rate-limited failure is counted");
+    assert.match(outcomes, /Stopped by you/, "the stop is counted");
     await screenshot(driver, "settings-usage");
   });
 });
