@@ -527,7 +527,7 @@ impl ChatEngine {
                 return Err(e);
             }
         };
-        let answers_user = parent.filter(|p| p.role == Role::User);
+        let asked = Asked::of(parent, &reply.id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Regenerate,
@@ -539,15 +539,9 @@ impl ChatEngine {
             session_id: session_id.to_owned(),
             character_name: session.character_name,
             user_name,
-            history_before: Some(
-                answers_user
-                    .as_ref()
-                    .map_or_else(|| reply.id.clone(), |u| u.id.clone()),
-            ),
-            new_message: answers_user.as_ref().map(|u| u.content.clone()),
-            new_message_images: answers_user
-                .map(|u| u.images.into_iter().map(|i| i.id).collect())
-                .unwrap_or_default(),
+            history_before: Some(asked.history_before),
+            new_message: asked.new_message,
+            new_message_images: asked.images,
             reply: Some(ReplyTarget {
                 id: reply.id,
                 before: None,
@@ -599,7 +593,7 @@ impl ChatEngine {
                 return Err(e);
             }
         };
-        let answers_user = parent.filter(|p| p.role == Role::User);
+        let asked = Asked::of(parent, &last.id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Continue,
@@ -611,15 +605,9 @@ impl ChatEngine {
             session_id: session_id.to_owned(),
             character_name: session.character_name,
             user_name,
-            history_before: Some(
-                answers_user
-                    .as_ref()
-                    .map_or_else(|| last.id.clone(), |u| u.id.clone()),
-            ),
-            new_message: answers_user.as_ref().map(|u| u.content.clone()),
-            new_message_images: answers_user
-                .map(|u| u.images.into_iter().map(|i| i.id).collect())
-                .unwrap_or_default(),
+            history_before: Some(asked.history_before),
+            new_message: asked.new_message,
+            new_message_images: asked.images,
             prefill: Some(last.content),
             reply: Some(ReplyTarget {
                 id: last.id,
@@ -709,6 +697,32 @@ impl ChatEngine {
         }
         for l in &live {
             l.finished.cancelled().await;
+        }
+    }
+}
+
+/// What a reply being rewritten or extended answers: the user message above it
+/// is asked again, placed last as in the original request; without one (a
+/// greeting), the history simply ends above the reply.
+struct Asked {
+    history_before: String,
+    new_message: Option<String>,
+    images: Vec<String>,
+}
+
+impl Asked {
+    fn of(parent: Option<Message>, reply_id: &str) -> Asked {
+        match parent.filter(|p| p.role == Role::User) {
+            Some(user) => Asked {
+                history_before: user.id,
+                new_message: Some(user.content),
+                images: user.images.into_iter().map(|i| i.id).collect(),
+            },
+            None => Asked {
+                history_before: reply_id.to_owned(),
+                new_message: None,
+                images: Vec::new(),
+            },
         }
     }
 }
