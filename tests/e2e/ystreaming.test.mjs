@@ -119,17 +119,32 @@ describe("streaming replies from a configured provider", () => {
     await screenshot(driver, "chat-streamed");
   });
 
-  test("Stop drops the request and keeps the partial reply", async () => {
+  test("a reply streams on while the user looks elsewhere; Stop drops the request and keeps the partial reply", async () => {
     const closedBefore = (await providerStats()).closedEarly;
     await sendMessage(driver, "Tell me slowly about the glade.");
-    const stop = await driver.wait(
+    await driver.wait(
       until.elementLocated(By.css('[data-testid="composer-stop"]')),
       WAIT_MS,
       "Stop replaces Send",
     );
     await driver.wait(async () => (await lastReply(driver)).includes("word3"), WAIT_MS, "words arrive");
     await screenshot(driver, "chat-streaming");
-    await stop.click();
+
+    // Leaving the chat never stops the reply; coming back shows what arrived and follows on.
+    await clickFresh(driver, By.css('[data-testid="nav-library"]'));
+    await onScreen(driver, "library");
+    await driver.sleep(400);
+    await clickFresh(driver, By.css('[data-testid="nav-chats"]'));
+    await onScreen(driver, "chats");
+    await driver.wait(async () => (await lastReply(driver)).includes("word12"), WAIT_MS, "the reply carried on");
+    const seen = await lastReply(driver);
+    await driver.wait(
+      async () => (await lastReply(driver)).length > seen.length,
+      WAIT_MS,
+      "and keeps streaming on screen",
+    );
+
+    await clickFresh(driver, By.css('[data-testid="composer-stop"]'));
     await driver.wait(
       until.elementLocated(By.css('[data-testid="message-status"][data-status="cancelled"]')),
       WAIT_MS,
