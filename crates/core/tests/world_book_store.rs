@@ -333,3 +333,38 @@ async fn timed_effects_persist_per_chat_session_between_scans() {
         Default::default()
     );
 }
+
+/// Editing a book while another connection keeps writing (a streaming reply
+/// checkpoints every 250 ms): a transaction that reads before it writes must
+/// wait its turn, not fail with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_succeed_while_another_connection_keeps_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let id = store
+        .insert_world_book(&book("Busy", 3), BookOrigin::default())
+        .await
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (store.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut settings = store.settings().await.unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                settings.theme = match settings.theme {
+                    confab_core::settings::ThemePreference::Dark => {
+                        confab_core::settings::ThemePreference::Light
+                    }
+                    _ => confab_core::settings::ThemePreference::Dark,
+                };
+                store.save_settings(&settings).await.unwrap();
+            }
+        })
+    };
+    for _ in 0..150 {
+        store.add_entry(&id).await.unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+    assert_eq!(store.world_book(&id).await.unwrap().0.entries.len(), 153);
+}

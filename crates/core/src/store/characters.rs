@@ -167,7 +167,7 @@ impl Store {
     /// Adds a character unless an identical card is already in the library.
     pub async fn insert_character(&self, new: NewCharacter<'_>) -> Result<Inserted> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT id, name FROM characters WHERE content_hash = ? LIMIT 1")
                 .bind(new.content_hash)
@@ -430,7 +430,7 @@ impl Store {
     ) -> Result<()> {
         let err = |e| self.sql_error(e);
         let card_json = serde_json::to_string(card).map_err(internal)?;
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let changed = sqlx::query(
             "UPDATE characters SET name = ?, creator = ?, card_json = ?, content_hash = ?,
                  updated_at = ? WHERE id = ?",
@@ -456,7 +456,7 @@ impl Store {
     /// Deletes a character and everything that hangs off it (chats included).
     pub async fn delete_character(&self, id: &str) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let deleted = sqlx::query("DELETE FROM characters WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -480,7 +480,7 @@ impl Store {
             ));
         }
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         for id in [target, source] {
             let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM characters WHERE id = ?")
                 .bind(id)

@@ -107,6 +107,17 @@ impl Store {
         }
     }
 
+    /// A write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`). A deferred one that reads first fails with "database is
+    /// locked" (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) when
+    /// another connection writes in between, and a streaming reply writes
+    /// checkpoints all the time.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool().begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Classifies a sqlx error raised on this database.
     pub(crate) fn sql_error(&self, err: sqlx::Error) -> Error {
         Error::from_sqlx(&self.path, err)

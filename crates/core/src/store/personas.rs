@@ -99,7 +99,7 @@ impl Store {
     /// Makes a persona the default.
     pub async fn set_default_persona(&self, id: &str) -> Result<Persona> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query("UPDATE personas SET is_default = 0 WHERE is_default = 1")
             .execute(&mut *tx)
             .await

@@ -73,7 +73,7 @@ impl Store {
 
     /// Deletes a provider; sessions that used it fall back to the default provider.
     pub async fn delete_provider(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.write_tx().await.map_err(|e| self.sql_error(e))?;
         let done = sqlx::query("DELETE FROM providers WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)

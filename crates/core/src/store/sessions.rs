@@ -171,15 +171,6 @@ async fn descend(conn: &mut SqliteConnection, start: &str) -> Result<String, sql
 }
 
 impl Store {
-    /// A write transaction that takes the write lock at once (`BEGIN
-    /// IMMEDIATE`). A deferred one that reads first fails with "database is
-    /// locked" (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) when
-    /// another connection writes in between, and a streaming reply writes
-    /// checkpoints all the time.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool().begin_with("BEGIN IMMEDIATE").await
-    }
-
     /// Starts a session for a character with its greeting, the alternate
     /// greetings as swipes of it; `{{char}}` and `{{user}}` are filled in.
     pub async fn create_session(

@@ -30,7 +30,7 @@ impl Store {
 
     /// Saves every setting in one transaction and returns what is now stored.
     pub async fn save_settings(&self, settings: &Settings) -> Result<Settings> {
-        let mut tx = self.pool().begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.write_tx().await.map_err(|e| self.sql_error(e))?;
         match settings.language {
             Some(language) => upsert(&mut tx, LANGUAGE, language.as_str()).await,
             None => sqlx::query("DELETE FROM settings WHERE key = ?")

@@ -47,7 +47,7 @@ impl Store {
         let err = |e| self.sql_error(e);
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query(
             "INSERT INTO world_books (id, name, description, created_at, updated_at, settings_json,
                  extensions_json, source_character_id, source_file)
@@ -266,7 +266,7 @@ impl Store {
     /// Inserts or replaces entries by uid (new ones go to the end), in one transaction.
     pub async fn save_entries(&self, id: &str, entries: &[Entry]) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         let next: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position) + 1, 0) FROM world_book_entries WHERE book_id = ?",
         )
@@ -324,7 +324,7 @@ impl Store {
     /// Deletes entries by uid.
     pub async fn delete_entries(&self, id: &str, uids: &[u32]) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         touch(&mut tx, id)
             .await
             .map_err(err)?
@@ -345,7 +345,7 @@ impl Store {
     /// Switches entries on or off.
     pub async fn set_entries_enabled(&self, id: &str, uids: &[u32], enabled: bool) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        let mut tx = self.write_tx().await.map_err(err)?;
         touch(&mut tx, id)
             .await
             .map_err(err)?
