@@ -891,6 +891,34 @@ async fn a_non_streaming_provider_sends_the_same_events() {
 }
 
 #[tokio::test]
+async fn a_non_streaming_provider_may_think_longer_than_the_idle_timeout() {
+    let body = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Slow but whole."},"finish_reason":"stop"}]}"#;
+    let server = Server::start(vec![
+        Step::Sleep(Duration::from_millis(600)),
+        Step::Bytes(head(200, "application/json", &[])),
+        bytes(body),
+    ])
+    .await;
+    let config = EngineConfig {
+        idle_timeout: Duration::from_millis(200),
+        ..quick()
+    };
+    let f = Fixture::new(&server.base_url(), config).await;
+    let mut p = f.provider.clone();
+    p.streaming = false;
+    f.store.save_provider(&p).await.unwrap();
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, "Take your time", &[], sink.clone())
+        .await
+        .unwrap();
+    let StreamEvent::Done { text, .. } = sink.terminal().await else {
+        panic!("{:?}", sink.events())
+    };
+    assert_eq!(text, "Slow but whole.");
+}
+
+#[tokio::test]
 async fn reasoning_is_kept_apart_from_the_reply() {
     let server = Server::start(vec![
         sse_head(),

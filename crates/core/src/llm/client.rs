@@ -20,8 +20,10 @@ pub type ReplyStream = Pin<Box<dyn Stream<Item = Result<WireEvent>> + Send>>;
 /// answer arrives as one `Text` (plus usage and finish). Each wait for bytes is
 /// bounded by `idle_timeout`; events over `max_event_bytes` are refused.
 ///
-/// The wait for the response's headers counts as a wait for bytes: a
-/// non-streaming provider must answer within `idle_timeout`.
+/// The wait for the response's headers counts as a wait for bytes when
+/// streaming. A non-streaming provider sends nothing until the whole reply is
+/// written (a slow local model can take minutes), so its wait is bounded only
+/// by the caller (the engine's maximum duration).
 pub async fn start_reply(
     http: &reqwest::Client,
     config: &ProviderConfig,
@@ -30,7 +32,12 @@ pub async fn start_reply(
     max_event_bytes: usize,
 ) -> Result<ReplyStream> {
     let builder = request.to_reqwest(http)?;
-    let response = match tokio::time::timeout(idle_timeout, builder.send()).await {
+    let header_wait = if config.streaming {
+        idle_timeout
+    } else {
+        Duration::MAX
+    };
+    let response = match tokio::time::timeout(header_wait, builder.send()).await {
         Err(_) => {
             return Err(Error::Timeout(format!(
                 "no answer within {} seconds",
