@@ -1419,3 +1419,66 @@ async fn usage_carries_the_cost_at_the_listed_prices() {
     assert_eq!((rows[0].2, rows[0].3), (20_000, 3_000));
     assert!((rows[0].4.unwrap() - expected).abs() < 1e-9);
 }
+
+#[tokio::test]
+async fn deleting_the_chat_or_the_reply_mid_stream_ends_it_cleanly() {
+    let server = Server::start(vec![
+        sse_head(),
+        bytes(chunk("Once upon")),
+        Step::Sleep(Duration::from_millis(300)),
+        bytes(chunk(" a time.") + &finish(1, 3)),
+    ])
+    .await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+
+    // The reply itself is deleted while it streams.
+    let sink = Recorder::new();
+    let started = f
+        .engine
+        .send(&f.session, "Tell me a story", &[], sink.clone())
+        .await
+        .unwrap();
+    sink.first_delta().await;
+    f.store
+        .delete_message(started.assistant_message_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let end = sink.terminal().await;
+    // The reply has nowhere to go: a typed failure, nothing saved, no panic.
+    assert_eq!(
+        error_of(&end),
+        (ErrorCode::NotFound, None, false),
+        "{end:?}"
+    );
+    wait_free(&f).await;
+    assert_eq!(sink.terminal_count(), 1);
+    assert!(f
+        .store
+        .message(started.assistant_message_id.as_deref().unwrap())
+        .await
+        .is_err());
+
+    // The whole chat is deleted while it streams.
+    server.push(vec![
+        sse_head(),
+        bytes(chunk("Once upon")),
+        Step::Sleep(Duration::from_millis(300)),
+        bytes(chunk(" a time.") + &finish(1, 3)),
+    ]);
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, "Another", &[], sink.clone())
+        .await
+        .unwrap();
+    sink.first_delta().await;
+    f.store.delete_session(&f.session).await.unwrap();
+    let end = sink.terminal().await;
+    // The reply has nowhere to go: a typed failure, nothing saved, no panic.
+    assert_eq!(
+        error_of(&end),
+        (ErrorCode::NotFound, None, false),
+        "{end:?}"
+    );
+    wait_free(&f).await;
+    assert_eq!(sink.terminal_count(), 1);
+}
