@@ -89,6 +89,7 @@ const COMMANDS: &[&str] = &[
     "get_session_model",
     "set_session_model",
     "get_usage",
+    "open_chat_window",
 ];
 
 fn main() {

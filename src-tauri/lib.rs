@@ -119,6 +119,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::get_session_model,
             commands::set_session_model,
             commands::get_usage,
+            commands::open_chat_window,
         ])
         .events(tauri_specta::collect_events![LiveSessionsChanged])
 }
@@ -159,7 +160,37 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             state.set_notices(std::sync::Arc::new(LiveSessionsEmitter(
                 app.handle().clone(),
             )));
+            let handle = app.handle().clone();
+            state.set_window_opener(std::sync::Arc::new(move |session| {
+                open_chat_window(&handle, session)
+            }));
             Ok(())
+        })
+}
+
+/// Opens `session` in a window of its own, or brings its window forward.
+fn open_chat_window<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    session: &confab_core::session::SessionSummary,
+) -> Result<(), confab_core::AppError> {
+    // Session ids are UUIDs: valid in a window label, one window per session.
+    let label = format!("chat-{}", session.id);
+    if let Some(window) = app.get_webview_window(&label) {
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+        return Ok(());
+    }
+    let url = tauri::WebviewUrl::App(format!("index.html?session={}", session.id).into());
+    tauri::WebviewWindowBuilder::new(app, label, url)
+        .title(format!("{} — Confab", session.title))
+        .inner_size(980.0, 760.0)
+        .min_inner_size(640.0, 480.0)
+        .build()
+        .map(|_| ())
+        .map_err(|e| {
+            confab_core::AppError::from(confab_core::Error::Internal(format!(
+                "could not open a window: {e}"
+            )))
         })
 }
 

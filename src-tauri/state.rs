@@ -6,10 +6,14 @@ use std::sync::{Arc, OnceLock};
 use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions};
 use confab_core::lore::books::CompiledBooks;
 use confab_core::secrets::Keys;
+use confab_core::session::SessionSummary;
 use confab_core::sink::{Discard, Sink};
 use confab_core::store::Store;
 use confab_core::{paths, providers, AppError, Error};
 use tokio::sync::OnceCell;
+
+/// Opens a chat in a window of its own (set at setup: it needs the app handle).
+pub type WindowOpener = Arc<dyn Fn(&SessionSummary) -> Result<(), AppError> + Send + Sync>;
 
 /// The app's state: where the data lives, the store once it opened, and the
 /// services built on it (keys, the chat engine).
@@ -26,6 +30,7 @@ struct Inner {
     engine: OnceCell<ChatEngine>,
     http: OnceLock<reqwest::Client>,
     notices: OnceLock<Arc<dyn Sink<LiveSessions>>>,
+    window_opener: OnceLock<WindowOpener>,
     /// Builds the keys service; the app uses the OS keyring, tests an in-memory store.
     make_keys: fn(Store) -> Keys,
 }
@@ -63,6 +68,7 @@ impl AppState {
                 engine: OnceCell::new(),
                 http: OnceLock::new(),
                 notices: OnceLock::new(),
+                window_opener: OnceLock::new(),
                 make_keys,
             }),
         }
@@ -71,6 +77,21 @@ impl AppState {
     /// Where the engine reports which sessions are streaming (set once, at setup).
     pub fn set_notices(&self, notices: Arc<dyn Sink<LiveSessions>>) {
         let _ = self.inner.notices.set(notices);
+    }
+
+    /// How chat windows are opened (set once, at setup).
+    pub fn set_window_opener(&self, opener: WindowOpener) {
+        let _ = self.inner.window_opener.set(opener);
+    }
+
+    /// Opens `session` in a window of its own.
+    pub fn open_chat_window(&self, session: &SessionSummary) -> Result<(), AppError> {
+        match self.inner.window_opener.get() {
+            Some(open) => open(session),
+            None => Err(AppError::from(Error::Internal(
+                "windows cannot be opened before the app has started".into(),
+            ))),
+        }
     }
 
     /// The data folder.

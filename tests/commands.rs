@@ -647,3 +647,42 @@ fn a_reply_streams_through_the_commands_busy_stop_and_all() {
         false
     );
 }
+
+#[test]
+fn a_chat_opens_in_a_window_of_its_own_once() {
+    use tauri::Manager;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, window) = app_in(&dir.path().join("data"));
+    // The window opener is set in the app's setup, which runs with the event loop.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let summary = invoke(
+        &window,
+        "import_paths",
+        json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        json!({"characterId": character}),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    invoke(&window, "open_chat_window", json!({"sessionId": session})).unwrap();
+    let label = format!("chat-{session}");
+    assert!(app.get_webview_window(&label).is_some());
+    // Asking again brings the same window forward.
+    invoke(&window, "open_chat_window", json!({"sessionId": session})).unwrap();
+    assert_eq!(app.webview_windows().len(), 2);
+
+    let err = invoke(&window, "open_chat_window", json!({"sessionId": "nope"})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}

@@ -93,3 +93,15 @@ pub async fn stop_stream(state: State<'_, AppState>, session_id: String) -> Resu
 pub async fn live_sessions(state: State<'_, AppState>) -> Result<LiveSessions, AppError> {
     Ok(state.engine().await?.live_sessions())
 }
+
+/// Opens a session in a window of its own (or brings its window forward).
+/// Both windows follow the same live stream: the engine is shared.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_chat_window(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<(), AppError> {
+    let session = state.store().await?.session_summary(&session_id).await?;
+    state.open_chat_window(&session)
+}

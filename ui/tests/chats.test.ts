@@ -122,6 +122,36 @@ describe("the chat list", () => {
     await waitFor(() => expect(document.querySelector('[data-title="New title"]')).toBeNull());
   });
 
+  test("a chat opens in a window of its own, and such a window starts on its chat", async () => {
+    const chats = store();
+    const session = chats.addSession("ann", [{ role: "assistant", content: "Hello from my own window." }], {
+      title: "Windowed",
+    });
+    const { calls } = await start(chats);
+    await waitFor(() => item("Windowed"));
+    await fireEvent.click(within(item("Windowed")).getByTestId("session-menu"));
+    await fireEvent.click(screen.getByTestId("session-open-window"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "open_chat_window")).toBe(true));
+    expect(last<{ sessionId: string }>(calls, "open_chat_window").sessionId).toBe(session.id);
+    expect(screen.queryByTestId("session-actions")).toBeNull();
+  });
+
+  test("a window opened for a chat (?session=ID) starts on that chat", async () => {
+    const chats = store();
+    const session = chats.addSession("ann", [{ role: "assistant", content: "Hello from my own window." }], {
+      title: "Windowed",
+    });
+    installBackend({ characters: [ANN, BO], chats });
+    window.history.replaceState(null, "", `/?session=${session.id}`);
+    try {
+      render(App);
+      await screen.findByTestId("conversation");
+      await waitFor(() => expect(message("Hello from my own window.")).toBeTruthy());
+    } finally {
+      window.history.replaceState(null, "", "/");
+    }
+  });
+
   test("a SillyTavern chat imports through the file input with its name and character in headers", async () => {
     const chats = store();
     chats.addSession("bo", [{ role: "assistant", content: "Yo." }], { title: "Garage" });

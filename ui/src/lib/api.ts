@@ -534,6 +534,11 @@ export function archiveSession(sessionId: string, archived: boolean): Promise<Ap
   return call(() => commands.archiveSession(sessionId, archived));
 }
 
+/** Opens the session in a window of its own (or brings its window forward). */
+export function openChatWindow(sessionId: string): Promise<ApiResult<null>> {
+  return call(() => commands.openChatWindow(sessionId));
+}
+
 export function deleteSession(sessionId: string): Promise<ApiResult<null>> {
   return call(() => commands.deleteSession(sessionId));
 }

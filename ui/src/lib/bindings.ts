@@ -171,6 +171,11 @@ export const commands = {
 	setSessionModel: (sessionId: string, providerId: string | null, model: string | null) => typedError<SessionModel, AppError>(__TAURI_INVOKE("set_session_model", { sessionId, providerId, model })),
 	/**  Tokens, cost, failures and cancellations over the last `days` days. */
 	getUsage: (days: number) => typedError<UsageReport, AppError>(__TAURI_INVOKE("get_usage", { days })),
+	/**
+	 *  Opens a session in a window of its own (or brings its window forward).
+	 *  Both windows follow the same live stream: the engine is shared.
+	 */
+	openChatWindow: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("open_chat_window", { sessionId })),
 };
 
 /** Events */

@@ -4,6 +4,7 @@
 
 import {
   archiveSession,
+  openChatWindow,
   deleteSession,
   exportSession,
   importChat,
@@ -110,6 +111,16 @@ export class Sessions {
     }
     this.upsert(result.data);
     return result.data;
+  }
+
+  /** Opens a session in a window of its own; both windows follow its replies. */
+  async openInWindow(id: string): Promise<boolean> {
+    const result = await openChatWindow(id);
+    if (!result.ok) {
+      this.#report(result.error, "error.context.openChatWindow");
+      return false;
+    }
+    return true;
   }
 
   /** Asks first; true when it was deleted. */

@@ -645,6 +645,8 @@ export class MockChats {
         }
         return session.summary;
       }
+      case "open_chat_window":
+        return this.#session(a["sessionId"] as string) ? null : reject("not_found", "session not found");
       case "delete_session":
         return this.sessions.delete(a["sessionId"] as string) ? null : reject("not_found", "session not found");
       case "search_messages":
