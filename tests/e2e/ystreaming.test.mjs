@@ -161,6 +161,49 @@ describe("streaming replies from a configured provider", () => {
     await driver.wait(until.elementLocated(By.css('[data-testid="composer-send"]')), WAIT_MS, "Send is back");
   });
 
+  test("a chat opened in a second window follows the reply the first one streams, as busy", async () => {
+    const main = await driver.getWindowHandle();
+    const item = await driver.wait(
+      until.elementLocated(By.css('[data-testid="session-item"][data-title="Seraphina"]')),
+      WAIT_MS,
+    );
+    await item.findElement(By.css('[data-testid="session-menu"]')).click();
+    await clickFresh(driver, By.css('[data-testid="session-open-window"]'));
+    await driver.wait(async () => (await driver.getAllWindowHandles()).length === 2, WAIT_MS, "a second window opens");
+    const second = (await driver.getAllWindowHandles()).find((h) => h !== main);
+    await driver.switchTo().window(second);
+    await waitReady(driver);
+    await driver.wait(until.elementLocated(By.css('[data-testid="conversation"]')), WAIT_MS, "it opens on the chat");
+
+    await driver.switchTo().window(main);
+    await sendMessage(driver, "Tell me slowly about the stars.");
+    await driver.wait(async () => (await lastReply(driver)).includes("word2"), WAIT_MS, "the first window streams");
+
+    await driver.switchTo().window(second);
+    await driver.wait(
+      until.elementLocated(By.css('[data-testid="composer-busy"]')),
+      WAIT_MS,
+      "the second window shows the chat busy",
+    );
+    await driver.wait(async () => (await lastReply(driver)).includes("word8"), WAIT_MS, "and follows the reply");
+    await screenshot(driver, "chat-second-window-busy");
+    // Stop works from either window.
+    await clickFresh(driver, By.css('[data-testid="composer-stop"]'));
+    await driver.wait(
+      until.elementLocated(By.css('[data-testid="message-status"][data-status="cancelled"]')),
+      WAIT_MS,
+      "stopped",
+    );
+    await driver.close();
+    await driver.switchTo().window(main);
+    await driver.wait(
+      until.elementLocated(By.css('[data-testid="message-status"][data-status="cancelled"]')),
+      WAIT_MS,
+      "the first window sees it stopped",
+    );
+    await driver.wait(until.elementLocated(By.css('[data-testid="composer-send"]')), WAIT_MS, "and is free again");
+  });
+
   test("a refused request shows its error in place with Retry", async () => {
     await sendMessage(driver, "Please refuse this one.");
     const error = await driver.wait(

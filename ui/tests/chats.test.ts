@@ -147,6 +147,10 @@ describe("the chat list", () => {
       render(App);
       await screen.findByTestId("conversation");
       await waitFor(() => expect(message("Hello from my own window.")).toBeTruthy());
+      // Just the chat: no navigation, no chat list.
+      expect(screen.getByTestId("screen-chats").dataset["focused"]).toBe("true");
+      expect(screen.queryByTestId("session-list")).toBeNull();
+      expect(screen.queryByTestId("nav-library")).toBeNull();
     } finally {
       window.history.replaceState(null, "", "/");
     }
