@@ -310,19 +310,21 @@ fn parse_header(text: &str) -> Result<(String, String), Error> {
     }
 }
 
-/// The key on stdin: one line from a terminal, else everything (bounded),
+/// The key on stdin: one line typed at a terminal (not echoed), else everything (bounded),
 /// without its trailing newline.
 fn read_key() -> Result<String, Error> {
     let stdin = std::io::stdin();
     let mut text = String::new();
     let read = if stdin.is_terminal() {
-        eprint!("API key (the line is visible as you type; end with Enter): ");
-        stdin.read_line(&mut text)
+        // Typed at a terminal: not echoed, so it is not left on the screen or in a recording.
+        rpassword::prompt_password("API key (not shown as you type; end with Enter): ")
+            .map(|key| text = key)
     } else {
         stdin
             .lock()
             .take(MAX_KEY_BYTES + 1)
             .read_to_string(&mut text)
+            .map(|_| ())
     };
     read.map_err(|e| Error::InvalidInput(format!("could not read the key from stdin: {e}")))?;
     if text.len() as u64 > MAX_KEY_BYTES {

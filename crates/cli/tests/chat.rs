@@ -353,3 +353,68 @@ fn keys_come_from_stdin_and_fall_back_to_encrypted_storage_without_a_keyring() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A key typed at a terminal is read without echo: it never shows on the screen.
+/// `script` gives the command a pseudo-terminal and records everything it shows.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_key_typed_at_a_terminal_is_not_echoed() {
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for this test (Debian: bsdutils)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let _session = library(dir.path(), &server.url);
+    let line = format!(
+        "{} provider key set Local --storage encrypted",
+        env!("CARGO_BIN_EXE_confab")
+    );
+    let mut child = Command::new("script")
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .env("CONFAB_DATA_DIR", dir.path())
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/confab-test-bus",
+        )
+        .env_remove("DISPLAY")
+        .env("CONFAB_ENCRYPTION_KEY", PASSPHRASE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Type only once the prompt is up and echo is off.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("API key") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{KEY}\r").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    seen.extend_from_slice(&rest);
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let screen = String::from_utf8_lossy(&seen);
+    assert!(status.success(), "{screen}");
+    assert!(!screen.contains(&KEY[..12]), "the key was echoed: {screen}");
+
+    let out = confab(dir.path(), &["provider", "list", "--json"], None);
+    assert_eq!(json(&out)[0]["key"]["storage"], "encrypted");
+    let out = confab(dir.path(), &["provider", "key", "test", "Local"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        server.authorizations.lock().unwrap().last().unwrap(),
+        &format!("Bearer {KEY}")
+    );
+}
