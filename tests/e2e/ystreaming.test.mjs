@@ -29,12 +29,18 @@ async function sendMessage(driver, text) {
   await input.sendKeys("\uE007"); // Enter
 }
 
+/** The text of the last message on screen by `role`, read in one step (the list re-renders as replies stream). */
+async function lastText(driver, role) {
+  return driver.executeScript(
+    `const all = document.querySelectorAll('[data-testid="message"][data-role="${role}"]');
+     const content = all.length ? all[all.length - 1].querySelector('[data-testid="message-content"]') : null;
+     return content ? content.textContent.trim() : "";`,
+  );
+}
+
 /** The text of the last assistant message on screen. */
 async function lastReply(driver) {
-  const replies = await driver.findElements(By.css('[data-testid="message"][data-role="assistant"]'));
-  if (replies.length === 0) return "";
-  const content = await replies[replies.length - 1].findElements(By.css('[data-testid="message-content"]'));
-  return content.length ? (await content[0].getAttribute("textContent")).trim() : "";
+  return lastText(driver, "assistant");
 }
 
 describe("streaming replies from a configured provider", () => {
@@ -214,9 +220,7 @@ describe("streaming replies from a configured provider", () => {
     const text = await error.getText();
     assert.match(text, /7/, "the retry-after wait is shown");
     await driver.findElement(By.css('[data-testid="message-retry"]'));
-    const users = await driver.findElements(By.css('[data-testid="message"][data-role="user"]'));
-    const last = users[users.length - 1];
-    assert.ok((await last.getText()).includes("Please refuse this one."), "the user message is kept");
+    assert.ok((await lastText(driver, "user")).includes("Please refuse this one."), "the user message is kept");
     await screenshot(driver, "chat-error");
   });
 
