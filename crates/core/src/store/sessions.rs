@@ -742,24 +742,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(err)?;
-        match &parent {
-            Some(p) => {
-                sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                    .bind(&sibling)
-                    .bind(p)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-            None => {
-                sqlx::query("UPDATE chat_sessions SET active_root_id = ? WHERE id = ?")
-                    .bind(&sibling)
-                    .bind(&session_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-        }
+        choose_child(&mut tx, &session_id, parent.as_deref(), sibling.as_deref())
+            .await
+            .map_err(err)?;
         let leaf = match sibling.as_deref().or(parent.as_deref()) {
             Some(from) => Some(descend(&mut tx, from).await.map_err(err)?),
             None => None,
@@ -797,17 +782,9 @@ impl Store {
         .await
         .map_err(err)?
         .ok_or_else(|| Error::InvalidInput(format!("there is no swipe {}", index + 1)))?;
-        match &parent {
-            Some(p) => sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                .bind(&target)
-                .bind(p),
-            None => sqlx::query("UPDATE chat_sessions SET active_root_id = ? WHERE id = ?")
-                .bind(&target)
-                .bind(&session_id),
-        }
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
+        choose_child(&mut tx, &session_id, parent.as_deref(), Some(&target))
+            .await
+            .map_err(err)?;
         let leaf = descend(&mut tx, &target).await.map_err(err)?;
         sqlx::query("UPDATE chat_sessions SET leaf_id = ?, updated_at = ? WHERE id = ?")
             .bind(&leaf)
@@ -896,11 +873,8 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(err)?;
-            if let Some(p) = &parent {
-                sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                    .bind(&id)
-                    .bind(p)
-                    .execute(&mut *tx)
+            if parent.is_some() {
+                choose_child(&mut tx, &new_id, parent.as_deref(), Some(&id))
                     .await
                     .map_err(err)?;
             }
@@ -1051,22 +1025,7 @@ async fn insert_child(
         .execute(&mut *conn)
         .await?;
     }
-    match parent {
-        Some(p) => {
-            sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                .bind(&id)
-                .bind(p)
-                .execute(&mut *conn)
-                .await?;
-        }
-        None => {
-            sqlx::query("UPDATE chat_sessions SET active_root_id = ? WHERE id = ?")
-                .bind(&id)
-                .bind(session_id)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    choose_child(conn, session_id, parent, Some(&id)).await?;
     sqlx::query("UPDATE chat_sessions SET leaf_id = ?, updated_at = ? WHERE id = ?")
         .bind(&id)
         .bind(now)
@@ -1074,6 +1033,27 @@ async fn insert_child(
         .execute(&mut *conn)
         .await?;
     Ok(id)
+}
+
+/// Makes `child` the message the active path takes below `parent`, or the
+/// session's first message when `parent` is `None` (`None` child: the path ends there).
+async fn choose_child(
+    conn: &mut SqliteConnection,
+    session_id: &str,
+    parent: Option<&str>,
+    child: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    match parent {
+        Some(p) => sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
+            .bind(child)
+            .bind(p),
+        None => sqlx::query("UPDATE chat_sessions SET active_root_id = ? WHERE id = ?")
+            .bind(child)
+            .bind(session_id),
+    }
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 async fn touch_session_of(
@@ -1220,11 +1200,8 @@ impl Store {
                 }
             }
             let Some(chosen) = chosen else { continue };
-            if let Some(p) = &parent {
-                sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                    .bind(&chosen)
-                    .bind(p)
-                    .execute(&mut *tx)
+            if parent.is_some() {
+                choose_child(&mut tx, &id, parent.as_deref(), Some(&chosen))
                     .await
                     .map_err(err)?;
             }
