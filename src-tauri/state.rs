@@ -28,7 +28,7 @@ struct Inner {
     compiled_books: Arc<CompiledBooks>,
     keys: OnceCell<Arc<Keys>>,
     engine: OnceCell<ChatEngine>,
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<Result<reqwest::Client, AppError>>,
     notices: OnceLock<Arc<dyn Sink<LiveSessions>>>,
     window_opener: OnceLock<WindowOpener>,
     /// Builds the keys service; the app uses the OS keyring, tests an in-memory store.
@@ -104,9 +104,13 @@ impl AppState {
         &self.inner.compiled_books
     }
 
-    /// The HTTP client for provider requests.
-    pub fn http(&self) -> &reqwest::Client {
-        self.inner.http.get_or_init(providers::http_client)
+    /// The HTTP client for provider requests (an error when no TLS library loads).
+    pub fn http(&self) -> Result<&reqwest::Client, AppError> {
+        self.inner
+            .http
+            .get_or_init(|| providers::http_client().map_err(AppError::from))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Cancels live streams (saving their partial replies), then closes the store (on exit).
@@ -149,6 +153,7 @@ impl AppState {
     pub async fn engine(&self) -> Result<&ChatEngine, AppError> {
         let store = self.store().await?;
         let keys = self.keys().await?;
+        let http = self.http()?;
         Ok(self
             .inner
             .engine
@@ -163,7 +168,7 @@ impl AppState {
                     store.clone(),
                     keys.clone(),
                     self.inner.compiled_books.clone(),
-                    self.http().clone(),
+                    http.clone(),
                     EngineConfig::default(),
                     notices,
                 )

@@ -90,7 +90,7 @@ pub async fn test_api_key(
 ) -> Result<u32, AppError> {
     let store = state.store().await?;
     let keys = state.keys().await?;
-    Ok(providers::test_key(store, keys, state.http(), &provider_id).await?)
+    Ok(providers::test_key(store, keys, state.http()?, &provider_id).await?)
 }
 
 /// Where keys can be kept on this machine now.
@@ -121,7 +121,7 @@ pub async fn refresh_models(
 ) -> Result<ModelList, AppError> {
     let store = state.store().await?;
     let keys = state.keys().await?;
-    Ok(providers::refresh_models(store, keys, state.http(), &provider_id).await?)
+    Ok(providers::refresh_models(store, keys, state.http()?, &provider_id).await?)
 }
 
 /// Pins a model on top of the picker, or unpins it.

@@ -62,7 +62,7 @@ pub async fn run(
         store.clone(),
         Arc::new(Keys::from_env(store.clone())),
         Arc::new(CompiledBooks::default()),
-        providers::http_client(),
+        providers::http_client()?,
         EngineConfig::default(),
         Arc::new(Discard),
     );

@@ -224,7 +224,7 @@ pub async fn run(store: &Store, command: ProviderCommand) -> Result<ProviderRepo
         ProviderCommand::Models { provider, refresh } => {
             let id = resolve(store, &provider).await?;
             let list = if refresh {
-                let http = providers::http_client();
+                let http = providers::http_client()?;
                 providers::refresh_models(store, &keys(store), &http, &id).await?
             } else {
                 providers::models(store, &id).await?
@@ -259,7 +259,7 @@ pub async fn run(store: &Store, command: ProviderCommand) -> Result<ProviderRepo
         }
         ProviderCommand::Key(KeyCommand::Test { provider }) => {
             let id = resolve(store, &provider).await?;
-            let http = providers::http_client();
+            let http = providers::http_client()?;
             let models = providers::test_key(store, &keys(store), &http, &id).await?;
             Ok(ProviderReport::Tested {
                 provider_id: id,

@@ -1239,6 +1239,7 @@ async fn the_http_client_builds_from_the_real_environment() {
     // Whatever proxies this machine has, the client builds and reaches loopback.
     let server = Server::always(json_ok(r#"{"data":[]}"#)).await;
     let status = providers::http_client()
+        .unwrap()
         .get(server.url("/v1/models"))
         .send()
         .await

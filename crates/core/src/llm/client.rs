@@ -32,12 +32,12 @@ pub async fn start_reply(
     max_event_bytes: usize,
 ) -> Result<ReplyStream> {
     let builder = request.to_reqwest(http)?;
-    let header_wait = if config.streaming {
-        idle_timeout
+    let sent = if config.streaming {
+        tokio::time::timeout(idle_timeout, builder.send()).await
     } else {
-        Duration::MAX
+        Ok(builder.send().await)
     };
-    let response = match tokio::time::timeout(header_wait, builder.send()).await {
+    let response = match sent {
         Err(_) => {
             return Err(Error::Timeout(format!(
                 "no answer within {} seconds",

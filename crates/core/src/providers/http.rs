@@ -48,13 +48,10 @@ const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
 
 /// The client every provider request goes through (see the module docs).
 ///
-/// Falls back to reqwest's default client only if the configured one cannot be
-/// built, which happens only when the system's TLS library cannot be loaded.
-pub fn http_client() -> reqwest::Client {
-    match http_client_with_env(|name| std::env::var(name).ok()) {
-        Ok(client) => client,
-        Err(_) => reqwest::Client::new(),
-    }
+/// No fallback to reqwest's default client: that one follows redirects to any
+/// host with the key headers, and panics where this one fails (no TLS library).
+pub fn http_client() -> Result<reqwest::Client> {
+    http_client_with_env(|name| std::env::var(name).ok())
 }
 
 /// [`http_client`] with the proxy variables read through `env` (tests pass their own).

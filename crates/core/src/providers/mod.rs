@@ -132,7 +132,8 @@ pub struct UsageReport {
 /// only within the same origin (so no header, key included, reaches another
 /// server), and `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` honoured except for
 /// loopback. The reasons and measured build cost are in `providers/http.rs`.
-pub fn http_client() -> reqwest::Client {
+/// Fails (typed, never a panic) only when the system's TLS library cannot be loaded.
+pub fn http_client() -> Result<reqwest::Client> {
     http::http_client()
 }
 
