@@ -1,0 +1,172 @@
+//! `confab lore …`: world books from the terminal, and activation tests.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use confab_core::library;
+use confab_core::lore::{
+    books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
+    ScanMessage, ScanSources, TimedState, WorldBookFormat,
+};
+use confab_core::tokens::default_counter;
+use confab_core::Error;
+
+use crate::report::Report;
+use crate::{file_name, open_store, read_json};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LoreCommand {
+    /// Import a world-book file (SillyTavern, character book, NovelAI, Agnai, RisuAI).
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Export a world book from the library.
+    Export {
+        /// The book's id (see `confab lore list`).
+        id: String,
+        /// SillyTavern world info or a character book.
+        #[arg(long, value_enum, default_value = "sillytavern")]
+        format: BookFileFormat,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List the world books in the library.
+    List,
+    /// Show which entries a chat activates, in order, and which were dropped and why.
+    Test {
+        /// A world-book file, or the id of a book in the library.
+        book: String,
+        /// A JSON array of {"role","name","content"}, oldest first.
+        #[arg(long)]
+        chat: PathBuf,
+        /// A JSON object overriding the book's settings (scanDepth, recursive, ...).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Seed for probability and inclusion-group draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The model's context window in tokens (the budget is a percent of it).
+        #[arg(long, default_value_t = 8192)]
+        context: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum BookFileFormat {
+    Sillytavern,
+    CharacterBook,
+}
+
+pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> {
+    match command {
+        LoreCommand::Import { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let name = file_name(&file);
+            let store = open_store().await?;
+            let summary = books::import_book_bytes(&store, &name, bytes).await;
+            store.close().await;
+            Ok(Some(Report::Book(summary?)))
+        }
+        LoreCommand::Export { id, format, output } => {
+            let store = open_store().await?;
+            let format = match format {
+                BookFileFormat::Sillytavern => WorldBookFormat::SillyTavern,
+                BookFileFormat::CharacterBook => WorldBookFormat::CharacterBook,
+            };
+            let exported = books::export_book_bytes(&store, &id, format).await;
+            store.close().await;
+            let (_, bytes) = exported?;
+            library::write_atomically(&output, &bytes)?;
+            Ok(Some(Report::Exported {
+                id,
+                path: output.display().to_string(),
+                bytes: bytes.len(),
+            }))
+        }
+        LoreCommand::List => {
+            let store = open_store().await?;
+            let list = store.world_book_summaries().await;
+            store.close().await;
+            Ok(Some(Report::Books(list?)))
+        }
+        LoreCommand::Test {
+            book,
+            chat,
+            settings,
+            seed,
+            context,
+        } => {
+            let messages: Vec<ScanMessage> = read_json(&chat)?;
+            let settings_override = match &settings {
+                Some(path) => Some(read_settings_override(path)?),
+                None => None,
+            };
+            let path = PathBuf::from(&book);
+            let mut loaded = if path.is_file() {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                formats::read_book(&bytes, &file_name(&path))?.0
+            } else {
+                let store = open_store().await?;
+                let found = store.world_book(&book).await;
+                store.close().await;
+                found?.0
+            };
+            if let Some(patch) = settings_override {
+                loaded.settings = patch.apply(&loaded.settings)?;
+            }
+            let key = loaded.name.clone();
+            let compiled = compile(&loaded, &key, default_counter())?;
+            let input = ScanInput {
+                messages,
+                sources: ScanSources::default(),
+                context_tokens: context,
+                settings: None,
+            };
+            let report = scan(&[&compiled], &input, &mut TimedState::default(), seed);
+            Ok(Some(Report::Scan(report)))
+        }
+    }
+}
+
+/// A partial settings object: only the fields given change.
+struct SettingsPatch(serde_json::Map<String, serde_json::Value>);
+
+impl SettingsPatch {
+    fn apply(&self, base: &BookSettings) -> Result<BookSettings, Error> {
+        let mut value = serde_json::to_value(base).map_err(|e| Error::Internal(e.to_string()))?;
+        if let serde_json::Value::Object(map) = &mut value {
+            for (k, v) in &self.0 {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| Error::InvalidInput(format!("the settings file is not valid: {e}")))
+    }
+}
+
+fn read_settings_override(path: &std::path::Path) -> Result<SettingsPatch, Error> {
+    match read_json::<serde_json::Value>(path)? {
+        serde_json::Value::Object(map) => Ok(SettingsPatch(map)),
+        _ => Err(Error::InvalidInput(format!(
+            "{} must hold a JSON object of settings",
+            path.display()
+        ))),
+    }
+}
+
+pub(crate) fn describe_reason(reason: &ActivationReason) -> String {
+    match reason {
+        ActivationReason::Key {
+            key, matched_in, ..
+        } => match matched_in {
+            MatchedIn::Message { index } => format!("key {key:?} in message {index}"),
+            MatchedIn::Recursion { level } => format!("key {key:?} at recursion level {level}"),
+            MatchedIn::Source { name } => format!("key {key:?} in {name}"),
+        },
+        ActivationReason::Constant => "constant".into(),
+        ActivationReason::Sticky { remaining } => format!("sticky, {remaining} left"),
+        ActivationReason::MinActivations { depth } => format!("minimum activations, depth {depth}"),
+    }
+}
