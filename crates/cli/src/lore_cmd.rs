@@ -123,6 +123,8 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
                 sources: ScanSources::default(),
                 context_tokens: context,
                 settings: None,
+                trigger: confab_core::lore::Trigger::Normal,
+                character: None,
             };
             let report = scan(&[&compiled], &input, &mut TimedState::default(), seed);
             Ok(Some(Report::Scan(report)))

@@ -7,7 +7,7 @@ use crate::lore::dictionary::Dictionary;
 use crate::lore::formats;
 use crate::lore::{
     compile, scan, Book, BookSettings, CompiledBook, DictionaryRule, ScanInput, ScanReport,
-    ScanSources, TestActivationRequest, TimedState, WorldBookDetail, WorldBookFormat,
+    ScanSources, TestActivationRequest, TimedState, Trigger, WorldBookDetail, WorldBookFormat,
     WorldBookSummary,
 };
 use crate::store::{BookOrigin, Store};
@@ -232,6 +232,8 @@ pub async fn test_activation(
         sources: ScanSources::default(),
         context_tokens: request.context_tokens,
         settings: request.settings,
+        trigger: Trigger::Normal,
+        character: None,
     };
     let seed = request.seed.unwrap_or_else(random_seed);
     let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();

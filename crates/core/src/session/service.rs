@@ -425,6 +425,8 @@ pub async fn assemble_reply_prompt(
         },
         context_tokens: limits.context_window,
         settings: None,
+        trigger: crate::lore::Trigger::Normal,
+        character: None,
     };
     let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
     let seed = seed_for(session_id, history.len());

@@ -43,6 +43,37 @@ pub struct ScanSources {
     pub creator_notes: String,
 }
 
+/// The kind of generation a scan is for (SillyTavern's generation-type triggers).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum Trigger {
+    /// A new message (ST `normal`).
+    #[default]
+    Normal,
+    /// Continuing the last reply (ST `continue`).
+    Continue,
+    /// Writing the user's message for them (ST `impersonate`).
+    Impersonate,
+    /// A new swipe of the last reply (ST `swipe`).
+    Swipe,
+    /// Regenerating the last reply (ST `regenerate`).
+    Regenerate,
+    /// A background generation the chat does not show (ST `quiet`).
+    Quiet,
+}
+
+/// The character a scan is for: entries' character filters are matched against it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScanCharacter {
+    /// The character's name.
+    pub name: String,
+    /// The names of its tags.
+    pub tags: Vec<String>,
+}
+
 /// What a scan looks at.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -57,4 +88,9 @@ pub struct ScanInput {
     /// Settings that replace every book's scan settings (the CLI's `--settings`);
     /// case and whole-word matching are fixed at compile time and ignored here.
     pub settings: Option<BookSettings>,
+    /// The kind of generation (entries with triggers fire only for theirs).
+    pub trigger: Trigger,
+    /// The character chatted with; `None` leaves character filters unapplied
+    /// (a book tested on its own).
+    pub character: Option<ScanCharacter>,
 }
