@@ -75,4 +75,7 @@ pub struct Settings {
     pub language: Option<Language>,
     /// The colour theme.
     pub theme: ThemePreference,
+    /// How the card's example dialogue is sent.
+    #[serde(default)]
+    pub example_dialogue: crate::prompt::ExampleDialogue,
 }

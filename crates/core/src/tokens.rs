@@ -13,6 +13,11 @@ use tiktoken_rs::CoreBPE;
 pub trait TokenCounter: Send + Sync {
     /// How many tokens `text` takes.
     fn count(&self, text: &str) -> u32;
+
+    /// The tokenizer's name: stored counts are reused only under the same name.
+    fn name(&self) -> &str {
+        "custom"
+    }
 }
 
 /// The `o200k_base` tokenizer (GPT-4o and later).
@@ -24,6 +29,10 @@ impl TokenCounter for TiktokenCounter {
     fn count(&self, text: &str) -> u32 {
         // Ordinary encoding: text like "<|endoftext|>" inside a lore entry is just text.
         u32::try_from(self.bpe.encode_ordinary(text).len()).unwrap_or(u32::MAX)
+    }
+
+    fn name(&self) -> &str {
+        "o200k_base"
     }
 }
 
@@ -38,6 +47,10 @@ impl TokenCounter for EstimateCounter {
     fn count(&self, text: &str) -> u32 {
         u32::try_from(text.len().div_ceil(4)).unwrap_or(u32::MAX)
     }
+
+    fn name(&self) -> &str {
+        "estimate"
+    }
 }
 
 enum DefaultCounter {
@@ -50,6 +63,13 @@ impl TokenCounter for DefaultCounter {
         match self {
             DefaultCounter::Tiktoken(t) => t.count(text),
             DefaultCounter::Estimate(e) => e.count(text),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            DefaultCounter::Tiktoken(t) => t.name(),
+            DefaultCounter::Estimate(e) => e.name(),
         }
     }
 }

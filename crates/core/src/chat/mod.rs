@@ -32,7 +32,7 @@ use crate::store::{NewMessage, Store, UsageOutcome, UsageRecord};
 use live::Live;
 use pipeline::{resolve, Job, ReplyTarget, Resolved};
 
-pub use pipeline::impersonation_instruction;
+pub use crate::session::turn::impersonation_instruction;
 
 /// What a reply request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -428,11 +428,11 @@ impl ChatEngine {
                     },
                 )
                 .await?;
-            Ok::<_, Error>((user_name, ids))
+            Ok::<_, Error>(ids)
         };
         // The provider is found while the messages are saved.
         let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
-        let (user_name, (user_id, reply_id)) = match saved {
+        let (user_id, reply_id) = match saved {
             Ok(s) => s,
             Err(e) => {
                 slot.abandon(&e);
@@ -450,8 +450,6 @@ impl ChatEngine {
         let job = Job {
             kind: ReplyKind::Send,
             session_id: session_id.to_owned(),
-            character_name: session.character_name,
-            user_name,
             reply: Some(ReplyTarget {
                 id: reply_id,
                 before: None,
@@ -495,8 +493,6 @@ impl ChatEngine {
                 Some(id) => Some(store.message(id).await?),
                 None => None,
             };
-            let user_name =
-                crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
             let reply = store
                 .add_swipe(
                     &last.id,
@@ -517,10 +513,10 @@ impl ChatEngine {
             if empty_failure {
                 store.delete_message(&last.id).await?;
             }
-            Ok((parent, user_name, reply))
+            Ok((parent, reply))
         };
         let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
-        let (parent, user_name, reply) = match prepared {
+        let (parent, reply) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 slot.abandon(&e);
@@ -537,8 +533,6 @@ impl ChatEngine {
         let job = Job {
             kind: ReplyKind::Regenerate,
             session_id: session_id.to_owned(),
-            character_name: session.character_name,
-            user_name,
             history_before: Some(asked.history_before),
             new_message: asked.new_message,
             new_message_images: asked.images,
@@ -565,7 +559,7 @@ impl ChatEngine {
     ) -> Result<StreamStarted> {
         let began = Instant::now();
         let store = &self.inner.store;
-        let session = store.session_summary(session_id).await?;
+        store.session_summary(session_id).await?;
         let slot = self.reserve(session_id)?;
         let prepared = async {
             let last = match self.last_message(session_id).await? {
@@ -581,12 +575,10 @@ impl ChatEngine {
                 Some(id) => Some(store.message(id).await?),
                 None => None,
             };
-            let user_name =
-                crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
-            Ok((last, parent, user_name))
+            Ok((last, parent))
         };
         let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
-        let (last, parent, user_name) = match prepared {
+        let (last, parent) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 slot.abandon(&e);
@@ -603,8 +595,6 @@ impl ChatEngine {
         let job = Job {
             kind: ReplyKind::Continue,
             session_id: session_id.to_owned(),
-            character_name: session.character_name,
-            user_name,
             history_before: Some(asked.history_before),
             new_message: asked.new_message,
             new_message_images: asked.images,
@@ -626,19 +616,10 @@ impl ChatEngine {
     ) -> Result<StreamStarted> {
         let began = Instant::now();
         let store = &self.inner.store;
-        let session = store.session_summary(session_id).await?;
+        // The session must exist before anything is reserved.
+        store.session_summary(session_id).await?;
         let slot = self.reserve(session_id)?;
-        let (user_name, resolved) = tokio::join!(
-            crate::session::service::user_name(store, session.persona_id.as_deref()),
-            resolve(&self.inner, session_id)
-        );
-        let user_name = match user_name {
-            Ok(n) => n,
-            Err(e) => {
-                slot.abandon(&e);
-                return Err(e);
-            }
-        };
+        let resolved = resolve(&self.inner, session_id).await;
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Impersonate,
@@ -648,8 +629,6 @@ impl ChatEngine {
         let job = Job {
             kind: ReplyKind::Impersonate,
             session_id: session_id.to_owned(),
-            character_name: session.character_name,
-            user_name,
             reply: None,
             history_before: None,
             new_message: None,

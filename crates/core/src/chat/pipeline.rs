@@ -17,16 +17,10 @@ use tokio::sync::watch;
 use super::live::Live;
 use super::{CancelReason, Inner, ReplyKind, ReplyUsage, StreamEvent};
 use crate::error::{AppError, Error, Result};
-use crate::llm::{build_request, start_reply, HttpRequest, ImagePart, ProviderConfig, WireEvent};
-use crate::prompt::{PromptMessage, PromptSource};
-use crate::session::service::{assemble_reply_prompt, PromptLimits};
-use crate::session::{MessageMeta, MessageStatus, Role};
+use crate::llm::{build_request, start_reply, HttpRequest, ProviderConfig, WireEvent};
+use crate::session::turn::{build_turn, limits_for, TurnKind, TurnRequest};
+use crate::session::{MessageMeta, MessageStatus};
 use crate::store::{UsageOutcome, UsageRecord};
-
-/// The context window assumed when the provider did not list the model's.
-pub(crate) const DEFAULT_CONTEXT_WINDOW: u32 = 8192;
-/// Tokens kept for the reply when the provider's settings name no maximum.
-pub(crate) const DEFAULT_REPLY_RESERVE: u32 = 512;
 
 /// The reply message a stream writes.
 pub(crate) struct ReplyTarget {
@@ -42,10 +36,6 @@ pub(crate) struct Job {
     pub kind: ReplyKind,
     /// The session.
     pub session_id: String,
-    /// The character's name (for the impersonation instruction).
-    pub character_name: String,
-    /// The persona's name (for the impersonation instruction).
-    pub user_name: String,
     /// The message being written (`None` for impersonate).
     pub reply: Option<ReplyTarget>,
     /// The history ends just above this message (`None`: the whole active path).
@@ -383,7 +373,7 @@ pub(crate) async fn resolve(inner: &Inner, session_id: &str) -> Result<Resolved>
     })
 }
 
-/// Assembles the prompt and builds the request for the resolved provider.
+/// Builds the turn's prompt (the same function the preview uses) and the request for the resolved provider.
 async fn prepare(
     inner: &Inner,
     job: &Job,
@@ -402,90 +392,36 @@ async fn prepare(
         provider_name: config.name.clone(),
         model: model.clone(),
     });
-    let counter = crate::tokens::default_counter();
-    let prefill_tokens = job.prefill.as_deref().map_or(0, |p| counter.count(p));
-    let limits = PromptLimits {
-        context_window: context_length.unwrap_or(DEFAULT_CONTEXT_WINDOW),
-        reply_reserve: config
-            .generation
-            .max_tokens
-            .unwrap_or(DEFAULT_REPLY_RESERVE)
-            .saturating_add(prefill_tokens),
+    let request = TurnRequest {
+        kind: match job.kind {
+            ReplyKind::Send => TurnKind::Send,
+            ReplyKind::Regenerate => TurnKind::Regenerate,
+            ReplyKind::Continue => TurnKind::Continue,
+            ReplyKind::Impersonate => TurnKind::Impersonate,
+        },
+        history_before: job.history_before.clone(),
+        new_message: job.new_message.clone(),
+        image_ids: job.new_message_images.clone(),
+        prefill: job.prefill.clone(),
     };
-    let (assembled, timed) = assemble_reply_prompt(
-        store,
-        &inner.books,
-        &job.session_id,
-        job.history_before.as_deref(),
-        job.new_message.clone(),
-        limits,
-    )
-    .await?;
+    let limits = limits_for(Some(&config), context_length);
+    let turn = build_turn(store, &inner.books, &job.session_id, &request, limits).await?;
     if matches!(job.kind, ReplyKind::Send | ReplyKind::Regenerate) {
         // A new turn advances sticky, cooldown and delay; continue and impersonate
         // do not. Saved beside the request, so the first token does not wait for it.
-        let (store, session) = (store.clone(), job.session_id.clone());
+        let (store, session, timed) = (store.clone(), job.session_id.clone(), turn.timed);
         progress.lore_saved = Some(tokio::spawn(async move {
             store.save_lore_timed_state(&session, &timed).await
         }));
     }
-
-    let mut messages = assembled.messages;
-    let mut new_at = assembled
-        .parts
-        .iter()
-        .find(|p| p.source == PromptSource::NewMessage)
-        .and_then(|p| usize::try_from(p.message_index).ok());
-    if new_at.is_none() && !job.new_message_images.is_empty() {
-        // An image sent without words still needs a user message to ride on.
-        messages.push(PromptMessage {
-            role: Role::User,
-            content: String::new(),
-        });
-        new_at = Some(messages.len() - 1);
-    }
-    let mut images = Vec::new();
-    if let Some(at) = new_at {
-        for id in &job.new_message_images {
-            if let Some((mime, bytes)) = store.image(id).await? {
-                images.push((at, ImagePart { mime, bytes }));
-            }
-        }
-    }
-    if let Some(prefill) = &job.prefill {
-        // Continue: the reply so far goes last, as the assistant's. Anthropic
-        // takes it as a prefill and writes on from its last word; OpenAI-style
-        // servers that honour a trailing assistant message (llama.cpp,
-        // OpenRouter, DeepSeek) do the same. Either way the new text is appended.
-        messages.push(PromptMessage {
-            role: Role::Assistant,
-            content: prefill.clone(),
-        });
-    }
-    if job.kind == ReplyKind::Impersonate {
-        // Anthropic keeps system text out of the turns, so there the
-        // instruction is the user's turn; elsewhere it is a closing system note.
-        let role = if config.kind.is_openai_style() {
-            Role::System
-        } else {
-            Role::User
-        };
-        messages.push(PromptMessage {
-            role,
-            content: impersonation_instruction(&job.user_name, &job.character_name),
-        });
-    }
-    let request = build_request(&config, &model, &messages, &images, key.as_deref())?;
+    let request = build_request(
+        &config,
+        &model,
+        &turn.prompt.messages,
+        &turn.images,
+        key.as_deref(),
+    )?;
     Ok((config, request))
-}
-
-/// The closing instruction of an impersonation prompt.
-pub fn impersonation_instruction(user: &str, character: &str) -> String {
-    format!(
-        "[Write {user}'s next message in this chat, in the first person as {user}, \
-         matching {user}'s voice and style so far. Write only what {user} says and does; \
-         do not write for {character} and do not narrate {character}'s actions.]"
-    )
 }
 
 /// Saves the final state, records usage, frees the session, then sends the terminal event.

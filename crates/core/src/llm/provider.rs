@@ -314,14 +314,12 @@ pub fn build_request(
     }
     let key = check_key(config, api_key)?;
 
-    let (path, body) = if config.kind.is_openai_style() {
-        (
-            "chat/completions",
-            openai_body(config, model, prompt, images),
-        )
+    let path = if config.kind.is_openai_style() {
+        "chat/completions"
     } else {
-        ("messages", anthropic_body(config, model, prompt, images))
+        "messages"
     };
+    let body = request_body(config, model, prompt, images);
 
     let mut headers: Vec<(String, String)> = vec![
         ("Content-Type".into(), "application/json".into()),
@@ -419,6 +417,22 @@ fn check_header(name: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The JSON body a request for one reply carries: what the prompt preview
+/// shows and what [`build_request`] sends (the key travels in a header, never here).
+pub fn request_body(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+) -> Value {
+    let model = model.trim();
+    if config.kind.is_openai_style() {
+        openai_body(config, model, prompt, images)
+    } else {
+        anthropic_body(config, model, prompt, images)
+    }
+}
+
 /// The images attached to message `index`, in the order given.
 fn images_of(images: &[(usize, ImagePart)], index: usize) -> impl Iterator<Item = &ImagePart> {
     images
@@ -494,18 +508,23 @@ fn anthropic_body(
     prompt: &[PromptMessage],
     images: &[(usize, ImagePart)],
 ) -> Value {
-    let system: Vec<&str> = prompt
+    // The system messages that open the prompt become `system`; a system
+    // message later on (a note at a depth, the post-history instructions)
+    // keeps its place as a user turn, as SillyTavern sends it to Claude.
+    let opening = prompt.iter().take_while(|m| m.role == Role::System).count();
+    let system: Vec<&str> = prompt[..opening]
         .iter()
-        .filter(|m| m.role == Role::System && !m.content.trim().is_empty())
+        .filter(|m| !m.content.trim().is_empty())
         .map(|m| m.content.as_str())
         .collect();
 
     // (role, blocks), consecutive same-role turns merged: Anthropic requires alternation.
     let mut turns: Vec<(Role, Vec<Value>)> = Vec::new();
-    for (i, m) in prompt.iter().enumerate() {
-        if m.role == Role::System {
-            continue;
-        }
+    for (i, m) in prompt.iter().enumerate().skip(opening) {
+        let role = match m.role {
+            Role::System => Role::User,
+            other => other,
+        };
         let mut blocks: Vec<Value> = images_of(images, i)
             .map(|img| {
                 json!({"type": "image", "source": {"type": "base64", "media_type": img.mime, "data": img.base64()}})
@@ -519,8 +538,8 @@ fn anthropic_body(
             continue;
         }
         match turns.last_mut() {
-            Some((role, existing)) if *role == m.role => existing.extend(blocks),
-            _ => turns.push((m.role, blocks)),
+            Some((last, existing)) if *last == role => existing.extend(blocks),
+            _ => turns.push((role, blocks)),
         }
     }
     if turns.first().is_none_or(|(role, _)| *role != Role::User) {

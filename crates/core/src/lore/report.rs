@@ -102,6 +102,9 @@ pub struct Activation {
     pub group_won: Option<String>,
     /// The content to inject.
     pub content: String,
+    /// For `Outlet`: the outlet's name (`{{outlet::Name}}` pulls it in).
+    #[serde(default)]
+    pub outlet: String,
 }
 
 /// Why a matched entry was left out.

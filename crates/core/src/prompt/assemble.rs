@@ -2,55 +2,72 @@
 //!
 //! The messages, in order (each only when it has text):
 //!
-//! 1. **System message**, sections joined by [`SECTION_SEPARATOR`] (`"\n---\n"`):
+//! 1. The Author's Note, when it is placed before the system prompt.
+//! 2. **System message**, sections joined by [`SECTION_SEPARATOR`] (`"\n---\n"`):
 //!    1. the primary context;
 //!    2. the card's system prompt. `{{original}}` in it is the primary context
 //!       (after macros); when it is used, the primary context appears only
 //!       there, not also as section 1;
 //!    3. the character section, pieces joined by `"\n"`: world info placed
-//!       before the character (`BeforeCharacter`, `ExampleMessagesTop`), then
-//!       the description block (`description`, then `Personality: …`, then
-//!       `Scenario: …`, each line only when non-empty), then world info placed
-//!       after it (`AfterCharacter`, `AuthorsNote*`, `ExampleMessagesBottom`),
-//!       each group in the activations' order;
+//!       before the character, then the description block (`description`,
+//!       then `Personality: …`, then `Scenario: …`, each line only when
+//!       non-empty), then world info placed after it, each in insertion order;
 //!    4. the persona description;
 //!    5. the USER PREFERENCE MODIFIERS block.
-//! 2. **History**, oldest first, roles as given, trimmed from the oldest end
-//!    to fit. `AtDepth` world info goes in as one message per (depth, role),
-//!    entries joined by `"\n"`, with `depth` kept history messages after it
-//!    (0 = after the last history message, before the post-history message);
-//!    a depth beyond the kept history puts it before the oldest kept message.
-//!    At one place, deeper entries come first, then system, user, assistant.
-//! 3. **Post-history system message**: the card's post-history instructions
-//!    (`{{original}}` = the global post-history prompt, then not repeated),
-//!    then the global post-history prompt, joined by [`SECTION_SEPARATOR`].
-//! 4. **The new user message**, if given and not blank.
+//! 3. The Author's Note, when it is placed after the system prompt.
+//! 4. **Example dialogue** (see [`super::examples`]): world info placed before
+//!    the examples, the card's `mes_example`, world info placed after them,
+//!    each block an `[Example Chat]` system line and its user/assistant turns;
+//!    then `[Start a new Chat]` when any block was sent.
+//! 5. **The chat**: the history, oldest first, trimmed from the oldest end to
+//!    fit, then the new user message. Texts placed at a depth (the Author's
+//!    Note in the chat, the Character's note, world info `@depth`; see
+//!    [`super::inject`]) go in with `depth` chat messages after them, the new
+//!    message counted, as SillyTavern counts: depth 0 is after the new message;
+//!    a depth beyond the kept history puts them before its oldest message.
+//!    The **post-history system message** (the card's post-history
+//!    instructions, `{{original}}` = the global post-history prompt, then the
+//!    global one, joined by [`SECTION_SEPARATOR`]) comes just before the new
+//!    message (at the end of the history when there is none).
+//! 6. The ending: a continue's reply so far (assistant), or an
+//!    impersonation's instruction (system).
 //!
-//! `Outlet` world info is not placed: its parts come last, with
-//! `message_index` [`NOT_PLACED`].
+//! The budget is `context_window - reply_reserve`. Everything but the history
+//! and the example dialogue is fixed; when the fixed parts do not fit, the
+//! prompt fails. With [`ExampleDialogue::Keep`] the example blocks take their
+//! room first and the history what is left; with `Gradual` the history goes
+//! first and the examples fill what is left, block by block until one does
+//! not fit (SillyTavern's rule), so they are pushed out as the chat grows.
 //!
-//! Every text goes through the macros; system-message sections and
-//! post-history pieces are trimmed, history and the new message are not.
-//! Tokens: each part and each message is counted on its own with the given
-//! counter; `total_tokens` is the sum over messages, with no per-message
-//! overhead (providers' framing differs; the reply reserve absorbs it).
+//! `{{outlet::Name}}` in any text pulls in the world info placed in the outlet
+//! `Name`; an outlet entry's part points at the first message that used it
+//! ([`NOT_PLACED`] when none did).
+//!
+//! Every text goes through the macros, then the [`Rewrite`] (the chat
+//! dictionaries); prompt texts are trimmed, history and the new message are
+//! not. Tokens are counted on the text as sent: each message once, and each
+//! part of a message that has several; `total_tokens` is the sum over
+//! messages, with no per-message overhead (providers' framing differs; the
+//! reply reserve absorbs it).
 
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::lore::{Activation, EntryPosition, EntryRole};
+use crate::lore::EntryPosition;
 use crate::session::Role;
 use crate::tokens::TokenCounter;
 
-use super::explain::{fixed_label, history_label, world_info_label, NOT_PLACED};
-use super::macros::{expand, substitute_macros, MacroContext};
-use super::model::{AssembledPrompt, PromptInput, PromptMessage, PromptPart, PromptSource};
-use super::preferences::preference_block;
+use super::examples::{example_blocks, ExampleBlock, CHAT_START_LINE};
+use super::explain::{history_label, NOT_PLACED};
+use super::inject::{authors_note, depth_groups, DepthGroup};
+use super::macros::{substitute_macros, MacroContext};
+use super::model::{
+    AssembledPrompt, ExampleDialogue, NotePosition, PromptEnding, PromptInput, PromptMessage,
+    PromptPart, PromptSource,
+};
+use super::system::{fixed, post_history, sections, SECTION_SEPARATOR};
+use super::text::{join, NoRewrite, Piece, Prep, Rewrite};
 use super::trim::fit_history;
-
-/// Between the sections of the system message and of the post-history message.
-pub const SECTION_SEPARATOR: &str = "\n---\n";
 
 /// The primary context used when the user has saved none.
 pub const DEFAULT_PRIMARY_CONTEXT: &str = "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}. \
@@ -60,361 +77,365 @@ Describe actions, feelings and surroundings vividly but concisely. \
 Never write {{user}}'s words, thoughts or actions, and never speak for {{user}}. \
 Keep everything consistent with the character, the world and what has happened so far.";
 
-/// A piece of a message before it is counted.
-struct Piece {
-    source: PromptSource,
-    label: String,
+/// A message before it is placed: its role, text, tokens and the pieces it
+/// is made of, each with its own tokens.
+struct Planned {
+    role: Role,
     text: String,
+    tokens: u32,
+    pieces: Vec<(Piece, u32)>,
 }
 
-impl Piece {
-    fn fixed(source: PromptSource, text: String) -> Piece {
-        Piece {
-            source,
-            label: fixed_label(source).to_owned(),
+impl Planned {
+    fn new(role: Role, pieces: Vec<Piece>, separator: &str, counter: &dyn TokenCounter) -> Planned {
+        let text = join(&pieces, separator);
+        let tokens = count(counter, &text);
+        let pieces = if pieces.len() == 1 {
+            pieces.into_iter().map(|p| (p, tokens)).collect()
+        } else {
+            pieces
+                .into_iter()
+                .map(|p| {
+                    let t = count(counter, &p.text);
+                    (p, t)
+                })
+                .collect()
+        };
+        Planned {
+            role,
             text,
+            tokens,
+            pieces,
         }
+    }
+
+    fn single(role: Role, piece: Piece, counter: &dyn TokenCounter) -> Planned {
+        Planned::new(role, vec![piece], "", counter)
     }
 }
 
-/// `AtDepth` entries sharing a depth and role: one history message.
-struct DepthGroup {
-    depth: u32,
-    role: EntryRole,
-    pieces: Vec<Piece>,
+/// An example block, counted.
+struct PlannedBlock {
+    messages: Vec<Planned>,
+    tokens: u64,
 }
 
 /// Assembles the prompt for `input`, counting tokens with `counter`.
 ///
 /// Fails with [`Error::InvalidInput`] when the preferences contradict each
-/// other, or when the parts that are never trimmed (system message, world
-/// info at depth, post-history, new message) do not fit in
+/// other, or when the parts that are never trimmed do not fit in
 /// `context_window - reply_reserve`.
 pub fn assemble(input: &PromptInput, counter: &dyn TokenCounter) -> Result<AssembledPrompt> {
-    let ctx = MacroContext::from_input(input);
-    let sections = system_sections(input, &ctx)?;
-    let system_text = join_sections(&sections);
-    let depth_groups = depth_groups(&input.world_info, &ctx);
-    let post = post_history(input, &ctx);
-    let post_text = join(&post, SECTION_SEPARATOR);
-    let new_message = input
-        .new_message
-        .as_deref()
-        .map(|m| substitute_macros(m, &ctx))
-        .filter(|m| !m.trim().is_empty());
+    assemble_with(input, counter, &NoRewrite)
+}
 
-    let count = |text: &str| {
-        if text.is_empty() {
-            0
-        } else {
-            counter.count(text)
+/// [`assemble`], with every text the model reads passed through `rewrite`.
+pub fn assemble_with(
+    input: &PromptInput,
+    counter: &dyn TokenCounter,
+    rewrite: &dyn Rewrite,
+) -> Result<AssembledPrompt> {
+    let base = MacroContext::from_input(input);
+    let outlets = outlet_texts(input, &base);
+    let ctx = MacroContext { outlets, ..base };
+    let prep = Prep { ctx: &ctx, rewrite };
+
+    // The fixed parts.
+    let system = {
+        let sections = sections(input, &prep)?;
+        let text = sections
+            .iter()
+            .map(|s| join(s, "\n"))
+            .collect::<Vec<_>>()
+            .join(SECTION_SEPARATOR);
+        let mut planned = Planned::new(
+            Role::System,
+            sections.into_iter().flatten().collect(),
+            "",
+            counter,
+        );
+        // Counted as joined by the section and line separators, not as the pieces' bare concatenation.
+        planned.tokens = count(counter, &text);
+        if let [(_, only)] = planned.pieces.as_mut_slice() {
+            *only = planned.tokens;
+        }
+        planned.text = text;
+        planned
+    };
+    let note = authors_note(input, &prep);
+    let (mut note_before, mut note_after, note_in_chat) = match note {
+        Some(n) if n.position == NotePosition::BeforeSystem => (Some(n), None, None),
+        Some(n) if n.position == NotePosition::AfterSystem => (None, Some(n), None),
+        other => (None, None, other),
+    };
+    let note_before = note_before
+        .take()
+        .map(|n| Planned::new(Role::System, n.pieces, "\n", counter));
+    let note_after = note_after
+        .take()
+        .map(|n| Planned::new(Role::System, n.pieces, "\n", counter));
+    let groups: Vec<(DepthGroup, Planned)> = depth_groups(input, &prep, note_in_chat)
+        .into_iter()
+        .map(|mut g| {
+            let pieces = std::mem::take(&mut g.pieces);
+            let planned = Planned::new(g.role, pieces, "\n", counter);
+            (g, planned)
+        })
+        .collect();
+    let post = post_history(input, &prep);
+    let post =
+        (!post.is_empty()).then(|| Planned::new(Role::System, post, SECTION_SEPARATOR, counter));
+    let new_message = input.new_message.as_deref().and_then(|m| {
+        let (text, used) = prep.message(m);
+        (!text.trim().is_empty() || input.new_message_images > 0).then(|| {
+            let piece = fixed(PromptSource::NewMessage, text.into_owned()).using(used);
+            Planned::single(Role::User, piece, counter)
+        })
+    });
+    let ending = match &input.ending {
+        PromptEnding::Reply => None,
+        // The reply so far is sent as written: the model writes on from its last word.
+        PromptEnding::Continue(text) => Some(Planned::single(
+            Role::Assistant,
+            fixed(PromptSource::ContinuePrefill, text.clone()),
+            counter,
+        )),
+        PromptEnding::Impersonate(text) => {
+            let (text, used) = prep.text(text);
+            Some(Planned::single(
+                Role::System,
+                fixed(PromptSource::ImpersonationInstruction, text).using(used),
+                counter,
+            ))
         }
     };
-    let system_tokens = count(&system_text);
-    let group_texts: Vec<String> = depth_groups.iter().map(|g| join(&g.pieces, "\n")).collect();
-    let group_tokens: Vec<u32> = group_texts.iter().map(|t| count(t)).collect();
-    let post_tokens = count(&post_text);
-    let new_tokens = new_message.as_deref().map_or(0, count);
-    let fixed = u64::from(system_tokens)
-        + group_tokens.iter().map(|&t| u64::from(t)).sum::<u64>()
-        + u64::from(post_tokens)
-        + u64::from(new_tokens);
+
+    let fixed_tokens: u64 = [&note_before, &note_after, &post, &new_message, &ending]
+        .iter()
+        .filter_map(|p| p.as_ref())
+        .chain(std::iter::once(&system))
+        .chain(groups.iter().map(|(_, p)| p))
+        .map(|p| u64::from(p.tokens))
+        .sum();
     let budget = u64::from(input.context_window.saturating_sub(input.reply_reserve));
-    if fixed > budget {
+    if fixed_tokens > budget {
         return Err(Error::InvalidInput(format!(
             "the context window is too small for the fixed parts of the prompt: the system message, \
-             world info at depth, post-history instructions and new message need {fixed} tokens, \
-             but a {} token window with {} kept for the reply leaves {budget}",
+             the notes, world info at depth, post-history instructions and new message need \
+             {fixed_tokens} tokens, but a {} token window with {} kept for the reply leaves {budget}",
             input.context_window, input.reply_reserve
         )));
     }
-    let kept = fit_history(&input.history, &ctx, counter, budget - fixed);
 
-    let mut out = Output::default();
-    if !system_text.is_empty() {
-        let at = out.message(Role::System, system_text, system_tokens);
-        for piece in sections.into_iter().flatten() {
-            out.part(piece, at, counter);
-        }
-    }
-    let kept_len = kept.texts.len();
-    let mut groups = depth_groups
+    // The example dialogue and the history share what is left.
+    let blocks: Vec<PlannedBlock> = example_blocks(input, &prep)
         .into_iter()
-        .zip(group_texts.into_iter().zip(group_tokens))
-        .peekable();
-    let mut history = kept.texts.into_iter().enumerate();
-    for offset in 0..=kept_len {
-        // Groups whose (clamped) depth leaves exactly `kept_len - offset` messages after them.
-        while let Some((group, _)) = groups.peek() {
-            if (group.depth as usize).min(kept_len) != kept_len - offset {
-                break;
-            }
-            let Some((group, (text, tokens))) = groups.next() else {
-                break;
-            };
-            let single = group.pieces.len() == 1;
-            let at = out.message(role_of(group.role), text, tokens);
-            for piece in group.pieces {
-                if single {
-                    out.counted_part(piece, at, tokens);
-                } else {
-                    out.part(piece, at, counter);
-                }
+        .map(|b| plan_block(b, counter))
+        .collect();
+    let chat_start = Planned::single(
+        Role::System,
+        fixed(PromptSource::ChatStart, CHAT_START_LINE.to_owned()),
+        counter,
+    );
+    let left = budget - fixed_tokens;
+    let (taken, kept) = if input.example_dialogue == ExampleDialogue::Keep {
+        let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left);
+        let kept = fit_history(&input.history, &prep, counter, left - taken.1);
+        (taken, kept)
+    } else {
+        let kept = fit_history(&input.history, &prep, counter, left);
+        let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left - kept.tokens);
+        (taken, kept)
+    };
+    let blocks_sent = taken.0;
+
+    // Placement.
+    let mut out = Output::default();
+    out.place(note_before);
+    if !system.text.is_empty() {
+        out.place(Some(system));
+    }
+    out.place(note_after);
+    let dropped_examples = blocks.len() - blocks_sent;
+    for block in blocks.into_iter().take(blocks_sent) {
+        for message in block.messages {
+            out.place(Some(message));
+        }
+    }
+    if blocks_sent > 0 {
+        out.place(Some(chat_start));
+    }
+
+    let has_new = new_message.is_some();
+    let chat_len = kept.messages.len() + usize::from(has_new);
+    let mut groups = groups.into_iter().peekable();
+    let mut history = kept.messages.into_iter().enumerate();
+    let mut new_message = new_message;
+    let mut post = post;
+    for slot in 0..=chat_len {
+        // Groups whose (clamped) depth leaves exactly `chat_len - slot` chat messages after them.
+        while groups
+            .peek()
+            .is_some_and(|(g, _)| (g.depth as usize).min(chat_len) == chat_len - slot)
+        {
+            if let Some((_, planned)) = groups.next() {
+                out.place(Some(planned));
             }
         }
-        if let Some((k, (text, tokens))) = history.next() {
+        if slot == chat_len {
+            break;
+        }
+        if let Some((k, m)) = history.next() {
             let index = kept.start + k;
-            let role = input.history.get(index).map_or(Role::User, |m| m.role);
-            let at = out.message(role, text.clone(), tokens);
-            out.counted_part(
-                Piece {
-                    source: PromptSource::History,
-                    label: history_label(index),
-                    text,
-                },
-                at,
-                tokens,
-            );
+            let role = input.history.get(index).map_or(Role::User, |h| h.role);
+            let piece =
+                Piece::new(PromptSource::History, history_label(index), m.text).using(m.used);
+            out.place(Some(Planned {
+                role,
+                text: piece.text.clone(),
+                tokens: m.tokens,
+                pieces: vec![(piece, m.tokens)],
+            }));
+        } else {
+            // The chat's last slot is the new message, with the post-history just before it.
+            out.place(post.take());
+            out.place(new_message.take());
         }
     }
-    if !post_text.is_empty() {
-        let at = out.message(Role::System, post_text, post_tokens);
-        for piece in post {
-            out.part(piece, at, counter);
-        }
-    }
-    if let Some(text) = new_message {
-        let at = out.message(Role::User, text.clone(), new_tokens);
-        out.counted_part(Piece::fixed(PromptSource::NewMessage, text), at, new_tokens);
-    }
-    for a in &input.world_info {
-        if a.position == EntryPosition::Outlet {
-            let text = clean(substitute_macros(&a.content, &ctx));
-            if !text.is_empty() {
-                out.part(world_info_piece(a, text), NOT_PLACED, counter);
-            }
-        }
-    }
+    // Without a new message, the post-history closes the chat.
+    out.place(post.take());
+    out.place(ending);
+    out.outlet_parts(input, &prep, counter);
+
     Ok(AssembledPrompt {
         messages: out.messages,
         parts: out.parts,
         total_tokens: u32::try_from(out.total).unwrap_or(u32::MAX),
         dropped_history: u32::try_from(kept.start).unwrap_or(u32::MAX),
+        dropped_examples: u32::try_from(dropped_examples).unwrap_or(u32::MAX),
     })
 }
 
-/// Messages and parts as they are appended.
+/// Counts a block: its `[Example Chat]` line and turns, each one message.
+fn plan_block(block: ExampleBlock, counter: &dyn TokenCounter) -> PlannedBlock {
+    let messages: Vec<Planned> = block
+        .turns
+        .into_iter()
+        .map(|(role, piece)| Planned::single(role, piece, counter))
+        .collect();
+    let tokens = messages.iter().map(|m| u64::from(m.tokens)).sum();
+    PlannedBlock { messages, tokens }
+}
+
+/// How many blocks fit in `room` from the first (the chat-start line counted
+/// with the first), and the tokens they take.
+fn take_blocks(blocks: &[PlannedBlock], chat_start: u64, room: u64) -> (usize, u64) {
+    let mut used = 0u64;
+    let mut taken = 0;
+    for block in blocks {
+        let cost = block.tokens + if taken == 0 { chat_start } else { 0 };
+        if used + cost > room {
+            break;
+        }
+        used += cost;
+        taken += 1;
+    }
+    (taken, used)
+}
+
+/// Each outlet's text: its entries' contents after macros, joined by lines, in insertion order.
+fn outlet_texts(input: &PromptInput, ctx: &MacroContext) -> BTreeMap<String, String> {
+    let mut outlets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in &input.world_info {
+        if a.position != EntryPosition::Outlet {
+            continue;
+        }
+        let text = substitute_macros(&a.content, ctx);
+        let text = text.trim();
+        if !text.is_empty() {
+            outlets
+                .entry(a.outlet.trim().to_owned())
+                .or_default()
+                .push(text.to_owned());
+        }
+    }
+    outlets
+        .into_iter()
+        .map(|(name, texts)| (name, texts.join("\n")))
+        .collect()
+}
+
+/// Messages and parts as they are placed.
 #[derive(Default)]
 struct Output {
     messages: Vec<PromptMessage>,
     parts: Vec<PromptPart>,
     total: u64,
+    /// The first message each outlet was pulled into.
+    outlet_at: BTreeMap<String, u32>,
 }
 
 impl Output {
-    fn message(&mut self, role: Role, content: String, tokens: u32) -> u32 {
-        self.messages.push(PromptMessage { role, content });
-        self.total += u64::from(tokens);
-        u32::try_from(self.messages.len() - 1).unwrap_or(NOT_PLACED)
-    }
-
-    fn part(&mut self, piece: Piece, message_index: u32, counter: &dyn TokenCounter) {
-        let tokens = counter.count(&piece.text);
-        self.counted_part(piece, message_index, tokens);
-    }
-
-    fn counted_part(&mut self, piece: Piece, message_index: u32, tokens: u32) {
-        self.parts.push(PromptPart {
-            source: piece.source,
-            label: piece.label,
-            message_index,
-            text: piece.text,
-            tokens,
-        });
-    }
-}
-
-/// The system message's sections, each a list of pieces joined by `"\n"`.
-fn system_sections(input: &PromptInput, ctx: &MacroContext) -> Result<Vec<Vec<Piece>>> {
-    let card = &input.character;
-    let mut sections = Vec::new();
-    let primary = clean(substitute_macros(&input.primary_context, ctx));
-    let (card_system, wraps) = expand(&card.system_prompt, &ctx.with_original(&primary));
-    let card_system = clean(card_system);
-    if !wraps && !primary.is_empty() {
-        sections.push(vec![Piece::fixed(PromptSource::PrimaryContext, primary)]);
-    }
-    if !card_system.is_empty() {
-        let mut piece = Piece::fixed(PromptSource::CharacterSystemPrompt, card_system);
-        if wraps {
-            piece.label.push_str(" (with the primary context)");
-        }
-        sections.push(vec![piece]);
-    }
-
-    let mut character = Vec::new();
-    let placed = |before: bool| {
-        input
-            .world_info
-            .iter()
-            .filter(move |a| placed_before(a.position) == Some(before))
-    };
-    for a in placed(true) {
-        push_world_info(&mut character, a, ctx);
-    }
-    let description = description_block(input, ctx);
-    if !description.is_empty() {
-        character.push(Piece::fixed(
-            PromptSource::CharacterDescription,
-            description,
-        ));
-    }
-    for a in placed(false) {
-        push_world_info(&mut character, a, ctx);
-    }
-    if !character.is_empty() {
-        sections.push(character);
-    }
-
-    let persona = clean(substitute_macros(&input.persona_description, ctx));
-    if !persona.is_empty() {
-        sections.push(vec![Piece::fixed(
-            PromptSource::PersonaDescription,
-            persona,
-        )]);
-    }
-    if let Some(prefs) = &input.preferences {
-        let block = preference_block(prefs, &ctx.char_name, &ctx.user_name)?;
-        // The user's own words (custom relationship, summary) may use macros too.
-        let block = clean(substitute_macros(&block, ctx));
-        if !block.is_empty() {
-            sections.push(vec![Piece::fixed(PromptSource::Preferences, block)]);
-        }
-    }
-    Ok(sections)
-}
-
-/// `Some(true)` before the description, `Some(false)` after it, `None` elsewhere.
-fn placed_before(position: EntryPosition) -> Option<bool> {
-    match position {
-        EntryPosition::BeforeCharacter | EntryPosition::ExampleMessagesTop => Some(true),
-        EntryPosition::AfterCharacter
-        | EntryPosition::AuthorsNoteTop
-        | EntryPosition::AuthorsNoteBottom
-        | EntryPosition::ExampleMessagesBottom => Some(false),
-        EntryPosition::AtDepth | EntryPosition::Outlet => None,
-    }
-}
-
-fn push_world_info(into: &mut Vec<Piece>, a: &Activation, ctx: &MacroContext) {
-    let text = clean(substitute_macros(&a.content, ctx));
-    if !text.is_empty() {
-        into.push(world_info_piece(a, text));
-    }
-}
-
-fn world_info_piece(a: &Activation, text: String) -> Piece {
-    Piece {
-        source: PromptSource::WorldInfo,
-        label: world_info_label(a),
-        text,
-    }
-}
-
-/// `description`, `Personality: …`, `Scenario: …`, one per line, blanks left out.
-fn description_block(input: &PromptInput, ctx: &MacroContext) -> String {
-    let card = &input.character;
-    let mut lines = Vec::new();
-    let description = clean(substitute_macros(&card.description, ctx));
-    if !description.is_empty() {
-        lines.push(description);
-    }
-    for (prefix, field) in [
-        ("Personality: ", &card.personality),
-        ("Scenario: ", &card.scenario),
-    ] {
-        let text = clean(substitute_macros(field, ctx));
-        if !text.is_empty() {
-            lines.push(format!("{prefix}{text}"));
-        }
-    }
-    lines.join("\n")
-}
-
-/// `AtDepth` entries grouped by depth (deepest first) and role (system, user, assistant).
-fn depth_groups(world_info: &[Activation], ctx: &MacroContext) -> Vec<DepthGroup> {
-    let mut groups: BTreeMap<(Reverse<u32>, u8), DepthGroup> = BTreeMap::new();
-    for a in world_info {
-        if a.position != EntryPosition::AtDepth {
-            continue;
-        }
-        let text = clean(substitute_macros(&a.content, ctx));
-        if text.is_empty() {
-            continue;
-        }
-        let rank = match a.role {
-            EntryRole::System => 0,
-            EntryRole::User => 1,
-            EntryRole::Assistant => 2,
+    fn place(&mut self, planned: Option<Planned>) {
+        let Some(planned) = planned else {
+            return;
         };
-        groups
-            .entry((Reverse(a.depth), rank))
-            .or_insert_with(|| DepthGroup {
-                depth: a.depth,
-                role: a.role,
-                pieces: Vec::new(),
-            })
-            .pieces
-            .push(world_info_piece(a, text));
-    }
-    groups.into_values().collect()
-}
-
-/// The card's post-history instructions, then the global post-history prompt.
-fn post_history(input: &PromptInput, ctx: &MacroContext) -> Vec<Piece> {
-    let global = clean(substitute_macros(&input.global_post_history, ctx));
-    let (card, wraps) = expand(
-        &input.character.post_history_instructions,
-        &ctx.with_original(&global),
-    );
-    let card = clean(card);
-    let mut pieces = Vec::new();
-    if !card.is_empty() {
-        let mut piece = Piece::fixed(PromptSource::PostHistoryInstructions, card);
-        if wraps {
-            piece.label.push_str(" (with the global post-history)");
+        let at = u32::try_from(self.messages.len()).unwrap_or(NOT_PLACED);
+        self.total += u64::from(planned.tokens);
+        self.messages.push(PromptMessage {
+            role: planned.role,
+            content: planned.text,
+        });
+        for (piece, tokens) in planned.pieces {
+            for outlet in &piece.outlets {
+                self.outlet_at.entry(outlet.clone()).or_insert(at);
+            }
+            self.parts.push(PromptPart {
+                source: piece.source,
+                label: piece.label,
+                message_index: at,
+                text: piece.text,
+                tokens,
+            });
         }
-        pieces.push(piece);
     }
-    if !wraps && !global.is_empty() {
-        pieces.push(Piece::fixed(PromptSource::GlobalPostHistory, global));
+
+    /// A part for every outlet entry, at the first message that pulled its outlet in.
+    fn outlet_parts(&mut self, input: &PromptInput, prep: &Prep<'_>, counter: &dyn TokenCounter) {
+        for a in &input.world_info {
+            if a.position != EntryPosition::Outlet {
+                continue;
+            }
+            let (text, _) = prep.text(&a.content);
+            if text.is_empty() {
+                continue;
+            }
+            let at = self
+                .outlet_at
+                .get(a.outlet.trim())
+                .copied()
+                .unwrap_or(NOT_PLACED);
+            let mut piece = super::system::world_info_piece(a, text);
+            if at == NOT_PLACED {
+                piece
+                    .label
+                    .push_str(": no {{outlet::…}} in the prompt uses it");
+            }
+            self.parts.push(PromptPart {
+                source: piece.source,
+                tokens: count(counter, &piece.text),
+                label: piece.label,
+                message_index: at,
+                text: piece.text,
+            });
+        }
     }
-    pieces
 }
 
-fn role_of(role: EntryRole) -> Role {
-    match role {
-        EntryRole::System => Role::System,
-        EntryRole::User => Role::User,
-        EntryRole::Assistant => Role::Assistant,
-    }
-}
-
-fn clean(text: String) -> String {
-    let trimmed = text.trim();
-    if trimmed.len() == text.len() {
-        text
+fn count(counter: &dyn TokenCounter, text: &str) -> u32 {
+    if text.is_empty() {
+        0
     } else {
-        trimmed.to_owned()
+        counter.count(text)
     }
-}
-
-fn join(pieces: &[Piece], separator: &str) -> String {
-    let texts: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
-    texts.join(separator)
-}
-
-fn join_sections(sections: &[Vec<Piece>]) -> String {
-    let texts: Vec<String> = sections.iter().map(|s| join(s, "\n")).collect();
-    texts.join(SECTION_SEPARATOR)
 }

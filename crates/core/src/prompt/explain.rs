@@ -4,7 +4,9 @@
 
 use crate::lore::{Activation, EntryPosition, EntryRole};
 
-use super::model::{AssembledPrompt, PromptPart, PromptSource};
+use super::model::{
+    AssembledPrompt, AuthorsNote, CharacterNote, NotePosition, PromptPart, PromptSource,
+};
 
 /// `PromptPart::message_index` of a piece that is in no message (an outlet entry).
 pub const NOT_PLACED: u32 = u32::MAX;
@@ -18,25 +20,51 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
         format!(" {title}")
     };
     let place = match a.position {
-        EntryPosition::BeforeCharacter | EntryPosition::ExampleMessagesTop => {
-            "before character".to_owned()
-        }
-        EntryPosition::AfterCharacter
-        | EntryPosition::AuthorsNoteTop
-        | EntryPosition::AuthorsNoteBottom
-        | EntryPosition::ExampleMessagesBottom => "after character".to_owned(),
-        EntryPosition::AtDepth => format!("at depth {}, {}", a.depth, role_name(a.role)),
-        EntryPosition::Outlet => "outlet, not placed".to_owned(),
+        EntryPosition::BeforeCharacter => "before character".to_owned(),
+        EntryPosition::AfterCharacter => "after character".to_owned(),
+        EntryPosition::ExampleMessagesTop => "before the example dialogue".to_owned(),
+        EntryPosition::ExampleMessagesBottom => "after the example dialogue".to_owned(),
+        EntryPosition::AuthorsNoteTop => "top of the Author's Note".to_owned(),
+        EntryPosition::AuthorsNoteBottom => "bottom of the Author's Note".to_owned(),
+        EntryPosition::AtDepth => format!("at depth {}, {}", a.depth, entry_role_name(a.role)),
+        EntryPosition::Outlet => format!("outlet {}", a.outlet),
     };
     format!("world info #{}{title} ({place})", a.uid)
 }
 
-fn role_name(role: EntryRole) -> &'static str {
+fn entry_role_name(role: EntryRole) -> &'static str {
     match role {
         EntryRole::System => "system",
         EntryRole::User => "user",
         EntryRole::Assistant => "assistant",
     }
+}
+
+/// `Author's Note (at depth 4, system)` or `Author's Note (after the system prompt)`.
+pub(crate) fn authors_note_label(note: &AuthorsNote) -> String {
+    match note.position {
+        NotePosition::BeforeSystem => "Author's Note (before the system prompt)".to_owned(),
+        NotePosition::AfterSystem => "Author's Note (after the system prompt)".to_owned(),
+        NotePosition::InChat => format!(
+            "Author's Note (at depth {}, {})",
+            note.depth,
+            note.role.as_str()
+        ),
+    }
+}
+
+/// `Character's note (at depth 4, system)`.
+pub(crate) fn character_note_label(note: &CharacterNote) -> String {
+    format!(
+        "Character's note (at depth {}, {})",
+        note.depth,
+        note.role.as_str()
+    )
+}
+
+/// `example chat 2`: the 1-based block of the card's example dialogue.
+pub(crate) fn example_label(block: usize) -> String {
+    format!("example chat {block}")
 }
 
 /// `message 41`: the 1-based position in `PromptInput::history`.
@@ -57,6 +85,12 @@ pub(crate) fn fixed_label(source: PromptSource) -> &'static str {
         PromptSource::PostHistoryInstructions => "post-history instructions",
         PromptSource::GlobalPostHistory => "global post-history",
         PromptSource::NewMessage => "new message",
+        PromptSource::ExampleDialogue => "example dialogue",
+        PromptSource::ChatStart => "start of the chat",
+        PromptSource::CharacterNote => "Character's note",
+        PromptSource::AuthorsNote => "Author's Note",
+        PromptSource::ContinuePrefill => "reply so far (continue)",
+        PromptSource::ImpersonationInstruction => "impersonation instruction",
     }
 }
 
@@ -78,10 +112,11 @@ pub fn explain(prompt: &AssembledPrompt) -> String {
         out.push_str(&format!("{at} {tokens:>6}  {label}\n"));
     }
     out.push_str(&format!(
-        "{} messages, {} tokens, {} history messages dropped\n",
+        "{} messages, {} tokens, {} history messages dropped, {} example chats dropped\n",
         prompt.messages.len(),
         prompt.total_tokens,
-        prompt.dropped_history
+        prompt.dropped_history,
+        prompt.dropped_examples
     ));
     out
 }

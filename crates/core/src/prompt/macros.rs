@@ -6,6 +6,9 @@
 //! Anything not recognised, including a malformed `{{roll}}` or a time macro
 //! without a readable `now`, is left exactly as written.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use super::model::PromptInput;
 
 /// What macros expand to.
@@ -21,10 +24,12 @@ pub struct MacroContext {
     pub now: String,
     /// Seed for `{{random}}` and `{{roll}}`.
     pub seed: u64,
+    /// `{{outlet::Name}}`: the world-info entries placed in the outlet `Name`, joined by lines.
+    pub outlets: BTreeMap<String, String>,
 }
 
 impl MacroContext {
-    /// The context of a prompt: names, time and seed from `input`, no `{{original}}`.
+    /// The context of a prompt: names, time and seed from `input`, no `{{original}}`, no outlets.
     pub fn from_input(input: &PromptInput) -> Self {
         let card = &input.character;
         let char_name = card
@@ -39,6 +44,7 @@ impl MacroContext {
             original: String::new(),
             now: input.now.clone(),
             seed: input.seed,
+            outlets: BTreeMap::new(),
         }
     }
 
@@ -51,6 +57,15 @@ impl MacroContext {
     }
 }
 
+/// What an expansion used besides plain values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Used {
+    /// `{{original}}` appeared.
+    pub original: bool,
+    /// The outlets pulled in, in order of appearance (repeats kept once).
+    pub outlets: Vec<String>,
+}
+
 /// Replaces every macro in `text`. Deterministic for a given `ctx`.
 ///
 /// `{{random}}` and `{{roll}}` draw from `ctx.seed` mixed with the text, in
@@ -58,19 +73,19 @@ impl MacroContext {
 /// position only (not the seed), so it stays the same on every generation,
 /// like SillyTavern's per-chat stable pick.
 pub fn substitute_macros(text: &str, ctx: &MacroContext) -> String {
-    expand(text, ctx).0
+    expand(text, ctx).0.into_owned()
 }
 
-/// Like [`substitute_macros`], also saying whether `{{original}}` was used.
-pub(crate) fn expand(text: &str, ctx: &MacroContext) -> (String, bool) {
+/// Like [`substitute_macros`], borrowing when nothing changes and saying what was used.
+pub(crate) fn expand<'t>(text: &'t str, ctx: &MacroContext) -> (Cow<'t, str>, Used) {
+    let mut used = Used::default();
     // Most history messages have no macro at all: skip the scan's bookkeeping.
     if !text.contains("{{") && !text.contains('<') {
-        return (text.to_owned(), false);
+        return (Cow::Borrowed(text), used);
     }
     let text_hash = fnv1a(text.as_bytes());
     let mut rng = SplitMix64(ctx.seed ^ text_hash);
     let clock = Clock::parse(&ctx.now);
-    let mut used_original = false;
     let mut out = String::with_capacity(text.len());
     let mut skip_newlines = false;
     let mut i = 0;
@@ -122,8 +137,16 @@ pub(crate) fn expand(text: &str, ctx: &MacroContext) -> (String, bool) {
             out.truncate(kept);
             skip_newlines = true;
         } else if name.eq_ignore_ascii_case("original") {
-            used_original = true;
+            used.original = true;
             out.push_str(&ctx.original);
+        } else if let Some(outlet) = outlet_name(name) {
+            // As SillyTavern: an outlet nothing was placed in is empty.
+            if let Some(text) = ctx.outlets.get(outlet) {
+                out.push_str(text);
+            }
+            if !used.outlets.iter().any(|o| o == outlet) {
+                used.outlets.push(outlet.to_owned());
+            }
         } else {
             let pick_seed = text_hash ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             match expand_one(name, ctx, clock.as_ref(), &mut rng, pick_seed) {
@@ -133,7 +156,18 @@ pub(crate) fn expand(text: &str, ctx: &MacroContext) -> (String, bool) {
         }
         i += whole;
     }
-    (out, used_original)
+    if out == text {
+        return (Cow::Borrowed(text), used);
+    }
+    (Cow::Owned(out), used)
+}
+
+/// The name in `outlet::Name` (case-insensitive keyword, the name trimmed and kept as written).
+fn outlet_name(body: &str) -> Option<&str> {
+    let head = body.get(..8)?;
+    head.eq_ignore_ascii_case("outlet::")
+        .then(|| body[8..].trim())
+        .filter(|name| !name.is_empty())
 }
 
 enum Legacy {
@@ -401,6 +435,7 @@ mod tests {
             original: "ORIG".into(),
             now: "2024-06-05T15:45:12+02:00".into(),
             seed: 7,
+            outlets: [("Lore".to_owned(), "the outlet text".to_owned())].into(),
         }
     }
 
@@ -413,6 +448,25 @@ mod tests {
         assert_eq!(sub("{{char}} & {{USER}} & {{ Char }}"), "Mira & Ann & Mira");
         assert_eq!(sub("<USER> <bot> <Char>"), "Ann Mira Mira");
         assert_eq!(sub("{{original}}"), "ORIG");
+    }
+
+    #[test]
+    fn outlets_pull_in_their_entries_and_unknown_ones_are_empty() {
+        assert_eq!(sub("[{{outlet::Lore}}]"), "[the outlet text]");
+        assert_eq!(sub("[{{OUTLET:: Lore }}]"), "[the outlet text]");
+        assert_eq!(sub("[{{outlet::Nothing}}]"), "[]");
+        assert_eq!(sub("{{outlet::}}"), "{{outlet::}}");
+        let (_, used) = expand("{{outlet::Lore}} {{outlet::Lore}} {{outlet::B}}", &ctx());
+        assert_eq!(used.outlets, vec!["Lore".to_owned(), "B".to_owned()]);
+    }
+
+    #[test]
+    fn unchanged_text_is_borrowed() {
+        assert!(matches!(
+            expand("plain <b>text</b> {x}", &ctx()).0,
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(expand("{{user}}", &ctx()).0, Cow::Owned(_)));
     }
 
     #[test]

@@ -17,6 +17,103 @@ pub struct HistoryMessage {
     pub name: String,
     /// The text.
     pub content: String,
+    /// Its tokens as the prompt's counter counts `content`, when known; used
+    /// as is when macros and the dictionary leave the text unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u32>,
+}
+
+/// How the card's example dialogue is sent (SillyTavern's "Example Messages Behavior").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum ExampleDialogue {
+    /// Always kept: the examples take their room before the history does.
+    Keep,
+    /// Pushed out gradually: the history takes its room first, the examples what is left.
+    #[default]
+    Gradual,
+    /// Never sent.
+    Never,
+}
+
+/// A note placed in the chat at a depth: the card's Character's note (ST's depth prompt).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CharacterNote {
+    /// The text (macros allowed).
+    pub text: String,
+    /// How many chat messages come after it (0 = at the very end).
+    pub depth: u32,
+    /// The role of the message it becomes.
+    pub role: Role,
+}
+
+/// Where a chat's Author's Note goes (ST's `note_position`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum NotePosition {
+    /// A system message of its own just before the system prompt (ST 2).
+    BeforeSystem,
+    /// A system message of its own just after the system prompt (ST 0).
+    AfterSystem,
+    /// In the chat at `depth`, with `role` (ST 1, its default).
+    #[default]
+    InChat,
+}
+
+/// A chat's Author's Note: text kept close to the end of the prompt, every N user messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuthorsNote {
+    /// The text (macros allowed); empty sends nothing but world info placed at the note.
+    pub text: String,
+    /// Where it goes.
+    pub position: NotePosition,
+    /// For `InChat`: how many chat messages come after it (ST default 4).
+    pub depth: u32,
+    /// For `InChat`: the role of the message it becomes.
+    pub role: Role,
+    /// Sent when the number of user messages is a multiple of this; 1 = always, 0 = never.
+    pub interval: u32,
+}
+
+impl Default for AuthorsNote {
+    fn default() -> Self {
+        AuthorsNote {
+            text: String::new(),
+            position: NotePosition::InChat,
+            depth: 4,
+            role: Role::System,
+            interval: 1,
+        }
+    }
+}
+
+impl AuthorsNote {
+    /// Whether the note's text goes into a prompt when the chat has `user_turns` user messages.
+    pub fn due(&self, user_turns: u32) -> bool {
+        match self.interval {
+            0 => false,
+            1 => true,
+            n => user_turns > 0 && user_turns % n == 0,
+        }
+    }
+}
+
+/// What the prompt ends with, after the new message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PromptEnding {
+    /// Nothing: the model writes the next reply.
+    #[default]
+    Reply,
+    /// Continue: the reply so far, as the last assistant message (sent as written).
+    Continue(String),
+    /// Impersonate: the closing instruction to write as the user.
+    Impersonate(String),
 }
 
 /// Everything a prompt is made of; assembly is a pure function of this.
@@ -34,12 +131,24 @@ pub struct PromptInput {
     pub preferences: Option<CharacterPreferences>,
     /// Activated world-info entries (from the lore engine), in insertion order.
     pub world_info: Vec<Activation>,
+    /// How the card's example dialogue (`mes_example`) is sent.
+    pub example_dialogue: ExampleDialogue,
+    /// The Character's note (from the card's depth prompt), if any.
+    pub character_note: Option<CharacterNote>,
+    /// The chat's Author's Note, if any.
+    pub authors_note: Option<AuthorsNote>,
+    /// User messages in the chat, the new one included (for the note's interval).
+    pub user_turns: u32,
     /// The active path, oldest first, without the new message.
     pub history: Vec<HistoryMessage>,
     /// The global post-history prompt.
     pub global_post_history: String,
     /// The new user message, if any (absent for regenerate/continue).
     pub new_message: Option<String>,
+    /// Images sent with the new message: a blank new message still goes, to carry them.
+    pub new_message_images: u32,
+    /// What follows the new message (a continue's prefill, an impersonation's instruction).
+    pub ending: PromptEnding,
     /// The model's context window in tokens.
     pub context_window: u32,
     /// Tokens kept free for the reply.
@@ -78,6 +187,14 @@ pub enum PromptSource {
     WorldInfo,
     /// The USER PREFERENCE MODIFIERS block.
     Preferences,
+    /// A turn of the card's example dialogue, or the `[Example Chat]` line opening a block.
+    ExampleDialogue,
+    /// The `[Start a new Chat]` line between the example dialogue and the chat.
+    ChatStart,
+    /// The card's Character's note.
+    CharacterNote,
+    /// The chat's Author's Note.
+    AuthorsNote,
     /// A message of the history.
     History,
     /// The character's post-history instructions.
@@ -86,6 +203,10 @@ pub enum PromptSource {
     GlobalPostHistory,
     /// The new user message.
     NewMessage,
+    /// Continue: the reply so far, written on by the model.
+    ContinuePrefill,
+    /// Impersonate: the instruction to write as the user.
+    ImpersonationInstruction,
 }
 
 /// One piece of the prompt, and why it is where it is.
@@ -118,4 +239,6 @@ pub struct AssembledPrompt {
     pub total_tokens: u32,
     /// History messages left out (oldest first) to fit the window.
     pub dropped_history: u32,
+    /// Example-dialogue blocks left out (the last ones first) to fit the window.
+    pub dropped_examples: u32,
 }

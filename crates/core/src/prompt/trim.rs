@@ -1,42 +1,67 @@
 //! Fitting the history into what the context window leaves.
 
+use std::borrow::Cow;
+
 use crate::tokens::TokenCounter;
 
-use super::macros::{substitute_macros, MacroContext};
+use super::macros::Used;
 use super::model::HistoryMessage;
+use super::text::Prep;
+
+/// A kept history message as the model reads it.
+pub(crate) struct KeptMessage {
+    pub text: String,
+    pub tokens: u32,
+    pub used: Used,
+}
 
 /// The history messages that fit, newest kept first.
 pub(crate) struct Kept {
     /// Index in the history of the oldest kept message (`history.len()` if none).
     pub start: usize,
-    /// The kept messages' text after macros and their tokens, oldest first.
-    pub texts: Vec<(String, u32)>,
+    /// The kept messages, oldest first.
+    pub messages: Vec<KeptMessage>,
+    /// Their tokens together.
+    pub tokens: u64,
 }
 
 /// Keeps the newest messages whose tokens sum to at most `budget`.
 ///
 /// Walks back from the newest and stops at the first that does not fit: the
 /// kept history is contiguous, never with a hole. Only kept messages are
-/// expanded and counted, so a long chat costs what the window holds.
+/// expanded and counted, so a long chat costs what the window holds; a
+/// message whose text macros and the dictionary leave as stored is not
+/// counted again when its count is known.
 pub(crate) fn fit_history(
     history: &[HistoryMessage],
-    ctx: &MacroContext,
+    prep: &Prep<'_>,
     counter: &dyn TokenCounter,
     budget: u64,
 ) -> Kept {
-    let mut used = 0u64;
-    let mut texts = Vec::new();
+    let mut used_tokens = 0u64;
+    let mut messages = Vec::new();
     let mut start = history.len();
     for (i, m) in history.iter().enumerate().rev() {
-        let text = substitute_macros(&m.content, ctx);
-        let tokens = counter.count(&text);
-        if used + u64::from(tokens) > budget {
+        let (text, used) = prep.message(&m.content);
+        let tokens = match (&text, m.tokens) {
+            (Cow::Borrowed(_), Some(known)) => known,
+            _ => counter.count(&text),
+        };
+        if used_tokens + u64::from(tokens) > budget {
             break;
         }
-        used += u64::from(tokens);
-        texts.push((text, tokens));
+        used_tokens += u64::from(tokens);
+        messages.push(KeptMessage {
+            text: text.into_owned(),
+            tokens,
+            used,
+        });
         start = i;
     }
-    texts.reverse();
-    Kept { start, texts }
+    messages.reverse();
+    Kept {
+        start,
+        messages,
+        tokens: used_tokens,
+    }
 }

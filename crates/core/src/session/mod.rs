@@ -3,5 +3,6 @@
 pub mod model;
 pub mod service;
 pub mod transcript;
+pub mod turn;
 
 pub use model::*;

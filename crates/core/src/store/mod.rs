@@ -3,6 +3,7 @@
 
 mod characters;
 pub(crate) use characters::hex;
+mod notes;
 mod open;
 mod personas;
 mod providers;
@@ -21,7 +22,11 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
-pub use sessions::{ImportedMessage, NewMessage, SearchHit, SessionQuery, MAX_PAGE};
+pub use notes::StoredNotes;
+pub use sessions::{
+    HistoryRow, ImportedMessage, NewMessage, RecentHistory, SearchHit, SessionQuery, TokenCount,
+    MAX_PAGE,
+};
 pub use stats::LibraryCounts;
 pub use usage::{UsageOutcome, UsageRecord};
 pub use world_books::BookOrigin;

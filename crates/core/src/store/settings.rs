@@ -1,19 +1,22 @@
 //! The settings repository: one row per setting, so old and new builds can share a file.
 
 use super::Store;
+use crate::prompt::ExampleDialogue;
 use crate::settings::{Language, Settings, ThemePreference};
 use crate::Result;
 
 const LANGUAGE: &str = "ui.language";
 const THEME: &str = "ui.theme";
+const EXAMPLE_DIALOGUE: &str = "prompt.example_dialogue";
 
 impl Store {
     /// The saved settings; anything missing or unknown reads as its default.
     pub async fn settings(&self) -> Result<Settings> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?)")
+            sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?, ?)")
                 .bind(LANGUAGE)
                 .bind(THEME)
+                .bind(EXAMPLE_DIALOGUE)
                 .fetch_all(self.pool())
                 .await
                 .map_err(|e| self.sql_error(e))?;
@@ -22,6 +25,11 @@ impl Store {
             match key.as_str() {
                 LANGUAGE => settings.language = Language::parse(&value),
                 THEME => settings.theme = ThemePreference::parse(&value),
+                EXAMPLE_DIALOGUE => {
+                    // An unknown value (a newer build's) reads as the default.
+                    settings.example_dialogue =
+                        serde_json::from_value(serde_json::Value::String(value)).unwrap_or_default()
+                }
                 _ => {}
             }
         }
@@ -41,6 +49,14 @@ impl Store {
         }
         .map_err(|e| self.sql_error(e))?;
         upsert(&mut tx, THEME, settings.theme.as_str())
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        let examples = match settings.example_dialogue {
+            ExampleDialogue::Keep => "keep",
+            ExampleDialogue::Gradual => "gradual",
+            ExampleDialogue::Never => "never",
+        };
+        upsert(&mut tx, EXAMPLE_DIALOGUE, examples)
             .await
             .map_err(|e| self.sql_error(e))?;
         tx.commit().await.map_err(|e| self.sql_error(e))?;

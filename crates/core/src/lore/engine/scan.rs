@@ -515,6 +515,7 @@ pub fn scan(
                     reason: f.reason,
                     group_won: f.group_won,
                     content: e.content.clone(),
+                    outlet: e.outlet_name.clone(),
                 },
             ));
         }

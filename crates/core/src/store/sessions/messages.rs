@@ -9,6 +9,41 @@ use crate::store::characters::{hex, now_ms};
 use crate::store::Store;
 use crate::{Error, Result};
 
+/// A message of the history as a prompt reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub role: Role,
+    /// The speaker's name.
+    pub name: String,
+    /// The text.
+    pub content: String,
+    /// Its tokens, when the asked-for tokenizer counted them before.
+    pub tokens: Option<u32>,
+}
+
+/// The newest messages of a path, and how many user messages the path holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentHistory {
+    /// Oldest first; empty messages left out.
+    pub messages: Vec<HistoryRow>,
+    /// User messages on the whole path up to its last message.
+    pub user_turns: u32,
+}
+
+/// A message's token count to remember.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCount {
+    /// The message.
+    pub id: String,
+    /// The text that was counted.
+    pub content: String,
+    /// Its tokens.
+    pub tokens: u32,
+}
+
 impl Store {
     /// A page of the active path ending just above `cursor` (or at the newest message).
     pub async fn messages_page(
@@ -97,7 +132,8 @@ impl Store {
         session_id: &str,
         before: Option<&str>,
         max_bytes: usize,
-    ) -> Result<Vec<(Role, String, String)>> {
+        counter: &str,
+    ) -> Result<RecentHistory> {
         let err = |e| self.sql_error(e);
         let start: Option<String> = match before {
             Some(id) => sqlx::query_scalar::<_, Option<String>>(
@@ -119,38 +155,75 @@ impl Store {
             .ok_or_else(|| not_found("chat", session_id))?,
         };
         let Some(start) = start else {
-            return Ok(Vec::new());
+            return Ok(RecentHistory::default());
         };
         // One row holding the whole history as JSON: a thousand rows one by
-        // one cost more in the driver than the walk itself.
-        let json: Option<String> = sqlx::query_scalar(
-            "WITH RECURSIVE path (parent, n, total, role, name, content) AS (
-                 SELECT parent_id, 0, length(CAST(content AS BLOB)), role, name, content
+        // one cost more in the driver than the walk itself. A count made by
+        // another tokenizer reads as unknown.
+        let (json, user_turns): (Option<String>, Option<i64>) = sqlx::query_as(
+            "WITH RECURSIVE path (id, parent, n, total, role, name, content, tokens, turns) AS (
+                 SELECT id, parent_id, 0, length(CAST(content AS BLOB)), role, name, content,
+                        CASE WHEN tokens_by = ?3 THEN tokens END, user_turns
                  FROM messages WHERE id = ?1
                  UNION ALL
-                 SELECT m.parent_id, path.n + 1, path.total + length(CAST(m.content AS BLOB)),
-                        m.role, m.name, m.content
+                 SELECT m.id, m.parent_id, path.n + 1, path.total + length(CAST(m.content AS BLOB)),
+                        m.role, m.name, m.content, CASE WHEN m.tokens_by = ?3 THEN m.tokens END,
+                        m.user_turns
                  FROM path JOIN messages m ON m.id = path.parent
                  WHERE path.total < ?2
              )
-             SELECT json_group_array(json_array(n, role, name, content)) FROM path
-             WHERE content != ''",
+             SELECT json_group_array(json_array(n, id, role, name, content, tokens))
+                        FILTER (WHERE content != ''),
+                    MAX(CASE WHEN n = 0 THEN turns END)
+             FROM path",
         )
         .bind(&start)
         .bind(i64::try_from(max_bytes).unwrap_or(i64::MAX))
+        .bind(counter)
         .fetch_one(self.pool())
         .await
         .map_err(err)?;
-        let mut rows: Vec<(i64, String, String, String)> =
-            serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| {
-                Error::Storage(format!("the chat's history could not be read: {e}"))
-            })?;
+        type Row = (i64, String, String, String, String, Option<u32>);
+        let mut rows: Vec<Row> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))?;
         // Oldest first (the walk went from the newest back).
         rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
-        Ok(rows
-            .into_iter()
-            .map(|(_, role, name, content)| (parse_role(&role), name, content))
-            .collect())
+        Ok(RecentHistory {
+            messages: rows
+                .into_iter()
+                .map(|(_, id, role, name, content, tokens)| HistoryRow {
+                    id,
+                    role: parse_role(&role),
+                    name,
+                    content,
+                    tokens,
+                })
+                .collect(),
+            user_turns: u32::try_from(user_turns.unwrap_or(0)).unwrap_or(0),
+        })
+    }
+
+    /// Remembers messages' token counts as `counter` counted them; a message
+    /// whose text changed since it was read keeps no count.
+    pub async fn save_token_counts(&self, counter: &str, counts: &[TokenCount]) -> Result<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let err = |e| self.sql_error(e);
+        let mut tx = self.write_tx().await.map_err(err)?;
+        for c in counts {
+            sqlx::query(
+                "UPDATE messages SET tokens = ?, tokens_by = ? WHERE id = ? AND content = ?",
+            )
+            .bind(c.tokens)
+            .bind(counter)
+            .bind(&c.id)
+            .bind(&c.content)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
     }
 
     /// One message with its swipe position.
@@ -257,7 +330,8 @@ impl Store {
             None => None,
         };
         let changed = sqlx::query(
-            "UPDATE messages SET content = ?, status = ?, meta_json = COALESCE(?, meta_json)
+            "UPDATE messages SET content = ?, status = ?, meta_json = COALESCE(?, meta_json),
+                 tokens = NULL, tokens_by = NULL
              WHERE id = ?",
         )
         .bind(content)
@@ -317,13 +391,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(err)?;
-            sqlx::query("UPDATE messages SET content = ?, edited_at = ? WHERE id = ?")
-                .bind(content)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
+            sqlx::query(
+                "UPDATE messages SET content = ?, edited_at = ?, tokens = NULL, tokens_by = NULL
+                 WHERE id = ?",
+            )
+            .bind(content)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
             touch_session_of(&mut tx, id).await.map_err(err)?;
         }
         tx.commit().await.map_err(err)?;

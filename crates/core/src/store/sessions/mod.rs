@@ -5,6 +5,7 @@ mod messages;
 mod search;
 
 pub use import::ImportedMessage;
+pub use messages::{HistoryRow, RecentHistory, TokenCount};
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};

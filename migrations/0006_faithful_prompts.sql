@@ -1,0 +1,37 @@
+-- Confab schema version 6: what a card, a world book and a chat ask for reaches the model.
+
+-- User messages on a message's path up to and including it: the Author's Note's
+-- "every N user messages" without walking the chat.
+ALTER TABLE messages ADD COLUMN user_turns INTEGER NOT NULL DEFAULT 0;
+-- A message's token count and the tokenizer that counted it (NULL until first needed;
+-- reset when its text changes), so a send does not count an unchanged history again.
+ALTER TABLE messages ADD COLUMN tokens INTEGER;
+ALTER TABLE messages ADD COLUMN tokens_by TEXT;
+
+-- A chat's Author's Note, and a character's default for its chats that have none (JSON).
+ALTER TABLE chat_sessions ADD COLUMN authors_note_json TEXT;
+ALTER TABLE characters ADD COLUMN authors_note_json TEXT;
+
+-- Messages from earlier versions: count the user messages down each path, through
+-- an indexed table so that the update is one lookup per message.
+CREATE TEMP TABLE user_turns_of (id TEXT PRIMARY KEY NOT NULL, turns INTEGER NOT NULL);
+
+WITH RECURSIVE tree (id, turns) AS (
+    SELECT id, role = 'user' FROM messages WHERE parent_id IS NULL
+    UNION ALL
+    SELECT m.id, tree.turns + (m.role = 'user') FROM messages m JOIN tree ON m.parent_id = tree.id
+)
+INSERT INTO user_turns_of (id, turns) SELECT id, turns FROM tree;
+
+UPDATE messages SET user_turns = (SELECT turns FROM user_turns_of t WHERE t.id = messages.id)
+WHERE id IN (SELECT id FROM user_turns_of);
+
+DROP TABLE user_turns_of;
+
+-- New messages take their count from their parent, whichever way they are added.
+CREATE TRIGGER messages_user_turns AFTER INSERT ON messages BEGIN
+    UPDATE messages SET user_turns =
+        COALESCE((SELECT p.user_turns FROM messages p WHERE p.id = new.parent_id), 0)
+        + (new.role = 'user')
+    WHERE id = new.id;
+END;
