@@ -4,6 +4,7 @@ mod app;
 mod chat;
 mod library;
 mod lore;
+mod prompt;
 mod providers;
 mod sessions;
 
@@ -11,6 +12,7 @@ pub use app::*;
 pub use chat::*;
 pub use library::*;
 pub use lore::*;
+pub use prompt::*;
 pub use providers::*;
 pub use sessions::*;
 

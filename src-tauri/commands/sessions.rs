@@ -1,7 +1,6 @@
 //! Conversation commands: sessions, messages, search, personas.
 
 use confab_core::library::{self, ExportedFile};
-use confab_core::prompt::AssembledPrompt;
 use confab_core::session::service::ChatExportFormat;
 use confab_core::session::{
     service, CharacterPreferences, ContextVersion, Message, MessageImage, MessagePage, Persona,
@@ -399,24 +398,6 @@ async fn primary_context(store: &confab_core::store::Store) -> Result<PrimaryCon
         default_text: confab_core::prompt::DEFAULT_PRIMARY_CONTEXT.to_owned(),
         post_history: store.post_history().await?,
     })
-}
-
-/// The exact messages a send would use now, with every part explained.
-#[tauri::command]
-#[specta::specta]
-pub async fn preview_prompt(
-    state: State<'_, AppState>,
-    session_id: String,
-    message: Option<String>,
-) -> Result<AssembledPrompt, AppError> {
-    Ok(service::assemble_prompt(
-        state.store().await?,
-        state.compiled_books(),
-        &session_id,
-        message.filter(|m| !m.trim().is_empty()),
-        service::PromptLimits::default(),
-    )
-    .await?)
 }
 
 /// Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON.

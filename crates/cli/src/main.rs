@@ -19,7 +19,8 @@ use confab_core::card::{self, Limits};
 use confab_core::info::AppInfo;
 use confab_core::library::{self, CharacterQuery, CharacterSort};
 use confab_core::lore::books::CompiledBooks;
-use confab_core::session::service::{self, PromptLimits};
+use confab_core::session::service;
+use confab_core::session::turn::{preview_turn, TurnRequest};
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error};
@@ -123,12 +124,9 @@ enum Command {
         /// The new user message.
         #[arg(long)]
         message: Option<String>,
-        /// The model's context window in tokens.
-        #[arg(long, default_value_t = 8192)]
-        context: u32,
-        /// Tokens kept free for the reply.
-        #[arg(long, default_value_t = 512)]
-        reserve: u32,
+        /// Also print the request body the provider would get.
+        #[arg(long)]
+        request: bool,
     },
     /// Model providers: add, list, remove, keys, model lists.
     #[command(subcommand)]
@@ -306,23 +304,17 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         Command::Prompt {
             session,
             message,
-            context,
-            reserve,
+            request,
         } => {
             with_store(|store| async move {
-                let limits = PromptLimits {
-                    context_window: context,
-                    reply_reserve: reserve,
+                let turn = TurnRequest {
+                    new_message: message,
+                    ..TurnRequest::default()
                 };
-                let prompt = service::assemble_prompt(
-                    &store,
-                    &CompiledBooks::default(),
-                    &session,
-                    message,
-                    limits,
-                )
-                .await?;
-                Ok(Report::Prompt(prompt))
+                let preview =
+                    preview_turn(&store, &CompiledBooks::default(), &session, &turn, request)
+                        .await?;
+                Ok(Report::Prompt(Box::new(preview)))
             })
             .await
         }

@@ -3,7 +3,7 @@
 use confab_core::info::AppInfo;
 use confab_core::library::CharacterSummary;
 use confab_core::lore::{ScanReport, WorldBookSummary};
-use confab_core::prompt::AssembledPrompt;
+use confab_core::session::turn::PromptPreview;
 
 use crate::chat_cmd;
 use crate::lore_cmd::describe_reason;
@@ -23,7 +23,7 @@ pub(crate) enum Report {
     },
     Book(WorldBookSummary),
     Json(serde_json::Value),
-    Prompt(AssembledPrompt),
+    Prompt(Box<PromptPreview>),
     Books(Vec<WorldBookSummary>),
     Scan(ScanReport),
     Provider(ProviderReport),
@@ -69,7 +69,36 @@ impl std::fmt::Display for Report {
                 let text = serde_json::to_string_pretty(value).map_err(|_| std::fmt::Error)?;
                 write!(f, "{text}")
             }
-            Report::Prompt(prompt) => write!(f, "{}", confab_core::prompt::explain(prompt)),
+            Report::Prompt(preview) => {
+                match &preview.target {
+                    Some(t) => writeln!(f, "for {} on {}", t.model, t.provider_name)?,
+                    None => writeln!(f, "no provider is set up: the default window is assumed")?,
+                }
+                writeln!(
+                    f,
+                    "window {} tokens{}, {} kept for the reply",
+                    preview.context_window,
+                    if preview.context_window_known {
+                        ""
+                    } else {
+                        " (assumed)"
+                    },
+                    preview.reply_reserve
+                )?;
+                write!(f, "{}", confab_core::prompt::explain(&preview.prompt))?;
+                for d in &preview.world_info.dropped {
+                    writeln!(
+                        f,
+                        "  world info #{} {} dropped: {:?}",
+                        d.uid, d.comment, d.reason
+                    )?;
+                }
+                if let Some(body) = &preview.request_body {
+                    let text = serde_json::to_string_pretty(body).map_err(|_| std::fmt::Error)?;
+                    write!(f, "{text}")?;
+                }
+                Ok(())
+            }
             Report::Books(list) => {
                 for (i, b) in list.iter().enumerate() {
                     if i > 0 {

@@ -1,10 +1,16 @@
-//! Prompt assembly benchmark: 1,000 history messages (~300 chars each) and a
+//! Prompt assembly benchmark: 1,000 history messages (~300 chars each), a
 //! 5,000-entry world book compiled once and scanned over the last messages,
-//! then assembled with the shared o200k counter.
+//! example dialogue, a Character's note and an Author's Note, assembled with
+//! the shared o200k counter the app uses.
 //!
-//! Baseline: the same prompt built naively, expanding and counting every
-//! history message (kept or not) and re-counting the joined prompt, which is
-//! what assembly costs without the newest-first, count-only-what-fits walk.
+//! Measured three ways in the same run:
+//! - as the app runs: the history's token counts stored with the messages
+//!   (counted once, when first needed), other parts remembered by the shared
+//!   counting cache;
+//! - counting every kept history message again on each prompt (how assembly
+//!   worked before counts were stored);
+//! - naive: expanding and counting every history message (kept or not) and
+//!   re-counting the joined prompt.
 //!
 //! Run: `cargo bench -p confab-core --bench prompt_assemble`
 
@@ -17,10 +23,11 @@ use confab_core::lore::{
     TimedState,
 };
 use confab_core::prompt::{
-    assemble, substitute_macros, HistoryMessage, MacroContext, PromptInput, DEFAULT_PRIMARY_CONTEXT,
+    assemble, substitute_macros, AuthorsNote, CharacterNote, ExampleDialogue, HistoryMessage,
+    MacroContext, PromptEnding, PromptInput, DEFAULT_PRIMARY_CONTEXT,
 };
 use confab_core::session::{CharacterPreferences, RelationshipMode, Role, SpeechModifier};
-use confab_core::tokens::{default_counter, TokenCounter};
+use confab_core::tokens::{default_counter, shared_counter, TokenCounter};
 
 const ENTRIES: usize = 5_000;
 const MESSAGES: usize = 1_000;
@@ -40,6 +47,16 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Three example chats, about 1.5 KB, as cards write them.
+const EXAMPLES: &str = "<START>\n{{user}}: Where are we headed?\n{{char}}: *taps the chart* South, past the reef. \
+If the wind holds we make port by the third bell, and if it doesn't, we row.\n{{user}}: And if the reef moves?\n\
+{{char}}: Reefs don't move, {{user}}. Navigators do. *grins*\n<START>\n{{user}}: You look tired.\n{{char}}: \
+*rubs her eyes* Three nights of stars and no sleep. The sky is a map that rewrites itself every hour; someone has \
+to keep reading it.\n{{user}}: Let me take the watch.\n{{char}}: You'd steer us into Tuesday. Sit. Learn.\n\
+<START>\n{{char}}: *leans on the rail, watching the wake* Ever notice how the sea forgets us the moment we pass? \
+Every mile we sail is erased behind us. Only the log remembers.\n{{user}}: That's grim.\n{{char}}: That's why \
+I keep the log.";
 
 const FILLER: [&str; 24] = [
     "the", "and", "of", "a", "to", "in", "was", "she", "he", "it", "with", "over", "under",
@@ -64,6 +81,7 @@ fn build() -> (Book, Vec<HistoryMessage>) {
         EntryPosition::AfterCharacter,
         EntryPosition::AtDepth,
         EntryPosition::AuthorsNoteBottom,
+        EntryPosition::ExampleMessagesTop,
     ];
     let entries = (0..ENTRIES)
         .map(|uid| {
@@ -97,6 +115,7 @@ fn build() -> (Book, Vec<HistoryMessage>) {
                 role,
                 name: name.into(),
                 content,
+                tokens: None,
             }
         })
         .collect();
@@ -123,8 +142,20 @@ fn input(history: Vec<HistoryMessage>, window: u32) -> PromptInput {
             scenario: "A long voyage.".into(),
             system_prompt: "{{original}}\nYou are {{char}}.".into(),
             post_history_instructions: "Stay in character.".into(),
+            mes_example: EXAMPLES.into(),
             ..CardData::default()
         },
+        example_dialogue: ExampleDialogue::Keep,
+        character_note: Some(CharacterNote {
+            text: "{{char}} never admits to being lost.".into(),
+            depth: 4,
+            role: Role::System,
+        }),
+        authors_note: Some(AuthorsNote {
+            text: "[Style: terse, salty, present tense.]".into(),
+            ..AuthorsNote::default()
+        }),
+        user_turns: (MESSAGES / 2) as u32,
         user_name: "Ann".into(),
         persona_description: "{{user}} is a cartographer.".into(),
         preferences: Some(CharacterPreferences {
@@ -136,6 +167,8 @@ fn input(history: Vec<HistoryMessage>, window: u32) -> PromptInput {
         history,
         global_post_history: "Reply in English.".into(),
         new_message: Some("Where are we, {{char}}?".into()),
+        new_message_images: 0,
+        ending: PromptEnding::Reply,
         context_window: window,
         reply_reserve: 1_024,
         now: "2024-06-05T15:45:00+02:00".into(),
@@ -234,14 +267,25 @@ fn main() {
         ms(median(raw))
     );
 
-    for window in [128_000u32, 32_000] {
-        let mut inp = input(history.clone(), window);
+    // Stored counts, as the app keeps them after a message is first needed.
+    let stored: Vec<HistoryMessage> = history
+        .iter()
+        .map(|m| HistoryMessage {
+            tokens: Some(counter.count(&m.content)),
+            ..m.clone()
+        })
+        .collect();
+    let shared = shared_counter();
+    for window in [128_000u32, 32_000, 8_192] {
+        let mut inp = input(stored.clone(), window);
         inp.world_info = report.activated.clone();
+        // Warm the shared cache as the first prompt of a session does.
+        let _ = assemble(&inp, shared);
         let mut times = Vec::with_capacity(RUNS);
         let mut last = None;
         for _ in 0..RUNS {
             let t = Instant::now();
-            let p = assemble(black_box(&inp), counter);
+            let p = assemble(black_box(&inp), shared);
             times.push(t.elapsed());
             last = Some(p);
         }
@@ -250,6 +294,16 @@ fn main() {
             return;
         };
         let ours = median(times);
+
+        let mut recount = input(history.clone(), window);
+        recount.world_info = report.activated.clone();
+        let mut recount_times = Vec::with_capacity(RUNS / 3);
+        for _ in 0..RUNS / 3 {
+            let t = Instant::now();
+            black_box(assemble(black_box(&recount), counter).ok());
+            recount_times.push(t.elapsed());
+        }
+        let recounted = median(recount_times);
         let mut base_times = Vec::with_capacity(RUNS / 3);
         for _ in 0..RUNS / 3 {
             let t = Instant::now();
@@ -258,12 +312,20 @@ fn main() {
         }
         let base = median(base_times);
         println!(
-            "assemble, {window}-token window: median {:.2} ms over {RUNS} runs (target < 10 ms); \
-             {} messages, {} tokens, {} history dropped",
+            "assemble, {window}-token window, with example dialogue, both notes and {} world-info entries: \
+             median {:.2} ms over {RUNS} runs (target < 2 ms at 128k); {} messages, {} tokens, \
+             {} history and {} example chats dropped",
+            inp.world_info.len(),
             ms(ours),
             p.messages.len(),
             p.total_tokens,
-            p.dropped_history
+            p.dropped_history,
+            p.dropped_examples
+        );
+        println!(
+            "  counting every kept message again (before counts were stored): {:.2} ms; ratio {:.1}x",
+            ms(recounted),
+            recounted.as_secs_f64() / ours.as_secs_f64().max(1e-9)
         );
         println!(
             "  naive baseline (expand + count all {MESSAGES} messages and the joined prompt): \

@@ -728,19 +728,19 @@ async fn ttft(server: &Server, s: &Setup, window: Option<u32>) {
         }
         // For the breakdown: prompt assembly alone (what a preview costs).
         let t = Instant::now();
-        if let Ok(p) = confab_core::session::service::assemble_prompt(
-            &s.store,
-            &s.books,
-            &s.session,
-            Some("Where are we now?".into()),
-            confab_core::session::service::PromptLimits {
-                context_window: window.unwrap_or(8192),
-                reply_reserve: 512,
-            },
-        )
-        .await
+        let request = confab_core::session::turn::TurnRequest {
+            new_message: Some("Where are we now?".into()),
+            ..Default::default()
+        };
+        let limits = confab_core::session::service::PromptLimits {
+            context_window: window.unwrap_or(8192),
+            reply_reserve: 512,
+        };
+        if let Ok(turn) =
+            confab_core::session::turn::build_turn(&s.store, &s.books, &s.session, &request, limits)
+                .await
         {
-            prompt_messages = p.messages.len();
+            prompt_messages = turn.prompt.messages.len();
         }
         assembly.push(t.elapsed());
     }

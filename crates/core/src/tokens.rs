@@ -5,7 +5,9 @@
 //! tokenise differently; o200k is a close, honest stand-in for budgeting,
 //! and a provider-specific counter can implement [`TokenCounter`] later.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
 
 use tiktoken_rs::CoreBPE;
 
@@ -80,6 +82,55 @@ pub fn default_counter() -> &'static dyn TokenCounter {
     COUNTER.get_or_init(|| match tiktoken_rs::o200k_base() {
         Ok(bpe) => DefaultCounter::Tiktoken(TiktokenCounter { bpe }),
         Err(_) => DefaultCounter::Estimate(EstimateCounter),
+    })
+}
+
+/// The default counter with a memory of texts it counted before.
+///
+/// A history's counts are stored with its messages; this keeps the other parts
+/// of a prompt (system prompt, world info, example dialogue), which rarely
+/// change between turns, from being tokenised again on every send.
+pub struct CachedCounter {
+    counts: Mutex<HashMap<(u64, usize), u32>>,
+}
+
+/// Texts shorter than this are counted directly (hashing costs about as much).
+const CACHE_MIN_BYTES: usize = 64;
+/// Entries kept before the cache starts over (about 6 MB at most).
+const CACHE_MAX_ENTRIES: usize = 200_000;
+
+impl TokenCounter for CachedCounter {
+    fn count(&self, text: &str) -> u32 {
+        let counter = default_counter();
+        if text.len() < CACHE_MIN_BYTES {
+            return counter.count(text);
+        }
+        let mut h = std::hash::DefaultHasher::new();
+        text.hash(&mut h);
+        let key = (h.finish(), text.len());
+        if let Some(n) = self.counts.lock().ok().and_then(|c| c.get(&key).copied()) {
+            return n;
+        }
+        let n = counter.count(text);
+        if let Ok(mut counts) = self.counts.lock() {
+            if counts.len() >= CACHE_MAX_ENTRIES {
+                counts.clear();
+            }
+            counts.insert(key, n);
+        }
+        n
+    }
+
+    fn name(&self) -> &str {
+        default_counter().name()
+    }
+}
+
+/// The shared [`CachedCounter`] over the default counter: what prompts are counted with.
+pub fn shared_counter() -> &'static CachedCounter {
+    static CACHE: OnceLock<CachedCounter> = OnceLock::new();
+    CACHE.get_or_init(|| CachedCounter {
+        counts: Mutex::new(HashMap::new()),
     })
 }
 

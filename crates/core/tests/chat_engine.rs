@@ -164,15 +164,15 @@ async fn send_streams_saves_and_records_usage() {
 async fn the_prompt_matches_the_preview() {
     let server = Server::start(reply_script(&["Fine."])).await;
     let f = Fixture::new(&server.base_url(), quick()).await;
-    let preview = confab_core::session::service::assemble_prompt(
-        &f.store,
-        &f.books,
-        &f.session,
-        Some("What now?".into()),
-        Default::default(),
-    )
-    .await
-    .unwrap();
+    let request = confab_core::session::turn::TurnRequest {
+        new_message: Some("What now?".into()),
+        ..Default::default()
+    };
+    let preview =
+        confab_core::session::turn::preview_turn(&f.store, &f.books, &f.session, &request, false)
+            .await
+            .unwrap()
+            .prompt;
     let sink = Recorder::new();
     f.engine
         .send(&f.session, "What now?", &[], sink.clone())

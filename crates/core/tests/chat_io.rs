@@ -165,7 +165,7 @@ async fn a_malformed_chat_names_the_line_and_imports_nothing() {
 async fn the_prompt_of_a_session_gathers_everything_in_order() {
     use confab_core::lore::books::CompiledBooks;
     use confab_core::lore::{Book, BookSettings, DictionaryRule, DictionaryScope, Entry};
-    use confab_core::session::service::PromptLimits;
+    use confab_core::session::turn::{preview_turn, TurnRequest};
     use confab_core::session::{CharacterPreferences, Role, SpeechModifier};
     use confab_core::store::BookOrigin;
 
@@ -220,15 +220,20 @@ async fn the_prompt_of_a_session_gathers_everything_in_order() {
         .await
         .unwrap();
 
-    let prompt = service::assemble_prompt(
+    let request = TurnRequest {
+        new_message: Some("Is the glade safe? What colour is the sky?".into()),
+        ..TurnRequest::default()
+    };
+    let prompt = preview_turn(
         &store,
         &CompiledBooks::default(),
         &session.id,
-        Some("Is the glade safe? What colour is the sky?".into()),
-        PromptLimits::default(),
+        &request,
+        false,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .prompt;
     let system = &prompt.messages[0];
     assert_eq!(system.role, Role::System);
     assert!(

@@ -149,8 +149,11 @@ fn compatible_server_without_key_sends_no_authorization() {
 #[test]
 fn anthropic_request_system_merging_and_defaults() {
     let c = config(ProviderKind::Anthropic);
+    // The opening system messages become `system`; a later one (a note at a
+    // depth) keeps its place in the chat as a user turn, as SillyTavern sends it.
     let prompt = [
         msg(Role::System, "Be Ann."),
+        msg(Role::System, "Author's note."),
         msg(Role::User, "Hi"),
         msg(Role::System, "World: Eldoria."),
         msg(Role::User, "Still there?"),
@@ -168,10 +171,11 @@ fn anthropic_request_system_merging_and_defaults() {
         json!({
             "model": "claude-sonnet-4",
             "max_tokens": 1024,
-            "system": "Be Ann.\n\nWorld: Eldoria.",
+            "system": "Be Ann.\n\nAuthor's note.",
             "messages": [
                 {"role": "user", "content": [
                     {"type": "text", "text": "Hi"},
+                    {"type": "text", "text": "World: Eldoria."},
                     {"type": "text", "text": "Still there?"}
                 ]},
                 {"role": "assistant", "content": [

@@ -3,8 +3,9 @@
 use confab_core::card::CardData;
 use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole};
 use confab_core::prompt::{
-    assemble, explain, substitute_macros, AssembledPrompt, HistoryMessage, MacroContext,
-    PromptInput, PromptMessage, PromptSource, DEFAULT_PRIMARY_CONTEXT, NOT_PLACED,
+    assemble, assemble_with, explain, substitute_macros, AssembledPrompt, AuthorsNote,
+    CharacterNote, ExampleDialogue, HistoryMessage, MacroContext, NotePosition, PromptEnding,
+    PromptInput, PromptMessage, PromptSource, Rewrite, DEFAULT_PRIMARY_CONTEXT, NOT_PLACED,
 };
 use confab_core::session::{
     BehaviourModifier, CharacterPreferences, RelationshipMode, Role, SpeechModifier,
@@ -41,6 +42,7 @@ fn msg(role: Role, content: &str) -> HistoryMessage {
         }
         .into(),
         content: content.into(),
+        tokens: None,
     }
 }
 
@@ -56,12 +58,18 @@ fn input() -> PromptInput {
             ..Default::default()
         }),
         world_info: Vec::new(),
+        example_dialogue: ExampleDialogue::Gradual,
+        character_note: None,
+        authors_note: None,
+        user_turns: 2,
         history: vec![
             msg(Role::User, "Hello {{char}}."),
             msg(Role::Assistant, "Ahoy, {{user}}!"),
         ],
         global_post_history: "Reply in English.".into(),
         new_message: Some("Where are we?".into()),
+        new_message_images: 0,
+        ending: PromptEnding::Reply,
         context_window: 100_000,
         reply_reserve: 1_000,
         now: "2024-06-05T15:45:00+02:00".into(),
@@ -82,6 +90,7 @@ fn wi(uid: u32, position: EntryPosition, depth: u32, role: EntryRole, content: &
         reason: ActivationReason::Constant,
         group_won: None,
         content: content.into(),
+        outlet: String::new(),
     }
 }
 
@@ -318,34 +327,44 @@ fn world_info_at_every_position() {
             "  {{noop}} ",
         ),
     ];
+    inp.world_info[11].outlet = "Lore".into();
+    inp.persona_description = "{{user}} is a cartographer. {{outlet::Lore}}".into();
     let p = run(&inp);
     assert!(p.messages[0].content.contains(
-        "\n---\nbefore1\nbefore3\nMira is a sailor.\nPersonality: bold\nScenario: A storm at sea.\n\
-         after2\nafter4\nafter5\nafter6\n---\n"
+        "\n---\nbefore1\nMira is a sailor.\nPersonality: bold\nScenario: A storm at sea.\n\
+         after2\n---\nAnn is a cartographer. outlet Mira\n---\n"
     ));
+    // With no note and no example dialogue, entries placed there still go
+    // where SillyTavern puts them: examples as an example chat, the note's
+    // entries in the chat at the note's default depth (4) as system.
     assert_eq!(
         &p.messages[1..],
         &[
+            m(Role::System, "[Example Chat]"),
+            m(Role::System, "before3"),
+            m(Role::System, "[Example Chat]"),
+            m(Role::System, "after6"),
+            m(Role::System, "[Start a new Chat]"),
             m(Role::Assistant, "deep"),
             m(Role::User, "h1"),
+            m(Role::System, "after4\nafter5"),
             m(Role::Assistant, "h2"),
-            m(Role::System, "depth2 system\ndepth2 system b"),
-            m(Role::User, "depth2 user"),
             m(Role::User, "h3"),
+            m(Role::User, "depth2 user"),
+            m(Role::System, "depth2 system\ndepth2 system b"),
             m(Role::Assistant, "h4"),
-            m(Role::System, "depth0"),
             m(Role::System, "Stay in character.\n---\nReply in English."),
             m(Role::User, "Where are we?"),
+            m(Role::System, "depth0"),
         ]
     );
-    // Outlets are explained, never placed; blank entries leave no trace.
+    // The outlet's entry points at the message that pulled it in; blank entries leave no trace.
     let outlet = p.parts.last().unwrap();
     assert_eq!(outlet.source, PromptSource::WorldInfo);
-    assert_eq!(outlet.message_index, NOT_PLACED);
+    assert_eq!(outlet.message_index, 0);
     assert_eq!(outlet.text, "outlet Mira");
-    assert_eq!(outlet.label, "world info #12 E12 (outlet, not placed)");
+    assert_eq!(outlet.label, "world info #12 E12 (outlet Lore)");
     assert!(!p.parts.iter().any(|x| x.label.contains("#13")));
-    assert!(!p.messages.iter().any(|x| x.content.contains("outlet")));
     // Labels and indices of the placed ones.
     let find = |uid: &str| {
         p.parts
@@ -355,13 +374,39 @@ fn world_info_at_every_position() {
     };
     assert_eq!(find("1").label, "world info #1 E1 (before character)");
     assert_eq!(find("1").message_index, 0);
-    assert_eq!(find("6").label, "world info #6 E6 (after character)");
+    assert_eq!(
+        find("3").label,
+        "world info #3 E3 (before the example dialogue), narration"
+    );
+    assert_eq!(find("3").message_index, 2);
+    assert_eq!(
+        find("6").label,
+        "world info #6 E6 (after the example dialogue), narration"
+    );
+    assert_eq!(
+        find("4").label,
+        "world info #4 E4 (top of the Author's Note)"
+    );
+    assert_eq!(find("4").message_index, 8);
     assert_eq!(find("8").label, "world info #8 E8 (at depth 2, user)");
-    assert_eq!(find("8").message_index, 5);
-    assert_eq!(find("9").message_index, 4);
-    assert_eq!(find("10").message_index, 4);
-    assert_eq!(find("11").message_index, 1);
-    assert_eq!(find("7").message_index, 8);
+    assert_eq!(find("8").message_index, 11);
+    assert_eq!(find("9").message_index, 12);
+    assert_eq!(find("10").message_index, 12);
+    assert_eq!(find("11").message_index, 6);
+    assert_eq!(find("7").message_index, 16);
+    // An outlet nothing pulls in is explained, not placed.
+    inp.persona_description = "{{user}} is a cartographer.".into();
+    let p = run(&inp);
+    let outlet = p.parts.last().unwrap();
+    assert_eq!(outlet.message_index, NOT_PLACED);
+    assert!(
+        outlet
+            .label
+            .ends_with("no {{outlet::…}} in the prompt uses it"),
+        "{}",
+        outlet.label
+    );
+    assert!(!p.messages.iter().any(|x| x.content.contains("outlet")));
 }
 
 #[test]
@@ -411,8 +456,8 @@ fn macros_reach_every_part() {
         .content
         .contains("Scenario: On Wednesday, 2024-06-05."));
     assert_eq!(p.messages[1].content, "Ann meets Mira at 3:45 PM");
-    assert_eq!(p.messages[2].content, "Mira knows");
-    let roll: u32 = p.messages[3]
+    assert_eq!(p.messages[4].content, "Mira knows");
+    let roll: u32 = p.messages[2]
         .content
         .rsplit(' ')
         .next()
@@ -420,7 +465,7 @@ fn macros_reach_every_part() {
         .parse()
         .unwrap();
     assert!((1..=6).contains(&roll));
-    assert_eq!(p.messages[4].content, "Ann asks Mira about {{unknown}}");
+    assert_eq!(p.messages[3].content, "Ann asks Mira about {{unknown}}");
     // The nickname is what {{char}} means.
     inp.character.nickname = Some("Mimi".into());
     assert!(run(&inp).messages[0].content.starts_with("Write Mimi's"));
@@ -487,9 +532,10 @@ fn history_is_trimmed_from_the_oldest_end() {
         .iter()
         .map(|x| x.content.as_str())
         .collect();
+    // Depth 2: two chat messages after it, the new message counted (as SillyTavern counts).
     assert_eq!(
         history,
-        vec!["m6 a b", "m7 a b", "note here", "m8 a b", "m9 a b"]
+        vec!["m6 a b", "m7 a b", "m8 a b", "note here", "m9 a b"]
     );
     let labels: Vec<&str> = p.parts.iter().map(|x| x.label.as_str()).collect();
     assert!(labels.contains(&"message 7") && !labels.contains(&"message 6"));

@@ -48,6 +48,7 @@ async fn settings_survive_a_reopen() {
     let wanted = Settings {
         language: Some(Language::Ru),
         theme: ThemePreference::Dark,
+        ..Default::default()
     };
     assert_eq!(store.save_settings(&wanted).await.unwrap(), wanted);
     store.close().await;
@@ -85,6 +86,7 @@ async fn two_stores_on_one_file_share_data() {
     let wanted = Settings {
         language: Some(Language::En),
         theme: ThemePreference::Light,
+        ..Default::default()
     };
     app.save_settings(&wanted).await.unwrap();
     assert_eq!(cli.settings().await.unwrap(), wanted);
@@ -121,6 +123,7 @@ async fn a_damaged_sqlite_file_is_refused_untouched() {
         .save_settings(&Settings {
             language: Some(Language::Ru),
             theme: ThemePreference::Dark,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -213,6 +216,7 @@ async fn after_a_clean_close_the_database_file_alone_holds_everything() {
     let wanted = Settings {
         language: Some(Language::Ru),
         theme: ThemePreference::Light,
+        ..Default::default()
     };
     store.save_settings(&wanted).await.unwrap();
     store.close().await;
@@ -235,6 +239,7 @@ async fn committed_data_survives_a_crash_that_leaves_the_wal_behind() {
     let wanted = Settings {
         language: Some(Language::Ru),
         theme: ThemePreference::Dark,
+        ..Default::default()
     };
     store.save_settings(&wanted).await.unwrap();
     // Copy the files while the store is open: what a power cut would leave on disk.

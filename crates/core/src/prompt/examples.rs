@@ -69,7 +69,16 @@ fn block(
     label: &str,
     outlets: &[String],
 ) -> ExampleBlock {
-    let mut header = Piece::new(source, label, EXAMPLE_CHAT_LINE.to_owned());
+    // The opening line is the example dialogue's own, whatever fills the block.
+    let header_label = match source {
+        PromptSource::WorldInfo => format!("example chat for {label}"),
+        _ => label.to_owned(),
+    };
+    let mut header = Piece::new(
+        PromptSource::ExampleDialogue,
+        header_label,
+        EXAMPLE_CHAT_LINE.to_owned(),
+    );
     header.outlets = outlets.to_vec();
     let mut out = vec![(Role::System, header)];
     for (role, text) in turns {

@@ -27,7 +27,7 @@ use crate::prompt::{
     Rewrite,
 };
 use crate::store::{Store, TokenCount};
-use crate::tokens::TokenCounter;
+use crate::tokens::{shared_counter, TokenCounter};
 
 use super::service::{primary_context_text, PromptLimits, DEFAULT_USER_NAME};
 
@@ -137,7 +137,7 @@ pub async fn build_turn(
     request: &TurnRequest,
     limits: PromptLimits,
 ) -> Result<Turn> {
-    let counter = cached_counter();
+    let counter = shared_counter();
     let counter_name = counter.name().to_owned();
 
     // The history is the one large read: everything else is read beside it.
@@ -488,56 +488,6 @@ impl Rewrite for PromptDictionaries {
             }
         }
     }
-}
-
-/// The default token counter with a memory of texts it counted before.
-///
-/// The history's counts are stored with the messages; this keeps the other
-/// parts (system prompt, world info, examples), which rarely change between
-/// turns, from being tokenised again on every send.
-struct CountCache {
-    counts: std::sync::Mutex<std::collections::HashMap<(u64, usize), u32>>,
-}
-
-/// Texts shorter than this are counted directly (hashing costs about as much).
-const CACHE_MIN_BYTES: usize = 64;
-/// Entries kept before the cache starts over (about 6 MB at most).
-const CACHE_MAX_ENTRIES: usize = 200_000;
-
-impl TokenCounter for CountCache {
-    fn count(&self, text: &str) -> u32 {
-        use std::hash::{Hash, Hasher};
-        let counter = crate::tokens::default_counter();
-        if text.len() < CACHE_MIN_BYTES {
-            return counter.count(text);
-        }
-        let mut h = std::hash::DefaultHasher::new();
-        text.hash(&mut h);
-        let key = (h.finish(), text.len());
-        if let Some(n) = self.counts.lock().ok().and_then(|c| c.get(&key).copied()) {
-            return n;
-        }
-        let n = counter.count(text);
-        if let Ok(mut counts) = self.counts.lock() {
-            if counts.len() >= CACHE_MAX_ENTRIES {
-                counts.clear();
-            }
-            counts.insert(key, n);
-        }
-        n
-    }
-
-    fn name(&self) -> &str {
-        crate::tokens::default_counter().name()
-    }
-}
-
-/// The shared counting cache for prompt assembly.
-fn cached_counter() -> &'static CountCache {
-    static CACHE: std::sync::OnceLock<CountCache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| CountCache {
-        counts: std::sync::Mutex::new(std::collections::HashMap::new()),
-    })
 }
 
 /// A seed stable for a session at a given length: a preview and the send after it agree.

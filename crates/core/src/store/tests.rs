@@ -80,6 +80,7 @@ async fn a_full_disk_is_a_typed_error_and_keeps_what_was_saved() {
     let saved = crate::settings::Settings {
         language: Some(crate::settings::Language::Ru),
         theme: crate::settings::ThemePreference::Dark,
+        example_dialogue: crate::prompt::ExampleDialogue::Keep,
     };
     store.save_settings(&saved).await.unwrap();
 

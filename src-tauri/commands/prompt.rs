@@ -1,0 +1,91 @@
+//! Prompt commands: the preview, the Author's Note and the Character's note.
+
+use confab_core::library::CharacterDetail;
+use confab_core::prompt::{character_note, AuthorsNote, CharacterNote};
+use confab_core::session::notes::{self, ChatNotes};
+use confab_core::session::turn::{preview_turn, PromptPreview, TurnRequest};
+use confab_core::AppError;
+use tauri::State;
+
+use crate::AppState;
+
+/// The exact prompt a send of `message` (with `image_ids`) would make now, for
+/// the session's provider and model, with every part explained, the world
+/// info that fired and was dropped, and on request the request body itself.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_prompt(
+    state: State<'_, AppState>,
+    session_id: String,
+    message: Option<String>,
+    image_ids: Vec<String>,
+    with_request_body: bool,
+) -> Result<PromptPreview, AppError> {
+    let request = TurnRequest {
+        new_message: message.filter(|m| !m.trim().is_empty() || !image_ids.is_empty()),
+        image_ids,
+        ..TurnRequest::default()
+    };
+    Ok(preview_turn(
+        state.store().await?,
+        state.compiled_books(),
+        &session_id,
+        &request,
+        with_request_body,
+    )
+    .await?)
+}
+
+/// A chat's Author's Note and its character's default.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_authors_note(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<ChatNotes, AppError> {
+    Ok(notes::chat_notes(state.store().await?, &session_id).await?)
+}
+
+/// Sets a chat's own Author's Note; `None` goes back to the character's default.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_authors_note(
+    state: State<'_, AppState>,
+    session_id: String,
+    note: Option<AuthorsNote>,
+) -> Result<ChatNotes, AppError> {
+    Ok(notes::set_chat_note(state.store().await?, &session_id, note).await?)
+}
+
+/// Sets a character's default Author's Note for its chats without one.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_default_authors_note(
+    state: State<'_, AppState>,
+    character_id: String,
+    note: Option<AuthorsNote>,
+) -> Result<(), AppError> {
+    Ok(notes::set_default_note(state.store().await?, &character_id, note).await?)
+}
+
+/// A character's Character's note (its card's depth prompt), if it has one.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_character_note(
+    state: State<'_, AppState>,
+    character_id: String,
+) -> Result<Option<CharacterNote>, AppError> {
+    let detail = state.store().await?.character_detail(&character_id).await?;
+    Ok(character_note(&detail.card))
+}
+
+/// Sets a character's Character's note, in its card; `None` removes it.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_character_note(
+    state: State<'_, AppState>,
+    character_id: String,
+    note: Option<CharacterNote>,
+) -> Result<CharacterDetail, AppError> {
+    Ok(notes::set_card_note(state.store().await?, &character_id, note).await?)
+}
