@@ -668,3 +668,317 @@ fn hostile_input_never_panics() {
     let p = assemble(&inp, default_counter()).unwrap();
     assert_eq!(p.messages.last().unwrap().content, "{{date}}");
 }
+
+/// Three example chats as a card writes them, with macros and a narration-only block.
+const EXAMPLES: &str = "<START>\n{{user}}: Where to?\n{{char}}: South.\n*She points.*\n\
+<START>\n{{char}}: Reefs don't move, {{user}}.\n<start>\n{{char}} speaks in short, salty sentences.";
+
+fn with_examples(mode: ExampleDialogue) -> PromptInput {
+    let mut inp = input();
+    inp.character.mes_example = EXAMPLES.into();
+    inp.example_dialogue = mode;
+    inp
+}
+
+#[test]
+fn example_dialogue_goes_before_the_chat_as_example_chats() {
+    let p = run(&with_examples(ExampleDialogue::Gradual));
+    assert_eq!(
+        contents(&p)[1..9],
+        [
+            "[Example Chat]",
+            "Where to?",
+            "South.\n*She points.*",
+            "[Example Chat]",
+            "Reefs don't move, Ann.",
+            "[Example Chat]",
+            "Mira speaks in short, salty sentences.",
+            "[Start a new Chat]",
+        ]
+    );
+    let roles: Vec<Role> = p.messages[1..9].iter().map(|x| x.role).collect();
+    assert_eq!(
+        roles,
+        [
+            Role::System,
+            Role::User,
+            Role::Assistant,
+            Role::System,
+            Role::Assistant,
+            Role::System,
+            Role::System,
+            Role::System,
+        ]
+    );
+    assert_eq!(p.messages[9].content, "Hello Mira.");
+    assert_eq!(p.dropped_examples, 0);
+    let labels: Vec<&str> = p
+        .parts
+        .iter()
+        .filter(|x| x.source == PromptSource::ExampleDialogue)
+        .map(|x| x.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "example chat 1",
+            "example chat 1, user",
+            "example chat 1, character",
+            "example chat 2",
+            "example chat 2, character",
+            "example chat 3",
+            "example chat 3, narration",
+        ]
+    );
+    check_accounting(&p);
+
+    // Never: no example chat and no chat-start line.
+    let p = run(&with_examples(ExampleDialogue::Never));
+    assert_eq!(contents(&p)[1], "Hello Mira.");
+    assert!(!p.parts.iter().any(|x| x.source == PromptSource::ExampleDialogue
+        || x.source == PromptSource::ChatStart));
+}
+
+#[test]
+fn gradual_examples_give_way_to_the_history_and_kept_ones_do_not() {
+    let mut inp = with_examples(ExampleDialogue::Gradual);
+    let full = run(&inp);
+    let examples: u32 = full
+        .parts
+        .iter()
+        .filter(|x| matches!(x.source, PromptSource::ExampleDialogue | PromptSource::ChatStart))
+        .map(|x| x.tokens)
+        .sum();
+    let last_block: u32 = full
+        .parts
+        .iter()
+        .filter(|x| x.label.starts_with("example chat 3"))
+        .map(|x| x.tokens)
+        .sum();
+    // Room for everything but the last example chat.
+    inp.context_window = full.total_tokens - last_block + inp.reply_reserve;
+    let p = run(&inp);
+    assert_eq!((p.dropped_examples, p.dropped_history), (1, 0));
+    assert_eq!(p.total_tokens, full.total_tokens - last_block);
+    // A longer history pushes the examples out first, block by block from the last.
+    inp.context_window = full.total_tokens - examples + inp.reply_reserve;
+    let p = run(&inp);
+    assert_eq!((p.dropped_examples, p.dropped_history), (3, 0));
+    assert!(!contents(&p).contains(&"[Start a new Chat]"));
+
+    // Two tokens short: the history (two messages of two words) stays whole and the
+    // last example chat goes; kept examples stay whole and the oldest message goes.
+    inp.context_window = full.total_tokens - 2 + inp.reply_reserve;
+    let p = run(&inp);
+    assert_eq!((p.dropped_examples, p.dropped_history), (1, 0));
+    inp.example_dialogue = ExampleDialogue::Keep;
+    let p = run(&inp);
+    assert_eq!((p.dropped_examples, p.dropped_history), (0, 1));
+    check_accounting(&p);
+}
+
+fn note(text: &str, depth: u32, role: Role) -> AuthorsNote {
+    AuthorsNote {
+        text: text.into(),
+        depth,
+        role,
+        ..AuthorsNote::default()
+    }
+}
+
+#[test]
+fn notes_go_in_the_chat_at_their_depth_with_their_role() {
+    let mut inp = input();
+    inp.history = (1..=4)
+        .map(|i| msg(if i % 2 == 1 { Role::User } else { Role::Assistant }, &format!("h{i}")))
+        .collect();
+    inp.character_note = Some(CharacterNote {
+        text: "{{char}} hides a map.".into(),
+        depth: 2,
+        role: Role::System,
+    });
+    inp.authors_note = Some(note("[Tone: {{user}} is wary]", 2, Role::System));
+    inp.world_info = vec![
+        wi(1, EntryPosition::AtDepth, 2, EntryRole::System, "lore at 2"),
+        wi(2, EntryPosition::AtDepth, 2, EntryRole::Assistant, "assistant at 2"),
+        wi(3, EntryPosition::AuthorsNoteTop, 0, EntryRole::System, "above the note"),
+        wi(4, EntryPosition::AuthorsNoteBottom, 0, EntryRole::System, "below the note"),
+    ];
+    let p = run(&inp);
+    // At one depth: assistant, user, system (the most important closest to the end);
+    // within a role: the Author's Note (with its world info), the Character's note, world info.
+    assert_eq!(
+        &p.messages[1..],
+        &[
+            m(Role::User, "h1"),
+            m(Role::Assistant, "h2"),
+            m(Role::User, "h3"),
+            m(Role::Assistant, "assistant at 2"),
+            m(
+                Role::System,
+                "above the note\n[Tone: Ann is wary]\nbelow the note\nMira hides a map.\nlore at 2"
+            ),
+            m(Role::Assistant, "h4"),
+            m(Role::System, "Stay in character.\n---\nReply in English."),
+            m(Role::User, "Where are we?"),
+        ]
+    );
+    let label = |source| p.parts.iter().find(|x| x.source == source).unwrap();
+    assert_eq!(
+        label(PromptSource::AuthorsNote).label,
+        "Author's Note (at depth 2, system)"
+    );
+    assert_eq!(
+        label(PromptSource::CharacterNote).label,
+        "Character's note (at depth 2, system)"
+    );
+    check_accounting(&p);
+
+    // The note's own text follows its interval; its world info goes in every turn.
+    let mut every3 = inp.clone();
+    every3.authors_note.as_mut().unwrap().interval = 3;
+    every3.user_turns = 4;
+    assert!(!contents(&run(&every3)).iter().any(|c| c.contains("[Tone")));
+    assert!(contents(&run(&every3)).iter().any(|c| c.contains("above the note")));
+    every3.user_turns = 6;
+    assert!(contents(&run(&every3)).iter().any(|c| c.contains("[Tone: Ann is wary]")));
+    every3.authors_note.as_mut().unwrap().interval = 0;
+    assert!(!contents(&run(&every3)).iter().any(|c| c.contains("[Tone")));
+
+    // Depth 0 is after the new message; a user-role note is a user message.
+    inp.world_info.clear();
+    inp.character_note = None;
+    inp.authors_note = Some(note("at the end", 0, Role::User));
+    let p = run(&inp);
+    assert_eq!(p.messages.last().unwrap(), &m(Role::User, "at the end"));
+}
+
+#[test]
+fn the_authors_note_can_sit_beside_the_system_prompt() {
+    let mut inp = input();
+    let mut an = note("[Genre: {{char}}'s sea story]", 4, Role::System);
+    an.position = NotePosition::AfterSystem;
+    inp.authors_note = Some(an.clone());
+    let p = run(&inp);
+    assert!(p.messages[0].content.starts_with("Write Mira's reply"));
+    assert_eq!(p.messages[1], m(Role::System, "[Genre: Mira's sea story]"));
+    assert_eq!(p.messages[2].content, "Hello Mira.");
+    an.position = NotePosition::BeforeSystem;
+    inp.authors_note = Some(an);
+    let p = run(&inp);
+    assert_eq!(p.messages[0], m(Role::System, "[Genre: Mira's sea story]"));
+    assert!(p.messages[1].content.starts_with("Write Mira's reply"));
+    assert_eq!(
+        p.parts[0].label,
+        "Author's Note (before the system prompt)"
+    );
+}
+
+#[test]
+fn continue_and_impersonate_end_the_prompt() {
+    let mut inp = input();
+    inp.world_info = vec![wi(1, EntryPosition::AtDepth, 0, EntryRole::System, "late lore")];
+    inp.new_message = None;
+    inp.ending = PromptEnding::Continue("The wind {{char}} ".into());
+    let p = run(&inp);
+    // The reply so far goes last, exactly as written (no macros, no trimming).
+    assert_eq!(p.messages.last().unwrap(), &m(Role::Assistant, "The wind {{char}} "));
+    assert_eq!(p.parts.last().unwrap().source, PromptSource::ContinuePrefill);
+    // With no new message, depth 0 is the end of the history, before the post-history.
+    let n = p.messages.len();
+    assert_eq!(p.messages[n - 3].content, "late lore");
+    assert_eq!(p.messages[n - 2].content, "Stay in character.\n---\nReply in English.");
+    check_accounting(&p);
+    inp.ending = PromptEnding::Impersonate("[Write as {{user}}.]".into());
+    let p = run(&inp);
+    assert_eq!(p.messages.last().unwrap(), &m(Role::System, "[Write as Ann.]"));
+    assert_eq!(
+        p.parts.last().unwrap().source,
+        PromptSource::ImpersonationInstruction
+    );
+}
+
+#[test]
+fn a_blank_message_with_images_still_goes() {
+    let mut inp = input();
+    inp.new_message = Some(String::new());
+    assert_ne!(run(&inp).parts.last().unwrap().source, PromptSource::NewMessage);
+    inp.new_message_images = 1;
+    let p = run(&inp);
+    assert_eq!(p.parts.last().unwrap().source, PromptSource::NewMessage);
+    assert_eq!(p.messages.last().unwrap(), &m(Role::User, ""));
+}
+
+/// Counts every call, so a test can see which texts were counted.
+struct Calls(std::sync::Mutex<Vec<String>>);
+impl TokenCounter for Calls {
+    fn count(&self, text: &str) -> u32 {
+        self.0.lock().unwrap().push(text.to_owned());
+        text.split_whitespace().count() as u32
+    }
+}
+
+#[test]
+fn stored_token_counts_are_used_for_unchanged_messages_only() {
+    let mut inp = input();
+    inp.history = vec![
+        HistoryMessage {
+            tokens: Some(40),
+            ..msg(Role::User, "plain words here")
+        },
+        HistoryMessage {
+            tokens: Some(40),
+            ..msg(Role::Assistant, "hi {{user}}")
+        },
+    ];
+    let calls = Calls(Default::default());
+    let p = assemble(&inp, &calls).unwrap();
+    let counted = calls.0.lock().unwrap().clone();
+    assert!(!counted.contains(&"plain words here".to_owned()));
+    assert!(counted.contains(&"hi Ann".to_owned()), "a macro changed it: counted again");
+    let first = p.parts.iter().find(|x| x.label == "message 1").unwrap();
+    assert_eq!(first.tokens, 40);
+    assert_eq!(
+        p.total_tokens,
+        p.messages
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if i == 1 { 40 } else { Words.count(&x.content) })
+            .sum::<u32>()
+    );
+}
+
+/// Rewrites "colour" to "color", as a prompt-scope dictionary rule would.
+struct Colour;
+impl Rewrite for Colour {
+    fn rewrite<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if text.contains("colour") {
+            std::borrow::Cow::Owned(text.replace("colour", "color"))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
+}
+
+#[test]
+fn the_dictionary_rewrites_every_part_before_it_is_counted() {
+    let mut inp = with_examples(ExampleDialogue::Keep);
+    inp.character.description = "A colour-blind sailor.".into();
+    inp.history = vec![HistoryMessage {
+        tokens: Some(99),
+        ..msg(Role::User, "What colour is the sea?")
+    }];
+    inp.authors_note = Some(note("colour", 1, Role::System));
+    inp.new_message = Some("colour me surprised".into());
+    let p = assemble_with(&inp, &Words, &Colour).unwrap();
+    for message in &p.messages {
+        assert!(!message.content.contains("colour"), "{}", message.content);
+    }
+    for part in &p.parts {
+        assert!(!part.text.contains("colour"), "{}", part.label);
+    }
+    // The stored count was for the unrewritten text: the sent text is counted instead.
+    let history = p.parts.iter().find(|x| x.label == "message 1").unwrap();
+    assert_eq!(history.tokens, 5);
+    check_accounting(&p);
+}
