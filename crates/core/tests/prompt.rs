@@ -735,8 +735,10 @@ fn example_dialogue_goes_before_the_chat_as_example_chats() {
     // Never: no example chat and no chat-start line.
     let p = run(&with_examples(ExampleDialogue::Never));
     assert_eq!(contents(&p)[1], "Hello Mira.");
-    assert!(!p.parts.iter().any(|x| x.source == PromptSource::ExampleDialogue
-        || x.source == PromptSource::ChatStart));
+    assert!(!p
+        .parts
+        .iter()
+        .any(|x| x.source == PromptSource::ExampleDialogue || x.source == PromptSource::ChatStart));
 }
 
 #[test]
@@ -746,7 +748,12 @@ fn gradual_examples_give_way_to_the_history_and_kept_ones_do_not() {
     let examples: u32 = full
         .parts
         .iter()
-        .filter(|x| matches!(x.source, PromptSource::ExampleDialogue | PromptSource::ChatStart))
+        .filter(|x| {
+            matches!(
+                x.source,
+                PromptSource::ExampleDialogue | PromptSource::ChatStart
+            )
+        })
         .map(|x| x.tokens)
         .sum();
     let last_block: u32 = full
@@ -790,7 +797,16 @@ fn note(text: &str, depth: u32, role: Role) -> AuthorsNote {
 fn notes_go_in_the_chat_at_their_depth_with_their_role() {
     let mut inp = input();
     inp.history = (1..=4)
-        .map(|i| msg(if i % 2 == 1 { Role::User } else { Role::Assistant }, &format!("h{i}")))
+        .map(|i| {
+            msg(
+                if i % 2 == 1 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                &format!("h{i}"),
+            )
+        })
         .collect();
     inp.character_note = Some(CharacterNote {
         text: "{{char}} hides a map.".into(),
@@ -800,9 +816,27 @@ fn notes_go_in_the_chat_at_their_depth_with_their_role() {
     inp.authors_note = Some(note("[Tone: {{user}} is wary]", 2, Role::System));
     inp.world_info = vec![
         wi(1, EntryPosition::AtDepth, 2, EntryRole::System, "lore at 2"),
-        wi(2, EntryPosition::AtDepth, 2, EntryRole::Assistant, "assistant at 2"),
-        wi(3, EntryPosition::AuthorsNoteTop, 0, EntryRole::System, "above the note"),
-        wi(4, EntryPosition::AuthorsNoteBottom, 0, EntryRole::System, "below the note"),
+        wi(
+            2,
+            EntryPosition::AtDepth,
+            2,
+            EntryRole::Assistant,
+            "assistant at 2",
+        ),
+        wi(
+            3,
+            EntryPosition::AuthorsNoteTop,
+            0,
+            EntryRole::System,
+            "above the note",
+        ),
+        wi(
+            4,
+            EntryPosition::AuthorsNoteBottom,
+            0,
+            EntryRole::System,
+            "below the note",
+        ),
     ];
     let p = run(&inp);
     // At one depth: assistant, user, system (the most important closest to the end);
@@ -839,9 +873,13 @@ fn notes_go_in_the_chat_at_their_depth_with_their_role() {
     every3.authors_note.as_mut().unwrap().interval = 3;
     every3.user_turns = 4;
     assert!(!contents(&run(&every3)).iter().any(|c| c.contains("[Tone")));
-    assert!(contents(&run(&every3)).iter().any(|c| c.contains("above the note")));
+    assert!(contents(&run(&every3))
+        .iter()
+        .any(|c| c.contains("above the note")));
     every3.user_turns = 6;
-    assert!(contents(&run(&every3)).iter().any(|c| c.contains("[Tone: Ann is wary]")));
+    assert!(contents(&run(&every3))
+        .iter()
+        .any(|c| c.contains("[Tone: Ann is wary]")));
     every3.authors_note.as_mut().unwrap().interval = 0;
     assert!(!contents(&run(&every3)).iter().any(|c| c.contains("[Tone")));
 
@@ -868,30 +906,45 @@ fn the_authors_note_can_sit_beside_the_system_prompt() {
     let p = run(&inp);
     assert_eq!(p.messages[0], m(Role::System, "[Genre: Mira's sea story]"));
     assert!(p.messages[1].content.starts_with("Write Mira's reply"));
-    assert_eq!(
-        p.parts[0].label,
-        "Author's Note (before the system prompt)"
-    );
+    assert_eq!(p.parts[0].label, "Author's Note (before the system prompt)");
 }
 
 #[test]
 fn continue_and_impersonate_end_the_prompt() {
     let mut inp = input();
-    inp.world_info = vec![wi(1, EntryPosition::AtDepth, 0, EntryRole::System, "late lore")];
+    inp.world_info = vec![wi(
+        1,
+        EntryPosition::AtDepth,
+        0,
+        EntryRole::System,
+        "late lore",
+    )];
     inp.new_message = None;
     inp.ending = PromptEnding::Continue("The wind {{char}} ".into());
     let p = run(&inp);
     // The reply so far goes last, exactly as written (no macros, no trimming).
-    assert_eq!(p.messages.last().unwrap(), &m(Role::Assistant, "The wind {{char}} "));
-    assert_eq!(p.parts.last().unwrap().source, PromptSource::ContinuePrefill);
+    assert_eq!(
+        p.messages.last().unwrap(),
+        &m(Role::Assistant, "The wind {{char}} ")
+    );
+    assert_eq!(
+        p.parts.last().unwrap().source,
+        PromptSource::ContinuePrefill
+    );
     // With no new message, depth 0 is the end of the history, before the post-history.
     let n = p.messages.len();
     assert_eq!(p.messages[n - 3].content, "late lore");
-    assert_eq!(p.messages[n - 2].content, "Stay in character.\n---\nReply in English.");
+    assert_eq!(
+        p.messages[n - 2].content,
+        "Stay in character.\n---\nReply in English."
+    );
     check_accounting(&p);
     inp.ending = PromptEnding::Impersonate("[Write as {{user}}.]".into());
     let p = run(&inp);
-    assert_eq!(p.messages.last().unwrap(), &m(Role::System, "[Write as Ann.]"));
+    assert_eq!(
+        p.messages.last().unwrap(),
+        &m(Role::System, "[Write as Ann.]")
+    );
     assert_eq!(
         p.parts.last().unwrap().source,
         PromptSource::ImpersonationInstruction
@@ -902,7 +955,10 @@ fn continue_and_impersonate_end_the_prompt() {
 fn a_blank_message_with_images_still_goes() {
     let mut inp = input();
     inp.new_message = Some(String::new());
-    assert_ne!(run(&inp).parts.last().unwrap().source, PromptSource::NewMessage);
+    assert_ne!(
+        run(&inp).parts.last().unwrap().source,
+        PromptSource::NewMessage
+    );
     inp.new_message_images = 1;
     let p = run(&inp);
     assert_eq!(p.parts.last().unwrap().source, PromptSource::NewMessage);
@@ -935,7 +991,10 @@ fn stored_token_counts_are_used_for_unchanged_messages_only() {
     let p = assemble(&inp, &calls).unwrap();
     let counted = calls.0.lock().unwrap().clone();
     assert!(!counted.contains(&"plain words here".to_owned()));
-    assert!(counted.contains(&"hi Ann".to_owned()), "a macro changed it: counted again");
+    assert!(
+        counted.contains(&"hi Ann".to_owned()),
+        "a macro changed it: counted again"
+    );
     let first = p.parts.iter().find(|x| x.label == "message 1").unwrap();
     assert_eq!(first.tokens, 40);
     assert_eq!(

@@ -138,11 +138,17 @@ pub async fn session_transcript(store: &Store, session_id: &str) -> Result<Trans
             t
         })
         .collect();
+    // The chat's own Author's Note goes where SillyTavern keeps it.
+    let mut metadata = serde_json::Map::new();
+    if let Some(note) = store.authors_notes(session_id).await?.chat {
+        crate::prompt::authors_note_into_metadata(&note, &mut metadata);
+    }
     Ok(Transcript {
         user_name: user,
         character_name: session.character_name,
         create_date: Some((session.created_at as i64).to_string()),
         messages,
+        metadata,
         ..Default::default()
     })
 }
@@ -227,7 +233,14 @@ pub async fn import_chat(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| transcript.character_name.clone());
-    let id = store.import_session(character_id, &stem, &messages).await?;
+    // The chat's Author's Note comes along (SillyTavern keeps it in chat_metadata).
+    let note = crate::prompt::authors_note_from_metadata(&transcript.metadata);
+    if let Some(note) = &note {
+        crate::prompt::validate_authors_note(note)?;
+    }
+    let id = store
+        .import_session_with_note(character_id, &stem, &messages, note.as_ref())
+        .await?;
     store.session_summary(&id).await
 }
 

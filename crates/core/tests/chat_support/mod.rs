@@ -43,6 +43,8 @@ pub type Script = Vec<Step>;
 pub struct Seen {
     /// Each request's JSON body, in arrival order.
     pub bodies: Mutex<Vec<serde_json::Value>>,
+    /// Each request's body as sent, byte for byte, in arrival order.
+    pub raw_bodies: Mutex<Vec<Vec<u8>>>,
     /// Each request's head, in arrival order.
     pub heads: Mutex<Vec<String>>,
     /// How many connections the client closed while the server still had more to do or was holding.
@@ -111,6 +113,17 @@ impl Server {
         self.bodies().pop().expect("a request arrived")
     }
 
+    /// The last request's body, byte for byte.
+    pub fn last_raw_body(&self) -> Vec<u8> {
+        self.seen
+            .raw_bodies
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request arrived")
+    }
+
     pub fn closed_by_client(&self) -> u32 {
         *self.seen.closed_by_client.lock().unwrap()
     }
@@ -164,6 +177,10 @@ async fn serve(sock: tokio::net::TcpStream, script: Script, seen: Arc<Seen>) {
         .unwrap_or(serde_json::Value::Null);
     seen.heads.lock().unwrap().push(head);
     seen.bodies.lock().unwrap().push(body);
+    seen.raw_bodies
+        .lock()
+        .unwrap()
+        .push(buf[head_end..head_end + length].to_vec());
 
     // The client closing its side shows up as the end of what we read.
     let gone = Arc::new(Notify::new());

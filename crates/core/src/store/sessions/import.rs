@@ -1,10 +1,11 @@
 //! Chats moved in and out whole: an imported chat with its swipes, and the path with swipes for export.
 
 use super::{choose_child, role_str, MAX_PAGE};
+use crate::prompt::AuthorsNote;
 use crate::session::{Message, Role};
 use crate::store::characters::now_ms;
 use crate::store::Store;
-use crate::Result;
+use crate::{Error, Result};
 
 /// A message of an imported chat, with its alternatives.
 #[derive(Debug, Clone)]
@@ -29,20 +30,37 @@ impl Store {
         title: &str,
         messages: &[ImportedMessage],
     ) -> Result<String> {
+        self.import_session_with_note(character_id, title, messages, None)
+            .await
+    }
+
+    /// [`Store::import_session`] with the chat's Author's Note, in the same transaction.
+    pub async fn import_session_with_note(
+        &self,
+        character_id: &str,
+        title: &str,
+        messages: &[ImportedMessage],
+        authors_note: Option<&AuthorsNote>,
+    ) -> Result<String> {
         self.character_summary(character_id).await?;
         let err = |e| self.sql_error(e);
+        let note_json = authors_note
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Internal(format!("cannot write the Author's Note: {e}")))?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query(
-            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, authors_note_json)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(character_id)
         .bind(title)
         .bind(messages.first().map_or(now, |m| m.created_at))
         .bind(now)
+        .bind(note_json)
         .execute(&mut *tx)
         .await
         .map_err(err)?;
