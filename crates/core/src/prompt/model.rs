@@ -67,7 +67,7 @@ pub enum NotePosition {
 /// A chat's Author's Note: text kept close to the end of the prompt, every N user messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct AuthorsNote {
     /// The text (macros allowed); empty sends nothing but world info placed at the note.
     pub text: String,
