@@ -6,8 +6,9 @@ use clap::{Subcommand, ValueEnum};
 use confab_core::library;
 use confab_core::lore::{
     books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
-    ScanMessage, ScanSources, TimedState, WorldBookFormat,
+    ScanMessage, ScanSources, TimedState, Trigger, WorldBookFormat,
 };
+use confab_core::session::turn::session_scan_input;
 use confab_core::tokens::default_counter;
 use confab_core::Error;
 
@@ -35,12 +36,26 @@ pub(crate) enum LoreCommand {
     /// List the world books in the library.
     List,
     /// Show which entries a chat activates, in order, and which were dropped and why.
+    ///
+    /// The chat is a JSON file (--chat), or a real session (--session), scanned
+    /// as its next turn would be: its persona, the card's description,
+    /// personality, scenario, depth prompt and creator notes as match sources,
+    /// its character for entries' filters, and its sticky/cooldown state.
     Test {
         /// A world-book file, or the id of a book in the library.
         book: String,
         /// A JSON array of {"role","name","content"}, oldest first.
+        #[arg(long, required_unless_present = "session", conflicts_with = "session")]
+        chat: Option<PathBuf>,
+        /// A session in the library (see `confab sessions`).
         #[arg(long)]
-        chat: PathBuf,
+        session: Option<String>,
+        /// With --session: a new user message, as if it were being sent.
+        #[arg(long, requires = "session")]
+        message: Option<String>,
+        /// The kind of generation (entries' triggers are matched against it).
+        #[arg(long, value_enum, default_value = "normal")]
+        trigger: CliTrigger,
         /// A JSON object overriding the book's settings (scanDepth, recursive, ...).
         #[arg(long)]
         settings: Option<PathBuf>,
@@ -51,6 +66,30 @@ pub(crate) enum LoreCommand {
         #[arg(long, default_value_t = 8192)]
         context: u32,
     },
+}
+
+/// A generation type, as SillyTavern names them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CliTrigger {
+    Normal,
+    Continue,
+    Impersonate,
+    Swipe,
+    Regenerate,
+    Quiet,
+}
+
+impl From<CliTrigger> for Trigger {
+    fn from(t: CliTrigger) -> Self {
+        match t {
+            CliTrigger::Normal => Trigger::Normal,
+            CliTrigger::Continue => Trigger::Continue,
+            CliTrigger::Impersonate => Trigger::Impersonate,
+            CliTrigger::Swipe => Trigger::Swipe,
+            CliTrigger::Regenerate => Trigger::Regenerate,
+            CliTrigger::Quiet => Trigger::Quiet,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -94,11 +133,13 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
         LoreCommand::Test {
             book,
             chat,
+            session,
+            message,
+            trigger,
             settings,
             seed,
             context,
         } => {
-            let messages: Vec<ScanMessage> = read_json(&chat)?;
             let settings_override = match &settings {
                 Some(path) => Some(read_settings_override(path)?),
                 None => None,
@@ -118,15 +159,38 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
             }
             let key = loaded.name.clone();
             let compiled = compile(&loaded, &key, default_counter())?;
-            let input = ScanInput {
-                messages,
-                sources: ScanSources::default(),
-                context_tokens: context,
-                settings: None,
-                trigger: confab_core::lore::Trigger::Normal,
-                character: None,
+            let (input, mut timed) = match (chat, session) {
+                (Some(chat), _) => {
+                    let messages: Vec<ScanMessage> = read_json(&chat)?;
+                    let input = ScanInput {
+                        messages,
+                        sources: ScanSources::default(),
+                        context_tokens: context,
+                        settings: None,
+                        trigger: trigger.into(),
+                        character: None,
+                    };
+                    (input, TimedState::default())
+                }
+                (None, Some(session)) => {
+                    let store = open_store().await?;
+                    let read = async {
+                        tokio::try_join!(
+                            session_scan_input(&store, &session, trigger.into(), message),
+                            store.lore_timed_state(&session),
+                        )
+                    }
+                    .await;
+                    store.close().await;
+                    read?
+                }
+                (None, None) => {
+                    return Err(Error::InvalidInput(
+                        "say which chat to scan: --chat FILE or --session ID".into(),
+                    ))
+                }
             };
-            let report = scan(&[&compiled], &input, &mut TimedState::default(), seed);
+            let report = scan(&[&compiled], &input, &mut timed, seed);
             Ok(Some(Report::Scan(report)))
         }
     }

@@ -19,7 +19,6 @@ use confab_core::card::{self, Limits};
 use confab_core::info::AppInfo;
 use confab_core::library::{self, CharacterQuery, CharacterSort};
 use confab_core::lore::books::CompiledBooks;
-use confab_core::session::service;
 use confab_core::session::turn::{preview_turn, TurnRequest};
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;

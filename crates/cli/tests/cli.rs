@@ -487,14 +487,14 @@ fn a_conversation_can_be_set_up_and_inspected_headlessly() {
         &data,
         &["prompt", &session_id, "--message", "Hello?", "--json"],
     ));
-    let messages = prompt["messages"].as_array().unwrap();
+    let messages = prompt["prompt"]["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
     assert!(messages[0]["content"]
         .as_str()
         .unwrap()
         .contains("USER PREFERENCE MODIFIERS"));
     assert_eq!(messages.last().unwrap()["content"], "Hello?");
-    assert!(prompt["parts"]
+    assert!(prompt["prompt"]["parts"]
         .as_array()
         .unwrap()
         .iter()
@@ -539,4 +539,202 @@ fn a_conversation_can_be_set_up_and_inspected_headlessly() {
         context["text"].as_str().unwrap().contains("{{char}}"),
         "the built-in default"
     );
+}
+
+/// A V2 card as SillyTavern writes it: example dialogue and a Character's note.
+const NOTED_CARD: &str = r#"{
+  "spec": "chara_card_v2", "spec_version": "2.0",
+  "data": {
+    "name": "Seraphina", "description": "A forest guardian.", "personality": "kind",
+    "scenario": "", "first_mes": "You are awake.", "creator_notes": "",
+    "mes_example": "<START>\n{{user}}: Who are you?\n{{char}}: The glade's keeper.",
+    "system_prompt": "", "post_history_instructions": "Stay gentle.",
+    "alternate_greetings": [], "tags": ["forest"], "creator": "", "character_version": "",
+    "extensions": {"depth_prompt": {"prompt": "{{char}} hides her wound.", "depth": 2, "role": "system"}}
+  }
+}"#;
+
+#[test]
+fn prompt_shows_everything_a_card_file_and_a_chat_file_ask_for_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let card = dir.path().join("Seraphina.json");
+    std::fs::write(&card, NOTED_CARD).unwrap();
+    let imported = json_lines(&confab(
+        &data,
+        &["import", "--json", card.to_str().unwrap()],
+    ));
+    let character = imported[0]["characterId"].as_str().unwrap().to_owned();
+
+    // The fixture chat, with an Author's Note set as SillyTavern stores it.
+    let text =
+        std::fs::read_to_string(chat_fixture("st_chat_swipes__seraphina_backup.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    header["chat_metadata"]["note_prompt"] = "[Night is falling.]".into();
+    header["chat_metadata"]["note_depth"] = 1.into();
+    lines[0] = header.to_string();
+    let chat = dir.path().join("chat.jsonl");
+    std::fs::write(&chat, lines.join("\n")).unwrap();
+    let session = stdout_json(&confab(
+        &data,
+        &[
+            "chat",
+            "import",
+            chat.to_str().unwrap(),
+            "--character",
+            &character,
+            "--json",
+        ],
+    ));
+    let session = session["id"].as_str().unwrap().to_owned();
+
+    let out = confab(
+        &data,
+        &["prompt", &session, "--message", "Is it safe?", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let preview = stdout_json(&out);
+    assert_eq!(
+        preview["contextWindow"], 8192,
+        "no provider: the default window"
+    );
+    assert_eq!(preview["contextWindowKnown"], false);
+    let parts = preview["prompt"]["parts"].as_array().unwrap();
+    let order: Vec<&str> = parts
+        .iter()
+        .map(|p| p["source"].as_str().unwrap())
+        .collect();
+    let first = |source: &str| {
+        order
+            .iter()
+            .position(|s| *s == source)
+            .unwrap_or_else(|| panic!("{source} in {order:?}"))
+    };
+    let last = |source: &str| order.iter().rposition(|s| *s == source).unwrap();
+    assert!(first("characterDescription") < first("exampleDialogue"));
+    assert!(last("exampleDialogue") < first("chatStart"));
+    assert!(first("chatStart") < first("history"));
+    assert!(first("characterNote") > first("history"));
+    assert!(
+        first("authorsNote") > first("characterNote"),
+        "depth 1 is after depth 2"
+    );
+    assert!(first("postHistoryInstructions") > first("authorsNote"));
+    assert_eq!(*order.last().unwrap(), "newMessage");
+    let text = |source: &str| parts[first(source)]["text"].as_str().unwrap().to_owned();
+    assert_eq!(text("characterNote"), "Seraphina hides her wound.");
+    assert_eq!(text("authorsNote"), "[Night is falling.]");
+    let messages = preview["prompt"]["messages"].as_array().unwrap();
+    assert!(messages
+        .iter()
+        .any(|m| m["role"] == "user" && m["content"] == "Who are you?"));
+    assert!(messages
+        .iter()
+        .any(|m| m["role"] == "assistant" && m["content"] == "The glade's keeper."));
+
+    // The same as text, readable.
+    let plain =
+        String::from_utf8(confab(&data, &["prompt", &session, "--message", "Is it safe?"]).stdout)
+            .unwrap();
+    assert!(
+        plain.contains("Character's note (at depth 2, system)"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("Author's Note (at depth 1, system)"),
+        "{plain}"
+    );
+    assert!(plain.contains("example chat 1"), "{plain}");
+}
+
+#[test]
+fn lore_test_scans_a_real_session_with_its_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let card = dir.path().join("Seraphina.json");
+    std::fs::write(&card, NOTED_CARD).unwrap();
+    let imported = json_lines(&confab(
+        &data,
+        &["import", "--json", card.to_str().unwrap()],
+    ));
+    let character = imported[0]["characterId"].as_str().unwrap().to_owned();
+    let session = stdout_json(&confab(&data, &["session", "new", &character, "--json"]));
+    let session = session["id"].as_str().unwrap().to_owned();
+    confab(
+        &data,
+        &["session", "say", &session, "Tell me of the glade", "--json"],
+    );
+
+    // One entry keyed on the chat, one on the depth prompt (a match source), one only for continue.
+    let book = dir.path().join("book.json");
+    std::fs::write(
+        &book,
+        r#"{"entries": {
+            "0": {"uid": 0, "key": ["glade"], "content": "The glade is warded.", "comment": "glade"},
+            "1": {"uid": 1, "key": ["wound"], "content": "Her wound is old.", "comment": "wound",
+                  "matchCharacterDepthPrompt": true},
+            "2": {"uid": 2, "key": ["glade"], "content": "Continue only.", "comment": "cont",
+                  "triggers": ["continue"]}
+        }}"#,
+    )
+    .unwrap();
+    let run = |trigger: &str| {
+        stdout_json(&confab(
+            &data,
+            &[
+                "lore",
+                "test",
+                book.to_str().unwrap(),
+                "--session",
+                &session,
+                "--trigger",
+                trigger,
+                "--json",
+            ],
+        ))
+    };
+    let fired = |report: &serde_json::Value| -> Vec<u64> {
+        report["activated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["uid"].as_u64().unwrap())
+            .collect()
+    };
+    let normal = run("normal");
+    assert_eq!(fired(&normal), [0, 1], "{normal:#}");
+    let cont = run("continue");
+    assert_eq!(fired(&cont), [0, 1, 2], "{cont:#}");
+    // --message scans a message as if it were being sent.
+    let asked = stdout_json(&confab(
+        &data,
+        &[
+            "lore",
+            "test",
+            book.to_str().unwrap(),
+            "--session",
+            &session,
+            "--message",
+            "nothing here",
+            "--json",
+        ],
+    ));
+    assert!(fired(&asked).contains(&0));
+    let missing = confab(
+        &data,
+        &[
+            "lore",
+            "test",
+            book.to_str().unwrap(),
+            "--session",
+            "no-such",
+            "--json",
+        ],
+    );
+    assert_eq!(stdout_json(&missing)["error"]["code"], "not_found");
 }

@@ -225,29 +225,15 @@ pub async fn build_turn(
     let user_turns = history.user_turns + u32::from(new_message.is_some());
     let mut rows = history.messages;
     let seed = seed_for(session_id, rows.len());
-    let scan_input = ScanInput {
-        messages: rows
-            .iter()
-            .map(|m| ScanMessage {
-                role: m.role.as_str().to_owned(),
-                name: m.name.clone(),
-                content: m.content.clone(),
-            })
-            .chain(new_message.iter().map(|text| ScanMessage {
-                role: "user".into(),
-                name: user_name.clone(),
-                content: text.clone(),
-            }))
-            .collect(),
-        sources: scan_sources(&character, persona.as_ref()),
-        context_tokens: limits.context_window,
-        settings: None,
-        trigger: request.kind.trigger(),
-        character: Some(ScanCharacter {
-            name: character.name.clone(),
-            tags: character.tags.clone(),
-        }),
-    };
+    let scan_input = scan_input(
+        &rows,
+        new_message.as_deref(),
+        &user_name,
+        &character,
+        persona.as_ref(),
+        request.kind.trigger(),
+        limits.context_window,
+    );
     let rewrite = PromptDictionaries {
         character: Dictionary::compile(&character_rules).0,
         global: Dictionary::compile(&global_rules).0,
@@ -448,6 +434,87 @@ pub async fn preview_turn(
         prompt: turn.prompt,
         request_body,
     })
+}
+
+/// What a scan of a session's turn looks at: its chat (and the new message),
+/// the texts entries may match besides it, the character for filters, the trigger.
+fn scan_input(
+    rows: &[crate::store::HistoryRow],
+    new_message: Option<&str>,
+    user_name: &str,
+    character: &CardData,
+    persona: Option<&super::Persona>,
+    trigger: Trigger,
+    context_tokens: u32,
+) -> ScanInput {
+    ScanInput {
+        messages: rows
+            .iter()
+            .map(|m| ScanMessage {
+                role: m.role.as_str().to_owned(),
+                name: m.name.clone(),
+                content: m.content.clone(),
+            })
+            .chain(new_message.map(|text| ScanMessage {
+                role: "user".into(),
+                name: user_name.to_owned(),
+                content: text.to_owned(),
+            }))
+            .collect(),
+        sources: scan_sources(character, persona),
+        context_tokens,
+        settings: None,
+        trigger,
+        character: Some(ScanCharacter {
+            name: character.name.clone(),
+            tags: character.tags.clone(),
+        }),
+    }
+}
+
+/// What a world-info scan of a real session looks at, as its next turn would
+/// scan it: its chat, persona, the card's texts, the character for filters.
+///
+/// The world-book Test panel and `confab lore test --session` scan with this.
+pub async fn session_scan_input(
+    store: &Store,
+    session_id: &str,
+    trigger: Trigger,
+    new_message: Option<String>,
+) -> Result<ScanInput> {
+    let target = turn_target(store, session_id).await?;
+    let limits = target.limits();
+    let session = store.session_summary(session_id).await?;
+    let persona = match &session.persona_id {
+        Some(id) => store.persona(id).await.ok(),
+        None => None,
+    };
+    let persona = match persona {
+        Some(p) => Some(p),
+        None => store.default_persona().await?,
+    };
+    let (history, detail) = tokio::try_join!(
+        store.recent_history(
+            session_id,
+            None,
+            limits.context_window as usize * 4,
+            shared_counter().name(),
+        ),
+        store.character_detail(&session.character_id),
+    )?;
+    let user_name = persona
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
+    Ok(scan_input(
+        &history.messages,
+        new_message.as_deref(),
+        &user_name,
+        &detail.card,
+        persona.as_ref(),
+        trigger,
+        limits.context_window,
+    ))
 }
 
 /// The texts besides the chat that world-info entries may match.
