@@ -246,6 +246,16 @@ fn words(seed: usize, len: usize) -> String {
     s
 }
 
+/// Three example chats, about 1.5 KB, as cards write them.
+const EXAMPLES: &str = "<START>\n{{user}}: Where are we headed?\n{{char}}: *taps the chart* South, past the reef. \
+If the wind holds we make port by the third bell, and if it doesn't, we row.\n{{user}}: And if the reef moves?\n\
+{{char}}: Reefs don't move, {{user}}. Navigators do. *grins*\n<START>\n{{user}}: You look tired.\n{{char}}: \
+*rubs her eyes* Three nights of stars and no sleep. The sky is a map that rewrites itself every hour; someone has \
+to keep reading it.\n{{user}}: Let me take the watch.\n{{char}}: You'd steer us into Tuesday. Sit. Learn.\n\
+<START>\n{{char}}: *leans on the rail, watching the wake* Ever notice how the sea forgets us the moment we pass? \
+Every mile we sail is erased behind us. Only the log remembers.\n{{user}}: That's grim.\n{{char}}: That's why \
+I keep the log.";
+
 async fn character(store: &Store) -> Option<String> {
     let card = CardData {
         name: "Mira".into(),
@@ -254,6 +264,14 @@ async fn character(store: &Store) -> Option<String> {
         scenario: "A long voyage.".into(),
         post_history_instructions: "Stay in character.".into(),
         first_mes: "We sail at dawn.".into(),
+        // Example dialogue and a Character's note, as cards carry them.
+        mes_example: EXAMPLES.into(),
+        extensions: serde_json::json!({
+            "depth_prompt": {"prompt": "{{char}} never admits being lost.", "depth": 4, "role": "system"}
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
         ..CardData::default()
     };
     let hash = content_hash(&card);
@@ -356,6 +374,14 @@ async fn setup(server: &Server) -> Option<Setup> {
         .ok()?;
     let session = store
         .import_session(&character, "bench", &history())
+        .await
+        .ok()?;
+    let note = confab_core::prompt::AuthorsNote {
+        text: "[Style: terse, salty, present tense.]".into(),
+        ..Default::default()
+    };
+    store
+        .set_session_authors_note(&session, Some(&note))
         .await
         .ok()?;
     let mut provider = ProviderConfig::new(ProviderKind::OpenAiCompatible, "Bench");
@@ -749,7 +775,7 @@ async fn ttft(server: &Server, s: &Setup, window: Option<u32>) {
     assembly.sort();
     let (o, b) = (percentile(&ours, 0.5), percentile(&base, 0.5));
     println!(
-        "time to first token, {HISTORY}-message history, {ENTRIES}-entry world book, {label}, median of {TTFT_RUNS}:"
+        "time to first token, {HISTORY}-message history, {ENTRIES}-entry world book, example dialogue and both notes, {label}, median of {TTFT_RUNS}:"
     );
     println!(
         "  plain reqwest, same request, to first byte: {:>7.2} ms (p90 {:.2} ms)",
