@@ -35,3 +35,6 @@ CREATE TRIGGER messages_user_turns AFTER INSERT ON messages BEGIN
         + (new.role = 'user')
     WHERE id = new.id;
 END;
+
+-- A prompt reads the end of a chat by depth ranges rather than walking it message by message.
+CREATE INDEX messages_by_session_depth ON messages (session_id, depth);

@@ -445,3 +445,84 @@ async fn attachments_are_checked_before_anything_is_stored() {
     assert_eq!(missing.code(), ErrorCode::Io);
     assert_eq!(store.image(&image.id).await.unwrap().unwrap().1, png);
 }
+
+/// The active path as the pages show it, oldest first.
+async fn path_of(store: &Store, session: &str) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.messages_page(session, cursor.as_deref(), 500).await.unwrap();
+        let mut ids: Vec<(String, String)> =
+            page.messages.iter().map(|m| (m.id.clone(), m.content.clone())).collect();
+        ids.append(&mut all);
+        all = ids;
+        match page.older_cursor {
+            Some(c) => cursor = Some(c),
+            None => return all,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
+    let (_dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "Ann").await.unwrap();
+    // 700 turns (deeper than the read's first depth range), a swipe of every
+    // 7th reply (the chat goes on under the swipe), then the original of reply
+    // 295 chosen back (the path ends there; later turns go on under it), and
+    // a failed empty reply.
+    let mut swiped = None;
+    for i in 0..700 {
+        let text = format!("message {i} {}", "x".repeat(i % 50));
+        let m = store
+            .add_message(&session, if i % 2 == 0 { user(&text) } else { reply(&text) })
+            .await
+            .unwrap();
+        if i % 14 == 1 {
+            store.add_swipe(&m.id, reply(&format!("swipe of {i}"))).await.unwrap();
+        }
+        if i == 295 {
+            swiped = Some(m.id.clone());
+        }
+    }
+    store.select_swipe(&swiped.unwrap(), 0).await.unwrap();
+    for i in 0..40 {
+        let text = format!("after {i}");
+        store
+            .add_message(&session, if i % 2 == 0 { user(&text) } else { reply(&text) })
+            .await
+            .unwrap();
+    }
+    store.add_message(&session, reply("")).await.unwrap();
+    let path = path_of(&store, &session).await;
+    let want: Vec<&str> = path
+        .iter()
+        .map(|(_, c)| c.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let history = store
+        .recent_history(&session, None, usize::MAX, "o200k_base")
+        .await
+        .unwrap();
+    let got: Vec<&str> = history.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(got, want);
+    assert!(got.contains(&"message 295 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    assert!(!got.contains(&"message 296 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    assert_eq!(history.user_turns, 148 + 20, "user messages on the path (the greeting is not one)");
+
+    // Up to a message: the path above it; bounded by bytes: the newest that
+    // reach the bound, the one crossing it included.
+    let (middle, _) = &path[path.len() / 2];
+    let above = store
+        .recent_history(&session, Some(middle), usize::MAX, "o200k_base")
+        .await
+        .unwrap();
+    assert_eq!(above.messages.len(), path.len() / 2);
+    assert_eq!(above.messages.last().unwrap().content, path[path.len() / 2 - 1].1);
+    let newest = store
+        .recent_history(&session, None, 20, "o200k_base")
+        .await
+        .unwrap();
+    let texts: Vec<&str> = newest.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts, ["after 37", "after 38", "after 39"], "8 + 8 bytes, then the crossing one");
+}

@@ -9,6 +9,9 @@ use crate::store::characters::{hex, now_ms};
 use crate::store::Store;
 use crate::{Error, Result};
 
+/// (id, parent, role, name, content, tokens) of a message read by depth.
+type DepthRow = (String, Option<String>, String, String, String, Option<u32>);
+
 /// A message of the history as a prompt reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
@@ -120,13 +123,17 @@ impl Store {
     }
 
     /// The recent history a prompt is built from: the active path ending just
-    /// above `before` (at the newest message when `None`), oldest first, as
-    /// (role, name, text). Walks back from the end until the texts reach
-    /// `max_bytes` (the message crossing it included); empty messages (a reply
-    /// that failed before its first word) are left out.
+    /// above `before` (at the newest message when `None`), oldest first. Walks
+    /// back from the end until the texts reach `max_bytes` (the message
+    /// crossing it included); empty messages (a reply that failed before its
+    /// first word) are left out. A token count made by another tokenizer than
+    /// `counter` reads as unknown.
     ///
-    /// One query over the path, without the swipe and image columns a page
-    /// of the chat carries: this runs before every reply.
+    /// This runs before every reply, so it does not walk the tree one message
+    /// at a time (a recursive query costs about 2 µs a step): it reads the
+    /// session's messages a range of depths at a time through an index, and
+    /// follows the parent links in memory. Swipes and other branches at those
+    /// depths come along and are skipped.
     pub async fn recent_history(
         &self,
         session_id: &str,
@@ -135,9 +142,10 @@ impl Store {
         counter: &str,
     ) -> Result<RecentHistory> {
         let err = |e| self.sql_error(e);
-        let start: Option<String> = match before {
-            Some(id) => sqlx::query_scalar::<_, Option<String>>(
-                "SELECT parent_id FROM messages WHERE id = ? AND session_id = ?",
+        let (id, depth, turns) = match before {
+            Some(id) => sqlx::query_as::<_, (Option<String>, Option<i64>, Option<i64>)>(
+                "SELECT p.id, p.depth, p.user_turns FROM messages c
+                 LEFT JOIN messages p ON p.id = c.parent_id WHERE c.id = ? AND c.session_id = ?",
             )
             .bind(id)
             .bind(session_id)
@@ -145,8 +153,9 @@ impl Store {
             .await
             .map_err(err)?
             .ok_or_else(|| not_found("message", id))?,
-            None => sqlx::query_scalar::<_, Option<String>>(
-                "SELECT leaf_id FROM chat_sessions WHERE id = ?",
+            None => sqlx::query_as::<_, (Option<String>, Option<i64>, Option<i64>)>(
+                "SELECT m.id, m.depth, m.user_turns FROM chat_sessions s
+                 LEFT JOIN messages m ON m.id = s.leaf_id WHERE s.id = ?",
             )
             .bind(session_id)
             .fetch_optional(self.pool())
@@ -154,53 +163,75 @@ impl Store {
             .map_err(err)?
             .ok_or_else(|| not_found("chat", session_id))?,
         };
-        let Some(start) = start else {
+        let (Some(mut next), Some(depth), Some(user_turns)) = (id, depth, turns) else {
             return Ok(RecentHistory::default());
         };
-        // One row holding the whole history as JSON: a thousand rows one by
-        // one cost more in the driver than the walk itself. A count made by
-        // another tokenizer reads as unknown.
-        let (json, user_turns): (Option<String>, Option<i64>) = sqlx::query_as(
-            "WITH RECURSIVE path (id, parent, n, total, role, name, content, tokens, turns) AS (
-                 SELECT id, parent_id, 0, length(CAST(content AS BLOB)), role, name, content,
-                        CASE WHEN tokens_by = ?3 THEN tokens END, user_turns
-                 FROM messages WHERE id = ?1
-                 UNION ALL
-                 SELECT m.id, m.parent_id, path.n + 1, path.total + length(CAST(m.content AS BLOB)),
-                        m.role, m.name, m.content, CASE WHEN m.tokens_by = ?3 THEN m.tokens END,
-                        m.user_turns
-                 FROM path JOIN messages m ON m.id = path.parent
-                 WHERE path.total < ?2
-             )
-             SELECT json_group_array(json_array(n, id, role, name, content, tokens))
-                        FILTER (WHERE content != ''),
-                    MAX(CASE WHEN n = 0 THEN turns END)
-             FROM path",
+        let mut newest_first: Vec<HistoryRow> = Vec::new();
+        let mut bytes = 0usize;
+        let mut hi = depth;
+        let mut span: i64 = 256;
+        'walk: while hi >= 0 && bytes < max_bytes {
+            let lo = (hi - span + 1).max(0);
+            let rows = self.depth_range(session_id, lo, hi, counter).await?;
+            let mut by_id: std::collections::HashMap<String, DepthRow> =
+                rows.into_iter().map(|r| (r.0.clone(), r)).collect();
+            // Follow the parents down to `lo`; a message not where its depth says
+            // (never expected) ends the walk rather than guessing.
+            loop {
+                let Some((id, parent, role, name, content, tokens)) = by_id.remove(&next) else {
+                    break 'walk;
+                };
+                bytes = bytes.saturating_add(content.len());
+                if !content.is_empty() {
+                    newest_first.push(HistoryRow {
+                        id,
+                        role: parse_role(&role),
+                        name,
+                        content,
+                        tokens,
+                    });
+                }
+                match parent {
+                    Some(p) if bytes < max_bytes => next = p,
+                    _ => break 'walk,
+                }
+                if !by_id.contains_key(&next) {
+                    break;
+                }
+            }
+            hi = lo - 1;
+            span = span.saturating_mul(2);
+        }
+        newest_first.reverse();
+        Ok(RecentHistory {
+            messages: newest_first,
+            user_turns: u32::try_from(user_turns).unwrap_or(0),
+        })
+    }
+
+    /// A session's messages with depths in `lo..=hi`, as one JSON row (a
+    /// thousand rows one by one cost more in the driver than reading them).
+    async fn depth_range(
+        &self,
+        session_id: &str,
+        lo: i64,
+        hi: i64,
+        counter: &str,
+    ) -> Result<Vec<DepthRow>> {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(id, parent_id, role, name, content,
+                        CASE WHEN tokens_by = ?4 THEN tokens END))
+             FROM messages WHERE session_id = ?1 AND depth BETWEEN ?2 AND ?3",
         )
-        .bind(&start)
-        .bind(i64::try_from(max_bytes).unwrap_or(i64::MAX))
+        .bind(session_id)
+        .bind(lo)
+        .bind(hi)
         .bind(counter)
         .fetch_one(self.pool())
         .await
-        .map_err(err)?;
-        type Row = (i64, String, String, String, String, Option<u32>);
-        let mut rows: Vec<Row> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
-            .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))?;
-        // Oldest first (the walk went from the newest back).
-        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
-        Ok(RecentHistory {
-            messages: rows
-                .into_iter()
-                .map(|(_, id, role, name, content, tokens)| HistoryRow {
-                    id,
-                    role: parse_role(&role),
-                    name,
-                    content,
-                    tokens,
-                })
-                .collect(),
-            user_turns: u32::try_from(user_turns.unwrap_or(0)).unwrap_or(0),
-        })
+        .map_err(|e| self.sql_error(e))?;
+        serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))
     }
 
     /// Remembers messages' token counts as `counter` counted them; a message
