@@ -133,21 +133,62 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), specta_typescript::
     )
 }
 
+/// A command the UI can call, as registered: its IPC name and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredCommand {
+    /// The name the UI invokes.
+    pub name: String,
+    /// The arguments' Rust names (the UI sends them camelCased); empty for raw-byte commands.
+    pub args: Vec<String>,
+    /// True for a raw-byte command (body = a file's bytes, details in headers).
+    pub raw: bool,
+}
+
+/// Every command the shell routes: the typed ones (exactly those in the
+/// generated bindings) and the raw-byte ones, read from the same registry the
+/// router uses.
+pub fn registered_commands() -> Vec<RegisteredCommand> {
+    /// Reads the builder's configuration through tauri-specta's exporter hook.
+    struct Collect<'a>(&'a mut Vec<RegisteredCommand>);
+    impl tauri_specta::LanguageExt for Collect<'_> {
+        type Error = std::io::Error;
+        fn export(
+            self,
+            cfg: &tauri_specta::BuilderConfiguration,
+            _: &std::path::Path,
+        ) -> Result<(), std::io::Error> {
+            self.0
+                .extend(cfg.commands.iter().map(|f| RegisteredCommand {
+                    name: f.name().to_owned(),
+                    args: f.args().iter().map(|(name, _)| name.to_string()).collect(),
+                    raw: false,
+                }));
+            Ok(())
+        }
+    }
+    let mut all = Vec::new();
+    // Writes nothing: the exporter only collects.
+    let _ = specta_builder::<tauri::Wry>().export(Collect(&mut all), std::path::Path::new(""));
+    all.extend(commands::RAW_COMMANDS.iter().map(|name| RegisteredCommand {
+        name: (*name).to_owned(),
+        args: Vec::new(),
+        raw: true,
+    }));
+    all
+}
+
 /// Sets up Confab on a builder of any runtime: the real one in [`run`], the mock one in tests.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let typed = specta.invoke_handler();
-    // Commands taking raw bytes, which tauri-specta cannot describe: routed by hand.
-    let raw: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
-        Box::new(tauri::generate_handler![
-            commands::import_file,
-            commands::import_world_book
-        ]);
+    let raw = commands::raw_handler::<R>();
     builder
-        .invoke_handler(move |invoke| match invoke.message.command() {
-            "import_file" | "import_world_book" | "import_chat" | "attach_image"
-            | "set_persona_avatar" => raw(invoke),
-            _ => typed(invoke),
+        .invoke_handler(move |invoke| {
+            if commands::RAW_COMMANDS.contains(&invoke.message.command()) {
+                raw(invoke)
+            } else {
+                typed(invoke)
+            }
         })
         .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)
         .register_asynchronous_uri_scheme_protocol(
