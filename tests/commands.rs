@@ -951,3 +951,78 @@ fn a_chat_an_attached_image_and_a_persona_avatar_arrive_as_raw_bytes() {
     assert_eq!(updated["id"], id);
     assert_ne!(updated["avatarKey"], persona["avatarKey"], "{updated}");
 }
+
+/// A library whose only session ends in a reply cut while it streamed.
+fn library_with_a_cut_reply(dir: &std::path::Path) -> (String, String) {
+    use confab_core::session::{MessageStatus, Role};
+    use confab_core::store::{NewMessage, Store};
+    tauri::async_runtime::block_on(async {
+        let store = Store::open(dir).await.unwrap();
+        let bytes = std::fs::read(fixture("v2_png__st_default_Seraphina_2024.png")).unwrap();
+        let outcome = confab_core::library::import_bytes(
+            &store,
+            "Seraphina.png",
+            bytes,
+            &confab_core::card::Limits::default(),
+        )
+        .await;
+        let character = outcome.character_id.expect("imported");
+        let session = store
+            .create_session(&character, None, "Traveller")
+            .await
+            .unwrap();
+        let reply = store
+            .add_message(
+                &session,
+                NewMessage {
+                    role: Role::Assistant,
+                    name: "Seraphina",
+                    content: "The forest is",
+                    status: MessageStatus::Partial,
+                    image_ids: &[],
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        (session, reply.id)
+    })
+}
+
+fn last_status(window: &WebviewWindow<MockRuntime>, session: &str) -> Value {
+    let page = invoke(
+        window,
+        "get_messages",
+        json!({"sessionId": session, "cursor": null, "limit": 10}),
+    )
+    .unwrap();
+    page["messages"].as_array().unwrap().last().unwrap()["status"].clone()
+}
+
+#[test]
+fn the_app_holds_its_library_and_recovers_cut_replies_only_alone() {
+    use confab_core::store::{LibraryLock, DATABASE_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let (session, _) = library_with_a_cut_reply(dir.path());
+    // Another process (a `confab chat`, or another app) is streaming.
+    let mut other = LibraryLock::open(&dir.path().join(DATABASE_FILE)).unwrap();
+    other.share().unwrap();
+
+    let state = AppState::with_data_dir(Ok(dir.path().to_owned()));
+    let (_app, window) = app_with(state.clone());
+    assert_eq!(
+        last_status(&window, &session),
+        "partial",
+        "another process may be streaming it"
+    );
+    other.release();
+    // The app itself now holds the library: no CLI command can recover beside it.
+    assert!(!other.try_sole(), "the app holds its library while it runs");
+    tauri::async_runtime::block_on(state.close());
+    assert!(other.try_sole(), "and lets go when it closes");
+    other.release();
+
+    // The next start finds nobody else: the cut reply is marked interrupted.
+    let (_app, window) = app_in(dir.path());
+    assert_eq!(last_status(&window, &session), "interrupted");
+}

@@ -3,6 +3,7 @@
 
 mod characters;
 pub(crate) use characters::hex;
+mod lock;
 mod open;
 mod personas;
 mod providers;
@@ -21,6 +22,7 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
+pub use lock::{Hold, LibraryLock};
 pub use sessions::{ImportedMessage, NewMessage, SearchHit, SessionQuery, MAX_PAGE};
 pub use stats::LibraryCounts;
 pub use usage::{UsageOutcome, UsageRecord};
