@@ -209,6 +209,51 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
         })
 }
 
+/// Confab as it ships: the single-instance guard first (a second launch on
+/// the same library hands over to the first and exits), then [`app_builder`].
+pub fn desktop_builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    #[allow(unused_mut)] // the library-wide name is only chosen on Linux
+    let mut guard = tauri_plugin_single_instance::Builder::new()
+        .callback(|app, _args, _cwd| show_main_window(app));
+    // On Linux the guard is a D-Bus name: one per library, so Confab on another
+    // CONFAB_DATA_DIR still opens (Windows and macOS key it by the app's identifier).
+    #[cfg(target_os = "linux")]
+    if let Ok(dir) = state.data_dir() {
+        guard = guard.dbus_id(library_bus_id(dir));
+    }
+    // The plugin's docs: register it before any other, so that a second
+    // instance exits before the rest of the setup runs.
+    app_builder(builder.plugin(guard.build()), state)
+}
+
+/// The D-Bus name (less the plugin's `.SingleInstance`) of the library in `dir`.
+#[cfg(target_os = "linux")]
+fn library_bus_id(dir: &std::path::Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    // FNV-1a: a hash that stays the same across builds (std's may not), and
+    // keeps the name short and within D-Bus's characters whatever the path.
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{}.Library_{hash:016x}", confab_core::paths::APP_IDENTIFIER)
+}
+
+/// Brings the main window forward (a second launch asked for Confab).
+fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
 /// Opens `session` in a window of its own, or brings its window forward.
 fn open_chat_window<R: Runtime>(
     app: &tauri::AppHandle<R>,
@@ -244,7 +289,7 @@ pub fn run() {
     tauri::async_runtime::spawn(async move {
         let _ = warm.store().await;
     });
-    let app = app_builder(tauri::Builder::default(), state)
+    let app = desktop_builder(tauri::Builder::default(), state)
         .build(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("Confab could not start: {e}");
