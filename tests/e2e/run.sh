@@ -122,11 +122,11 @@ SINGLE_BUS="$(head -1 "$WORK/bus-address")"
 start_driver "$SINGLE_PORT" "$WORK/single" "$WORK/driver-single.log" "$SINGLE_BUS"
 
 TESTS=("$@")
-[[ ${#TESTS[@]} -gt 0 ]] || TESTS=(./*.test.mjs)
 
 status=0
 (
   cd "$HERE"
+  [[ ${#TESTS[@]} -gt 0 ]] || TESTS=(./*.test.mjs)
   CONFAB_APP="$APP" \
     CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" \
     CONFAB_WEBDRIVER_BROKEN="http://127.0.0.1:$BROKEN_PORT" \
