@@ -16,6 +16,7 @@
 mod live;
 mod pipeline;
 mod recovery;
+pub use recovery::{open_library, OpenLibrary, Presence};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,13 +29,12 @@ use crate::lore::books::CompiledBooks;
 use crate::secrets::Keys;
 use crate::session::{Message, MessageStatus, Role};
 use crate::sink::Sink;
-use crate::store::{NewMessage, Store};
+use crate::store::{NewMessage, Store, UsageOutcome, UsageRecord};
 
 use live::Live;
 use pipeline::{resolve, Job, ReplyTarget, Resolved};
 
 pub use pipeline::impersonation_instruction;
-pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};
 
 /// What a reply request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -727,4 +727,27 @@ impl Asked {
             },
         }
     }
+}
+
+/// Marks replies left `partial` by a crash or kill as `interrupted`; returns how many.
+/// Only safe while no other process streams replies: [`open_library`] runs it
+/// when this process holds the library alone, before any stream starts.
+pub async fn recover_interrupted(store: &Store) -> Result<u32> {
+    let recovered = store.mark_partial_interrupted().await?;
+    for (_, meta) in &recovered {
+        // Usage is bookkeeping: a failure to record it must not keep the store from opening.
+        let _ = store
+            .record_usage(&UsageRecord {
+                provider_id: None,
+                provider_name: meta.provider.clone().unwrap_or_default(),
+                model: meta.model.clone().unwrap_or_default(),
+                outcome: UsageOutcome::Interrupted,
+                reason: "app_stopped".into(),
+                prompt_tokens: meta.prompt_tokens.unwrap_or(0),
+                completion_tokens: meta.completion_tokens.unwrap_or(0),
+                cost_usd: None,
+            })
+            .await;
+    }
+    Ok(u32::try_from(recovered.len()).unwrap_or(u32::MAX))
 }

@@ -3,7 +3,6 @@
 
 mod characters;
 pub(crate) use characters::hex;
-mod lock;
 mod open;
 mod personas;
 mod providers;
@@ -14,6 +13,9 @@ mod stats;
 mod usage;
 mod world_books;
 
+mod lock;
+pub use lock::{Hold, LibraryLock};
+
 use std::path::{Path, PathBuf};
 
 use sqlx::migrate::Migrator;
@@ -22,7 +24,6 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
-pub use lock::{Hold, LibraryLock};
 pub use sessions::{ImportedMessage, NewMessage, SearchHit, SessionQuery, MAX_PAGE};
 pub use stats::LibraryCounts;
 pub use usage::{UsageOutcome, UsageRecord};
