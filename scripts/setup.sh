@@ -16,10 +16,13 @@ WITH_E2E=1
 APT_BUILD=(build-essential pkg-config curl wget file libssl-dev libxdo-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
 # `make keyring-test` (part of `make test`): a private session bus (dbus-run-session,
-# dbus-send) and a throwaway GNOME Keyring as the Secret Service.
+# dbus-send) and a throwaway GNOME Keyring as the Secret Service; tests/single_instance.rs
+# runs a private dbus-daemon too.
 APT_KEYRING_TEST=(dbus gnome-keyring)
-# CJK fonts so screenshots of Chinese and Japanese names show text, not boxes.
-APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
+# CJK and emoji fonts so screenshots of Chinese and Japanese names, and of imported chats
+# full of emoji, show text, not boxes.
+APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+  fonts-noto-color-emoji)
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 TAURI_DRIVER_VERSION="2.1.0"

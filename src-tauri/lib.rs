@@ -138,21 +138,62 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), specta_typescript::
     )
 }
 
+/// A command the UI can call, as registered: its IPC name and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredCommand {
+    /// The name the UI invokes.
+    pub name: String,
+    /// The arguments' Rust names (the UI sends them camelCased); empty for raw-byte commands.
+    pub args: Vec<String>,
+    /// True for a raw-byte command (body = a file's bytes, details in headers).
+    pub raw: bool,
+}
+
+/// Every command the shell routes: the typed ones (exactly those in the
+/// generated bindings) and the raw-byte ones, read from the same registry the
+/// router uses.
+pub fn registered_commands() -> Vec<RegisteredCommand> {
+    /// Reads the builder's configuration through tauri-specta's exporter hook.
+    struct Collect<'a>(&'a mut Vec<RegisteredCommand>);
+    impl tauri_specta::LanguageExt for Collect<'_> {
+        type Error = std::io::Error;
+        fn export(
+            self,
+            cfg: &tauri_specta::BuilderConfiguration,
+            _: &std::path::Path,
+        ) -> Result<(), std::io::Error> {
+            self.0
+                .extend(cfg.commands.iter().map(|f| RegisteredCommand {
+                    name: f.name().to_owned(),
+                    args: f.args().iter().map(|(name, _)| name.to_string()).collect(),
+                    raw: false,
+                }));
+            Ok(())
+        }
+    }
+    let mut all = Vec::new();
+    // Writes nothing: the exporter only collects.
+    let _ = specta_builder::<tauri::Wry>().export(Collect(&mut all), std::path::Path::new(""));
+    all.extend(commands::RAW_COMMANDS.iter().map(|name| RegisteredCommand {
+        name: (*name).to_owned(),
+        args: Vec::new(),
+        raw: true,
+    }));
+    all
+}
+
 /// Sets up Confab on a builder of any runtime: the real one in [`run`], the mock one in tests.
 pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     let typed = specta.invoke_handler();
-    // Commands taking raw bytes, which tauri-specta cannot describe: routed by hand.
-    let raw: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
-        Box::new(tauri::generate_handler![
-            commands::import_file,
-            commands::import_world_book
-        ]);
+    let raw = commands::raw_handler::<R>();
     builder
-        .invoke_handler(move |invoke| match invoke.message.command() {
-            "import_file" | "import_world_book" | "import_chat" | "attach_image"
-            | "set_persona_avatar" => raw(invoke),
-            _ => typed(invoke),
+        .invoke_handler(move |invoke| {
+            if commands::RAW_COMMANDS.contains(&invoke.message.command()) {
+                raw(invoke)
+            } else {
+                typed(invoke)
+            }
         })
         .register_asynchronous_uri_scheme_protocol(avatars::SCHEME, avatars::handle)
         .register_asynchronous_uri_scheme_protocol(
@@ -171,6 +212,51 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             }));
             Ok(())
         })
+}
+
+/// Confab as it ships: the single-instance guard first (a second launch on
+/// the same library hands over to the first and exits), then [`app_builder`].
+pub fn desktop_builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    #[allow(unused_mut)] // the library-wide name is only chosen on Linux
+    let mut guard = tauri_plugin_single_instance::Builder::new()
+        .callback(|app, _args, _cwd| show_main_window(app));
+    // On Linux the guard is a D-Bus name: one per library, so Confab on another
+    // CONFAB_DATA_DIR still opens (Windows and macOS key it by the app's identifier).
+    #[cfg(target_os = "linux")]
+    if let Ok(dir) = state.data_dir() {
+        guard = guard.dbus_id(library_bus_id(dir));
+    }
+    // The plugin's docs: register it before any other, so that a second
+    // instance exits before the rest of the setup runs.
+    app_builder(builder.plugin(guard.build()), state)
+}
+
+/// The D-Bus name (less the plugin's `.SingleInstance`) of the library in `dir`.
+#[cfg(target_os = "linux")]
+fn library_bus_id(dir: &std::path::Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    // FNV-1a: a hash that stays the same across builds (std's may not), and
+    // keeps the name short and within D-Bus's characters whatever the path.
+    let hash = dir
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{}.Library_{hash:016x}", confab_core::paths::APP_IDENTIFIER)
+}
+
+/// Brings the main window forward (a second launch asked for Confab).
+fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 /// Opens `session` in a window of its own, or brings its window forward.
@@ -208,7 +294,7 @@ pub fn run() {
     tauri::async_runtime::spawn(async move {
         let _ = warm.store().await;
     });
-    let app = app_builder(tauri::Builder::default(), state)
+    let app = desktop_builder(tauri::Builder::default(), state)
         .build(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("Confab could not start: {e}");

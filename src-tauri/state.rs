@@ -1,14 +1,14 @@
 //! What the shell keeps between commands.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions};
+use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions, Presence};
 use confab_core::lore::books::CompiledBooks;
 use confab_core::secrets::Keys;
 use confab_core::session::SessionSummary;
 use confab_core::sink::{Discard, Sink};
-use confab_core::store::Store;
+use confab_core::store::{LibraryLock, Store};
 use confab_core::{paths, providers, AppError, Error};
 use tokio::sync::OnceCell;
 
@@ -25,6 +25,8 @@ pub struct AppState {
 struct Inner {
     data_dir: Result<PathBuf, AppError>,
     store: OnceCell<Store>,
+    /// The library lock, held from the store's opening until the app closes it.
+    lock: Mutex<Option<LibraryLock>>,
     compiled_books: Arc<CompiledBooks>,
     keys: OnceCell<Arc<Keys>>,
     engine: OnceCell<ChatEngine>,
@@ -63,6 +65,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 data_dir,
                 store: OnceCell::new(),
+                lock: Mutex::new(None),
                 compiled_books: Arc::new(CompiledBooks::default()),
                 keys: OnceCell::new(),
                 engine: OnceCell::new(),
@@ -113,7 +116,8 @@ impl AppState {
             .map_err(Clone::clone)
     }
 
-    /// Cancels live streams (saving their partial replies), then closes the store (on exit).
+    /// Cancels live streams (saving their partial replies), closes the store,
+    /// then lets go of the library (on exit).
     pub async fn close(&self) {
         if let Some(engine) = self.inner.engine.get() {
             engine.shutdown().await;
@@ -121,19 +125,26 @@ impl AppState {
         if let Some(store) = self.inner.store.get() {
             store.clone().close().await;
         }
+        if let Ok(mut lock) = self.inner.lock.lock() {
+            lock.take();
+        }
     }
 
     /// The open store, opening it on first use. A failure is not remembered,
-    /// so the user can fix the file and retry without restarting. Replies a
+    /// so the user can fix the file and retry without restarting. Opening takes
+    /// the library lock, held until the app exits; when no other Confab process
+    /// had the library (no other app, no streaming `confab chat`), replies a
     /// crash left streaming are marked interrupted before anything else runs.
     pub async fn store(&self) -> Result<&Store, AppError> {
         let data_dir = self.inner.data_dir.as_ref().map_err(Clone::clone)?;
         self.inner
             .store
             .get_or_try_init(|| async {
-                let store = Store::open(data_dir).await?;
-                chat::recover_interrupted(&store).await?;
-                Ok(store)
+                let library = chat::open_library(data_dir, Presence::Streaming).await?;
+                if let Ok(mut lock) = self.inner.lock.lock() {
+                    *lock = library.lock;
+                }
+                Ok(library.store)
             })
             .await
             .map_err(|e: Error| AppError::from(e))

@@ -686,3 +686,343 @@ fn a_chat_opens_in_a_window_of_its_own_once() {
     let err = invoke(&window, "open_chat_window", json!({"sessionId": "nope"})).unwrap_err();
     assert_eq!(err["code"], "not_found");
 }
+
+/// The app built from the real `tauri.conf.json` and capabilities (so the ACL
+/// that the shipped app enforces applies), on the mock runtime.
+fn real_config_app(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let state = AppState::with_keys(Ok(dir.to_owned()), confab_core::secrets::Keys::in_memory);
+    let app = app_builder(mock_builder(), state)
+        .build(tauri::generate_context!(test = true))
+        .expect("the app builds from its real configuration");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("the main window");
+    (app, window)
+}
+
+/// Sends `body` (JSON or raw bytes) to `cmd` from the main window.
+fn invoke_body(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    body: InvokeBody,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body,
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+fn camel_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Command names a file invokes by string literal: `NAME("x"` or `NAME<T>("x"`.
+fn invoked_names(source: &str, function: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(function) {
+        rest = &rest[at + function.len()..];
+        let mut tail = rest;
+        if let Some(generic) = tail.strip_prefix('<') {
+            // Skip a type argument (which may itself be generic).
+            let mut depth = 1;
+            let end = generic.char_indices().find(|&(_, c)| {
+                depth += match c {
+                    '<' => 1,
+                    '>' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            });
+            let Some((end, _)) = end else { continue };
+            tail = &generic[end + 1..];
+        }
+        let Some(quoted) = tail.strip_prefix("(\"") else {
+            continue;
+        };
+        if let Some(end) = quoted.find('"') {
+            names.insert(quoted[..end].to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn every_command_the_ui_can_call_is_routed_and_allowed() {
+    use std::collections::BTreeSet;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let registered = confab_app::registered_commands();
+    let names: BTreeSet<String> = registered.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(
+        names.len(),
+        registered.len(),
+        "a command is registered twice"
+    );
+
+    // The generated bindings call exactly the typed commands...
+    let bindings = std::fs::read_to_string(root.join(confab_app::BINDINGS_PATH)).unwrap();
+    let typed: BTreeSet<String> = registered
+        .iter()
+        .filter(|c| !c.raw)
+        .map(|c| c.name.clone())
+        .collect();
+    assert_eq!(invoked_names(&bindings, "__TAURI_INVOKE"), typed);
+    // ...and every raw command the UI wraps by hand is registered too.
+    let api = std::fs::read_to_string(root.join("ui/src/lib/api.ts")).unwrap();
+    let by_hand: BTreeSet<String> = invoked_names(&api, "invoke")
+        .union(&invoked_names(&api, "rawCall"))
+        .cloned()
+        .collect();
+    assert!(!by_hand.is_empty(), "api.ts invokes raw commands by name");
+    let unrouted: Vec<_> = by_hand.difference(&names).collect();
+    assert!(
+        unrouted.is_empty(),
+        "api.ts calls unregistered {unrouted:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = real_config_app(dir.path());
+    let mut failures = Vec::new();
+    for command in &registered {
+        let name = command.name.as_str();
+        if command.raw {
+            // JSON where the file's bytes belong: refused by the command itself.
+            let answer = invoke_body(&window, name, InvokeBody::Json(json!({"bytes": [1]})));
+            if answer.as_ref().err().map(|e| &e["code"]) != Some(&json!("invalid_input")) {
+                failures.push(format!("{name}: {answer:?}"));
+            }
+            continue;
+        }
+        // Every argument of a type no parameter accepts.
+        let bad = json!([[[-1.5]]]);
+        let args: serde_json::Map<String, Value> = command
+            .args
+            .iter()
+            .map(|a| (camel_case(a), bad.clone()))
+            .collect();
+        let answer = invoke_body(&window, name, InvokeBody::Json(Value::Object(args)));
+        let ok = match &answer {
+            // Tauri refuses the arguments before the command runs.
+            Err(Value::String(e)) => {
+                !command.args.is_empty()
+                    && e.starts_with("invalid args")
+                    && e.contains(&format!("command `{name}`"))
+            }
+            // No arguments to get wrong: the command ran.
+            Ok(_) | Err(Value::Object(_)) => command.args.is_empty(),
+            Err(_) => false,
+        };
+        if !ok {
+            failures.push(format!("{name}: {answer:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "commands answering other than a typed refusal:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Sends a file's bytes to a raw command with `headers`, as ui/src/lib/api.ts does.
+fn invoke_file(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    headers: &[(&'static str, &str)],
+    bytes: Vec<u8>,
+) -> Result<Value, Value> {
+    let mut map = tauri::http::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, tauri::http::HeaderValue::from_str(value).unwrap());
+    }
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body: InvokeBody::Raw(bytes),
+            headers: map,
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+#[test]
+fn a_chat_an_attached_image_and_a_persona_avatar_arrive_as_raw_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = real_config_app(dir.path());
+    let card = std::fs::read(fixture("v2_png__st_default_Seraphina_2024.png")).unwrap();
+    let outcome = invoke_file(
+        &window,
+        "import_file",
+        &[("x-file-name", "Seraphina.png")],
+        card.clone(),
+    )
+    .unwrap();
+    let character = outcome["characterId"].as_str().unwrap().to_owned();
+
+    // A SillyTavern chat with swipes, for that character.
+    let chat = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/core/tests/fixtures/chats/st_chat_swipes__seraphina_backup.jsonl"),
+    )
+    .unwrap();
+    let headers = [
+        ("x-file-name", "seraphina%20backup.jsonl"),
+        ("x-character-id", character.as_str()),
+    ];
+    let session = invoke_file(&window, "import_chat", &headers, chat.clone()).unwrap();
+    assert_eq!(session["characterId"], character.as_str(), "{session}");
+    let page = invoke(
+        &window,
+        "get_messages",
+        json!({"sessionId": session["id"], "cursor": null, "limit": 50}),
+    )
+    .unwrap();
+    assert!(page["messages"].as_array().unwrap().len() > 1, "{page}");
+    // Without the character it says what is missing.
+    let err = invoke_file(&window, "import_chat", &[("x-file-name", "a.jsonl")], chat).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("x-character-id"));
+
+    // An image for the next message: a real PNG is kept, bytes that are no image are refused.
+    let image = invoke_file(
+        &window,
+        "attach_image",
+        &[("x-file-name", "glade.png")],
+        card.clone(),
+    )
+    .unwrap();
+    assert!(image["id"].is_string(), "{image}");
+    let err = invoke_file(
+        &window,
+        "attach_image",
+        &[("x-file-name", "notes.png")],
+        b"not an image".to_vec(),
+    )
+    .unwrap_err();
+    assert!(err["code"].is_string(), "{err}");
+
+    // A persona's avatar.
+    let persona = invoke(
+        &window,
+        "create_persona",
+        json!({"name": "Traveller", "description": "Lost in the forest."}),
+    )
+    .unwrap();
+    let id = persona["id"].as_str().unwrap();
+    let updated =
+        invoke_file(&window, "set_persona_avatar", &[("x-persona-id", id)], card).unwrap();
+    assert_eq!(updated["id"], id);
+    assert_ne!(updated["avatarKey"], persona["avatarKey"], "{updated}");
+}
+
+/// A library whose only session ends in a reply cut while it streamed.
+fn library_with_a_cut_reply(dir: &std::path::Path) -> (String, String) {
+    use confab_core::session::{MessageStatus, Role};
+    use confab_core::store::{NewMessage, Store};
+    tauri::async_runtime::block_on(async {
+        let store = Store::open(dir).await.unwrap();
+        let bytes = std::fs::read(fixture("v2_png__st_default_Seraphina_2024.png")).unwrap();
+        let outcome = confab_core::library::import_bytes(
+            &store,
+            "Seraphina.png",
+            bytes,
+            &confab_core::card::Limits::default(),
+        )
+        .await;
+        let character = outcome.character_id.expect("imported");
+        let session = store
+            .create_session(&character, None, "Traveller")
+            .await
+            .unwrap();
+        let reply = store
+            .add_message(
+                &session,
+                NewMessage {
+                    role: Role::Assistant,
+                    name: "Seraphina",
+                    content: "The forest is",
+                    status: MessageStatus::Partial,
+                    image_ids: &[],
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        (session, reply.id)
+    })
+}
+
+fn last_status(window: &WebviewWindow<MockRuntime>, session: &str) -> Value {
+    let page = invoke(
+        window,
+        "get_messages",
+        json!({"sessionId": session, "cursor": null, "limit": 10}),
+    )
+    .unwrap();
+    page["messages"].as_array().unwrap().last().unwrap()["status"].clone()
+}
+
+#[test]
+fn the_app_holds_its_library_and_recovers_cut_replies_only_alone() {
+    use confab_core::store::{LibraryLock, DATABASE_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let (session, _) = library_with_a_cut_reply(dir.path());
+    // Another process (a `confab chat`, or another app) is streaming.
+    let mut other = LibraryLock::open(&dir.path().join(DATABASE_FILE)).unwrap();
+    other.share().unwrap();
+
+    let state = AppState::with_data_dir(Ok(dir.path().to_owned()));
+    let (_app, window) = app_with(state.clone());
+    assert_eq!(
+        last_status(&window, &session),
+        "partial",
+        "another process may be streaming it"
+    );
+    other.release();
+    // The app itself now holds the library: no CLI command can recover beside it.
+    assert!(!other.try_sole(), "the app holds its library while it runs");
+    tauri::async_runtime::block_on(state.close());
+    assert!(other.try_sole(), "and lets go when it closes");
+    other.release();
+
+    // The next start finds nobody else: the cut reply is marked interrupted.
+    let (_app, window) = app_in(dir.path());
+    assert_eq!(last_status(&window, &session), "interrupted");
+}

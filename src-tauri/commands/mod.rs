@@ -19,7 +19,31 @@ pub use sessions::*;
 use confab_core::sink::Sink;
 use confab_core::{AppError, Error};
 use percent_encoding::percent_decode_str;
-use tauri::ipc::{Channel, InvokeBody, Request};
+use tauri::ipc::{Channel, Invoke, InvokeBody, Request};
+use tauri::Runtime;
+
+/// Declares the raw-byte commands once: [`RAW_COMMANDS`] (their names, which the
+/// router sends to [`raw_handler`]) and the handler itself come from the same list.
+macro_rules! raw_commands {
+    ($($command:ident),+ $(,)?) => {
+        /// The commands taking a file's bytes as the request body, which
+        /// tauri-specta cannot describe; ui/src/lib/api.ts wraps them by hand.
+        pub const RAW_COMMANDS: &[&str] = &[$(stringify!($command)),+];
+
+        /// The invoke handler for [`RAW_COMMANDS`].
+        pub fn raw_handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($command),+]
+        }
+    };
+}
+
+raw_commands![
+    import_file,
+    import_world_book,
+    import_chat,
+    attach_image,
+    set_persona_avatar,
+];
 
 /// Adapts a Tauri channel to the core's [`Sink`].
 pub(crate) struct ChannelSink<T: tauri::ipc::IpcResponse>(pub(crate) Channel<T>);

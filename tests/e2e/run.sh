@@ -2,15 +2,20 @@
 # Runs the end-to-end suite against a built Confab binary:
 # Xvfb, then tauri-driver (which drives WebKitWebDriver, which starts the app), then node --test.
 #
-#   tests/e2e/run.sh PATH/TO/confab-app
+#   tests/e2e/run.sh PATH/TO/confab-app [NAME.test.mjs...]
 #
-# Three drivers run side by side, each with its own data folder (a first start, a
-# library to import into, and one whose database is damaged), because the app reads CONFAB_DATA_DIR from the
+# With test files named, only those run, in the order given (later files use what
+# earlier ones imported: library.test.mjs first).
+#
+# Four drivers run side by side, each with its own data folder (a first start, a
+# library to import into, one whose database is damaged, and one launched twice
+# on a private session bus), because the app reads CONFAB_DATA_DIR from the
 # environment the driver hands down. A fake model server on 127.0.0.1 answers chats
 # (fake-provider.mjs). Screenshots land in target/e2e-screenshots/.
 set -euo pipefail
 
-APP="${1:?usage: tests/e2e/run.sh PATH/TO/confab-app}"
+APP="${1:?usage: tests/e2e/run.sh PATH/TO/confab-app [NAME.test.mjs...]}"
+shift
 [[ -x "$APP" ]] || { echo "no app binary at $APP: run 'make app' first" >&2; exit 1; }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -18,9 +23,10 @@ SHOTS="$ROOT/target/e2e-screenshots"
 PORT="${CONFAB_E2E_PORT:-4444}"
 BROKEN_PORT=$((PORT + 10))
 LIBRARY_PORT=$((PORT + 20))
+SINGLE_PORT=$((PORT + 30))
 export PATH="$HOME/.cargo/bin:$PATH"
 
-for tool in Xvfb tauri-driver WebKitWebDriver node; do
+for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: run 'make setup'" >&2; exit 1; }
 done
 
@@ -54,13 +60,13 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
 # address also stops libdbus from autolaunching a bus on the X display.
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 
-start_driver() { # port data_dir log
+start_driver() { # port data_dir log [session bus address]
   # Each app gets its own data folder and its own XDG folders, so WebKit's
   # localStorage and caches never leak between runs or between the two apps.
   local xdg="$2-xdg"
   mkdir -p "$xdg/data" "$xdg/config" "$xdg/cache"
   CONFAB_DATA_DIR="$2" XDG_DATA_HOME="$xdg/data" XDG_CONFIG_HOME="$xdg/config" \
-    XDG_CACHE_HOME="$xdg/cache" tauri-driver --port "$1" --native-port $(($1 + 1)) >"$3" 2>&1 &
+    XDG_CACHE_HOME="$xdg/cache" DBUS_SESSION_BUS_ADDRESS="${4:-$DBUS_SESSION_BUS_ADDRESS}" tauri-driver --port "$1" --native-port $(($1 + 1)) >"$3" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$1/status" >/dev/null 2>&1 && return 0
@@ -90,13 +96,44 @@ start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
 start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
 
+# One Confab per library: the single-instance guard is a D-Bus name on Linux, so
+# the app of single.test.mjs gets a private session bus. It allows activating
+# nothing (no servicedir), so no Secret Service answers there either.
+mkdir -p "$WORK/single" "$WORK/bus"
+cat >"$WORK/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=$WORK/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+dbus-daemon --config-file="$WORK/bus.conf" --nofork --print-address=3 3>"$WORK/bus-address" 2>"$WORK/bus.log" &
+PIDS+=($!)
+for _ in $(seq 100); do [[ -s "$WORK/bus-address" ]] && break; sleep 0.1; done
+[[ -s "$WORK/bus-address" ]] || { cat "$WORK/bus.log" >&2; echo "dbus-daemon did not start" >&2; exit 1; }
+SINGLE_BUS="$(head -1 "$WORK/bus-address")"
+start_driver "$SINGLE_PORT" "$WORK/single" "$WORK/driver-single.log" "$SINGLE_BUS"
+
+TESTS=("$@")
+
 status=0
 (
   cd "$HERE"
+  [[ ${#TESTS[@]} -gt 0 ]] || TESTS=(./*.test.mjs)
   CONFAB_APP="$APP" \
     CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" \
     CONFAB_WEBDRIVER_BROKEN="http://127.0.0.1:$BROKEN_PORT" \
     CONFAB_WEBDRIVER_LIBRARY="http://127.0.0.1:$LIBRARY_PORT" \
+    CONFAB_WEBDRIVER_SINGLE="http://127.0.0.1:$SINGLE_PORT" \
+    CONFAB_SINGLE_DATA="$WORK/single" \
+    CONFAB_SINGLE_BUS="$SINGLE_BUS" \
     CONFAB_FIXTURES="$FIXTURES" \
     CONFAB_INBOX="$WORK/inbox" \
     CONFAB_LIBRARY_DATA="$WORK/library" \
@@ -104,7 +141,7 @@ status=0
     CONFAB_BROKEN_ORIGINAL="$WORK/broken-original.db" \
     CONFAB_SHOTS="$SHOTS" \
     CONFAB_FAKE_PROVIDER="$(head -1 "$WORK/provider-url")" \
-    timeout 900 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+    timeout 900 node --test --test-concurrency=1 --test-reporter=spec "${TESTS[@]}"
 ) || status=$?
 
 if [[ $status -ne 0 ]]; then
@@ -114,6 +151,8 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver-broken.log" >&2 || true
   echo "--- tauri-driver log (library) ---" >&2
   tail -50 "$WORK/driver-library.log" >&2 || true
+  echo "--- tauri-driver log (single) ---" >&2
+  tail -50 "$WORK/driver-single.log" >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status

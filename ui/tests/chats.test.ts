@@ -180,6 +180,23 @@ describe("the chat list", () => {
     expect(item("Ann chat é").dataset["sessionId"]).toBeTruthy();
   });
 
+  test("with no chat yet, the empty screen imports a SillyTavern chat too", async () => {
+    const { calls } = await start(store());
+    await screen.findByTestId("chats-open-library");
+    const jsonl = [
+      JSON.stringify({ user_name: "You", character_name: "Ann Archer" }),
+      JSON.stringify({ name: "Ann Archer", is_user: false, mes: "First time here?" }),
+    ].join("\n");
+    const file = new File([jsonl], "first.jsonl", { type: "application/jsonl" });
+    await fireEvent.change(screen.getByTestId("chat-import-input"), { target: { files: [file] } });
+    const picker = (await screen.findByTestId("chat-import-character")) as HTMLSelectElement;
+    await fireEvent.change(picker, { target: { value: "ann" } });
+    await fireEvent.click(screen.getByTestId("chat-import-confirm"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "import_chat")).toBe(true));
+    await screen.findByTestId("conversation");
+    await waitFor(() => expect(message("First time here?").dataset["role"]).toBe("assistant"));
+  });
+
   test("message search highlights matches and jumps deep into a long chat", async () => {
     const chats = store();
     chats.addSyntheticSession("ann", 5000, (i) => (i === 120 ? { role: "assistant", content: "The <b>kraken</b> wakes." } : sampleLine(i)), {

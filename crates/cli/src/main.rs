@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use confab_core::card::{self, Limits};
+use confab_core::chat::{open_library, Presence};
 use confab_core::info::AppInfo;
 use confab_core::library::{self, CharacterQuery, CharacterSort};
 use confab_core::lore::books::CompiledBooks;
@@ -361,9 +362,13 @@ async fn stream_reply(args: ChatArgs, out: &Output) -> Result<chat_cmd::Ending, 
             "say something: confab chat SESSION \"text\"".into(),
         ));
     }
-    let store = open_store().await?;
+    // Held while the reply streams: it tells other Confab processes this one
+    // is alive, so none of them marks its reply interrupted.
+    let library = open_library(&paths::data_dir()?, Presence::Streaming).await?;
+    let store = library.store;
     let ending = chat_cmd::run(&store, &session, args.text, request, out.json).await;
     store.close().await;
+    drop(library.lock);
     ending
 }
 
@@ -397,6 +402,11 @@ pub(crate) fn file_name(path: &std::path::Path) -> String {
         .unwrap_or_default()
 }
 
+/// Opens the library for a command that streams nothing. When no app and no
+/// streaming `confab chat` has it open, replies a crash or kill cut short are
+/// marked interrupted first (the app would do the same when it next starts).
 pub(crate) async fn open_store() -> Result<Store, Error> {
-    Store::open(&paths::data_dir()?).await
+    Ok(open_library(&paths::data_dir()?, Presence::Visiting)
+        .await?
+        .store)
 }

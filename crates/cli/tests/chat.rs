@@ -12,7 +12,8 @@ use std::time::Duration;
 const KEY: &str = "sk-cli-test-0123456789abcdef";
 const PASSPHRASE: &str = "correct horse battery staple, at length";
 
-/// A fake OpenAI-compatible server: `slowly` streams 400 words 20 ms apart,
+/// A fake OpenAI-compatible server: `slowly` streams 400 words 20 ms apart
+/// (`forever`, 6000),
 /// `refuse` is a 429 with Retry-After, anything else a short reply. It keeps
 /// the Authorization header of every request.
 struct Server {
@@ -78,14 +79,21 @@ fn server() -> Server {
                 let _ = out.write_all(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
                 );
-                let words: Vec<String> = if body.contains("slowly") {
+                let words: Vec<String> = if body.contains("forever") {
+                    // Two minutes: until the test kills the process reading it.
+                    (0..6000).map(|i| format!("w{i} ")).collect()
+                } else if body.contains("slowly") {
                     (0..400).map(|i| format!("w{i} ")).collect()
                 } else {
                     ["Hello ", "from ", "the ", "glade."]
                         .map(String::from)
                         .to_vec()
                 };
-                let pause = if body.contains("slowly") { 20 } else { 5 };
+                let pause = if body.contains("slowly") || body.contains("forever") {
+                    20
+                } else {
+                    5
+                };
                 for word in words {
                     std::thread::sleep(Duration::from_millis(pause));
                     let chunk = format!(
@@ -417,4 +425,114 @@ fn a_key_typed_at_a_terminal_is_not_echoed() {
         server.authorizations.lock().unwrap().last().unwrap(),
         &format!("Bearer {KEY}")
     );
+}
+
+/// Kills (SIGKILL on Unix) the child if a test fails before it does.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `confab chat SESSION "talk forever"` and waits until some of its
+/// reply is saved; every look at it is a `confab` command run beside it.
+fn streaming_chat(dir: &Path, session: &str) -> KillOnDrop {
+    let child = command(dir, &["chat", session, "talk forever"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = KillOnDrop(child);
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(50));
+        let last = last_message(dir, session);
+        if last["content"].as_str().is_some_and(|c| c.contains("w5 ")) {
+            assert_eq!(
+                last["status"], "partial",
+                "a command beside it marked it: {last}"
+            );
+            return child;
+        }
+    }
+    panic!("the reply never started");
+}
+
+/// Kills the process with SIGKILL (TerminateProcess on Windows): no final save.
+fn kill(mut chat: KillOnDrop) {
+    chat.0.kill().unwrap();
+    assert!(!chat.0.wait().unwrap().success());
+}
+
+/// A second session with the library's character.
+fn another_session(dir: &Path) -> String {
+    let out = confab(dir, &["characters", "--json"], None);
+    let character = json(&out)[0]["id"].as_str().unwrap().to_owned();
+    let out = confab(dir, &["session", "new", &character, "--json"], None);
+    json(&out)["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_reply_cut_by_killing_confab_chat_is_recovered_by_the_next_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let session = library(dir.path(), &server.url);
+    let other = another_session(dir.path());
+    let chat = streaming_chat(dir.path(), &session);
+
+    // While it lives, other commands and another `confab chat` (which could
+    // each recover a library nobody holds) leave its reply streaming.
+    for args in [&["info"][..], &["sessions", "--json"], &["usage"]] {
+        let out = confab(dir.path(), args, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = confab(dir.path(), &["chat", &other, "Hello?"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text(&out).trim(), "Hello from the glade.");
+    let live = last_message(dir.path(), &session);
+    assert_eq!(live["status"], "partial", "{live}");
+
+    // Killed: the very next command, finding nobody else, recovers it.
+    kill(chat);
+    let reply = last_message(dir.path(), &session);
+    assert_eq!(reply["status"], "interrupted", "{reply}");
+    let content = reply["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("w0 w1 ") && content.len() >= live["content"].as_str().unwrap().len()
+    );
+    assert_eq!(last_message(dir.path(), &other)["status"], "complete");
+}
+
+#[test]
+fn a_cut_reply_is_left_to_the_app_while_the_app_holds_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let session = library(dir.path(), &server.url);
+    // This test process plays the running app: it holds the library shared.
+    let mut app =
+        confab_core::store::LibraryLock::open(&dir.path().join(confab_core::store::DATABASE_FILE))
+            .unwrap();
+    app.share().unwrap();
+
+    let chat = streaming_chat(dir.path(), &session);
+    kill(chat);
+    // The app may be streaming replies of its own: the CLI recovers nothing.
+    let out = confab(dir.path(), &["info"], None);
+    assert!(out.status.success());
+    assert_eq!(last_message(dir.path(), &session)["status"], "partial");
+
+    // The app quits: the next command recovers the cut reply.
+    drop(app);
+    assert_eq!(last_message(dir.path(), &session)["status"], "interrupted");
 }

@@ -15,6 +15,8 @@
 
 mod live;
 mod pipeline;
+mod recovery;
+pub use recovery::{open_library, OpenLibrary, Presence};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -707,7 +709,8 @@ impl Asked {
 }
 
 /// Marks replies left `partial` by a crash or kill as `interrupted`; returns how many.
-/// Run once when the store opens, before any stream starts.
+/// Only safe while no other process streams replies: [`open_library`] runs it
+/// when this process holds the library alone, before any stream starts.
 pub async fn recover_interrupted(store: &Store) -> Result<u32> {
     let recovered = store.mark_partial_interrupted().await?;
     for (_, meta) in &recovered {

@@ -14,6 +14,9 @@ mod stats;
 mod usage;
 mod world_books;
 
+mod lock;
+pub use lock::{Hold, LibraryLock};
+
 use std::path::{Path, PathBuf};
 
 use sqlx::migrate::Migrator;
