@@ -11,6 +11,13 @@ use confab_core::card::{
 use confab_core::{Error, ErrorCode};
 use serde_json::json;
 
+mod support_alloc;
+
+#[global_allocator]
+static ALLOC: support_alloc::Counting = support_alloc::Counting;
+
+const MB: usize = 1024 * 1024;
+
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
@@ -232,6 +239,90 @@ fn a_ztxt_that_inflates_to_gigabytes_is_capped() {
     let err = code(read(&png_with(&[crc_chunk(b"zTXt", &data)]), "bomb.png"));
     assert_eq!(err, ErrorCode::TooLarge);
     assert!(start.elapsed().as_secs() < 20);
+}
+
+/// A zTXt chunk holding `text` under `keyword`.
+fn ztxt_chunk(keyword: &str, text: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(text).unwrap();
+    let mut data = format!("{keyword}\0\0").into_bytes();
+    data.extend_from_slice(&z.finish().unwrap());
+    crc_chunk(b"zTXt", &data)
+}
+
+/// A V2 card named `name` whose description is `size` bytes of `x`, as base64.
+fn big_card_b64(name: &str, size: usize) -> String {
+    let card = json!({"spec": "chara_card_v2", "spec_version": "2.0",
+        "data": {"name": name, "description": "x".repeat(size)}});
+    b64(&card.to_string())
+}
+
+#[test]
+fn a_thousand_ztxt_card_chunks_are_refused_before_any_is_inflated() {
+    // Each chunk is a few kilobytes on disk and a quarter-megabyte card once
+    // inflated and parsed; every one used to be inflated, parsed and kept.
+    let chunk = ztxt_chunk("chara", big_card_b64("Ann", MB / 4).as_bytes());
+    let chunks = vec![chunk; 1000];
+    let png = png_with(&chunks);
+    assert!(png.len() < 10 * MB, "{}", png.len());
+    let (result, peak, total) = support_alloc::measure(|| read(&png, "many.png"));
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TooLarge);
+    assert!(err.to_string().contains("chunks"), "{err}");
+    assert!(peak < MB, "peak {peak} bytes");
+    assert!(total < 2 * MB, "allocated {total} bytes");
+
+    // Within the count, the card is read as usual.
+    let few = png_with(&chunks[..3]);
+    assert_eq!(read(&few, "few.png").unwrap().data.name, "Ann");
+}
+
+#[test]
+fn many_chara_copies_are_compared_by_hash_within_a_budget() {
+    // Sixteen (the most allowed) different cards of 900 KB each: the first is
+    // used, the disagreement is warned about, and at most two are decoded at
+    // a time instead of all sixteen kept.
+    let limits = Limits {
+        max_json_bytes: MB,
+        ..Limits::default()
+    };
+    let chunks: Vec<Vec<u8>> = (0..16)
+        .map(|i| {
+            ztxt_chunk(
+                "chara",
+                big_card_b64(&format!("Ann {i}"), 900 * 1024).as_bytes(),
+            )
+        })
+        .collect();
+    let png = png_with(&chunks);
+    let (card, peak, _) = support_alloc::measure(|| read_card(&png, "copies.png", &limits));
+    let card = card.unwrap();
+    assert_eq!(card.data.name, "Ann 0");
+    assert!(
+        card.warnings
+            .iter()
+            .any(|w| w.contains("16 `chara` chunks that disagree")),
+        "{:?}",
+        card.warnings
+    );
+    // The chosen card (text, JSON value, normalised data) and one copy being compared.
+    assert!(peak < 10 * MB, "peak {} MB", peak / MB);
+}
+
+#[test]
+fn text_chunks_that_inflate_to_the_cap_share_one_budget() {
+    // Sixteen chunks of garbage, each inflating past the per-chunk cap: all
+    // together are inflated at most to twice the cap, not sixteen times.
+    let limits = Limits {
+        max_json_bytes: MB,
+        ..Limits::default()
+    };
+    let chunk = ztxt_chunk("chara", &vec![b'A'; 2 * MB]);
+    let png = png_with(&vec![chunk; 16]);
+    let (result, _, total) = support_alloc::measure(|| read_card(&png, "garbage.png", &limits));
+    assert_eq!(code(result), ErrorCode::TooLarge);
+    // One chunk's cap is about 1.3 MB; growing vectors allocate about twice what they hold.
+    assert!(total < 12 * MB, "allocated {} MB", total / MB);
 }
 
 #[test]
