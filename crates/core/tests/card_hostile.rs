@@ -550,6 +550,74 @@ fn zip_of(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
 const CARD_JSON: &[u8] = br#"{"spec":"chara_card_v3","spec_version":"3.0","data":{"name":"Zip","assets":[{"type":"icon","uri":"embedded://a/face.png","name":"face","ext":"png"}]}}"#;
 
 #[test]
+fn charx_with_fifty_thousand_listed_assets_matches_in_linear_time() {
+    // 50,000 listings and 4,000 files (near the entry limit): matching each
+    // file against every listing was 200 million comparisons, three times over.
+    const LISTED: usize = 50_000;
+    const FILES: usize = 4_000;
+    let mut listed = vec![
+        json!({"type": "icon", "uri": "embeded://assets/icon/main.png",
+        "name": "main", "ext": "png"}),
+    ];
+    // The files' listings come last, so a scan from the front finds each one last.
+    listed.extend((0..LISTED).rev().map(|i| {
+        json!({"type": "emotion", "uri": format!("embeded://assets/emotion/{i}.png"),
+            "name": format!("e{i}"), "ext": "png"})
+    }));
+    let card = json!({"spec": "chara_card_v3", "spec_version": "3.0",
+        "data": {"name": "Many", "assets": listed}})
+    .to_string();
+    let avatar = plain_png();
+    let bodies: Vec<(String, Vec<u8>)> = (0..FILES)
+        .map(|i| {
+            (
+                format!("assets/emotion/{i}.png"),
+                format!("e{i}").into_bytes(),
+            )
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("card.json", card.as_bytes()),
+        ("assets/icon/main.png", &avatar),
+    ];
+    files.extend(bodies.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+    let zip = zip_of(&files, zip::CompressionMethod::Stored);
+
+    let read_back = read(&zip, "many.charx").unwrap();
+    assert_eq!(read_back.avatar.as_ref().unwrap().bytes, avatar);
+    assert_eq!(read_back.assets.len(), FILES);
+    for (i, a) in read_back.assets.iter().enumerate() {
+        assert_eq!(
+            (a.kind.as_str(), a.name.as_str()),
+            ("emotion", format!("e{i}").as_str())
+        );
+    }
+    // 46,000 missing files: twenty named, the rest counted in one line.
+    assert_eq!(
+        read_back.warnings.len(),
+        21,
+        "{:?}",
+        &read_back.warnings[..3]
+    );
+    assert!(read_back
+        .warnings
+        .iter()
+        .any(|w| w.starts_with(&format!("{} more listed assets", LISTED - FILES - 20))));
+
+    // Writing it again matches every asset against the listing the same way.
+    let written = write_charx(
+        &read_back.data,
+        Some(&read_back.original),
+        read_back.avatar.as_ref(),
+        &read_back.assets,
+    )
+    .unwrap();
+    let again = read(&written, "again.charx").unwrap();
+    assert_eq!(again.assets.len(), FILES);
+    assert_eq!(again.avatar.unwrap().bytes, avatar);
+}
+
+#[test]
 fn charx_with_embedded_spelling_and_first_icon_reads() {
     let png = plain_png();
     let zip = zip_of(
