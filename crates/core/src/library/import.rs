@@ -173,16 +173,8 @@ fn prepare_file(path: &Path, limits: &Limits) -> Result<Prepared> {
     if !may_be_world_book(&name) {
         return Ok(prepare_card(card::read_card_file(path, limits)?));
     }
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
-    if size > limits.max_file_bytes {
-        return Err(Error::TooLarge {
-            what: name,
-            limit: format!("{} MB", limits.max_file_bytes / (1024 * 1024)),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    // Through a capped reader: a metadata size is only a hint (`/dev/zero` says 0).
+    let bytes = crate::files::read_regular_file(path, limits.max_file_bytes)?;
     prepare_bytes(&bytes, &name, limits)
 }
 
