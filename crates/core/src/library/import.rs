@@ -8,9 +8,9 @@ use crate::library::{
     content_hash, make_thumbnail, ImportEvent, ImportOutcome, ImportStatus, ImportSummary,
 };
 use crate::lore::formats;
-use crate::lore::Book;
+use crate::lore::{Book, DictionaryRule};
 use crate::sink::Sink;
-use crate::store::{BookOrigin, Inserted, NewCharacter, Store, Thumbnail};
+use crate::store::{BookOrigin, CardInserted, Inserted, NewCharacter, Store, Thumbnail};
 use crate::{AppError, Error, Result};
 
 /// File extensions picked up when walking a dropped folder (files dropped by
@@ -32,12 +32,13 @@ pub struct ImportJob {
 
 /// A file read off the async runtime, ready to store.
 enum Prepared {
-    /// A character card, with its embedded world book read out of it.
+    /// A character card, with its embedded world book and chat dictionary read out of it.
     Card {
         parsed: Box<ParsedCard>,
         thumbnail: Option<Thumbnail>,
         hash: String,
         embedded_book: Option<Book>,
+        dictionary: Vec<DictionaryRule>,
     },
     /// A world book file.
     Book(Book),
@@ -171,7 +172,7 @@ fn prepare_file(path: &Path, limits: &Limits) -> Result<Prepared> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if !may_be_world_book(&name) {
-        return Ok(prepare_card(card::read_card_file(path, limits)?));
+        return prepare_card(card::read_card_file(path, limits)?);
     }
     // Through a capped reader: a metadata size is only a hint (`/dev/zero` says 0).
     let bytes = crate::files::read_regular_file(path, limits.max_file_bytes)?;
@@ -183,7 +184,7 @@ fn prepare_bytes(bytes: &[u8], name: &str, limits: &Limits) -> Result<Prepared> 
         let (book, _format) = formats::read_book(bytes, name)?;
         return Ok(Prepared::Book(book));
     }
-    Ok(prepare_card(card::read_card(bytes, name, limits)?))
+    prepare_card(card::read_card(bytes, name, limits)?)
 }
 
 /// Only JSON and NovelAI files can be world books; cards in images never are.
@@ -217,26 +218,37 @@ fn is_world_book(bytes: &[u8], name: &str) -> bool {
         )
 }
 
-/// Reads the embedded world book out of a card and stores the card's copy in
-/// that book's canonical form, so an export (which writes the linked book back)
-/// is the same card again.
-fn prepare_card(mut parsed: ParsedCard) -> Prepared {
-    let embedded_book = parsed
-        .data
-        .character_book
-        .as_ref()
-        .and_then(|value| formats::from_character_book(value, &parsed.data.name).ok());
+/// Reads the embedded world book and the chat dictionary out of a card, and
+/// stores the card's copy of the book in its canonical form, so an export
+/// (which writes the linked book back) is the same card again. A book or a
+/// dictionary that cannot be read fails the card: importing it without them
+/// would lose them for good (a re-import is "already in library").
+fn prepare_card(mut parsed: ParsedCard) -> Result<Prepared> {
+    let embedded_book = match &parsed.data.character_book {
+        Some(value) => Some(formats::from_character_book(value, &parsed.data.name)?),
+        None => None,
+    };
     if let Some(book) = &embedded_book {
         parsed.data.character_book = Some(formats::to_character_book(book));
     }
+    let dictionary = match parsed.data.extensions.get(super::DICTIONARY_EXTENSION) {
+        Some(value) => crate::lore::dictionary::dictionary_from_json(value).map_err(|e| {
+            Error::InvalidInput(format!(
+                "the chat dictionary in the card of {} cannot be read: {e}",
+                parsed.data.name
+            ))
+        })?,
+        None => Vec::new(),
+    };
     let thumbnail = parsed.avatar.as_ref().and_then(make_thumbnail);
     let hash = content_hash(&parsed.data);
-    Prepared::Card {
+    Ok(Prepared::Card {
         parsed: Box::new(parsed),
         thumbnail,
         hash,
         embedded_book,
-    }
+        dictionary,
+    })
 }
 
 async fn store_prepared(
@@ -252,6 +264,7 @@ async fn store_prepared(
         name: None,
         same_name_as: None,
         world_book_id: None,
+        pending_dictionary_rules: 0,
         error: None,
     };
     let failed = |file: String, err: Error| ImportOutcome {
@@ -262,7 +275,7 @@ async fn store_prepared(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.clone());
-    let (parsed, thumbnail, hash, embedded_book) = match prepared {
+    let (parsed, thumbnail, hash, embedded_book, dictionary) = match prepared {
         Err(err) => return failed(file, err),
         Ok(Prepared::Book(book)) => {
             let origin = BookOrigin {
@@ -283,53 +296,44 @@ async fn store_prepared(
             thumbnail,
             hash,
             embedded_book,
-        }) => (parsed, thumbnail, hash, embedded_book),
+            dictionary,
+        }) => (parsed, thumbnail, hash, embedded_book, dictionary),
     };
     let collections: Vec<String> = collection.map(str::to_owned).into_iter().collect();
+    // The card, its embedded book (a world book attached to the character) and
+    // its chat dictionary (pending the user's review) in one transaction.
     let inserted = store
-        .insert_character(NewCharacter {
-            card: &parsed.data,
-            original: &parsed.original,
-            spec: parsed.spec,
-            format: parsed.format,
-            source_file: &source_file,
-            content_hash: &hash,
-            avatar: parsed.avatar.as_ref().map(|a| (a, thumbnail)),
-            assets: &parsed.assets,
-            collections: &collections,
-        })
+        .insert_card(
+            NewCharacter {
+                card: &parsed.data,
+                original: &parsed.original,
+                spec: parsed.spec,
+                format: parsed.format,
+                source_file: &source_file,
+                content_hash: &hash,
+                avatar: parsed.avatar.as_ref().map(|a| (a, thumbnail)),
+                assets: &parsed.assets,
+                collections: &collections,
+            },
+            embedded_book.as_ref(),
+            &dictionary,
+        )
         .await;
     match inserted {
         Err(err) => failed(file, err),
-        Ok(Inserted::Duplicate { id, name }) => ImportOutcome {
+        Ok(CardInserted {
+            character: Inserted::Duplicate { id, name },
+            ..
+        }) => ImportOutcome {
             character_id: Some(id),
             name: Some(name),
             ..outcome(file, ImportStatus::AlreadyInLibrary)
         },
-        Ok(Inserted::New { id }) => {
-            // The embedded book becomes a world book attached to the character.
-            let world_book_id = match &embedded_book {
-                Some(book) => store
-                    .insert_world_book(
-                        book,
-                        BookOrigin {
-                            source_file: &source_file,
-                            character_id: Some(&id),
-                        },
-                    )
-                    .await
-                    .ok(),
-                None => None,
-            };
-            // A chat dictionary exported with the card comes back with it.
-            if let Some(rules) = parsed
-                .data
-                .extensions
-                .get(super::DICTIONARY_EXTENSION)
-                .and_then(|v| crate::lore::dictionary::dictionary_from_json(v).ok())
-            {
-                let _ = store.set_dictionary(Some(&id), &rules).await;
-            }
+        Ok(CardInserted {
+            character: Inserted::New { id },
+            world_book_id,
+            pending_dictionary_rules,
+        }) => {
             let same_name_as = store
                 .character_named(&parsed.data.name, &id)
                 .await
@@ -340,6 +344,7 @@ async fn store_prepared(
                 name: Some(parsed.data.name.clone()),
                 same_name_as,
                 world_book_id,
+                pending_dictionary_rules,
                 ..outcome(file, ImportStatus::Imported)
             }
         }
