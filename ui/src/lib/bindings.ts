@@ -426,6 +426,11 @@ export type CharacterDetail = {
 	sourceFile: string,
 	/**  Assets kept with the character (CHARX), besides the avatar. */
 	assets: StoredAsset[],
+	/**
+	 *  Chat-dictionary rules the card brought that the user has not reviewed:
+	 *  they do not apply until accepted (saved into the character's dictionary).
+	 */
+	pendingDictionary: DictionaryRule[],
 };
 
 /**  How a character should treat the user; compiled into the USER PREFERENCE MODIFIERS block. */
@@ -815,8 +820,13 @@ export type ImportOutcome = {
 	name: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
-	/**  The world book imported, when the file was a world book rather than a card. */
+	/**  The world book imported: the file itself, or the one embedded in the card. */
 	worldBookId: string | null,
+	/**
+	 *  Chat-dictionary rules the card brought, waiting for the user's review
+	 *  on the character's page (they apply only once accepted).
+	 */
+	pendingDictionaryRules: number,
 	/**  Why it failed. */
 	error: AppError | null,
 };
@@ -1194,6 +1204,11 @@ export type ProviderConfig = {
 	generation?: GenerationSettings,
 	/**  Whether to stream replies. */
 	streaming?: boolean,
+	/**
+	 *  The user confirmed sending the key over plain `http://` to a server
+	 *  outside this computer and its private network.
+	 */
+	allowInsecureHttp?: boolean,
 };
 
 /**  Which wire protocol and defaults a provider uses. */
