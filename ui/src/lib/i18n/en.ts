@@ -81,6 +81,10 @@ export const en = {
   "import.keptBoth": "Kept both.",
   "import.close": "Done",
   "import.worldBook": "World book",
+  "import.dictionaryPending": {
+    one: "Its card brings {count} chat-dictionary rule. It stays off until you review it on the character's page.",
+    other: "Its card brings {count} chat-dictionary rules. They stay off until you review them on the character's page.",
+  },
 
   "chats.title": "Chats",
   "chats.subtitle": "Your conversations, most recent first.",
@@ -365,6 +369,17 @@ export const en = {
   "dictionary.none": "No rules yet.",
   "dictionary.add": "Add rule",
   "dictionary.save": "Save rules",
+  "dictionary.pending.title": {
+    one: "This card brings {count} chat-dictionary rule",
+    other: "This card brings {count} chat-dictionary rules",
+  },
+  "dictionary.pending.hint":
+    "Dictionary rules rewrite what the model reads and what you see in chats. They stay off until you accept them: check each one first.",
+  "dictionary.pending.accept": "Accept the rules",
+  "dictionary.pending.discard": "Discard them",
+  "dictionary.pending.off": "off",
+  "dictionary.pending.regex": "regex",
+  "dictionary.pending.case": "case-sensitive",
 
   "detail.back": "Library",
   "detail.backLabel": "Back to the library",

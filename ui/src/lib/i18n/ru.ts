@@ -88,6 +88,12 @@ export const ru: Dictionary<RussianPlural> = {
   "import.keptBoth": "Оставлены оба.",
   "import.close": "Готово",
   "import.worldBook": "Книга мира",
+  "import.dictionaryPending": {
+    one: "Карточка содержит {count} правило словаря чата. Оно не действует, пока вы не проверите его на странице персонажа.",
+    few: "Карточка содержит {count} правила словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+    many: "Карточка содержит {count} правил словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+    other: "Карточка содержит {count} правила словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+  },
 
   "chats.title": "Чаты",
   "chats.subtitle": "Ваши разговоры, сначала новые.",
@@ -392,6 +398,19 @@ export const ru: Dictionary<RussianPlural> = {
   "dictionary.none": "Правил пока нет.",
   "dictionary.add": "Добавить правило",
   "dictionary.save": "Сохранить правила",
+  "dictionary.pending.title": {
+    one: "Карточка содержит {count} правило словаря чата",
+    few: "Карточка содержит {count} правила словаря чата",
+    many: "Карточка содержит {count} правил словаря чата",
+    other: "Карточка содержит {count} правила словаря чата",
+  },
+  "dictionary.pending.hint":
+    "Правила словаря меняют то, что читает модель и что вы видите в чате. Они не действуют, пока вы их не примете: сначала проверьте каждое.",
+  "dictionary.pending.accept": "Принять правила",
+  "dictionary.pending.discard": "Отклонить",
+  "dictionary.pending.off": "выкл.",
+  "dictionary.pending.regex": "регулярное выражение",
+  "dictionary.pending.case": "с учётом регистра",
 
   "detail.back": "Библиотека",
   "detail.backLabel": "Назад в библиотеку",
