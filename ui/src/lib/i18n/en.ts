@@ -542,6 +542,13 @@ export const en = {
   "provider.streamingHint": "Show the reply as it is written.",
   "provider.error.name": "Give it a name.",
   "provider.error.baseUrl": "Enter an http:// or https:// address.",
+  "provider.insecure.warning":
+    "This is plain http:// to {host}, a server outside this computer and your network: your API key and chats would travel unencrypted. Use https:// if the server offers it.",
+  "provider.insecure.confirmed": "Plain HTTP to {host} is allowed: your API key and chats travel unencrypted.",
+  "provider.insecure.title": "Send your key unencrypted?",
+  "provider.insecure.body":
+    "{host} is not on this computer or your private network, and the address starts with http://, not https://. Your API key and your chats would cross the network in plain text, readable by anyone along the way.",
+  "provider.insecure.ok": "Use plain HTTP",
   "provider.error.range": "Between {min} and {max}.",
   "provider.error.maxTokens": "A whole number above 0.",
   "provider.delete.title": "Delete {name}?",

@@ -581,6 +581,13 @@ export const ru: Dictionary<RussianPlural> = {
   "provider.streamingHint": "Показывать ответ по мере написания.",
   "provider.error.name": "Укажите название.",
   "provider.error.baseUrl": "Введите адрес http:// или https://.",
+  "provider.insecure.warning":
+    "Это незашифрованный http:// к {host} — серверу вне этого компьютера и вашей сети: ключ API и переписка пойдут в открытом виде. Используйте https://, если сервер его поддерживает.",
+  "provider.insecure.confirmed": "Незашифрованный HTTP к {host} разрешён: ключ API и переписка передаются в открытом виде.",
+  "provider.insecure.title": "Отправлять ключ без шифрования?",
+  "provider.insecure.body":
+    "{host} находится не на этом компьютере и не в вашей локальной сети, а адрес начинается с http://, а не с https://. Ключ API и переписка пойдут по сети открытым текстом, и их сможет прочитать любой на пути.",
+  "provider.insecure.ok": "Использовать HTTP",
   "provider.error.range": "От {min} до {max}.",
   "provider.error.maxTokens": "Целое число больше 0.",
   "provider.delete.title": "Удалить {name}?",
