@@ -440,12 +440,15 @@ fn prepare_card(mut parsed: ParsedCard) -> Result<Prepared> {
         parsed.data.character_book = Some(formats::to_character_book(book));
     }
     let dictionary = match parsed.data.extensions.get(super::DICTIONARY_EXTENSION) {
-        Some(value) => crate::lore::dictionary::dictionary_from_json(value).map_err(|e| {
-            Error::InvalidInput(format!(
-                "the chat dictionary in the card of {} cannot be read: {e}",
-                parsed.data.name
-            ))
-        })?,
+        Some(value) => {
+            crate::lore::dictionary::dictionary_from_json(value).map_err(|e| match e {
+                Error::InvalidInput(detail) => Error::InvalidInput(format!(
+                    "the chat dictionary in the card of {} cannot be read: {detail}",
+                    parsed.data.name
+                )),
+                other => other,
+            })?
+        }
         None => Vec::new(),
     };
     let thumbnail = parsed.avatar.as_ref().and_then(make_thumbnail);
