@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { ERROR_CODES, loadAppInfo, loadSettings, saveSettings, toApiError } from "../src/lib/api";
-import { installBackend, rejectWith, SAMPLE_INFO } from "./helpers/backend";
+import { installBackend, outcome, rejectWith, SAMPLE_INFO } from "./helpers/backend";
 
 describe("toApiError", () => {
   test("keeps a well-formed AppError", () => {
@@ -92,12 +92,12 @@ describe("library commands", () => {
   test("importFile sends the bytes with the file name in a header", async () => {
     const { importFile } = await import("../src/lib/api");
     const calls = installBackend({
-      importFile: (name) => ({ file: name, status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, error: null }),
+      importFile: (name) => ({ file: name, status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null }),
     });
     const result = await importFile(new File(["hello"], "Анна #1.png"));
     expect(result).toEqual({
       ok: true,
-      data: { file: "Анна #1.png", status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, error: null },
+      data: { file: "Анна #1.png", status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null },
     });
     expect(calls[0]?.headers).toEqual({ "x-file-name": encodeURIComponent("Анна #1.png") });
     expect(new TextDecoder().decode(calls[0]?.args as Uint8Array)).toBe("hello");
@@ -140,6 +140,55 @@ describe("library commands", () => {
     for (const code of ["no_card_data", "invalid_card", "too_large", "unsupported_format"]) {
       expect(ERROR_CODES).toContain(code);
     }
+  });
+});
+
+describe("picked files", () => {
+  /** A file that says it is `size` bytes and records whether anything read it. */
+  function claimed(name: string, size: number): { file: File; reads: () => number } {
+    let reads = 0;
+    const file = new File(["tiny"], name);
+    Object.defineProperty(file, "size", { value: size });
+    const read = (): Promise<ArrayBuffer> => {
+      reads += 1;
+      return Promise.resolve(new ArrayBuffer(4));
+    };
+    Object.defineProperty(file, "arrayBuffer", { value: read });
+    Object.defineProperty(file, "stream", { value: () => { reads += 1; return new ReadableStream(); } });
+    return { file, reads: () => reads };
+  }
+
+  test("a file over its command's limit is refused by its size, before a byte is read or sent", async () => {
+    const api = await import("../src/lib/api");
+    const calls = installBackend();
+    const MB = 1024 * 1024;
+    const cases: [string, number, (file: File) => Promise<{ ok: boolean }>][] = [
+      ["card.png", 50 * MB, (f) => api.importFile(f)],
+      ["book.json", 50 * MB, (f) => api.importWorldBook(f)],
+      ["chat.jsonl", 100 * MB, (f) => api.importChat(f, "c1")],
+      ["photo.png", 20 * MB, (f) => api.attachImage(f)],
+      ["me.png", 20 * MB, (f) => api.setPersonaAvatar("p1", f)],
+    ];
+    for (const [name, limit, send] of cases) {
+      const { file, reads } = claimed(name, limit + 1);
+      const result = await send(file);
+      expect(result, name).toEqual({
+        ok: false,
+        error: { code: "too_large", message: `${name} is too large (the limit is ${limit / MB} MB)` },
+      });
+      expect(reads(), name).toBe(0);
+    }
+    expect(calls).toEqual([]);
+    expect(api.MAX_UPLOAD_BYTES.import_file).toBe(50 * MB);
+  });
+
+  test("a file at the limit is read and sent", async () => {
+    const { importFile, MAX_UPLOAD_BYTES } = await import("../src/lib/api");
+    const calls = installBackend({ importFile: (name) => outcome(name, "imported") });
+    const { file, reads } = claimed("card.png", MAX_UPLOAD_BYTES.import_file);
+    expect((await importFile(file)).ok).toBe(true);
+    expect(reads()).toBe(1);
+    expect(calls.map((c) => c.cmd)).toEqual(["import_file"]);
   });
 });
 

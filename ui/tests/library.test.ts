@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
-import type { CharacterDetail, ImportEvent, ImportOutcome } from "../src/lib/api";
+import type { CharacterDetail, DictionaryRule, ImportEvent, ImportOutcome } from "../src/lib/api";
+import { MockWorldBooks } from "../src/lib/dev/mock-worldbooks";
 import type { CloseRequestSource } from "../src/lib/close-guard";
 import type { DragDropPayload, DragDropSource } from "../src/lib/drop";
 import { character, installBackend, outcome, type BackendOptions, type Call } from "./helpers/backend";
@@ -529,6 +530,65 @@ describe("character detail", () => {
     expect(banner.textContent).toContain("Your changes weren't saved.");
     expect(field("name").value).toBe("Robert");
     expect((screen.getByTestId("detail-save") as HTMLButtonElement).disabled).toBe(false);
+  });
+});
+
+describe("a card's chat dictionary", () => {
+  const PENDING: DictionaryRule[] = [
+    { find: "dragon", replace: "wyrm", regex: false, caseSensitive: false, enabled: true, scope: "prompt" },
+    { find: "\\bsmiles\\b", replace: "grins", regex: true, caseSensitive: true, enabled: false, scope: "display" },
+  ];
+  const KEEPER: CharacterDetail = { ...character("Keeper", { id: "keeper" }), pendingDictionary: PENDING };
+
+  test("waits on the character's page, and applies only once accepted", async () => {
+    const worldBooks = new MockWorldBooks();
+    worldBooks.dictionaries.set("keeper", [
+      { find: "Ser", replace: "Sir", regex: false, caseSensitive: true, enabled: true, scope: "both" },
+    ]);
+    const calls = await start({ characters: [KEEPER, BOB], worldBooks });
+    await openCharacter("keeper");
+    const review = await screen.findByTestId("dictionary-review");
+    expect(review.textContent).toContain("This card brings 2 chat-dictionary rules");
+    expect(review.textContent).toContain("stay off until you accept them");
+    const rules = within(review).getAllByTestId("dictionary-review-rule");
+    expect(rules.map((r) => r.querySelector(".find")?.textContent)).toEqual(["dragon", "\\bsmiles\\b"]);
+    expect(rules[1]!.textContent).toContain("regex");
+    expect(rules[1]!.textContent).toContain("off");
+    // Nothing is saved, and the editor is not there, until the user decides.
+    expect(screen.queryByTestId("dictionary-editor")).toBeNull();
+    expect(calls.some((c) => c.cmd === "set_dictionary")).toBe(false);
+
+    await fireEvent.click(within(review).getByTestId("dictionary-review-accept"));
+    const editor = await screen.findByTestId("dictionary-editor");
+    expect(screen.queryByTestId("dictionary-review")).toBeNull();
+    // The character's own rules stay first; the card's are added after them.
+    const saved = calls.find((c) => c.cmd === "set_dictionary")?.args as { characterId: string; rules: DictionaryRule[] };
+    expect(saved.characterId).toBe("keeper");
+    expect(saved.rules.map((r) => r.find)).toEqual(["Ser", "dragon", "\\bsmiles\\b"]);
+    expect(saved.rules[2]!.enabled).toBe(false);
+    await waitFor(() => expect(within(editor).getAllByTestId("dictionary-rule")).toHaveLength(3));
+  });
+
+  test("discarding saves the dictionary as it was", async () => {
+    const worldBooks = new MockWorldBooks();
+    const calls = await start({ characters: [KEEPER], worldBooks });
+    await openCharacter("keeper");
+    await fireEvent.click(await screen.findByTestId("dictionary-review-discard"));
+    await screen.findByTestId("dictionary-editor");
+    const saved = calls.find((c) => c.cmd === "set_dictionary")?.args as { rules: DictionaryRule[] };
+    expect(saved.rules).toEqual([]);
+    expect(worldBooks.dictionaries.get("keeper")).toEqual([]);
+  });
+
+  test("the import summary says the card's rules wait for review, in Russian too", async () => {
+    await start({
+      importFile: (name) => outcome(name, "imported", { characterId: "keeper", name: "Keeper", pendingDictionaryRules: 2 }),
+      settings: { language: "ru", theme: "system" },
+    });
+    await fireEvent.change(screen.getByTestId("import-input"), { target: { files: [new File(["x"], "keeper.png")] } });
+    const summary = await screen.findByTestId("import-summary");
+    const note = within(summary).getByTestId("import-dictionary-pending");
+    expect(note.textContent).toContain("Карточка содержит 2 правила словаря чата");
   });
 });
 

@@ -6,6 +6,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
 import type { ProviderConfig, UsageReport } from "../src/lib/api";
+import { insecureHost } from "../src/lib/providers/transport";
 import { installBackend, MockProviders, model, type Call } from "./helpers/backend";
 
 async function start(providers: MockProviders = new MockProviders()): Promise<Call[]> {
@@ -158,6 +159,131 @@ describe("adding and editing", () => {
     const { config } = last<{ config: ProviderConfig }>(calls, "save_provider");
     expect(config).toMatchObject({ name: "Kobold", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:5002/v1", streaming: true });
     expect(config.generation).toEqual({ temperature: null, topP: null, maxTokens: null, stop: [] });
+  });
+});
+
+describe("plain http://", () => {
+  async function editKobold(calls: Promise<Call[]>): Promise<Call[]> {
+    const recorded = await calls;
+    await waitFor(() => item("Kobold"));
+    await fireEvent.click(within(item("Kobold")).getByTestId("provider-edit"));
+    await screen.findByTestId("provider-editor");
+    return recorded;
+  }
+
+  test("to a public host: a warning, a confirmation before saving, kept for that host only", async () => {
+    const calls = await editKobold(start(sample()));
+    // 127.0.0.1: nothing to warn about.
+    expect(screen.queryByTestId("provider-insecure-warning")).toBeNull();
+    await fireEvent.input(field("provider-base-url"), { target: { value: "http://api.example.com/v1" } });
+    const warning = screen.getByTestId("provider-insecure-warning");
+    expect(warning.textContent).toContain("api.example.com");
+    expect(warning.textContent).toContain("unencrypted");
+
+    // Cancel: nothing is saved.
+    await fireEvent.click(screen.getByTestId("provider-save"));
+    let dialog = await screen.findByTestId("confirm-dialog");
+    expect(dialog.textContent).toContain("Send your key unencrypted?");
+    expect(dialog.textContent).toContain("api.example.com is not on this computer or your private network");
+    await fireEvent.click(within(dialog).getByTestId("confirm-cancel"));
+    await waitFor(() => expect(screen.queryByTestId("confirm-dialog")).toBeNull());
+    expect(count(calls, "save_provider")).toBe(0);
+
+    // Confirmed: saved with the flag, and the warning says it is allowed.
+    await fireEvent.click(screen.getByTestId("provider-save"));
+    dialog = await screen.findByTestId("confirm-dialog");
+    await fireEvent.click(within(dialog).getByTestId("confirm-ok"));
+    await waitFor(() => expect(count(calls, "save_provider")).toBe(1));
+    expect(last<{ config: ProviderConfig }>(calls, "save_provider").config).toMatchObject({
+      baseUrl: "http://api.example.com/v1",
+      allowInsecureHttp: true,
+    });
+    await waitFor(() => expect(screen.getByTestId("provider-insecure-warning").getAttribute("data-allowed")).toBe("true"));
+    expect(screen.getByTestId("provider-insecure-warning").textContent).toContain("is allowed");
+
+    // Saving again asks nothing; another public host asks again.
+    await fireEvent.input(field("provider-name"), { target: { value: "Kobold remote" } });
+    await fireEvent.click(screen.getByTestId("provider-save"));
+    await waitFor(() => expect(count(calls, "save_provider")).toBe(2));
+    expect(screen.queryByTestId("confirm-dialog")).toBeNull();
+    await fireEvent.input(field("provider-base-url"), { target: { value: "http://other.example.net/v1" } });
+    expect(screen.getByTestId("provider-insecure-warning").getAttribute("data-allowed")).toBe("false");
+    await fireEvent.click(screen.getByTestId("provider-save"));
+    await screen.findByTestId("confirm-dialog");
+    expect(count(calls, "save_provider")).toBe(2);
+  });
+
+  test("this computer, private networks and https need no confirmation", async () => {
+    const calls = await editKobold(start(sample()));
+    const urls = [
+      "http://192.168.1.20:5001/v1",
+      "http://10.0.0.7/v1",
+      "http://gpu-box.local:11434/v1",
+      "http://[::1]:8080/v1",
+      "http://localhost:1234/v1",
+      "https://api.example.com/v1",
+    ];
+    for (const [index, url] of urls.entries()) {
+      await fireEvent.input(field("provider-base-url"), { target: { value: url } });
+      expect(screen.queryByTestId("provider-insecure-warning"), url).toBeNull();
+      await fireEvent.click(screen.getByTestId("provider-save"));
+      await waitFor(() => expect(count(calls, "save_provider")).toBe(index + 1));
+      expect(screen.queryByTestId("confirm-dialog")).toBeNull();
+      expect(last<{ config: ProviderConfig }>(calls, "save_provider").config.allowInsecureHttp ?? false).toBe(false);
+    }
+  });
+
+  test("the warning and the question are in Russian too", async () => {
+    const providers = sample();
+    installBackend({ providers, settings: { language: "ru", theme: "system" } });
+    render(App);
+    await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    await screen.findByTestId("providers");
+    await editKobold(Promise.resolve([]));
+    await fireEvent.input(field("provider-base-url"), { target: { value: "http://api.example.com/v1" } });
+    expect(screen.getByTestId("provider-insecure-warning").textContent).toContain("незашифрованный http://");
+    await fireEvent.click(screen.getByTestId("provider-save"));
+    expect((await screen.findByTestId("confirm-dialog")).textContent).toContain("Отправлять ключ без шифрования?");
+  });
+
+  test("which hosts count as local: the same rule as the core's", () => {
+    for (const url of [
+      "http://127.0.0.1:8080/v1",
+      "http://127.5.6.7/v1",
+      "http://2130706433/v1",
+      "http://LocalHost/v1",
+      "http://ollama.localhost/v1",
+      "http://[::1]/v1",
+      "http://10.1.2.3/v1",
+      "http://172.16.0.1/v1",
+      "http://172.31.255.254/v1",
+      "http://192.168.1.20/v1",
+      "http://169.254.10.1/v1",
+      "http://[fd12:3456::1]/v1",
+      "http://[fe80::1]/v1",
+      "http://[::ffff:192.168.0.9]/v1",
+      "http://gpu-box.local:11434/v1",
+      "http://gpu-box.local.:11434/v1",
+      "https://api.openai.com/v1",
+      "not a url",
+    ]) {
+      expect(insecureHost(url), url).toBeNull();
+    }
+    for (const [url, host] of [
+      ["http://api.openai.com/v1", "api.openai.com"],
+      ["HTTP://API.OPENAI.COM/v1", "api.openai.com"],
+      ["http://8.8.8.8/v1", "8.8.8.8"],
+      ["http://[2001:db8::1]:8080/v1", "[2001:db8::1]"],
+      ["http://172.32.0.1/v1", "172.32.0.1"],
+      ["http://100.64.0.1/v1", "100.64.0.1"],
+      ["http://localhost.example.com/v1", "localhost.example.com"],
+      ["http://printer.local.example.com/v1", "printer.local.example.com"],
+      ["http://0.0.0.0:8080/v1", "0.0.0.0"],
+      ["http://[::ffff:8.8.8.8]/v1", "[::ffff:808:808]"],
+    ] as const) {
+      expect(insecureHost(url), url).toBe(host);
+    }
   });
 });
 

@@ -9,6 +9,7 @@
 pub mod card;
 pub mod chat;
 pub mod error;
+pub mod files;
 pub mod info;
 pub mod library;
 pub mod llm;

@@ -11,6 +11,13 @@ use confab_core::card::{
 use confab_core::{Error, ErrorCode};
 use serde_json::json;
 
+mod support_alloc;
+
+#[global_allocator]
+static ALLOC: support_alloc::Counting = support_alloc::Counting;
+
+const MB: usize = 1024 * 1024;
+
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
@@ -232,6 +239,90 @@ fn a_ztxt_that_inflates_to_gigabytes_is_capped() {
     let err = code(read(&png_with(&[crc_chunk(b"zTXt", &data)]), "bomb.png"));
     assert_eq!(err, ErrorCode::TooLarge);
     assert!(start.elapsed().as_secs() < 20);
+}
+
+/// A zTXt chunk holding `text` under `keyword`.
+fn ztxt_chunk(keyword: &str, text: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(text).unwrap();
+    let mut data = format!("{keyword}\0\0").into_bytes();
+    data.extend_from_slice(&z.finish().unwrap());
+    crc_chunk(b"zTXt", &data)
+}
+
+/// A V2 card named `name` whose description is `size` bytes of `x`, as base64.
+fn big_card_b64(name: &str, size: usize) -> String {
+    let card = json!({"spec": "chara_card_v2", "spec_version": "2.0",
+        "data": {"name": name, "description": "x".repeat(size)}});
+    b64(&card.to_string())
+}
+
+#[test]
+fn a_thousand_ztxt_card_chunks_are_refused_before_any_is_inflated() {
+    // Each chunk is a few kilobytes on disk and a quarter-megabyte card once
+    // inflated and parsed; every one used to be inflated, parsed and kept.
+    let chunk = ztxt_chunk("chara", big_card_b64("Ann", MB / 4).as_bytes());
+    let chunks = vec![chunk; 1000];
+    let png = png_with(&chunks);
+    assert!(png.len() < 10 * MB, "{}", png.len());
+    let (result, peak, total) = support_alloc::measure(|| read(&png, "many.png"));
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TooLarge);
+    assert!(err.to_string().contains("chunks"), "{err}");
+    assert!(peak < MB, "peak {peak} bytes");
+    assert!(total < 2 * MB, "allocated {total} bytes");
+
+    // Within the count, the card is read as usual.
+    let few = png_with(&chunks[..3]);
+    assert_eq!(read(&few, "few.png").unwrap().data.name, "Ann");
+}
+
+#[test]
+fn many_chara_copies_are_compared_by_hash_within_a_budget() {
+    // Sixteen (the most allowed) different cards of 900 KB each: the first is
+    // used, the disagreement is warned about, and at most two are decoded at
+    // a time instead of all sixteen kept.
+    let limits = Limits {
+        max_json_bytes: MB,
+        ..Limits::default()
+    };
+    let chunks: Vec<Vec<u8>> = (0..16)
+        .map(|i| {
+            ztxt_chunk(
+                "chara",
+                big_card_b64(&format!("Ann {i}"), 900 * 1024).as_bytes(),
+            )
+        })
+        .collect();
+    let png = png_with(&chunks);
+    let (card, peak, _) = support_alloc::measure(|| read_card(&png, "copies.png", &limits));
+    let card = card.unwrap();
+    assert_eq!(card.data.name, "Ann 0");
+    assert!(
+        card.warnings
+            .iter()
+            .any(|w| w.contains("16 `chara` chunks that disagree")),
+        "{:?}",
+        card.warnings
+    );
+    // The chosen card (text, JSON value, normalised data) and one copy being compared.
+    assert!(peak < 10 * MB, "peak {} MB", peak / MB);
+}
+
+#[test]
+fn text_chunks_that_inflate_to_the_cap_share_one_budget() {
+    // Sixteen chunks of garbage, each inflating past the per-chunk cap: all
+    // together are inflated at most to twice the cap, not sixteen times.
+    let limits = Limits {
+        max_json_bytes: MB,
+        ..Limits::default()
+    };
+    let chunk = ztxt_chunk("chara", &vec![b'A'; 2 * MB]);
+    let png = png_with(&vec![chunk; 16]);
+    let (result, _, total) = support_alloc::measure(|| read_card(&png, "garbage.png", &limits));
+    assert_eq!(code(result), ErrorCode::TooLarge);
+    // One chunk's cap is about 1.3 MB; growing vectors allocate about twice what they hold.
+    assert!(total < 12 * MB, "allocated {} MB", total / MB);
 }
 
 #[test]
@@ -457,6 +548,74 @@ fn zip_of(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
 }
 
 const CARD_JSON: &[u8] = br#"{"spec":"chara_card_v3","spec_version":"3.0","data":{"name":"Zip","assets":[{"type":"icon","uri":"embedded://a/face.png","name":"face","ext":"png"}]}}"#;
+
+#[test]
+fn charx_with_fifty_thousand_listed_assets_matches_in_linear_time() {
+    // 50,000 listings and 4,000 files (near the entry limit): matching each
+    // file against every listing was 200 million comparisons, three times over.
+    const LISTED: usize = 50_000;
+    const FILES: usize = 4_000;
+    let mut listed = vec![
+        json!({"type": "icon", "uri": "embeded://assets/icon/main.png",
+        "name": "main", "ext": "png"}),
+    ];
+    // The files' listings come last, so a scan from the front finds each one last.
+    listed.extend((0..LISTED).rev().map(|i| {
+        json!({"type": "emotion", "uri": format!("embeded://assets/emotion/{i}.png"),
+            "name": format!("e{i}"), "ext": "png"})
+    }));
+    let card = json!({"spec": "chara_card_v3", "spec_version": "3.0",
+        "data": {"name": "Many", "assets": listed}})
+    .to_string();
+    let avatar = plain_png();
+    let bodies: Vec<(String, Vec<u8>)> = (0..FILES)
+        .map(|i| {
+            (
+                format!("assets/emotion/{i}.png"),
+                format!("e{i}").into_bytes(),
+            )
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("card.json", card.as_bytes()),
+        ("assets/icon/main.png", &avatar),
+    ];
+    files.extend(bodies.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+    let zip = zip_of(&files, zip::CompressionMethod::Stored);
+
+    let read_back = read(&zip, "many.charx").unwrap();
+    assert_eq!(read_back.avatar.as_ref().unwrap().bytes, avatar);
+    assert_eq!(read_back.assets.len(), FILES);
+    for (i, a) in read_back.assets.iter().enumerate() {
+        assert_eq!(
+            (a.kind.as_str(), a.name.as_str()),
+            ("emotion", format!("e{i}").as_str())
+        );
+    }
+    // 46,000 missing files: twenty named, the rest counted in one line.
+    assert_eq!(
+        read_back.warnings.len(),
+        21,
+        "{:?}",
+        &read_back.warnings[..3]
+    );
+    assert!(read_back
+        .warnings
+        .iter()
+        .any(|w| w.starts_with(&format!("{} more listed assets", LISTED - FILES - 20))));
+
+    // Writing it again matches every asset against the listing the same way.
+    let written = write_charx(
+        &read_back.data,
+        Some(&read_back.original),
+        read_back.avatar.as_ref(),
+        &read_back.assets,
+    )
+    .unwrap();
+    let again = read(&written, "again.charx").unwrap();
+    assert_eq!(again.assets.len(), FILES);
+    assert_eq!(again.avatar.unwrap().bytes, avatar);
+}
 
 #[test]
 fn charx_with_embedded_spelling_and_first_icon_reads() {

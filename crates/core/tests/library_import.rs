@@ -345,9 +345,247 @@ async fn a_chat_dictionary_travels_with_the_exported_card() {
     let same = library::import_bytes(&store, "m.png", png.clone(), &Limits::default()).await;
     assert_eq!(same.status, ImportStatus::AlreadyInLibrary);
 
-    // Another library: the character arrives with its dictionary.
+    // Another library: the character arrives with its dictionary, waiting for
+    // review (it applies only once the user accepts it).
     let other = Store::open(&dir.path().join("b")).await.unwrap();
     let outcome = library::import_bytes(&other, "m.png", png, &Limits::default()).await;
+    assert_eq!(outcome.pending_dictionary_rules, 1);
     let new_id = outcome.character_id.unwrap();
+    assert!(other.dictionary(Some(&new_id)).await.unwrap().is_empty());
+    let detail = other.character_detail(&new_id).await.unwrap();
+    assert_eq!(detail.pending_dictionary, rules);
+    other.set_dictionary(Some(&new_id), &rules).await.unwrap();
     assert_eq!(other.dictionary(Some(&new_id)).await.unwrap(), rules);
+    assert!(other.pending_dictionary(&new_id).await.unwrap().is_empty());
+}
+
+/// A V2 card with an embedded book of two entries and a chat dictionary of
+/// one rule (`dragon` → `wyrm`, for the prompt).
+fn card_with_book_and_dictionary(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "spec": "chara_card_v2", "spec_version": "2.0",
+        "data": {
+            "name": name,
+            "description": "A dragon keeper.",
+            "first_mes": "The dragon sleeps.",
+            "character_book": {"name": format!("{name}'s lore"), "entries": [
+                {"keys": ["dragon"], "content": "Dragons hoard songs.", "enabled": true,
+                 "insertion_order": 1, "id": 1},
+                {"keys": ["keep"], "content": "The keep stands on a cliff.", "enabled": true,
+                 "insertion_order": 2, "id": 2}
+            ]},
+            "extensions": {"confab/dictionary": {"rules": [
+                {"find": "dragon", "replace": "wyrm", "regex": false, "caseSensitive": false,
+                 "enabled": true, "scope": "prompt"}
+            ]}}
+        }
+    })
+}
+
+/// Characters, world books, links and pending dictionaries in the library.
+async fn stored_counts(store: &Store) -> (usize, usize, i64, i64) {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(store.path())
+        .connect()
+        .await
+        .unwrap();
+    let links: i64 = sqlx::query_scalar("SELECT count(*) FROM character_world_books")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM card_dictionaries_pending")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let characters = store
+        .character_summaries(&CharacterQuery::default())
+        .await
+        .unwrap()
+        .len();
+    let books = store.world_book_summaries().await.unwrap().len();
+    (characters, books, links, pending)
+}
+
+/// Runs SQL on the library's file beside the store (a test's way to make the database fail).
+async fn execute(store: &Store, sql: &str) {
+    use sqlx::{ConnectOptions, Executor};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(store.path())
+        .connect()
+        .await
+        .unwrap();
+    conn.execute(sql).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_card_its_book_and_its_dictionary_are_stored_in_one_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+    let file = dir.path().join("Keeper.json");
+    std::fs::write(&file, card_with_book_and_dictionary("Keeper").to_string()).unwrap();
+
+    // The database refuses the book, then (another time) the dictionary: the
+    // card before them is rolled back, and the file is reported as failed.
+    for table in ["world_books", "card_dictionaries_pending"] {
+        execute(
+            &store,
+            &format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON {table}
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            ),
+        )
+        .await;
+        let summary = library::import_paths(
+            &store,
+            std::slice::from_ref(&file),
+            &Limits::default(),
+            &Discard,
+        )
+        .await;
+        let outcome = &summary.outcomes[0];
+        assert_eq!(
+            outcome.status,
+            ImportStatus::Failed,
+            "{table}: {outcome:#?}"
+        );
+        assert_eq!(summary.imported, 0);
+        let error = outcome.error.as_ref().unwrap();
+        assert_eq!(error.code, ErrorCode::Storage, "{table}: {error:?}");
+        assert_eq!(stored_counts(&store).await, (0, 0, 0, 0), "{table}");
+        execute(&store, "DROP TRIGGER refuse").await;
+    }
+
+    // Nothing half-stored, so importing again works (not "already in library").
+    let summary = library::import_paths(
+        &store,
+        std::slice::from_ref(&file),
+        &Limits::default(),
+        &Discard,
+    )
+    .await;
+    let outcome = &summary.outcomes[0];
+    assert_eq!(outcome.status, ImportStatus::Imported, "{outcome:#?}");
+    assert_eq!(outcome.pending_dictionary_rules, 1);
+    let id = outcome.character_id.clone().unwrap();
+    let book = outcome.world_book_id.clone().unwrap();
+    assert_eq!(stored_counts(&store).await, (1, 1, 1, 1));
+    assert_eq!(store.world_book(&book).await.unwrap().0.entries.len(), 2);
+    assert_eq!(
+        store.embedded_world_book_id(&id).await.unwrap().as_deref(),
+        Some(book.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_card_whose_book_or_dictionary_cannot_be_read_is_not_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+    let mut bad_book = card_with_book_and_dictionary("Broken Book");
+    bad_book["data"]["character_book"]["entries"] = serde_json::json!("not a list");
+    let mut bad_rules = card_with_book_and_dictionary("Broken Rules");
+    bad_rules["data"]["extensions"]["confab/dictionary"] = serde_json::json!(42);
+    let mut bad_rule = card_with_book_and_dictionary("Broken Rule");
+    bad_rule["data"]["extensions"]["confab/dictionary"]["rules"][0]["find"] =
+        serde_json::json!(["not", "text"]);
+    let cases = [
+        (bad_book, ErrorCode::InvalidWorldBook),
+        (bad_rules, ErrorCode::InvalidInput),
+        (bad_rule, ErrorCode::InvalidInput),
+    ];
+    for (card, code) in cases {
+        let name = card["data"]["name"].as_str().unwrap().to_owned();
+        let outcome = library::import_bytes(
+            &store,
+            &format!("{name}.json"),
+            card.to_string().into_bytes(),
+            &Limits::default(),
+        )
+        .await;
+        assert_eq!(outcome.status, ImportStatus::Failed, "{name}: {outcome:#?}");
+        let error = outcome.error.unwrap();
+        assert_eq!(error.code, code, "{name}: {error:?}");
+        assert!(error.message.contains(&name), "{name}: {}", error.message);
+        assert_eq!(stored_counts(&store).await, (0, 0, 0, 0), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_card_dictionary_changes_no_prompt_until_the_user_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+    let outcome = library::import_bytes(
+        &store,
+        "Keeper.json",
+        card_with_book_and_dictionary("Keeper")
+            .to_string()
+            .into_bytes(),
+        &Limits::default(),
+    )
+    .await;
+    let id = outcome.character_id.unwrap();
+    let session = store.create_session(&id, None, "Traveller").await.unwrap();
+    let books = confab_core::lore::books::CompiledBooks::default();
+    let prompt = || async {
+        let request = confab_core::session::turn::TurnRequest {
+            new_message: Some("Tell me of the dragon.".into()),
+            ..Default::default()
+        };
+        let p = confab_core::session::turn::preview_turn(&store, &books, &session, &request, false)
+            .await
+            .unwrap()
+            .prompt;
+        p.messages
+            .iter()
+            .map(|m| m.content.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    // Pending: the card's rule is shown on the character, and changes nothing.
+    let before = prompt().await;
+    assert!(
+        before.contains("dragon") && !before.contains("wyrm"),
+        "{before}"
+    );
+    let pending = store
+        .character_detail(&id)
+        .await
+        .unwrap()
+        .pending_dictionary;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].find.as_str(), pending[0].replace.as_str()),
+        ("dragon", "wyrm")
+    );
+
+    // Accepted (saved into the character's dictionary): it applies.
+    store.set_dictionary(Some(&id), &pending).await.unwrap();
+    let after = prompt().await;
+    assert!(
+        after.contains("wyrm") && !after.contains("dragon"),
+        "{after}"
+    );
+    assert!(store
+        .character_detail(&id)
+        .await
+        .unwrap()
+        .pending_dictionary
+        .is_empty());
+
+    // Discarding is saving the dictionary without them.
+    let other = library::import_bytes(
+        &store,
+        "Other.json",
+        card_with_book_and_dictionary("Other")
+            .to_string()
+            .into_bytes(),
+        &Limits::default(),
+    )
+    .await
+    .character_id
+    .unwrap();
+    store.set_dictionary(Some(&other), &[]).await.unwrap();
+    assert!(store.pending_dictionary(&other).await.unwrap().is_empty());
+    assert!(store.dictionary(Some(&other)).await.unwrap().is_empty());
 }

@@ -877,6 +877,89 @@ async fn bad_configurations_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn plain_http_is_only_for_this_computer_and_private_networks() {
+    let e = env().await;
+    let with = |url: &str| config(ProviderKind::OpenAiCompatible, "Server", url);
+    // A bearer key in clear text across the internet: refused, nothing saved.
+    for url in [
+        "http://api.openai.com/v1",
+        "HTTP://API.OPENAI.COM/v1",
+        "http://8.8.8.8/v1",
+        "http://[2001:db8::1]:8080/v1",
+        "http://172.32.0.1/v1",
+        "http://100.64.0.1/v1",
+        "http://192.169.0.1/v1",
+        "http://localhost.example.com/v1",
+        "http://printer.local.example.com/v1",
+        "http://0.0.0.0:8080/v1",
+        "http://[::ffff:8.8.8.8]/v1",
+    ] {
+        let err = providers::save(&e.store, &e.keys, with(url))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{url}: {err}");
+        assert!(err.to_string().contains("unencrypted"), "{url}: {err}");
+    }
+    assert!(providers::list(&e.store, &e.keys).await.unwrap().is_empty());
+
+    // This computer and private networks may use plain HTTP; https goes anywhere.
+    for url in [
+        "http://127.0.0.1:8080/v1",
+        "http://127.5.6.7/v1",
+        "http://2130706433/v1", // 127.0.0.1 written as one number
+        "http://localhost:1234/v1",
+        "http://LocalHost/v1",
+        "http://ollama.localhost/v1",
+        "http://[::1]:8080/v1",
+        "http://10.1.2.3/v1",
+        "http://172.16.0.1/v1",
+        "http://172.31.255.254/v1",
+        "http://192.168.1.20:5001/v1",
+        "http://169.254.10.1/v1",
+        "http://[fd12:3456::1]/v1",
+        "http://[fe80::1]/v1",
+        "http://[::ffff:192.168.0.9]/v1",
+        "http://gpu-box.local:11434/v1",
+        "http://gpu-box.local.:11434/v1",
+        "https://api.openai.com/v1",
+    ] {
+        providers::save(&e.store, &e.keys, with(url))
+            .await
+            .unwrap_or_else(|err| panic!("{url}: {err}"));
+    }
+
+    // The user's confirmation lets a public plain-HTTP server through, and is kept.
+    let mut confirmed = with("http://api.example.com/v1");
+    confirmed.allow_insecure_http = true;
+    let saved = providers::save(&e.store, &e.keys, confirmed).await.unwrap();
+    let listed = providers::list(&e.store, &e.keys).await.unwrap();
+    let again = listed
+        .iter()
+        .find(|p| p.config.id == saved.config.id)
+        .unwrap();
+    assert!(again.config.allow_insecure_http);
+
+    // A configuration stored before the check (or edited by hand) is refused
+    // again before a request is built, so the key never leaves.
+    let mut old = with("http://api.openai.com/v1");
+    old.default_model = "gpt".into();
+    let prompt = [confab_core::prompt::PromptMessage {
+        role: confab_core::session::Role::User,
+        content: "hi".into(),
+    }];
+    let err = confab_core::llm::build_request(&old, "gpt", &prompt, &[], Some("sk-secretsecret1"))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert!(!err.to_string().contains("sk-secretsecret1"));
+    let err = confab_core::llm::models_request(&old, Some("sk-secretsecret1")).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    // Configurations saved before the flag existed read as unconfirmed.
+    let json = r#"{"id":"x","name":"Old","kind":"openAiCompatible","baseUrl":"http://10.0.0.2/v1","defaultModel":""}"#;
+    let parsed: ProviderConfig = serde_json::from_str(json).unwrap();
+    assert!(!parsed.allow_insecure_http);
+}
+
+#[tokio::test]
 async fn delete_removes_the_key_models_favourites_and_session_choice() {
     let e = env().await;
     let server = Server::always(json_ok(OPENROUTER_MODELS)).await;

@@ -184,11 +184,19 @@ async fn upgrading_counts_user_messages_down_each_path() {
     let store = Store::open(dir.path()).await.unwrap();
     // The v5 chat: a greeting, a user message, two swipes of the reply.
     let history = store
-        .recent_history("f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07", None, 1 << 20, "o200k_base")
+        .recent_history(
+            "f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07",
+            None,
+            1 << 20,
+            "o200k_base",
+        )
         .await
         .unwrap();
     assert_eq!(history.messages.len(), 3);
     assert_eq!(history.user_turns, 1);
-    assert!(history.messages.iter().all(|m| m.tokens.is_none()), "nothing counted yet");
+    assert!(
+        history.messages.iter().all(|m| m.tokens.is_none()),
+        "nothing counted yet"
+    );
     store.close().await;
 }

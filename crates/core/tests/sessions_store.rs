@@ -451,9 +451,15 @@ async fn path_of(store: &Store, session: &str) -> Vec<(String, String)> {
     let mut all = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.messages_page(session, cursor.as_deref(), 500).await.unwrap();
-        let mut ids: Vec<(String, String)> =
-            page.messages.iter().map(|m| (m.id.clone(), m.content.clone())).collect();
+        let page = store
+            .messages_page(session, cursor.as_deref(), 500)
+            .await
+            .unwrap();
+        let mut ids: Vec<(String, String)> = page
+            .messages
+            .iter()
+            .map(|m| (m.id.clone(), m.content.clone()))
+            .collect();
         ids.append(&mut all);
         all = ids;
         match page.older_cursor {
@@ -475,11 +481,21 @@ async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
     for i in 0..700 {
         let text = format!("message {i} {}", "x".repeat(i % 50));
         let m = store
-            .add_message(&session, if i % 2 == 0 { user(&text) } else { reply(&text) })
+            .add_message(
+                &session,
+                if i % 2 == 0 {
+                    user(&text)
+                } else {
+                    reply(&text)
+                },
+            )
             .await
             .unwrap();
         if i % 14 == 1 {
-            store.add_swipe(&m.id, reply(&format!("swipe of {i}"))).await.unwrap();
+            store
+                .add_swipe(&m.id, reply(&format!("swipe of {i}")))
+                .await
+                .unwrap();
         }
         if i == 295 {
             swiped = Some(m.id.clone());
@@ -489,7 +505,14 @@ async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
     for i in 0..40 {
         let text = format!("after {i}");
         store
-            .add_message(&session, if i % 2 == 0 { user(&text) } else { reply(&text) })
+            .add_message(
+                &session,
+                if i % 2 == 0 {
+                    user(&text)
+                } else {
+                    reply(&text)
+                },
+            )
             .await
             .unwrap();
     }
@@ -504,11 +527,19 @@ async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
         .recent_history(&session, None, usize::MAX, "o200k_base")
         .await
         .unwrap();
-    let got: Vec<&str> = history.messages.iter().map(|m| m.content.as_str()).collect();
+    let got: Vec<&str> = history
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
     assert_eq!(got, want);
     assert!(got.contains(&"message 295 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
     assert!(!got.contains(&"message 296 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
-    assert_eq!(history.user_turns, 148 + 20, "user messages on the path (the greeting is not one)");
+    assert_eq!(
+        history.user_turns,
+        148 + 20,
+        "user messages on the path (the greeting is not one)"
+    );
 
     // Up to a message: the path above it; bounded by bytes: the newest that
     // reach the bound, the one crossing it included.
@@ -518,11 +549,18 @@ async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
         .await
         .unwrap();
     assert_eq!(above.messages.len(), path.len() / 2);
-    assert_eq!(above.messages.last().unwrap().content, path[path.len() / 2 - 1].1);
+    assert_eq!(
+        above.messages.last().unwrap().content,
+        path[path.len() / 2 - 1].1
+    );
     let newest = store
         .recent_history(&session, None, 20, "o200k_base")
         .await
         .unwrap();
     let texts: Vec<&str> = newest.messages.iter().map(|m| m.content.as_str()).collect();
-    assert_eq!(texts, ["after 37", "after 38", "after 39"], "8 + 8 bytes, then the crossing one");
+    assert_eq!(
+        texts,
+        ["after 37", "after 38", "after 39"],
+        "8 + 8 bytes, then the crossing one"
+    );
 }

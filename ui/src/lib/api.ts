@@ -348,18 +348,7 @@ export function importPaths(
  * bindings: the body is raw, the name travels in a header).
  */
 export function importFile(file: File): Promise<ApiResult<ImportOutcome>> {
-  return call(async () => {
-    try {
-      const bytes = new Uint8Array(await readBytes(file));
-      const outcome = await invoke<ImportOutcome>("import_file", bytes, {
-        headers: { "x-file-name": encodeURIComponent(file.name) },
-      });
-      return { status: "ok" as const, data: outcome };
-    } catch (error) {
-      if (error instanceof Error) throw error;
-      return { status: "error" as const, error };
-    }
-  });
+  return rawCall<ImportOutcome>("import_file", file, { "x-file-name": encodeURIComponent(file.name) });
 }
 
 /**
@@ -367,18 +356,7 @@ export function importFile(file: File): Promise<ApiResult<ImportOutcome>> {
  * book, a .lorebook) by its bytes; like `importFile`, hand-wrapped.
  */
 export function importWorldBook(file: File): Promise<ApiResult<WorldBookSummary>> {
-  return call(async () => {
-    try {
-      const bytes = new Uint8Array(await readBytes(file));
-      const summary = await invoke<WorldBookSummary>("import_world_book", bytes, {
-        headers: { "x-file-name": encodeURIComponent(file.name) },
-      });
-      return { status: "ok" as const, data: summary };
-    } catch (error) {
-      if (error instanceof Error) throw error;
-      return { status: "error" as const, error };
-    }
-  });
+  return rawCall<WorldBookSummary>("import_world_book", file, { "x-file-name": encodeURIComponent(file.name) });
 }
 
 // ---- World books ----
@@ -848,8 +826,32 @@ export function getUsage(days: number): Promise<ApiResult<UsageReport>> {
   return call(() => commands.getUsage(days));
 }
 
+const MB = 1024 * 1024;
+
+/**
+ * The largest file each raw-body command takes, as the core enforces it
+ * (card::Limits::max_file_bytes and lore::formats::MAX_BOOK_FILE_BYTES,
+ * session::transcript::MAX_FILE_BYTES, session::service::MAX_IMAGE_BYTES).
+ * Checked against `file.size` before a byte is read, so picking a huge file
+ * never loads it into the webview's memory.
+ */
+export const MAX_UPLOAD_BYTES = {
+  import_file: 50 * MB,
+  import_world_book: 50 * MB,
+  import_chat: 100 * MB,
+  attach_image: 20 * MB,
+  set_persona_avatar: 20 * MB,
+} as const;
+
+export type RawCommand = keyof typeof MAX_UPLOAD_BYTES;
+
 /** A raw-body command: the file's bytes are the body, everything else in headers. */
-function rawCall<T>(command: string, file: File, headers: Record<string, string>): Promise<ApiResult<T>> {
+function rawCall<T>(command: RawCommand, file: File, headers: Record<string, string>): Promise<ApiResult<T>> {
+  const limit = MAX_UPLOAD_BYTES[command];
+  if (file.size > limit) {
+    const error: ApiError = { code: "too_large", message: `${file.name} is too large (the limit is ${limit / MB} MB)` };
+    return Promise.resolve({ ok: false, error });
+  }
   return call(async () => {
     try {
       const bytes = new Uint8Array(await readBytes(file));

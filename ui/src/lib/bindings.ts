@@ -458,6 +458,11 @@ export type CharacterDetail = {
 	sourceFile: string,
 	/**  Assets kept with the character (CHARX), besides the avatar. */
 	assets: StoredAsset[],
+	/**
+	 *  Chat-dictionary rules the card brought that the user has not reviewed:
+	 *  they do not apply until accepted (saved into the character's dictionary).
+	 */
+	pendingDictionary: DictionaryRule[],
 };
 
 /**  A note placed in the chat at a depth: the card's Character's note (ST's depth prompt). */
@@ -874,8 +879,13 @@ export type ImportOutcome = {
 	name: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
-	/**  The world book imported, when the file was a world book rather than a card. */
+	/**  The world book imported: the file itself, or the one embedded in the card. */
 	worldBookId: string | null,
+	/**
+	 *  Chat-dictionary rules the card brought, waiting for the user's review
+	 *  on the character's page (they apply only once accepted).
+	 */
+	pendingDictionaryRules: number,
 	/**  Why it failed. */
 	error: AppError | null,
 };
@@ -1314,6 +1324,11 @@ export type ProviderConfig = {
 	generation?: GenerationSettings,
 	/**  Whether to stream replies. */
 	streaming?: boolean,
+	/**
+	 *  The user confirmed sending the key over plain `http://` to a server
+	 *  outside this computer and its private network.
+	 */
+	allowInsecureHttp?: boolean,
 };
 
 /**  Which wire protocol and defaults a provider uses. */

@@ -300,9 +300,10 @@ export function character(
     format: "png",
     sourceFile: `${name}.png`,
     assets: [],
+    pendingDictionary: [],
   };
 }
 
 export function outcome(file: string, status: ImportOutcome["status"], extra: Partial<ImportOutcome> = {}): ImportOutcome {
-  return { file, status, characterId: null, name: null, worldBookId: null, sameNameAs: null, error: null, ...extra };
+  return { file, status, characterId: null, name: null, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null, ...extra };
 }

@@ -10,7 +10,7 @@
 //! are kept as [`EmbeddedAsset`]s with an empty `kind`, and written back
 //! unlisted, so an export loses nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read, Write};
 
 use serde_json::Value;
@@ -27,6 +27,8 @@ use crate::error::Error;
 /// Entries smaller than this are not held to the ratio limit (tiny files of
 /// repeated bytes compress absurdly well and harm no one).
 const RATIO_FLOOR: u64 = 1024 * 1024;
+/// Missing listed assets named one by one in the warnings; the rest are counted.
+const MAX_MISSING_WARNINGS: usize = 20;
 
 /// The path an `embeded://` or `embedded://` URI points at.
 pub(crate) fn embedded_path(uri: &str) -> Option<&str> {
@@ -144,29 +146,31 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
     drop(card_bytes);
     let (data, spec) = normalize(&original, file)?;
 
-    // Which listed asset each file is (first listing wins).
-    let listing = |path: &str| -> Option<(usize, &AssetRef)> {
-        data.assets
-            .iter()
-            .enumerate()
-            .find(|(_, a)| embedded_path(&a.uri) == Some(path))
+    // Which listed asset each file is (first listing wins). Maps, not scans:
+    // a card may list tens of thousands of assets beside thousands of files.
+    let mut listings: HashMap<&str, (usize, &AssetRef)> = HashMap::with_capacity(data.assets.len());
+    for (i, a) in data.assets.iter().enumerate() {
+        if let Some(p) = embedded_path(&a.uri) {
+            listings.entry(p).or_insert((i, a));
+        }
+    }
+    let avatar_index = {
+        let mut by_name: HashMap<&str, &[u8]> = HashMap::with_capacity(files.len());
+        for (n, b) in &files {
+            by_name.entry(n.as_str()).or_insert(b.as_slice());
+        }
+        avatar_asset_index(&data.assets, |path| by_name.get(path).copied())
     };
-    let avatar_index = avatar_asset_index(&data.assets, |path| {
-        files
-            .iter()
-            .find(|(n, _)| n == path)
-            .map(|(_, b)| b.as_slice())
-    });
 
     let mut avatar = None;
     let mut assets = Vec::new();
     for (path, bytes) in files {
-        match listing(&path) {
-            Some((i, _)) if Some(i) == avatar_index && avatar.is_none() => {
+        match listings.get(path.as_str()) {
+            Some(&(i, _)) if Some(i) == avatar_index && avatar.is_none() => {
                 let mime = sniff_image(&bytes).unwrap_or("application/octet-stream");
                 avatar = Some(Image { bytes, mime });
             }
-            Some((_, a)) => assets.push(EmbeddedAsset {
+            Some(&(_, a)) => assets.push(EmbeddedAsset {
                 kind: a.kind.clone(),
                 name: a.name.clone(),
                 ext: a.ext.clone(),
@@ -186,15 +190,27 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
             }
         }
     }
+    let present: HashSet<&str> = assets.iter().map(|e| e.path.as_str()).collect();
+    let mut missing = 0usize;
     for (i, a) in data.assets.iter().enumerate() {
         if let Some(p) = embedded_path(&a.uri) {
-            if Some(i) != avatar_index && !assets.iter().any(|e| e.path == p) {
-                warnings.push(format!(
-                    "The card lists an asset \"{}\" at {p}, but the archive does not contain that file.",
-                    a.name
-                ));
+            if Some(i) != avatar_index && !present.contains(p) {
+                missing += 1;
+                // One line per missing file is useful; ten thousand are not.
+                if missing <= MAX_MISSING_WARNINGS {
+                    warnings.push(format!(
+                        "The card lists an asset \"{}\" at {p}, but the archive does not contain that file.",
+                        a.name
+                    ));
+                }
             }
         }
+    }
+    if missing > MAX_MISSING_WARNINGS {
+        warnings.push(format!(
+            "{} more listed assets are missing from the archive.",
+            missing - MAX_MISSING_WARNINGS
+        ));
     }
     Ok(ParsedCard {
         data,
@@ -301,11 +317,12 @@ pub fn write_charx(
         );
         avatar_path = Some(path);
     }
+    let mut listed_paths: HashSet<String> = listed
+        .iter()
+        .filter_map(|l| embedded_path(&l.uri).map(str::to_owned))
+        .collect();
     for a in assets.iter().filter(|a| !a.kind.is_empty()) {
-        if !listed
-            .iter()
-            .any(|l| embedded_path(&l.uri) == Some(a.path.as_str()))
-        {
+        if listed_paths.insert(a.path.clone()) {
             listed.push(AssetRef {
                 kind: a.kind.clone(),
                 uri: format!("embeded://{}", a.path),

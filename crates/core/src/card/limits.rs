@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_charx_total_bytes: u64,
     /// Highest compression ratio a large CHARX entry may have (zip bombs go far beyond).
     pub max_charx_ratio: u64,
+    /// Most `chara`/`ccv3` text chunks a PNG may carry.
+    pub max_png_card_chunks: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             max_charx_entries: 4096,
             max_charx_total_bytes: 200 * MB,
             max_charx_ratio: 200,
+            max_png_card_chunks: 16,
         }
     }
 }

@@ -20,11 +20,11 @@ mod text;
 mod webp;
 mod yaml;
 
-use std::io::Read;
 use std::path::Path;
 
 pub use charx::write_charx;
 pub use json::{to_v2_json, to_v3_json, write_json};
+pub(crate) use limits::size_words;
 pub use limits::Limits;
 pub use model::{AssetRef, CardData, CardFormat, CardSpec};
 pub use normalize::normalize;
@@ -158,22 +158,14 @@ pub fn read_card(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<Parse
     }
 }
 
-/// Reads a card file, refusing one over `max_file_bytes` before reading it.
+/// Reads a card file, refusing one over `max_file_bytes` before reading it, and
+/// anything that is not a regular file (a link to `/dev/zero`, a FIFO).
 pub fn read_card_file(path: &Path, limits: &Limits) -> Result<ParsedCard, Error> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > limits.max_file_bytes {
-        return Err(file_too_large(&file_name, limits));
-    }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // The file may grow between the check and the read: never read past the limit.
-    file.take(limits.max_file_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
+    let bytes = crate::files::read_regular_file(path, limits.max_file_bytes)?;
     read_card(&bytes, &file_name, limits)
 }
 

@@ -12,7 +12,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::limits::{json_too_large, Limits};
+use super::limits::{json_too_large, size_words, Limits};
 use super::model::{CardData, CardFormat, CardSpec};
 use super::payload::decode_payload;
 use super::{normalize, Image, ParsedCard};
@@ -110,11 +110,13 @@ impl Keyword {
     }
 }
 
-/// The text of a card chunk: tEXt as is, zTXt and compressed iTXt inflated under a cap.
+/// The text of a card chunk: tEXt as is, zTXt and compressed iTXt inflated to
+/// at most `cap` bytes ([`Error::TooLarge`] beyond).
 fn chunk_text<'a>(
     chunk: &Chunk<'a>,
     file: &str,
     limits: &Limits,
+    cap: u64,
 ) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
     let nul = chunk.data.iter().position(|b| *b == 0).unwrap_or(0);
     let rest = chunk.data.get(nul + 1..).unwrap_or_default();
@@ -129,7 +131,7 @@ fn chunk_text<'a>(
         b"zTXt" => {
             // Byte 0 is the compression method (0 = zlib, the only one defined).
             let compressed = rest.get(1..).ok_or_else(|| damaged("it has no text"))?;
-            inflate(compressed, file, limits).map(Into::into)
+            inflate(compressed, file, limits, cap).map(Into::into)
         }
         b"iTXt" => {
             let flag = *rest.first().ok_or_else(|| damaged("it has no header"))?;
@@ -146,7 +148,7 @@ fn chunk_text<'a>(
                 .ok_or_else(|| damaged("its header is cut off"))?;
             let text = after.get(tr_end + 1..).unwrap_or_default();
             if flag == 1 {
-                inflate(text, file, limits).map(Into::into)
+                inflate(text, file, limits, cap).map(Into::into)
             } else {
                 Ok(text.into())
             }
@@ -168,9 +170,13 @@ fn chunk_text<'a>(
     }
 }
 
-/// zlib inflate that stops at the largest text a card may need (base64 of `max_json_bytes`).
-fn inflate(compressed: &[u8], file: &str, limits: &Limits) -> Result<Vec<u8>, Error> {
-    let cap = (limits.max_json_bytes as u64).saturating_mul(4) / 3 + 1024;
+/// The largest text one card chunk may need: base64 of `max_json_bytes`.
+fn chunk_cap(limits: &Limits) -> u64 {
+    (limits.max_json_bytes as u64).saturating_mul(4) / 3 + 1024
+}
+
+/// zlib inflate that stops after `cap` bytes.
+fn inflate(compressed: &[u8], file: &str, limits: &Limits, cap: u64) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     flate2::read::ZlibDecoder::new(compressed)
         .take(cap + 1)
@@ -209,30 +215,66 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
             }
         });
     }
+    // A real card has one or two card chunks (a tool that appends on every save
+    // a few more); a thousand tiny zTXt chunks that each inflate to megabytes
+    // are an attack, refused before anything is inflated.
+    if candidates.len() > limits.max_png_card_chunks {
+        return Err(Error::TooLarge {
+            what: format!("The number of character data chunks in {file}"),
+            limit: format!("{} chunks", limits.max_png_card_chunks),
+        });
+    }
     // Intact before damaged, ccv3 before chara, earlier before later.
     candidates.sort_by_key(|(k, i, c)| (!c.crc_ok, *k, *i));
 
+    // All chunks together may yield at most two chunks' worth of text, so the
+    // time spent inflating and parsing is bounded whatever the file holds.
+    let per_chunk = chunk_cap(limits);
+    let mut budget = per_chunk.saturating_mul(2);
+    let all_chunks_too_large = || Error::TooLarge {
+        what: format!("The character data in all the text chunks of {file} together"),
+        limit: size_words(per_chunk.saturating_mul(2)),
+    };
     let mut first_error = None;
     let mut chosen: Option<(Keyword, bool, Value, CardData, CardSpec)> = None;
-    let mut chara_versions: Vec<CardData> = Vec::new();
-    // Once a card is chosen, the rest only matter to warn about disagreeing
-    // `chara` copies: skipping them keeps a big card from being decoded twice.
+    // Other `chara` copies only matter to warn when they disagree: each is kept
+    // as a hash of its card, never as a copy, and the comparing stops at the
+    // first disagreement or when the budget is spent.
+    let mut first_chara: Option<String> = None;
+    let mut chara_disagree = false;
     let chara_count = candidates
         .iter()
         .filter(|(k, _, _)| *k == Keyword::Chara)
         .count();
     for (keyword, _, chunk) in &candidates {
-        if chosen.is_some() && (*keyword != Keyword::Chara || chara_count < 2) {
+        if chosen.is_some() && (*keyword != Keyword::Chara || chara_count < 2 || chara_disagree) {
             continue;
         }
+        if budget == 0 {
+            if chosen.is_none() && first_error.is_none() {
+                first_error = Some(all_chunks_too_large());
+            }
+            break;
+        }
         let mut w = Vec::new();
-        let parsed = chunk_text(chunk, file, limits)
+        let cap = per_chunk.min(budget);
+        let parsed = chunk_text(chunk, file, limits, cap)
+            .map_err(|e| match e {
+                // Cut short by what the earlier chunks used, not by its own size.
+                Error::TooLarge { .. } if cap < per_chunk => all_chunks_too_large(),
+                e => e,
+            })
+            .inspect(|text| budget = budget.saturating_sub(text.len() as u64))
             .and_then(|text| decode_payload(&text, file, limits, &mut w))
             .and_then(|value| normalize(&value, file).map(|(d, s)| (value, d, s)));
         match parsed {
             Ok((value, data, spec)) => {
-                if *keyword == Keyword::Chara {
-                    chara_versions.push(data.clone());
+                if *keyword == Keyword::Chara && chara_count > 1 {
+                    let hash = crate::library::content_hash(&data);
+                    match &first_chara {
+                        None => first_chara = Some(hash),
+                        Some(first) => chara_disagree |= *first != hash,
+                    }
                 }
                 if chosen.is_none() {
                     warnings.extend(w);
@@ -240,6 +282,10 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
                 }
             }
             Err(e) => {
+                // An inflate that hit its cap spent all it was allowed.
+                if matches!(e, Error::TooLarge { .. }) {
+                    budget = budget.saturating_sub(cap);
+                }
                 if first_error.is_none() {
                     first_error = Some(e);
                 }
@@ -265,10 +311,9 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
             format!("{damaged_total} damaged copies of the card (bad checksums) were ignored; Confab used an intact copy.")
         });
     }
-    if chara_versions.len() > 1 && chara_versions.iter().any(|d| d != &chara_versions[0]) {
+    if chara_disagree {
         warnings.push(format!(
-            "This PNG carries {} `chara` chunks that disagree; Confab used the first, as SillyTavern does.",
-            chara_versions.len()
+            "This PNG carries {chara_count} `chara` chunks that disagree; Confab used the first, as SillyTavern does."
         ));
     }
     Ok(ParsedCard {
@@ -385,7 +430,7 @@ mod tests {
             raw: &[],
             crc_ok: true,
         };
-        let text = chunk_text(&chunk, "x", &Limits::default()).unwrap();
+        let text = chunk_text(&chunk, "x", &Limits::default(), 1024).unwrap();
         assert_eq!(std::str::from_utf8(&text).unwrap(), "{\"name\":\"Café\"}");
     }
 }

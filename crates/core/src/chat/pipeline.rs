@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::live::Live;
 use super::{CancelReason, Inner, ReplyKind, ReplyUsage, StreamEvent};
 use crate::error::{AppError, Error, Result};
-use crate::llm::{build_request, start_reply, HttpRequest, ProviderConfig, WireEvent};
+use crate::llm::{build_request, hide_key, start_reply, HttpRequest, ProviderConfig, WireEvent};
 use crate::session::turn::{build_turn, limits_for, TurnKind, TurnRequest};
 use crate::session::{MessageMeta, MessageStatus};
 use crate::store::{UsageOutcome, UsageRecord};
@@ -105,7 +105,15 @@ struct Checkpoint {
 /// Runs one stream to its end; the session is free when this returns.
 pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, job: Job, resolved: Result<Resolved>) {
     let mut progress = Progress::default();
-    let outcome = drive(&inner, &live, &job, resolved, &mut progress).await;
+    // A server may echo the key in an error body or an SSE error event: the
+    // failure is scrubbed of that exact key (not only of key-like patterns)
+    // before it reaches the terminal event, the UI, the CLI or a log.
+    let key = resolved.as_ref().ok().and_then(|r| r.key.clone());
+    let outcome = match drive(&inner, &live, &job, resolved, &mut progress).await {
+        Outcome::Failed(e) => Outcome::Failed(hide_key(e, key.as_deref())),
+        other => other,
+    };
+    drop(key);
     finish(&inner, &live, &job, progress, outcome).await;
 }
 

@@ -14,7 +14,8 @@ pub use export::{
 };
 pub use identity::content_hash;
 pub use import::{
-    expand_paths, import_bytes, import_jobs, import_paths, ImportJob, CARD_EXTENSIONS,
+    expand_paths, import_bytes, import_jobs, import_paths, Expansion, ImportJob, CARD_EXTENSIONS,
+    MAX_DROP_FILES, MAX_FOLDER_TEXT_CARD_BYTES,
 };
 pub use model::*;
 pub use thumbnail::{make_thumbnail, THUMB_HEIGHT, THUMB_WIDTH};

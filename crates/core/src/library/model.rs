@@ -53,6 +53,9 @@ pub struct CharacterDetail {
     pub source_file: String,
     /// Assets kept with the character (CHARX), besides the avatar.
     pub assets: Vec<StoredAsset>,
+    /// Chat-dictionary rules the card brought that the user has not reviewed:
+    /// they do not apply until accepted (saved into the character's dictionary).
+    pub pending_dictionary: Vec<crate::lore::DictionaryRule>,
 }
 
 /// An asset file kept with a character.
@@ -149,8 +152,11 @@ pub struct ImportOutcome {
     pub name: Option<String>,
     /// Another character with the same name that was already there (the user may replace it).
     pub same_name_as: Option<String>,
-    /// The world book imported, when the file was a world book rather than a card.
+    /// The world book imported: the file itself, or the one embedded in the card.
     pub world_book_id: Option<String>,
+    /// Chat-dictionary rules the card brought, waiting for the user's review
+    /// on the character's page (they apply only once accepted).
+    pub pending_dictionary_rules: u32,
     /// Why it failed.
     pub error: Option<AppError>,
 }

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 use crate::card::Image;
 use crate::store::Thumbnail;
@@ -16,8 +16,18 @@ const MAX_SIDE: u32 = 16_384;
 /// Decoding may allocate at most this much.
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
+/// Memory all thumbnail decodes together may hold at once, process-wide: an
+/// import runs several files in parallel, and their worst cases must not add up.
+const DECODE_BUDGET: u64 = MAX_ALLOC;
+
+static DECODES: ByteBudget = ByteBudget::new(DECODE_BUDGET);
+
 /// A JPEG thumbnail of `avatar`, or `None` when it cannot be decoded (the
 /// original is still kept and shown in the detail view).
+///
+/// The image's header says how much its pixels need; the decode waits until
+/// that much of [`DECODE_BUDGET`] is free, so parallel imports decode many
+/// small avatars at once but only one huge one.
 pub fn make_thumbnail(avatar: &Image) -> Option<Thumbnail> {
     let format = match avatar.mime {
         "image/png" => ImageFormat::Png,
@@ -31,8 +41,63 @@ pub fn make_thumbnail(avatar: &Image) -> Option<Thumbnail> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let decoded = reader.decode().ok()?;
+    let decoder = reader.into_decoder().ok()?;
+    let pixels = decoder.total_bytes();
+    if pixels > MAX_ALLOC {
+        return None;
+    }
+    // The pixels, plus the resize's intermediate rows (box width x height, f32 RGBA).
+    let (_, height) = decoder.dimensions();
+    let need = pixels.saturating_add(u64::from(THUMB_WIDTH) * u64::from(height) * 16);
+    let _reserved = DECODES.reserve(need);
+    let decoded = DynamicImage::from_decoder(decoder).ok()?;
     Some(encode(decoded))
+}
+
+/// A counting semaphore of bytes for blocking threads.
+struct ByteBudget {
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+    total: u64,
+}
+
+/// Bytes taken from a [`ByteBudget`], given back on drop.
+struct Reserved<'a> {
+    budget: &'a ByteBudget,
+    bytes: u64,
+}
+
+impl ByteBudget {
+    const fn new(total: u64) -> Self {
+        ByteBudget {
+            used: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            total,
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free, and takes them.
+    fn reserve(&self, bytes: u64) -> Reserved<'_> {
+        let bytes = bytes.min(self.total);
+        // A panic elsewhere while holding the lock leaves a plain number behind: still usable.
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used + bytes > self.total {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += bytes;
+        Reserved {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.bytes);
+        self.budget.freed.notify_all();
+    }
 }
 
 fn encode(image: DynamicImage) -> Thumbnail {
@@ -96,6 +161,33 @@ mod tests {
         let thumb = make_thumbnail(&png(40, 60)).unwrap();
         let decoded = image::load_from_memory(&thumb.bytes).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (40, 60));
+    }
+
+    #[test]
+    fn decodes_share_one_budget_across_threads() {
+        let budget = std::sync::Arc::new(ByteBudget::new(100));
+        let in_use = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let most = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (budget, in_use, most) = (budget.clone(), in_use.clone(), most.clone());
+                std::thread::spawn(move || {
+                    use std::sync::atomic::Ordering::SeqCst;
+                    // 40 bytes each, and one asking for more than the whole budget.
+                    let want = if i == 0 { 500 } else { 40 };
+                    let r = budget.reserve(want);
+                    let now = in_use.fetch_add(r.bytes, SeqCst) + r.bytes;
+                    most.fetch_max(now, SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    in_use.fetch_sub(r.bytes, SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= 100);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
     }
 
     #[test]

@@ -201,6 +201,61 @@ fn clean_detail(message: &str, kind: Option<&str>, status: Option<u16>) -> Strin
     short
 }
 
+/// Removes the exact key from an error's words, should a server have echoed it.
+///
+/// [`redact_secrets`] catches keys by their look (`sk-...`, `Bearer ...`);
+/// this catches the one key that was sent, whatever it looks like (`gsk_...`,
+/// `xai-...`, a local server's own token). Every error from a request that
+/// carried a key goes through it: model lists, key tests and chat streams.
+pub fn hide_key(err: Error, key: Option<&str>) -> Error {
+    let Some(key) = key.map(str::trim).filter(|k| k.len() >= 4) else {
+        return err;
+    };
+    let scrub = |s: String| {
+        if s.contains(key) {
+            s.replace(key, "[redacted]")
+        } else {
+            s
+        }
+    };
+    match err {
+        Error::Unauthorized { detail } => Error::Unauthorized {
+            detail: scrub(detail),
+        },
+        Error::RateLimited {
+            retry_after_secs,
+            detail,
+        } => Error::RateLimited {
+            retry_after_secs,
+            detail: scrub(detail),
+        },
+        Error::Upstream { status, detail } => Error::Upstream {
+            status,
+            detail: scrub(detail),
+        },
+        Error::Overloaded { detail } => Error::Overloaded {
+            detail: scrub(detail),
+        },
+        Error::ContextTooLong { detail } => Error::ContextTooLong {
+            detail: scrub(detail),
+        },
+        Error::BadRequest { detail } => Error::BadRequest {
+            detail: scrub(detail),
+        },
+        Error::TooLarge { what, limit } => Error::TooLarge {
+            what: scrub(what),
+            limit,
+        },
+        Error::Network(s) => Error::Network(scrub(s)),
+        Error::Timeout(s) => Error::Timeout(scrub(s)),
+        Error::Truncated(s) => Error::Truncated(scrub(s)),
+        Error::Protocol(s) => Error::Protocol(scrub(s)),
+        Error::InvalidInput(s) => Error::InvalidInput(scrub(s)),
+        Error::Internal(s) => Error::Internal(scrub(s)),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

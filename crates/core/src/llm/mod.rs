@@ -17,7 +17,7 @@ pub mod wire;
 
 pub use client::{start_reply, ReplyStream};
 pub use discover::{find_local_servers, LocalServer, LOCAL_PORTS};
-pub use http_error::{error_from_response, parse_retry_after};
+pub use http_error::{error_from_response, hide_key, parse_retry_after};
 pub use models::{models_request, models_url, parse_models, ModelInfo};
 pub use provider::{
     build_request, is_sensitive_header, join_url, parser_for, request_body, GenerationSettings,

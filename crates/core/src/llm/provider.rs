@@ -104,6 +104,10 @@ pub struct ProviderConfig {
     /// Whether to stream replies.
     #[serde(default = "yes")]
     pub streaming: bool,
+    /// The user confirmed sending the key over plain `http://` to a server
+    /// outside this computer and its private network.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 fn yes() -> bool {
@@ -131,6 +135,7 @@ impl ProviderConfig {
             extra_headers,
             generation: GenerationSettings::default(),
             streaming: true,
+            allow_insecure_http: false,
         }
     }
 }
@@ -390,7 +395,9 @@ pub(crate) fn check_base_url(config: &ProviderConfig) -> Result<(), Error> {
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {
+            crate::providers::validate::check_transport(config)
+        }
         _ => Err(Error::InvalidInput(format!(
             "the address of {} must start with http:// or https:// and name a server (it is {:?})",
             config.name, base

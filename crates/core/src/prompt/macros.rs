@@ -272,7 +272,12 @@ fn roll(spec: &str, rng: &mut SplitMix64) -> Option<i64> {
     let (dice, modifier) = match spec.find(['+', '-']) {
         Some(at) => {
             let m: i64 = spec[at + 1..].trim().parse().ok()?;
-            let m = if spec.as_bytes()[at] == b'-' { -m } else { m };
+            // `d20--9223372036854775808` parses as i64::MIN, which has no negation.
+            let m = if spec.as_bytes()[at] == b'-' {
+                m.checked_neg()?
+            } else {
+                m
+            };
             (spec[..at].trim(), m)
         }
         None => (spec, 0),
@@ -550,5 +555,19 @@ mod tests {
             let n: i64 = substitute_macros("{{roll:6}}", &c).parse().unwrap();
             assert!((1..=6).contains(&n));
         }
+    }
+
+    #[test]
+    fn roll_modifiers_at_the_edge_of_i64_stay_text() {
+        // Negating i64::MIN overflowed (a panic in debug builds, a wrong number in release).
+        for text in [
+            "{{roll:d20--9223372036854775808}}",
+            "{{roll:d20+9223372036854775807}}",
+            "{{roll:d20-99999999999999999999}}",
+        ] {
+            assert_eq!(sub(text), text);
+        }
+        let m: i64 = sub("{{roll:d20--9223372036854775000}}").parse().unwrap();
+        assert!(m > 9_223_372_036_854_775_000 && m <= 9_223_372_036_854_775_020);
     }
 }

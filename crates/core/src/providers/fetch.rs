@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::llm::{error_from_reqwest, error_from_response, models_request, parse_models};
+use crate::llm::{error_from_reqwest, error_from_response, hide_key, models_request, parse_models};
 use crate::llm::{ModelInfo, ProviderConfig};
 
 /// The most of an error response's body read (the message is near the start).
@@ -111,51 +111,5 @@ fn human_bytes(n: usize) -> String {
         format!("{} KB", n / 1024)
     } else {
         format!("{n} bytes")
-    }
-}
-
-/// Removes the key from an error's words, should a server have echoed it.
-pub(crate) fn hide_key(err: Error, key: Option<&str>) -> Error {
-    let Some(key) = key.map(str::trim).filter(|k| k.len() >= 4) else {
-        return err;
-    };
-    let scrub = |s: String| {
-        if s.contains(key) {
-            s.replace(key, "[redacted]")
-        } else {
-            s
-        }
-    };
-    match err {
-        Error::Unauthorized { detail } => Error::Unauthorized {
-            detail: scrub(detail),
-        },
-        Error::RateLimited {
-            retry_after_secs,
-            detail,
-        } => Error::RateLimited {
-            retry_after_secs,
-            detail: scrub(detail),
-        },
-        Error::Upstream { status, detail } => Error::Upstream {
-            status,
-            detail: scrub(detail),
-        },
-        Error::Overloaded { detail } => Error::Overloaded {
-            detail: scrub(detail),
-        },
-        Error::ContextTooLong { detail } => Error::ContextTooLong {
-            detail: scrub(detail),
-        },
-        Error::BadRequest { detail } => Error::BadRequest {
-            detail: scrub(detail),
-        },
-        Error::Network(s) => Error::Network(scrub(s)),
-        Error::Timeout(s) => Error::Timeout(scrub(s)),
-        Error::Truncated(s) => Error::Truncated(scrub(s)),
-        Error::Protocol(s) => Error::Protocol(scrub(s)),
-        Error::InvalidInput(s) => Error::InvalidInput(scrub(s)),
-        Error::Internal(s) => Error::Internal(scrub(s)),
-        other => other,
     }
 }

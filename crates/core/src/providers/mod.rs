@@ -9,7 +9,7 @@
 
 mod fetch;
 mod http;
-mod validate;
+pub(crate) mod validate;
 
 use std::time::Duration;
 

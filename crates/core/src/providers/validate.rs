@@ -97,6 +97,56 @@ fn check_url(config: &ProviderConfig) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a plain `http://` address whose server is neither on this computer
+/// nor on a private network, unless the user confirmed it
+/// (`allow_insecure_http`): the key (a bearer token) and every prompt would
+/// cross the internet unencrypted. Checked on save and again before each request.
+pub(crate) fn check_transport(config: &ProviderConfig) -> Result<()> {
+    let Ok(url) = reqwest::Url::parse(config.base_url.trim()) else {
+        return Ok(()); // the shape checks report a URL that does not parse
+    };
+    if url.scheme() != "http" || config.allow_insecure_http {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default();
+    if is_local_host(host) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "the address of {} is plain http:// to {host}, which is neither this computer nor a \
+         private network, so the API key and your chats would travel unencrypted; use \
+         https://, or confirm plain HTTP for this provider in its settings",
+        config.name
+    )))
+}
+
+/// This computer (loopback, `localhost`) or a private network: RFC 1918
+/// addresses, IPv6 unique-local, link-local, and `.local` (mDNS) names.
+pub(crate) fn is_local_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => is_local_v4(ip),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let segments = ip.segments();
+            ip.is_loopback()
+                || (segments[0] & 0xfe00) == 0xfc00 // fc00::/7, unique local
+                || (segments[0] & 0xffc0) == 0xfe80 // fe80::/10, link-local
+                || ip.to_ipv4_mapped().is_some_and(is_local_v4)
+        }
+        Err(_) => {
+            host == "localhost"
+                || host.ends_with(".localhost")
+                || (host.ends_with(".local") && host.len() > ".local".len())
+        }
+    }
+}
+
+fn is_local_v4(ip: std::net::Ipv4Addr) -> bool {
+    // 127/8 loopback; 10/8, 172.16/12, 192.168/16 private; 169.254/16 link-local.
+    ip.is_loopback() || ip.is_private() || ip.is_link_local()
+}
+
 /// A model id: empty (none chosen) or one line of at most [`MAX_MODEL_CHARS`].
 pub(crate) fn check_model_id(model: &str, what: &str) -> Result<()> {
     if model.chars().count() > MAX_MODEL_CHARS || model.chars().any(char::is_control) {

@@ -49,16 +49,16 @@ pub async fn attach_image_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "image".to_owned());
-    let size = std::fs::metadata(path)
-        .map_err(|e| crate::Error::io(path, e))?
-        .len();
-    if size > MAX_IMAGE_BYTES {
-        return Err(crate::Error::TooLarge {
-            what: name,
-            limit: "20 MB".into(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    // Off the async workers, through a capped reader that refuses devices and
+    // pipes: a metadata size is only a hint (`/dev/zero` says 0 and never ends).
+    let owned = path.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || {
+        crate::files::read_regular_file(&owned, MAX_IMAGE_BYTES)
+    })
+    .await
+    .map_err(|e| {
+        crate::Error::Internal(format!("reading the image stopped unexpectedly: {e}"))
+    })??;
     attach_image_bytes(store, &name, &bytes).await
 }
 

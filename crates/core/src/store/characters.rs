@@ -168,6 +168,18 @@ impl Store {
     pub async fn insert_character(&self, new: NewCharacter<'_>) -> Result<Inserted> {
         let err = |e| self.sql_error(e);
         let mut tx = self.write_tx().await.map_err(err)?;
+        let inserted = self.write_character(&mut tx, new).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(inserted)
+    }
+
+    /// [`Store::insert_character`] inside the caller's transaction.
+    pub(super) async fn write_character(
+        &self,
+        tx: &mut SqliteConnection,
+        new: NewCharacter<'_>,
+    ) -> Result<Inserted> {
+        let err = |e| self.sql_error(e);
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT id, name FROM characters WHERE content_hash = ? LIMIT 1")
                 .bind(new.content_hash)
@@ -210,20 +222,19 @@ impl Store {
             .map_err(err)?;
 
         if let Some((avatar, thumb)) = new.avatar {
-            write_avatar(&mut tx, &id, avatar, thumb.as_ref())
+            write_avatar(&mut *tx, &id, avatar, thumb.as_ref())
                 .await
                 .map_err(err)?;
         }
-        write_assets(&mut tx, &id, new.assets).await.map_err(err)?;
-        write_tags(&mut tx, &id, &new.card.tags)
+        write_assets(&mut *tx, &id, new.assets).await.map_err(err)?;
+        write_tags(&mut *tx, &id, &new.card.tags)
             .await
             .map_err(err)?;
         for collection in new.collections {
-            add_to_collection(&mut tx, &id, collection)
+            add_to_collection(&mut *tx, &id, collection)
                 .await
                 .map_err(err)?;
         }
-        tx.commit().await.map_err(err)?;
         Ok(Inserted::New { id })
     }
 
@@ -337,7 +348,9 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(|e| self.sql_error(e))?;
+        let pending_dictionary = self.pending_dictionary(id).await?;
         Ok(CharacterDetail {
+            pending_dictionary,
             card: decode_card(&card_json, &summary.name),
             summary,
             spec: parse_spec(&spec),

@@ -1,6 +1,7 @@
 //! The one SQLite database: opening it safely, migrating it, and a repository
 //! per aggregate. All SQL in Confab lives under this module.
 
+mod card_import;
 mod characters;
 pub(crate) use characters::hex;
 mod notes;
@@ -24,6 +25,7 @@ use sqlx::SqlitePool;
 
 use crate::{Error, Result};
 
+pub use card_import::CardInserted;
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use notes::StoredNotes;
 pub use sessions::{

@@ -45,9 +45,22 @@ impl Store {
     /// Adds a book with its entries; attached to `origin.character_id` if given.
     pub async fn insert_world_book(&self, book: &Book, origin: BookOrigin<'_>) -> Result<String> {
         let err = |e| self.sql_error(e);
+        let mut tx = self.write_tx().await.map_err(err)?;
+        let id = self.write_world_book(&mut tx, book, origin).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(id)
+    }
+
+    /// [`Store::insert_world_book`] inside the caller's transaction.
+    pub(super) async fn write_world_book(
+        &self,
+        tx: &mut SqliteConnection,
+        book: &Book,
+        origin: BookOrigin<'_>,
+    ) -> Result<String> {
+        let err = |e| self.sql_error(e);
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
-        let mut tx = self.write_tx().await.map_err(err)?;
         sqlx::query(
             "INSERT INTO world_books (id, name, description, created_at, updated_at, settings_json,
                  extensions_json, source_character_id, source_file)
@@ -66,7 +79,7 @@ impl Store {
         .await
         .map_err(err)?;
         for (position, entry) in book.entries.iter().enumerate() {
-            upsert_entry(&mut tx, &id, entry, encode(entry)?, position)
+            upsert_entry(&mut *tx, &id, entry, encode(entry)?, position)
                 .await
                 .map_err(err)?;
         }
@@ -78,7 +91,6 @@ impl Store {
                 .await
                 .map_err(err)?;
         }
-        tx.commit().await.map_err(err)?;
         Ok(id)
     }
 

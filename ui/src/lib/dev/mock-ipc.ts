@@ -22,7 +22,8 @@ const SAMPLE_INFO: AppInfo = {
  * Scenarios: "1" (empty library), "full" (a dozen characters), "corrupt",
  * "too-new", "error" (app_info fails with a non-fatal error).
  * The page URL may override: ?mock=full&lang=ru&theme=dark
- * `&demo=drag|drop|detail|dirty|delete|export` plays a scripted interaction
+ * `&demo=drag|drop|detail|dirty|delete|export|card-dictionary|provider-insecure|provider-insecure-confirm`
+ * plays a scripted interaction
  * (for screenshots; see runDemo below).
  */
 export function installMockIpc(defaultScenario: string): void {
@@ -443,6 +444,24 @@ async function runDemo(demo: string): Promise<void> {
   }
   if (demo.startsWith("book")) {
     await runBookDemo(demo);
+    return;
+  }
+  if (demo === "card-dictionary") {
+    // Brother Ignatius's card brought dictionary rules that wait for review.
+    (await element<HTMLElement>('[data-testid="character-card"][data-name="Brother Ignatius"]')).click();
+    const review = await element('[data-testid="dictionary-review"]');
+    await delay(200);
+    review.closest("section")?.scrollIntoView({ block: "start" });
+    return;
+  }
+  if (demo === "provider-insecure" || demo === "provider-insecure-confirm") {
+    (await element('[data-testid="nav-settings"]')).click();
+    await element('[data-testid="providers"]');
+    await delay(150);
+    (await element<HTMLElement>('[data-testid="provider-item"] [data-testid="provider-edit"]')).click();
+    type(await element<HTMLInputElement>('[data-testid="provider-base-url"]'), "http://api.example.com/v1");
+    await delay(50);
+    if (demo === "provider-insecure-confirm") (await element('[data-testid="provider-save"]')).click();
     return;
   }
   if (demo.startsWith("chat") || demo === "context" || demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {

@@ -121,6 +121,13 @@ export class MockLibrary {
                   { kind: "emotion", name: "happy", ext: "png", size: 48_210 },
                 ]
               : [],
+          pendingDictionary:
+            index === 1
+              ? [
+                  { find: "Captain", replace: "Cap'n", regex: false, caseSensitive: true, enabled: true, scope: "both" },
+                  { find: "\\bsmiles?\\b", replace: "grins", regex: true, caseSensitive: false, enabled: true, scope: "display" },
+                ]
+              : [],
         },
       });
     });
@@ -194,7 +201,7 @@ export class MockLibrary {
   importOne(file: string): ImportOutcome {
     const base = file.split(/[\\/]/).pop() ?? file;
     const stem = base.replace(/\.[^.]+$/, "");
-    const failed = (error: ApiError): ImportOutcome => ({ file, status: "failed", characterId: null, name: null, worldBookId: null, sameNameAs: null, error: { ...error, path: null } });
+    const failed = (error: ApiError): ImportOutcome => ({ file, status: "failed", characterId: null, name: null, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: { ...error, path: null } });
     if (/\.(txt|pdf|docx)$/i.test(base) && stem.toLowerCase().includes("notes")) {
       return failed({ code: "unsupported_format", message: `${base} is not a format Confab can import (a plain text note)` });
     }
@@ -206,7 +213,7 @@ export class MockLibrary {
     }
     const existing = [...this.#entries.values()].find((e) => e.detail.card.name.toLowerCase() === stem.replace(/_/g, " ").toLowerCase());
     if (existing && /dup/i.test(file)) {
-      return { file, status: "alreadyInLibrary", characterId: existing.detail.summary.id, name: existing.detail.card.name, worldBookId: null, sameNameAs: null, error: null };
+      return { file, status: "alreadyInLibrary", characterId: existing.detail.summary.id, name: existing.detail.card.name, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null };
     }
     const name = existing ? existing.detail.card.name : stem.replace(/_/g, " ");
     const id = this.#id();
@@ -220,9 +227,10 @@ export class MockLibrary {
         format: "png",
         sourceFile: base,
         assets: [],
+        pendingDictionary: [],
       },
     });
-    return { file, status: "imported", characterId: id, name, worldBookId: null, sameNameAs: existing ? existing.detail.summary.id : null, error: null };
+    return { file, status: "imported", characterId: id, name, worldBookId: null, sameNameAs: existing ? existing.detail.summary.id : null, pendingDictionaryRules: 0, error: null };
   }
 
   async importPaths(paths: string[], emit: (event: ImportEvent) => void): Promise<ImportSummary> {

@@ -16,6 +16,7 @@ import type {
   SessionModel,
   UsageReport,
 } from "../api";
+import { insecureHost } from "../providers/transport";
 
 export type ProviderSetup = {
   /** Where the OS keyring answers (false: set_api_key with "keyring" fails with keyring_unavailable). */
@@ -150,6 +151,10 @@ export class MockProviders {
         const config = structuredClone(a["config"] as ProviderConfig);
         if (config.name.trim() === "") return reject("invalid_input", "a provider needs a name");
         if (!/^https?:\/\//.test(config.baseUrl)) return reject("invalid_input", `the base URL ${config.baseUrl} is not an http(s) URL`);
+        const host = insecureHost(config.baseUrl);
+        if (host !== null && !config.allowInsecureHttp) {
+          return reject("invalid_input", `the address of ${config.name} is plain http:// to ${host}, so the API key would travel unencrypted`);
+        }
         const old = this.providers.get(config.id);
         const stored: Stored = old
           ? { ...old, config }

@@ -81,6 +81,10 @@ export const en = {
   "import.keptBoth": "Kept both.",
   "import.close": "Done",
   "import.worldBook": "World book",
+  "import.dictionaryPending": {
+    one: "Its card brings {count} chat-dictionary rule. It stays off until you review it on the character's page.",
+    other: "Its card brings {count} chat-dictionary rules. They stay off until you review them on the character's page.",
+  },
 
   "chats.title": "Chats",
   "chats.subtitle": "Your conversations, most recent first.",
@@ -365,6 +369,17 @@ export const en = {
   "dictionary.none": "No rules yet.",
   "dictionary.add": "Add rule",
   "dictionary.save": "Save rules",
+  "dictionary.pending.title": {
+    one: "This card brings {count} chat-dictionary rule",
+    other: "This card brings {count} chat-dictionary rules",
+  },
+  "dictionary.pending.hint":
+    "Dictionary rules rewrite what the model reads and what you see in chats. They stay off until you accept them: check each one first.",
+  "dictionary.pending.accept": "Accept the rules",
+  "dictionary.pending.discard": "Discard them",
+  "dictionary.pending.off": "off",
+  "dictionary.pending.regex": "regex",
+  "dictionary.pending.case": "case-sensitive",
 
   "detail.back": "Library",
   "detail.backLabel": "Back to the library",
@@ -527,6 +542,13 @@ export const en = {
   "provider.streamingHint": "Show the reply as it is written.",
   "provider.error.name": "Give it a name.",
   "provider.error.baseUrl": "Enter an http:// or https:// address.",
+  "provider.insecure.warning":
+    "This is plain http:// to {host}, a server outside this computer and your network: your API key and chats would travel unencrypted. Use https:// if the server offers it.",
+  "provider.insecure.confirmed": "Plain HTTP to {host} is allowed: your API key and chats travel unencrypted.",
+  "provider.insecure.title": "Send your key unencrypted?",
+  "provider.insecure.body":
+    "{host} is not on this computer or your private network, and the address starts with http://, not https://. Your API key and your chats would cross the network in plain text, readable by anyone along the way.",
+  "provider.insecure.ok": "Use plain HTTP",
   "provider.error.range": "Between {min} and {max}.",
   "provider.error.maxTokens": "A whole number above 0.",
   "provider.delete.title": "Delete {name}?",

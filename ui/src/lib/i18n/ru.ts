@@ -88,6 +88,12 @@ export const ru: Dictionary<RussianPlural> = {
   "import.keptBoth": "Оставлены оба.",
   "import.close": "Готово",
   "import.worldBook": "Книга мира",
+  "import.dictionaryPending": {
+    one: "Карточка содержит {count} правило словаря чата. Оно не действует, пока вы не проверите его на странице персонажа.",
+    few: "Карточка содержит {count} правила словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+    many: "Карточка содержит {count} правил словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+    other: "Карточка содержит {count} правила словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
+  },
 
   "chats.title": "Чаты",
   "chats.subtitle": "Ваши разговоры, сначала новые.",
@@ -392,6 +398,19 @@ export const ru: Dictionary<RussianPlural> = {
   "dictionary.none": "Правил пока нет.",
   "dictionary.add": "Добавить правило",
   "dictionary.save": "Сохранить правила",
+  "dictionary.pending.title": {
+    one: "Карточка содержит {count} правило словаря чата",
+    few: "Карточка содержит {count} правила словаря чата",
+    many: "Карточка содержит {count} правил словаря чата",
+    other: "Карточка содержит {count} правила словаря чата",
+  },
+  "dictionary.pending.hint":
+    "Правила словаря меняют то, что читает модель и что вы видите в чате. Они не действуют, пока вы их не примете: сначала проверьте каждое.",
+  "dictionary.pending.accept": "Принять правила",
+  "dictionary.pending.discard": "Отклонить",
+  "dictionary.pending.off": "выкл.",
+  "dictionary.pending.regex": "регулярное выражение",
+  "dictionary.pending.case": "с учётом регистра",
 
   "detail.back": "Библиотека",
   "detail.backLabel": "Назад в библиотеку",
@@ -562,6 +581,13 @@ export const ru: Dictionary<RussianPlural> = {
   "provider.streamingHint": "Показывать ответ по мере написания.",
   "provider.error.name": "Укажите название.",
   "provider.error.baseUrl": "Введите адрес http:// или https://.",
+  "provider.insecure.warning":
+    "Это незашифрованный http:// к {host} — серверу вне этого компьютера и вашей сети: ключ API и переписка пойдут в открытом виде. Используйте https://, если сервер его поддерживает.",
+  "provider.insecure.confirmed": "Незашифрованный HTTP к {host} разрешён: ключ API и переписка передаются в открытом виде.",
+  "provider.insecure.title": "Отправлять ключ без шифрования?",
+  "provider.insecure.body":
+    "{host} находится не на этом компьютере и не в вашей локальной сети, а адрес начинается с http://, а не с https://. Ключ API и переписка пойдут по сети открытым текстом, и их сможет прочитать любой на пути.",
+  "provider.insecure.ok": "Использовать HTTP",
   "provider.error.range": "От {min} до {max}.",
   "provider.error.maxTokens": "Целое число больше 0.",
   "provider.delete.title": "Удалить {name}?",

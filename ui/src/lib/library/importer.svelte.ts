@@ -57,6 +57,7 @@ export class Importer {
                 name: null,
                 worldBookId: null,
                 sameNameAs: null,
+                pendingDictionaryRules: 0,
                 error: result.error,
               },
         );

@@ -37,6 +37,7 @@ import {
 import type { Confirmer } from "../confirm.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
+import { insecureHost } from "./transport";
 
 export const PROVIDER_KINDS: readonly ProviderKind[] = ["openRouter", "openAi", "anthropic", "openAiCompatible"];
 
@@ -56,6 +57,8 @@ export type ProviderDraft = {
   /** One stop string per line. */
   stop: string;
   streaming: boolean;
+  /** The host the user allowed plain http:// to (the key travels unencrypted), if any. */
+  insecureAllowedFor: string | null;
 };
 
 export type DraftErrors = Partial<Record<"name" | "baseUrl" | "temperature" | "topP" | "maxTokens", string>>;
@@ -89,7 +92,14 @@ export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
     maxTokens: numberText(config.generation?.maxTokens),
     stop: (config.generation?.stop ?? []).join("\n"),
     streaming: config.streaming ?? true,
+    insecureAllowedFor: config.allowInsecureHttp ? insecureHost(config.baseUrl) : null,
   };
+}
+
+/** Whether the draft's plain-http address to a public host has the user's confirmation. */
+export function insecureAllowed(draft: ProviderDraft): boolean {
+  const host = insecureHost(draft.baseUrl);
+  return host !== null && host === draft.insecureAllowedFor;
 }
 
 /** Field problems, in words; empty when the draft can be saved. */
@@ -137,6 +147,10 @@ export function configOf(draft: ProviderDraft): ProviderConfig {
         .filter((line) => line !== ""),
     },
     streaming: draft.streaming,
+    // The confirmation holds for the host it was given for; another address asks again.
+    ...(insecureAllowed(draft) || original.allowInsecureHttp !== undefined
+      ? { allowInsecureHttp: insecureAllowed(draft) }
+      : {}),
   };
 }
 
@@ -276,6 +290,18 @@ export class ProviderSettings {
     const draft = this.draft;
     if (!draft || this.saving) return false;
     if (Object.keys(draftErrors(draft)).length > 0) return false;
+    const host = insecureHost(draft.baseUrl);
+    if (host !== null && !insecureAllowed(draft)) {
+      const ok = await this.#confirm.ask({
+        title: t("provider.insecure.title"),
+        body: t("provider.insecure.body", { host }),
+        confirmLabel: t("provider.insecure.ok"),
+        cancelLabel: t("confirm.cancel"),
+        danger: true,
+      });
+      if (!ok || this.draft !== draft) return false;
+      draft.insecureAllowedFor = host;
+    }
     this.saving = true;
     const config = configOf(draft);
     const result = await saveProvider(config);
