@@ -1,4 +1,5 @@
--- Confab schema version 6: what a card, a world book and a chat ask for reaches the model.
+-- Confab schema version 6: what a card, a world book and a chat ask for reaches the
+-- model, and a card's chat dictionary waits for the user's review.
 
 -- User messages on a message's path up to and including it: the Author's Note's
 -- "every N user messages" without walking the chat.
@@ -38,3 +39,29 @@ END;
 
 -- A prompt reads the end of a chat by depth ranges rather than walking it message by message.
 CREATE INDEX messages_by_session_depth ON messages (session_id, depth);
+
+-- A chat dictionary that arrives inside a character's card waits for the user's
+-- review instead of applying at once. Its find and replace rules rewrite every
+-- prompt and reply, so a card must never change them unseen; the character's
+-- page shows the rules to accept or discard.
+
+CREATE TABLE card_dictionaries_pending (
+    character_id TEXT PRIMARY KEY NOT NULL REFERENCES characters (id) ON DELETE CASCADE,
+    rules_json   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+
+-- Saving the character's dictionary is the review: accepting saves it with the
+-- card's rules added, discarding saves it as it was. Either way the pending
+-- rules are done with, whichever code path saved.
+CREATE TRIGGER card_dictionary_reviewed_on_insert
+AFTER INSERT ON character_dictionaries
+BEGIN
+    DELETE FROM card_dictionaries_pending WHERE character_id = NEW.character_id;
+END;
+
+CREATE TRIGGER card_dictionary_reviewed_on_update
+AFTER UPDATE ON character_dictionaries
+BEGIN
+    DELETE FROM card_dictionaries_pending WHERE character_id = NEW.character_id;
+END;
