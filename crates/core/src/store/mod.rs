@@ -3,6 +3,7 @@
 
 mod characters;
 pub(crate) use characters::hex;
+mod dictionaries;
 mod open;
 mod personas;
 mod providers;
