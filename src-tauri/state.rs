@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions};
 use confab_core::lore::books::CompiledBooks;
+use confab_core::lore::dictionary::CompiledDictionaries;
 use confab_core::secrets::Keys;
 use confab_core::session::SessionSummary;
 use confab_core::sink::{Discard, Sink};
@@ -26,6 +27,7 @@ struct Inner {
     data_dir: Result<PathBuf, AppError>,
     store: OnceCell<Store>,
     compiled_books: Arc<CompiledBooks>,
+    compiled_dictionaries: Arc<CompiledDictionaries>,
     keys: OnceCell<Arc<Keys>>,
     engine: OnceCell<ChatEngine>,
     http: OnceLock<Result<reqwest::Client, AppError>>,
@@ -64,6 +66,7 @@ impl AppState {
                 data_dir,
                 store: OnceCell::new(),
                 compiled_books: Arc::new(CompiledBooks::default()),
+                compiled_dictionaries: Arc::new(CompiledDictionaries::default()),
                 keys: OnceCell::new(),
                 engine: OnceCell::new(),
                 http: OnceLock::new(),
@@ -102,6 +105,11 @@ impl AppState {
     /// World books compiled for scanning, cached by revision.
     pub fn compiled_books(&self) -> &CompiledBooks {
         &self.inner.compiled_books
+    }
+
+    /// Chat dictionaries compiled for applying, cached until their rules change.
+    pub fn compiled_dictionaries(&self) -> &Arc<CompiledDictionaries> {
+        &self.inner.compiled_dictionaries
     }
 
     /// The HTTP client for provider requests (an error when no TLS library loads).
