@@ -3,6 +3,7 @@
 
 import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { commands, events } from "./bindings";
+import type { DisplayTexts } from "./bindings";
 import type {
   Activation,
   ActivationReason,
@@ -469,6 +470,13 @@ export function setDictionary(
   rules: readonly DictionaryRule[],
 ): Promise<ApiResult<DictionaryRule[]>> {
   return call(() => commands.setDictionary(characterId, [...rules]));
+}
+
+export type { DisplayTexts };
+
+/** `texts` as a chat with the character shows them (Display-scope rules; `null`: unchanged). */
+export function displayTexts(characterId: string, texts: readonly string[]): Promise<ApiResult<DisplayTexts>> {
+  return call(() => commands.displayTexts(characterId, [...texts]));
 }
 
 // ---- Chats ----

@@ -2,6 +2,7 @@
 // (or the global one, characterId null), saved as a whole.
 
 import { getDictionary, setDictionary, type DictionaryRule } from "../api";
+import { dictionaryRevision } from "../chats/display.svelte";
 import type { Reporter } from "../library/library.svelte";
 
 export function blankRule(): DictionaryRule {
@@ -62,8 +63,11 @@ export class DictionaryDraft {
     const rules = $state.snapshot(this.rules).filter((r) => r.find !== "");
     const result = await setDictionary(this.characterId, rules);
     this.saving = false;
-    if (result.ok) this.#show(result.data);
-    else this.#report(result.error, "error.context.saveDictionary");
+    if (result.ok) {
+      this.#show(result.data);
+      // Open chats show their messages through the new rules.
+      dictionaryRevision.value++;
+    } else this.#report(result.error, "error.context.saveDictionary");
   }
 
   #show(rules: DictionaryRule[]): void {
