@@ -137,6 +137,17 @@ export function sanitize(html: string): string {
 const cache = new Map<string, string>();
 const CACHE_LIMIT = 600;
 
+/**
+ * Seeds the cache with `html` already rendered for `text` (a streamed reply's
+ * last incremental render, which equals its whole render): the saved reply
+ * then shows without parsing it all again in one long task.
+ */
+export function rememberRendered(text: string, html: string): void {
+  if (cache.has(text)) return;
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(text, html);
+}
+
 /** renderMarkdown with a small cache: scrolling back and forth re-renders nothing. */
 export function renderCached(text: string): string {
   const hit = cache.get(text);
