@@ -114,3 +114,25 @@ fn display_rules_reach_the_chat_view_and_caps_hold_through_ipc() {
     .unwrap();
     assert_eq!(shown["texts"][0].as_str().unwrap().len(), 10_000);
 }
+
+#[test]
+fn the_editor_checks_rules_with_the_cores_regex_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_in(dir.path());
+    let rules = json!([
+        {"find": "(?i)cat(?P<tail>s?)", "replace": "dog$<tail>", "regex": true,
+         "caseSensitive": false, "enabled": true, "scope": "display"},
+        {"find": "(?<=a)b", "replace": "x", "regex": true,
+         "caseSensitive": false, "enabled": true, "scope": "both"},
+    ]);
+    let problems = invoke(&window, "check_dictionary", json!({"rules": rules})).unwrap();
+    assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
+    assert_eq!(problems[0]["index"], 1);
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("look-around"),
+        "{problems}"
+    );
+}

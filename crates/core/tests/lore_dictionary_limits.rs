@@ -7,7 +7,7 @@ use confab_core::card::{CardData, CardFormat, CardSpec};
 use confab_core::library::content_hash;
 use confab_core::lore::books;
 use confab_core::lore::dictionary::{
-    apply_all, apply_all_checked, dictionary_from_json, display_texts, output_limit,
+    apply_all, apply_all_checked, dictionary_from_json, display_texts, output_limit, rule_problems,
     CompiledDictionaries, Dictionary, SkippedRule, MAX_DICTIONARY_REGEX_MEMORY,
     MAX_DICTIONARY_RULES, MAX_DISPLAY_TEXTS, MAX_GROWTH_FACTOR, MAX_OUTPUT_BYTES,
 };
@@ -348,4 +348,35 @@ async fn display_rules_change_what_is_shown_not_what_is_stored() {
     .await
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::TooLarge);
+}
+
+#[test]
+fn the_editor_is_told_what_the_core_reads() {
+    let rules = [
+        // The regex crate's syntax, which a JavaScript RegExp refuses.
+        regex(r"(?i)cat(?P<tail>s?)", "dog$<tail>"),
+        regex(r"\p{Greek}+", "greek"),
+        // And what JavaScript accepts but the core cannot run.
+        regex(r"(?<=a)b", "x"),
+        DictionaryRule {
+            enabled: false,
+            ..regex("(unclosed", "x")
+        },
+        rule("", "nothing yet"),
+        rule("ok", &"x".repeat(70 * 1024)),
+    ];
+    let problems = rule_problems(&rules);
+    let indexes: Vec<u32> = problems.iter().map(|p| p.index).collect();
+    assert_eq!(indexes, [2, 3, 5], "{problems:?}");
+    assert!(problems[0].message.contains("look-around"), "{problems:?}");
+    assert!(
+        problems[1].message.contains("unclosed group"),
+        "{problems:?}"
+    );
+    assert!(problems[2].message.contains("64 KB"), "{problems:?}");
+    let d = compile(&rules[..2]);
+    assert_eq!(
+        d.apply("CATS and λόγος", DictionaryScope::Prompt),
+        "dogs and greek"
+    );
 }

@@ -69,6 +69,8 @@ export const commands = {
 	 *  texts, says how many such rules there are.
 	 */
 	displayTexts: (characterId: string, texts: string[]) => typedError<DisplayTexts, AppError>(__TAURI_INVOKE("display_texts", { characterId, texts })),
+	/**  What is wrong with dictionary rules being edited, as the core reads them. */
+	checkDictionary: (rules: DictionaryRule[]) => typedError<RuleProblem[], AppError>(__TAURI_INVOKE("check_dictionary", { rules })),
 	/**  Sessions, newest activity first. */
 	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
 	/**  The character's most recent session, or a new one with its greeting. */
@@ -1267,6 +1269,14 @@ export type Role =
 "assistant" | 
 /**  A narrator or system note. */
 "system";
+
+/**  Why one rule of a dictionary being edited cannot work. */
+export type RuleProblem = {
+	/**  The rule's position in the list (from 0). */
+	index: number,
+	/**  The reason, in plain words. */
+	message: string,
+};
 
 /**  A message as the engine scans it. */
 export type ScanMessage = {

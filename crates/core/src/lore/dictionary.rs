@@ -447,6 +447,50 @@ pub fn check_rules(rules: &[DictionaryRule]) -> Result<()> {
     }
 }
 
+/// Why one rule of a dictionary being edited cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RuleProblem {
+    /// The rule's position in the list (from 0).
+    pub index: u32,
+    /// The reason, in plain words.
+    pub message: String,
+}
+
+/// What is wrong with rules being edited, read exactly as the core will
+/// apply them (the editor shows this while typing). Rules with nothing to
+/// find yet are not reported: saving leaves them out.
+pub fn rule_problems(rules: &[DictionaryRule]) -> Vec<RuleProblem> {
+    let (_, problems) = Dictionary::compile(rules);
+    let mut found: Vec<RuleProblem> = problems
+        .into_iter()
+        .filter(|(i, _)| rules.get(*i).is_some_and(|r| !r.find.is_empty()))
+        .map(|(i, message)| RuleProblem {
+            index: u32::try_from(i).unwrap_or(u32::MAX),
+            message,
+        })
+        .collect();
+    // Rules that are off are not compiled, but their regexes are still checked.
+    for (i, rule) in rules.iter().enumerate().take(MAX_DICTIONARY_RULES) {
+        if rule.enabled
+            || !rule.regex
+            || rule.find.is_empty()
+            || rule.find.len() > MAX_RULE_TEXT_BYTES
+        {
+            continue;
+        }
+        if let Err(e) = build(&rule.find, rule.case_sensitive) {
+            found.push(RuleProblem {
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+                message: regex_words(&rule.find, &e),
+            });
+        }
+    }
+    found.sort_by_key(|p| p.index);
+    found
+}
+
 fn build(pattern: &str, case_sensitive: bool) -> std::result::Result<Regex, Box<meta::BuildError>> {
     // The settings the `regex` crate's `Regex` uses, with tighter limits.
     Regex::builder()

@@ -245,6 +245,13 @@ export class MockWorldBooks {
         this.dictionaries.set((a["characterId"] as string | null) ?? "", structuredClone(rules));
         return rules;
       }
+      case "check_dictionary": {
+        // The core reads regexes with the `regex` crate; the mock asks JavaScript.
+        const rules = a["rules"] as DictionaryRule[];
+        return rules.flatMap((r, index) =>
+          r.regex && r.find !== "" && !compiles(r.find) ? [{ index, message: `the pattern \`${r.find}\` is not a valid regular expression` }] : [],
+        );
+      }
       case "display_texts": {
         // The core runs these rules with the `regex` crate; the mock uses
         // JavaScript's RegExp, which agrees on everything the mock shows.
