@@ -20,7 +20,7 @@ export TAURI_FRONTEND_PATH := ui
 TAURI := ui/node_modules/.bin/tauri
 APP_BIN := $(CARGO_TARGET_DIR)/debug/confab-app
 
-.PHONY: help run dev test setup setup-core ui lint rust-test keyring-test bindings ui-test app e2e bench fuzz clean-cache
+.PHONY: help run dev test setup setup-core ui lint rust-test keyring-test bindings ui-test app e2e bench bench-ui fuzz clean-cache
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -104,13 +104,18 @@ app: ## Build the app with the UI embedded (debug, no installer; builds the UI f
 e2e: app ## Drive the real app under Xvfb through tauri-driver
 	tests/e2e/run.sh $(APP_BIN)
 
-bench: ## Print performance figures: cards, import, world books, prompts, conversations (not part of make test)
+bench: ## Print performance figures: cards, import, world books, prompts, conversations, the streaming chat view (not part of make test)
 	cargo bench --locked -p confab-core --bench card_parse
 	cargo bench --locked -p confab-core --bench library_import
 	cargo bench --locked -p confab-core --bench lore_scan
 	cargo bench --locked -p confab-core --bench prompt_assemble
 	cargo bench --locked -p confab-core --bench conversation
 	cargo bench --locked -p confab-core --bench streaming
+	$(MAKE) --no-print-directory bench-ui
+
+bench-ui: ## A reply at 1,000 words/s into a 10,000-message chat (headless Chromium): longest task, dropped frames, vs whole re-render
+	scripts/setup.sh --no-e2e --bench
+	node ui/bench/stream-render.mjs
 
 fuzz: ## Fuzz the PNG chunk reader and card JSON normalisation, a minute each
 	scripts/fuzz.sh

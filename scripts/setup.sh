@@ -3,13 +3,21 @@
 #
 #   scripts/setup.sh           everything `make run` and `make test` need
 #   scripts/setup.sh --no-e2e  skip the end-to-end tools (tauri-driver, Xvfb, WebKitWebDriver)
+#   scripts/setup.sh --bench   also Chromium, for `make bench-ui` (flags combine)
 #
 # Works as root or through sudo on Debian/Ubuntu. On other systems it says what to install.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WITH_E2E=1
-[[ "${1:-}" == "--no-e2e" ]] && WITH_E2E=0
+WITH_BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-e2e) WITH_E2E=0 ;;
+    --bench) WITH_BENCH=1 ;;
+    *) printf 'unknown option: %s\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 # Tauri 2 on Linux (https://v2.tauri.app/start/prerequisites/#linux), plus what tests use.
 # libdbus-1-dev: the OS keyring on Linux (keyring's Secret Service backend links libdbus).
@@ -23,6 +31,8 @@ APT_KEYRING_TEST=(dbus gnome-keyring)
 # full of emoji, show text, not boxes.
 APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk
   fonts-noto-color-emoji)
+# `make bench-ui`: Debian's Chromium, driven headless by playwright-core (a dev dependency of ui/).
+APT_BENCH=(chromium)
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 TAURI_DRIVER_VERSION="2.1.0"
@@ -43,6 +53,7 @@ as_root() {
 install_apt_packages() {
   local wanted=("${APT_BUILD[@]}" "${APT_KEYRING_TEST[@]}")
   [[ $WITH_E2E -eq 1 ]] && wanted+=("${APT_E2E[@]}")
+  [[ $WITH_BENCH -eq 1 ]] && wanted+=("${APT_BENCH[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1; then
     say "not a Debian/Ubuntu system: install the Tauri prerequisites for your OS"
     say "(https://v2.tauri.app/start/prerequisites/), then run this again"

@@ -65,6 +65,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::test_activation,
             commands::get_dictionary,
             commands::set_dictionary,
+            commands::display_texts,
+            commands::check_dictionary,
             commands::list_sessions,
             commands::open_or_create_session,
             commands::create_session,

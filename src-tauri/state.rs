@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions, Presence};
 use confab_core::lore::books::CompiledBooks;
+use confab_core::lore::dictionary::CompiledDictionaries;
 use confab_core::secrets::Keys;
+use confab_core::session::turn::PromptCaches;
 use confab_core::session::SessionSummary;
 use confab_core::sink::{Discard, Sink};
 use confab_core::store::{LibraryLock, Store};
@@ -27,7 +29,8 @@ struct Inner {
     store: OnceCell<Store>,
     /// The library lock, held from the store's opening until the app closes it.
     lock: Mutex<Option<LibraryLock>>,
-    compiled_books: Arc<CompiledBooks>,
+    /// World books and chat dictionaries compiled for prompts, shared with the engine.
+    prompt_caches: Arc<PromptCaches>,
     keys: OnceCell<Arc<Keys>>,
     engine: OnceCell<ChatEngine>,
     http: OnceLock<Result<reqwest::Client, AppError>>,
@@ -66,7 +69,7 @@ impl AppState {
                 data_dir,
                 store: OnceCell::new(),
                 lock: Mutex::new(None),
-                compiled_books: Arc::new(CompiledBooks::default()),
+                prompt_caches: Arc::new(PromptCaches::default()),
                 keys: OnceCell::new(),
                 engine: OnceCell::new(),
                 http: OnceLock::new(),
@@ -102,9 +105,19 @@ impl AppState {
         self.inner.data_dir.as_deref().map_err(Clone::clone)
     }
 
+    /// World books and chat dictionaries compiled for prompts, cached until they change.
+    pub fn prompt_caches(&self) -> &PromptCaches {
+        &self.inner.prompt_caches
+    }
+
     /// World books compiled for scanning, cached by revision.
     pub fn compiled_books(&self) -> &CompiledBooks {
-        &self.inner.compiled_books
+        &self.inner.prompt_caches.books
+    }
+
+    /// Chat dictionaries compiled for applying, cached until their rules change.
+    pub fn compiled_dictionaries(&self) -> &CompiledDictionaries {
+        &self.inner.prompt_caches.dictionaries
     }
 
     /// The HTTP client for provider requests (an error when no TLS library loads).
@@ -178,7 +191,7 @@ impl AppState {
                 ChatEngine::new(
                     store.clone(),
                     keys.clone(),
-                    self.inner.compiled_books.clone(),
+                    self.inner.prompt_caches.clone(),
                     http.clone(),
                     EngineConfig::default(),
                     notices,

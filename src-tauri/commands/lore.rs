@@ -1,6 +1,7 @@
 //! World-book and chat-dictionary commands.
 
 use confab_core::library::{self, ExportedFile};
+use confab_core::lore::dictionary::{self, DisplayTexts, RuleProblem};
 use confab_core::lore::{
     books, BookSettings, DictionaryRule, Entry, ScanReport, TestActivationRequest, WorldBookDetail,
     WorldBookFormat, WorldBookSummary,
@@ -212,6 +213,30 @@ pub async fn set_dictionary(
     rules: Vec<DictionaryRule>,
 ) -> Result<Vec<DictionaryRule>, AppError> {
     Ok(books::set_dictionary(state.store().await?, character_id.as_deref(), rules).await?)
+}
+
+/// What is wrong with dictionary rules being edited, as the core reads them.
+#[tauri::command]
+#[specta::specta]
+pub fn check_dictionary(rules: Vec<DictionaryRule>) -> Result<Vec<RuleProblem>, AppError> {
+    Ok(dictionary::rule_problems(&rules))
+}
+
+/// Message texts as a chat with this character shows them (its and the
+/// global Display-scope rules applied; `null` where nothing changed). With no
+/// texts, says how many such rules there are.
+#[tauri::command]
+#[specta::specta]
+pub async fn display_texts(
+    state: State<'_, AppState>,
+    character_id: String,
+    texts: Vec<String>,
+) -> Result<DisplayTexts, AppError> {
+    let store = state.store().await?;
+    Ok(
+        dictionary::display_texts(state.compiled_dictionaries(), store, &character_id, texts)
+            .await?,
+    )
 }
 
 /// Imports one world-book file's bytes (raw body, name in `x-file-name`).

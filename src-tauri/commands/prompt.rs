@@ -28,7 +28,7 @@ pub async fn preview_prompt(
     };
     Ok(preview_turn(
         state.store().await?,
-        state.compiled_books(),
+        state.prompt_caches(),
         &session_id,
         &request,
         with_request_body,

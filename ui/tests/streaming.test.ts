@@ -518,4 +518,37 @@ describe("render cost", () => {
     // The read-back keeps unchanged messages as they were.
     expect(messages().slice(0, old.length).every((m, i) => m === old[i])).toBe(true);
   });
+
+  test("a long streaming reply keeps its completed paragraphs' DOM; only the open tail changes", async () => {
+    const world = await start();
+    await openTalk();
+    await send("Tell a long story.");
+    await waitFor(() => expect(within(lastMessage()).queryByTestId("typing-indicator")).not.toBeNull());
+    const stream = world.streams.current;
+    stream.delta("First *paragraph* of the story.\n\nSecond paragraph.\n\nThird");
+    await frame();
+    await waitFor(() => expect(textOf(lastMessage())).toContain("Third"));
+    const content = (): HTMLElement => lastMessage().querySelector<HTMLElement>('[data-testid="message-content"]')!;
+    const first = content().querySelector("p")!;
+    expect(first.textContent).toBe("First paragraph of the story.");
+    const changed: Node[] = [];
+    const observer = new MutationObserver((records) => {
+      for (const record of records) for (const node of [...record.addedNodes, ...record.removedNodes]) changed.push(node);
+    });
+    observer.observe(content(), { childList: true, subtree: true, characterData: true });
+    for (let i = 0; i < 30; i++) {
+      stream.delta(` more words ${i}`);
+      if (i % 10 === 9) stream.delta("\n\nA new paragraph");
+      await frame();
+    }
+    await waitFor(() => expect(textOf(lastMessage())).toContain("more words 29"));
+    observer.disconnect();
+    // The first paragraph is the very same node, never removed or re-added.
+    expect(content().querySelector("p")).toBe(first);
+    expect(changed.some((node) => node === first || node.contains?.(first))).toBe(false);
+    expect(content().querySelectorAll("p").length).toBeGreaterThanOrEqual(4);
+    stream.done();
+    await waitFor(() => expect(screen.getByTestId("composer-send")).toBeTruthy());
+    await waitFor(() => expect(content().querySelectorAll("p").length).toBeGreaterThanOrEqual(4));
+  });
 });

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
-import type { Entry, ScanReport, TestActivationRequest, WorldBookDetail } from "../src/lib/api";
+import type { DictionaryRule, Entry, ScanReport, TestActivationRequest, WorldBookDetail } from "../src/lib/api";
 import type { CloseRequestSource } from "../src/lib/close-guard";
 import { translatePlural } from "../src/lib/i18n/translate";
 import {
@@ -663,13 +663,15 @@ describe("global chat dictionary", () => {
     const rule = within(editor).getByTestId("dictionary-rule");
     await fireEvent.click(within(rule).getByTestId("dictionary-regex"));
     await fireEvent.input(within(rule).getByTestId("dictionary-find"), { target: { value: "(oops" } });
-    expect(rule.textContent).toContain("This regex doesn't compile");
+    await waitFor(() => expect(rule.textContent).toContain("This rule can't work"));
+    expect(rule.textContent).toContain("(oops");
     const save = within(editor).getByTestId("dictionary-save") as HTMLButtonElement;
     expect(save.disabled).toBe(true);
 
     await fireEvent.input(within(rule).getByTestId("dictionary-find"), { target: { value: "colour" } });
     await fireEvent.click(within(rule).getByTestId("dictionary-regex"));
     await fireEvent.input(within(rule).getByTestId("dictionary-replace"), { target: { value: "color" } });
+    await waitFor(() => expect(save.disabled).toBe(false));
     await fireEvent.click(save);
     await waitFor(() => expect(count(calls, "set_dictionary")).toBe(1));
     expect(last(calls, "set_dictionary")).toEqual({
@@ -677,6 +679,43 @@ describe("global chat dictionary", () => {
       rules: [{ find: "colour", replace: "color", regex: false, caseSensitive: false, enabled: true, scope: "both" }],
     });
     expect(store.dictionaries.get("")).toHaveLength(1);
+  });
+});
+
+describe("the core judges a rule, not JavaScript", () => {
+  test("a pattern JavaScript refuses but the core runs can be saved; one the core refuses cannot", async () => {
+    const store = new MockWorldBooks([]);
+    // What the core answers (crates/core/tests/lore_dictionary_limits.rs checks these readings).
+    const calls = installBackend({
+      worldBooks: store,
+      override: (cmd, a) =>
+        cmd === "check_dictionary"
+          ? (a["rules"] as DictionaryRule[]).flatMap((r, index) =>
+              r.find.includes("(?<=") ? [{ index, message: "look-around, including look-ahead and look-behind, is not supported" }] : [],
+            )
+          : undefined,
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    const editor = await screen.findByTestId("dictionary-editor");
+    await waitFor(() => expect(editor.textContent).toContain("No rules yet."));
+    await fireEvent.click(within(editor).getByTestId("dictionary-add"));
+    const rule = within(editor).getByTestId("dictionary-rule");
+    await fireEvent.click(within(rule).getByTestId("dictionary-regex"));
+    const save = within(editor).getByTestId("dictionary-save") as HTMLButtonElement;
+
+    await fireEvent.input(within(rule).getByTestId("dictionary-find"), { target: { value: "(?<=a)b" } });
+    await waitFor(() => expect(rule.textContent).toContain("look-around"));
+    expect(save.disabled).toBe(true);
+
+    // `(?i)` and `(?P<name>…)` are the regex crate's syntax; JavaScript throws on both.
+    expect(() => new RegExp("(?i)cat(?P<tail>s)", "u")).toThrow();
+    await fireEvent.input(within(rule).getByTestId("dictionary-find"), { target: { value: "(?i)cat(?P<tail>s)" } });
+    await waitFor(() => expect(save.disabled).toBe(false));
+    expect(rule.textContent).not.toContain("This rule can't work");
+    const asked = calls.filter((c) => c.cmd === "check_dictionary").map((c) => (c.args as { rules: DictionaryRule[] }).rules[0]!.find);
+    expect(asked).toContain("(?i)cat(?P<tail>s)");
   });
 });
 

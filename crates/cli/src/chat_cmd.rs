@@ -9,8 +9,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use confab_core::chat::{ChatEngine, EngineConfig, StreamEvent};
-use confab_core::lore::books::CompiledBooks;
 use confab_core::secrets::Keys;
+use confab_core::session::turn::PromptCaches;
 use confab_core::sink::{Discard, Sink};
 use confab_core::store::Store;
 use confab_core::{providers, AppError, Error};
@@ -61,7 +61,7 @@ pub async fn run(
     let engine = ChatEngine::new(
         store.clone(),
         Arc::new(Keys::from_env(store.clone())),
-        Arc::new(CompiledBooks::default()),
+        Arc::new(PromptCaches::default()),
         providers::http_client()?,
         EngineConfig::default(),
         Arc::new(Discard),

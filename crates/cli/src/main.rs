@@ -19,8 +19,7 @@ use confab_core::card::{self, Limits};
 use confab_core::chat::{open_library, Presence};
 use confab_core::info::AppInfo;
 use confab_core::library::{self, CharacterQuery, CharacterSort};
-use confab_core::lore::books::CompiledBooks;
-use confab_core::session::turn::{preview_turn, TurnRequest};
+use confab_core::session::turn::{preview_turn, PromptCaches, TurnRequest};
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error};
@@ -312,7 +311,7 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                     ..TurnRequest::default()
                 };
                 let preview =
-                    preview_turn(&store, &CompiledBooks::default(), &session, &turn, request)
+                    preview_turn(&store, &PromptCaches::default(), &session, &turn, request)
                         .await?;
                 Ok(Report::Prompt(Box::new(preview)))
             })

@@ -27,9 +27,9 @@ use confab_core::card::{CardData, CardFormat, CardSpec};
 use confab_core::chat::{ChatEngine, EngineConfig, StreamEvent};
 use confab_core::library::content_hash;
 use confab_core::llm::{stream_events, ModelInfo, OpenAiStream, ProviderConfig, ProviderKind};
-use confab_core::lore::books::CompiledBooks;
 use confab_core::lore::{Book, BookSettings, Entry, EntryPosition, EntryRole};
 use confab_core::secrets::Keys;
+use confab_core::session::turn::PromptCaches;
 use confab_core::session::Role;
 use confab_core::sink::{Discard, Sink};
 use confab_core::store::{BookOrigin, ImportedMessage, Inserted, NewCharacter, Store};
@@ -351,7 +351,7 @@ fn history() -> Vec<ImportedMessage> {
 struct Setup {
     _dir: tempfile::TempDir,
     store: Store,
-    books: Arc<CompiledBooks>,
+    caches: Arc<PromptCaches>,
     keys: Arc<Keys>,
     provider: ProviderConfig,
     session: String,
@@ -390,7 +390,7 @@ async fn setup(server: &Server) -> Option<Setup> {
     let provider = store.save_provider(&provider).await.ok()?;
     Some(Setup {
         keys: Arc::new(Keys::in_memory(store.clone())),
-        books: Arc::new(CompiledBooks::default()),
+        caches: Arc::new(PromptCaches::default()),
         http: reqwest::Client::builder().no_proxy().build().ok()?,
         _dir: dir,
         store,
@@ -404,7 +404,7 @@ impl Setup {
         ChatEngine::new(
             self.store.clone(),
             self.keys.clone(),
-            self.books.clone(),
+            self.caches.clone(),
             self.http.clone(),
             config,
             Arc::new(Discard),
@@ -762,9 +762,10 @@ async fn ttft(server: &Server, s: &Setup, window: Option<u32>) {
             context_window: window.unwrap_or(8192),
             reply_reserve: 512,
         };
-        if let Ok(turn) =
-            confab_core::session::turn::build_turn(&s.store, &s.books, &s.session, &request, limits)
-                .await
+        if let Ok(turn) = confab_core::session::turn::build_turn(
+            &s.store, &s.caches, &s.session, &request, limits,
+        )
+        .await
         {
             prompt_messages = turn.prompt.messages.len();
         }

@@ -169,7 +169,7 @@ async fn the_prompt_matches_the_preview() {
         ..Default::default()
     };
     let preview =
-        confab_core::session::turn::preview_turn(&f.store, &f.books, &f.session, &request, false)
+        confab_core::session::turn::preview_turn(&f.store, &f.caches, &f.session, &request, false)
             .await
             .unwrap()
             .prompt;

@@ -163,8 +163,8 @@ async fn a_malformed_chat_names_the_line_and_imports_nothing() {
 
 #[tokio::test]
 async fn the_prompt_of_a_session_gathers_everything_in_order() {
-    use confab_core::lore::books::CompiledBooks;
     use confab_core::lore::{Book, BookSettings, DictionaryRule, DictionaryScope, Entry};
+    use confab_core::session::turn::PromptCaches;
     use confab_core::session::turn::{preview_turn, TurnRequest};
     use confab_core::session::{CharacterPreferences, Role, SpeechModifier};
     use confab_core::store::BookOrigin;
@@ -226,7 +226,7 @@ async fn the_prompt_of_a_session_gathers_everything_in_order() {
     };
     let prompt = preview_turn(
         &store,
-        &CompiledBooks::default(),
+        &PromptCaches::default(),
         &session.id,
         &request,
         false,

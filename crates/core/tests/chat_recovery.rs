@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use chat_support::*;
 use confab_core::chat::{recover_interrupted, ChatEngine, EngineConfig, StreamEvent};
-use confab_core::lore::books::CompiledBooks;
 use confab_core::secrets::Keys;
+use confab_core::session::turn::PromptCaches;
 use confab_core::session::MessageStatus;
 use confab_core::sink::Discard;
 use confab_core::store::Store;
@@ -35,7 +35,7 @@ async fn child_streams_until_killed() {
     let engine = ChatEngine::new(
         store.clone(),
         Arc::new(Keys::in_memory(store.clone())),
-        Arc::new(CompiledBooks::default()),
+        Arc::new(PromptCaches::default()),
         http(),
         EngineConfig {
             checkpoint_every: Duration::from_millis(30),
@@ -163,7 +163,7 @@ async fn a_kill_9_mid_stream_leaves_an_interrupted_reply_and_a_free_session() {
     let engine = ChatEngine::new(
         store.clone(),
         Arc::new(Keys::in_memory(store.clone())),
-        Arc::new(CompiledBooks::default()),
+        Arc::new(PromptCaches::default()),
         http(),
         EngineConfig::default(),
         Arc::new(Discard),

@@ -525,7 +525,7 @@ async fn a_card_dictionary_changes_no_prompt_until_the_user_accepts_it() {
     .await;
     let id = outcome.character_id.unwrap();
     let session = store.create_session(&id, None, "Traveller").await.unwrap();
-    let books = confab_core::lore::books::CompiledBooks::default();
+    let books = confab_core::session::turn::PromptCaches::default();
     let prompt = || async {
         let request = confab_core::session::turn::TurnRequest {
             new_message: Some("Tell me of the dragon.".into()),

@@ -118,7 +118,7 @@ async fn preview_then_send(f: &Fixture, server: &Server) {
         image_ids: vec![image.id.clone()],
         ..TurnRequest::default()
     };
-    let preview = preview_turn(&f.store, &f.books, &f.session, &request, true)
+    let preview = preview_turn(&f.store, &f.caches, &f.session, &request, true)
         .await
         .unwrap();
     // Every kind of part is there.

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use confab_core::card::Limits;
 use confab_core::library::{self, ExportFormat, ImportStatus};
-use confab_core::lore::books::CompiledBooks;
 use confab_core::prompt::{AuthorsNote, CharacterNote, NotePosition, PromptSource};
 use confab_core::session::notes;
 use confab_core::session::service::{self, ChatExportFormat};
+use confab_core::session::turn::PromptCaches;
 use confab_core::session::turn::{preview_turn, PromptPreview, TurnRequest};
 use confab_core::session::Role;
 use confab_core::sink::Discard;
@@ -35,7 +35,7 @@ async fn preview(store: &Store, session: &str, message: &str) -> PromptPreview {
         new_message: Some(message.into()),
         ..TurnRequest::default()
     };
-    preview_turn(store, &CompiledBooks::default(), session, &request, false)
+    preview_turn(store, &PromptCaches::default(), session, &request, false)
         .await
         .unwrap()
 }
@@ -238,7 +238,7 @@ async fn the_authors_note_travels_with_sillytavern_chats_and_keeps_its_interval(
     let request = TurnRequest::default();
     let p = preview_turn(
         &store,
-        &CompiledBooks::default(),
+        &PromptCaches::default(),
         &session.id,
         &request,
         false,

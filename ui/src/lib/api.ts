@@ -3,6 +3,7 @@
 
 import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { commands, events } from "./bindings";
+import type { DisplayTexts, RuleProblem } from "./bindings";
 import type {
   Activation,
   ActivationReason,
@@ -447,6 +448,18 @@ export function setDictionary(
   rules: readonly DictionaryRule[],
 ): Promise<ApiResult<DictionaryRule[]>> {
   return call(() => commands.setDictionary(characterId, [...rules]));
+}
+
+export type { DisplayTexts, RuleProblem };
+
+/** What is wrong with dictionary rules being edited, read exactly as the core applies them. */
+export function checkDictionary(rules: readonly DictionaryRule[]): Promise<ApiResult<RuleProblem[]>> {
+  return call(() => commands.checkDictionary([...rules]));
+}
+
+/** `texts` as a chat with the character shows them (Display-scope rules; `null`: unchanged). */
+export function displayTexts(characterId: string, texts: readonly string[]): Promise<ApiResult<DisplayTexts>> {
+  return call(() => commands.displayTexts(characterId, [...texts]));
 }
 
 // ---- Chats ----

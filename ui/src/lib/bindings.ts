@@ -63,6 +63,14 @@ export const commands = {
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
 	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
+	/**
+	 *  Message texts as a chat with this character shows them (its and the
+	 *  global Display-scope rules applied; `null` where nothing changed). With no
+	 *  texts, says how many such rules there are.
+	 */
+	displayTexts: (characterId: string, texts: string[]) => typedError<DisplayTexts, AppError>(__TAURI_INVOKE("display_texts", { characterId, texts })),
+	/**  What is wrong with dictionary rules being edited, as the core reads them. */
+	checkDictionary: (rules: DictionaryRule[]) => typedError<RuleProblem[], AppError>(__TAURI_INVOKE("check_dictionary", { rules })),
 	/**  Sessions, newest activity first. */
 	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
 	/**  The character's most recent session, or a new one with its greeting. */
@@ -591,6 +599,14 @@ export type DictionaryScope =
 "display" | 
 /**  Both. */
 "both";
+
+/**  Message texts as a chat shows them, after the Display-scope rules. */
+export type DisplayTexts = {
+	/**  How many rules (the character's and the global ones) change what is shown. */
+	rules: number,
+	/**  Each text as shown, in the order asked; `null` when no rule changed it. */
+	texts: (string | null)[],
+};
 
 /**  Why a matched entry was left out. */
 export type DropReason = 
@@ -1388,6 +1404,14 @@ export type Role =
 "assistant" | 
 /**  A narrator or system note. */
 "system";
+
+/**  Why one rule of a dictionary being edited cannot work. */
+export type RuleProblem = {
+	/**  The rule's position in the list (from 0). */
+	index: number,
+	/**  The reason, in plain words. */
+	message: string,
+};
 
 /**  A message as the engine scans it. */
 export type ScanMessage = {

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Error, Result};
-use crate::lore::books::CompiledBooks;
 use crate::secrets::Keys;
+use crate::session::turn::PromptCaches;
 use crate::session::{Message, MessageStatus, Role};
 use crate::sink::Sink;
 use crate::store::{NewMessage, Store, UsageOutcome, UsageRecord};
@@ -202,7 +202,7 @@ pub struct ChatEngine {
 pub(crate) struct Inner {
     store: Store,
     keys: Arc<Keys>,
-    books: Arc<CompiledBooks>,
+    caches: Arc<PromptCaches>,
     http: reqwest::Client,
     config: EngineConfig,
     notices: Arc<dyn Sink<LiveSessions>>,
@@ -328,7 +328,7 @@ impl ChatEngine {
     pub fn new(
         store: Store,
         keys: Arc<Keys>,
-        books: Arc<CompiledBooks>,
+        caches: Arc<PromptCaches>,
         http: reqwest::Client,
         config: EngineConfig,
         notices: Arc<dyn Sink<LiveSessions>>,
@@ -337,7 +337,7 @@ impl ChatEngine {
             inner: Arc::new(Inner {
                 store,
                 keys,
-                books,
+                caches,
                 http,
                 config,
                 notices,

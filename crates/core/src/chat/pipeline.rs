@@ -413,7 +413,7 @@ async fn prepare(
         prefill: job.prefill.clone(),
     };
     let limits = limits_for(Some(&config), context_length);
-    let turn = build_turn(store, &inner.books, &job.session_id, &request, limits).await?;
+    let turn = build_turn(store, &inner.caches, &job.session_id, &request, limits).await?;
     if matches!(job.kind, ReplyKind::Send | ReplyKind::Regenerate) {
         // A new turn advances sticky, cooldown and delay; continue and impersonate
         // do not. Saved beside the request, so the first token does not wait for it.

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use crate::library::{self, ExportedFile};
-use crate::lore::dictionary::Dictionary;
 use crate::lore::formats;
 use crate::lore::{
     compile, scan, Book, BookSettings, CompiledBook, DictionaryRule, ScanInput, ScanReport,
@@ -91,20 +90,14 @@ pub async fn export_book_to_dir(
         .map_err(|e| Error::Internal(format!("the export stopped unexpectedly: {e}")))?
 }
 
-/// Saves dictionary rules after checking each compiles; an invalid rule is
-/// refused with its number and the reason, and nothing is saved.
+/// Saves dictionary rules after checking them (rule count, text sizes, each
+/// compiles); bad rules are refused with the reason, and nothing is saved.
 pub async fn set_dictionary(
     store: &Store,
     character_id: Option<&str>,
     rules: Vec<DictionaryRule>,
 ) -> Result<Vec<DictionaryRule>> {
-    let (_, errors) = Dictionary::compile(&rules);
-    if let Some((index, error)) = errors.into_iter().next() {
-        return Err(Error::InvalidInput(format!(
-            "chat dictionary rule {}: {error}",
-            index + 1
-        )));
-    }
+    crate::lore::dictionary::check_rules(&rules)?;
     store.set_dictionary(character_id, &rules).await?;
     store.dictionary(character_id).await
 }

@@ -17,7 +17,7 @@ use crate::card::CardData;
 use crate::error::{Error, Result};
 use crate::llm::{request_body, ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
-use crate::lore::dictionary::Dictionary;
+use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{
     scan, CompiledBook, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
     ScanSources, TimedState, Trigger,
@@ -30,6 +30,16 @@ use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
 
 use super::service::{primary_context_text, PromptLimits, DEFAULT_USER_NAME};
+
+/// What prompts reuse from turn to turn: world books and chat dictionaries,
+/// compiled once per change. The app, the engine and the CLI each keep one.
+#[derive(Debug, Default)]
+pub struct PromptCaches {
+    /// Compiled world books.
+    pub books: CompiledBooks,
+    /// Compiled chat dictionaries.
+    pub dictionaries: CompiledDictionaries,
+}
 
 /// What a reply is asked to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +142,7 @@ pub fn impersonation_instruction(user: &str, character: &str) -> String {
 /// Builds the prompt of one turn of `session_id`.
 pub async fn build_turn(
     store: &Store,
-    books: &CompiledBooks,
+    caches: &PromptCaches,
     session_id: &str,
     request: &TurnRequest,
     limits: PromptLimits,
@@ -158,7 +168,6 @@ pub async fn build_turn(
             store.lore_timed_state(session_id),
             primary_context_text(store),
             store.post_history(),
-            store.dictionary(None),
             store.settings(),
             store.authors_notes(session_id),
         )
@@ -180,7 +189,7 @@ pub async fn build_turn(
         let books = async {
             let mut compiled: Vec<Arc<CompiledBook>> = Vec::new();
             for id in store.active_world_book_ids(character_id).await? {
-                compiled.push(books.get(store, &id).await?);
+                compiled.push(caches.books.get(store, &id).await?);
             }
             Ok::<_, Error>(compiled)
         };
@@ -189,7 +198,7 @@ pub async fn build_turn(
             persona,
             books,
             store.preferences(character_id),
-            store.dictionary(Some(character_id)),
+            caches.dictionaries.for_character(store, character_id),
         )
     };
     let images = async {
@@ -203,8 +212,8 @@ pub async fn build_turn(
     };
     let (
         history,
-        (timed, primary_context, global_post_history, global_rules, settings, notes),
-        (character, persona, compiled, preferences, character_rules),
+        (timed, primary_context, global_post_history, settings, notes),
+        (character, persona, compiled, preferences, (character_rules, global_rules)),
         images,
     ) = tokio::try_join!(history, general, personal, images)?;
 
@@ -235,8 +244,8 @@ pub async fn build_turn(
         limits.context_window,
     );
     let rewrite = PromptDictionaries {
-        character: Dictionary::compile(&character_rules).0,
-        global: Dictionary::compile(&global_rules).0,
+        character: character_rules,
+        global: global_rules,
     };
     let image_count = u32::try_from(images.len()).unwrap_or(u32::MAX);
     let persona_description = persona.map(|p| p.description).unwrap_or_default();
@@ -404,13 +413,13 @@ pub struct PromptPreview {
 /// built exactly as the send builds it (same limits, same function).
 pub async fn preview_turn(
     store: &Store,
-    books: &CompiledBooks,
+    caches: &PromptCaches,
     session_id: &str,
     request: &TurnRequest,
     with_request_body: bool,
 ) -> Result<PromptPreview> {
     let target = turn_target(store, session_id).await?;
-    let turn = build_turn(store, books, session_id, request, target.limits()).await?;
+    let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
     let request_body = match (&target.config, with_request_body) {
         (Some(config), true) => Some(request_body(
             config,
@@ -540,20 +549,16 @@ fn character_display_name(card: &CardData) -> &str {
         .unwrap_or(&card.name)
 }
 
-/// The chat dictionaries' prompt-scope rules: the character's first, then the global ones.
+/// The chat dictionaries' prompt-scope rules: the character's first, then the
+/// global ones, within the dictionaries' growth limit (a rule that would pass it is skipped).
 struct PromptDictionaries {
-    character: Dictionary,
-    global: Dictionary,
+    character: Arc<Dictionary>,
+    global: Arc<Dictionary>,
 }
 
 impl Rewrite for PromptDictionaries {
     fn rewrite<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match self.character.apply(text, DictionaryScope::Prompt) {
-            Cow::Borrowed(t) => self.global.apply(t, DictionaryScope::Prompt),
-            Cow::Owned(s) => {
-                Cow::Owned(self.global.apply(&s, DictionaryScope::Prompt).into_owned())
-            }
-        }
+        apply_all_checked(&self.character, &self.global, text, DictionaryScope::Prompt).text
     }
 }
 

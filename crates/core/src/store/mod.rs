@@ -4,6 +4,7 @@
 mod card_import;
 mod characters;
 pub(crate) use characters::hex;
+mod dictionaries;
 mod notes;
 mod open;
 mod personas;

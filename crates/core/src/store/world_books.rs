@@ -19,7 +19,7 @@ pub struct BookOrigin<'a> {
     pub character_id: Option<&'a str>,
 }
 
-const GLOBAL_DICTIONARY: &str = "dictionary.global";
+pub(super) const GLOBAL_DICTIONARY: &str = "dictionary.global";
 
 fn not_found(id: &str) -> Error {
     Error::NotFound {

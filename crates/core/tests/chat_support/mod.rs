@@ -12,8 +12,8 @@ use confab_core::card::{CardData, CardFormat, CardSpec};
 use confab_core::chat::{ChatEngine, EngineConfig, LiveSessions, StreamEvent};
 use confab_core::library::content_hash;
 use confab_core::llm::{ProviderConfig, ProviderKind};
-use confab_core::lore::books::CompiledBooks;
 use confab_core::secrets::Keys;
+use confab_core::session::turn::PromptCaches;
 use confab_core::sink::{Collect, Sink};
 use confab_core::store::{Inserted, NewCharacter, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -408,7 +408,7 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub keys: Arc<Keys>,
-    pub books: Arc<CompiledBooks>,
+    pub caches: Arc<PromptCaches>,
     pub engine: ChatEngine,
     pub notices: Arc<Collect<LiveSessions>>,
     pub session: String,
@@ -474,12 +474,12 @@ impl Fixture {
             .await
             .unwrap();
         let keys = Arc::new(Keys::in_memory(store.clone()));
-        let books = Arc::new(CompiledBooks::default());
+        let caches = Arc::new(PromptCaches::default());
         let notices = Arc::new(Collect::default());
         let engine = ChatEngine::new(
             store.clone(),
             keys.clone(),
-            books.clone(),
+            caches.clone(),
             http(),
             config,
             notices.clone(),
@@ -488,7 +488,7 @@ impl Fixture {
             dir,
             store,
             keys,
-            books,
+            caches,
             engine,
             notices,
             session,
@@ -502,7 +502,7 @@ impl Fixture {
         ChatEngine::new(
             self.store.clone(),
             self.keys.clone(),
-            self.books.clone(),
+            self.caches.clone(),
             http(),
             config,
             self.notices.clone(),

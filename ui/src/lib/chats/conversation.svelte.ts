@@ -41,6 +41,7 @@ import type { Confirmer } from "../confirm.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { TextKey } from "../i18n/types";
 import type { Reporter } from "../library/library.svelte";
+import { DisplayRules } from "./display.svelte";
 import type { LiveSessions } from "./live.svelte";
 import type { Sessions } from "./sessions.svelte";
 import { LiveReply } from "./stream.svelte";
@@ -124,6 +125,8 @@ export class Conversation {
   failure = $state.raw<ReplyFailure | null>(null);
   /** The provider and model this session replies with; null until loaded. */
   model = $state.raw<SessionModel | null>(null);
+  /** How messages are shown: the chat dictionaries' Display-scope rules. */
+  readonly display = new DisplayRules();
   /** The composer's text before an impersonation replaced it. */
   #draftBefore: string | null = null;
 
@@ -162,12 +165,19 @@ export class Conversation {
     this.#reset();
     this.session = summary;
     void this.loadModel();
+    void this.display.open(summary.characterId);
     if (await this.#loadNewest()) this.#followLive();
   }
 
   close(): void {
     this.#reset();
     this.session = null;
+    void this.display.open(null);
+  }
+
+  /** A chat dictionary was saved: the loaded messages are shown anew. */
+  reloadDisplay(): Promise<void> {
+    return this.display.reload(this.messages.map((m) => m.content));
   }
 
   #reset(): void {
@@ -194,6 +204,8 @@ export class Conversation {
     this.loading = true;
     const result = await getMessages(id, null, PAGE_SIZE);
     if (generation !== this.#generation) return false;
+    if (result.ok) await this.display.prepare(result.data.messages.map((m) => m.content));
+    if (generation !== this.#generation) return false;
     this.loading = false;
     if (!result.ok) {
       this.#report(result.error, "error.context.openChat");
@@ -213,6 +225,8 @@ export class Conversation {
     const generation = this.#generation;
     this.loadingOlder = true;
     const result = await getMessages(id, cursor, limit);
+    if (generation !== this.#generation) return false;
+    if (result.ok) await this.display.prepare(result.data.messages.map((m) => m.content));
     if (generation !== this.#generation) return false;
     this.loadingOlder = false;
     if (!result.ok) {
@@ -288,6 +302,7 @@ export class Conversation {
     const role = this.role;
     this.sending = true;
     const result = await addMessage(id, role, text.trim() === "" ? "" : text, images.map((p) => p.image.id));
+    if (result.ok) await this.display.prepare([result.data.content]);
     this.sending = false;
     if (!result.ok) {
       this.#report(result.error, "error.context.sendMessage");
@@ -359,6 +374,8 @@ export class Conversation {
   async #sendStreaming(id: string): Promise<boolean> {
     const text = this.draft;
     const images = this.pending.map((p) => p.image.id);
+    // Shown at once when the reply starts: ask for its shown form now.
+    void this.display.prepare([text]);
     this.sending = true;
     const ok = await this.#request("send", id, (onEvent) => sendMessage(id, text.trim() === "" ? "" : text, images, onEvent), text);
     this.sending = false;
@@ -425,6 +442,7 @@ export class Conversation {
       };
     }
     this.failure = null;
+    this.display.resetLive();
     this.stream = reply;
     const result = await start((event) => this.#onEvent(reply, event, text));
     if (this.stream !== reply) return result.ok;
@@ -620,6 +638,7 @@ export class Conversation {
     const id = this.id;
     if (!id || this.stream !== null) return false;
     const reply = new LiveReply(id, "attached", "send");
+    this.display.resetLive();
     this.stream = reply;
     const result = await attachStream(id, (event) => this.#onEvent(reply, event));
     if (this.stream !== reply) return result.ok && result.data;
@@ -656,6 +675,8 @@ export class Conversation {
     if (!id) return;
     const generation = this.#generation;
     const result = await getMessages(id, null, PAGE_SIZE);
+    if (generation !== this.#generation || this.id !== id) return;
+    if (result.ok) await this.display.prepare(result.data.messages.map((m) => m.content));
     if (generation !== this.#generation || this.id !== id) return;
     if (!result.ok) {
       this.#report(result.error, "error.context.openChat");
@@ -710,6 +731,7 @@ export class Conversation {
       this.#report(result.error, "error.context.editMessage");
       return false;
     }
+    await this.display.prepare([result.data.content]);
     this.#replace(result.data);
     if (this.editingId === messageId) this.editingId = null;
     this.#touchList();
@@ -758,6 +780,7 @@ export class Conversation {
       this.#report(result.error, "error.context.swipe");
       return;
     }
+    await this.display.prepare([result.data.content]);
     const position = this.messages.findIndex((m) => m.id === message.id);
     const isLast = position === this.messages.length - 1;
     if (isLast) {

@@ -9,7 +9,8 @@ import DOMPurify, { type DOMPurify as Purifier } from "dompurify";
 import { Marked } from "marked";
 import { attachmentUrl } from "../api";
 
-const marked = new Marked({ gfm: true, breaks: true, async: false });
+/** The one Markdown reader (GFM, single newlines are line breaks). */
+export const marked = new Marked({ gfm: true, breaks: true, async: false });
 
 const FORBID_TAGS = [
   "style",
@@ -39,14 +40,39 @@ const FORBID_TAGS = [
   "dialog",
 ];
 
-const FORBID_ATTR = ["style", "srcset", "background", "poster", "action", "formaction", "ping", "id", "name", "target", "xlink:href"];
+// `class`, `id` and `role` would let a reply borrow the app's own styles and
+// landmarks (a modal backdrop over the window, a fake dialog); `aria-*` too
+// (aria-modal is how the app knows a dialog is open). Only the classes this
+// module sets itself (md-link, md-blocked-image) survive.
+const FORBID_ATTR = [
+  "class",
+  "style",
+  "srcset",
+  "background",
+  "poster",
+  "action",
+  "formaction",
+  "ping",
+  "id",
+  "name",
+  "role",
+  "target",
+  "xlink:href",
+];
 
 let purifier: Purifier | null = null;
 
 function purify(): Purifier {
   if (purifier) return purifier;
   const instance = DOMPurify(window);
+  // Placeholders this module puts in for blocked images: the sanitiser walks
+  // them too (and drops their class, as any other), so the class is put back.
+  const placeholders = new WeakSet<Node>();
   instance.addHook("afterSanitizeAttributes", (node) => {
+    if (placeholders.has(node)) {
+      node.setAttribute("class", "md-blocked-image");
+      return;
+    }
     if (node.tagName === "A") {
       const href = node.getAttribute("href");
       node.removeAttribute("href");
@@ -62,6 +88,7 @@ function purify(): Purifier {
         const placeholder = node.ownerDocument.createElement("span");
         placeholder.className = "md-blocked-image";
         placeholder.textContent = alt ? `[${alt}]` : "[image]";
+        placeholders.add(placeholder);
         node.replaceWith(placeholder);
         return;
       }
@@ -92,10 +119,16 @@ export function renderMarkdown(text: string): string {
   } catch {
     html = text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
+  return sanitize(html);
+}
+
+/** `html` (from Markdown) with everything the strict policy forbids removed. */
+export function sanitize(html: string): string {
   return purify().sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS,
     FORBID_ATTR,
+    ALLOW_ARIA_ATTR: false,
     ALLOW_DATA_ATTR: false,
     ALLOW_UNKNOWN_PROTOCOLS: false,
   });
@@ -103,6 +136,17 @@ export function renderMarkdown(text: string): string {
 
 const cache = new Map<string, string>();
 const CACHE_LIMIT = 600;
+
+/**
+ * Seeds the cache with `html` already rendered for `text` (a streamed reply's
+ * last incremental render, which equals its whole render): the saved reply
+ * then shows without parsing it all again in one long task.
+ */
+export function rememberRendered(text: string, html: string): void {
+  if (cache.has(text)) return;
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(text, html);
+}
 
 /** renderMarkdown with a small cache: scrolling back and forth re-renders nothing. */
 export function renderCached(text: string): string {

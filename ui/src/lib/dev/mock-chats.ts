@@ -379,7 +379,8 @@ export class MockChats {
     session.summary = {
       ...session.summary,
       messageCount: count,
-      preview: last ? last.content.replace(/\s+/g, " ").slice(0, 140) : "",
+      // The start only: a streaming reply saves here on every delta.
+      preview: last ? last.content.slice(0, 600).replace(/\s+/g, " ").slice(0, 140) : "",
       updatedAt: touch ? this.#now() : session.summary.updatedAt,
     };
   }

@@ -7,6 +7,7 @@ import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportE
 import { MockChats, sampleLine, type ChatCharacter } from "./mock-chats";
 import { MockLibrary } from "./mock-library";
 import { MockProviders, model } from "./mock-providers";
+import { liveRendering } from "../chats/live-markdown";
 import { MockStreams } from "./mock-streams";
 import { MockWorldBooks, sampleBooks, sampleReport } from "./mock-worldbooks";
 
@@ -25,6 +26,10 @@ const SAMPLE_INFO: AppInfo = {
  * `&demo=drag|drop|detail|dirty|delete|export|card-dictionary|provider-insecure|provider-insecure-confirm`
  * plays a scripted interaction
  * (for screenshots; see runDemo below).
+ * "bench" (ui/bench/stream-render.mjs): the full library and one chat,
+ * "Bench", of `&messages=` (10,000) messages; a reply streams `&tps=` (1,000)
+ * words a second in 16 ms deltas, `&words=` (15,000) of Markdown in all,
+ * rendered `&render=incremental` (the app) or `full` (every frame whole).
  */
 export function installMockIpc(defaultScenario: string): void {
   // Inside the real app the real backend is there; never shadow it.
@@ -43,7 +48,9 @@ export function installMockIpc(defaultScenario: string): void {
       ? { ...SAMPLE_INFO, counts: { characters: 12, worldBooks: 3, sessions: 12, messages: 240, personas: 1 } }
       : SAMPLE_INFO;
 
-  const library = new MockLibrary(scenario === "full");
+  const bench = scenario === "bench";
+  if (bench) liveRendering.mode = query.get("render") === "full" ? "full" : "incremental";
+  const library = new MockLibrary(scenario === "full" || bench);
   const worldBooks: MockWorldBooks = new MockWorldBooks(scenario === "full" ? sampleBooks() : [], {
     testActivation: (request) => delay(250).then(() => sampleReport(request, worldBooks)),
   });
@@ -56,9 +63,13 @@ export function installMockIpc(defaultScenario: string): void {
 
   const chats = new MockChats({ character: (id) => chatCharacterOf(library, id) });
   if (scenario === "full") sampleChats(chats, library);
-  const providers = sampleProviders(scenario === "full", query.get("keyring") !== "off");
+  if (bench) benchChat(chats, library, Number(query.get("messages") ?? 10_000));
+  const providers = sampleProviders(scenario === "full" || bench, query.get("keyring") !== "off");
+  const words = Number(query.get("words") ?? 15_000);
   const streams = new MockStreams(chats, {
-    autoplay: { text: sampleReply, reasoning: (kind) => (kind === "send" ? SAMPLE_REASONING : ""), every: 45, firstAfter: 700 },
+    autoplay: bench
+      ? { text: () => benchReply(words), every: 16, firstAfter: 100, wordsPerSecond: Number(query.get("tps") ?? 1000) }
+      : { text: sampleReply, reasoning: (kind) => (kind === "send" ? SAMPLE_REASONING : ""), every: 45, firstAfter: 700 },
     onLiveChanged: (sessionIds) => void emit("live-sessions-changed", { sessionIds }),
     model: () => {
       const first = providers.providers.values().next().value;
@@ -299,6 +310,33 @@ function sampleChats(chats: MockChats, library: MockLibrary): void {
     { role: "system", content: "A distant bell rings three times." },
     { role: "user", content: "Is that... the third bell?" },
   ], { title: "Ember's library" });
+}
+
+/** The benchmark's chat: `count` messages, generated as they are read. */
+function benchChat(chats: MockChats, library: MockLibrary, count: number): void {
+  const aria = library.list({ search: "Aria", tag: null, collection: null, sort: "name" })[0];
+  chats.addSyntheticSession(aria?.id ?? "Aria Voss", count, sampleLine, { title: "Bench" });
+}
+
+/** A long reply of `words` words with every kind of block a model writes. */
+export function benchReply(words: number): string {
+  const blocks = [
+    "*She turns the page slowly, tracing the faded ink with one claw.* The road north was **never** meant for carts; it was cut for the bell-carriers, who walked it barefoot in the ash season and sang to keep the count.",
+    "1. The first bell, cast in gold, rang for the harvest.\n2. The second, silver and *regret*, rang for the dead.\n3. The third rang once, and nobody who heard it will say what for.",
+    "```python\ndef ring(bell, times):\n    for _ in range(times):\n        bell.strike()\n\n    return bell.echo()\n```",
+    "| Bell | Metal | Rung |\n|------|-------|------|\n| First | gold | at harvest |\n| Second | silver | for the dead |\n| Third | unknown | once |",
+    "> The pipes hum in B-flat,\n> the stars do not.\n\n— from the keeper's log, `entry 4471`",
+    "- Pack light.\n- Keep the lantern *low*.\n  - Never below the knee.\n- Count the bells, not the steps.",
+    "\"You want the truth?\" she says at last. \"The truth is a map with one road on it, and that road goes *down*.\" Her tail curls around the lamp, and the shadows on the shelves lean closer to listen.",
+  ];
+  const out: string[] = [];
+  let count = 0;
+  for (let i = 0; count < words; i++) {
+    const block = blocks[i % blocks.length]!;
+    out.push(block);
+    count += block.split(/\s+/).length;
+  }
+  return out.join("\n\n");
 }
 
 function attempt<T>(run: () => T): T | Promise<never> {

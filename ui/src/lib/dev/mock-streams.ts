@@ -20,6 +20,12 @@ export type Autoplay = {
   every: number;
   /** Milliseconds before the first delta. */
   firstAfter?: number;
+  /**
+   * Words a second by the clock (default: one to three words a delta): each
+   * delta carries every word due by then, as a backend on its own thread
+   * keeps its pace however busy the page is.
+   */
+  wordsPerSecond?: number;
 };
 
 export type StreamOptions = {
@@ -146,6 +152,9 @@ export class MockStream {
   /** Plays `text` in small pieces every `every` ms, then finishes. */
   play(autoplay: Autoplay): void {
     const kind = this.started.kind;
+    const rate = autoplay.wordsPerSecond;
+    let sent = 0;
+    let since = 0;
     const reasoningWords = (autoplay.reasoning?.(kind) ?? "").split(/(?<=\s)/).filter((w) => w !== "");
     const words = autoplay.text(kind).split(/(?<=\s)/).filter((w) => w !== "");
     const step = (): void => {
@@ -153,7 +162,10 @@ export class MockStream {
       if (reasoningWords.length > 0) {
         this.delta("", reasoningWords.splice(0, 3).join(""));
       } else if (words.length > 0) {
-        this.delta(words.splice(0, 1 + Math.floor(Math.random() * 3)).join(""));
+        since ||= performance.now();
+        const due = rate === undefined ? sent + 1 + Math.floor(Math.random() * 3) : Math.max(sent + 1, Math.floor(((performance.now() - since) * rate) / 1000));
+        this.delta(words.splice(0, due - sent).join(""));
+        sent = due;
       } else {
         this.done();
         return;

@@ -245,6 +245,24 @@ export class MockWorldBooks {
         this.dictionaries.set((a["characterId"] as string | null) ?? "", structuredClone(rules));
         return rules;
       }
+      case "check_dictionary": {
+        // The core reads regexes with the `regex` crate; the mock asks JavaScript.
+        const rules = a["rules"] as DictionaryRule[];
+        return rules.flatMap((r, index) =>
+          r.regex && r.find !== "" && !compiles(r.find) ? [{ index, message: `the pattern \`${r.find}\` is not a valid regular expression` }] : [],
+        );
+      }
+      case "display_texts": {
+        // The core runs these rules with the `regex` crate; the mock uses
+        // JavaScript's RegExp, which agrees on everything the mock shows.
+        const own = this.dictionaries.get(a["characterId"] as string) ?? [];
+        const rules = [...own, ...(this.dictionaries.get("") ?? [])].filter((r) => r.enabled && r.find !== "" && r.scope !== "prompt");
+        const texts = (a["texts"] as string[]).map((text) => {
+          const shown = rules.reduce((current, rule) => applyRule(rule, current), text);
+          return shown === text ? null : shown;
+        });
+        return { rules: rules.length, texts };
+      }
       case "import_world_book": {
         const name = fileName ?? "World book.json";
         if (this.#hooks.importWorldBook) return this.#hooks.importWorldBook(name, a as unknown as Uint8Array);
@@ -279,6 +297,23 @@ export class MockWorldBooks {
     // A copy, as if it had crossed the IPC boundary.
     return structuredClone(run(book));
   }
+}
+
+/** One dictionary rule applied, within the core's growth limit (4×, or +64 KB). */
+function applyRule(rule: DictionaryRule, text: string): string {
+  let shown: string;
+  if (!rule.regex && rule.caseSensitive) shown = text.split(rule.find).join(rule.replace);
+  else {
+    const source = rule.regex ? rule.find : rule.find.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(source, rule.caseSensitive ? "gu" : "giu");
+    } catch {
+      return text;
+    }
+    shown = rule.regex ? text.replace(pattern, rule.replace) : text.replace(pattern, () => rule.replace);
+  }
+  return shown.length > Math.max(text.length * 4, text.length + 65536) ? text : shown;
 }
 
 function compiles(source: string): boolean {

@@ -365,7 +365,7 @@ export const en = {
   "dictionary.scope.both": "Both",
   "dictionary.scope.prompt": "Prompt",
   "dictionary.scope.display": "Display",
-  "dictionary.badRegex": "This regex doesn't compile:",
+  "dictionary.badRegex": "This rule can't work:",
   "dictionary.none": "No rules yet.",
   "dictionary.add": "Add rule",
   "dictionary.save": "Save rules",

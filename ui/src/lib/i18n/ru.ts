@@ -394,7 +394,7 @@ export const ru: Dictionary<RussianPlural> = {
   "dictionary.scope.both": "Везде",
   "dictionary.scope.prompt": "Промпт",
   "dictionary.scope.display": "Экран",
-  "dictionary.badRegex": "Это регулярное выражение не компилируется:",
+  "dictionary.badRegex": "Это правило не сработает:",
   "dictionary.none": "Правил пока нет.",
   "dictionary.add": "Добавить правило",
   "dictionary.save": "Сохранить правила",
