@@ -200,3 +200,57 @@ async fn upgrading_counts_user_messages_down_each_path() {
     );
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_v6_fixture_reads_through_the_prompt_api() {
+    use confab_core::prompt::{ExampleDialogue, NotePosition, PromptSource};
+    use confab_core::session::notes;
+    use confab_core::session::turn::{preview_turn, PromptCaches, TurnRequest};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("v6.db"), dir.path().join(DATABASE_FILE)).unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let session = "f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07";
+    assert_eq!(
+        store.settings().await.unwrap().example_dialogue,
+        ExampleDialogue::Keep
+    );
+    let chat_notes = notes::chat_notes(&store, session).await.unwrap();
+    assert_eq!(chat_notes.chat.unwrap().interval, 3);
+    let roxy = store
+        .character_authors_note("0b8e77c1-54a2-4d6f-8f0e-7f3c5d2a9b02")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(roxy.position, NotePosition::AfterSystem);
+    let history = store
+        .recent_history(session, None, 1 << 20, "o200k_base")
+        .await
+        .unwrap();
+    let tokens: Vec<Option<u32>> = history.messages.iter().map(|m| m.tokens).collect();
+    assert_eq!(tokens, [Some(11), None, None], "another tokenizer's count reads as unknown");
+    let pending = store
+        .character_detail("a3d5e2f1-9c7b-4e8a-b6d4-1f2e3c4d5e03")
+        .await
+        .unwrap()
+        .pending_dictionary;
+    assert_eq!(pending.len(), 1);
+
+    let request = TurnRequest {
+        new_message: Some("Where am I?".into()),
+        ..TurnRequest::default()
+    };
+    let preview = preview_turn(&store, &PromptCaches::default(), session, &request, false)
+        .await
+        .unwrap();
+    let sources: Vec<PromptSource> = preview.prompt.parts.iter().map(|p| p.source).collect();
+    for wanted in [
+        PromptSource::ExampleDialogue,
+        PromptSource::CharacterNote,
+    ] {
+        assert!(sources.contains(&wanted), "{wanted:?} in {sources:?}");
+    }
+    // Two user messages with the new one: not a multiple of the note's interval (3).
+    assert!(!sources.contains(&PromptSource::AuthorsNote));
+    store.close().await;
+}
