@@ -229,7 +229,9 @@ remaining: number } |
 /**  Pulled in by the minimum-activations rule scanning deeper. */
 { kind: "minActivations"; 
 /**  The depth the scan reached. */
-depth: number };
+depth: number } | 
+/**  Its content starts with the `@@activate` decorator. */
+{ kind: "decorator" };
 
 /**  An error as it crosses a process boundary: `{ code, message, path? }`. */
 export type AppError = {
@@ -428,6 +430,24 @@ export type CharacterDetail = {
 	assets: StoredAsset[],
 };
 
+/**
+ *  Which characters an entry is for (ST `characterFilter`).
+ * 
+ *  With names, the character must be among them (or, excluding, must not be);
+ *  with tags, it must have one of them (or, excluding, none of them); with both,
+ *  both checks apply, as in SillyTavern. Names match the character's name without
+ *  regard to case, also with a file extension left off (ST lists avatar files:
+ *  `Seraphina.png` is Seraphina); tags match tag names without regard to case.
+ */
+export type CharacterFilter = {
+	/**  Leaves out what it lists (ST `isExclude`), instead of keeping only that. */
+	exclude: boolean,
+	/**  Character names (or ST avatar file names). */
+	names: string[],
+	/**  Tag names. */
+	tags: string[],
+};
+
 /**  How a character should treat the user; compiled into the USER PREFERENCE MODIFIERS block. */
 export type CharacterPreferences = {
 	/**  The relationship. */
@@ -574,7 +594,23 @@ level: number } |
 /**  The key as written. */
 key: string; 
 /**  Why. */
-error: string };
+error: string } | 
+/**  The entry is only for other kinds of generation (its triggers). */
+{ kind: "trigger"; 
+/**  The kind of generation scanned for. */
+trigger: Trigger; 
+/**  The kinds the entry is for, as the book writes them. */
+triggers: string[] } | 
+/**  The entry's character filter leaves this character out. */
+{ kind: "characterFilter"; 
+/**  The character scanned for. */
+character: string; 
+/**  The filter excludes what it lists (else it includes only that). */
+exclude: boolean; 
+/**  Decided by the filter's tags (else by its names). */
+byTag: boolean } | 
+/**  Its content starts with the `@@dont_activate` decorator. */
+{ kind: "dontActivate" };
 
 /**  One entry that matched (or was considered) but was left out. */
 export type Dropped = {
@@ -656,8 +692,13 @@ export type Entry = {
 	vectorized: boolean,
 	/**  ST automation id, kept. */
 	automationId: string,
-	/**  ST generation-type triggers, kept. */
+	/**
+	 *  Generation types it fires for (ST `triggers`: `normal`, `continue`,
+	 *  `impersonate`, `swipe`, `regenerate`, `quiet`); empty means all.
+	 */
 	triggers: string[],
+	/**  Which characters it is for; `None` means every character. */
+	characterFilter: CharacterFilter | null,
 	/**  Position in ST's editor list, kept. */
 	displayIndex: number | null,
 	/**  Fields Confab does not use, kept verbatim for export. */
@@ -861,15 +902,31 @@ JsonValue[] |
 /**  An object. */
 { [key in string]: JsonValue };
 
-/**  A key that could not be compiled; its entry still fires on its other keys. */
+/**
+ *  A key that could not be compiled, or failed during a scan; its entry still
+ *  fires on its other keys, and the rest of the book works.
+ */
 export type KeyError = {
 	/**  The entry's uid. */
 	uid: number,
 	/**  The key as written. */
 	key: string,
-	/**  Why it failed. */
+	/**  What kind of problem it is. */
+	kind: KeyErrorKind,
+	/**  Why, in words. */
 	error: string,
 };
+
+/**  What kind of problem a key has. */
+export type KeyErrorKind = 
+/**  Not a regex either engine accepts. */
+"invalid" | 
+/**  The regex compiles to more than one key may use. */
+"tooLarge" | 
+/**  The book's other regex keys already use the book's regex budget. */
+"bookBudget" | 
+/**  A search with it stopped at its backtracking limit (during a scan). */
+"failed";
 
 /**  What the UI may know about a provider's key: whether one is set, and where. */
 export type KeyStatus = {
@@ -1254,6 +1311,14 @@ export type Role =
 /**  A narrator or system note. */
 "system";
 
+/**  The character a scan is for: entries' character filters are matched against it. */
+export type ScanCharacter = {
+	/**  The character's name. */
+	name?: string,
+	/**  The names of its tags. */
+	tags?: string[],
+};
+
 /**  A message as the engine scans it. */
 export type ScanMessage = {
 	/**  `user`, `assistant` or `system`. */
@@ -1276,6 +1341,11 @@ export type ScanReport = {
 	budget: number,
 	/**  Recursion levels that ran. */
 	recursionLevels: number,
+	/**
+	 *  Keys whose search failed during this scan (a look-around key that hit its
+	 *  backtracking limit); keys that do not compile are in the books' own errors.
+	 */
+	keyErrors: KeyError[],
 };
 
 /**  A hit of full-text search. */
@@ -1459,6 +1529,13 @@ export type TestActivationRequest = {
 	seed: number | null,
 	/**  The model's context window in tokens (the budget is a percent of it). */
 	contextTokens: number,
+	/**  The kind of generation to test for (entries' triggers); normal when absent. */
+	trigger?: Trigger,
+	/**
+	 *  The character to test for (entries' character filters); filters are not
+	 *  applied when absent.
+	 */
+	character?: ScanCharacter | null,
 };
 
 /**  Light, dark, or whatever the OS uses. */
@@ -1469,6 +1546,21 @@ export type ThemePreference =
 "light" | 
 /**  Always dark. */
 "dark";
+
+/**  The kind of generation a scan is for (SillyTavern's generation-type triggers). */
+export type Trigger = 
+/**  A new message (ST `normal`). */
+"normal" | 
+/**  Continuing the last reply (ST `continue`). */
+"continue" | 
+/**  Writing the user's message for them (ST `impersonate`). */
+"impersonate" | 
+/**  A new swipe of the last reply (ST `swipe`). */
+"swipe" | 
+/**  Regenerating the last reply (ST `regenerate`). */
+"regenerate" | 
+/**  A background generation the chat does not show (ST `quiet`). */
+"quiet";
 
 /**  The usage page: per provider, model and day, plus failures and cancellations. */
 export type UsageReport = {

@@ -199,11 +199,12 @@ impl Store {
         .map_err(err)?;
         let mut entries = Vec::with_capacity(rows.len());
         for json in rows {
-            let entry: Entry = serde_json::from_str(&json).map_err(|e| {
+            let mut entry: Entry = serde_json::from_str(&json).map_err(|e| {
                 Error::Storage(format!(
                     "a stored entry of world book {id} is unreadable: {e}"
                 ))
             })?;
+            entry.adopt_kept_character_filter();
             entries.push(entry);
         }
         Ok((

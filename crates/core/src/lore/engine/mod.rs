@@ -8,8 +8,11 @@
 mod budget;
 mod buffer;
 mod compile;
+mod decorators;
+mod filters;
 mod groups;
 mod matcher;
+pub mod regex_keys;
 mod rng;
 mod scan;
 mod timed;
@@ -20,7 +23,7 @@ use super::model::BookSettings;
 use super::report::ScanMessage;
 
 pub use budget::budget_tokens;
-pub use compile::{compile, CompiledBook, KeyError};
+pub use compile::{compile, CompiledBook};
 pub use scan::scan;
 pub use timed::{timed_key, TimedEntry, TimedSpan, TimedState};
 
@@ -61,6 +64,20 @@ pub enum Trigger {
     Regenerate,
     /// A background generation the chat does not show (ST `quiet`).
     Quiet,
+}
+
+impl Trigger {
+    /// The name SillyTavern writes in an entry's `triggers`.
+    pub fn st_name(self) -> &'static str {
+        match self {
+            Trigger::Normal => "normal",
+            Trigger::Continue => "continue",
+            Trigger::Impersonate => "impersonate",
+            Trigger::Swipe => "swipe",
+            Trigger::Regenerate => "regenerate",
+            Trigger::Quiet => "quiet",
+        }
+    }
 }
 
 /// The character a scan is for: entries' character filters are matched against it.
