@@ -27,6 +27,10 @@ import type {
   WorldBookDetail,
   WorldBookFormat,
   WorldBookSummary,
+  CharacterFilter,
+  KeyErrorKind,
+  ScanCharacter,
+  Trigger,
   CardData,
   CardFormat,
   CardSpec,
@@ -136,6 +140,10 @@ export type {
   WorldBookDetail,
   WorldBookFormat,
   WorldBookSummary,
+  CharacterFilter,
+  KeyErrorKind,
+  ScanCharacter,
+  Trigger,
 };
 
 export type {
