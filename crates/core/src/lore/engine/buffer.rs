@@ -54,7 +54,8 @@ impl Batch {
 }
 
 /// Runs every matcher of `book` over `batch` once, calling `hit(slot, origin)` per key
-/// match, and `failed(fancy, error)` when look-around key `fancy` stopped at its limit.
+/// match, and `failed(key, error)` when a regex key could not search: `key` is a regex id,
+/// or `regexes.len() + i` for fancy key `i` (a look-around key that stopped at its limit).
 pub(crate) fn collect_hits(
     book: &CompiledBook,
     batch: &Batch,
@@ -124,8 +125,15 @@ pub(crate) fn collect_hits(
     run_fancy.sort_unstable();
     run_fancy.dedup();
     for id in run_regex {
-        let Some(re) = book.regexes.get(id) else {
+        let Some(key) = book.regexes.get(id) else {
             continue;
+        };
+        let re = match key.regex() {
+            Ok(re) => re,
+            Err(e) => {
+                failed(id, e.to_owned());
+                continue;
+            }
         };
         let slots = book.regex_slots.get(id);
         let mut last = None;
@@ -149,7 +157,7 @@ pub(crate) fn collect_hits(
                 Ok(m) => m,
                 // Matches found before the limit still count; the failure is reported.
                 Err(e) => {
-                    failed(id, e.to_string());
+                    failed(regex_count + id, format!("the search stopped: {e}"));
                     break;
                 }
             };

@@ -8,7 +8,9 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::decorators::{self, Decorators};
 use super::matcher::{fold, parse_key, Boundaries, KeyForm};
-use super::regex_keys::{literal_triggers, plain_prefix, Built, RegexBudget, BOOK_REGEX_BUDGET};
+use super::regex_keys::{
+    literal_triggers, plain_prefix, Built, PlainKey, RegexBudget, BOOK_REGEX_BUDGET,
+};
 use crate::error::{Error, Result};
 use crate::lore::model::{Book, BookSettings, Entry, MatchSources};
 use crate::lore::report::KeyError;
@@ -103,8 +105,8 @@ pub struct CompiledBook {
     /// or `regexes.len() + i` for fancy key `i`.
     pub(crate) triggers: Option<AhoCorasick>,
     pub(crate) trigger_targets: PatternSlots,
-    /// Regex keys `regex-automata` runs, each compiled once within the book's budget.
-    pub(crate) regexes: Vec<regex_automata::meta::Regex>,
+    /// Regex keys `regex-automata` runs, each within the book's budget.
+    pub(crate) regexes: Vec<PlainKey>,
     pub(crate) regex_slots: PatternSlots,
     /// Regex ids with no literal start: they run over every batch.
     pub(crate) untriggered: Vec<usize>,
@@ -326,8 +328,8 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                         Some(known) => known.clone(),
                         None => {
                             let outcome = match budget.build(&full) {
-                                Ok(Built::Plain(re)) => {
-                                    regexes.push(re);
+                                Ok(Built::Plain(key)) => {
+                                    regexes.push(key);
                                     regex_slots.push(Vec::new());
                                     regex_triggers
                                         .push(literal_triggers(&pattern, multi_line, dot_all));

@@ -6,16 +6,23 @@
 //! - a pattern is at most [`KEY_PATTERN_LIMIT`] bytes;
 //! - a key's compiled automaton is at most [`KEY_SIZE_LIMIT`] (`regex`'s `size_limit`),
 //!   and its lazy DFA cache while searching at most [`KEY_DFA_LIMIT`] (`dfa_size_limit`);
-//! - all regex keys of one book together at most [`BOOK_REGEX_BUDGET`] (measured after
-//!   building), and the work spent on keys that did not fit is bounded too, so a book
-//!   of thousands of heavy keys compiles in bounded time;
+//! - all regex keys of one book together at most [`BOOK_REGEX_BUDGET`], and the work
+//!   spent on keys that did not fit is bounded too, so a book of thousands of heavy
+//!   keys compiles in bounded time. A key whose size, estimated from its syntax tree
+//!   (an upper bound, calibrated against `regex-automata`), is small is charged that
+//!   bound and built on first use, held to it; any other key is built right away and
+//!   charged what it measures. Most keys are small, and most never match: a book of
+//!   1,500 regex keys compiles in a fraction of the time building them all would take;
 //! - a look-around or back-reference key (`fancy-regex`) backtracks at most
 //!   [`FANCY_BACKTRACK_LIMIT`] steps per search (a search that hits it is reported), and
 //!   is charged twice the size of its plain analog (look-arounds as plain groups,
 //!   back-references removed), which bounds what its delegated parts can take.
 
+use std::sync::OnceLock;
+
 use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::lore::report::KeyErrorKind;
 
@@ -31,14 +38,89 @@ pub const BOOK_REGEX_BUDGET: usize = 32 << 20;
 pub const FANCY_BACKTRACK_LIMIT: usize = 100_000;
 /// The least a failed attempt is charged, so failures cannot be spent one byte at a time.
 const MIN_ATTEMPT_CHARGE: usize = 64 << 10;
+/// Keys estimated to need at most this much are built on first use.
+const LAZY_CHARGE_LIMIT: usize = 16 << 10;
+
+/// A key `regex-automata` runs in linear time: built already, or on first use.
+#[derive(Debug)]
+pub(crate) struct PlainKey {
+    /// The pattern with its flags, for a build on first use.
+    pattern: String,
+    /// The size limit of that build (the key's charge).
+    limit: usize,
+    built: OnceLock<Result<meta::Regex, String>>,
+}
+
+impl PlainKey {
+    /// The compiled key; the error when a build on first use did not fit its charge.
+    pub(crate) fn regex(&self) -> Result<&meta::Regex, &str> {
+        self.built
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .configure(plain_config(self.limit))
+                    .build(&self.pattern)
+                    .map_err(|e| format!("it did not compile within its estimated size: {e}"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
 
 /// A regex key built for scanning.
 #[derive(Debug)]
 pub(crate) enum Built {
     /// A key `regex-automata` runs in linear time.
-    Plain(meta::Regex),
+    Plain(PlainKey),
     /// A key with look-around or back-references, run by `fancy-regex`.
     Fancy(fancy_regex::Regex),
+}
+
+/// How a plain key is built: only the match span is needed (no groups); no prefilter
+/// either, since the scan runs a key only where its literal start occurs, or once per batch.
+fn plain_config(limit: usize) -> meta::Config {
+    meta::Config::new()
+        .which_captures(WhichCaptures::Implicit)
+        .nfa_size_limit(Some(limit))
+        .onepass(false)
+        .auto_prefilter(false)
+        .hybrid_cache_capacity(KEY_DFA_LIMIT)
+}
+
+/// An upper bound of what `regex-automata` builds for `hir` (forward and reverse
+/// automata with the fixed part), from the syntax tree alone: each byte range a class
+/// compiles to, each repetition copied as many times as it may be.
+fn estimate(hir: &Hir) -> usize {
+    fn forward(h: &Hir) -> u64 {
+        match h.kind() {
+            HirKind::Empty => 16,
+            HirKind::Literal(l) => 40 * l.0.len() as u64 + 16,
+            HirKind::Class(Class::Bytes(c)) => 40 + 24 * c.ranges().len() as u64,
+            HirKind::Class(Class::Unicode(c)) => {
+                let bytes: u64 = c
+                    .ranges()
+                    .iter()
+                    .flat_map(|r| regex_syntax::utf8::Utf8Sequences::new(r.start(), r.end()))
+                    .map(|seq| seq.len() as u64)
+                    .sum();
+                40 + 24 * bytes
+            }
+            HirKind::Look(_) => 24,
+            HirKind::Repetition(r) => {
+                let copies = match r.max {
+                    Some(max) => u64::from(max.max(1)),
+                    None => u64::from(r.min).saturating_add(1),
+                };
+                forward(&r.sub).saturating_mul(copies).saturating_add(32)
+            }
+            HirKind::Capture(c) => forward(&c.sub).saturating_add(40),
+            HirKind::Concat(v) | HirKind::Alternation(v) => v
+                .iter()
+                .map(forward)
+                .fold(16 + 16 * v.len() as u64, u64::saturating_add),
+        }
+    }
+    // Measured: the whole regex stays under 2 KiB plus twice the forward bound.
+    usize::try_from(forward(hir).saturating_mul(2).saturating_add(2048)).unwrap_or(usize::MAX)
 }
 
 /// Why a key was not built: the kind and the words for the user.
@@ -81,7 +163,7 @@ impl RegexBudget {
             ));
         }
         match regex_syntax::Parser::new().parse(full) {
-            Ok(hir) => self.build_plain(&hir),
+            Ok(hir) => self.build_plain(full, &hir),
             // `regex` has no look-around or back-references; JavaScript (and so ST) has.
             Err(plain_err) => self.build_fancy(full, &plain_err),
         }
@@ -134,20 +216,28 @@ impl RegexBudget {
         Ok(())
     }
 
-    fn build_plain(&mut self, hir: &regex_syntax::hir::Hir) -> Result<Built, Refusal> {
+    fn build_plain(&mut self, full: &str, hir: &Hir) -> Result<Built, Refusal> {
+        let charge = estimate(hir);
+        if charge <= LAZY_CHARGE_LIMIT {
+            self.keep(charge)?;
+            return Ok(Built::Plain(PlainKey {
+                pattern: full.to_owned(),
+                limit: charge,
+                built: OnceLock::new(),
+            }));
+        }
         let limit = self.next_limit()?;
-        // Only the match span is needed (no groups); no prefilter either: the scan
-        // runs a key only where its literal start occurs, or once per batch.
-        let config = meta::Config::new()
-            .which_captures(WhichCaptures::Implicit)
-            .nfa_size_limit(Some(limit))
-            .onepass(false)
-            .auto_prefilter(false)
-            .hybrid_cache_capacity(KEY_DFA_LIMIT);
-        match meta::Builder::new().configure(config).build_from_hir(hir) {
+        match meta::Builder::new()
+            .configure(plain_config(limit))
+            .build_from_hir(hir)
+        {
             Ok(re) => {
                 self.keep(re.memory_usage())?;
-                Ok(Built::Plain(re))
+                Ok(Built::Plain(PlainKey {
+                    pattern: String::new(),
+                    limit,
+                    built: OnceLock::from(Ok(re)),
+                }))
             }
             Err(e) if e.size_limit().is_some() => Err(self.too_big(limit)),
             Err(e) => Err((KeyErrorKind::Invalid, e.to_string())),
@@ -364,6 +454,50 @@ mod tests {
         assert_eq!(budget.used(), 0);
         assert!(matches!(budget.build("dragons?"), Ok(Built::Plain(_))));
         assert!(budget.used() > 0);
+    }
+
+    #[test]
+    fn estimates_bound_what_keys_build() {
+        for pattern in [
+            r"(?i)zorvath(s|es)?\b",
+            "dragon",
+            r"(?i)ß",
+            r"\w{3}",
+            r"\d+",
+            r"(?s).{20}",
+            r"[^a]{20}",
+            r"\S{5}",
+            r"(?i)[а-яё]+",
+            r"\b(cat|dog|bird|fish)s?\b",
+            r"[\u0100-\uFFFF]{4}",
+            r"(a|b|c|d|e|f|g|h){3}",
+            r"(?i)\p{Lu}{3}",
+        ] {
+            let hir = regex_syntax::Parser::new().parse(pattern).unwrap();
+            let built = meta::Builder::new()
+                .configure(plain_config(KEY_SIZE_LIMIT))
+                .build_from_hir(&hir)
+                .unwrap();
+            assert!(
+                built.memory_usage() <= estimate(&hir),
+                "{pattern}: {} > {}",
+                built.memory_usage(),
+                estimate(&hir)
+            );
+        }
+    }
+
+    #[test]
+    fn small_keys_are_built_on_first_use_within_their_charge() {
+        let mut budget = RegexBudget::new(BOOK_REGEX_BUDGET);
+        let Ok(Built::Plain(key)) = budget.build("(?i)dragons?") else {
+            panic!("a plain key");
+        };
+        assert!(key.built.get().is_none(), "not built yet");
+        assert_eq!(budget.used(), key.limit);
+        let re = key.regex().unwrap();
+        assert!(re.is_match("two DRAGONS"));
+        assert!(re.memory_usage() <= key.limit);
     }
 
     #[test]

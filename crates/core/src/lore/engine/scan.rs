@@ -282,7 +282,8 @@ fn message_text(input: &ScanInput, index: u32, include_names: bool) -> Option<St
     Some(text.trim().to_owned())
 }
 
-/// A look-around key of book `.0` (fancy id `.1`) that stopped at its limit, and why.
+/// A regex key of book `.0` (regex id, or regex count + fancy id: `.1`) that could
+/// not search, and why.
 type Failure = (usize, usize, String);
 
 fn record(
@@ -292,9 +293,9 @@ fn record(
     failures: &mut Vec<Failure>,
 ) {
     for (bi, (book, run)) in books.iter().zip(runs.iter_mut()).enumerate() {
-        let failed = |fancy: usize, error: String| {
-            if !failures.iter().any(|(b, f, _)| *b == bi && *f == fancy) {
-                failures.push((bi, fancy, error));
+        let failed = |key: usize, error: String| {
+            if !failures.iter().any(|(b, k, _)| *b == bi && *k == key) {
+                failures.push((bi, key, error));
             }
         };
         collect_hits(
@@ -632,12 +633,16 @@ pub fn scan(
 
     // Keys whose search failed in this scan: reported, and like bad keys for their entries.
     let mut key_errors = Vec::new();
-    for (bi, fancy, error) in &failures {
+    for (bi, key, error) in &failures {
         let Some(book) = books.get(*bi) else { continue };
-        let Some(key) = book.fancy.get(*fancy) else {
-            continue;
+        let slots = match key.checked_sub(book.regexes.len()) {
+            None => book.regex_slots.get(*key),
+            Some(fancy) => book
+                .fancy
+                .get(fancy)
+                .map_or(&[][..], |f| f.slots.as_slice()),
         };
-        for slot in key.slots.iter().filter_map(|s| book.slots.get(*s as usize)) {
+        for slot in slots.iter().filter_map(|s| book.slots.get(*s as usize)) {
             let Some(ce) = book.entries.get(slot.entry as usize) else {
                 continue;
             };
@@ -645,7 +650,7 @@ pub fn scan(
                 uid: ce.entry.uid,
                 key: slot.text.clone(),
                 kind: KeyErrorKind::Failed,
-                error: format!("the search stopped: {error}"),
+                error: error.clone(),
             };
             soft.entry((*bi, slot.entry))
                 .or_insert(DropReason::InvalidKey {
