@@ -1,7 +1,8 @@
 //! The world-book activation engine: which entries fire for a chat, and why.
 //!
-//! [`compile`] a book once per revision (keys into Aho-Corasick automata and a
-//! regex set, content token counts), then [`scan`] it for each generation.
+//! [`compile`] a book once per revision (plain keys into Aho-Corasick automata,
+//! regex keys within per-key and per-book limits, see [`regex_keys`], decorators,
+//! content token counts), then [`scan`] it for each generation.
 //! Behaviour follows SillyTavern's `world-info.js` (`checkWorldInfo`), with
 //! Unicode-aware whole words and case folding where ST is ASCII-only.
 
