@@ -15,7 +15,7 @@ import {
   type Call,
 } from "./helpers/backend";
 
-const ANN = character("Ann Archer", { id: "ann" });
+const ANN = character("Ann Archer", { id: "ann", tags: ["Fantasy", "elf"] });
 
 function emberfall(): WorldBookDetail {
   return makeBook(
@@ -424,6 +424,80 @@ describe("entry editor", () => {
   });
 });
 
+describe("who and when an entry is for", () => {
+  test("the character filter: only or all except, names and tags; Everyone clears it", async () => {
+    const { calls } = await start([emberfall()]);
+    await openBook("ember");
+    const editing = await expand(1);
+    const audience = within(editing).getByTestId("entry-audience");
+    // No filter: no name or tag fields.
+    expect(within(audience).queryByTestId("entry-filter-names")).toBeNull();
+    await fireEvent.click(within(within(audience).getByTestId("entry-characterFilter")).getByText("Only"));
+    const names = within(audience).getByTestId("entry-filter-names-input");
+    await fireEvent.input(names, { target: { value: "Seraphina.png, Ann Archer" } });
+    await fireEvent.keyDown(names, { key: "Enter" });
+    const tags = within(audience).getByTestId("entry-filter-tags-input");
+    await fireEvent.input(tags, { target: { value: "fantasy" } });
+    await fireEvent.keyDown(tags, { key: "Enter" });
+    await fireEvent.click(within(audience).getByTestId("entry-trigger-continue"));
+    await fireEvent.click(within(audience).getByTestId("entry-trigger-swipe"));
+    await fireEvent.click(screen.getByTestId("entries-save"));
+    await waitFor(() => expect(count(calls, "save_entries")).toBe(1));
+    const sent = (last(calls, "save_entries")["entries"] as Entry[])[0]!;
+    expect(sent.characterFilter).toEqual({ exclude: false, names: ["Seraphina.png", "Ann Archer"], tags: ["fantasy"] });
+    expect(sent.triggers).toEqual(["continue", "swipe"]);
+
+    // All except keeps the lists; Everyone removes the filter; unchecking a type removes it.
+    await fireEvent.click(within(within(audience).getByTestId("entry-characterFilter")).getByText("All except"));
+    await fireEvent.click(within(audience).getByTestId("entry-trigger-continue"));
+    await fireEvent.click(screen.getByTestId("entries-save"));
+    await waitFor(() => expect(count(calls, "save_entries")).toBe(2));
+    const again = (last(calls, "save_entries")["entries"] as Entry[])[0]!;
+    expect(again.characterFilter).toEqual({ exclude: true, names: ["Seraphina.png", "Ann Archer"], tags: ["fantasy"] });
+    expect(again.triggers).toEqual(["swipe"]);
+    await fireEvent.click(within(within(audience).getByTestId("entry-characterFilter")).getByText("Everyone"));
+    await fireEvent.click(screen.getByTestId("entries-save"));
+    await waitFor(() => expect(count(calls, "save_entries")).toBe(3));
+    expect((last(calls, "save_entries")["entries"] as Entry[])[0]!.characterFilter).toBeNull();
+  });
+
+  test("an imported filter and unknown trigger names are shown and kept", async () => {
+    const book = makeBook("st", "From SillyTavern", [
+      makeEntry(0, {
+        keys: ["tower"],
+        characterFilter: { exclude: true, names: ["Seraphina"], tags: [] },
+        triggers: ["normal", "someday"],
+      }),
+    ]);
+    const { calls } = await start([book]);
+    await openBook("st");
+    const editing = await expand(0);
+    const audience = within(editing).getByTestId("entry-audience");
+    const seg = within(audience).getByTestId("entry-characterFilter");
+    expect(within(seg).getByText("All except").getAttribute("aria-checked")).toBe("true");
+    expect(within(audience).getByTestId("entry-filter-names").textContent).toContain("Seraphina");
+    expect((within(audience).getByTestId("entry-trigger-normal") as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(within(audience).getByTestId("entry-trigger-quiet"));
+    await fireEvent.click(screen.getByTestId("entries-save"));
+    await waitFor(() => expect(count(calls, "save_entries")).toBe(1));
+    expect((last(calls, "save_entries")["entries"] as Entry[])[0]!.triggers).toEqual(["normal", "someday", "quiet"]);
+  });
+
+  test("a regex key too large for the engine is flagged with its own words", async () => {
+    const book = makeBook("big", "Big keys", [makeEntry(0, { comment: "Huge", keys: ["wyrm", "/\\w{100}/"] }), makeEntry(1, { keys: ["x"] })]);
+    book.keyErrors = [
+      { uid: 0, key: "/\\w{100}/", kind: "tooLarge", error: "it compiles to more than 1 MiB (a key may use 1 MiB)" },
+    ];
+    await start([book]);
+    await openBook("big");
+    expect(within(row(0)).getByTestId("entry-key-warning").getAttribute("title")).toContain("This regex key is too large: /\\w{100}/");
+    const editing = await expand(0);
+    const errors = within(editing).getByTestId("entry-key-errors");
+    expect(errors.textContent).toContain("This regex key is too large: /\\w{100}/");
+    expect(errors.textContent).toContain("more than 1 MiB");
+  });
+});
+
 describe("unsaved world-book edits", () => {
   async function dirtyBook(): Promise<Started> {
     const started = await start([emberfall()]);
@@ -503,6 +577,7 @@ describe("test activation", () => {
     tokensUsed: 60,
     budget: 2048,
     recursionLevels: 1,
+    keyErrors: [],
   };
 
   test("sends the parsed messages, books, context and seed; explains every result", async () => {
@@ -539,6 +614,8 @@ describe("test activation", () => {
       settings: null,
       seed: 42,
       contextTokens: 4096,
+      trigger: "normal",
+      character: null,
     });
 
     const activated = await within(panel).findByTestId("test-activated");
@@ -583,6 +660,66 @@ describe("test activation", () => {
     expect(requests[0]!.seed).toBe(Number(seed.value));
     expect(requests[0]!.contextTokens).toBe(8192);
     expect(requests[0]!.settings?.scanDepth).toBe(9);
+  });
+});
+
+describe("test activation for a generation type and a character", () => {
+  const FILTERED: ScanReport = {
+    activated: [
+      { book: "ember", uid: 4, comment: "Red moon", position: "beforeCharacter", depth: 4, role: "system", order: 100, tokens: 6, reason: { kind: "decorator" }, groupWon: null, content: "The moon is red." },
+    ],
+    dropped: [
+      { book: "ember", uid: 2, comment: "Only on continue", reason: { kind: "trigger", trigger: "impersonate", triggers: ["continue", "swipe"] } },
+      { book: "ember", uid: 3, comment: "Not for Ann", reason: { kind: "characterFilter", character: "Ann Archer", exclude: true, byTag: false } },
+      { book: "ember", uid: 5, comment: "Sci-fi only", reason: { kind: "characterFilter", character: "Ann Archer", exclude: false, byTag: true } },
+      { book: "ember", uid: 6, comment: "Hidden", reason: { kind: "dontActivate" } },
+    ],
+    tokensUsed: 6,
+    budget: 2048,
+    recursionLevels: 0,
+    keyErrors: [{ uid: 7, key: "/(?:a(?=a)|a)*b/", kind: "failed", error: "the search stopped: backtrack limit exceeded" }],
+  };
+
+  test("sends the chosen trigger and character; explains filters, triggers and decorators", async () => {
+    const requests: TestActivationRequest[] = [];
+    const { calls } = await start([emberfall()], {
+      hooks: { testActivation: (request) => (requests.push(request), FILTERED) },
+    });
+    await openBook("ember");
+    await fireEvent.click(screen.getByTestId("book-tab-test"));
+    const panel = screen.getByTestId("test-panel");
+    await waitFor(() => expect(count(calls, "list_characters")).toBeGreaterThan(0));
+    const triggers = within(panel).getByTestId("test-trigger") as HTMLSelectElement;
+    expect([...triggers.options].map((o) => o.textContent)).toEqual(["Normal", "Continue", "Impersonate", "Swipe", "Regenerate", "Quiet"]);
+    await fireEvent.change(triggers, { target: { value: "impersonate" } });
+    const who = within(panel).getByTestId("test-character") as HTMLSelectElement;
+    await waitFor(() => expect([...who.options].map((o) => o.textContent)).toEqual(["None (filters off)", "Ann Archer"]));
+    who.value = "ann";
+    await fireEvent.change(who);
+    await fireEvent.input(within(panel).getByTestId("test-messages"), { target: { value: "User: the tower" } });
+    await fireEvent.click(within(panel).getByTestId("test-run"));
+    await waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]!.trigger).toBe("impersonate");
+    expect(requests[0]!.character).toEqual({ name: "Ann Archer", tags: ["Fantasy", "elf"] });
+
+    const activated = await within(panel).findByTestId("test-activated");
+    expect(activated.textContent).toContain("@@activate decorator");
+    const drops = within(within(panel).getByTestId("test-dropped")).getAllByTestId("test-drop");
+    expect(drops.map((d) => d.getAttribute("data-reason"))).toEqual(["trigger", "characterFilter", "characterFilter", "dontActivate"]);
+    expect(drops[0]!.textContent).toContain("only for Continue, Swipe, not Impersonate");
+    expect(drops[1]!.textContent).toContain("the entry excludes Ann Archer");
+    expect(drops[2]!.textContent).toContain("Ann Archer has none of the entry's tags");
+    expect(drops[3]!.textContent).toContain("@@dont_activate decorator");
+    const failed = within(panel).getByTestId("test-key-errors");
+    expect(failed.textContent).toContain("This regex key stopped at its search limit: /(?:a(?=a)|a)*b/");
+    expect(failed.textContent).toContain("backtrack limit exceeded");
+
+    // Back to no character: filters are off again.
+    who.value = "";
+    await fireEvent.change(who);
+    await fireEvent.click(within(panel).getByTestId("test-run"));
+    await waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests[1]!.character).toBeNull();
   });
 });
 

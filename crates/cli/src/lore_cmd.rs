@@ -234,5 +234,6 @@ pub(crate) fn describe_reason(reason: &ActivationReason) -> String {
         ActivationReason::Constant => "constant".into(),
         ActivationReason::Sticky { remaining } => format!("sticky, {remaining} left"),
         ActivationReason::MinActivations { depth } => format!("minimum activations, depth {depth}"),
+        ActivationReason::Decorator => "@@activate".into(),
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use confab_core::lore::regex_keys::BOOK_REGEX_BUDGET;
 use confab_core::lore::{
     compile, scan, Book, BookSettings, Entry, ScanInput, ScanMessage, TimedState,
 };
@@ -338,5 +339,39 @@ fn main() {
         "SillyTavern-style baseline (one regex per key per scan, first pass only, {fired} fired): {:.0} ms; ratio {:.0}x (target >= 50x)",
         ms(base),
         base.as_secs_f64() / scan_median.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "  regex keys of the book above: {:.1} MiB charged of the {} MiB budget, {} refused",
+        compiled.regex_bytes() as f64 / (1 << 20) as f64,
+        BOOK_REGEX_BUDGET >> 20,
+        compiled.errors().len()
+    );
+
+    // A hostile book: 1,000 valid regex keys of ~330 KiB each (Unicode `\w`), 330 MB in all.
+    let heavy = Book {
+        name: "heavy".into(),
+        description: String::new(),
+        settings: BookSettings::default(),
+        entries: (0..1000u32)
+            .map(|uid| {
+                let mut e = Entry::new(uid);
+                e.keys = vec![format!(r"/\w{{6}}q{uid}z/")];
+                e.content = "heavy".into();
+                e
+            })
+            .collect(),
+        extensions: Default::default(),
+    };
+    let t = Instant::now();
+    let Ok(heavy_book) = compile(&heavy, "heavy", counter) else {
+        eprintln!("the heavy book failed to compile");
+        return;
+    };
+    println!(
+        "heavy regex book (1,000 keys of ~330 KiB): compiled in {:.0} ms, {:.1} MiB kept of {} MiB, {} keys refused with their own error",
+        ms(t.elapsed()),
+        heavy_book.regex_bytes() as f64 / (1 << 20) as f64,
+        BOOK_REGEX_BUDGET >> 20,
+        heavy_book.errors().len()
     );
 }

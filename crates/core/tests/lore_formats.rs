@@ -6,7 +6,8 @@ use confab_core::lore::formats::{
     from_character_book, read_book, to_character_book, to_sillytavern_json, BookFormat,
 };
 use confab_core::lore::{
-    Book, BookSettings, Entry, EntryPosition, EntryRole, MatchSources, SelectiveLogic,
+    Book, BookSettings, CharacterFilter, Entry, EntryPosition, EntryRole, MatchSources,
+    SelectiveLogic,
 };
 use confab_core::{Error, ErrorCode};
 use serde_json::{json, Value};
@@ -79,6 +80,7 @@ const ST_KNOWN: &[&str] = &[
     "automationId",
     "triggers",
     "displayIndex",
+    "characterFilter",
     "matchPersonaDescription",
     "matchCharacterDescription",
     "matchCharacterPersonality",
@@ -299,6 +301,11 @@ fn every_field_survives_both_exports() {
     e.automation_id = "auto".into();
     e.triggers = vec!["normal".into(), "swipe".into()];
     e.display_index = Some(3);
+    e.character_filter = Some(CharacterFilter {
+        exclude: true,
+        names: vec!["Seraphina.png".into()],
+        tags: vec!["fantasy".into()],
+    });
     e.extensions
         .insert("futureField".into(), json!({"x": [1, 2]}));
     let mut second = Entry::new(2);
@@ -343,6 +350,16 @@ fn every_field_survives_both_exports() {
     assert_eq!(cb["recursive_scanning"], true);
     assert_eq!(cb["extensions"]["confab/settings"]["budgetPercent"], 40);
     assert_eq!(st["entries"]["2"]["delayUntilRecursion"], 1);
+    // ST's own places for the character filter: the entry in world info, beside the
+    // spec fields in a card's book.
+    let st_filter = json!({"isExclude": true, "names": ["Seraphina.png"], "tags": ["fantasy"]});
+    assert_eq!(st["entries"]["7"]["characterFilter"], st_filter);
+    assert!(st["entries"]["2"].get("characterFilter").is_none());
+    assert_eq!(cb["entries"][1]["character_filter"], st_filter);
+    assert!(cb["entries"][1]["extensions"]
+        .get("character_filter")
+        .is_none());
+    assert!(cb["entries"][0].get("character_filter").is_none());
     assert_eq!(st["entries"]["7"]["group"], "g1,g2");
 }
 
@@ -964,4 +981,142 @@ fn risu_lorebook_imports() {
     let v = json!({"type": "risu", "data": {"not": "a list"}});
     let err = read_json(&v, "r.json").unwrap_err();
     assert_eq!(invalid_parts(&err), (None, Some("data".to_owned())));
+}
+
+// ------------------------------------------------------------ character filters
+
+#[test]
+fn sillytavern_character_filters_are_read_and_written_back_as_they_were() {
+    // The shape SillyTavern's editor saves (`names` are avatar files, `tags` tag ids).
+    let file = json!({
+        "entries": {
+            "0": {"uid": 0, "key": ["tower"], "content": "a",
+                  "characterFilter": {"isExclude": false, "names": ["Seraphina.png", "Mira"], "tags": []}},
+            "1": {"uid": 1, "key": ["tower"], "content": "b",
+                  "characterFilter": {"isExclude": true, "names": [], "tags": ["1699712345"]}},
+            "2": {"uid": 2, "key": ["tower"], "content": "c"},
+            "3": {"uid": 3, "key": ["tower"], "content": "d", "characterFilter": "not a filter"},
+            "4": {"uid": 4, "key": ["tower"], "content": "e",
+                  "characterFilter": {"isExclude": false, "names": [], "tags": []}}
+        }
+    });
+    let (book, _) = read_json(&file, "filters.json").unwrap();
+    let filter = |i: usize| book.entries[i].character_filter.clone();
+    assert_eq!(
+        filter(0),
+        Some(CharacterFilter {
+            exclude: false,
+            names: vec!["Seraphina.png".into(), "Mira".into()],
+            tags: vec![],
+        })
+    );
+    assert_eq!(
+        filter(1),
+        Some(CharacterFilter {
+            exclude: true,
+            names: vec![],
+            tags: vec!["1699712345".into()],
+        })
+    );
+    assert_eq!(filter(2), None);
+    assert_eq!(filter(3), None, "ST ignores a filter of another shape");
+    assert_eq!(filter(4), Some(CharacterFilter::default()));
+    assert!(book.entries[0].extensions.get("characterFilter").is_none());
+
+    let out = to_sillytavern_json(&book);
+    for uid in ["0", "1", "3", "4"] {
+        assert_eq!(
+            out["entries"][uid]["characterFilter"], file["entries"][uid]["characterFilter"],
+            "entry {uid}"
+        );
+    }
+    assert!(out["entries"]["2"].get("characterFilter").is_none());
+    let (again, _) = read_json(&out, "again.json").unwrap();
+    assert_eq!(again, book);
+}
+
+#[test]
+fn character_book_filters_are_read_from_where_sillytavern_writes_them() {
+    let card_book = json!({
+        "name": "Embedded",
+        "entries": [
+            {"id": 0, "keys": ["tower"], "content": "a", "enabled": true, "insertion_order": 100,
+             "character_filter": {"isExclude": true, "names": ["alice.png"], "tags": ["tag-1"]},
+             "extensions": {"position": 0}},
+            {"id": 1, "keys": ["tower"], "content": "b", "enabled": true, "insertion_order": 100,
+             "extensions": {"position": 1, "character_filter": {"isExclude": false, "names": ["Bob"], "tags": []}}},
+            {"id": 2, "keys": ["tower"], "content": "c", "enabled": true, "insertion_order": 100}
+        ]
+    });
+    let book = from_character_book(&card_book, "Embedded").unwrap();
+    assert_eq!(
+        book.entries[0].character_filter,
+        Some(CharacterFilter {
+            exclude: true,
+            names: vec!["alice.png".into()],
+            tags: vec!["tag-1".into()],
+        })
+    );
+    assert_eq!(
+        book.entries[1]
+            .character_filter
+            .as_ref()
+            .map(|f| f.names.clone()),
+        Some(vec!["Bob".to_owned()])
+    );
+    assert_eq!(book.entries[2].character_filter, None);
+    assert!(book.entries[0].extensions.get("character_filter").is_none());
+
+    let out = to_character_book(&book);
+    assert_eq!(
+        out["entries"][0]["character_filter"],
+        card_book["entries"][0]["character_filter"]
+    );
+    assert_eq!(
+        out["entries"][1]["character_filter"],
+        json!({"isExclude": false, "names": ["Bob"], "tags": []})
+    );
+    assert!(out["entries"][1]["extensions"]
+        .get("character_filter")
+        .is_none());
+    assert!(out["entries"][2].get("character_filter").is_none());
+    assert_eq!(from_character_book(&out, "Embedded").unwrap(), book);
+
+    // Through a world-info file and back into a card, the filter stays.
+    let st = to_sillytavern_json(&book);
+    let (via_st, _) = read_json(&st, "Embedded.json").unwrap();
+    assert_eq!(
+        via_st.entries[0].character_filter,
+        book.entries[0].character_filter
+    );
+    assert_eq!(
+        to_character_book(&via_st)["entries"][0]["character_filter"],
+        card_book["entries"][0]["character_filter"]
+    );
+}
+
+#[test]
+fn seraphinas_book_with_a_filter_added_in_sillytavern_round_trips() {
+    // The real embedded book has no filters; ST adds `character_filter` beside the
+    // spec fields when one is set in its editor.
+    let mut value = seraphina_book_json();
+    let plain = from_character_book(&value, "Seraphina").unwrap();
+    assert!(plain.entries.iter().all(|e| e.character_filter.is_none()));
+    value["entries"][0]["character_filter"] =
+        json!({"isExclude": false, "names": ["Seraphina.png"], "tags": []});
+    let book = from_character_book(&value, "Seraphina").unwrap();
+    assert_eq!(
+        book.entries[0].character_filter,
+        Some(CharacterFilter {
+            exclude: false,
+            names: vec!["Seraphina.png".into()],
+            tags: vec![],
+        })
+    );
+    let out = to_character_book(&book);
+    assert_eq!(
+        out["entries"][0]["character_filter"],
+        value["entries"][0]["character_filter"]
+    );
+    assert_eq!(from_character_book(&out, "Seraphina").unwrap(), book);
 }

@@ -228,7 +228,11 @@ async fn the_v6_fixture_reads_through_the_prompt_api() {
         .await
         .unwrap();
     let tokens: Vec<Option<u32>> = history.messages.iter().map(|m| m.tokens).collect();
-    assert_eq!(tokens, [Some(11), None, None], "another tokenizer's count reads as unknown");
+    assert_eq!(
+        tokens,
+        [Some(11), None, None],
+        "another tokenizer's count reads as unknown"
+    );
     let pending = store
         .character_detail("a3d5e2f1-9c7b-4e8a-b6d4-1f2e3c4d5e03")
         .await
@@ -244,10 +248,7 @@ async fn the_v6_fixture_reads_through_the_prompt_api() {
         .await
         .unwrap();
     let sources: Vec<PromptSource> = preview.prompt.parts.iter().map(|p| p.source).collect();
-    for wanted in [
-        PromptSource::ExampleDialogue,
-        PromptSource::CharacterNote,
-    ] {
+    for wanted in [PromptSource::ExampleDialogue, PromptSource::CharacterNote] {
         assert!(sources.contains(&wanted), "{wanted:?} in {sources:?}");
     }
     // Two user messages with the new one: not a multiple of the note's interval (3).

@@ -368,3 +368,43 @@ async fn edits_succeed_while_another_connection_keeps_writing() {
     writer.await.unwrap();
     assert_eq!(store.world_book(&id).await.unwrap().0.entries.len(), 153);
 }
+
+#[tokio::test]
+async fn a_filter_an_older_confab_kept_verbatim_is_adopted_on_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let mut original = book("Filtered", 3);
+    // What an import before typed filters left in the entries' extensions.
+    original.entries[0].extensions.insert(
+        "characterFilter".into(),
+        serde_json::json!({"isExclude": true, "names": ["Seraphina.png"], "tags": []}),
+    );
+    original.entries[1].extensions.insert(
+        "character_filter".into(),
+        serde_json::json!({"isExclude": false, "names": [], "tags": ["fantasy"]}),
+    );
+    original.entries[2]
+        .extensions
+        .insert("characterFilter".into(), serde_json::json!("not a filter"));
+    let id = store
+        .insert_world_book(&original, BookOrigin::default())
+        .await
+        .unwrap();
+    let (stored, _) = store.world_book(&id).await.unwrap();
+    let first = stored.entries[0].character_filter.clone().unwrap();
+    assert!(first.exclude);
+    assert_eq!(first.names, ["Seraphina.png"]);
+    assert!(!stored.entries[0].extensions.contains_key("characterFilter"));
+    assert_eq!(
+        stored.entries[1]
+            .character_filter
+            .as_ref()
+            .map(|f| f.tags.clone()),
+        Some(vec!["fantasy".to_owned()])
+    );
+    assert_eq!(stored.entries[2].character_filter, None);
+    assert_eq!(
+        stored.entries[2].extensions.get("characterFilter"),
+        Some(&serde_json::json!("not a filter"))
+    );
+}

@@ -28,6 +28,10 @@ import type {
   WorldBookDetail,
   WorldBookFormat,
   WorldBookSummary,
+  CharacterFilter,
+  KeyErrorKind,
+  ScanCharacter,
+  Trigger,
   CardData,
   CardFormat,
   CardSpec,
@@ -137,6 +141,10 @@ export type {
   WorldBookDetail,
   WorldBookFormat,
   WorldBookSummary,
+  CharacterFilter,
+  KeyErrorKind,
+  ScanCharacter,
+  Trigger,
 };
 
 export type {

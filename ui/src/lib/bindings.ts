@@ -63,14 +63,6 @@ export const commands = {
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
 	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
-	/**
-	 *  Message texts as a chat with this character shows them (its and the
-	 *  global Display-scope rules applied; `null` where nothing changed). With no
-	 *  texts, says how many such rules there are.
-	 */
-	displayTexts: (characterId: string, texts: string[]) => typedError<DisplayTexts, AppError>(__TAURI_INVOKE("display_texts", { characterId, texts })),
-	/**  What is wrong with dictionary rules being edited, as the core reads them. */
-	checkDictionary: (rules: DictionaryRule[]) => typedError<RuleProblem[], AppError>(__TAURI_INVOKE("check_dictionary", { rules })),
 	/**  Sessions, newest activity first. */
 	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
 	/**  The character's most recent session, or a new one with its greeting. */
@@ -127,22 +119,8 @@ export const commands = {
 	restoreContextVersion: (id: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("restore_context_version", { id })),
 	/**  Saves the global post-history prompt. */
 	setPostHistory: (text: string) => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("set_post_history", { text })),
-	/**
-	 *  The exact prompt a send of `message` (with `image_ids`) would make now, for
-	 *  the session's provider and model, with every part explained, the world
-	 *  info that fired and was dropped, and on request the request body itself.
-	 */
-	previewPrompt: (sessionId: string, message: string | null, imageIds: string[], withRequestBody: boolean) => typedError<PromptPreview, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message, imageIds, withRequestBody })),
-	/**  A chat's Author's Note and its character's default. */
-	getAuthorsNote: (sessionId: string) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("get_authors_note", { sessionId })),
-	/**  Sets a chat's own Author's Note; `None` goes back to the character's default. */
-	setAuthorsNote: (sessionId: string, note: AuthorsNote | null) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("set_authors_note", { sessionId, note })),
-	/**  Sets a character's default Author's Note for its chats without one. */
-	setDefaultAuthorsNote: (characterId: string, note: AuthorsNote | null) => typedError<null, AppError>(__TAURI_INVOKE("set_default_authors_note", { characterId, note })),
-	/**  A character's Character's note (its card's depth prompt), if it has one. */
-	getCharacterNote: (characterId: string) => typedError<CharacterNote | null, AppError>(__TAURI_INVOKE("get_character_note", { characterId })),
-	/**  Sets a character's Character's note, in its card; `None` removes it. */
-	setCharacterNote: (characterId: string, note: CharacterNote | null) => typedError<CharacterDetail, AppError>(__TAURI_INVOKE("set_character_note", { characterId, note })),
+	/**  The exact messages a send would use now, with every part explained. */
+	previewPrompt: (sessionId: string, message: string | null) => typedError<AssembledPrompt, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message })),
 	/**  Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON. */
 	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
 	/**  Stores an image dropped on the chat (by path) to send with the next message. */
@@ -230,8 +208,6 @@ export type Activation = {
 	groupWon: string | null,
 	/**  The content to inject. */
 	content: string,
-	/**  For `Outlet`: the outlet's name (`{{outlet::Name}}` pulls it in). */
-	outlet?: string,
 };
 
 /**  Why an entry fired. */
@@ -253,7 +229,9 @@ remaining: number } |
 /**  Pulled in by the minimum-activations rule scanning deeper. */
 { kind: "minActivations"; 
 /**  The depth the scan reached. */
-depth: number };
+depth: number } | 
+/**  Its content starts with the `@@activate` decorator. */
+{ kind: "decorator" };
 
 /**  An error as it crosses a process boundary: `{ code, message, path? }`. */
 export type AppError = {
@@ -291,8 +269,6 @@ export type AssembledPrompt = {
 	totalTokens: number,
 	/**  History messages left out (oldest first) to fit the window. */
 	droppedHistory: number,
-	/**  Example-dialogue blocks left out (the last ones first) to fit the window. */
-	droppedExamples: number,
 };
 
 /**  An asset a V3 card lists (`data.assets[]`). */
@@ -305,20 +281,6 @@ export type AssetRef = {
 	name: string,
 	/**  File extension without the dot. */
 	ext: string,
-};
-
-/**  A chat's Author's Note: text kept close to the end of the prompt, every N user messages. */
-export type AuthorsNote = {
-	/**  The text (macros allowed); empty sends nothing but world info placed at the note. */
-	text: string,
-	/**  Where it goes. */
-	position: NotePosition,
-	/**  For `InChat`: how many chat messages come after it (ST default 4). */
-	depth: number,
-	/**  For `InChat`: the role of the message it becomes. */
-	role: Role,
-	/**  Sent when the number of user messages is a multiple of this; 1 = always, 0 = never. */
-	interval: number,
 };
 
 /**  How the character behaves. */
@@ -466,21 +428,24 @@ export type CharacterDetail = {
 	sourceFile: string,
 	/**  Assets kept with the character (CHARX), besides the avatar. */
 	assets: StoredAsset[],
-	/**
-	 *  Chat-dictionary rules the card brought that the user has not reviewed:
-	 *  they do not apply until accepted (saved into the character's dictionary).
-	 */
-	pendingDictionary: DictionaryRule[],
 };
 
-/**  A note placed in the chat at a depth: the card's Character's note (ST's depth prompt). */
-export type CharacterNote = {
-	/**  The text (macros allowed). */
-	text: string,
-	/**  How many chat messages come after it (0 = at the very end). */
-	depth: number,
-	/**  The role of the message it becomes. */
-	role: Role,
+/**
+ *  Which characters an entry is for (ST `characterFilter`).
+ * 
+ *  With names, the character must be among them (or, excluding, must not be);
+ *  with tags, it must have one of them (or, excluding, none of them); with both,
+ *  both checks apply, as in SillyTavern. Names match the character's name without
+ *  regard to case, also with a file extension left off (ST lists avatar files:
+ *  `Seraphina.png` is Seraphina); tags match tag names without regard to case.
+ */
+export type CharacterFilter = {
+	/**  Leaves out what it lists (ST `isExclude`), instead of keeping only that. */
+	exclude: boolean,
+	/**  Character names (or ST avatar file names). */
+	names: string[],
+	/**  Tag names. */
+	tags: string[],
 };
 
 /**  How a character should treat the user; compiled into the USER PREFERENCE MODIFIERS block. */
@@ -557,14 +522,6 @@ export type ChatExportFormat =
 /**  Confab's chat JSON. */
 "json";
 
-/**  The Author's Notes a chat sees. */
-export type ChatNotes = {
-	/**  The chat's own note; when absent, the character's default is used. */
-	chat: AuthorsNote | null,
-	/**  The character's default for chats without a note of their own. */
-	characterDefault: AuthorsNote | null,
-};
-
 /**  One saved version of the primary context. */
 export type ContextVersion = {
 	/**  UUID. */
@@ -599,14 +556,6 @@ export type DictionaryScope =
 "display" | 
 /**  Both. */
 "both";
-
-/**  Message texts as a chat shows them, after the Display-scope rules. */
-export type DisplayTexts = {
-	/**  How many rules (the character's and the global ones) change what is shown. */
-	rules: number,
-	/**  Each text as shown, in the order asked; `null` when no rule changed it. */
-	texts: (string | null)[],
-};
 
 /**  Why a matched entry was left out. */
 export type DropReason = 
@@ -645,7 +594,23 @@ level: number } |
 /**  The key as written. */
 key: string; 
 /**  Why. */
-error: string };
+error: string } | 
+/**  The entry is only for other kinds of generation (its triggers). */
+{ kind: "trigger"; 
+/**  The kind of generation scanned for. */
+trigger: Trigger; 
+/**  The kinds the entry is for, as the book writes them. */
+triggers: string[] } | 
+/**  The entry's character filter leaves this character out. */
+{ kind: "characterFilter"; 
+/**  The character scanned for. */
+character: string; 
+/**  The filter excludes what it lists (else it includes only that). */
+exclude: boolean; 
+/**  Decided by the filter's tags (else by its names). */
+byTag: boolean } | 
+/**  Its content starts with the `@@dont_activate` decorator. */
+{ kind: "dontActivate" };
 
 /**  One entry that matched (or was considered) but was left out. */
 export type Dropped = {
@@ -727,8 +692,13 @@ export type Entry = {
 	vectorized: boolean,
 	/**  ST automation id, kept. */
 	automationId: string,
-	/**  ST generation-type triggers, kept. */
+	/**
+	 *  Generation types it fires for (ST `triggers`: `normal`, `continue`,
+	 *  `impersonate`, `swipe`, `regenerate`, `quiet`); empty means all.
+	 */
 	triggers: string[],
+	/**  Which characters it is for; `None` means every character. */
+	characterFilter: CharacterFilter | null,
 	/**  Position in ST's editor list, kept. */
 	displayIndex: number | null,
 	/**  Fields Confab does not use, kept verbatim for export. */
@@ -816,15 +786,6 @@ export type ErrorCode =
 /**  The provider broke its own wire protocol. */
 "protocol";
 
-/**  How the card's example dialogue is sent (SillyTavern's "Example Messages Behavior"). */
-export type ExampleDialogue = 
-/**  Always kept: the examples take their room before the history does. */
-"keep" | 
-/**  Pushed out gradually: the history takes its room first, the examples what is left. */
-"gradual" | 
-/**  Never sent. */
-"never";
-
 /**  A format to export a character in. */
 export type ExportFormat = 
 /**  PNG with `chara` (V2) and `ccv3` (V3) chunks. */
@@ -895,13 +856,8 @@ export type ImportOutcome = {
 	name: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
-	/**  The world book imported: the file itself, or the one embedded in the card. */
+	/**  The world book imported, when the file was a world book rather than a card. */
 	worldBookId: string | null,
-	/**
-	 *  Chat-dictionary rules the card brought, waiting for the user's review
-	 *  on the character's page (they apply only once accepted).
-	 */
-	pendingDictionaryRules: number,
 	/**  Why it failed. */
 	error: AppError | null,
 };
@@ -946,15 +902,31 @@ JsonValue[] |
 /**  An object. */
 { [key in string]: JsonValue };
 
-/**  A key that could not be compiled; its entry still fires on its other keys. */
+/**
+ *  A key that could not be compiled, or failed during a scan; its entry still
+ *  fires on its other keys, and the rest of the book works.
+ */
 export type KeyError = {
 	/**  The entry's uid. */
 	uid: number,
 	/**  The key as written. */
 	key: string,
-	/**  Why it failed. */
+	/**  What kind of problem it is. */
+	kind: KeyErrorKind,
+	/**  Why, in words. */
 	error: string,
 };
+
+/**  What kind of problem a key has. */
+export type KeyErrorKind = 
+/**  Not a regex either engine accepts. */
+"invalid" | 
+/**  The regex compiles to more than one key may use. */
+"tooLarge" | 
+/**  The book's other regex keys already use the book's regex budget. */
+"bookBudget" | 
+/**  A search with it stopped at its backtracking limit (during a scan). */
+"failed";
 
 /**  What the UI may know about a provider's key: whether one is set, and where. */
 export type KeyStatus = {
@@ -1172,15 +1144,6 @@ export type ModelList = {
 	fetchedAt: number | null,
 };
 
-/**  Where a chat's Author's Note goes (ST's `note_position`). */
-export type NotePosition = 
-/**  A system message of its own just before the system prompt (ST 2). */
-"beforeSystem" | 
-/**  A system message of its own just after the system prompt (ST 0). */
-"afterSystem" | 
-/**  In the chat at `depth`, with `role` (ST 1, its default). */
-"inChat";
-
 /**  How many requests ended some way other than done, by outcome and reason. */
 export type OutcomeRow = {
 	/**  `failed`, `cancelled` or `interrupted`. */
@@ -1205,16 +1168,6 @@ export type Persona = {
 	isDefault: boolean,
 };
 
-/**  Who a preview's prompt goes to. */
-export type PreviewTarget = {
-	/**  The provider's id. */
-	providerId: string,
-	/**  The provider's name. */
-	providerName: string,
-	/**  The model. */
-	model: string,
-};
-
 /**  The primary context in force, its default, and the global post-history prompt. */
 export type PrimaryContext = {
 	/**  The newest saved version, if any was saved. */
@@ -1223,16 +1176,6 @@ export type PrimaryContext = {
 	defaultText: string,
 	/**  The global post-history prompt. */
 	postHistory: string,
-};
-
-/**  An image in a prompt: which message carries it. */
-export type PromptImage = {
-	/**  The index in the prompt's messages. */
-	messageIndex: number,
-	/**  The image's id (served as `attachment://localhost/<id>`). */
-	id: string,
-	/**  Its MIME type. */
-	mime: string,
 };
 
 /**  One provider-neutral message. */
@@ -1257,26 +1200,6 @@ export type PromptPart = {
 	tokens: number,
 };
 
-/**  The prompt a send would make now, with everything the preview shows. */
-export type PromptPreview = {
-	/**  The messages and their explanation. */
-	prompt: AssembledPrompt,
-	/**  The images the new message carries. */
-	images: PromptImage[],
-	/**  What world info fired, and what matched but was dropped, and why. */
-	worldInfo: ScanReport,
-	/**  The provider and model, when one is set up. */
-	target: PreviewTarget | null,
-	/**  The context window it was built for. */
-	contextWindow: number,
-	/**  Whether the window is the model's own (false: the default was assumed). */
-	contextWindowKnown: boolean,
-	/**  Tokens kept for the reply. */
-	replyReserve: number,
-	/**  The request body the provider would get, when asked for and a provider is set up. */
-	requestBody: JsonValue | null,
-};
-
 /**  Where a piece of the prompt came from. */
 export type PromptSource = 
 /**  The primary context. */
@@ -1291,14 +1214,6 @@ export type PromptSource =
 "worldInfo" | 
 /**  The USER PREFERENCE MODIFIERS block. */
 "preferences" | 
-/**  A turn of the card's example dialogue, or the `[Example Chat]` line opening a block. */
-"exampleDialogue" | 
-/**  The `[Start a new Chat]` line between the example dialogue and the chat. */
-"chatStart" | 
-/**  The card's Character's note. */
-"characterNote" | 
-/**  The chat's Author's Note. */
-"authorsNote" | 
 /**  A message of the history. */
 "history" | 
 /**  The character's post-history instructions. */
@@ -1306,11 +1221,7 @@ export type PromptSource =
 /**  The global post-history prompt. */
 "globalPostHistory" | 
 /**  The new user message. */
-"newMessage" | 
-/**  Continue: the reply so far, written on by the model. */
-"continuePrefill" | 
-/**  Impersonate: the instruction to write as the user. */
-"impersonationInstruction";
+"newMessage";
 
 /**  A configured provider as the Settings page shows it. */
 export type Provider = {
@@ -1340,11 +1251,6 @@ export type ProviderConfig = {
 	generation?: GenerationSettings,
 	/**  Whether to stream replies. */
 	streaming?: boolean,
-	/**
-	 *  The user confirmed sending the key over plain `http://` to a server
-	 *  outside this computer and its private network.
-	 */
-	allowInsecureHttp?: boolean,
 };
 
 /**  Which wire protocol and defaults a provider uses. */
@@ -1405,12 +1311,12 @@ export type Role =
 /**  A narrator or system note. */
 "system";
 
-/**  Why one rule of a dictionary being edited cannot work. */
-export type RuleProblem = {
-	/**  The rule's position in the list (from 0). */
-	index: number,
-	/**  The reason, in plain words. */
-	message: string,
+/**  The character a scan is for: entries' character filters are matched against it. */
+export type ScanCharacter = {
+	/**  The character's name. */
+	name?: string,
+	/**  The names of its tags. */
+	tags?: string[],
 };
 
 /**  A message as the engine scans it. */
@@ -1435,6 +1341,11 @@ export type ScanReport = {
 	budget: number,
 	/**  Recursion levels that ran. */
 	recursionLevels: number,
+	/**
+	 *  Keys whose search failed during this scan (a look-around key that hit its
+	 *  backtracking limit); keys that do not compile are in the books' own errors.
+	 */
+	keyErrors: KeyError[],
 };
 
 /**  A hit of full-text search. */
@@ -1522,8 +1433,6 @@ export type Settings = {
 	language: Language | null,
 	/**  The colour theme. */
 	theme: ThemePreference,
-	/**  How the card's example dialogue is sent. */
-	exampleDialogue?: ExampleDialogue,
 };
 
 /**  How the character speaks. */
@@ -1620,6 +1529,13 @@ export type TestActivationRequest = {
 	seed: number | null,
 	/**  The model's context window in tokens (the budget is a percent of it). */
 	contextTokens: number,
+	/**  The kind of generation to test for (entries' triggers); normal when absent. */
+	trigger?: Trigger,
+	/**
+	 *  The character to test for (entries' character filters); filters are not
+	 *  applied when absent.
+	 */
+	character?: ScanCharacter | null,
 };
 
 /**  Light, dark, or whatever the OS uses. */
@@ -1630,6 +1546,21 @@ export type ThemePreference =
 "light" | 
 /**  Always dark. */
 "dark";
+
+/**  The kind of generation a scan is for (SillyTavern's generation-type triggers). */
+export type Trigger = 
+/**  A new message (ST `normal`). */
+"normal" | 
+/**  Continuing the last reply (ST `continue`). */
+"continue" | 
+/**  Writing the user's message for them (ST `impersonate`). */
+"impersonate" | 
+/**  A new swipe of the last reply (ST `swipe`). */
+"swipe" | 
+/**  Regenerating the last reply (ST `regenerate`). */
+"regenerate" | 
+/**  A background generation the chat does not show (ST `quiet`). */
+"quiet";
 
 /**  The usage page: per provider, model and day, plus failures and cancellations. */
 export type UsageReport = {

@@ -6,7 +6,7 @@ use crate::library::{self, ExportedFile};
 use crate::lore::formats;
 use crate::lore::{
     compile, scan, Book, BookSettings, CompiledBook, DictionaryRule, ScanInput, ScanReport,
-    ScanSources, TestActivationRequest, TimedState, Trigger, WorldBookDetail, WorldBookFormat,
+    ScanSources, TestActivationRequest, TimedState, WorldBookDetail, WorldBookFormat,
     WorldBookSummary,
 };
 use crate::store::{BookOrigin, Store};
@@ -225,12 +225,17 @@ pub async fn test_activation(
         sources: ScanSources::default(),
         context_tokens: request.context_tokens,
         settings: request.settings,
-        trigger: Trigger::Normal,
-        character: None,
+        trigger: request.trigger,
+        character: request.character,
     };
     let seed = request.seed.unwrap_or_else(random_seed);
-    let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
-    Ok(scan(&refs, &input, &mut TimedState::default(), seed))
+    // A scan of thousands of entries and regex keys is CPU work: off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
+        scan(&refs, &input, &mut TimedState::default(), seed)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("the activation test stopped unexpectedly: {e}")))
 }
 
 /// A seed for when the user asked for none: different each run.

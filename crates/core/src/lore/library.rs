@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::KeyError;
+use super::engine::{ScanCharacter, Trigger};
 use super::model::{BookSettings, Entry};
+use super::report::KeyError;
 use super::report::ScanMessage;
 
 #[cfg(feature = "specta")]
@@ -86,4 +87,11 @@ pub struct TestActivationRequest {
     pub seed: Option<u64>,
     /// The model's context window in tokens (the budget is a percent of it).
     pub context_tokens: u32,
+    /// The kind of generation to test for (entries' triggers); normal when absent.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// The character to test for (entries' character filters); filters are not
+    /// applied when absent.
+    #[serde(default)]
+    pub character: Option<ScanCharacter>,
 }

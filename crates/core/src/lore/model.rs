@@ -125,6 +125,25 @@ pub struct MatchSources {
     pub creator_notes: bool,
 }
 
+/// Which characters an entry is for (ST `characterFilter`).
+///
+/// With names, the character must be among them (or, excluding, must not be);
+/// with tags, it must have one of them (or, excluding, none of them); with both,
+/// both checks apply, as in SillyTavern. Names match the character's name without
+/// regard to case, also with a file extension left off (ST lists avatar files:
+/// `Seraphina.png` is Seraphina); tags match tag names without regard to case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CharacterFilter {
+    /// Leaves out what it lists (ST `isExclude`), instead of keeping only that.
+    pub exclude: bool,
+    /// Character names (or ST avatar file names).
+    pub names: Vec<String>,
+    /// Tag names.
+    pub tags: Vec<String>,
+}
+
 /// One entry of a world book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -196,8 +215,11 @@ pub struct Entry {
     pub vectorized: bool,
     /// ST automation id, kept.
     pub automation_id: String,
-    /// ST generation-type triggers, kept.
+    /// Generation types it fires for (ST `triggers`: `normal`, `continue`,
+    /// `impersonate`, `swipe`, `regenerate`, `quiet`); empty means all.
     pub triggers: Vec<String>,
+    /// Which characters it is for; `None` means every character.
+    pub character_filter: Option<CharacterFilter>,
     /// Position in ST's editor list, kept.
     pub display_index: Option<u32>,
     /// Fields Confab does not use, kept verbatim for export.
@@ -243,9 +265,72 @@ impl Entry {
             vectorized: false,
             automation_id: String::new(),
             triggers: Vec::new(),
+            character_filter: None,
             display_index: None,
             extensions: serde_json::Map::new(),
         }
+    }
+}
+
+impl Entry {
+    /// Adopts a SillyTavern character filter that an older Confab kept verbatim in
+    /// `extensions` (`characterFilter` from world info, `character_filter` from a
+    /// card's book, or inside its `extensions`), so stored books get it applied.
+    /// The kept copies are removed either way: the typed field is the one written back.
+    pub fn adopt_kept_character_filter(&mut self) {
+        let mut found = None;
+        for key in ["characterFilter", "character_filter"] {
+            if let Some(v) = self.extensions.get(key) {
+                if let Some(filter) = CharacterFilter::from_sillytavern(v) {
+                    found.get_or_insert(filter);
+                    self.extensions.remove(key);
+                }
+            }
+        }
+        if let Some(serde_json::Value::Object(inner)) = self.extensions.get_mut("extensions") {
+            if let Some(filter) = inner
+                .get("character_filter")
+                .and_then(CharacterFilter::from_sillytavern)
+            {
+                found.get_or_insert(filter);
+                inner.remove("character_filter");
+            }
+        }
+        if self.character_filter.is_none() {
+            self.character_filter = found;
+        }
+    }
+}
+
+impl CharacterFilter {
+    /// ST's `{isExclude, names, tags}`, when `value` has that shape.
+    pub fn from_sillytavern(value: &serde_json::Value) -> Option<CharacterFilter> {
+        use serde_json::Value;
+        let obj = value.as_object()?;
+        let list = |k: &str| -> Option<Vec<String>> {
+            match obj.get(k) {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            }
+        };
+        let exclude = match obj.get("isExclude") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            _ => return None,
+        };
+        Some(CharacterFilter {
+            exclude,
+            names: list("names")?,
+            tags: list("tags")?,
+        })
     }
 }
 

@@ -2,7 +2,39 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::engine::Trigger;
 use super::model::{EntryPosition, EntryRole};
+
+/// What kind of problem a key has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum KeyErrorKind {
+    /// Not a regex either engine accepts.
+    Invalid,
+    /// The regex compiles to more than one key may use.
+    TooLarge,
+    /// The book's other regex keys already use the book's regex budget.
+    BookBudget,
+    /// A search with it stopped at its backtracking limit (during a scan).
+    Failed,
+}
+
+/// A key that could not be compiled, or failed during a scan; its entry still
+/// fires on its other keys, and the rest of the book works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct KeyError {
+    /// The entry's uid.
+    pub uid: u32,
+    /// The key as written.
+    pub key: String,
+    /// What kind of problem it is.
+    pub kind: KeyErrorKind,
+    /// Why, in words.
+    pub error: String,
+}
 
 /// A message as the engine scans it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +105,8 @@ pub enum ActivationReason {
         /// The depth the scan reached.
         depth: u32,
     },
+    /// Its content starts with the `@@activate` decorator.
+    Decorator,
 }
 
 /// One activated entry, in insertion order.
@@ -159,6 +193,24 @@ pub enum DropReason {
         /// Why.
         error: String,
     },
+    /// The entry is only for other kinds of generation (its triggers).
+    Trigger {
+        /// The kind of generation scanned for.
+        trigger: Trigger,
+        /// The kinds the entry is for, as the book writes them.
+        triggers: Vec<String>,
+    },
+    /// The entry's character filter leaves this character out.
+    CharacterFilter {
+        /// The character scanned for.
+        character: String,
+        /// The filter excludes what it lists (else it includes only that).
+        exclude: bool,
+        /// Decided by the filter's tags (else by its names).
+        by_tag: bool,
+    },
+    /// Its content starts with the `@@dont_activate` decorator.
+    DontActivate,
 }
 
 /// One entry that matched (or was considered) but was left out.
@@ -191,4 +243,7 @@ pub struct ScanReport {
     pub budget: u32,
     /// Recursion levels that ran.
     pub recursion_levels: u32,
+    /// Keys whose search failed during this scan (a look-around key that hit its
+    /// backtracking limit); keys that do not compile are in the books' own errors.
+    pub key_errors: Vec<KeyError>,
 }

@@ -32,6 +32,25 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 /// Settings as stored; fields a newer build added read as their defaults.
+/// A stored entry; a field it lacks (one an older Confab did not write yet)
+/// takes SillyTavern's default instead of making the whole book unreadable.
+fn decode_entry(json: &str) -> Result<Entry, serde_json::Error> {
+    let stored: Value = serde_json::from_str(json)?;
+    let Value::Object(fields) = stored else {
+        return serde_json::from_value(stored);
+    };
+    let uid = fields
+        .get("uid")
+        .and_then(Value::as_u64)
+        .and_then(|u| u32::try_from(u).ok())
+        .unwrap_or(0);
+    let mut full = serde_json::to_value(Entry::new(uid))?;
+    if let Value::Object(defaults) = &mut full {
+        defaults.extend(fields);
+    }
+    serde_json::from_value(full)
+}
+
 fn decode_settings(json: &str) -> BookSettings {
     let stored: Value = serde_json::from_str(json).unwrap_or(Value::Null);
     let mut merged = serde_json::to_value(BookSettings::default()).unwrap_or(Value::Null);
@@ -211,11 +230,12 @@ impl Store {
         .map_err(err)?;
         let mut entries = Vec::with_capacity(rows.len());
         for json in rows {
-            let entry: Entry = serde_json::from_str(&json).map_err(|e| {
+            let mut entry = decode_entry(&json).map_err(|e| {
                 Error::Storage(format!(
                     "a stored entry of world book {id} is unreadable: {e}"
                 ))
             })?;
+            entry.adopt_kept_character_filter();
             entries.push(entry);
         }
         Ok((

@@ -75,6 +75,7 @@ export function makeEntry(uid: number, fields: Partial<Entry> = {}): Entry {
     vectorized: false,
     automationId: "",
     triggers: [],
+    characterFilter: null,
     displayIndex: null,
     extensions: {},
     ...fields,
@@ -117,7 +118,7 @@ export function keyErrorsOf(entries: readonly Entry[]): KeyError[] {
       try {
         new RegExp(match[1]!, match[2]!.replace(/[^gimsuy]/g, ""));
       } catch (error) {
-        errors.push({ uid: entry.uid, key, error: error instanceof Error ? error.message : String(error) });
+        errors.push({ uid: entry.uid, key, kind: "invalid", error: error instanceof Error ? error.message : String(error) });
       }
     }
   }
@@ -233,7 +234,7 @@ export class MockWorldBooks {
       case "test_activation": {
         const request = a["request"] as TestActivationRequest;
         if (this.#hooks.testActivation) return this.#hooks.testActivation(request);
-        const empty: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0 };
+        const empty: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0, keyErrors: [] };
         return empty;
       }
       case "get_dictionary":
@@ -363,6 +364,8 @@ export function sampleBooks(): WorldBookDetail[] {
     makeEntry(4, { comment: "The Bellringers' Guild", keys: ["bell", "guild", "/bell(ringer)?s?/i"], content: "The Bellringers keep time and warn of storms. Their guildhall is the tallest tower in Emberfall.", sticky: 2, cooldown: 3 }),
     makeEntry(5, { comment: "Broken pattern", keys: ["/(unclosed/"], content: "A key with a regex that does not compile, to show the warning.", enabled: false }),
     makeEntry(6, { comment: "Aria's ship", keys: ["Perihelion", "ship"], content: "Aria flies the Perihelion, a courier held together by tape and spite.", excludeRecursion: true }),
+    makeEntry(7, { comment: "Ember's secret", keys: ["secret"], content: "Ember was born in the caldera.", characterFilter: { exclude: false, names: ["Ember.png"], tags: ["fantasy"] }, triggers: ["normal", "continue"] }),
+    makeEntry(8, { comment: "Red moon", content: "@@activate\nThe moon is red tonight." }),
   ];
   return [
     makeBook("wb-emberfall", "Emberfall", emberfall, {
@@ -385,13 +388,14 @@ export function sampleReport(request: TestActivationRequest, books: MockWorldBoo
   const entries = books.books.get(bookId)?.entries ?? [];
   const pick = (i: number): Entry => entries[i % Math.max(entries.length, 1)] ?? makeEntry(i);
   const budget = Math.round((request.contextTokens * (request.settings?.budgetPercent ?? 25)) / 100);
-  const e = [pick(0), pick(1), pick(2), pick(3), pick(4), pick(5), pick(6)];
+  const e = [pick(0), pick(1), pick(2), pick(3), pick(4), pick(5), pick(6), pick(8)];
   return {
     activated: [
       { book: bookId, uid: e[0]!.uid, comment: e[0]!.comment, position: e[0]!.position, depth: e[0]!.depth, role: e[0]!.role, order: e[0]!.insertionOrder, tokens: 38, reason: { kind: "constant" }, groupWon: null, content: e[0]!.content },
       { book: bookId, uid: e[1]!.uid, comment: e[1]!.comment, position: e[1]!.position, depth: e[1]!.depth, role: e[1]!.role, order: e[1]!.insertionOrder, tokens: 46, reason: { kind: "key", key: e[1]!.keys[0] ?? "dragon", secondary: e[1]!.secondaryKeys[0] ?? null, matchedIn: { kind: "message", index: 0 } }, groupWon: "creatures", content: e[1]!.content },
       { book: bookId, uid: e[4]!.uid, comment: e[4]!.comment, position: e[4]!.position, depth: e[4]!.depth, role: e[4]!.role, order: e[4]!.insertionOrder, tokens: 41, reason: { kind: "key", key: e[4]!.keys[0] ?? "bell", secondary: null, matchedIn: { kind: "recursion", level: 1 } }, groupWon: null, content: e[4]!.content },
       { book: bookId, uid: e[6]!.uid, comment: e[6]!.comment, position: e[6]!.position, depth: e[6]!.depth, role: e[6]!.role, order: e[6]!.insertionOrder, tokens: 29, reason: { kind: "sticky", remaining: 2 }, groupWon: null, content: e[6]!.content },
+      { book: bookId, uid: e[7]!.uid, comment: e[7]!.comment, position: e[7]!.position, depth: e[7]!.depth, role: e[7]!.role, order: e[7]!.insertionOrder, tokens: 8, reason: { kind: "decorator" }, groupWon: null, content: e[7]!.content },
     ],
     dropped: [
       { book: bookId, uid: e[2]!.uid, comment: e[2]!.comment, reason: { kind: "probability", probability: 30, roll: 71 } },
@@ -399,9 +403,13 @@ export function sampleReport(request: TestActivationRequest, books: MockWorldBoo
       { book: bookId, uid: e[5]!.uid, comment: e[5]!.comment, reason: { kind: "invalidKey", key: "/(unclosed/", error: "unclosed group" } },
       { book: bookId, uid: 99, comment: "Long history of the Bellringers", reason: { kind: "budget", budget } },
       { book: bookId, uid: 98, comment: "The comet", reason: { kind: "cooldown", remaining: 3 } },
+      { book: bookId, uid: 97, comment: "Only when continuing", reason: { kind: "trigger", trigger: request.trigger ?? "normal", triggers: ["continue"] } },
+      { book: bookId, uid: 96, comment: "Ember's secret", reason: { kind: "characterFilter", character: request.character?.name ?? "Aria", exclude: false, byTag: false } },
+      { book: bookId, uid: 95, comment: "Hidden note", reason: { kind: "dontActivate" } },
     ],
     tokensUsed: 154,
     budget,
     recursionLevels: 1,
+    keyErrors: [],
   };
 }

@@ -1,7 +1,7 @@
 // Plain words for what the scanner decided: why an entry went in, why one
 // was left out, where it goes.
 
-import type { ActivationReason, DropReason, EntryPosition, MatchedIn } from "../api";
+import type { ActivationReason, DropReason, EntryPosition, KeyError, KeyErrorKind, MatchedIn, Trigger } from "../api";
 import { t, tn } from "../i18n/index.svelte";
 import type { TextKey } from "../i18n/types";
 
@@ -15,6 +15,26 @@ export const POSITIONS: readonly EntryPosition[] = [
   "atDepth",
   "outlet",
 ];
+
+/** SillyTavern's generation types, in its order; an entry's `triggers` lists some of them. */
+export const TRIGGERS: readonly Trigger[] = ["normal", "continue", "impersonate", "swipe", "regenerate", "quiet"];
+
+/** A generation type in words; an unknown one (from a newer SillyTavern) as written. */
+export function triggerLabel(trigger: string): string {
+  return (TRIGGERS as readonly string[]).includes(trigger) ? t(`trigger.${trigger as Trigger}`) : trigger;
+}
+
+const KEY_ERRORS: Readonly<Record<KeyErrorKind, TextKey>> = {
+  invalid: "entry.keyError",
+  tooLarge: "entry.keyError.tooLarge",
+  bookBudget: "entry.keyError.bookBudget",
+  failed: "entry.keyError.failed",
+};
+
+/** What is wrong with a key, by kind ("… too large: /x/ —"), without the details. */
+export function keyErrorLead(error: KeyError): string {
+  return t(KEY_ERRORS[error.kind] ?? "entry.keyError", { key: error.key });
+}
 
 export function positionLabel(position: EntryPosition): string {
   return t(`entry.position.${position}`);
@@ -71,6 +91,9 @@ export function activationText(reason: ActivationReason, groupWon: string | null
     case "minActivations":
       text = t("test.reason.minActivations", { depth: reason.depth });
       break;
+    case "decorator":
+      text = t("test.reason.decorator");
+      break;
   }
   return groupWon === null ? text : `${text} · ${t("test.reason.groupWon", { group: groupWon })}`;
 }
@@ -93,5 +116,22 @@ export function dropText(reason: DropReason): string {
       return t("test.drop.secondaryKeys");
     case "invalidKey":
       return t("test.drop.invalidKey", { key: reason.key, error: reason.error });
+    case "trigger":
+      return t("test.drop.trigger", {
+        trigger: triggerLabel(reason.trigger),
+        triggers: reason.triggers.map(triggerLabel).join(", "),
+      });
+    case "characterFilter": {
+      const key: TextKey = reason.exclude
+        ? reason.byTag
+          ? "test.drop.character.excludedTag"
+          : "test.drop.character.excluded"
+        : reason.byTag
+          ? "test.drop.character.notTagged"
+          : "test.drop.character.notListed";
+      return t(key, { character: reason.character });
+    }
+    case "dontActivate":
+      return t("test.drop.dontActivate");
   }
 }

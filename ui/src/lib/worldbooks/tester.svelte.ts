@@ -1,9 +1,19 @@
 // The activation test of the book view: sample messages typed as
-// "Name: text" lines, the books to scan, context size and seed; Run asks the
-// backend's real scanner and keeps its report.
+// "Name: text" lines, the books to scan, context size and seed, the kind of
+// generation and the character (for entries' triggers and character filters);
+// Run asks the backend's real scanner and keeps its report.
 
 import { SvelteMap } from "svelte/reactivity";
-import { testActivation, type BookSettings, type ScanMessage, type ScanReport } from "../api";
+import {
+  listCharacters,
+  testActivation,
+  type BookSettings,
+  type CharacterSummary,
+  type ScanCharacter,
+  type ScanMessage,
+  type ScanReport,
+  type Trigger,
+} from "../api";
 import type { Reporter } from "../library/library.svelte";
 
 export type TestRole = "user" | "assistant";
@@ -54,6 +64,12 @@ export class ActivationTester {
   contextTokens = $state(DEFAULT_CONTEXT);
   /** Shown so a run can be repeated exactly; null lets the backend pick. */
   seed = $state<number | null>(randomSeed());
+  /** The kind of generation tested (entries with triggers fire only for theirs). */
+  trigger = $state<Trigger>("normal");
+  /** The character tested for; null leaves character filters unapplied. */
+  characterId = $state<string | null>(null);
+  /** The library's characters to choose from, by name. */
+  characters = $state.raw<readonly CharacterSummary[]>([]);
   running = $state(false);
   report = $state.raw<ScanReport | null>(null);
   /** The messages the last report was made from (its indexes point here). */
@@ -80,8 +96,22 @@ export class ActivationTester {
     this.bookIds = [bookId];
     this.contextTokens = DEFAULT_CONTEXT;
     this.seed = randomSeed();
+    this.trigger = "normal";
+    this.characterId = null;
     this.report = null;
     this.ranWith = [];
+  }
+
+  /** Loads the characters a test may be run for. */
+  async loadCharacters(): Promise<void> {
+    const result = await listCharacters({ sort: "name" });
+    if (result.ok) this.characters = result.data;
+  }
+
+  /** The chosen character as the scanner sees it: its name and tag names. */
+  get character(): ScanCharacter | null {
+    const chosen = this.characters.find((c) => c.id === this.characterId);
+    return chosen ? { name: chosen.name, tags: [...chosen.tags] } : null;
   }
 
   toggleRole(index: number): void {
@@ -108,6 +138,8 @@ export class ActivationTester {
       settings,
       seed: this.seed,
       contextTokens: Math.max(1, Math.round(this.contextTokens) || DEFAULT_CONTEXT),
+      trigger: this.trigger,
+      character: this.character,
     });
     this.running = false;
     if (result.ok) {

@@ -53,8 +53,15 @@ impl Batch {
     }
 }
 
-/// Runs every matcher of `book` over `batch` once, calling `hit(slot, origin)` per key match.
-pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnMut(u32, Origin)) {
+/// Runs every matcher of `book` over `batch` once, calling `hit(slot, origin)` per key
+/// match, and `failed(key, error)` when a regex key could not search: `key` is a regex id,
+/// or `regexes.len() + i` for fancy key `i` (a look-around key that stopped at its limit).
+pub(crate) fn collect_hits(
+    book: &CompiledBook,
+    batch: &Batch,
+    mut hit: impl FnMut(u32, Origin),
+    mut failed: impl FnMut(usize, String),
+) {
     if batch.is_empty() {
         return;
     }
@@ -90,9 +97,9 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
         }
     }
     // Regex keys see the text as written: ST applies neither folding nor whole words to them.
-    // They run only where their literal start occurs, or when the set says they match.
+    // They run only where their literal start occurs, or over every batch when they have none.
     let regex_count = book.regexes.len();
-    let mut run_regex: Vec<usize> = Vec::new();
+    let mut run_regex: Vec<usize> = book.untriggered.clone();
     let mut run_fancy: Vec<usize> = Vec::new();
     if let Some(ac) = &book.triggers {
         for m in ac.find_overlapping_iter(batch.folded.as_str()) {
@@ -106,13 +113,6 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
             }
         }
     }
-    if let Some(set) = &book.regex_set {
-        run_regex.extend(
-            set.matches(&batch.raw)
-                .iter()
-                .filter_map(|i| book.set_members.get(i).copied()),
-        );
-    }
     run_fancy.extend(
         book.fancy
             .iter()
@@ -125,10 +125,19 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
     run_fancy.sort_unstable();
     run_fancy.dedup();
     for id in run_regex {
-        let Some(re) = book.regex(id) else { continue };
+        let Some(key) = book.regexes.get(id) else {
+            continue;
+        };
+        let re = match key.regex() {
+            Ok(re) => re,
+            Err(e) => {
+                failed(id, e.to_owned());
+                continue;
+            }
+        };
         let slots = book.regex_slots.get(id);
         let mut last = None;
-        for m in re.find_iter(&batch.raw) {
+        for m in re.find_iter(batch.raw.as_str()) {
             let origin = batch.origin_at(&batch.raw_starts, m.start());
             if origin.is_some() && origin != last {
                 last = origin;
@@ -138,10 +147,20 @@ pub(crate) fn collect_hits(book: &CompiledBook, batch: &Batch, mut hit: impl FnM
             }
         }
     }
-    for key in run_fancy.into_iter().filter_map(|i| book.fancy.get(i)) {
+    for id in run_fancy {
+        let Some(key) = book.fancy.get(id) else {
+            continue;
+        };
         let mut last = None;
-        // A search that hits the backtrack limit counts as no match, for that key only.
-        for m in key.regex.find_iter(&batch.raw).map_while(|r| r.ok()) {
+        for found in key.regex.find_iter(&batch.raw) {
+            let m = match found {
+                Ok(m) => m,
+                // Matches found before the limit still count; the failure is reported.
+                Err(e) => {
+                    failed(regex_count + id, format!("the search stopped: {e}"));
+                    break;
+                }
+            };
             let origin = batch.origin_at(&batch.raw_starts, m.start());
             if origin.is_some() && origin != last {
                 last = origin;

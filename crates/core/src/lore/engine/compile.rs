@@ -1,34 +1,20 @@
 //! Compiling a book once per revision: every plain key into Aho-Corasick automata,
-//! every regex key into a `RegexSet` (with `fancy-regex` as the fallback), token counts.
+//! every regex key into its own automaton within the book's regex budget (with
+//! `fancy-regex` for look-around and back-references), decorators, token counts.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use super::decorators::{self, Decorators};
 use super::matcher::{fold, parse_key, Boundaries, KeyForm};
+use super::regex_keys::{
+    literal_triggers, plain_prefix, Built, PlainKey, RegexBudget, BOOK_REGEX_BUDGET,
+};
 use crate::error::{Error, Result};
 use crate::lore::model::{Book, BookSettings, Entry, MatchSources};
+use crate::lore::report::KeyError;
 use crate::tokens::TokenCounter;
-
-/// Largest compiled size of one regex key; JS patterns from books are untrusted.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-/// Backtracking steps a look-around or back-reference key may take per search.
-const FANCY_BACKTRACK_LIMIT: usize = 100_000;
-
-/// A key that could not be compiled; its entry still fires on its other keys.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct KeyError {
-    /// The entry's uid.
-    pub uid: u32,
-    /// The key as written.
-    pub key: String,
-    /// Why it failed.
-    pub error: String,
-}
 
 /// One key of one entry, as the scan sees it.
 #[derive(Debug, Clone)]
@@ -47,7 +33,11 @@ pub(crate) struct Slot {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledEntry {
     pub entry: Entry,
-    /// Tokens of `entry.content`, counted once here.
+    /// The content the prompt gets: `entry.content` without its decorator lines.
+    pub content: String,
+    /// What its decorators ask for.
+    pub decorators: Decorators,
+    /// Tokens of `content`, counted once here.
     pub tokens: u32,
     /// Its keys are `slots[first_slot..first_slot + primary + secondary]`, primaries first.
     pub first_slot: u32,
@@ -111,40 +101,26 @@ pub struct CompiledBook {
     /// Case-sensitive plain keys, run over the text as written.
     pub(crate) exact: Option<AhoCorasick>,
     pub(crate) exact_slots: PatternSlots,
-    /// Regex keys `regex` accepts: the set says which match, the singles say where.
-    pub(crate) regex_set: Option<RegexSet>,
-    /// Regex ids (into `regexes`) of the set's members, in set order.
-    pub(crate) set_members: Vec<usize>,
     /// Literal starts of regex keys, over folded text; targets are regex ids,
     /// or `regexes.len() + i` for fancy key `i`.
     pub(crate) triggers: Option<AhoCorasick>,
     pub(crate) trigger_targets: PatternSlots,
-    /// Built on first use: most regex keys never match, so most are never built.
-    pub(crate) regexes: Vec<OnceLock<Option<Regex>>>,
-    pub(crate) regex_texts: Vec<String>,
+    /// Regex keys `regex-automata` runs, each within the book's budget.
+    pub(crate) regexes: Vec<PlainKey>,
     pub(crate) regex_slots: PatternSlots,
+    /// Regex ids with no literal start: they run over every batch.
+    pub(crate) untriggered: Vec<usize>,
     pub(crate) fancy: Vec<FancyKey>,
     pub(crate) by_uid: HashMap<u32, u32>,
-    pub(crate) constants: Vec<u32>,
+    /// Entries that are candidates without a key: constant, or `@@activate`.
+    pub(crate) always: Vec<u32>,
     /// Deepest entry-level scan depth override.
     pub(crate) max_entry_depth: u32,
     pub(crate) errors: Vec<KeyError>,
+    regex_bytes: usize,
 }
 
 impl CompiledBook {
-    /// The single regex for set member `id`, built on first use.
-    pub(crate) fn regex(&self, id: usize) -> Option<&Regex> {
-        let cell = self.regexes.get(id)?;
-        cell.get_or_init(|| {
-            let text = self.regex_texts.get(id)?;
-            RegexBuilder::new(text)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .ok()
-        })
-        .as_ref()
-    }
-
     /// The key activations of this book carry (`Activation::book`).
     pub fn key(&self) -> &str {
         &self.key
@@ -170,9 +146,14 @@ impl CompiledBook {
         self.slots.len()
     }
 
-    /// Keys that could not be compiled.
+    /// Keys that could not be compiled, each with its entry and the reason.
     pub fn errors(&self) -> &[KeyError] {
         &self.errors
+    }
+
+    /// Bytes the book's compiled regex keys use (at most [`BOOK_REGEX_BUDGET`]).
+    pub fn regex_bytes(&self) -> usize {
+        self.regex_bytes
     }
 }
 
@@ -230,49 +211,6 @@ impl Patterns {
     }
 }
 
-/// Literals (folded) one of which every match of `pattern` starts with, if few and non-empty.
-///
-/// Extracted case-sensitively and then folded, so they also prefilter `i` regexes:
-/// any match, lowercased, starts with a lowercased literal.
-fn literal_triggers(pattern: &str, multi_line: bool, dot_all: bool) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::ParserBuilder::new()
-        .multi_line(multi_line)
-        .dot_matches_new_line(dot_all)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.len() > 64 {
-        return None;
-    }
-    lits.iter()
-        .map(|l| {
-            let text = std::str::from_utf8(l.as_bytes()).ok()?;
-            (!text.is_empty()).then(|| fold(text))
-        })
-        .collect()
-}
-
-/// For a fancy (look-around) pattern: its leading plain letters, when the pattern has no
-/// alternation and those letters are not made optional, else `None` (the key always runs).
-fn plain_prefix(pattern: &str) -> Option<String> {
-    if pattern.contains('|') {
-        return None;
-    }
-    let lit: String = pattern
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == ' ')
-        .collect();
-    let next = pattern.get(lit.len()..).and_then(|r| r.chars().next());
-    let mut lit = lit;
-    if matches!(next, Some('?' | '*' | '{')) {
-        lit.pop();
-    }
-    (lit.chars().count() >= 2).then(|| fold(&lit))
-}
-
 /// JS flags as an inline group prefix for `regex`/`fancy-regex` (`g`, `u`, `y` mean nothing here).
 fn with_flags(pattern: &str, ci: bool, ml: bool, dot_all: bool) -> String {
     let mut flags = String::new();
@@ -304,31 +242,48 @@ fn automaton(patterns: &[String]) -> Result<Option<AhoCorasick>> {
         .map_err(|e| Error::Internal(format!("building the key automaton: {e}")))
 }
 
+/// What became of one distinct regex pattern.
+#[derive(Debug, Clone)]
+enum RegexOutcome {
+    /// Index into `regexes`.
+    Plain(usize),
+    /// Index into `fancy`.
+    Fancy(usize),
+    /// Not built: why.
+    Refused(crate::lore::report::KeyErrorKind, String),
+}
+
 /// Compiles `book` for scanning; `book_key` is what activations report as their book.
 ///
-/// An invalid regex key never stops the book: it is listed in
-/// [`CompiledBook::errors`] and its entry is reported as dropped with
-/// `InvalidKey` whenever it does not fire on its other keys.
+/// A regex key that does not compile, or does not fit the per-key limit or the
+/// book's regex budget (see [`regex_keys`](super::regex_keys)), never stops the
+/// book: it is listed in [`CompiledBook::errors`] with its entry's uid, and its
+/// entry is reported as dropped with `InvalidKey` whenever it does not fire on its
+/// other keys. Regex keys are compiled in book order, so the budget goes to the
+/// first ones.
 pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Result<CompiledBook> {
     let settings = book.settings.clone();
     let mut entries = Vec::with_capacity(book.entries.len());
     let mut slots: Vec<Slot> = Vec::new();
     let mut folded = Patterns::default();
     let mut exact = Patterns::default();
-    let mut regex = Patterns::default();
-    let mut fancy: Vec<FancyKey> = Vec::new();
-    let mut fancy_ids: HashMap<String, usize> = HashMap::new();
+    let mut regex_slots: Vec<Vec<u32>> = Vec::new();
+    let mut regexes = Vec::new();
     let mut regex_triggers: Vec<Option<Vec<String>>> = Vec::new();
+    let mut fancy: Vec<FancyKey> = Vec::new();
+    let mut outcomes: HashMap<String, RegexOutcome> = HashMap::new();
+    let mut budget = RegexBudget::new(BOOK_REGEX_BUDGET);
     let mut errors = Vec::new();
     let mut by_uid = HashMap::with_capacity(book.entries.len());
-    let mut constants = Vec::new();
+    let mut always = Vec::new();
     let mut max_entry_depth = 0u32;
 
     for (index, entry) in book.entries.iter().enumerate() {
         let entry_index = index as u32;
         by_uid.entry(entry.uid).or_insert(entry_index);
-        if entry.constant && entry.enabled {
-            constants.push(entry_index);
+        let (decorators, content) = decorators::parse(&entry.content);
+        if entry.enabled && (entry.constant || decorators.activate) {
+            always.push(entry_index);
         }
         if let Some(depth) = entry.scan_depth {
             max_entry_depth = max_entry_depth.max(depth);
@@ -369,47 +324,51 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
                     dot_all,
                 } => {
                     let full = with_flags(&pattern, case_insensitive, multi_line, dot_all);
-                    if regex.ids.contains_key(&full) {
-                        regex.add(full, slot);
-                    } else if let Some(id) = fancy_ids.get(&full) {
-                        if let Some(f) = fancy.get_mut(*id) {
-                            f.slots.push(slot);
-                        }
-                    } else {
-                        // Parsing is enough to know `regex` accepts it; compiling 1,500
-                        // regexes one by one would cost ~300 ms, so singles are built lazily.
-                        match regex_syntax::Parser::new().parse(&full) {
-                            Ok(_) => {
-                                let id = regex.add(full, slot);
-                                if id == regex_triggers.len() {
+                    let outcome = match outcomes.get(&full) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let outcome = match budget.build(&full) {
+                                Ok(Built::Plain(key)) => {
+                                    regexes.push(key);
+                                    regex_slots.push(Vec::new());
                                     regex_triggers
                                         .push(literal_triggers(&pattern, multi_line, dot_all));
+                                    RegexOutcome::Plain(regexes.len() - 1)
                                 }
-                            }
-                            // `regex` has no look-around or back-references; JS does.
-                            Err(plain_err) => match fancy_regex::RegexBuilder::new(&full)
-                                .backtrack_limit(FANCY_BACKTRACK_LIMIT)
-                                .delegate_size_limit(REGEX_SIZE_LIMIT)
-                                .build()
-                            {
-                                Ok(re) => {
-                                    fancy_ids.insert(full, fancy.len());
+                                Ok(Built::Fancy(re)) => {
                                     fancy.push(FancyKey {
                                         regex: re,
-                                        slots: vec![slot],
+                                        slots: Vec::new(),
                                         trigger: plain_prefix(&pattern),
                                     });
+                                    RegexOutcome::Fancy(fancy.len() - 1)
                                 }
-                                Err(fancy_err) => {
-                                    let error = KeyError {
-                                        uid: entry.uid,
-                                        key: trimmed.to_owned(),
-                                        error: format!("{fancy_err} ({plain_err})"),
-                                    };
-                                    errors.push(error.clone());
-                                    invalid.get_or_insert(error);
-                                }
-                            },
+                                Err((kind, words)) => RegexOutcome::Refused(kind, words),
+                            };
+                            outcomes.insert(full, outcome.clone());
+                            outcome
+                        }
+                    };
+                    match outcome {
+                        RegexOutcome::Plain(id) => {
+                            if let Some(list) = regex_slots.get_mut(id) {
+                                list.push(slot);
+                            }
+                        }
+                        RegexOutcome::Fancy(id) => {
+                            if let Some(f) = fancy.get_mut(id) {
+                                f.slots.push(slot);
+                            }
+                        }
+                        RegexOutcome::Refused(kind, words) => {
+                            let error = KeyError {
+                                uid: entry.uid,
+                                key: trimmed.to_owned(),
+                                kind,
+                                error: words,
+                            };
+                            errors.push(error.clone());
+                            invalid.get_or_insert(error);
                         }
                     }
                 }
@@ -427,7 +386,9 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
         let total = slots.len() as u32 - first_slot;
         entries.push(CompiledEntry {
             entry: entry.clone(),
-            tokens: counter.count(&entry.content),
+            content: content.to_owned(),
+            decorators,
+            tokens: counter.count(content),
             first_slot,
             primary,
             secondary: total - primary,
@@ -453,41 +414,23 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
     }
 
     // Regexes with a known literal start run only where that literal occurs (found by
-    // one more automaton); the rest share a RegexSet. Building a set of 1,500 Unicode
-    // regexes costs ~700 ms, a literal automaton a few.
+    // one more automaton); the rest run over every batch.
     let mut triggers = Patterns::default();
-    let mut set_members = Vec::new();
+    let mut untriggered = Vec::new();
     for (id, lits) in regex_triggers.iter().enumerate() {
         match lits {
             Some(lits) => lits.iter().for_each(|l| {
                 triggers.add(l.clone(), id as u32);
             }),
-            None => set_members.push(id),
+            None => untriggered.push(id),
         }
     }
-    let regex_count = regex.texts.len();
+    let regex_count = regexes.len();
     for (i, f) in fancy.iter().enumerate() {
         if let Some(t) = &f.trigger {
             triggers.add(t.clone(), (regex_count + i) as u32);
         }
     }
-    let regex_set = if set_members.is_empty() {
-        None
-    } else {
-        let texts: Vec<&String> = set_members
-            .iter()
-            .filter_map(|id| regex.texts.get(*id))
-            .collect();
-        let set = RegexSetBuilder::new(texts)
-            .size_limit(
-                REGEX_SIZE_LIMIT
-                    .saturating_mul(set_members.len())
-                    .min(1 << 30),
-            )
-            .build()
-            .map_err(|e| Error::Internal(format!("building the regex key set: {e}")))?;
-        Some(set)
-    };
 
     Ok(CompiledBook {
         key: book_key.to_owned(),
@@ -498,17 +441,16 @@ pub fn compile(book: &Book, book_key: &str, counter: &dyn TokenCounter) -> Resul
         folded_slots: PatternSlots::from_lists(folded.slots),
         exact: automaton(&exact.texts)?,
         exact_slots: PatternSlots::from_lists(exact.slots),
-        regex_set,
-        set_members,
         triggers: automaton(&triggers.texts)?,
         trigger_targets: PatternSlots::from_lists(triggers.slots),
-        regexes: (0..regex.texts.len()).map(|_| OnceLock::new()).collect(),
-        regex_texts: regex.texts.clone(),
-        regex_slots: PatternSlots::from_lists(regex.slots),
+        regexes,
+        regex_slots: PatternSlots::from_lists(regex_slots),
+        untriggered,
         fancy,
         by_uid,
-        constants,
+        always,
         max_entry_depth,
         errors,
+        regex_bytes: budget.used(),
     })
 }

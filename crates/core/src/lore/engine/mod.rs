@@ -1,15 +1,19 @@
 //! The world-book activation engine: which entries fire for a chat, and why.
 //!
-//! [`compile`] a book once per revision (keys into Aho-Corasick automata and a
-//! regex set, content token counts), then [`scan`] it for each generation.
+//! [`compile`] a book once per revision (plain keys into Aho-Corasick automata,
+//! regex keys within per-key and per-book limits, see [`regex_keys`], decorators,
+//! content token counts), then [`scan`] it for each generation.
 //! Behaviour follows SillyTavern's `world-info.js` (`checkWorldInfo`), with
 //! Unicode-aware whole words and case folding where ST is ASCII-only.
 
 mod budget;
 mod buffer;
 mod compile;
+mod decorators;
+mod filters;
 mod groups;
 mod matcher;
+pub mod regex_keys;
 mod rng;
 mod scan;
 mod timed;
@@ -20,7 +24,7 @@ use super::model::BookSettings;
 use super::report::ScanMessage;
 
 pub use budget::budget_tokens;
-pub use compile::{compile, CompiledBook, KeyError};
+pub use compile::{compile, CompiledBook};
 pub use scan::scan;
 pub use timed::{timed_key, TimedEntry, TimedSpan, TimedState};
 
@@ -61,6 +65,20 @@ pub enum Trigger {
     Regenerate,
     /// A background generation the chat does not show (ST `quiet`).
     Quiet,
+}
+
+impl Trigger {
+    /// The name SillyTavern writes in an entry's `triggers`.
+    pub fn st_name(self) -> &'static str {
+        match self {
+            Trigger::Normal => "normal",
+            Trigger::Continue => "continue",
+            Trigger::Impersonate => "impersonate",
+            Trigger::Swipe => "swipe",
+            Trigger::Regenerate => "regenerate",
+            Trigger::Quiet => "quiet",
+        }
+    }
 }
 
 /// The character a scan is for: entries' character filters are matched against it.

@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use super::budget::budget_tokens;
 use super::buffer::{collect_hits, Batch, Origin};
 use super::compile::{source_name, CompiledBook, CompiledEntry};
+use super::filters::{filtered_out, trigger_allows};
 use super::groups::filter_groups;
 use super::rng::SplitMix64;
 use super::timed::{begin, finish, TimedState, TimedView};
-use super::ScanInput;
+use super::{ScanCharacter, ScanInput, Trigger};
 use crate::lore::model::{BookSettings, SelectiveLogic};
 use crate::lore::report::{
-    Activation, ActivationReason, DropReason, Dropped, MatchedIn, ScanReport,
+    Activation, ActivationReason, DropReason, Dropped, KeyError, KeyErrorKind, MatchedIn,
+    ScanReport,
 };
 
 /// ST never scans deeper than this many messages.
@@ -86,12 +88,14 @@ enum Pass {
     MinActivations,
 }
 
-struct PassCtx {
+struct PassCtx<'a> {
     pass: Pass,
     skew: u32,
     delay_level: u32,
     recursive: bool,
     chat_len: u32,
+    trigger: Trigger,
+    character: Option<&'a ScanCharacter>,
 }
 
 enum Eval {
@@ -127,7 +131,7 @@ fn evaluate(
     ce: &CompiledEntry,
     book: &CompiledBook,
     run: &BookRun,
-    ctx: &PassCtx,
+    ctx: &PassCtx<'_>,
     sticky_left: Option<u32>,
     cooling: Option<u32>,
 ) -> Eval {
@@ -152,7 +156,11 @@ fn evaluate(
     };
 
     let mut score = 0;
-    let reason = if e.constant {
+    let mut secondary_failed = false;
+    // What would make it fire; ST's order: `@@activate`, constant, sticky, then keys.
+    let reason = if ce.decorators.activate {
+        ActivationReason::Decorator
+    } else if e.constant {
         ActivationReason::Constant
     } else if let Some(remaining) = sticky_left {
         ActivationReason::Sticky { remaining }
@@ -201,9 +209,7 @@ fn evaluate(
                     matched == ce.secondary
                 }
             };
-            if !ok {
-                return Eval::Soft(DropReason::SecondaryKeys);
-            }
+            secondary_failed = !ok;
         }
         match matched_in {
             MatchedIn::Message { index }
@@ -220,6 +226,29 @@ fn evaluate(
             },
         }
     };
+
+    // Who and what it is for: ST checks these before anything can make it fire.
+    if !trigger_allows(&e.triggers, ctx.trigger) {
+        return Eval::Hard(DropReason::Trigger {
+            trigger: ctx.trigger,
+            triggers: e.triggers.clone(),
+        });
+    }
+    if let (Some(filter), Some(character)) = (&e.character_filter, ctx.character) {
+        if let Some(by_tag) = filtered_out(filter, character) {
+            return Eval::Hard(DropReason::CharacterFilter {
+                character: character.name.clone(),
+                exclude: filter.exclude,
+                by_tag,
+            });
+        }
+    }
+    if ce.decorators.dont_activate && !ce.decorators.activate {
+        return Eval::Hard(DropReason::DontActivate);
+    }
+    if secondary_failed {
+        return Eval::Soft(DropReason::SecondaryKeys);
+    }
 
     if e.delay > 0 && ctx.chat_len < e.delay {
         return Eval::Hard(DropReason::Delay { needed: e.delay });
@@ -253,23 +282,42 @@ fn message_text(input: &ScanInput, index: u32, include_names: bool) -> Option<St
     Some(text.trim().to_owned())
 }
 
-fn record(books: &[&CompiledBook], runs: &mut [BookRun], batch: &Batch) {
-    for (book, run) in books.iter().zip(runs.iter_mut()) {
-        collect_hits(book, batch, |slot, origin| {
-            let Some(info) = book.slots.get(slot as usize) else {
-                return;
-            };
-            if let Some(hit) = run.hits.get_mut(slot as usize) {
-                match origin {
-                    Origin::Message(i) => hit.message = hit.message.min(i),
-                    Origin::Source(bit) => hit.sources |= 1 << bit,
-                    Origin::Recursion(l) => hit.recursion = hit.recursion.min(l),
+/// A regex key of book `.0` (regex id, or regex count + fancy id: `.1`) that could
+/// not search, and why.
+type Failure = (usize, usize, String);
+
+fn record(
+    books: &[&CompiledBook],
+    runs: &mut [BookRun],
+    batch: &Batch,
+    failures: &mut Vec<Failure>,
+) {
+    for (bi, (book, run)) in books.iter().zip(runs.iter_mut()).enumerate() {
+        let failed = |key: usize, error: String| {
+            if !failures.iter().any(|(b, k, _)| *b == bi && *k == key) {
+                failures.push((bi, key, error));
+            }
+        };
+        collect_hits(
+            book,
+            batch,
+            |slot, origin| {
+                let Some(info) = book.slots.get(slot as usize) else {
+                    return;
+                };
+                if let Some(hit) = run.hits.get_mut(slot as usize) {
+                    match origin {
+                        Origin::Message(i) => hit.message = hit.message.min(i),
+                        Origin::Source(bit) => hit.sources |= 1 << bit,
+                        Origin::Recursion(l) => hit.recursion = hit.recursion.min(l),
+                    }
                 }
-            }
-            if info.primary {
-                run.add_candidate(info.entry);
-            }
-        });
+                if info.primary {
+                    run.add_candidate(info.entry);
+                }
+            },
+            failed,
+        );
     }
 }
 
@@ -309,7 +357,7 @@ pub fn scan(
                 is_candidate: vec![false; b.entries.len()],
                 candidates: Vec::new(),
             };
-            for &c in &b.constants {
+            for &c in &b.always {
                 run.add_candidate(c);
             }
             for &(sb, se) in timed.sticky.keys() {
@@ -352,7 +400,8 @@ pub fn scan(
             batch.push(Origin::Source(bit as u32), text);
         }
     }
-    record(books, &mut runs, &batch);
+    let mut failures: Vec<Failure> = Vec::new();
+    record(books, &mut runs, &batch, &mut failures);
 
     let mut delay_levels: Vec<u32> = books
         .iter()
@@ -368,6 +417,8 @@ pub fn scan(
         delay_level: delay_levels.pop().unwrap_or(0),
         recursive: pool.recursive,
         chat_len,
+        trigger: input.trigger,
+        character: input.character.as_ref(),
     };
 
     let mut activations: Vec<(usize, u32, Activation)> = Vec::new();
@@ -497,8 +548,8 @@ pub fn scan(
             for g in e.groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
                 activated_groups.entry(g.to_owned()).or_insert(e.uid);
             }
-            if !e.prevent_recursion && !e.content.is_empty() {
-                new_text.push(e.content.clone());
+            if !e.prevent_recursion && !ce.content.is_empty() {
+                new_text.push(ce.content.clone());
             }
             activations.push((
                 f.book,
@@ -514,7 +565,7 @@ pub fn scan(
                     tokens: ce.tokens,
                     reason: f.reason,
                     group_won: f.group_won,
-                    content: e.content.clone(),
+                    content: ce.content.clone(),
                     outlet: e.outlet_name.clone(),
                 },
             ));
@@ -557,7 +608,7 @@ pub fn scan(
                     }
                 }
                 scanned = scanned.max(want);
-                record(books, &mut runs, &more);
+                record(books, &mut runs, &more, &mut failures);
             }
         }
         if next.is_none() && !overflowed {
@@ -576,11 +627,40 @@ pub fn scan(
             for text in &new_text {
                 more.push(Origin::Recursion(recursion_batches), text);
             }
-            record(books, &mut runs, &more);
+            record(books, &mut runs, &more, &mut failures);
         }
         ctx.pass = pass;
     }
 
+    // Keys whose search failed in this scan: reported, and like bad keys for their entries.
+    let mut key_errors = Vec::new();
+    for (bi, key, error) in &failures {
+        let Some(book) = books.get(*bi) else { continue };
+        let slots = match key.checked_sub(book.regexes.len()) {
+            None => book.regex_slots.get(*key),
+            Some(fancy) => book
+                .fancy
+                .get(fancy)
+                .map_or(&[][..], |f| f.slots.as_slice()),
+        };
+        for slot in slots.iter().filter_map(|s| book.slots.get(*s as usize)) {
+            let Some(ce) = book.entries.get(slot.entry as usize) else {
+                continue;
+            };
+            let error = KeyError {
+                uid: ce.entry.uid,
+                key: slot.text.clone(),
+                kind: KeyErrorKind::Failed,
+                error: error.clone(),
+            };
+            soft.entry((*bi, slot.entry))
+                .or_insert(DropReason::InvalidKey {
+                    key: error.key.clone(),
+                    error: error.error.clone(),
+                });
+            key_errors.push(error);
+        }
+    }
     // Entries that matched but were waiting (secondary keys, delay until recursion) or had bad keys.
     for (bi, book) in books.iter().enumerate() {
         for err in &book.errors {
@@ -628,5 +708,6 @@ pub fn scan(
         tokens_used,
         budget,
         recursion_levels: recursion_passes,
+        key_errors,
     }
 }

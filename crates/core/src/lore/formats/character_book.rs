@@ -11,7 +11,9 @@
 //! ST). A missing `comment` falls back to the spec's `name`.
 //!
 //! Kept verbatim: other top-level entry fields (`name`, `priority`,
-//! `use_regex`, ...) in [`Entry::extensions`]; other keys of the entry's
+//! `use_regex`, ...) in [`Entry::extensions`]; the character filter, which ST
+//! writes beside the spec fields as `character_filter` (`{isExclude, names, tags}`),
+//! is read from there (or from `extensions.character_filter`) and written there; other keys of the entry's
 //! `extensions` in `Entry::extensions["extensions"]` (which is also where ST's
 //! world-info files keep a card entry's extensions); other book fields in
 //! [`Book::extensions`], the book's `extensions` object under `"extensions"`.
@@ -26,10 +28,10 @@
 use serde_json::{json, Map, Value};
 
 use super::sillytavern::{
-    assign_uids, confab_settings_json, delay_until_recursion, delay_until_recursion_json,
-    logic_code, position, position_code, position_from_code, read_card_style_settings,
-    read_confab_settings, role, role_code, selective_logic, write_card_style_settings,
-    SETTINGS_KEY,
+    assign_uids, character_filter, character_filter_json, confab_settings_json,
+    delay_until_recursion, delay_until_recursion_json, keep_unread_filter, logic_code, position,
+    position_code, position_from_code, read_card_style_settings, read_confab_settings, role,
+    role_code, selective_logic, write_card_style_settings, SETTINGS_KEY,
 };
 use super::value::{kind, leftovers, Ctx};
 use super::{too_deep, too_many_entries, value_too_deep, MAX_BOOK_ENTRIES, MAX_BOOK_JSON_DEPTH};
@@ -58,6 +60,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "enabled",
     "position",
     "case_sensitive",
+    "character_filter",
     "extensions",
 ];
 
@@ -94,6 +97,7 @@ const ST_EXTENSION_FIELDS: &[&str] = &[
     "match_creator_notes",
     "triggers",
     "ignore_budget",
+    "character_filter",
 ];
 
 /// Reads a card's `character_book` object; `name_fallback` names a book that
@@ -208,8 +212,22 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         Ok(ctx.u32_value(ext.get(k), &x(k))?.unwrap_or(default))
     };
 
+    // ST writes the filter beside the spec fields; some tools put it in `extensions`.
+    let top_filter = obj.get("character_filter");
+    let ext_filter = ext.get("character_filter");
+    let character_filter = match character_filter(ctx, top_filter, "character_filter")? {
+        Some(f) => Some(f),
+        None => character_filter(ctx, ext_filter, &x("character_filter"))?,
+    };
     let mut extensions = leftovers(obj, ENTRY_FIELDS);
-    let rest = leftovers(ext, ST_EXTENSION_FIELDS);
+    let mut rest = leftovers(ext, ST_EXTENSION_FIELDS);
+    keep_unread_filter(
+        &mut extensions,
+        "character_filter",
+        top_filter,
+        &character_filter,
+    );
+    keep_unread_filter(&mut rest, "character_filter", ext_filter, &character_filter);
     if !rest.is_empty() {
         extensions.insert("extensions".into(), Value::Object(rest));
     }
@@ -260,6 +278,7 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         automation_id: ctx.string_value(ext.get("automation_id"), &x("automation_id"), "")?,
         triggers: ctx.string_list_value(ext.get("triggers"), &x("triggers"))?,
         display_index: ctx.u32_value(ext.get("display_index"), &x("display_index"))?,
+        character_filter,
         extensions,
     })
 }
@@ -372,6 +391,9 @@ fn entry_json(e: &Entry) -> Value {
         None => {
             o.remove("case_sensitive");
         }
+    }
+    if let Some(filter) = &e.character_filter {
+        o.insert("character_filter".into(), character_filter_json(filter));
     }
     o.insert("extensions".into(), Value::Object(ext));
     Value::Object(o)

@@ -1,9 +1,9 @@
 //! SillyTavern world info JSON, both ways.
 //!
 //! Read: `{"entries": {"<uid>": {...}}}` (or `entries` as a list), every ST
-//! entry field mapped to [`Entry`]; fields missing in older files take
+//! entry field mapped to [`Entry`] (`characterFilter` too); fields missing in older files take
 //! [`Entry::new`]'s defaults (SillyTavern's). Fields Confab does not model
-//! (`addMemo`, `characterFilter`, `extensions`, future fields) go verbatim to
+//! (`addMemo`, `extensions`, future fields) go verbatim to
 //! [`Entry::extensions`]; book-level ones (`originalData`, ...) to
 //! [`Book::extensions`]. Object-form entries are taken in numeric key order
 //! (the file keys them by uid, so a book comes back in uid order; ST's own
@@ -23,7 +23,8 @@ use super::value::{leftovers, Ctx};
 use super::{too_many_entries, MAX_BOOK_ENTRIES};
 use crate::error::Error;
 use crate::lore::model::{
-    Book, BookSettings, Entry, EntryPosition, EntryRole, MatchSources, SelectiveLogic,
+    Book, BookSettings, CharacterFilter, Entry, EntryPosition, EntryRole, MatchSources,
+    SelectiveLogic,
 };
 
 /// Entry fields mapped to [`Entry`]; everything else is kept in `extensions`.
@@ -62,6 +63,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "automationId",
     "triggers",
     "displayIndex",
+    "characterFilter",
     "matchPersonaDescription",
     "matchCharacterDescription",
     "matchCharacterPersonality",
@@ -211,6 +213,15 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         Some(disable) => !disable,
         None => ctx.bool_opt(obj, "enabled")?.unwrap_or(d.enabled),
     };
+    let filter = obj.get("characterFilter");
+    let character_filter = character_filter(ctx, filter, "characterFilter")?;
+    let mut extensions = leftovers(obj, ENTRY_FIELDS);
+    keep_unread_filter(
+        &mut extensions,
+        "characterFilter",
+        filter,
+        &character_filter,
+    );
     Ok(Entry {
         uid: 0,
         keys: ctx.string_list(obj, "key")?,
@@ -258,8 +269,48 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         automation_id: ctx.string_or(obj, "automationId", "")?,
         triggers: ctx.string_list(obj, "triggers")?,
         display_index: ctx.u32_opt(obj, "displayIndex")?,
-        extensions: leftovers(obj, ENTRY_FIELDS),
+        character_filter,
+        extensions,
     })
+}
+
+/// ST `characterFilter` (`{isExclude, names, tags}`); `None` when absent or not an
+/// object (ST, too, ignores a filter of another shape).
+pub(crate) fn character_filter(
+    ctx: &Ctx<'_>,
+    v: Option<&Value>,
+    field: &str,
+) -> Result<Option<CharacterFilter>, Error> {
+    let Some(Value::Object(o)) = v else {
+        return Ok(None);
+    };
+    let x = |k: &str| format!("{field}.{k}");
+    Ok(Some(CharacterFilter {
+        exclude: ctx
+            .bool_value(o.get("isExclude"), &x("isExclude"))?
+            .unwrap_or(false),
+        names: ctx.string_list_value(o.get("names"), &x("names"))?,
+        tags: ctx.string_list_value(o.get("tags"), &x("tags"))?,
+    }))
+}
+
+/// A filter value that was not read (not an object) stays in `extensions` as it was.
+pub(crate) fn keep_unread_filter(
+    extensions: &mut Map<String, Value>,
+    field: &str,
+    raw: Option<&Value>,
+    read: &Option<CharacterFilter>,
+) {
+    if let (None, Some(v)) = (read, raw) {
+        if !v.is_null() {
+            extensions.insert(field.to_owned(), v.clone());
+        }
+    }
+}
+
+/// A character filter as ST writes it.
+pub(crate) fn character_filter_json(f: &CharacterFilter) -> Value {
+    json!({ "isExclude": f.exclude, "names": f.names, "tags": f.tags })
 }
 
 /// ST `selectiveLogic` 0..3.
@@ -578,6 +629,9 @@ fn entry_json(e: &Entry) -> Map<String, Value> {
         None => {
             o.remove("displayIndex");
         }
+    }
+    if let Some(filter) = &e.character_filter {
+        o.insert("characterFilter".into(), character_filter_json(filter));
     }
     o
 }
