@@ -70,6 +70,14 @@ import type {
   SessionQuery,
   SessionSummary,
   SpeechModifier,
+  PromptPreview,
+  PromptImage,
+  PreviewTarget,
+  AuthorsNote,
+  NotePosition,
+  ChatNotes,
+  CharacterNote,
+  ExampleDialogue,
   CancelReason,
   GenerationSettings,
   KeyStatus,
@@ -161,6 +169,8 @@ export type {
   SessionSummary,
   SpeechModifier,
 };
+
+export type { AuthorsNote, CharacterNote, ChatNotes, ExampleDialogue, NotePosition, PreviewTarget, PromptImage, PromptPreview };
 
 export type {
   CancelReason,
@@ -651,9 +661,18 @@ export function setPostHistory(text: string): Promise<ApiResult<PrimaryContext>>
   return call(() => commands.setPostHistory(text));
 }
 
-/** The exact prompt the next request would send (`message`: the draft, if any). */
-export function previewPrompt(sessionId: string, message: string | null): Promise<ApiResult<AssembledPrompt>> {
-  return call(() => commands.previewPrompt(sessionId, message));
+/**
+ * The exact prompt a send would make now (`message`: the draft, if any, with
+ * its pending `imageIds`), for the session's provider and model; with
+ * `withRequestBody`, the JSON body the provider would get too.
+ */
+export function previewPrompt(
+  sessionId: string,
+  message: string | null,
+  imageIds: readonly string[] = [],
+  withRequestBody = false,
+): Promise<ApiResult<PromptPreview>> {
+  return call(() => commands.previewPrompt(sessionId, message, [...imageIds], withRequestBody));
 }
 
 // ---- Replies (streamed) ----

@@ -21,6 +21,7 @@ import type {
   PrimaryContext,
   PromptMessage,
   PromptPart,
+  PromptPreview,
   ReplyKind,
   Role,
   SearchHit,
@@ -496,7 +497,7 @@ export class MockChats {
     }
     push("system", [{ source: "globalPostHistory", label: "Post-history instructions", text: this.postHistory }]);
     if (draft !== null && draft.trim() !== "") push("user", [{ source: "newMessage", label: "New message", text: draft }]);
-    return { messages, parts, totalTokens: parts.reduce((sum, p) => sum + p.tokens, 0), droppedHistory: total - keep };
+    return { messages, parts, totalTokens: parts.reduce((sum, p) => sum + p.tokens, 0), droppedHistory: total - keep, droppedExamples: 0 };
   }
 
   #importChat(characterId: string, fileName: string, bytes: Uint8Array): SessionSummary | Promise<never> {
@@ -760,7 +761,18 @@ export class MockChats {
       case "preview_prompt": {
         const id = a["sessionId"] as string;
         if (!this.sessions.has(id)) return reject("not_found", "session not found");
-        return this.#preview(id, (a["message"] as string | null) ?? null);
+        const prompt = this.#preview(id, (a["message"] as string | null) ?? null);
+        const preview: PromptPreview = {
+          prompt,
+          images: [],
+          worldInfo: { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0 },
+          target: null,
+          contextWindow: 8192,
+          contextWindowKnown: false,
+          replyReserve: 512,
+          requestBody: null,
+        };
+        return preview;
       }
       default:
         return undefined;

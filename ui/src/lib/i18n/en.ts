@@ -906,6 +906,12 @@ export const en = {
   "prompt.source.postHistoryInstructions": "Character's post-history instructions",
   "prompt.source.globalPostHistory": "Post-history prompt",
   "prompt.source.newMessage": "New message",
+  "prompt.source.exampleDialogue": "Example dialogue",
+  "prompt.source.chatStart": "Chat start",
+  "prompt.source.characterNote": "Character's note",
+  "prompt.source.authorsNote": "Author's Note",
+  "prompt.source.continuePrefill": "Reply being continued",
+  "prompt.source.impersonationInstruction": "Impersonation instruction",
 
   "settings.context": "Primary context",
   "context.label": "System prompt for every chat",

@@ -963,6 +963,12 @@ export const ru: Dictionary<RussianPlural> = {
   "prompt.source.postHistoryInstructions": "Инструкции персонажа после истории",
   "prompt.source.globalPostHistory": "Промпт после истории",
   "prompt.source.newMessage": "Новое сообщение",
+  "prompt.source.exampleDialogue": "Примеры диалога",
+  "prompt.source.chatStart": "Начало чата",
+  "prompt.source.characterNote": "Заметка персонажа",
+  "prompt.source.authorsNote": "Заметка автора",
+  "prompt.source.continuePrefill": "Продолжаемый ответ",
+  "prompt.source.impersonationInstruction": "Инструкция для ответа за вас",
 
   "settings.context": "Основной контекст",
   "context.label": "Системный промпт для всех чатов",
