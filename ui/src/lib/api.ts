@@ -675,6 +675,23 @@ export function previewPrompt(
   return call(() => commands.previewPrompt(sessionId, message, [...imageIds], withRequestBody));
 }
 
+// ---- The Author's Note ----
+
+/** A chat's own Author's Note (null: it follows its character's default) and that default. */
+export function getAuthorsNote(sessionId: string): Promise<ApiResult<ChatNotes>> {
+  return call(() => commands.getAuthorsNote(sessionId));
+}
+
+/** Gives the chat its own Author's Note; `null` makes it follow the character's default again. */
+export function setAuthorsNote(sessionId: string, note: AuthorsNote | null): Promise<ApiResult<ChatNotes>> {
+  return call(() => commands.setAuthorsNote(sessionId, note));
+}
+
+/** The character's default Author's Note, for its chats without one of their own (`null` removes it). */
+export function setDefaultAuthorsNote(characterId: string, note: AuthorsNote | null): Promise<ApiResult<null>> {
+  return call(() => commands.setDefaultAuthorsNote(characterId, note));
+}
+
 // ---- Replies (streamed) ----
 
 /**
