@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { By, until } from "selenium-webdriver";
+import { By, Key, until } from "selenium-webdriver";
 import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
@@ -69,6 +69,13 @@ async function typeInto(driver, locator, text) {
   const input = await driver.wait(until.elementLocated(locator), WAIT_MS);
   await input.clear();
   await input.sendKeys(text);
+  return input;
+}
+
+/** Replaces a number as a person would: erase it with Backspace, then type (no blur in between). */
+async function typeNumber(driver, locator, text) {
+  const input = await driver.wait(until.elementLocated(locator), WAIT_MS);
+  await input.sendKeys(Key.END, Key.BACK_SPACE, Key.BACK_SPACE, Key.BACK_SPACE, Key.BACK_SPACE, Key.BACK_SPACE, text);
   return input;
 }
 
@@ -138,6 +145,12 @@ describe("example dialogue, the Character's note and the Author's Note reach the
     assert.ok(examples.includes("<START>"), "the example dialogue is in the card");
     await driver.executeScript("arguments[0].scrollIntoView({block: 'center'})", note);
     await screenshot(driver, "notes-character-note");
+
+    // Edited in the card, saved with it (the preview below sends the edited text).
+    await text.sendKeys(Key.END, " Always.");
+    await driver.wait(until.elementLocated(By.css('[data-testid="character-detail"][data-dirty="true"]')), WAIT_MS, "unsaved");
+    await clickFresh(driver, By.css('[data-testid="detail-save"]'));
+    await driver.wait(until.elementLocated(By.css('[data-testid="character-detail"][data-dirty="false"]')), WAIT_MS, "saved");
   });
 
   test("the Author's Note is set from the chat header in one click", async () => {
@@ -148,12 +161,13 @@ describe("example dialogue, the Character's note and the Author's Note reach the
     await clickFresh(driver, By.css('[data-testid="authors-note-open"]'));
     const panel = await driver.wait(until.elementLocated(By.css('[data-testid="authors-note-panel"][data-scope="none"]')), WAIT_MS);
     await typeInto(driver, By.css('[data-testid="authors-note-text"]'), AUTHORS_NOTE);
-    await typeInto(driver, By.css('[data-testid="authors-note-depth"]'), "1");
+    const depth = await typeNumber(driver, By.css('[data-testid="authors-note-depth"]'), "1");
+    assert.equal(await depth.getAttribute("value"), "1");
     await clickFresh(driver, By.css('[data-testid="authors-note-save"]'));
     const saved = await driver.wait(until.elementLocated(By.css('[data-testid="authors-note-saved"]')), WAIT_MS, "saved");
-    assert.match(await saved.getText(), /Saved for this chat/);
-    assert.equal(await panel.getAttribute("data-scope"), "chat");
     await screenshot(driver, "notes-authors-note");
+    assert.match(await saved.getAttribute("textContent"), /Saved for this chat/);
+    assert.equal(await panel.getAttribute("data-scope"), "chat");
     await clickFresh(driver, By.css('[data-testid="authors-note-close"]'));
     await driver.wait(async () => (await driver.findElements(By.css('[data-testid="authors-note-panel"]'))).length === 0, WAIT_MS);
     assert.equal(await driver.findElement(By.css('[data-testid="authors-note-open"]')).getAttribute("data-active"), "true");
@@ -180,9 +194,17 @@ describe("example dialogue, the Character's note and the Author's Note reach the
     assert.ok(text("exampleDialogue").some((t) => t.includes("Between the second and third watch")));
     assert.ok(sources.lastIndexOf("exampleDialogue") < sources.indexOf("history"), sources.join(","));
     // The Character's note with its macro filled in, and the Author's Note, inside the chat.
-    assert.deepEqual(text("characterNote"), [`${NAME} never leaves the lamp unattended, and says so when asked.`]);
+    assert.deepEqual(text("characterNote"), [`${NAME} never leaves the lamp unattended, and says so when asked. Always.`]);
     assert.deepEqual(text("authorsNote"), [AUTHORS_NOTE]);
-    assert.ok(sources.indexOf("characterNote") > sources.indexOf("history"));
+    // Depth counts the new message: the note at 1 comes after the greeting, the
+    // Character's note at 2 before it.
+    assert.ok(sources.indexOf("authorsNote") > sources.lastIndexOf("history"), sources.join(","));
+    assert.ok(sources.indexOf("characterNote") < sources.indexOf("history"), sources.join(","));
+    // Both notes sit in the chat part of the prompt: after the example chats, before the new message.
+    for (const note of ["characterNote", "authorsNote"]) {
+      assert.ok(sources.indexOf(note) > sources.indexOf("chatStart"), sources.join(","));
+      assert.ok(sources.indexOf(note) < sources.indexOf("newMessage"), sources.join(","));
+    }
     assert.equal(sources.at(-1), "newMessage");
     const totals = await driver.findElement(By.css('[data-testid="prompt-total-tokens"]')).getText();
     assert.match(totals, /^[\d,]+ tokens$/);
