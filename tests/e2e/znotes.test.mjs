@@ -242,4 +242,51 @@ describe("example dialogue, the Character's note and the Author's Note reach the
     assert.deepEqual(sent.messages, previewed.messages, "the messages sent are the ones previewed");
     assert.equal(sent.model, previewed.model);
   });
+
+  test("Settings → Example dialogue: “Never send” leaves the example chats out of the prompt", async () => {
+    await driver.wait(until.elementLocated(By.css('[data-testid="composer-send"]')), WAIT_MS, "the reply is done");
+    await clickFresh(driver, By.css('[data-testid="nav-settings"]'));
+    await onScreen(driver, "settings");
+    const setting = await driver.wait(until.elementLocated(By.css('[data-testid="example-dialogue-setting"]')), WAIT_MS);
+    // Scroll the settings pane only (scrollIntoView would nudge the window too).
+    await driver.executeScript(
+      "const pane = arguments[0].closest('.content'); const section = arguments[0].closest('section');" +
+        "pane.scrollTop += section.getBoundingClientRect().top - pane.getBoundingClientRect().top - 12;",
+      setting,
+    );
+    assert.equal(await setting.findElement(By.css('[data-testid="example-dialogue-gradual"]')).isSelected(), true, "gradual is the default");
+    await clickFresh(driver, By.css('[data-testid="example-dialogue-never"]'));
+    await driver.wait(
+      async () => (await driver.findElement(By.css('[data-testid="example-dialogue-never"]')).isSelected()),
+      WAIT_MS,
+    );
+    await screenshot(driver, "notes-settings-example-dialogue");
+
+    await clickFresh(driver, By.css('[data-testid="nav-chats"]'));
+    await onScreen(driver, "chats");
+    if ((await driver.findElements(By.css('[data-testid="prompt-preview"]'))).length === 0) {
+      await clickFresh(driver, By.css('[data-testid="prompt-preview-open"]'));
+    } else {
+      await clickFresh(driver, By.css('[data-testid="prompt-refresh"]'));
+    }
+    await clickFresh(driver, By.css('[data-testid="prompt-tab-messages"]'));
+    await driver.wait(
+      async () => {
+        const parts = await previewParts(driver);
+        return parts.some(([s]) => s === "history") && !parts.some(([s]) => s === "exampleDialogue" || s === "chatStart");
+      },
+      WAIT_MS,
+      "no example chats in the prompt",
+    );
+    const sources = (await previewParts(driver)).map(([s]) => s);
+    assert.ok(sources.includes("characterNote") && sources.includes("authorsNote"), sources.join(","));
+
+    // Back to the default for whatever runs next.
+    await clickFresh(driver, By.css('[data-testid="nav-settings"]'));
+    await clickFresh(driver, By.css('[data-testid="example-dialogue-gradual"]'));
+    await driver.wait(
+      async () => (await driver.findElement(By.css('[data-testid="example-dialogue-gradual"]')).isSelected()),
+      WAIT_MS,
+    );
+  });
 });

@@ -381,6 +381,22 @@ describe("the Author's Note", () => {
     expect(screen.getByTestId("authors-note-panel")).toBeTruthy();
     await fireEvent.click(within(panel).getByTestId("authors-note-discard-ok"));
     await waitFor(() => expect(screen.queryByTestId("authors-note-panel")).toBeNull());
+
+    // The header button that opened it asks the same way before closing it.
+    await fireEvent.click(screen.getByTestId("authors-note-open"));
+    const again = await screen.findByTestId("authors-note-panel");
+    await waitFor(() => expect(again.dataset["scope"]).toBe("none"));
+    await fireEvent.input(within(again).getByTestId("authors-note-text"), { target: { value: "y" } });
+    await fireEvent.click(screen.getByTestId("authors-note-open"));
+    expect(await within(again).findByTestId("authors-note-discard")).toBeTruthy();
+    await fireEvent.click(screen.getByTestId("authors-note-open"));
+    await waitFor(() => expect(screen.queryByTestId("authors-note-panel")).toBeNull());
+    // Unchanged, it just closes.
+    await fireEvent.click(screen.getByTestId("authors-note-open"));
+    const third = await screen.findByTestId("authors-note-panel");
+    await waitFor(() => expect(third.dataset["scope"]).toBe("none"));
+    await fireEvent.click(screen.getByTestId("authors-note-open"));
+    await waitFor(() => expect(screen.queryByTestId("authors-note-panel")).toBeNull());
   });
 
   test("in Russian", async () => {
