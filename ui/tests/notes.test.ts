@@ -224,6 +224,24 @@ describe("the prompt preview", () => {
       "Left out: character filter (character: Ember, exclude: yes, by tag: no)",
     ]);
     expect(within(drawer).getByTestId("prompt-wi-budget").textContent).toBe("World info uses 39 of its 2,048-token budget.");
+    expect(within(drawer).queryByTestId("prompt-wi-key-error")).toBeNull();
+  });
+
+  test("keys whose search failed during the scan are listed when the core reports them", async () => {
+    const report = { ...REPORT, keyErrors: [{ uid: 7, key: "/(a+)+$/", kind: "failed", error: "backtracking limit reached" }] };
+    const { chats } = await openBells({ provider: true });
+    const original = chats.handle.bind(chats);
+    chats.handle = (cmd, a, headers) => {
+      const answer = original(cmd, a, headers);
+      return cmd === "preview_prompt" ? Promise.resolve(answer).then((p) => ({ ...(p as object), worldInfo: report })) : answer;
+    };
+    await fireEvent.click(screen.getByTestId("prompt-preview-open"));
+    const drawer = await screen.findByTestId("prompt-preview");
+    await fireEvent.click(await within(drawer).findByTestId("prompt-tab-world-info"));
+    const failure = await within(drawer).findByTestId("prompt-wi-key-error");
+    expect(failure.textContent).toContain("Entry #7");
+    expect(failure.textContent).toContain("/(a+)+$/");
+    expect(failure.textContent).toContain("backtracking limit reached");
   });
 
   test("the request body is fetched on asking, with long image data shortened for display only", async () => {

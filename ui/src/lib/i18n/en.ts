@@ -946,6 +946,7 @@ export const en = {
   "prompt.wi.noneDropped": "Nothing that matched was left out.",
   "prompt.wi.untitled": "Entry #{uid}",
   "prompt.wi.otherReason": "Left out: {reason}",
+  "prompt.wi.keyErrors": "Keys that failed in this scan",
   "prompt.body.hidden": {
     one: "({count} more character not shown)",
     other: "({count} more characters not shown)",

@@ -1007,6 +1007,7 @@ export const ru: Dictionary<RussianPlural> = {
   "prompt.wi.noneDropped": "Всё совпавшее вошло в промпт.",
   "prompt.wi.untitled": "Запись #{uid}",
   "prompt.wi.otherReason": "Не вошла: {reason}",
+  "prompt.wi.keyErrors": "Ключи, поиск по которым не удался",
   "prompt.body.hidden": {
     one: "(ещё {count} символ скрыт)",
     few: "(ещё {count} символа скрыто)",
