@@ -64,8 +64,6 @@ const COMMANDS: &[&str] = &[
     "get_authors_note",
     "set_authors_note",
     "set_default_authors_note",
-    "get_character_note",
-    "set_character_note",
     "display_texts",
     "check_dictionary",
     "export_session",

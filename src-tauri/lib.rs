@@ -99,8 +99,6 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::get_authors_note,
             commands::set_authors_note,
             commands::set_default_authors_note,
-            commands::get_character_note,
-            commands::set_character_note,
             commands::export_session,
             commands::attach_image_path,
             commands::send_message,

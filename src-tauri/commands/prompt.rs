@@ -1,7 +1,6 @@
-//! Prompt commands: the preview, the Author's Note and the Character's note.
+//! Prompt commands: the preview and the Author's Note (the Character's note is edited with the card).
 
-use confab_core::library::CharacterDetail;
-use confab_core::prompt::{character_note, AuthorsNote, CharacterNote};
+use confab_core::prompt::AuthorsNote;
 use confab_core::session::notes::{self, ChatNotes};
 use confab_core::session::turn::{preview_turn, PromptPreview, TurnRequest};
 use confab_core::AppError;
@@ -66,26 +65,4 @@ pub async fn set_default_authors_note(
     note: Option<AuthorsNote>,
 ) -> Result<(), AppError> {
     Ok(notes::set_default_note(state.store().await?, &character_id, note).await?)
-}
-
-/// A character's Character's note (its card's depth prompt), if it has one.
-#[tauri::command]
-#[specta::specta]
-pub async fn get_character_note(
-    state: State<'_, AppState>,
-    character_id: String,
-) -> Result<Option<CharacterNote>, AppError> {
-    let detail = state.store().await?.character_detail(&character_id).await?;
-    Ok(character_note(&detail.card))
-}
-
-/// Sets a character's Character's note, in its card; `None` removes it.
-#[tauri::command]
-#[specta::specta]
-pub async fn set_character_note(
-    state: State<'_, AppState>,
-    character_id: String,
-    note: Option<CharacterNote>,
-) -> Result<CharacterDetail, AppError> {
-    Ok(notes::set_card_note(state.store().await?, &character_id, note).await?)
 }

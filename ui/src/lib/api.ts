@@ -75,6 +75,14 @@ import type {
   SessionQuery,
   SessionSummary,
   SpeechModifier,
+  PromptPreview,
+  PromptImage,
+  PreviewTarget,
+  AuthorsNote,
+  NotePosition,
+  ChatNotes,
+  CharacterNote,
+  ExampleDialogue,
   CancelReason,
   GenerationSettings,
   KeyStatus,
@@ -170,6 +178,8 @@ export type {
   SessionSummary,
   SpeechModifier,
 };
+
+export type { AuthorsNote, CharacterNote, ChatNotes, ExampleDialogue, NotePosition, PreviewTarget, PromptImage, PromptPreview };
 
 export type {
   CancelReason,
@@ -650,9 +660,35 @@ export function setPostHistory(text: string): Promise<ApiResult<PrimaryContext>>
   return call(() => commands.setPostHistory(text));
 }
 
-/** The exact prompt the next request would send (`message`: the draft, if any). */
-export function previewPrompt(sessionId: string, message: string | null): Promise<ApiResult<AssembledPrompt>> {
-  return call(() => commands.previewPrompt(sessionId, message));
+/**
+ * The exact prompt a send would make now (`message`: the draft, if any, with
+ * its pending `imageIds`), for the session's provider and model; with
+ * `withRequestBody`, the JSON body the provider would get too.
+ */
+export function previewPrompt(
+  sessionId: string,
+  message: string | null,
+  imageIds: readonly string[] = [],
+  withRequestBody = false,
+): Promise<ApiResult<PromptPreview>> {
+  return call(() => commands.previewPrompt(sessionId, message, [...imageIds], withRequestBody));
+}
+
+// ---- The Author's Note ----
+
+/** A chat's own Author's Note (null: it follows its character's default) and that default. */
+export function getAuthorsNote(sessionId: string): Promise<ApiResult<ChatNotes>> {
+  return call(() => commands.getAuthorsNote(sessionId));
+}
+
+/** Gives the chat its own Author's Note; `null` makes it follow the character's default again. */
+export function setAuthorsNote(sessionId: string, note: AuthorsNote | null): Promise<ApiResult<ChatNotes>> {
+  return call(() => commands.setAuthorsNote(sessionId, note));
+}
+
+/** The character's default Author's Note, for its chats without one of their own (`null` removes it). */
+export function setDefaultAuthorsNote(characterId: string, note: AuthorsNote | null): Promise<ApiResult<null>> {
+  return call(() => commands.setDefaultAuthorsNote(characterId, note));
 }
 
 // ---- Replies (streamed) ----

@@ -63,6 +63,14 @@ export const commands = {
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
 	/**  Saves a character's chat-dictionary rules, or the global ones for `null`. */
 	setDictionary: (characterId: string | null, rules: DictionaryRule[]) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("set_dictionary", { characterId, rules })),
+	/**
+	 *  Message texts as a chat with this character shows them (its and the
+	 *  global Display-scope rules applied; `null` where nothing changed). With no
+	 *  texts, says how many such rules there are.
+	 */
+	displayTexts: (characterId: string, texts: string[]) => typedError<DisplayTexts, AppError>(__TAURI_INVOKE("display_texts", { characterId, texts })),
+	/**  What is wrong with dictionary rules being edited, as the core reads them. */
+	checkDictionary: (rules: DictionaryRule[]) => typedError<RuleProblem[], AppError>(__TAURI_INVOKE("check_dictionary", { rules })),
 	/**  Sessions, newest activity first. */
 	listSessions: (query: SessionQuery) => typedError<SessionSummary[], AppError>(__TAURI_INVOKE("list_sessions", { query })),
 	/**  The character's most recent session, or a new one with its greeting. */
@@ -119,8 +127,18 @@ export const commands = {
 	restoreContextVersion: (id: string) => typedError<ContextVersion, AppError>(__TAURI_INVOKE("restore_context_version", { id })),
 	/**  Saves the global post-history prompt. */
 	setPostHistory: (text: string) => typedError<PrimaryContext, AppError>(__TAURI_INVOKE("set_post_history", { text })),
-	/**  The exact messages a send would use now, with every part explained. */
-	previewPrompt: (sessionId: string, message: string | null) => typedError<AssembledPrompt, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message })),
+	/**
+	 *  The exact prompt a send of `message` (with `image_ids`) would make now, for
+	 *  the session's provider and model, with every part explained, the world
+	 *  info that fired and was dropped, and on request the request body itself.
+	 */
+	previewPrompt: (sessionId: string, message: string | null, imageIds: string[], withRequestBody: boolean) => typedError<PromptPreview, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message, imageIds, withRequestBody })),
+	/**  A chat's Author's Note and its character's default. */
+	getAuthorsNote: (sessionId: string) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("get_authors_note", { sessionId })),
+	/**  Sets a chat's own Author's Note; `None` goes back to the character's default. */
+	setAuthorsNote: (sessionId: string, note: AuthorsNote | null) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("set_authors_note", { sessionId, note })),
+	/**  Sets a character's default Author's Note for its chats without one. */
+	setDefaultAuthorsNote: (characterId: string, note: AuthorsNote | null) => typedError<null, AppError>(__TAURI_INVOKE("set_default_authors_note", { characterId, note })),
 	/**  Writes a session to the Downloads folder as SillyTavern JSONL, Markdown or JSON. */
 	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
 	/**  Stores an image dropped on the chat (by path) to send with the next message. */
@@ -208,6 +226,8 @@ export type Activation = {
 	groupWon: string | null,
 	/**  The content to inject. */
 	content: string,
+	/**  For `Outlet`: the outlet's name (`{{outlet::Name}}` pulls it in). */
+	outlet?: string,
 };
 
 /**  Why an entry fired. */
@@ -269,6 +289,8 @@ export type AssembledPrompt = {
 	totalTokens: number,
 	/**  History messages left out (oldest first) to fit the window. */
 	droppedHistory: number,
+	/**  Example-dialogue blocks left out (the last ones first) to fit the window. */
+	droppedExamples: number,
 };
 
 /**  An asset a V3 card lists (`data.assets[]`). */
@@ -281,6 +303,20 @@ export type AssetRef = {
 	name: string,
 	/**  File extension without the dot. */
 	ext: string,
+};
+
+/**  A chat's Author's Note: text kept close to the end of the prompt, every N user messages. */
+export type AuthorsNote = {
+	/**  The text (macros allowed); empty sends nothing but world info placed at the note. */
+	text: string,
+	/**  Where it goes. */
+	position: NotePosition,
+	/**  For `InChat`: how many chat messages come after it (ST default 4). */
+	depth: number,
+	/**  For `InChat`: the role of the message it becomes. */
+	role: Role,
+	/**  Sent when the number of user messages is a multiple of this; 1 = always, 0 = never. */
+	interval: number,
 };
 
 /**  How the character behaves. */
@@ -428,6 +464,11 @@ export type CharacterDetail = {
 	sourceFile: string,
 	/**  Assets kept with the character (CHARX), besides the avatar. */
 	assets: StoredAsset[],
+	/**
+	 *  Chat-dictionary rules the card brought that the user has not reviewed:
+	 *  they do not apply until accepted (saved into the character's dictionary).
+	 */
+	pendingDictionary: DictionaryRule[],
 };
 
 /**
@@ -522,6 +563,14 @@ export type ChatExportFormat =
 /**  Confab's chat JSON. */
 "json";
 
+/**  The Author's Notes a chat sees. */
+export type ChatNotes = {
+	/**  The chat's own note; when absent, the character's default is used. */
+	chat: AuthorsNote | null,
+	/**  The character's default for chats without a note of their own. */
+	characterDefault: AuthorsNote | null,
+};
+
 /**  One saved version of the primary context. */
 export type ContextVersion = {
 	/**  UUID. */
@@ -556,6 +605,14 @@ export type DictionaryScope =
 "display" | 
 /**  Both. */
 "both";
+
+/**  Message texts as a chat shows them, after the Display-scope rules. */
+export type DisplayTexts = {
+	/**  How many rules (the character's and the global ones) change what is shown. */
+	rules: number,
+	/**  Each text as shown, in the order asked; `null` when no rule changed it. */
+	texts: (string | null)[],
+};
 
 /**  Why a matched entry was left out. */
 export type DropReason = 
@@ -786,6 +843,15 @@ export type ErrorCode =
 /**  The provider broke its own wire protocol. */
 "protocol";
 
+/**  How the card's example dialogue is sent (SillyTavern's "Example Messages Behavior"). */
+export type ExampleDialogue = 
+/**  Always kept: the examples take their room before the history does. */
+"keep" | 
+/**  Pushed out gradually: the history takes its room first, the examples what is left. */
+"gradual" | 
+/**  Never sent. */
+"never";
+
 /**  A format to export a character in. */
 export type ExportFormat = 
 /**  PNG with `chara` (V2) and `ccv3` (V3) chunks. */
@@ -856,8 +922,13 @@ export type ImportOutcome = {
 	name: string | null,
 	/**  Another character with the same name that was already there (the user may replace it). */
 	sameNameAs: string | null,
-	/**  The world book imported, when the file was a world book rather than a card. */
+	/**  The world book imported: the file itself, or the one embedded in the card. */
 	worldBookId: string | null,
+	/**
+	 *  Chat-dictionary rules the card brought, waiting for the user's review
+	 *  on the character's page (they apply only once accepted).
+	 */
+	pendingDictionaryRules: number,
 	/**  Why it failed. */
 	error: AppError | null,
 };
@@ -1144,6 +1215,15 @@ export type ModelList = {
 	fetchedAt: number | null,
 };
 
+/**  Where a chat's Author's Note goes (ST's `note_position`). */
+export type NotePosition = 
+/**  A system message of its own just before the system prompt (ST 2). */
+"beforeSystem" | 
+/**  A system message of its own just after the system prompt (ST 0). */
+"afterSystem" | 
+/**  In the chat at `depth`, with `role` (ST 1, its default). */
+"inChat";
+
 /**  How many requests ended some way other than done, by outcome and reason. */
 export type OutcomeRow = {
 	/**  `failed`, `cancelled` or `interrupted`. */
@@ -1168,6 +1248,16 @@ export type Persona = {
 	isDefault: boolean,
 };
 
+/**  Who a preview's prompt goes to. */
+export type PreviewTarget = {
+	/**  The provider's id. */
+	providerId: string,
+	/**  The provider's name. */
+	providerName: string,
+	/**  The model. */
+	model: string,
+};
+
 /**  The primary context in force, its default, and the global post-history prompt. */
 export type PrimaryContext = {
 	/**  The newest saved version, if any was saved. */
@@ -1176,6 +1266,16 @@ export type PrimaryContext = {
 	defaultText: string,
 	/**  The global post-history prompt. */
 	postHistory: string,
+};
+
+/**  An image in a prompt: which message carries it. */
+export type PromptImage = {
+	/**  The index in the prompt's messages. */
+	messageIndex: number,
+	/**  The image's id (served as `attachment://localhost/<id>`). */
+	id: string,
+	/**  Its MIME type. */
+	mime: string,
 };
 
 /**  One provider-neutral message. */
@@ -1200,6 +1300,26 @@ export type PromptPart = {
 	tokens: number,
 };
 
+/**  The prompt a send would make now, with everything the preview shows. */
+export type PromptPreview = {
+	/**  The messages and their explanation. */
+	prompt: AssembledPrompt,
+	/**  The images the new message carries. */
+	images: PromptImage[],
+	/**  What world info fired, and what matched but was dropped, and why. */
+	worldInfo: ScanReport,
+	/**  The provider and model, when one is set up. */
+	target: PreviewTarget | null,
+	/**  The context window it was built for. */
+	contextWindow: number,
+	/**  Whether the window is the model's own (false: the default was assumed). */
+	contextWindowKnown: boolean,
+	/**  Tokens kept for the reply. */
+	replyReserve: number,
+	/**  The request body the provider would get, when asked for and a provider is set up. */
+	requestBody: JsonValue | null,
+};
+
 /**  Where a piece of the prompt came from. */
 export type PromptSource = 
 /**  The primary context. */
@@ -1214,6 +1334,14 @@ export type PromptSource =
 "worldInfo" | 
 /**  The USER PREFERENCE MODIFIERS block. */
 "preferences" | 
+/**  A turn of the card's example dialogue, or the `[Example Chat]` line opening a block. */
+"exampleDialogue" | 
+/**  The `[Start a new Chat]` line between the example dialogue and the chat. */
+"chatStart" | 
+/**  The card's Character's note. */
+"characterNote" | 
+/**  The chat's Author's Note. */
+"authorsNote" | 
 /**  A message of the history. */
 "history" | 
 /**  The character's post-history instructions. */
@@ -1221,7 +1349,11 @@ export type PromptSource =
 /**  The global post-history prompt. */
 "globalPostHistory" | 
 /**  The new user message. */
-"newMessage";
+"newMessage" | 
+/**  Continue: the reply so far, written on by the model. */
+"continuePrefill" | 
+/**  Impersonate: the instruction to write as the user. */
+"impersonationInstruction";
 
 /**  A configured provider as the Settings page shows it. */
 export type Provider = {
@@ -1251,6 +1383,11 @@ export type ProviderConfig = {
 	generation?: GenerationSettings,
 	/**  Whether to stream replies. */
 	streaming?: boolean,
+	/**
+	 *  The user confirmed sending the key over plain `http://` to a server
+	 *  outside this computer and its private network.
+	 */
+	allowInsecureHttp?: boolean,
 };
 
 /**  Which wire protocol and defaults a provider uses. */
@@ -1310,6 +1447,14 @@ export type Role =
 "assistant" | 
 /**  A narrator or system note. */
 "system";
+
+/**  Why one rule of a dictionary being edited cannot work. */
+export type RuleProblem = {
+	/**  The rule's position in the list (from 0). */
+	index: number,
+	/**  The reason, in plain words. */
+	message: string,
+};
 
 /**  The character a scan is for: entries' character filters are matched against it. */
 export type ScanCharacter = {
@@ -1433,6 +1578,8 @@ export type Settings = {
 	language: Language | null,
 	/**  The colour theme. */
 	theme: ThemePreference,
+	/**  How the card's example dialogue is sent. */
+	exampleDialogue?: ExampleDialogue,
 };
 
 /**  How the character speaks. */

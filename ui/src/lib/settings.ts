@@ -2,7 +2,7 @@
 // localStorage only so the very first paint, before IPC answers, already has
 // the right language and theme.
 
-import type { Language, Settings, ThemePreference } from "./api";
+import type { ExampleDialogue, Language, Settings, ThemePreference } from "./api";
 
 export const SETTINGS_STORAGE_KEY = "confab.settings";
 
@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: Settings = { language: null, theme: "system" };
 
 const LANGUAGES: readonly (Language | null)[] = [null, "en", "ru"];
 const THEMES: readonly ThemePreference[] = ["system", "light", "dark"];
+const EXAMPLE_DIALOGUE: readonly ExampleDialogue[] = ["keep", "gradual", "never"];
 
 /** Accepts only a well-formed Settings object; anything else is null. */
 export function parseSettings(value: unknown): Settings | null {
@@ -20,7 +21,9 @@ export function parseSettings(value: unknown): Settings | null {
   const knownLanguage = LANGUAGES.find((l) => l === language);
   const knownTheme = THEMES.find((th) => th === theme);
   if (knownLanguage === undefined || knownTheme === undefined) return null;
-  return { language: knownLanguage, theme: knownTheme };
+  // Kept when valid, so a save made before the backend answers does not reset it.
+  const exampleDialogue = EXAMPLE_DIALOGUE.find((e) => e === record["exampleDialogue"]);
+  return exampleDialogue ? { language: knownLanguage, theme: knownTheme, exampleDialogue } : { language: knownLanguage, theme: knownTheme };
 }
 
 function storage(): Storage | null {

@@ -18,6 +18,7 @@ import type {
   Settings,
 } from "../../src/lib/api";
 import { MockChats, type ChatCharacter } from "../../src/lib/dev/mock-chats";
+import { characterNoteOf } from "../../src/lib/dev/mock-notes";
 import { MockProviders } from "../../src/lib/dev/mock-providers";
 import { MockStreams } from "../../src/lib/dev/mock-streams";
 import { MockWorldBooks } from "../../src/lib/dev/mock-worldbooks";
@@ -140,6 +141,7 @@ export function installBackend(options: BackendOptions = {}): Call[] {
         const settings = (args as { settings: Settings }).settings;
         if (options.setSettings) return options.setSettings(settings);
         stored = settings;
+        chats.exampleDialogue = settings.exampleDialogue ?? "gradual";
         return settings;
       }
       case "list_characters": {
@@ -233,6 +235,8 @@ export function chatCharacter(detail: CharacterDetail | undefined): ChatCharacte
     greeting: detail.card.first_mes,
     alternateGreetings: detail.card.alternate_greetings,
     description: detail.card.description,
+    mesExample: detail.card.mes_example,
+    characterNote: characterNoteOf(detail.card),
   };
 }
 

@@ -5,10 +5,19 @@
 // first N messages are generated on demand, so a 100,000-message chat costs
 // nothing until a page of it is read.
 
+import { checkAuthorsNote } from "./mock-notes";
 import type {
   ApiError,
   AssembledPrompt,
+  AuthorsNote,
+  CharacterNote,
   CharacterPreferences,
+  ChatNotes,
+  ExampleDialogue,
+  JsonValue,
+  PreviewTarget,
+  PromptImage,
+  ScanReport,
   ChatExportFormat,
   ContextVersion,
   ExportedFile,
@@ -21,6 +30,7 @@ import type {
   PrimaryContext,
   PromptMessage,
   PromptPart,
+  PromptPreview,
   ReplyKind,
   Role,
   SearchHit,
@@ -37,10 +47,18 @@ export type ChatCharacter = {
   greeting: string;
   alternateGreetings: string[];
   description: string;
+  /** The card's example dialogue (`mes_example`). */
+  mesExample?: string;
+  /** The card's Character's note. */
+  characterNote?: CharacterNote | null;
 };
 
 export type ChatHooks = {
   character?: (id: string) => ChatCharacter | null;
+  /** The world info a preview of this session reports (default: none fired). */
+  worldInfo?: (sessionId: string) => ScanReport;
+  /** Where a send would go, and the model's window when known (default: no provider). */
+  target?: (sessionId: string) => (PreviewTarget & { contextLength: number | null }) | null;
   /** The current time (tests pin it). */
   now?: () => number;
 };
@@ -108,6 +126,12 @@ export class MockChats {
   preferences = new Map<string, CharacterPreferences>();
   contextVersions: ContextVersion[] = [];
   postHistory = "";
+  /** Chats' own Author's Notes, by session id. */
+  chatNotes = new Map<string, AuthorsNote>();
+  /** Characters' default Author's Notes, by character id. */
+  defaultNotes = new Map<string, AuthorsNote>();
+  /** The example-dialogue setting the preview follows. */
+  exampleDialogue: ExampleDialogue = "gradual";
   #hooks: ChatHooks;
   #next = 1;
   #clock: number;
@@ -465,39 +489,145 @@ export class MockChats {
     return { current: this.contextVersions[0] ?? null, defaultText: DEFAULT_PRIMARY_CONTEXT, postHistory: this.postHistory };
   }
 
-  #preview(sessionId: string, draft: string | null): AssembledPrompt {
+  #notes(sessionId: string): ChatNotes {
+    const session = this.sessions.get(sessionId)!;
+    return {
+      chat: this.chatNotes.get(sessionId) ?? null,
+      characterDefault: this.defaultNotes.get(session.summary.characterId) ?? null,
+    };
+  }
+
+  /**
+   * A preview shaped like the core's: the system prompt (with world info
+   * around the character), the example chats, the history with the notes at
+   * their depths, the post-history prompt and the new message.
+   */
+  #preview(sessionId: string, draft: string | null, imageIds: readonly string[], withBody: boolean): PromptPreview {
     const session = this.sessions.get(sessionId)!;
     const character = this.#character(session.summary.characterId);
     const persona = this.#personaOf(session);
     const preferences = this.preferences.get(character.id);
+    const userName = persona?.name ?? "You";
+    const macros = (text: string): string => text.replace(/\{\{user\}\}/gi, userName).replace(/\{\{char\}\}/gi, character.name);
+    const worldInfo = this.#hooks.worldInfo?.(sessionId) ?? { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0 };
+    const entries = (position: string): Piece[] =>
+      worldInfo.activated
+        .filter((a) => a.position === position)
+        .map((a) => ({
+          source: "worldInfo",
+          label: `world info #${a.uid}${a.comment ? ` ${a.comment}` : ""} (${position === "atDepth" ? `at depth ${a.depth}, ${a.role}` : (PLACE[position] ?? position)})`,
+          text: a.content,
+        }));
     const parts: PromptPart[] = [];
     const messages: PromptMessage[] = [];
-    const push = (role: Role, pieces: Omit<PromptPart, "messageIndex" | "tokens">[]): void => {
+    const push = (role: Role, pieces: readonly Piece[]): number => {
       const used = pieces.filter((p) => p.text.trim() !== "");
-      if (used.length === 0) return;
+      if (used.length === 0) return -1;
       const index = messages.length;
       messages.push({ role, content: used.map((p) => p.text).join("\n\n") });
       for (const p of used) parts.push({ ...p, messageIndex: index, tokens: tokensOf(p.text) });
+      return index;
     };
+
+    const notes = this.#notes(sessionId);
+    const note = notes.chat ?? notes.characterDefault;
+    const total = this.#length(session);
+    const keep = Math.min(total, 20);
+    const history: Node[] = [];
+    for (let i = total - keep; i < total; i++) history.push(this.#nodeAt(session, i));
+    const newMessage = draft !== null && draft.trim() !== "" ? draft : null;
+    const userTurns = history.filter((n) => n.role === "user").length + (newMessage !== null || imageIds.length > 0 ? 1 : 0);
+    const noteSent = note !== null && note.text.trim() !== "" && note.interval > 0 && userTurns % note.interval === 0;
+    const notePiece = (where: string): Piece => ({ source: "authorsNote", label: `Author's Note (${where})`, text: macros(note!.text) });
+
+    if (noteSent && note.position === "beforeSystem") push("system", [notePiece("before the system prompt")]);
     push("system", [
-      { source: "primaryContext", label: "Primary context", text: this.contextVersions[0]?.text ?? DEFAULT_PRIMARY_CONTEXT },
-      { source: "characterDescription", label: `${character.name}: description`, text: character.description },
-      { source: "personaDescription", label: persona ? `Persona: ${persona.name}` : "Persona", text: persona?.description ?? "" },
+      { source: "primaryContext", label: "primary context", text: macros(this.contextVersions[0]?.text ?? DEFAULT_PRIMARY_CONTEXT) },
+      ...entries("beforeCharacter"),
+      { source: "characterDescription", label: "character description", text: macros(character.description) },
+      ...entries("afterCharacter"),
+      { source: "personaDescription", label: "persona", text: persona?.description ?? "" },
       {
         source: "preferences",
-        label: "Preferences",
+        label: "preferences",
         text: preferences ? (preferences.summary.trim() || `Relationship: ${preferences.relationship}. ${[...preferences.speech, ...preferences.behaviour].join(", ")}`) : "",
       },
     ]);
-    const total = this.#length(session);
-    const keep = Math.min(total, 20);
-    for (let i = total - keep; i < total; i++) {
-      const node = this.#nodeAt(session, i);
-      push(node.role, [{ source: "history", label: node.name || node.role, text: node.content }]);
+    if (noteSent && note.position === "afterSystem") push("system", [notePiece("after the system prompt")]);
+
+    if (this.exampleDialogue !== "never") {
+      const blocks = exampleBlocks(macros(character.mesExample ?? ""), userName, character.name);
+      blocks.forEach((turns, i) => {
+        push("system", [{ source: "exampleDialogue", label: `example chat ${i + 1}`, text: "[Example Chat]" }]);
+        for (const turn of turns) {
+          const who = turn.role === "user" ? "user" : turn.role === "assistant" ? "character" : "narration";
+          push(turn.role, [{ source: "exampleDialogue", label: `example chat ${i + 1}, ${who}`, text: turn.text }]);
+        }
+      });
+      if (blocks.length > 0) push("system", [{ source: "chatStart", label: "start of the chat", text: "[Start a new Chat]" }]);
     }
-    push("system", [{ source: "globalPostHistory", label: "Post-history instructions", text: this.postHistory }]);
-    if (draft !== null && draft.trim() !== "") push("user", [{ source: "newMessage", label: "New message", text: draft }]);
-    return { messages, parts, totalTokens: parts.reduce((sum, p) => sum + p.tokens, 0), droppedHistory: total - keep };
+
+    // The chat, new message included, with the notes and @depth entries at their depths.
+    type Row = { role: Role; pieces: Piece[]; isNew?: boolean };
+    const rows: Row[] = history.map((node, i) => ({
+      role: node.role,
+      pieces: [{ source: "history", label: `message ${total - keep + i + 1}`, text: node.content }],
+    }));
+    if (newMessage !== null || imageIds.length > 0) rows.push({ role: "user", pieces: [{ source: "newMessage", label: "new message", text: newMessage ?? "" }], isNew: true });
+    const insertAt = (depth: number, row: Row): void => {
+      rows.splice(Math.max(0, rows.length - depth), 0, row);
+    };
+    for (const a of worldInfo.activated.filter((x) => x.position === "atDepth")) {
+      insertAt(a.depth, { role: a.role, pieces: entries("atDepth").filter((p) => p.text === a.content) });
+    }
+    const charNote = character.characterNote ?? null;
+    if (charNote && charNote.text.trim() !== "") {
+      insertAt(charNote.depth, {
+        role: charNote.role,
+        pieces: [{ source: "characterNote", label: `Character's note (at depth ${charNote.depth}, ${charNote.role})`, text: macros(charNote.text) }],
+      });
+    }
+    if (noteSent && note.position === "inChat") insertAt(note.depth, { role: note.role, pieces: [notePiece(`at depth ${note.depth}, ${note.role}`)] });
+
+    let newIndex = -1;
+    let postDone = false;
+    const post = (): void => {
+      postDone = true;
+      push("system", [{ source: "globalPostHistory", label: "global post-history", text: this.postHistory }]);
+    };
+    for (const row of rows) {
+      if (row.isNew) {
+        post();
+        newIndex = messages.length;
+        messages.push({ role: "user", content: row.pieces[0]!.text });
+        parts.push({ ...row.pieces[0]!, messageIndex: newIndex, tokens: tokensOf(row.pieces[0]!.text) });
+      } else {
+        push(row.role, row.pieces);
+      }
+    }
+    if (!postDone) post();
+
+    const images: PromptImage[] =
+      newIndex === -1 ? [] : imageIds.map((id) => ({ messageIndex: newIndex, id, mime: this.images.get(id)?.mime ?? "image/png" }));
+    const target = this.#hooks.target?.(sessionId) ?? null;
+    const replyReserve = 512;
+    const prompt: AssembledPrompt = {
+      messages,
+      parts,
+      totalTokens: parts.reduce((sum, p) => sum + p.tokens, 0),
+      droppedHistory: total - keep,
+      droppedExamples: 0,
+    };
+    return {
+      prompt,
+      images,
+      worldInfo,
+      target: target ? { providerId: target.providerId, providerName: target.providerName, model: target.model } : null,
+      contextWindow: target?.contextLength ?? 8192,
+      contextWindowKnown: target?.contextLength != null,
+      replyReserve,
+      requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
+    };
   }
 
   #importChat(characterId: string, fileName: string, bytes: Uint8Array): SessionSummary | Promise<never> {
@@ -761,7 +891,36 @@ export class MockChats {
       case "preview_prompt": {
         const id = a["sessionId"] as string;
         if (!this.sessions.has(id)) return reject("not_found", "session not found");
-        return this.#preview(id, (a["message"] as string | null) ?? null);
+        return this.#preview(id, (a["message"] as string | null) ?? null, (a["imageIds"] as string[] | undefined) ?? [], a["withRequestBody"] === true);
+      }
+      case "get_authors_note": {
+        const id = a["sessionId"] as string;
+        return this.sessions.has(id) ? this.#notes(id) : reject("not_found", "session not found");
+      }
+      case "set_authors_note": {
+        const id = a["sessionId"] as string;
+        if (!this.sessions.has(id)) return reject("not_found", "session not found");
+        const note = (a["note"] as AuthorsNote | null) ?? null;
+        try {
+          if (note) checkAuthorsNote(note);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (note) this.chatNotes.set(id, { ...note });
+        else this.chatNotes.delete(id);
+        return this.#notes(id);
+      }
+      case "set_default_authors_note": {
+        const characterId = a["characterId"] as string;
+        const note = (a["note"] as AuthorsNote | null) ?? null;
+        try {
+          if (note) checkAuthorsNote(note);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (note) this.defaultNotes.set(characterId, { ...note });
+        else this.defaultNotes.delete(characterId);
+        return null;
       }
       default:
         return undefined;
@@ -788,4 +947,53 @@ export function sampleLine(index: number): { role: Role; content: string } {
         "If we hurry. The ferry leaves at *seven*, and the captain waits for no one.",
       ];
   return { role: user ? "user" : "assistant", content: `${lines[Math.floor(index / 2) % lines.length]} (#${index + 1})` };
+}
+
+type Piece = Omit<PromptPart, "messageIndex" | "tokens">;
+
+const PLACE: Readonly<Record<string, string>> = {
+  beforeCharacter: "before character",
+  afterCharacter: "after character",
+  exampleMessagesTop: "before the example dialogue",
+  exampleMessagesBottom: "after the example dialogue",
+  authorsNoteTop: "top of the Author's Note",
+  authorsNoteBottom: "bottom of the Author's Note",
+};
+
+/** `mes_example` split at `<START>` into turns by `Name:` prefixes, as SillyTavern reads it. */
+export function exampleBlocks(text: string, user: string, character: string): { role: Role; text: string }[][] {
+  const blocks: { role: Role; text: string }[][] = [];
+  for (const block of text.split(/<START>/i)) {
+    const turns: { role: Role; text: string }[] = [];
+    for (const line of block.split("\n")) {
+      const speaker = line.startsWith(`${user}:`) ? "user" : line.startsWith(`${character}:`) ? "assistant" : null;
+      if (speaker) turns.push({ role: speaker, text: line.slice((speaker === "user" ? user : character).length + 1).trim() });
+      else if (turns.length > 0) turns[turns.length - 1]!.text += `\n${line}`;
+      else if (line.trim() !== "") turns.push({ role: "system", text: line });
+    }
+    const kept = turns.map((turn) => ({ ...turn, text: turn.text.trim() })).filter((turn) => turn.text !== "");
+    if (kept.length > 0) blocks.push(kept);
+  }
+  return blocks;
+}
+
+/** An OpenAI-style body, images as data URLs (a made-up payload of a realistic size). */
+function requestBody(model: string, maxTokens: number, messages: readonly PromptMessage[], images: readonly PromptImage[]): JsonValue {
+  const payload = "iVBORw0KGgoAAAANSUhEUgAAAUAAAADcCAYAAAAbWs+B".repeat(400);
+  return {
+    model,
+    stream: true,
+    max_tokens: maxTokens,
+    messages: messages.map((message, index) => {
+      const attached = images.filter((image) => image.messageIndex === index);
+      if (attached.length === 0) return { role: message.role, content: message.content };
+      return {
+        role: message.role,
+        content: [
+          { type: "text", text: message.content },
+          ...attached.map((image) => ({ type: "image_url", image_url: { url: `data:${image.mime};base64,${payload}` } })),
+        ],
+      };
+    }),
+  };
 }

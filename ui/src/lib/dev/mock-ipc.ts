@@ -3,8 +3,9 @@
 
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, Settings } from "../api";
+import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportEvent, ScanReport, SessionModel, Settings } from "../api";
 import { MockChats, sampleLine, type ChatCharacter } from "./mock-chats";
+import { characterNoteOf } from "./mock-notes";
 import { MockLibrary } from "./mock-library";
 import { MockProviders, model } from "./mock-providers";
 import { liveRendering } from "../chats/live-markdown";
@@ -42,6 +43,7 @@ export function installMockIpc(defaultScenario: string): void {
   let settings: Settings = {
     language: lang === "en" || lang === "ru" ? lang : null,
     theme: theme === "light" || theme === "dark" ? theme : "system",
+    exampleDialogue: "gradual",
   };
   const info: AppInfo =
     scenario === "full"
@@ -61,11 +63,20 @@ export function installMockIpc(defaultScenario: string): void {
     ]);
   }
 
-  const chats = new MockChats({ character: (id) => chatCharacterOf(library, id) });
-  if (scenario === "full") sampleChats(chats, library);
-  if (bench) benchChat(chats, library, Number(query.get("messages") ?? 10_000));
   const providers = sampleProviders(scenario === "full" || bench, query.get("keyring") !== "off");
   const words = Number(query.get("words") ?? 15_000);
+  const chats: MockChats = new MockChats({
+    character: (id) => chatCharacterOf(library, id),
+    target: (sessionId) => {
+      const model = providers.handle("get_session_model", { sessionId }) as SessionModel;
+      return model.providerId === null
+        ? null
+        : { providerId: model.providerId, providerName: model.providerName ?? "", model: model.model, contextLength: model.contextLength };
+    },
+    worldInfo: (sessionId) => samplePreviewWorldInfo(chats, worldBooks, sessionId),
+  });
+  if (scenario === "full") sampleChats(chats, library);
+  if (bench) benchChat(chats, library, Number(query.get("messages") ?? 10_000));
   const streams = new MockStreams(chats, {
     autoplay: bench
       ? { text: () => benchReply(words), every: 16, firstAfter: 100, wordsPerSecond: Number(query.get("tps") ?? 1000) }
@@ -146,6 +157,7 @@ export function installMockIpc(defaultScenario: string): void {
         return settings;
       case "set_settings":
         settings = (args as { settings: Settings }).settings;
+        chats.exampleDialogue = settings.exampleDialogue ?? "gradual";
         return settings;
       case "app_info": {
         if (scenario === "corrupt" || scenario === "too-new") {
@@ -254,6 +266,8 @@ function chatCharacterOf(library: MockLibrary, id: string): ChatCharacter | null
       greeting: detail.card.first_mes,
       alternateGreetings: detail.card.alternate_greetings,
       description: detail.card.description,
+      mesExample: detail.card.mes_example,
+      characterNote: characterNoteOf(detail.card),
     };
   } catch {
     return null;
@@ -310,6 +324,60 @@ function sampleChats(chats: MockChats, library: MockLibrary): void {
     { role: "system", content: "A distant bell rings three times." },
     { role: "user", content: "Is that... the third bell?" },
   ], { title: "Ember's library" });
+  const library_ = [...chats.sessions.values()].find((s) => s.summary.title === "Ember's library");
+  if (library_) {
+    chats.handle("set_authors_note", {
+      sessionId: library_.summary.id,
+      note: { text: "[Mood: hushed and eerie. The third bell is real, and {{char}} is afraid of it.]", position: "inChat", depth: 3, role: "system", interval: 1 },
+    });
+  }
+  chats.handle("set_default_authors_note", {
+    characterId: id("Ember"),
+    note: { text: "[Keep {{char}} curious and bookish.]", position: "inChat", depth: 4, role: "system", interval: 2 },
+  });
+}
+
+/** What Ember's chats fire in the Emberfall book (other chats fire nothing): for the preview. */
+function samplePreviewWorldInfo(chats: MockChats, books: MockWorldBooks, sessionId: string): ScanReport {
+  const none: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0 };
+  const book = books.books.get("wb-emberfall");
+  if (chats.sessions.get(sessionId)?.summary.characterName !== "Ember" || !book) return none;
+  const entry = (uid: number) => book.entries.find((e) => e.uid === uid)!;
+  const [city, wyrm, storm, sky, bells] = [entry(0), entry(1), entry(2), entry(3), entry(4)];
+  const fired = (e: typeof city, reason: ScanReport["activated"][number]["reason"], tokens: number) => ({
+    book: book.summary.id,
+    uid: e.uid,
+    comment: e.comment,
+    position: e.position,
+    depth: e.depth,
+    role: e.role,
+    order: e.insertionOrder,
+    tokens,
+    reason,
+    groupWon: null,
+    content: e.content,
+  });
+  return {
+    activated: [
+      fired(city, { kind: "constant" }, 27),
+      fired(bells, { kind: "key", key: "bell", secondary: null, matchedIn: { kind: "message", index: 0 } }, 24),
+      { ...fired(storm, { kind: "key", key: "storm", secondary: null, matchedIn: { kind: "message", index: 2 } }, 25), groupWon: "weather" },
+    ],
+    dropped: [
+      { book: book.summary.id, uid: sky.uid, comment: sky.comment, reason: { kind: "group", group: "weather", winner: storm.uid } },
+      { book: book.summary.id, uid: wyrm.uid, comment: wyrm.comment, reason: { kind: "secondaryKeys" } },
+      // A reason from a newer core: shown generically, never broken.
+      {
+        book: book.summary.id,
+        uid: 97,
+        comment: "Harbour gossip",
+        reason: { kind: "characterFilter", character: "Ember", exclude: true, byTag: false } as unknown as ScanReport["dropped"][number]["reason"],
+      },
+    ],
+    tokensUsed: 76,
+    budget: 2048,
+    recursionLevels: 1,
+  };
 }
 
 /** The benchmark's chat: `count` messages, generated as they are read. */
@@ -400,7 +468,7 @@ async function runBookDemo(demo: string): Promise<void> {
   }
 }
 
-/** chat | chat-long | chat-prompt | chat-prefs | chat-personas | chat-search | chat-edit | chat-stream | chat-models | context | providers | provider-edit | key-fallback | usage */
+/** chat | chat-long | chat-prompt[-wi|-body] | chat-note | character-note | settings-examples | chat-prefs | chat-personas | chat-search | chat-edit | chat-stream | chat-models | context | providers | provider-edit | key-fallback | usage */
 async function runChatDemo(demo: string): Promise<void> {
   if (demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {
     (await element('[data-testid="nav-settings"]')).click();
@@ -421,6 +489,20 @@ async function runChatDemo(demo: string): Promise<void> {
     section.closest("section")?.scrollIntoView({ block: "start" });
     return;
   }
+  if (demo === "settings-examples") {
+    (await element('[data-testid="nav-settings"]')).click();
+    const setting = await element('[data-testid="example-dialogue-setting"]');
+    await delay(150);
+    setting.closest("section")?.scrollIntoView({ block: "start" });
+    return;
+  }
+  if (demo === "character-note") {
+    (await element<HTMLElement>('[data-testid="character-card"][data-name="Ember"]')).click();
+    const note = await element('[data-testid="character-note"]');
+    await delay(200);
+    note.closest("section")?.scrollIntoView({ block: "start" });
+    return;
+  }
   if (demo === "context") {
     (await element('[data-testid="nav-settings"]')).click();
     const editor = await element<HTMLTextAreaElement>('[data-testid="primary-context-editor"]');
@@ -438,9 +520,13 @@ async function runChatDemo(demo: string): Promise<void> {
   const title = demo === "chat-long" ? "The long haul" : "Ember's library";
   (await element<HTMLElement>(`[data-testid="session-item"][data-title="${title}"] button`)).click();
   await element('[data-testid="message"]');
-  if (demo === "chat-prompt") {
+  if (demo.startsWith("chat-prompt")) {
     type(await element<HTMLTextAreaElement>('[data-testid="composer-input"]'), "Ring the bell again?");
     (await element('[data-testid="prompt-preview-open"]')).click();
+    if (demo === "chat-prompt-wi") (await element('[data-testid="prompt-tab-world-info"]')).click();
+    if (demo === "chat-prompt-body") (await element('[data-testid="prompt-tab-request"]')).click();
+  } else if (demo === "chat-note") {
+    (await element('[data-testid="authors-note-open"]')).click();
   } else if (demo === "chat-prefs") {
     (await element('[data-testid="preferences-open"]')).click();
   } else if (demo === "chat-personas") {
@@ -502,7 +588,7 @@ async function runDemo(demo: string): Promise<void> {
     if (demo === "provider-insecure-confirm") (await element('[data-testid="provider-save"]')).click();
     return;
   }
-  if (demo.startsWith("chat") || demo === "context" || demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {
+  if (demo.startsWith("chat") || demo === "character-note" || demo === "settings-examples" || demo === "context" || demo === "providers" || demo === "provider-edit" || demo === "usage" || demo === "key-fallback") {
     await runChatDemo(demo);
     return;
   }

@@ -38,6 +38,25 @@ const SAMPLES: Sample[] = [
   { name: "Zoë Lambert", creator: "sakura.works", tags: ["romance", "artist", "cozy"], collections: [], avatar: false, description: "A painter who runs a tiny café on the harbour." },
 ];
 
+/** Richer example dialogue for a few characters (two example chats each). */
+const SAMPLE_EXAMPLES: Readonly<Record<string, string>> = {
+  Ember: [
+    "<START>",
+    "{{user}}: What are you reading?",
+    "{{char}}: *pushes her spectacles up her snout* A treatise on bell-casting. Did you know bronze sings differently in the cold?",
+    "{{user}}: I did not.",
+    "{{char}}: Nobody does! That's what makes it *wonderful*.",
+    "<START>",
+    "{{user}}: Do dragons really hoard gold?",
+    "{{char}}: Some do. I hoard footnotes. They're lighter, and nobody tries to steal them.",
+  ].join("\n"),
+};
+
+/** A Character's note (ST depth prompt) for a few characters. */
+const SAMPLE_NOTES: Readonly<Record<string, { prompt: string; depth: number; role: string }>> = {
+  Ember: { prompt: "[{{char}} is secretly terrified of the third bell and changes the subject when it comes up.]", depth: 2, role: "system" },
+};
+
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 20, 18, 0, 0);
 
@@ -63,7 +82,7 @@ function card(sample: Sample, index: number): CardData {
     personality: "Curious, guarded, quick to laugh once trust is earned.",
     scenario: "{{user}} meets {{char}} at the start of a long journey.",
     first_mes: `*${sample.name} looks up as you come in.* "You're late. Sit down, we have a lot to talk about."`,
-    mes_example: `<START>\n{{user}}: Who are you?\n{{char}}: Someone who was expecting you.`,
+    mes_example: SAMPLE_EXAMPLES[sample.name] ?? `<START>\n{{user}}: Who are you?\n{{char}}: Someone who was expecting you.`,
     alternate_greetings: index % 3 === 0 ? ['"Oh. It\'s you again."', "*waves you over without a word*"] : [],
     group_only_greetings: [],
     system_prompt: "",
@@ -81,7 +100,11 @@ function card(sample: Sample, index: number): CardData {
       index % 4 === 0
         ? { name: `${sample.name} lore`, entries: [{ keys: ["ship"], content: "…" }, { keys: ["home"], content: "…" }, { keys: ["past"], content: "…" }] }
         : null,
-    extensions: index % 2 === 0 ? { depth_prompt: { prompt: "", depth: 4 }, talkativeness: "0.5", fav: false } : {},
+    extensions: SAMPLE_NOTES[sample.name]
+      ? { depth_prompt: SAMPLE_NOTES[sample.name]!, talkativeness: "0.5", fav: true }
+      : index % 2 === 0
+        ? { depth_prompt: { prompt: "", depth: 4 }, talkativeness: "0.5", fav: false }
+        : {},
   };
 }
 
