@@ -64,12 +64,12 @@ const REPORT: ScanReport = {
       book: "wb-ember",
       uid: 4,
       comment: "Harbour gossip",
-      reason: { kind: "characterFilter", character: "Ember", exclude: true, byTag: false } as unknown as ScanReport["dropped"][number]["reason"],
+      reason: { kind: "moonPhase", phase: "waning", waxing: false } as unknown as ScanReport["dropped"][number]["reason"],
     },
   ],
   tokensUsed: 39,
   budget: 2048,
-  recursionLevels: 1,
+  recursionLevels: 1, keyErrors: []
 };
 
 type World = { calls: Call[]; chats: MockChats; sessionId: string };
@@ -221,7 +221,7 @@ describe("the prompt preview", () => {
     const dropped = within(drawer).getAllByTestId("prompt-wi-dropped");
     expect(dropped.map((d) => within(d).getByTestId("prompt-wi-reason").textContent)).toEqual([
       "probability 30%: rolled 71",
-      "Left out: character filter (character: Ember, exclude: yes, by tag: no)",
+      "Left out: moon phase (phase: waning, waxing: no)",
     ]);
     expect(within(drawer).getByTestId("prompt-wi-budget").textContent).toBe("World info uses 39 of its 2,048-token budget.");
     expect(within(drawer).queryByTestId("prompt-wi-key-error")).toBeNull();
@@ -545,12 +545,13 @@ describe("prompt-view helpers", () => {
   });
 
   test("unknown drop reasons are named from their kind and fields, in the user's language", () => {
-    const reason = { kind: "trigger", trigger: "continue", triggers: ["normal", "swipe"] } as unknown as Parameters<typeof dropReasonText>[0];
-    expect(dropReasonText(reason)).toBe("Left out: trigger (trigger: continue, triggers: normal, swipe)");
-    expect(dropReasonText({ kind: "dontActivate" })).toBe("Left out: dont activate");
+    // Reasons from a newer core than this UI knows.
+    const reason = { kind: "moonPhase", phase: "waning", phases: ["full", "new"] } as unknown as Parameters<typeof dropReasonText>[0];
+    expect(dropReasonText(reason)).toBe("Left out: moon phase (phase: waning, phases: full, new)");
+    expect(dropReasonText({ kind: "tooEarly" })).toBe("Left out: too early");
     setLanguage("ru");
     expect(dropReasonText({ kind: "budget", budget: 100 })).toContain("100");
-    expect(dropReasonText({ kind: "dontActivate" })).toBe("Не вошла: dont activate");
+    expect(dropReasonText({ kind: "tooEarly" })).toBe("Не вошла: too early");
   });
 
   test("parts by message, unplaced parts apart, and tokens by source in prompt order", () => {

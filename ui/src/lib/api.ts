@@ -81,7 +81,6 @@ import type {
   AuthorsNote,
   NotePosition,
   ChatNotes,
-  CharacterNote,
   ExampleDialogue,
   CancelReason,
   GenerationSettings,
@@ -179,7 +178,10 @@ export type {
   SpeechModifier,
 };
 
-export type { AuthorsNote, CharacterNote, ChatNotes, ExampleDialogue, NotePosition, PreviewTarget, PromptImage, PromptPreview };
+export type { AuthorsNote, ChatNotes, ExampleDialogue, NotePosition, PreviewTarget, PromptImage, PromptPreview };
+
+/** A card's Character's note (SillyTavern's depth prompt, `extensions.depth_prompt`), as the core reads it. */
+export type CharacterNote = { text: string; depth: number; role: Role };
 
 export type {
   CancelReason,

@@ -509,7 +509,7 @@ export class MockChats {
     const preferences = this.preferences.get(character.id);
     const userName = persona?.name ?? "You";
     const macros = (text: string): string => text.replace(/\{\{user\}\}/gi, userName).replace(/\{\{char\}\}/gi, character.name);
-    const worldInfo = this.#hooks.worldInfo?.(sessionId) ?? { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0 };
+    const worldInfo = this.#hooks.worldInfo?.(sessionId) ?? { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0, keyErrors: [] };
     const entries = (position: string): Piece[] =>
       worldInfo.activated
         .filter((a) => a.position === position)

@@ -339,7 +339,7 @@ function sampleChats(chats: MockChats, library: MockLibrary): void {
 
 /** What Ember's chats fire in the Emberfall book (other chats fire nothing): for the preview. */
 function samplePreviewWorldInfo(chats: MockChats, books: MockWorldBooks, sessionId: string): ScanReport {
-  const none: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0 };
+  const none: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0, keyErrors: [] };
   const book = books.books.get("wb-emberfall");
   if (chats.sessions.get(sessionId)?.summary.characterName !== "Ember" || !book) return none;
   const entry = (uid: number) => book.entries.find((e) => e.uid === uid)!;
@@ -371,12 +371,12 @@ function samplePreviewWorldInfo(chats: MockChats, books: MockWorldBooks, session
         book: book.summary.id,
         uid: 97,
         comment: "Harbour gossip",
-        reason: { kind: "characterFilter", character: "Ember", exclude: true, byTag: false } as unknown as ScanReport["dropped"][number]["reason"],
+        reason: { kind: "moonPhase", phase: "waning", waxing: false } as unknown as ScanReport["dropped"][number]["reason"],
       },
     ],
     tokensUsed: 76,
     budget: 2048,
-    recursionLevels: 1,
+    recursionLevels: 1, keyErrors: []
   };
 }
 
