@@ -18,6 +18,9 @@ use super::model::{NotePosition, PromptInput, PromptSource};
 use super::system::{placed, push_world_info};
 use super::text::{Piece, Prep};
 
+/// Where a group goes: deepest first, then by role rank.
+type Place = (Reverse<u32>, u8);
+
 /// Texts sharing a depth and a role: one chat message.
 pub(crate) struct DepthGroup {
     pub depth: u32,
@@ -70,8 +73,8 @@ pub(crate) fn depth_groups(
     prep: &Prep<'_>,
     note: Option<NoteBlock>,
 ) -> Vec<DepthGroup> {
-    // (deepest first, role rank) -> (kind rank, pieces): kinds sort AN, Character's note, world info.
-    let mut groups: BTreeMap<(Reverse<u32>, u8), Vec<(u8, Piece)>> = BTreeMap::new();
+    // (deepest first, role rank) -> (kind rank, piece): kinds sort AN, Character's note, world info.
+    let mut groups: BTreeMap<Place, Vec<(u8, Piece)>> = BTreeMap::new();
     let mut add = |depth: u32, role: Role, kind: u8, piece: Piece| {
         groups
             .entry((Reverse(depth), role_rank(role)))

@@ -99,7 +99,7 @@ impl AuthorsNote {
         match self.interval {
             0 => false,
             1 => true,
-            n => user_turns > 0 && user_turns % n == 0,
+            n => user_turns > 0 && user_turns.is_multiple_of(n),
         }
     }
 }
