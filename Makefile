@@ -117,7 +117,7 @@ bench-ui: ## A reply at 1,000 words/s into a 10,000-message chat (headless Chrom
 	scripts/setup.sh --no-e2e --bench
 	node ui/bench/stream-render.mjs
 
-fuzz: ## Fuzz the PNG chunk reader and card JSON normalisation, a minute each
+fuzz: ## Fuzz cards, world books, chats, SSE, dictionary, macros (FUZZ_SECONDS each, default 60)
 	scripts/fuzz.sh
 
 clean-cache: ## Remove the build cache outside the clone
