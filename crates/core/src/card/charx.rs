@@ -142,6 +142,16 @@ pub(crate) fn read(bytes: &[u8], file: &str, limits: &Limits) -> Result<ParsedCa
         .ok_or_else(|| invalid(file, "its zip archive has no card.json"))?;
     let (_, card_bytes) = files.remove(card_pos);
     let mut warnings = Vec::new();
+    // Another `card.json` in other letters is no asset, and could not be
+    // written back (it would clash with the card on Windows and macOS).
+    let before = files.len();
+    files.retain(|(n, _)| !n.eq_ignore_ascii_case("card.json"));
+    if files.len() < before {
+        warnings.push(format!(
+            "The archive holds {} more copies of card.json in other letters; Confab read card.json and ignored them.",
+            before - files.len()
+        ));
+    }
     let original = parse_json(&card_bytes, file, limits, &mut warnings)?;
     drop(card_bytes);
     let (data, spec) = normalize(&original, file)?;

@@ -148,7 +148,10 @@ fn unescape(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(rest.get(..amp).unwrap_or_default());
         let tail = rest.get(amp..).unwrap_or_default();
-        let Some(semi) = tail.find(';').filter(|s| *s <= 10) else {
+        // An entity is short: look for its `;` only nearby, or a packet of
+        // ampersands with no `;` would be searched to its end once per `&`.
+        let near = &tail.as_bytes()[..tail.len().min(11)];
+        let Some(semi) = near.iter().position(|&b| b == b';') else {
             out.push('&');
             rest = tail.get(1..).unwrap_or_default();
             continue;

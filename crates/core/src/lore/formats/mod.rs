@@ -70,6 +70,16 @@ pub fn read_book(bytes: &[u8], file_name: &str) -> Result<(Book, BookFormat), Er
              `lorebookVersion` (NovelAI), `kind: \"memory\"` (Agnai) or `type: \"risu\"` (RisuAI)",
         ));
     };
+    // `entries` as an object is SillyTavern's alone (the others list them), and
+    // it wins over any other format's marker: Confab's own export keeps unknown
+    // book fields, so a `kind: "memory"` or `spec: "lorebook_v3"` a book
+    // carried must not make the exported file read as a different format.
+    if let Some(Value::Object(_)) = root.get("entries") {
+        return Ok((
+            sillytavern::read(root, &name, file_name)?,
+            BookFormat::SillyTavern,
+        ));
+    }
     if root.contains_key("lorebookVersion") {
         return Ok((novelai::read(root, &name, file_name)?, BookFormat::NovelAi));
     }
@@ -97,10 +107,6 @@ pub fn read_book(bytes: &[u8], file_name: &str) -> Result<(Book, BookFormat), Er
         _ => {}
     }
     match root.get("entries") {
-        Some(Value::Object(_)) => Ok((
-            sillytavern::read(root, &name, file_name)?,
-            BookFormat::SillyTavern,
-        )),
         Some(Value::Array(entries)) => {
             if looks_like_novelai(entries) {
                 Ok((novelai::read(root, &name, file_name)?, BookFormat::NovelAi))
