@@ -6,6 +6,7 @@
 #   FUZZ_SECONDS=300 scripts/fuzz.sh                # every target, 5 minutes each
 #   FUZZ_TARGETS="sse_stream macros" scripts/fuzz.sh
 #   FUZZ_TOOLCHAIN=stable scripts/fuzz.sh           # skip nightly even if installed
+#   FUZZ_KEEP_GOING=1 scripts/fuzz.sh               # fuzz the whole time, collecting every finding
 #
 # cargo-fuzz needs rustc's -Z flags: a nightly toolchain is used when one is
 # installed, else the stable one with RUSTC_BOOTSTRAP=1 (no download needed).
@@ -99,24 +100,49 @@ max_len() {
   esac
 }
 
+# By default a target stops at its first finding (libFuzzer's way); with
+# FUZZ_KEEP_GOING=1 it runs in one forked worker the whole time and keeps every
+# crash, timeout and OOM it meets.
+keep_going=()
+if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
+  keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+fi
+
 summary=()
 failed=0
 for target in "${targets[@]}"; do
   log="fuzz/logs/$target.log"
   echo "fuzz.sh: $target for ${seconds}s (log: crates/core/$log)"
+  mkdir -p "fuzz/artifacts/$target"
+  before=$(find "fuzz/artifacts/$target" -type f | wc -l)
   status=ok
+  start=$(date +%s)
   if ! "${cargo_cmd[@]}" fuzz run "$target" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$timeout_secs" \
-    -max_len="$(max_len "$target")" -print_final_stats=1 >"$log" 2>&1; then
+    -max_len="$(max_len "$target")" -print_final_stats=1 "${keep_going[@]}" >"$log" 2>&1; then
     status="FAILED: $(grep -m1 -oE '(deadly signal|ERROR: libFuzzer: [a-z-]+|panicked at [^ ]+)' "$log" || echo 'see log')"
-    failed=1
   fi
+  took=$(($(date +%s) - start))
+  # One process: libFuzzer's final stats. Forked: its last progress line.
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
+  if [ -n "$last" ]; then
+    runs=${last%%:*}
+    runs=${runs#\#}
+    rate=$(grep -oE 'exec/s: [0-9]+' <<<"$last" | grep -oE '[0-9]+')
+    found=$(grep -oE 'oom/timeout/crash: [0-9/]+' <<<"$last" | grep -oE '[0-9/]+$')
+    [ "$found" = 0/0/0 ] || status="FAILED: oom/timeout/crash $found"
+  fi
+  new_artifacts=$(($(find "fuzz/artifacts/$target" -type f | wc -l) - before))
+  if [ "$new_artifacts" -gt 0 ] && [ "$status" = ok ]; then
+    status="FAILED: $new_artifacts new artifacts"
+  fi
+  [ "$status" = ok ] || failed=1
   corpus=$(find "fuzz/corpus/$target" -type f | wc -l)
-  summary+=("$(printf '%-20s %6ss %12s %8s %7s  %s' "$target" "$seconds" "${runs:-?}" "${rate:-?}" "$corpus" "$status")")
+  summary+=("$(printf '%-20s %6ss %12s %8s %7s  %s' "$target" "$took" "${runs:-?}" "${rate:-?}" "$corpus" "$status")")
   if [ "$status" != ok ]; then
-    tail -n 40 "$log" >&2
+    grep -m3 -A3 'panicked at' "$log" >&2 || tail -n 20 "$log" >&2
   fi
 done
 
