@@ -4,7 +4,9 @@
 use std::io::{Cursor, Write};
 
 use confab_core::card::{read_card, write_charx, write_json, CardSpec, Limits};
-use confab_core::lore::formats::{from_character_book, read_book, to_sillytavern_json, BookFormat};
+use confab_core::lore::formats::{
+    from_character_book, read_book, to_character_book, to_sillytavern_json, BookFormat,
+};
 use confab_core::session::transcript::{read_sillytavern_jsonl, write_sillytavern_jsonl};
 use confab_core::ErrorCode;
 use serde_json::json;
@@ -172,4 +174,21 @@ fn a_charx_with_card_json_in_other_letters_exports_again() {
     .expect("the card exports");
     let again = read_card(&out, "again.charx", &Limits::default()).unwrap();
     assert_eq!(again.data.name, "Twin");
+}
+
+/// Found by `book_sillytavern`'s round trip: `group` written as a list kept
+/// names with commas or spaces around them, which the export (one
+/// comma-separated text, as SillyTavern writes it) turned into other groups.
+#[test]
+fn group_lists_read_the_way_the_export_writes_them() {
+    let v = json!({"entries": {"0": {"uid": 0, "key": ["k"], "group": ["a,b", " c ", ""]}}});
+    let (book, _) = read_book(&serde_json::to_vec(&v).unwrap(), "g.json").unwrap();
+    assert_eq!(book.entries[0].groups, ["a", "b", "c"]);
+    let st = serde_json::to_vec(&to_sillytavern_json(&book)).unwrap();
+    assert_eq!(read_book(&st, "g.json").unwrap().0, book);
+    let cb = json!({"entries": [{"keys": ["k"], "extensions": {"group": [" x,y "]}}]});
+    let book = from_character_book(&cb, "card").unwrap();
+    assert_eq!(book.entries[0].groups, ["x", "y"]);
+    let back = from_character_book(&to_character_book(&book), "card").unwrap();
+    assert_eq!(back.entries[0].groups, book.entries[0].groups);
 }

@@ -252,7 +252,7 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         use_group_scoring: ctx.bool_value(ext.get("use_group_scoring"), &x("use_group_scoring"))?,
         probability: count("probability", d.probability)?.min(100),
         use_probability: flag("useProbability", d.use_probability)?,
-        groups: ctx.string_list_value(ext.get("group"), &x("group"))?,
+        groups: ctx.group_list_value(ext.get("group"), &x("group"))?,
         group_prioritize: flag("group_override", false)?,
         group_weight: count("group_weight", d.group_weight)?,
         exclude_recursion: flag("exclude_recursion", false)?,

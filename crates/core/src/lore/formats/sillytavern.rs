@@ -243,7 +243,7 @@ fn read_entry(ctx: &Ctx<'_>, obj: &Map<String, Value>) -> Result<Entry, Error> {
         use_group_scoring: ctx.bool_opt(obj, "useGroupScoring")?,
         probability: ctx.percent_or(obj, "probability", d.probability)?,
         use_probability: ctx.bool_or(obj, "useProbability", d.use_probability)?,
-        groups: ctx.string_list(obj, "group")?,
+        groups: ctx.group_list_value(obj.get("group"), "group")?,
         group_prioritize: ctx.bool_or(obj, "groupOverride", false)?,
         group_weight: ctx.u32_or(obj, "groupWeight", d.group_weight)?,
         exclude_recursion: ctx.bool_or(obj, "excludeRecursion", false)?,

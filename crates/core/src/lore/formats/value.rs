@@ -246,6 +246,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Inclusion group names: SillyTavern's one comma-separated text, or a
+    /// list whose items are split the same way (a name cannot hold a comma:
+    /// the export joins the names with commas).
+    pub fn group_list_value(&self, v: Option<&Value>, field: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .string_list_value(v, field)?
+            .iter()
+            .flat_map(|s| split_commas(s))
+            .collect())
+    }
+
     /// An optional JSON object; anything else but `null` is an error.
     pub fn object_opt<'v>(
         &self,
