@@ -124,14 +124,15 @@ for target in "${targets[@]}"; do
   fi
   took=$(($(date +%s) - start))
   # One process: libFuzzer's final stats. Forked: its last progress line.
-  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
+  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1 || true)
   if [ -n "$last" ]; then
     runs=${last%%:*}
     runs=${runs#\#}
-    rate=$(grep -oE 'exec/s: [0-9]+' <<<"$last" | grep -oE '[0-9]+')
-    found=$(grep -oE 'oom/timeout/crash: [0-9/]+' <<<"$last" | grep -oE '[0-9/]+$')
+    fuzzed=$(grep -oE 'time: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || true)
+    rate=$((runs / (fuzzed > 0 ? fuzzed : 1)))
+    found=$(grep -oE 'oom/timeout/crash: [0-9/]+' <<<"$last" | grep -oE '[0-9/]+$' || true)
     [ "$found" = 0/0/0 ] || status="FAILED: oom/timeout/crash $found"
   fi
   new_artifacts=$(($(find "fuzz/artifacts/$target" -type f | wc -l) - before))
