@@ -118,7 +118,7 @@ bench-ui: ## A reply at 1,000 words/s into a 10,000-message chat (headless Chrom
 	node ui/bench/stream-render.mjs
 
 fuzz: ## Fuzz cards, world books, chats, SSE, dictionary, macros (FUZZ_SECONDS each, default 60)
-	scripts/fuzz.sh
+	FUZZ_TARGET_DIR="$${FUZZ_TARGET_DIR:-$(CONFAB_CACHE)/fuzz-target}" scripts/fuzz.sh
 
 clean-cache: ## Remove the build cache outside the clone
 	rm -rf $(CONFAB_CACHE)
