@@ -130,8 +130,8 @@ for target in "${targets[@]}"; do
   if [ -n "$last" ]; then
     runs=${last%%:*}
     runs=${runs#\#}
-    fuzzed=$(grep -oE 'time: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || true)
-    rate=$((runs / (fuzzed > 0 ? fuzzed : 1)))
+    fuzzed=$(grep -oE ' time: [0-9]+s' <<<"$last" | grep -oE '[0-9]+' || true)
+    rate=$((runs / ${fuzzed:-1}))
     found=$(grep -oE 'oom/timeout/crash: [0-9/]+' <<<"$last" | grep -oE '[0-9/]+$' || true)
     [ "$found" = 0/0/0 ] || status="FAILED: oom/timeout/crash $found"
   fi
