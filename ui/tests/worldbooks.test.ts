@@ -6,9 +6,11 @@ import type { CloseRequestSource } from "../src/lib/close-guard";
 import { translatePlural } from "../src/lib/i18n/translate";
 import {
   character,
+  chatCharacter,
   installBackend,
   makeBook,
   makeEntry,
+  MockChats,
   MockWorldBooks,
   outcome,
   type BackendOptions,
@@ -616,6 +618,8 @@ describe("test activation", () => {
       contextTokens: 4096,
       trigger: "normal",
       character: null,
+      sessionId: null,
+      message: null,
     });
 
     const activated = await within(panel).findByTestId("test-activated");
@@ -720,6 +724,42 @@ describe("test activation for a generation type and a character", () => {
     await fireEvent.click(within(panel).getByTestId("test-run"));
     await waitFor(() => expect(requests).toHaveLength(2));
     expect(requests[1]!.character).toBeNull();
+  });
+});
+
+describe("the Test panel on a real chat", () => {
+  test("scans a chat from the library with a message being sent; the chat brings its own character", async () => {
+    const requests: TestActivationRequest[] = [];
+    const report: ScanReport = { activated: [], dropped: [], tokensUsed: 0, budget: 2048, recursionLevels: 0, keyErrors: [] };
+    const chats = new MockChats({ character: (id) => chatCharacter(id === "ann" ? ANN : undefined) });
+    const older = chats.addSession("ann", [{ role: "assistant", content: "Welcome to the tower." }], { title: "The tower" });
+    const newer = chats.addSession("ann", [{ role: "assistant", content: "The dragon stirs." }], { title: "Dragon watch" });
+    const { calls } = await start([emberfall()], {
+      chats,
+      hooks: { testActivation: (request) => (requests.push(request), report) },
+    });
+    await openBook("ember");
+    await fireEvent.click(screen.getByTestId("book-tab-test"));
+    const panel = screen.getByTestId("test-panel");
+    await fireEvent.click(within(panel).getByTestId("test-source-chat"));
+    await waitFor(() => expect(count(calls, "list_sessions")).toBeGreaterThan(0));
+    const picker = (await within(panel).findByTestId("test-session")) as HTMLSelectElement;
+    expect([...picker.options].map((o) => o.value).sort()).toEqual([older.id, newer.id].sort());
+    picker.value = older.id;
+    await fireEvent.change(picker);
+    expect((within(panel).getByTestId("test-character") as HTMLSelectElement).disabled).toBe(true);
+    await fireEvent.input(within(panel).getByTestId("test-draft"), { target: { value: "  Where is the dragon?  " } });
+    await fireEvent.click(within(panel).getByTestId("test-run"));
+    await waitFor(() => expect(requests).toHaveLength(1));
+    expect(requests[0]).toMatchObject({ sessionId: older.id, message: "Where is the dragon?", messages: [], character: null });
+
+    // Back to typed messages: no chat is sent.
+    await fireEvent.click(within(panel).getByTestId("test-source-typed"));
+    await fireEvent.input(within(panel).getByTestId("test-messages"), { target: { value: "User: the tower" } });
+    await fireEvent.click(within(panel).getByTestId("test-run"));
+    await waitFor(() => expect(requests).toHaveLength(2));
+    expect(requests[1]).toMatchObject({ sessionId: null, message: null });
+    expect(requests[1]!.messages).toHaveLength(1);
   });
 });
 

@@ -19,7 +19,7 @@ use crate::llm::{request_body, ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{
-    scan, CompiledBook, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
+    scan, CompiledBook, TestActivationRequest, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
     ScanSources, TimedState, Trigger,
 };
 use crate::prompt::{
@@ -524,6 +524,29 @@ pub async fn session_scan_input(
         trigger,
         limits.context_window,
     ))
+}
+
+/// The world-book Test panel's scan: of the request's own chat, or with
+/// `session_id`, of a real session as its next turn would scan it (its chat,
+/// persona and card texts, its character for filters, its sticky and cooldown
+/// state, read but not advanced), with the request's books, settings and trigger.
+pub async fn test_activation(
+    store: &Store,
+    caches: &PromptCaches,
+    request: TestActivationRequest,
+) -> Result<ScanReport> {
+    let Some(session_id) = request.session_id.clone() else {
+        return crate::lore::books::test_activation(store, &caches.books, request).await;
+    };
+    let (mut input, timed) = tokio::try_join!(
+        session_scan_input(store, &session_id, request.trigger, request.message.clone()),
+        store.lore_timed_state(&session_id),
+    )?;
+    input.settings = request.settings.clone();
+    if request.context_tokens > 0 {
+        input.context_tokens = request.context_tokens;
+    }
+    crate::lore::books::test_activation_with(store, &caches.books, &request, input, timed).await
 }
 
 /// The texts besides the chat that world-info entries may match.
