@@ -491,16 +491,28 @@ async fn the_test_panel_scans_a_real_session_with_its_trigger_character_and_sour
         message: None,
     };
     // The greeting ("Ahoy.") is the chat; the Character's note is a match source.
-    let report = test_activation(&store, &caches, request(Trigger::Normal)).await.unwrap();
+    let report = test_activation(&store, &caches, request(Trigger::Normal))
+        .await
+        .unwrap();
     let fired: Vec<u32> = report.activated.iter().map(|a| a.uid).collect();
     assert_eq!(fired, [0, 1], "{report:#?}");
-    let dropped: Vec<(u32, &DropReason)> = report.dropped.iter().map(|d| (d.uid, &d.reason)).collect();
-    assert!(dropped.iter().any(|(uid, r)| *uid == 2 && matches!(r, DropReason::Trigger { .. })), "{dropped:?}");
+    let dropped: Vec<(u32, &DropReason)> =
+        report.dropped.iter().map(|d| (d.uid, &d.reason)).collect();
     assert!(
-        dropped.iter().any(|(uid, r)| *uid == 3 && matches!(r, DropReason::CharacterFilter { .. })),
+        dropped
+            .iter()
+            .any(|(uid, r)| *uid == 2 && matches!(r, DropReason::Trigger { .. })),
         "{dropped:?}"
     );
-    let report = test_activation(&store, &caches, request(Trigger::Continue)).await.unwrap();
+    assert!(
+        dropped
+            .iter()
+            .any(|(uid, r)| *uid == 3 && matches!(r, DropReason::CharacterFilter { .. })),
+        "{dropped:?}"
+    );
+    let report = test_activation(&store, &caches, request(Trigger::Continue))
+        .await
+        .unwrap();
     let fired: Vec<u32> = report.activated.iter().map(|a| a.uid).collect();
     assert_eq!(fired, [0, 1, 2]);
     // A session that is not there is a typed error.

@@ -19,8 +19,8 @@ use crate::llm::{request_body, ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{
-    scan, CompiledBook, TestActivationRequest, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
-    ScanSources, TimedState, Trigger,
+    scan, CompiledBook, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
+    ScanSources, TestActivationRequest, TimedState, Trigger,
 };
 use crate::prompt::{
     assemble_with, character_note, AssembledPrompt, HistoryMessage, PromptEnding, PromptInput,
