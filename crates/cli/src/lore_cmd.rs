@@ -146,7 +146,8 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
                 None => None,
             };
             let path = PathBuf::from(&book);
-            let mut loaded = if path.is_file() {
+            // A path that exists is a file to read (refused unless regular); anything else is a book id.
+            let mut loaded = if path.symlink_metadata().is_ok() {
                 let bytes = read_regular_file(&path, formats::MAX_BOOK_FILE_BYTES as u64)?;
                 formats::read_book(&bytes, &file_name(&path))?.0
             } else {
