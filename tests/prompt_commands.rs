@@ -3,45 +3,12 @@
 //! provider and window, the Author's Note and a character's default, the
 //! example-dialogue setting, and the Test panel scanning a real chat.
 
-use confab_app::{app_builder, AppState};
+mod support;
+
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{WebviewWindow, WebviewWindowBuilder};
-
-fn app_in(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let state = AppState::with_keys(Ok(dir.to_owned()), confab_core::secrets::Keys::in_memory);
-    let app = app_builder(mock_builder(), state)
-        .build(tauri::generate_context!(test = true))
-        .expect("the app builds from its real configuration");
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("the main window");
-    (app, window)
-}
-
-fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        window,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: if cfg!(windows) {
-                "http://tauri.localhost"
-            } else {
-                "tauri://localhost"
-            }
-            .parse()
-            .unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
-}
+use support::{invoke, real_config_app as app_in};
+use tauri::test::MockRuntime;
+use tauri::WebviewWindow;
 
 /// A V2 card as SillyTavern writes it, with example dialogue and a Character's note.
 const CARD: &str = r#"{
