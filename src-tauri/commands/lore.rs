@@ -180,14 +180,19 @@ pub async fn export_world_book(
     Ok(books::export_book_to_dir(state.store().await?, &id, format, &dir).await?)
 }
 
-/// Scans messages with chosen books and explains what fired and what was dropped.
+/// Scans a chat (given, or a real session's) with chosen books and explains what fired and what was dropped.
 #[tauri::command]
 #[specta::specta]
 pub async fn test_activation(
     state: State<'_, AppState>,
     request: TestActivationRequest,
 ) -> Result<ScanReport, AppError> {
-    Ok(books::test_activation(state.store().await?, state.compiled_books(), request).await?)
+    Ok(confab_core::session::turn::test_activation(
+        state.store().await?,
+        state.prompt_caches(),
+        request,
+    )
+    .await?)
 }
 
 /// A character's chat-dictionary rules, or the global ones for `null`.

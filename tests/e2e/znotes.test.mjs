@@ -289,4 +289,37 @@ describe("example dialogue, the Character's note and the Author's Note reach the
       WAIT_MS,
     );
   });
+
+  test("the world-book Test panel scans this real chat, with a message being sent", async () => {
+    await clickFresh(driver, By.css('[data-testid="nav-worldbooks"]'));
+    await onScreen(driver, "worldbooks");
+    const item = By.css('[data-testid="world-book-item"][data-name*="official__Eldoria"]');
+    await driver.wait(until.elementLocated(item), WAIT_MS, "the Eldoria book from the world-book tests");
+    await clickFresh(driver, item);
+    await clickFresh(driver, By.css('[data-testid="book-tab-test"]'));
+    const panel = await driver.wait(until.elementLocated(By.css('[data-testid="test-panel"]')), WAIT_MS);
+    await panel.findElement(By.css('[data-testid="test-source-chat"]')).click();
+    const picker = await driver.wait(until.elementLocated(By.css('[data-testid="test-session"]')), WAIT_MS);
+    // Mira Vale's chat: the one this file set up.
+    const options = await picker.findElements(By.css("option"));
+    let chosen = false;
+    for (const option of options) {
+      if ((await option.getText()).includes("Mira Vale")) {
+        await option.click();
+        chosen = true;
+        break;
+      }
+    }
+    assert.ok(chosen, "Mira Vale's chat is offered");
+    const draft = await panel.findElement(By.css('[data-testid="test-draft"]'));
+    await draft.clear();
+    await draft.sendKeys("Is the glade safe tonight?");
+    await panel.findElement(By.css('[data-testid="test-run"]')).click();
+    await driver.wait(
+      async () => (await driver.findElements(By.css('[data-testid="test-activation"]'))).length >= 1,
+      WAIT_MS,
+      "the glade entry fires on the message being sent",
+    );
+    await screenshot(driver, "notes-world-book-test-real-chat");
+  });
 });

@@ -20,6 +20,15 @@ describe("dictionaries", () => {
     }
   });
 
+  test("every English key is defined in one area file only", () => {
+    // The areas are spread into one object: a key in two files would silently keep the last.
+    const areas = import.meta.glob<Record<string, Record<string, unknown>>>("../src/lib/i18n/en/*.ts", { eager: true });
+    const keys = Object.values(areas).flatMap((module) => Object.values(module).flatMap((area) => Object.keys(area)));
+    expect(Object.keys(areas).length).toBeGreaterThan(1);
+    expect(keys.length).toBe(new Set(keys).size);
+    expect([...keys].sort()).toEqual(Object.keys(en).sort());
+  });
+
   test("translations use the same placeholders", () => {
     for (const key of Object.keys(en) as (keyof typeof en)[]) {
       const expected = placeholders(texts(en[key])[0] ?? "");

@@ -11,7 +11,7 @@ use confab_core::store::Store;
 use confab_core::Error;
 
 use crate::report::Report;
-use crate::{read_json, to_json};
+use crate::{read_json, read_text, to_json};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CardCommand {
@@ -149,7 +149,7 @@ pub(crate) async fn context(store: &Store, command: ContextCommand) -> Result<Re
             })
         }
         ContextCommand::Set { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+            let text = read_text(&file)?;
             to_json(&store.save_primary_context(&text).await?)?
         }
         ContextCommand::Versions => to_json(&store.context_versions().await?)?,

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
+use confab_core::files::read_regular_file;
 use confab_core::library;
 use confab_core::lore::{
     books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
@@ -101,7 +102,7 @@ pub(crate) enum BookFileFormat {
 pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> {
     match command {
         LoreCommand::Import { file } => {
-            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let bytes = read_regular_file(&file, formats::MAX_BOOK_FILE_BYTES as u64)?;
             let name = file_name(&file);
             let store = open_store().await?;
             let summary = books::import_book_bytes(&store, &name, bytes).await;
@@ -145,8 +146,9 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
                 None => None,
             };
             let path = PathBuf::from(&book);
-            let mut loaded = if path.is_file() {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            // A path that exists is a file to read (refused unless regular); anything else is a book id.
+            let mut loaded = if path.symlink_metadata().is_ok() {
+                let bytes = read_regular_file(&path, formats::MAX_BOOK_FILE_BYTES as u64)?;
                 formats::read_book(&bytes, &file_name(&path))?.0
             } else {
                 let store = open_store().await?;

@@ -387,10 +387,20 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Valu
     serde_json::to_value(value).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The most a small input file (settings, preferences, a test chat, a primary context) may hold.
+pub(crate) const MAX_INPUT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A small text file the user named: a regular file within [`MAX_INPUT_FILE_BYTES`], as UTF-8.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String, Error> {
+    let bytes = confab_core::files::read_regular_file(path, MAX_INPUT_FILE_BYTES)?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::InvalidInput(format!("{} is not UTF-8 text", path.display())))
+}
+
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &std::path::Path,
 ) -> Result<T, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = read_text(path)?;
     serde_json::from_str(&text)
         .map_err(|e| Error::InvalidInput(format!("{} is not valid here: {e}", path.display())))
 }

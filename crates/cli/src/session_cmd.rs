@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
+use confab_core::files::read_regular_file;
 use confab_core::library;
 use confab_core::session::service::{self, ChatExportFormat};
+use confab_core::session::transcript;
 use confab_core::session::Role;
 use confab_core::store::{NewMessage, Store};
 use confab_core::Error;
@@ -102,7 +104,8 @@ pub(crate) async fn session(store: &Store, command: SessionCommand) -> Result<Re
 pub(crate) async fn chat(store: &Store, command: ChatCommand) -> Result<Report, Error> {
     match command {
         ChatCommand::Import { file, character } => {
-            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            // A link to a device or a FIFO is refused, and a file over the limit is not read whole.
+            let bytes = read_regular_file(&file, transcript::MAX_FILE_BYTES as u64)?;
             let summary = service::import_chat(store, &character, &file_name(&file), bytes).await?;
             Ok(Report::Json(to_json(&summary)?))
         }

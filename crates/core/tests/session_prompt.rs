@@ -450,3 +450,74 @@ async fn token_counts_are_stored_once_and_forgotten_when_a_text_changes() {
     store.edit_message(&said.id, "Changed.").await.unwrap();
     assert_eq!(stored(&store, &session.id).await[1], None);
 }
+
+#[tokio::test]
+async fn the_test_panel_scans_a_real_session_with_its_trigger_character_and_sources() {
+    use confab_core::lore::{books, DropReason, TestActivationRequest, Trigger};
+    use confab_core::session::turn::{test_activation, PromptCaches};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).await.unwrap();
+    let file = dir.path().join("Mira.json");
+    std::fs::write(&file, NOTED_CARD).unwrap();
+    let mira = import(&store, &file).await;
+    let session = service::create_session(&store, &mira).await.unwrap();
+    let book = books::import_book_bytes(
+        &store,
+        "book.json",
+        br#"{"entries": {
+            "0": {"uid": 0, "key": ["ahoy"], "content": "Greetings are loud here.", "comment": "greeting"},
+            "1": {"uid": 1, "key": ["lost"], "content": "Nobody is lost at sea.", "comment": "note",
+                  "matchCharacterDepthPrompt": true},
+            "2": {"uid": 2, "key": ["ahoy"], "content": "Only when continuing.", "comment": "cont",
+                  "triggers": ["continue"]},
+            "3": {"uid": 3, "key": ["ahoy"], "content": "Not for Mira.", "comment": "others",
+                  "characterFilter": {"isExclude": true, "names": ["Mira.png"], "tags": []}}
+        }}"#
+        .to_vec(),
+    )
+    .await
+    .unwrap();
+    let caches = PromptCaches::default();
+    let request = |trigger| TestActivationRequest {
+        book_ids: vec![book.id.clone()],
+        messages: Vec::new(),
+        settings: None,
+        seed: Some(1),
+        context_tokens: 0,
+        trigger,
+        character: None,
+        session_id: Some(session.id.clone()),
+        message: None,
+    };
+    // The greeting ("Ahoy.") is the chat; the Character's note is a match source.
+    let report = test_activation(&store, &caches, request(Trigger::Normal))
+        .await
+        .unwrap();
+    let fired: Vec<u32> = report.activated.iter().map(|a| a.uid).collect();
+    assert_eq!(fired, [0, 1], "{report:#?}");
+    let dropped: Vec<(u32, &DropReason)> =
+        report.dropped.iter().map(|d| (d.uid, &d.reason)).collect();
+    assert!(
+        dropped
+            .iter()
+            .any(|(uid, r)| *uid == 2 && matches!(r, DropReason::Trigger { .. })),
+        "{dropped:?}"
+    );
+    assert!(
+        dropped
+            .iter()
+            .any(|(uid, r)| *uid == 3 && matches!(r, DropReason::CharacterFilter { .. })),
+        "{dropped:?}"
+    );
+    let report = test_activation(&store, &caches, request(Trigger::Continue))
+        .await
+        .unwrap();
+    let fired: Vec<u32> = report.activated.iter().map(|a| a.uid).collect();
+    assert_eq!(fired, [0, 1, 2]);
+    // A session that is not there is a typed error.
+    let mut missing = request(Trigger::Normal);
+    missing.session_id = Some("no-such-chat".into());
+    let err = test_activation(&store, &caches, missing).await.unwrap_err();
+    assert_eq!(err.code(), confab_core::ErrorCode::NotFound);
+}

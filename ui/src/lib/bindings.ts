@@ -57,7 +57,7 @@ export const commands = {
 	characterWorldBooks: (characterId: string) => typedError<WorldBookSummary[], AppError>(__TAURI_INVOKE("character_world_books", { characterId })),
 	/**  Writes a book to the Downloads folder as SillyTavern JSON or a character book. */
 	exportWorldBook: (id: string, format: WorldBookFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_world_book", { id, format })),
-	/**  Scans messages with chosen books and explains what fired and what was dropped. */
+	/**  Scans a chat (given, or a real session's) with chosen books and explains what fired and what was dropped. */
 	testActivation: (request: TestActivationRequest) => typedError<ScanReport, AppError>(__TAURI_INVOKE("test_activation", { request })),
 	/**  A character's chat-dictionary rules, or the global ones for `null`. */
 	getDictionary: (characterId: string | null) => typedError<DictionaryRule[], AppError>(__TAURI_INVOKE("get_dictionary", { characterId })),
@@ -1683,6 +1683,14 @@ export type TestActivationRequest = {
 	 *  applied when absent.
 	 */
 	character?: ScanCharacter | null,
+	/**
+	 *  A real chat to scan instead of `messages`, as its next turn would be scanned:
+	 *  its persona and card texts as match sources, its character for filters,
+	 *  its sticky and cooldown state (`character` is then ignored).
+	 */
+	sessionId?: string | null,
+	/**  With `session_id`: a new user message, as if it were being sent. */
+	message?: string | null,
 };
 
 /**  Light, dark, or whatever the OS uses. */

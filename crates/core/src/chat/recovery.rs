@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use super::recover_interrupted;
 use crate::error::{Error, Result};
-use crate::store::{Hold, LibraryLock, Store};
+use crate::store::{Hold, LibraryLock, Store, UsageOutcome, UsageRecord};
 
 /// How a process uses the library it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,4 +59,27 @@ pub async fn open_library(data_dir: &Path, presence: Presence) -> Result<OpenLib
         lock,
         recovered,
     })
+}
+
+/// Marks replies left `partial` by a crash or kill as `interrupted`; returns how many.
+/// Only safe while no other process streams replies: [`open_library`] runs it
+/// when this process holds the library alone, before any stream starts.
+pub async fn recover_interrupted(store: &Store) -> Result<u32> {
+    let recovered = store.mark_partial_interrupted().await?;
+    for (_, meta) in &recovered {
+        // Usage is bookkeeping: a failure to record it must not keep the store from opening.
+        let _ = store
+            .record_usage(&UsageRecord {
+                provider_id: None,
+                provider_name: meta.provider.clone().unwrap_or_default(),
+                model: meta.model.clone().unwrap_or_default(),
+                outcome: UsageOutcome::Interrupted,
+                reason: "app_stopped".into(),
+                prompt_tokens: meta.prompt_tokens.unwrap_or(0),
+                completion_tokens: meta.completion_tokens.unwrap_or(0),
+                cost_usd: None,
+            })
+            .await;
+    }
+    Ok(u32::try_from(recovered.len()).unwrap_or(u32::MAX))
 }

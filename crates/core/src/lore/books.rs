@@ -197,6 +197,26 @@ pub async fn test_activation(
     compiled: &CompiledBooks,
     request: TestActivationRequest,
 ) -> Result<ScanReport> {
+    let input = ScanInput {
+        messages: request.messages.clone(),
+        sources: ScanSources::default(),
+        context_tokens: request.context_tokens,
+        settings: request.settings.clone(),
+        trigger: request.trigger,
+        character: request.character.clone(),
+    };
+    test_activation_with(store, compiled, &request, input, TimedState::default()).await
+}
+
+/// Scans `input` (with `timed` as the sticky and cooldown state) over the
+/// request's books, for the Test panel: a chat of its own or a real session's.
+pub async fn test_activation_with(
+    store: &Store,
+    compiled: &CompiledBooks,
+    request: &TestActivationRequest,
+    input: ScanInput,
+    timed: TimedState,
+) -> Result<ScanReport> {
     if request.book_ids.is_empty() {
         return Err(Error::InvalidInput(
             "choose at least one world book to test".into(),
@@ -220,19 +240,12 @@ pub async fn test_activation(
             _ => books.push(compiled.get(store, id).await?),
         }
     }
-    let input = ScanInput {
-        messages: request.messages,
-        sources: ScanSources::default(),
-        context_tokens: request.context_tokens,
-        settings: request.settings,
-        trigger: request.trigger,
-        character: request.character,
-    };
     let seed = request.seed.unwrap_or_else(random_seed);
+    let mut timed = timed;
     // A scan of thousands of entries and regex keys is CPU work: off the async workers.
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
-        scan(&refs, &input, &mut TimedState::default(), seed)
+        scan(&refs, &input, &mut timed, seed)
     })
     .await
     .map_err(|e| Error::Internal(format!("the activation test stopped unexpectedly: {e}")))

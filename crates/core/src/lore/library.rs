@@ -94,4 +94,12 @@ pub struct TestActivationRequest {
     /// applied when absent.
     #[serde(default)]
     pub character: Option<ScanCharacter>,
+    /// A real chat to scan instead of `messages`, as its next turn would be scanned:
+    /// its persona and card texts as match sources, its character for filters,
+    /// its sticky and cooldown state (`character` is then ignored).
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// With `session_id`: a new user message, as if it were being sent.
+    #[serde(default)]
+    pub message: Option<String>,
 }

@@ -4,47 +4,40 @@
 // message action. A 100,000-message chat costs one page to open: `messages`
 // is a raw array of what has been loaded, oldest first. A streaming reply
 // lives in `stream` (a small reactive object of its own): its deltas never
-// touch `messages`, so the rest of the list does not re-render.
+// touch `messages`, so the rest of the list does not re-render. How a reply
+// is asked for, followed and settled is in ./replies; what each message
+// action does, in ./message-actions.
 
 import {
   addMessage,
   attachImage,
   attachImagePath,
   attachmentUrl,
-  attachStream,
-  branchSession,
   continueReply,
-  deleteMessage,
-  editMessage,
   getMessages,
   getSessionModel,
   impersonate,
-  messageVersions,
   regenerateReply,
-  selectSwipe,
   sendMessage,
   setSessionModel,
   setSessionPersona,
-  stopStream,
-  type ApiError,
-  type ApiResult,
   type Message,
   type MessageImage,
-  type ReplyEvent,
-  type ReplyKind,
   type Role,
   type SessionModel,
   type SessionSummary,
-  type StreamStarted,
 } from "../api";
 import type { Confirmer } from "../confirm.svelte";
-import { t, tn } from "../i18n/index.svelte";
-import type { TextKey } from "../i18n/types";
+import { t } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
 import { DisplayRules } from "./display.svelte";
 import type { LiveSessions } from "./live.svelte";
+import { MessageActions } from "./message-actions";
+import { Replies, type ReplyFailure } from "./replies";
 import type { Sessions } from "./sessions.svelte";
-import { LiveReply } from "./stream.svelte";
+import type { LiveReply } from "./stream.svelte";
+
+export type { ReplyFailure } from "./replies";
 
 export const PAGE_SIZE = 50;
 /** Bigger pages when jumping far back to a search hit. */
@@ -55,22 +48,6 @@ export type PendingImage = { image: MessageImage; preview: string | null };
 
 /** A request for the list to bring a message into view (`seq` makes repeats count). */
 export type ScrollRequest = { id: string; seq: number };
-
-/** A reply that failed, shown in place under `messageId` until the next request. */
-export type ReplyFailure = { messageId: string | null; error: ApiError; partialSaved: boolean };
-
-/** How long an attached stream may outlive its session's "live" mark before it is settled. */
-const ORPHAN_MS = 1500;
-
-const EMPTY_META: Message["meta"] = {
-  model: null,
-  provider: null,
-  promptTokens: null,
-  completionTokens: null,
-  finishReason: null,
-  timeToFirstTokenMs: null,
-  durationMs: null,
-};
 
 /** Same content and state: the list keeps the old object, so its row does not re-render. */
 export function sameMessage(a: Message, b: Message): boolean {
@@ -90,13 +67,6 @@ export function sameMessage(a: Message, b: Message): boolean {
     JSON.stringify(a.meta) === JSON.stringify(b.meta)
   );
 }
-
-const REPLY_CONTEXT: Record<ReplyKind, TextKey> = {
-  send: "error.context.sendMessage",
-  regenerate: "error.context.regenerate",
-  continue: "error.context.continue",
-  impersonate: "error.context.impersonate",
-};
 
 export class Conversation {
   session = $state.raw<SessionSummary | null>(null);
@@ -127,24 +97,35 @@ export class Conversation {
   model = $state.raw<SessionModel | null>(null);
   /** How messages are shown: the chat dictionaries' Display-scope rules. */
   readonly display = new DisplayRules();
-  /** The composer's text before an impersonation replaced it. */
-  #draftBefore: string | null = null;
 
   #sessions: Sessions;
-  #confirm: Confirmer;
   #report: Reporter;
-  #live: LiveSessions | null;
   #generation = 0;
   #seq = 0;
   #highlightTimer: ReturnType<typeof setTimeout> | undefined;
-  #orphanTimer: ReturnType<typeof setTimeout> | undefined;
+  #replies: Replies;
+  #actions: MessageActions;
 
   constructor(sessions: Sessions, confirm: Confirmer, report: Reporter, live: LiveSessions | null = null) {
     this.#sessions = sessions;
-    this.#confirm = confirm;
     this.#report = report;
-    this.#live = live;
-    live?.onChange((ids) => this.#onLiveChanged(ids));
+    this.#replies = new Replies(this, {
+      generation: () => this.#generation,
+      scrollTo: (messageId) => (this.scrollRequest = { id: messageId, seq: ++this.#seq }),
+      dropPending: () => this.#dropPending(),
+      touchList: () => this.#touchList(),
+      refreshTail: () => this.#refreshTail(),
+      report,
+      live,
+    });
+    this.#actions = new MessageActions(this, {
+      loadNewest: () => this.#loadNewest(),
+      replace: (message) => this.#replace(message),
+      touchList: () => this.#touchList(),
+      sessions,
+      confirm,
+      report,
+    });
   }
 
   get id(): string | null {
@@ -166,7 +147,7 @@ export class Conversation {
     this.session = summary;
     void this.loadModel();
     void this.display.open(summary.characterId);
-    if (await this.#loadNewest()) this.#followLive();
+    if (await this.#loadNewest()) this.#replies.followLive();
   }
 
   close(): void {
@@ -182,10 +163,9 @@ export class Conversation {
 
   #reset(): void {
     this.#generation++;
-    this.#dropStream();
+    this.#replies.reset();
     this.failure = null;
     this.model = null;
-    this.#draftBefore = null;
     this.messages = [];
     this.olderCursor = null;
     this.total = 0;
@@ -254,6 +234,39 @@ export class Conversation {
       if (this.highlight === messageId) this.highlight = null;
     }, HIGHLIGHT_MS);
     return true;
+  }
+
+  /**
+   * Reads the newest page again and merges it into what is loaded: unchanged
+   * messages keep their objects (their rows do not re-render), older pages stay.
+   */
+  async #refreshTail(): Promise<void> {
+    const id = this.id;
+    if (!id) return;
+    const generation = this.#generation;
+    const result = await getMessages(id, null, PAGE_SIZE);
+    if (generation !== this.#generation || this.id !== id) return;
+    if (result.ok) await this.display.prepare(result.data.messages.map((m) => m.content));
+    if (generation !== this.#generation || this.id !== id) return;
+    if (!result.ok) {
+      this.#report(result.error, "error.context.openChat");
+      return;
+    }
+    const page = result.data;
+    const known = new Map(this.messages.map((m) => [m.id, m]));
+    const fresh = page.messages.map((m) => {
+      const old = known.get(m.id);
+      return old && sameMessage(old, m) ? old : m;
+    });
+    const first = page.messages[0];
+    const at = first ? this.messages.findIndex((m) => m.id === first.id) : -1;
+    if (at > 0 && page.olderCursor !== null) {
+      this.messages = [...this.messages.slice(0, at), ...fresh];
+    } else {
+      this.messages = fresh;
+      this.olderCursor = page.olderCursor;
+    }
+    this.total = page.total;
   }
 
   #replace(message: Message): void {
@@ -377,7 +390,7 @@ export class Conversation {
     // Shown at once when the reply starts: ask for its shown form now.
     void this.display.prepare([text]);
     this.sending = true;
-    const ok = await this.#request("send", id, (onEvent) => sendMessage(id, text.trim() === "" ? "" : text, images, onEvent), text);
+    const ok = await this.#replies.request("send", id, (onEvent) => sendMessage(id, text.trim() === "" ? "" : text, images, onEvent), text);
     this.sending = false;
     return ok;
   }
@@ -386,317 +399,31 @@ export class Conversation {
   regenerate(): Promise<boolean> {
     const id = this.id;
     if (!id) return Promise.resolve(false);
-    return this.#request("regenerate", id, (onEvent) => regenerateReply(id, onEvent));
+    return this.#replies.request("regenerate", id, (onEvent) => regenerateReply(id, onEvent));
   }
 
   /** Extends the last reply. */
   continueReply(): Promise<boolean> {
     const id = this.id;
     if (!id) return Promise.resolve(false);
-    return this.#request("continue", id, (onEvent) => continueReply(id, onEvent));
+    return this.#replies.request("continue", id, (onEvent) => continueReply(id, onEvent));
   }
 
   /** Streams a draft of the user's next message into the composer. */
   impersonate(): Promise<boolean> {
     const id = this.id;
     if (!id) return Promise.resolve(false);
-    return this.#request("impersonate", id, (onEvent) => impersonate(id, onEvent));
+    return this.#replies.request("impersonate", id, (onEvent) => impersonate(id, onEvent));
   }
 
   /** Stops the reply streaming in this session (ours or another window's). */
-  async stop(): Promise<void> {
-    const reply = this.stream;
-    if (!reply || !reply.active) return;
-    reply.stopping();
-    const result = await stopStream(reply.sessionId);
-    if (this.stream !== reply) return;
-    if (!result.ok) {
-      this.#report(result.error, "error.context.stop");
-      return;
-    }
-    // Nothing was streaming after all (it ended and we missed its last event).
-    if (!result.data) await this.#settle(reply);
+  stop(): Promise<void> {
+    return this.#replies.stop();
   }
 
   /** Whether a reply request can start now. */
   get canReply(): boolean {
     return this.session !== null && this.stream === null && !this.sending;
-  }
-
-  async #request(
-    kind: ReplyKind,
-    id: string,
-    start: (onEvent: (event: ReplyEvent) => void) => Promise<ApiResult<StreamStarted>>,
-    text?: string,
-  ): Promise<boolean> {
-    if (this.stream !== null) return false;
-    const reply = new LiveReply(id, "own", kind);
-    if (kind === "continue") {
-      const last = this.messages[this.messages.length - 1];
-      reply.setBase(last?.role === "assistant" ? last.content : "", false);
-    }
-    if (kind === "impersonate") {
-      this.#draftBefore = this.draft;
-      reply.onPublish = (value) => {
-        if (this.stream === reply) this.draft = value;
-      };
-    }
-    this.failure = null;
-    this.display.resetLive();
-    this.stream = reply;
-    const result = await start((event) => this.#onEvent(reply, event, text));
-    if (this.stream !== reply) return result.ok;
-    if (!result.ok) {
-      this.#dropStream();
-      if (kind === "impersonate") this.#restoreDraft();
-      if (result.error.code === "busy" && this.id === id) {
-        // Another window is replying here: follow it instead.
-        if (await this.#attach()) return false;
-      }
-      this.#report(result.error, REPLY_CONTEXT[kind]);
-      return false;
-    }
-    this.#applyStarted(reply, result.data, text);
-    return true;
-  }
-
-  #onEvent(reply: LiveReply, event: ReplyEvent, text?: string): void {
-    if (this.stream !== reply) return;
-    switch (event.type) {
-      case "started":
-        this.#applyStarted(reply, event, text);
-        return;
-      case "snapshot":
-        reply.snapshot(event.text, event.reasoning);
-        return;
-      case "delta":
-        reply.push(event.text, event.reasoning);
-        return;
-      default:
-        void this.#finish(reply, event);
-    }
-  }
-
-  /** The request started: show the user's message and an empty reply at once. */
-  #applyStarted(reply: LiveReply, started: StreamStarted, text?: string): void {
-    if (reply.startedSeen || this.id !== started.sessionId) return;
-    reply.startedSeen = true;
-    reply.kind = started.kind;
-    reply.userMessageId = started.userMessageId;
-    reply.assistantMessageId = started.assistantMessageId;
-    reply.started();
-    if (reply.origin === "attached") {
-      // Another window started it: what it saved so far comes from the database.
-      if (started.kind === "continue") {
-        const message = this.messages.find((m) => m.id === started.assistantMessageId);
-        reply.setBase(message?.content ?? "", true);
-      }
-      void this.#refreshTail().then(() => this.#scrollToReply(reply));
-      return;
-    }
-    if (started.kind === "send" && started.userMessageId && started.assistantMessageId) {
-      this.#placeSent(started.userMessageId, started.assistantMessageId, text ?? "");
-    } else if (started.kind === "regenerate" && started.assistantMessageId) {
-      this.#placeSwipe(started.assistantMessageId);
-    }
-    this.#scrollToReply(reply);
-  }
-
-  #scrollToReply(reply: LiveReply): void {
-    const target = reply.assistantMessageId ?? this.messages[this.messages.length - 1]?.id;
-    if (target && this.stream === reply) this.scrollRequest = { id: target, seq: ++this.#seq };
-  }
-
-  #placeSent(userId: string, replyId: string, text: string): void {
-    const session = this.session!;
-    const last = this.messages[this.messages.length - 1] ?? null;
-    const lastUser = [...this.messages].reverse().find((m) => m.role === "user");
-    const now = Date.now();
-    const user: Message = {
-      id: userId,
-      parentId: last?.id ?? null,
-      role: "user",
-      name: lastUser?.name ?? "",
-      content: text,
-      status: "complete",
-      meta: EMPTY_META,
-      images: this.pending.map((p) => p.image),
-      swipeIndex: 0,
-      swipeCount: 1,
-      editCount: 0,
-      createdAt: now,
-    };
-    const placeholder = this.#placeholder(replyId, userId, session.characterName, 0, 1);
-    const known = new Set(this.messages.map((m) => m.id));
-    const added = [user, placeholder].filter((m) => !known.has(m.id));
-    this.messages = [...this.messages, ...added];
-    this.total += added.length;
-    if (this.draft === text) this.draft = "";
-    this.#dropPending();
-  }
-
-  #placeSwipe(replyId: string): void {
-    const session = this.session!;
-    const last = this.messages[this.messages.length - 1];
-    if (last?.id === replyId) return;
-    if (last && last.role === "assistant") {
-      const swipe = this.#placeholder(replyId, last.parentId, last.name || session.characterName, last.swipeCount, last.swipeCount + 1);
-      this.messages = [...this.messages.slice(0, -1), swipe];
-    } else {
-      this.messages = [...this.messages, this.#placeholder(replyId, last?.id ?? null, session.characterName, 0, 1)];
-      this.total += 1;
-    }
-  }
-
-  #placeholder(id: string, parentId: string | null, name: string, swipeIndex: number, swipeCount: number): Message {
-    return {
-      id,
-      parentId,
-      role: "assistant",
-      name,
-      content: "",
-      status: "partial",
-      meta: EMPTY_META,
-      images: [],
-      swipeIndex,
-      swipeCount,
-      editCount: 0,
-      createdAt: Date.now(),
-    };
-  }
-
-  /** The stream ended: settle the reply, then read what was saved. */
-  async #finish(reply: LiveReply, event: Extract<ReplyEvent, { type: "done" | "failed" | "cancelled" }>): Promise<void> {
-    if (!reply.active) return;
-    if (event.type === "done") reply.end("done", event.text);
-    else if (event.type === "failed") reply.end("failed", undefined, event.error);
-    else reply.end("cancelled");
-
-    if (reply.kind === "impersonate") {
-      // Another window's draft is not ours to put in this composer.
-      if (reply.origin === "own") {
-        if (event.type === "done") this.draft = event.text || reply.text;
-        else if (reply.text === "") this.#restoreDraft();
-        this.#draftBefore = null;
-        if (event.type === "failed") this.#report(event.error, "error.context.impersonate");
-      }
-      this.#dropStream();
-      return;
-    }
-
-    // The bubble shows the final text while the saved message is read back.
-    const id = reply.assistantMessageId;
-    if (id !== null && (event.type === "done" || event.partialSaved)) {
-      const status = event.type === "done" ? "complete" : event.type;
-      this.messages = this.messages.map((m) => (m.id === id ? { ...m, content: reply.display, status } : m));
-    }
-    await this.#refreshTail();
-    if (this.stream !== reply) return;
-    if (event.type === "failed") {
-      const present = id !== null && event.partialSaved && this.messages.some((m) => m.id === id);
-      this.failure = {
-        messageId: present ? id : (this.messages[this.messages.length - 1]?.id ?? null),
-        error: event.error,
-        partialSaved: event.partialSaved,
-      };
-    }
-    this.#dropStream();
-    this.#touchList();
-  }
-
-  /** A stream we can no longer hear from: read what was saved and let go of it. */
-  async #settle(reply: LiveReply): Promise<void> {
-    if (this.stream !== reply) return;
-    reply.end(reply.phase === "stopping" ? "cancelled" : "done");
-    if (reply.kind === "impersonate") {
-      this.#draftBefore = null;
-      this.#dropStream();
-      return;
-    }
-    await this.#refreshTail();
-    if (this.stream === reply) this.#dropStream();
-  }
-
-  #dropStream(): void {
-    clearTimeout(this.#orphanTimer);
-    this.stream?.dispose();
-    this.stream = null;
-  }
-
-  #restoreDraft(): void {
-    if (this.#draftBefore !== null) this.draft = this.#draftBefore;
-    this.#draftBefore = null;
-  }
-
-  /** Follows the open session's stream when another window (or an earlier visit) started it. */
-  #followLive(): void {
-    if (this.#live?.has(this.id) && this.stream === null) void this.#attach();
-  }
-
-  /** Attaches to the session's live stream; false when nothing streams there. */
-  async #attach(): Promise<boolean> {
-    const id = this.id;
-    if (!id || this.stream !== null) return false;
-    const reply = new LiveReply(id, "attached", "send");
-    this.display.resetLive();
-    this.stream = reply;
-    const result = await attachStream(id, (event) => this.#onEvent(reply, event));
-    if (this.stream !== reply) return result.ok && result.data;
-    if (!result.ok || !result.data) {
-      if (reply.phase === "starting") this.#dropStream();
-      if (!result.ok) this.#report(result.error, "error.context.openChat");
-      return false;
-    }
-    return true;
-  }
-
-  #onLiveChanged(ids: ReadonlySet<string>): void {
-    const id = this.id;
-    if (!id) return;
-    const reply = this.stream;
-    if (ids.has(id)) {
-      clearTimeout(this.#orphanTimer);
-      if (reply === null && !this.loading) void this.#attach();
-      return;
-    }
-    // Its last event normally arrives first; if it never does, settle what was saved.
-    if (reply !== null && reply.origin === "attached" && reply.active) {
-      clearTimeout(this.#orphanTimer);
-      this.#orphanTimer = setTimeout(() => void this.#settle(reply), ORPHAN_MS);
-    }
-  }
-
-  /**
-   * Reads the newest page again and merges it into what is loaded: unchanged
-   * messages keep their objects (their rows do not re-render), older pages stay.
-   */
-  async #refreshTail(): Promise<void> {
-    const id = this.id;
-    if (!id) return;
-    const generation = this.#generation;
-    const result = await getMessages(id, null, PAGE_SIZE);
-    if (generation !== this.#generation || this.id !== id) return;
-    if (result.ok) await this.display.prepare(result.data.messages.map((m) => m.content));
-    if (generation !== this.#generation || this.id !== id) return;
-    if (!result.ok) {
-      this.#report(result.error, "error.context.openChat");
-      return;
-    }
-    const page = result.data;
-    const known = new Map(this.messages.map((m) => [m.id, m]));
-    const fresh = page.messages.map((m) => {
-      const old = known.get(m.id);
-      return old && sameMessage(old, m) ? old : m;
-    });
-    const first = page.messages[0];
-    const at = first ? this.messages.findIndex((m) => m.id === first.id) : -1;
-    if (at > 0 && page.olderCursor !== null) {
-      this.messages = [...this.messages.slice(0, at), ...fresh];
-    } else {
-      this.messages = fresh;
-      this.olderCursor = page.olderCursor;
-    }
-    this.total = page.total;
   }
 
   // ---- The session's model ----
@@ -725,83 +452,34 @@ export class Conversation {
 
   // ---- Message actions ----
 
-  async edit(messageId: string, content: string): Promise<boolean> {
-    const result = await editMessage(messageId, content);
-    if (!result.ok) {
-      this.#report(result.error, "error.context.editMessage");
-      return false;
-    }
-    await this.display.prepare([result.data.content]);
-    this.#replace(result.data);
-    if (this.editingId === messageId) this.editingId = null;
-    this.#touchList();
-    return true;
+  /** Saves a new text for the message; the old one is kept as a version. */
+  edit(messageId: string, content: string): Promise<boolean> {
+    return this.#actions.edit(messageId, content);
   }
 
-  async versions(messageId: string): Promise<string[] | null> {
-    const result = await messageVersions(messageId);
-    if (result.ok) return result.data;
-    this.#report(result.error, "error.context.editMessage");
-    return null;
+  /** The message's earlier texts, oldest first (null when they could not be read). */
+  versions(messageId: string): Promise<string[] | null> {
+    return this.#actions.versions(messageId);
   }
 
   /** How many messages come after this one on the path. */
   after(messageId: string): number {
-    const index = this.messages.findIndex((m) => m.id === messageId);
-    return index === -1 ? 0 : this.total - (this.offset + index) - 1;
+    return this.#actions.after(messageId);
   }
 
-  async delete(messageId: string): Promise<boolean> {
-    const after = this.after(messageId);
-    const ok = await this.#confirm.ask({
-      title: t("message.delete.title"),
-      body: after > 0 ? tn("message.delete.bodyAfter", after) : t("message.delete.body"),
-      confirmLabel: t("message.delete.ok"),
-      cancelLabel: t("confirm.cancel"),
-      danger: true,
-    });
-    if (!ok) return false;
-    const result = await deleteMessage(messageId);
-    if (!result.ok) {
-      this.#report(result.error, "error.context.deleteMessage");
-      return false;
-    }
-    // The path below may now follow another branch: read it again.
-    await this.#loadNewest();
-    this.#touchList();
-    return true;
+  /** Deletes the message and what follows it, once confirmed. */
+  delete(messageId: string): Promise<boolean> {
+    return this.#actions.delete(messageId);
   }
 
-  async swipe(message: Message, step: -1 | 1): Promise<void> {
-    const index = message.swipeIndex + step;
-    if (index < 0 || index >= message.swipeCount) return;
-    const result = await selectSwipe(message.id, index);
-    if (!result.ok) {
-      this.#report(result.error, "error.context.swipe");
-      return;
-    }
-    await this.display.prepare([result.data.content]);
-    const position = this.messages.findIndex((m) => m.id === message.id);
-    const isLast = position === this.messages.length - 1;
-    if (isLast) {
-      // Nothing below it: swap it in place (no reload, no jump).
-      this.messages = [...this.messages.slice(0, position), result.data];
-    } else {
-      // Everything below follows the new sibling's branch.
-      if (await this.#loadNewest()) await this.reveal(result.data.id);
-    }
-    this.#touchList();
+  /** Shows the previous (-1) or next (1) swipe of the message. */
+  swipe(message: Message, step: -1 | 1): Promise<void> {
+    return this.#actions.swipe(message, step);
   }
 
-  async branch(messageId: string): Promise<SessionSummary | null> {
-    const result = await branchSession(messageId);
-    if (!result.ok) {
-      this.#report(result.error, "error.context.branch");
-      return null;
-    }
-    this.#sessions.upsert(result.data);
-    await this.open(result.data);
-    return result.data;
+  /** A new chat with the path up to this message, opened. */
+  branch(messageId: string): Promise<SessionSummary | null> {
+    return this.#actions.branch(messageId);
   }
 
   async setPersona(personaId: string | null): Promise<void> {

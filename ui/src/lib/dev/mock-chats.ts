@@ -3,41 +3,40 @@
 // character preferences, the primary context and prompt assembly. Serves the
 // dev mock (screenshots) and the tests. A session can be "synthetic": its
 // first N messages are generated on demand, so a 100,000-message chat costs
-// nothing until a page of it is read.
+// nothing until a page of it is read. The tree is read in
+// ./mock-message-tree, the prompt preview built in ./mock-prompt, and
+// personas, preferences, the primary context and Author's Notes answered in
+// ./mock-chat-settings.
 
-import { checkAuthorsNote } from "./mock-notes";
 import type {
   ApiError,
-  AssembledPrompt,
   AuthorsNote,
   CharacterNote,
   CharacterPreferences,
-  ChatNotes,
-  ExampleDialogue,
-  JsonValue,
-  PreviewTarget,
-  PromptImage,
-  ScanReport,
   ChatExportFormat,
   ContextVersion,
+  ExampleDialogue,
   ExportedFile,
   Message,
   MessageImage,
-  MessageMeta,
   MessagePage,
   MessageStatus,
   Persona,
-  PrimaryContext,
-  PromptMessage,
-  PromptPart,
-  PromptPreview,
+  PreviewTarget,
   ReplyKind,
   Role,
-  SearchHit,
+  ScanReport,
   SessionQuery,
   SessionSummary,
   StreamStarted,
 } from "../api";
+import { readSillyTavernChat } from "./mock-chat-import";
+import { handleChatSettings, notesOf, type SettingsHost } from "./mock-chat-settings";
+import { MessageTree, type Node, type ReplyMeta, type Session, type Synthetic } from "./mock-message-tree";
+import { buildPreview, type PreviewSource } from "./mock-prompt";
+
+export type { ReplyMeta } from "./mock-message-tree";
+export { DEFAULT_PRIMARY_CONTEXT, exampleBlocks, tokensOf } from "./mock-prompt";
 
 /** What the chat backend needs to know about a character. */
 export type ChatCharacter = {
@@ -63,61 +62,9 @@ export type ChatHooks = {
   now?: () => number;
 };
 
-type Node = {
-  id: string;
-  parentId: string | null;
-  role: Role;
-  name: string;
-  content: string;
-  versions: string[];
-  images: MessageImage[];
-  createdAt: number;
-  status?: MessageStatus;
-  meta?: ReplyMeta;
-};
-
-/** A reply's meta; the backend may add the model's reasoning to it. */
-export type ReplyMeta = MessageMeta & { reasoning?: string | null };
-
-/** Messages 0..count-1 of the active path, generated on demand. */
-type Synthetic = { count: number; make: (index: number) => { role: Role; content: string } };
-
-type Session = {
-  summary: SessionSummary;
-  synthetic: Synthetic | null;
-  nodes: Map<string, Node>;
-  /** Children by parent id ("" for the root). */
-  children: Map<string, string[]>;
-  /** The active child by parent id. */
-  active: Map<string, string>;
-};
-
-export const DEFAULT_PRIMARY_CONTEXT =
-  "You are {{char}} in a never-ending roleplay with {{user}}. Stay in character, write vividly, and never speak for {{user}}.";
-
-const OPPOSITES: readonly [string, string][] = [
-  ["be_formal", "be_informal"],
-  ["be_warm", "be_cold"],
-  ["be_funny", "be_serious"],
-];
-
 function reject(code: ApiError["code"], message: string): Promise<never> {
   const error: ApiError = { code, message };
   return Promise.reject(error);
-}
-
-const NO_META: Message["meta"] = {
-  model: null,
-  provider: null,
-  promptTokens: null,
-  completionTokens: null,
-  finishReason: null,
-  timeToFirstTokenMs: null,
-  durationMs: null,
-};
-
-export function tokensOf(text: string): number {
-  return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
 }
 
 export class MockChats {
@@ -135,10 +82,14 @@ export class MockChats {
   #hooks: ChatHooks;
   #next = 1;
   #clock: number;
+  #tree: MessageTree;
+  #settingsHost: SettingsHost;
 
   constructor(hooks: ChatHooks = {}) {
     this.#hooks = hooks;
     this.#clock = hooks.now?.() ?? Date.UTC(2026, 10, 20, 18, 0, 0);
+    this.#tree = new MessageTree((id) => this.#character(id));
+    this.#settingsHost = { id: (prefix) => this.#id(prefix), now: () => this.#now(), nextKey: () => this.#next++ };
   }
 
   #id(prefix: string): string {
@@ -226,8 +177,8 @@ export class MockChats {
     if (!session) return { code: "not_found", message: `session ${sessionId} was not found` };
     const started: StreamStarted = { sessionId, kind, userMessageId: null, assistantMessageId: null };
     if (kind === "impersonate") return started;
-    const length = this.#length(session);
-    const last = length > 0 ? this.#nodeAt(session, length - 1) : null;
+    const length = this.#tree.length(session);
+    const last = length > 0 ? this.#tree.nodeAt(session, length - 1) : null;
     if (kind === "send") {
       if (text.trim() === "" && imageIds.length === 0) return { code: "invalid_input", message: "the message is empty" };
       const images = imageIds.map((id) => this.images.get(id) ?? { id, mime: "image/png", name: id });
@@ -255,7 +206,7 @@ export class MockChats {
 
   /** The engine's checkpoint: a reply's text, status and meta as saved so far. */
   writeReply(messageId: string, content: string, status: MessageStatus, meta?: ReplyMeta): void {
-    const found = this.#find(messageId);
+    const found = this.#tree.find(this.sessions, messageId);
     if (!found) return;
     found.node.content = content;
     found.node.status = status;
@@ -265,7 +216,7 @@ export class MockChats {
 
   /** Drops a reply that never got any text (a failed or stopped request that saved nothing). */
   discardReply(messageId: string): void {
-    const found = this.#find(messageId);
+    const found = this.#tree.find(this.sessions, messageId);
     if (!found) return;
     const { session, node } = found;
     session.nodes.delete(node.id);
@@ -279,8 +230,8 @@ export class MockChats {
 
   /** A message on the active path, as get_messages would return it. */
   messageById(messageId: string): Message | null {
-    const found = this.#find(messageId);
-    return found ? this.#message(found.session, found.node) : null;
+    const found = this.#tree.find(this.sessions, messageId);
+    return found ? this.#tree.message(found.session, found.node) : null;
   }
 
   /** A session whose first `count` messages are generated on demand. */
@@ -322,84 +273,9 @@ export class MockChats {
     return [...this.personas.values()].find((p) => p.isDefault) ?? null;
   }
 
-  #syntheticId(session: Session, index: number): string {
-    return `${session.summary.id}~${index}`;
-  }
-
-  /** The synthetic index of an id, or -1. */
-  #syntheticIndex(session: Session, id: string): number {
-    if (!session.synthetic) return -1;
-    const prefix = `${session.summary.id}~`;
-    if (!id.startsWith(prefix)) return -1;
-    const index = Number(id.slice(prefix.length));
-    return Number.isInteger(index) && index >= 0 && index < session.synthetic.count ? index : -1;
-  }
-
-  /** A synthetic message becomes a real node the first time it is changed. */
-  #materialise(session: Session, index: number): Node {
-    const id = this.#syntheticId(session, index);
-    const existing = session.nodes.get(id);
-    if (existing) return existing;
-    const made = session.synthetic!.make(index);
-    const character = this.#character(session.summary.characterId);
-    const node: Node = {
-      id,
-      parentId: index === 0 ? null : this.#syntheticId(session, index - 1),
-      role: made.role,
-      name: made.role === "assistant" ? character.name : made.role === "user" ? "You" : "",
-      content: made.content,
-      versions: [],
-      images: [],
-      createdAt: session.summary.createdAt + index * 60_000,
-    };
-    session.nodes.set(id, node);
-    return node;
-  }
-
-  #nodeAt(session: Session, index: number): Node {
-    const synthetic = session.synthetic;
-    if (synthetic && index < synthetic.count) return this.#materialise(session, index);
-    return session.nodes.get(this.#tail(session)[index - (synthetic?.count ?? 0)]!)!;
-  }
-
-  /** Ids of the tree part of the active path (after the synthetic part). */
-  #tail(session: Session): string[] {
-    const ids: string[] = [];
-    let key = session.synthetic && session.synthetic.count > 0 ? this.#syntheticId(session, session.synthetic.count - 1) : "";
-    for (;;) {
-      const next = session.active.get(key) ?? session.children.get(key)?.slice(-1)[0];
-      if (!next || !session.nodes.has(next)) return ids;
-      ids.push(next);
-      key = next;
-    }
-  }
-
-  #length(session: Session): number {
-    return (session.synthetic?.count ?? 0) + this.#tail(session).length;
-  }
-
-  #message(session: Session, node: Node): Message {
-    const siblings = session.children.get(node.parentId ?? "") ?? [node.id];
-    const index = Math.max(0, siblings.indexOf(node.id));
-    return {
-      id: node.id,
-      parentId: node.parentId,
-      role: node.role,
-      name: node.name,
-      content: node.content,
-      status: node.status ?? "complete",
-      meta: node.meta ?? NO_META,
-      images: node.images,
-      swipeIndex: index,
-      swipeCount: Math.max(1, siblings.length),
-      editCount: node.versions.length,
-      createdAt: node.createdAt,
-    };
-  }
-
   #refresh(session: Session, touch = false): void {
-    const count = this.#length(session);
-    const last = count > 0 ? this.#nodeAt(session, count - 1) : null;
+    const count = this.#tree.length(session);
+    const last = count > 0 ? this.#tree.nodeAt(session, count - 1) : null;
     session.summary = {
       ...session.summary,
       messageCount: count,
@@ -409,36 +285,35 @@ export class MockChats {
     };
   }
 
-  #find(messageId: string): { session: Session; node: Node } | null {
-    for (const session of this.sessions.values()) {
-      const node = session.nodes.get(messageId);
-      if (node) return { session, node };
-      const index = this.#syntheticIndex(session, messageId);
-      if (index !== -1) return { session, node: this.#materialise(session, index) };
-    }
-    return null;
-  }
-
   #session(id: string): Session | null {
     return this.sessions.get(id) ?? null;
+  }
+
+  #previewSource(): PreviewSource {
+    return {
+      sessions: this.sessions,
+      tree: this.#tree,
+      hooks: this.#hooks,
+      character: (id) => this.#character(id),
+      personaOf: (session) => this.#personaOf(session),
+      notes: (sessionId) => notesOf(this, sessionId),
+      preferences: this.preferences,
+      contextVersions: this.contextVersions,
+      postHistory: this.postHistory,
+      exampleDialogue: this.exampleDialogue,
+      images: this.images,
+    };
   }
 
   /** The active path's messages [from, to). */
   page(sessionId: string, cursor: string | null, limit: number): MessagePage {
     const session = this.sessions.get(sessionId)!;
-    const total = this.#length(session);
+    const total = this.#tree.length(session);
     const end = cursor === null ? total : Math.min(total, Math.max(0, Number(cursor)));
     const start = Math.max(0, end - limit);
     const messages: Message[] = [];
-    for (let i = start; i < end; i++) messages.push(this.#message(session, this.#nodeAt(session, i)));
+    for (let i = start; i < end; i++) messages.push(this.#tree.message(session, this.#tree.nodeAt(session, i)));
     return { messages, olderCursor: start > 0 ? String(start) : null, total };
-  }
-
-  #pathIndex(session: Session, id: string): number {
-    const synthetic = this.#syntheticIndex(session, id);
-    if (synthetic !== -1) return synthetic;
-    const at = this.#tail(session).indexOf(id);
-    return at === -1 ? -1 : at + (session.synthetic?.count ?? 0);
   }
 
   #create(characterId: string): SessionSummary {
@@ -448,210 +323,9 @@ export class MockChats {
     return this.addSession(characterId, first === undefined ? [] : [{ role: "assistant", content: first, swipes: rest }]);
   }
 
-  #search(query: string, sessionId: string | null): SearchHit[] {
-    const needle = query.trim().toLowerCase();
-    if (!needle) return [];
-    const hits: SearchHit[] = [];
-    for (const session of this.sessions.values()) {
-      if (sessionId !== null && session.summary.id !== sessionId) continue;
-      const total = this.#length(session);
-      for (let i = total - 1; i >= 0 && hits.length < 200; i--) {
-        // Generated text is only materialised when it matches.
-        const synthetic = session.synthetic && i < session.synthetic.count && !session.nodes.has(this.#syntheticId(session, i));
-        const content = synthetic ? session.synthetic!.make(i).content : this.#nodeAt(session, i).content;
-        const at = content.toLowerCase().indexOf(needle);
-        if (at === -1) continue;
-        const node = this.#nodeAt(session, i);
-        const from = Math.max(0, at - 40);
-        const to = Math.min(content.length, at + needle.length + 60);
-        const snippet =
-          (from > 0 ? "…" : "") +
-          content.slice(from, at) +
-          "\u0002" +
-          content.slice(at, at + needle.length) +
-          "\u0003" +
-          content.slice(at + needle.length, to) +
-          (to < content.length ? "…" : "");
-        hits.push({
-          sessionId: session.summary.id,
-          messageId: node.id,
-          sessionTitle: session.summary.title,
-          characterName: session.summary.characterName,
-          snippet,
-          createdAt: node.createdAt,
-        });
-      }
-    }
-    return hits;
-  }
-
-  #primaryContext(): PrimaryContext {
-    return { current: this.contextVersions[0] ?? null, defaultText: DEFAULT_PRIMARY_CONTEXT, postHistory: this.postHistory };
-  }
-
-  #notes(sessionId: string): ChatNotes {
-    const session = this.sessions.get(sessionId)!;
-    return {
-      chat: this.chatNotes.get(sessionId) ?? null,
-      characterDefault: this.defaultNotes.get(session.summary.characterId) ?? null,
-    };
-  }
-
-  /**
-   * A preview shaped like the core's: the system prompt (with world info
-   * around the character), the example chats, the history with the notes at
-   * their depths, the post-history prompt and the new message.
-   */
-  #preview(sessionId: string, draft: string | null, imageIds: readonly string[], withBody: boolean): PromptPreview {
-    const session = this.sessions.get(sessionId)!;
-    const character = this.#character(session.summary.characterId);
-    const persona = this.#personaOf(session);
-    const preferences = this.preferences.get(character.id);
-    const userName = persona?.name ?? "You";
-    const macros = (text: string): string => text.replace(/\{\{user\}\}/gi, userName).replace(/\{\{char\}\}/gi, character.name);
-    const worldInfo = this.#hooks.worldInfo?.(sessionId) ?? { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0, keyErrors: [] };
-    const entries = (position: string): Piece[] =>
-      worldInfo.activated
-        .filter((a) => a.position === position)
-        .map((a) => ({
-          source: "worldInfo",
-          label: `world info #${a.uid}${a.comment ? ` ${a.comment}` : ""} (${position === "atDepth" ? `at depth ${a.depth}, ${a.role}` : (PLACE[position] ?? position)})`,
-          text: a.content,
-        }));
-    const parts: PromptPart[] = [];
-    const messages: PromptMessage[] = [];
-    const push = (role: Role, pieces: readonly Piece[]): number => {
-      const used = pieces.filter((p) => p.text.trim() !== "");
-      if (used.length === 0) return -1;
-      const index = messages.length;
-      messages.push({ role, content: used.map((p) => p.text).join("\n\n") });
-      for (const p of used) parts.push({ ...p, messageIndex: index, tokens: tokensOf(p.text) });
-      return index;
-    };
-
-    const notes = this.#notes(sessionId);
-    const note = notes.chat ?? notes.characterDefault;
-    const total = this.#length(session);
-    const keep = Math.min(total, 20);
-    const history: Node[] = [];
-    for (let i = total - keep; i < total; i++) history.push(this.#nodeAt(session, i));
-    const newMessage = draft !== null && draft.trim() !== "" ? draft : null;
-    const userTurns = history.filter((n) => n.role === "user").length + (newMessage !== null || imageIds.length > 0 ? 1 : 0);
-    const noteSent = note !== null && note.text.trim() !== "" && note.interval > 0 && userTurns % note.interval === 0;
-    const notePiece = (where: string): Piece => ({ source: "authorsNote", label: `Author's Note (${where})`, text: macros(note!.text) });
-
-    if (noteSent && note.position === "beforeSystem") push("system", [notePiece("before the system prompt")]);
-    push("system", [
-      { source: "primaryContext", label: "primary context", text: macros(this.contextVersions[0]?.text ?? DEFAULT_PRIMARY_CONTEXT) },
-      ...entries("beforeCharacter"),
-      { source: "characterDescription", label: "character description", text: macros(character.description) },
-      ...entries("afterCharacter"),
-      { source: "personaDescription", label: "persona", text: persona?.description ?? "" },
-      {
-        source: "preferences",
-        label: "preferences",
-        text: preferences ? (preferences.summary.trim() || `Relationship: ${preferences.relationship}. ${[...preferences.speech, ...preferences.behaviour].join(", ")}`) : "",
-      },
-    ]);
-    if (noteSent && note.position === "afterSystem") push("system", [notePiece("after the system prompt")]);
-
-    if (this.exampleDialogue !== "never") {
-      const blocks = exampleBlocks(macros(character.mesExample ?? ""), userName, character.name);
-      blocks.forEach((turns, i) => {
-        push("system", [{ source: "exampleDialogue", label: `example chat ${i + 1}`, text: "[Example Chat]" }]);
-        for (const turn of turns) {
-          const who = turn.role === "user" ? "user" : turn.role === "assistant" ? "character" : "narration";
-          push(turn.role, [{ source: "exampleDialogue", label: `example chat ${i + 1}, ${who}`, text: turn.text }]);
-        }
-      });
-      if (blocks.length > 0) push("system", [{ source: "chatStart", label: "start of the chat", text: "[Start a new Chat]" }]);
-    }
-
-    // The chat, new message included, with the notes and @depth entries at their depths.
-    type Row = { role: Role; pieces: Piece[]; isNew?: boolean };
-    const rows: Row[] = history.map((node, i) => ({
-      role: node.role,
-      pieces: [{ source: "history", label: `message ${total - keep + i + 1}`, text: node.content }],
-    }));
-    if (newMessage !== null || imageIds.length > 0) rows.push({ role: "user", pieces: [{ source: "newMessage", label: "new message", text: newMessage ?? "" }], isNew: true });
-    const insertAt = (depth: number, row: Row): void => {
-      rows.splice(Math.max(0, rows.length - depth), 0, row);
-    };
-    for (const a of worldInfo.activated.filter((x) => x.position === "atDepth")) {
-      insertAt(a.depth, { role: a.role, pieces: entries("atDepth").filter((p) => p.text === a.content) });
-    }
-    const charNote = character.characterNote ?? null;
-    if (charNote && charNote.text.trim() !== "") {
-      insertAt(charNote.depth, {
-        role: charNote.role,
-        pieces: [{ source: "characterNote", label: `Character's note (at depth ${charNote.depth}, ${charNote.role})`, text: macros(charNote.text) }],
-      });
-    }
-    if (noteSent && note.position === "inChat") insertAt(note.depth, { role: note.role, pieces: [notePiece(`at depth ${note.depth}, ${note.role}`)] });
-
-    let newIndex = -1;
-    let postDone = false;
-    const post = (): void => {
-      postDone = true;
-      push("system", [{ source: "globalPostHistory", label: "global post-history", text: this.postHistory }]);
-    };
-    for (const row of rows) {
-      if (row.isNew) {
-        post();
-        newIndex = messages.length;
-        messages.push({ role: "user", content: row.pieces[0]!.text });
-        parts.push({ ...row.pieces[0]!, messageIndex: newIndex, tokens: tokensOf(row.pieces[0]!.text) });
-      } else {
-        push(row.role, row.pieces);
-      }
-    }
-    if (!postDone) post();
-
-    const images: PromptImage[] =
-      newIndex === -1 ? [] : imageIds.map((id) => ({ messageIndex: newIndex, id, mime: this.images.get(id)?.mime ?? "image/png" }));
-    const target = this.#hooks.target?.(sessionId) ?? null;
-    const replyReserve = 512;
-    const prompt: AssembledPrompt = {
-      messages,
-      parts,
-      totalTokens: parts.reduce((sum, p) => sum + p.tokens, 0),
-      droppedHistory: total - keep,
-      droppedExamples: 0,
-    };
-    return {
-      prompt,
-      images,
-      worldInfo,
-      target: target ? { providerId: target.providerId, providerName: target.providerName, model: target.model } : null,
-      contextWindow: target?.contextLength ?? 8192,
-      contextWindowKnown: target?.contextLength != null,
-      replyReserve,
-      requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
-    };
-  }
-
   #importChat(characterId: string, fileName: string, bytes: Uint8Array): SessionSummary | Promise<never> {
-    let text = "";
-    try {
-      text = new TextDecoder().decode(bytes);
-    } catch {
-      // Bytes that are not text import as nothing.
-    }
-    const lines = text.split("\n").filter((l) => l.trim() !== "");
-    const messages: { role: Role; content: string; name?: string }[] = [];
-    for (const line of lines) {
-      try {
-        const row = JSON.parse(line) as { mes?: unknown; is_user?: unknown; is_system?: unknown; name?: unknown };
-        if (typeof row.mes !== "string") continue;
-        const role: Role = row.is_system === true ? "system" : row.is_user === true ? "user" : "assistant";
-        messages.push(typeof row.name === "string" ? { role, content: row.mes, name: row.name } : { role, content: row.mes });
-      } catch {
-        return reject("invalid_input", `${fileName} is not a SillyTavern chat: line ${lines.indexOf(line) + 1} is not JSON`);
-      }
-    }
-    if (messages.length === 0 && lines.length > 0 && !/\.jsonl$/i.test(fileName)) {
-      return reject("unsupported_format", `${fileName} is not a SillyTavern chat (.jsonl)`);
-    }
+    const messages = readSillyTavernChat(fileName, bytes);
+    if (messages instanceof Promise) return messages;
     return this.addSession(characterId, messages, { title: fileName.replace(/\.jsonl$/i, "") });
   }
 
@@ -688,31 +362,31 @@ export class MockChats {
         const content = a["content"] as string;
         const ids = (a["imageIds"] as string[]) ?? [];
         if (content.trim() === "" && ids.length === 0) return reject("invalid_input", "the message is empty");
-        const length = this.#length(session);
-        const parent = length > 0 ? this.#nodeAt(session, length - 1).id : null;
+        const length = this.#tree.length(session);
+        const parent = length > 0 ? this.#tree.nodeAt(session, length - 1).id : null;
         const images = ids.map((id) => this.images.get(id) ?? { id, mime: "image/png", name: id });
         const node = this.#append(session, parent, a["role"] as Role, content, undefined, images);
         session.active.set(parent ?? "", node.id);
         this.#refresh(session, true);
-        return this.#message(session, node);
+        return this.#tree.message(session, node);
       }
       case "edit_message": {
-        const found = this.#find(a["messageId"] as string);
+        const found = this.#tree.find(this.sessions, a["messageId"] as string);
         if (!found) return reject("not_found", "message not found");
         found.node.versions.push(found.node.content);
         found.node.content = a["content"] as string;
         this.#refresh(found.session, true);
-        return this.#message(found.session, found.node);
+        return this.#tree.message(found.session, found.node);
       }
       case "message_versions": {
-        const found = this.#find(a["messageId"] as string);
+        const found = this.#tree.find(this.sessions, a["messageId"] as string);
         return found ? [...found.node.versions] : reject("not_found", "message not found");
       }
       case "delete_message": {
-        const found = this.#find(a["messageId"] as string);
+        const found = this.#tree.find(this.sessions, a["messageId"] as string);
         if (!found) return reject("not_found", "message not found");
         const { session, node } = found;
-        const synthetic = this.#syntheticIndex(session, node.id);
+        const synthetic = this.#tree.syntheticIndex(session, node.id);
         if (synthetic !== -1) {
           session.synthetic!.count = synthetic;
           session.children.delete(node.id);
@@ -732,7 +406,7 @@ export class MockChats {
         return null;
       }
       case "select_swipe": {
-        const found = this.#find(a["messageId"] as string);
+        const found = this.#tree.find(this.sessions, a["messageId"] as string);
         if (!found) return reject("not_found", "message not found");
         const key = found.node.parentId ?? "";
         const siblings = found.session.children.get(key) ?? [found.node.id];
@@ -740,13 +414,13 @@ export class MockChats {
         if (target === undefined) return reject("invalid_input", "no such swipe");
         found.session.active.set(key, target);
         this.#refresh(found.session);
-        return this.#message(found.session, found.session.nodes.get(target)!);
+        return this.#tree.message(found.session, found.session.nodes.get(target)!);
       }
       case "branch_session": {
-        const found = this.#find(a["messageId"] as string);
+        const found = this.#tree.find(this.sessions, a["messageId"] as string);
         if (!found) return reject("not_found", "message not found");
         const { session } = found;
-        const index = this.#pathIndex(session, found.node.id);
+        const index = this.#tree.pathIndex(session, found.node.id);
         const title = `${session.summary.title} (branch)`;
         const base = { title, personaId: session.summary.personaId };
         const synthetic = session.synthetic;
@@ -755,7 +429,7 @@ export class MockChats {
         }
         const path: { role: Role; content: string; name: string }[] = [];
         for (let i = 0; i <= index; i++) {
-          const node = this.#nodeAt(session, i);
+          const node = this.#tree.nodeAt(session, i);
           path.push({ role: node.role, content: node.content, name: node.name });
         }
         return this.addSession(session.summary.characterId, path, base);
@@ -781,7 +455,7 @@ export class MockChats {
       case "delete_session":
         return this.sessions.delete(a["sessionId"] as string) ? null : reject("not_found", "session not found");
       case "search_messages":
-        return this.#search(a["query"] as string, (a["sessionId"] as string | null) ?? null);
+        return this.#tree.search(this.sessions, a["query"] as string, (a["sessionId"] as string | null) ?? null);
       case "export_session": {
         const session = this.#session(a["sessionId"] as string);
         if (!session) return reject("not_found", "session not found");
@@ -810,120 +484,13 @@ export class MockChats {
         this.images.set(image.id, image);
         return image;
       }
-      case "list_personas":
-        return [...this.personas.values()].sort((x, y) => x.name.localeCompare(y.name));
-      case "create_persona": {
-        const name = (a["name"] as string).trim();
-        if (!name) return reject("invalid_input", "a persona needs a name");
-        const persona: Persona = {
-          id: this.#id("p"),
-          name,
-          description: a["description"] as string,
-          avatarKey: null,
-          isDefault: this.personas.size === 0,
-        };
-        this.personas.set(persona.id, persona);
-        return persona;
-      }
-      case "update_persona": {
-        const old = this.personas.get(a["id"] as string);
-        if (!old) return reject("not_found", "persona not found");
-        const name = (a["name"] as string).trim();
-        if (!name) return reject("invalid_input", "a persona needs a name");
-        const next = { ...old, name, description: a["description"] as string };
-        this.personas.set(old.id, next);
-        return next;
-      }
-      case "delete_persona": {
-        const id = a["id"] as string;
-        if (!this.personas.delete(id)) return reject("not_found", "persona not found");
-        for (const session of this.sessions.values()) {
-          if (session.summary.personaId === id) session.summary = { ...session.summary, personaId: null };
-        }
-        return null;
-      }
-      case "set_default_persona": {
-        const id = a["id"] as string;
-        if (!this.personas.has(id)) return reject("not_found", "persona not found");
-        for (const [key, p] of this.personas) this.personas.set(key, { ...p, isDefault: key === id });
-        return this.personas.get(id)!;
-      }
-      case "set_persona_avatar": {
-        const id = headers["x-persona-id"] ?? "";
-        const old = this.personas.get(id);
-        if (!old) return reject("not_found", "persona not found");
-        const next = { ...old, avatarKey: `a${this.#next++}` };
-        this.personas.set(id, next);
-        return next;
-      }
-      case "get_preferences":
-        return this.preferences.get(a["characterId"] as string) ?? null;
-      case "set_preferences": {
-        const preferences = a["preferences"] as CharacterPreferences;
-        const chosen = new Set<string>([...preferences.speech, ...preferences.behaviour]);
-        const clash = OPPOSITES.find(([x, y]) => chosen.has(x) && chosen.has(y));
-        if (clash) return reject("invalid_input", `${clash[0]} and ${clash[1]} contradict each other`);
-        this.preferences.set(a["characterId"] as string, preferences);
-        return preferences;
-      }
-      case "delete_preferences":
-        this.preferences.delete(a["characterId"] as string);
-        return null;
-      case "get_primary_context":
-        return this.#primaryContext();
-      case "save_primary_context": {
-        const version: ContextVersion = { id: this.#id("v"), text: a["text"] as string, createdAt: this.#now() };
-        this.contextVersions.unshift(version);
-        return version;
-      }
-      case "list_context_versions":
-        return [...this.contextVersions];
-      case "restore_context_version": {
-        const old = this.contextVersions.find((v) => v.id === a["id"]);
-        if (!old) return reject("not_found", "version not found");
-        const version: ContextVersion = { id: this.#id("v"), text: old.text, createdAt: this.#now() };
-        this.contextVersions.unshift(version);
-        return version;
-      }
-      case "set_post_history":
-        this.postHistory = a["text"] as string;
-        return this.#primaryContext();
       case "preview_prompt": {
         const id = a["sessionId"] as string;
         if (!this.sessions.has(id)) return reject("not_found", "session not found");
-        return this.#preview(id, (a["message"] as string | null) ?? null, (a["imageIds"] as string[] | undefined) ?? [], a["withRequestBody"] === true);
-      }
-      case "get_authors_note": {
-        const id = a["sessionId"] as string;
-        return this.sessions.has(id) ? this.#notes(id) : reject("not_found", "session not found");
-      }
-      case "set_authors_note": {
-        const id = a["sessionId"] as string;
-        if (!this.sessions.has(id)) return reject("not_found", "session not found");
-        const note = (a["note"] as AuthorsNote | null) ?? null;
-        try {
-          if (note) checkAuthorsNote(note);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        if (note) this.chatNotes.set(id, { ...note });
-        else this.chatNotes.delete(id);
-        return this.#notes(id);
-      }
-      case "set_default_authors_note": {
-        const characterId = a["characterId"] as string;
-        const note = (a["note"] as AuthorsNote | null) ?? null;
-        try {
-          if (note) checkAuthorsNote(note);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        if (note) this.defaultNotes.set(characterId, { ...note });
-        else this.defaultNotes.delete(characterId);
-        return null;
+        return buildPreview(this.#previewSource(), id, (a["message"] as string | null) ?? null, (a["imageIds"] as string[] | undefined) ?? [], a["withRequestBody"] === true);
       }
       default:
-        return undefined;
+        return handleChatSettings(this, this.#settingsHost, cmd, a, headers);
     }
   }
 
@@ -947,53 +514,4 @@ export function sampleLine(index: number): { role: Role; content: string } {
         "If we hurry. The ferry leaves at *seven*, and the captain waits for no one.",
       ];
   return { role: user ? "user" : "assistant", content: `${lines[Math.floor(index / 2) % lines.length]} (#${index + 1})` };
-}
-
-type Piece = Omit<PromptPart, "messageIndex" | "tokens">;
-
-const PLACE: Readonly<Record<string, string>> = {
-  beforeCharacter: "before character",
-  afterCharacter: "after character",
-  exampleMessagesTop: "before the example dialogue",
-  exampleMessagesBottom: "after the example dialogue",
-  authorsNoteTop: "top of the Author's Note",
-  authorsNoteBottom: "bottom of the Author's Note",
-};
-
-/** `mes_example` split at `<START>` into turns by `Name:` prefixes, as SillyTavern reads it. */
-export function exampleBlocks(text: string, user: string, character: string): { role: Role; text: string }[][] {
-  const blocks: { role: Role; text: string }[][] = [];
-  for (const block of text.split(/<START>/i)) {
-    const turns: { role: Role; text: string }[] = [];
-    for (const line of block.split("\n")) {
-      const speaker = line.startsWith(`${user}:`) ? "user" : line.startsWith(`${character}:`) ? "assistant" : null;
-      if (speaker) turns.push({ role: speaker, text: line.slice((speaker === "user" ? user : character).length + 1).trim() });
-      else if (turns.length > 0) turns[turns.length - 1]!.text += `\n${line}`;
-      else if (line.trim() !== "") turns.push({ role: "system", text: line });
-    }
-    const kept = turns.map((turn) => ({ ...turn, text: turn.text.trim() })).filter((turn) => turn.text !== "");
-    if (kept.length > 0) blocks.push(kept);
-  }
-  return blocks;
-}
-
-/** An OpenAI-style body, images as data URLs (a made-up payload of a realistic size). */
-function requestBody(model: string, maxTokens: number, messages: readonly PromptMessage[], images: readonly PromptImage[]): JsonValue {
-  const payload = "iVBORw0KGgoAAAANSUhEUgAAAUAAAADcCAYAAAAbWs+B".repeat(400);
-  return {
-    model,
-    stream: true,
-    max_tokens: maxTokens,
-    messages: messages.map((message, index) => {
-      const attached = images.filter((image) => image.messageIndex === index);
-      if (attached.length === 0) return { role: message.role, content: message.content };
-      return {
-        role: message.role,
-        content: [
-          { type: "text", text: message.content },
-          ...attached.map((image) => ({ type: "image_url", image_url: { url: `data:${image.mime};base64,${payload}` } })),
-        ],
-      };
-    }),
-  };
 }

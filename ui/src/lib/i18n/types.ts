@@ -26,11 +26,17 @@ export type TextKey = { [K in MessageKey]: English[K] extends string ? K : never
 export type PluralKey = Exclude<MessageKey, TextKey>;
 
 /**
+ * A translation of one area (one file of ./en/): exactly the keys of the
+ * English area `A`, with each value of the same kind.
+ */
+export type AreaDictionary<A, P extends PluralForms = PluralForms> = {
+  readonly [K in keyof A]: A[K] extends string ? string : P;
+};
+
+/**
  * A full translation: exactly the English keys, with each value of the same
  * kind. A missing, extra or wrongly-kinded key is a compile error.
  */
-export type Dictionary<P extends PluralForms = PluralForms> = {
-  readonly [K in MessageKey]: English[K] extends string ? string : P;
-};
+export type Dictionary<P extends PluralForms = PluralForms> = AreaDictionary<English, P>;
 
 export type Params = Readonly<Record<string, string | number>>;

@@ -6,12 +6,14 @@
 import { SvelteMap } from "svelte/reactivity";
 import {
   listCharacters,
+  listSessions,
   testActivation,
   type BookSettings,
   type CharacterSummary,
   type ScanCharacter,
   type ScanMessage,
   type ScanReport,
+  type SessionSummary,
   type Trigger,
 } from "../api";
 import type { Reporter } from "../library/library.svelte";
@@ -56,7 +58,18 @@ export function randomSeed(): number {
 
 export const DEFAULT_CONTEXT = 8192;
 
+/** What a test scans: messages typed here, or a real chat from the library. */
+export type TestSource = "typed" | "chat";
+
 export class ActivationTester {
+  /** Typed messages, or a real chat scanned as its next turn would be. */
+  source = $state<TestSource>("typed");
+  /** The chat to scan when the source is a chat. */
+  sessionId = $state<string | null>(null);
+  /** A message as if the user were sending it, scanned after the chat. */
+  draft = $state("");
+  /** The library's chats to choose from, newest first. */
+  sessions = $state.raw<readonly SessionSummary[]>([]);
   text = $state("");
   /** Roles the user flipped, by message index. */
   roles = new SvelteMap<number, TestRole>();
@@ -98,6 +111,9 @@ export class ActivationTester {
     this.seed = randomSeed();
     this.trigger = "normal";
     this.characterId = null;
+    this.source = "typed";
+    this.sessionId = null;
+    this.draft = "";
     this.report = null;
     this.ranWith = [];
   }
@@ -106,6 +122,21 @@ export class ActivationTester {
   async loadCharacters(): Promise<void> {
     const result = await listCharacters({ sort: "name" });
     if (result.ok) this.characters = result.data;
+  }
+
+  /** Loads the chats a test may scan (the newest first; the first is picked if none is). */
+  async loadSessions(): Promise<void> {
+    const result = await listSessions({ search: "", includeArchived: false });
+    if (!result.ok) return;
+    this.sessions = result.data;
+    if (this.sessionId === null || !result.data.some((s) => s.id === this.sessionId)) {
+      this.sessionId = result.data[0]?.id ?? null;
+    }
+  }
+
+  /** Whether Run has what it needs. */
+  get ready(): boolean {
+    return this.bookIds.length > 0 && (this.source === "typed" || this.sessionId !== null);
   }
 
   /** The chosen character as the scanner sees it: its name and tag names. */
@@ -129,9 +160,11 @@ export class ActivationTester {
 
   /** `settings` overrides the books' own (the open book's unsaved settings). */
   async run(settings: BookSettings | null): Promise<void> {
-    if (this.running || this.bookIds.length === 0) return;
+    if (this.running || !this.ready) return;
     this.running = true;
-    const messages = this.messages;
+    const chat = this.source === "chat";
+    const messages = chat ? [] : this.messages;
+    const draft = this.draft.trim();
     const result = await testActivation({
       bookIds: [...this.bookIds],
       messages,
@@ -139,7 +172,10 @@ export class ActivationTester {
       seed: this.seed,
       contextTokens: Math.max(1, Math.round(this.contextTokens) || DEFAULT_CONTEXT),
       trigger: this.trigger,
-      character: this.character,
+      // A chat brings its own character (and its persona and card texts as match sources).
+      character: chat ? null : this.character,
+      sessionId: chat ? this.sessionId : null,
+      message: chat && draft !== "" ? draft : null,
     });
     this.running = false;
     if (result.ok) {

@@ -1,6 +1,15 @@
 //! The sessions repository: the message tree, its active path, paging and search.
+//!
+//! This file holds the types the repository is handed and returns, and the
+//! tree's shared machinery: how a message row reads, the active path's end,
+//! adding a child and choosing it. `lifecycle.rs` starts, renames, archives and
+//! deletes sessions; `listing.rs` lists them; `branching.rs` copies a path into
+//! a new session; `messages.rs`, `search.rs` and `import.rs` work on messages.
 
+mod branching;
 mod import;
+mod lifecycle;
+mod listing;
 mod messages;
 mod search;
 
@@ -11,8 +20,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::characters::now_ms;
-use super::Store;
-use crate::session::{Message, MessageImage, MessageMeta, MessageStatus, Role, SessionSummary};
+use crate::session::{Message, MessageImage, MessageMeta, MessageStatus, Role};
 use crate::{Error, Result};
 
 /// A hit of full-text search.
@@ -61,21 +69,8 @@ pub struct NewMessage<'a> {
     pub image_ids: &'a [String],
 }
 
-/// Which sessions a summary query returns.
-enum Filter {
-    /// One session.
-    Id(String),
-    /// Those whose title or character name matches a LIKE pattern.
-    Matching {
-        include_archived: bool,
-        pattern: String,
-    },
-}
-
 /// Most messages a page may hold.
 pub const MAX_PAGE: u32 = 500;
-/// Characters of the last message shown in the recent list.
-const PREVIEW_CHARS: usize = 140;
 
 fn not_found(what: &str, id: &str) -> Error {
     Error::NotFound {
@@ -175,315 +170,6 @@ async fn descend(conn: &mut SqliteConnection, start: &str) -> Result<String, sql
     .await
 }
 
-impl Store {
-    /// Starts a session for a character with its greeting, the alternate
-    /// greetings as swipes of it; `{{char}}` and `{{user}}` are filled in.
-    pub async fn create_session(
-        &self,
-        character_id: &str,
-        persona_id: Option<&str>,
-        user_name: &str,
-    ) -> Result<String> {
-        let character = self.character_detail(character_id).await?;
-        let card = &character.card;
-        let fill = |text: &str| fill_names(text, &card.name, user_name);
-        let err = |e| self.sql_error(e);
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = now_ms();
-        let mut tx = self.write_tx().await.map_err(err)?;
-        sqlx::query(
-            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, persona_id)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(character_id)
-        .bind(&card.name)
-        .bind(now)
-        .bind(now)
-        .bind(persona_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        let greetings: Vec<&String> = std::iter::once(&card.first_mes)
-            .chain(card.alternate_greetings.iter())
-            .filter(|g| !g.trim().is_empty())
-            .collect();
-        let mut first = None;
-        for (i, greeting) in greetings.iter().enumerate() {
-            let message = uuid::Uuid::new_v4().to_string();
-            // Swipes in order: a millisecond apart so their order is their index.
-            sqlx::query(
-                "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name, depth)
-                 VALUES (?, ?, NULL, 'assistant', ?, ?, ?, 0)",
-            )
-            .bind(&message)
-            .bind(&id)
-            .bind(fill(greeting))
-            .bind(now + i64::try_from(i).unwrap_or(0))
-            .bind(&card.name)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            first.get_or_insert(message);
-        }
-        if let Some(first) = first {
-            sqlx::query("UPDATE chat_sessions SET active_root_id = ?1, leaf_id = ?1 WHERE id = ?2")
-                .bind(&first)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)?;
-        Ok(id)
-    }
-
-    /// The character's most recent unarchived session, if any.
-    pub async fn latest_session(&self, character_id: &str) -> Result<Option<String>> {
-        sqlx::query_scalar(
-            "SELECT id FROM chat_sessions WHERE character_id = ? AND archived = 0
-             ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(character_id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(|e| self.sql_error(e))
-    }
-
-    /// Sessions, newest activity first.
-    pub async fn session_summaries(&self, query: &SessionQuery) -> Result<Vec<SessionSummary>> {
-        let pattern = format!("%{}%", escape_like(query.search.trim()));
-        self.summaries(Filter::Matching {
-            include_archived: query.include_archived,
-            pattern,
-        })
-        .await
-    }
-
-    /// One session's list fields.
-    pub async fn session_summary(&self, id: &str) -> Result<SessionSummary> {
-        self.summaries(Filter::Id(id.to_owned()))
-            .await?
-            .pop()
-            .ok_or_else(|| not_found("chat", id))
-    }
-
-    async fn summaries(&self, filter: Filter) -> Result<Vec<SessionSummary>> {
-        let condition = match filter {
-            Filter::Id(_) => "s.id = ?1",
-            Filter::Matching { .. } => {
-                "(?1 = 1 OR s.archived = 0) AND (s.title LIKE ?2 ESCAPE '\\' OR c.name LIKE ?2 ESCAPE '\\')"
-            }
-        };
-        let sql = format!(
-            "SELECT s.id, s.title, s.character_id, c.name AS character_name, a.hash AS avatar_hash,
-                    s.persona_id, s.archived, s.created_at, s.updated_at,
-                    -- A reply that failed before its first word previews the message it answers.
-                    COALESCE(NULLIF(leaf.content, ''), leaf_parent.content) AS preview,
-                    COALESCE(leaf.depth + 1, 0) AS message_count,
-                    (SELECT json_group_array(name) FROM
-                        (SELECT k.name FROM character_collections cc
-                         JOIN collections k ON k.id = cc.collection_id
-                         WHERE cc.character_id = c.id ORDER BY k.name COLLATE NOCASE)) AS collections
-             FROM chat_sessions s
-             JOIN characters c ON c.id = s.character_id
-             LEFT JOIN character_avatars a ON a.character_id = c.id
-             LEFT JOIN messages leaf ON leaf.id = s.leaf_id
-             LEFT JOIN messages leaf_parent ON leaf_parent.id = leaf.parent_id
-             WHERE {condition}
-             ORDER BY s.updated_at DESC, s.created_at DESC"
-        );
-        let query = match filter {
-            Filter::Id(id) => sqlx::query(&sql).bind(id),
-            Filter::Matching {
-                include_archived,
-                pattern,
-            } => sqlx::query(&sql).bind(include_archived).bind(pattern),
-        };
-        let rows = query
-            .fetch_all(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?;
-        rows.iter()
-            .map(|row| -> Result<SessionSummary, sqlx::Error> {
-                let preview: Option<String> = row.try_get("preview")?;
-                let collections: Option<String> = row.try_get("collections")?;
-                Ok(SessionSummary {
-                    id: row.try_get("id")?,
-                    title: row.try_get("title")?,
-                    character_id: row.try_get("character_id")?,
-                    character_name: row.try_get("character_name")?,
-                    character_avatar_key: row.try_get("avatar_hash")?,
-                    collections: collections
-                        .and_then(|j| serde_json::from_str(&j).ok())
-                        .unwrap_or_default(),
-                    persona_id: row.try_get("persona_id")?,
-                    archived: row.try_get::<i64, _>("archived")? != 0,
-                    preview: shorten(&preview.unwrap_or_default(), PREVIEW_CHARS),
-                    message_count: u32::try_from(row.try_get::<i64, _>("message_count")?)
-                        .unwrap_or(u32::MAX),
-                    created_at: row.try_get::<i64, _>("created_at")? as f64,
-                    updated_at: row.try_get::<i64, _>("updated_at")? as f64,
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.sql_error(e))
-    }
-
-    /// Renames a session.
-    pub async fn rename_session(&self, id: &str, title: &str) -> Result<()> {
-        let title = title.trim();
-        if title.is_empty() {
-            return Err(Error::InvalidInput("a chat needs a title".into()));
-        }
-        self.update_session(id, "title = ?", title).await
-    }
-
-    /// Archives or unarchives a session.
-    pub async fn archive_session(&self, id: &str, archived: bool) -> Result<()> {
-        self.update_session(id, "archived = ?", if archived { "1" } else { "0" })
-            .await
-    }
-
-    /// Chooses the persona of a session (`None`: the default persona).
-    pub async fn set_session_persona(&self, id: &str, persona_id: Option<&str>) -> Result<()> {
-        let changed = sqlx::query("UPDATE chat_sessions SET persona_id = ? WHERE id = ?")
-            .bind(persona_id)
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?
-            .rows_affected();
-        if changed == 0 {
-            return Err(not_found("chat", id));
-        }
-        Ok(())
-    }
-
-    async fn update_session(&self, id: &str, set: &str, value: &str) -> Result<()> {
-        let changed = sqlx::query(&format!("UPDATE chat_sessions SET {set} WHERE id = ?"))
-            .bind(value)
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?
-            .rows_affected();
-        if changed == 0 {
-            return Err(not_found("chat", id));
-        }
-        Ok(())
-    }
-
-    /// Deletes a session with all its messages.
-    pub async fn delete_session(&self, id: &str) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM chat_sessions WHERE id = ?")
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(not_found("chat", id));
-        }
-        Ok(())
-    }
-
-    /// A new session holding the active path from its start down to `message_id`.
-    pub async fn branch_session(&self, message_id: &str) -> Result<String> {
-        let err = |e| self.sql_error(e);
-        let session_id = self.message_session(message_id).await?;
-        let mut tx = self.write_tx().await.map_err(err)?;
-        let (character_id, title, persona_id): (String, String, Option<String>) = sqlx::query_as(
-            "SELECT character_id, title, persona_id FROM chat_sessions WHERE id = ?",
-        )
-        .bind(&session_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(err)?;
-        let path: Vec<(String, String, String, String, String, String, i64)> = sqlx::query_as(
-            "WITH RECURSIVE path (id, n) AS (
-                 SELECT ?1, 0
-                 UNION ALL
-                 SELECT m.parent_id, path.n + 1 FROM messages m JOIN path ON m.id = path.id
-                 WHERE m.parent_id IS NOT NULL
-             )
-             SELECT m.id, m.role, m.name, m.content, m.status, m.meta_json, m.created_at
-             FROM path JOIN messages m ON m.id = path.id ORDER BY path.n DESC",
-        )
-        .bind(message_id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(err)?;
-        let new_id = uuid::Uuid::new_v4().to_string();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, persona_id)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&new_id)
-        .bind(&character_id)
-        .bind(format!("{title} (branch)"))
-        .bind(now)
-        .bind(now)
-        .bind(&persona_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-        let mut parent: Option<String> = None;
-        let mut root: Option<String> = None;
-        for (depth, (old_id, role, name, content, status, meta, created)) in
-            path.into_iter().enumerate()
-        {
-            let id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name,
-                     status, meta_json, depth)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(&new_id)
-            .bind(&parent)
-            .bind(&role)
-            .bind(&content)
-            .bind(created)
-            .bind(&name)
-            .bind(&status)
-            .bind(&meta)
-            .bind(i64::try_from(depth).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            // Images come along with their messages.
-            sqlx::query(
-                "INSERT INTO message_images (id, message_id, position, mime, name, bytes, created_at)
-                 SELECT lower(hex(randomblob(16))), ?, position, mime, name, bytes, created_at
-                 FROM message_images WHERE message_id = ?",
-            )
-            .bind(&id)
-            .bind(&old_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            if parent.is_some() {
-                choose_child(&mut tx, &new_id, parent.as_deref(), Some(&id))
-                    .await
-                    .map_err(err)?;
-            }
-            root.get_or_insert_with(|| id.clone());
-            parent = Some(id);
-        }
-        sqlx::query("UPDATE chat_sessions SET active_root_id = ?, leaf_id = ? WHERE id = ?")
-            .bind(&root)
-            .bind(&parent)
-            .bind(&new_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        tx.commit().await.map_err(err)?;
-        Ok(new_id)
-    }
-}
-
 /// Inserts a message under `parent` (or as a first message) and makes it the active path's end.
 async fn insert_child(
     conn: &mut SqliteConnection,
@@ -580,47 +266,4 @@ async fn touch_session_of(
     .execute(conn)
     .await
     .map(|_| ())
-}
-
-/// `{{char}}`, `{{user}}` and the legacy `<BOT>`/`<USER>`, case-insensitively.
-pub(crate) fn fill_names(text: &str, char_name: &str, user_name: &str) -> String {
-    let mut out = text.to_owned();
-    for (pattern, value) in [
-        ("{{char}}", char_name),
-        ("<bot>", char_name),
-        ("{{user}}", user_name),
-        ("<user>", user_name),
-    ] {
-        out = replace_ignore_ascii_case(&out, pattern, value);
-    }
-    out
-}
-
-fn replace_ignore_ascii_case(text: &str, pattern: &str, value: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (at, _) in lower.match_indices(pattern) {
-        out.push_str(&text[last..at]);
-        out.push_str(value);
-        last = at + pattern.len();
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
-    }
 }

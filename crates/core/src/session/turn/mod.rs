@@ -8,20 +8,24 @@
 //! (`chat::pipeline`) and [`preview_turn`] both call it, with the same limits
 //! from [`limits_for`].
 
+mod preview;
+mod scan;
+
+pub use preview::{preview_turn, turn_target, PreviewTarget, PromptPreview, TurnTarget};
+pub use scan::{session_scan_input, test_activation};
+
+use scan::{character_display_name, scan_input};
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::card::CardData;
 use crate::error::{Error, Result};
-use crate::llm::{request_body, ImagePart, ProviderConfig};
+use crate::llm::{ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
-use crate::lore::{
-    scan, CompiledBook, DictionaryScope, ScanCharacter, ScanInput, ScanMessage, ScanReport,
-    ScanSources, TimedState, Trigger,
-};
+use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
 use crate::prompt::{
     assemble_with, character_note, AssembledPrompt, HistoryMessage, PromptEnding, PromptInput,
     Rewrite,
@@ -338,215 +342,6 @@ pub async fn build_turn(
         timed,
         limits,
     })
-}
-
-/// A session's provider, model and limits as a send would use them (no key).
-#[derive(Debug, Clone)]
-pub struct TurnTarget {
-    /// The provider, when one is set up.
-    pub config: Option<ProviderConfig>,
-    /// The model.
-    pub model: String,
-    /// The model's context window, when the provider listed it.
-    pub context_length: Option<u32>,
-}
-
-impl TurnTarget {
-    /// The limits a prompt for this target is built for.
-    pub fn limits(&self) -> PromptLimits {
-        limits_for(self.config.as_ref(), self.context_length)
-    }
-}
-
-/// The provider and model a session's next reply goes to.
-pub async fn turn_target(store: &Store, session_id: &str) -> Result<TurnTarget> {
-    let chosen = crate::providers::session_model(store, session_id).await?;
-    let config = match &chosen.provider_id {
-        Some(id) => Some(store.provider(id).await?),
-        None => None,
-    };
-    Ok(TurnTarget {
-        config,
-        model: chosen.model,
-        context_length: chosen.context_length,
-    })
-}
-
-/// Who a preview's prompt goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewTarget {
-    /// The provider's id.
-    pub provider_id: String,
-    /// The provider's name.
-    pub provider_name: String,
-    /// The model.
-    pub model: String,
-}
-
-/// The prompt a send would make now, with everything the preview shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct PromptPreview {
-    /// The messages and their explanation.
-    pub prompt: AssembledPrompt,
-    /// The images the new message carries.
-    pub images: Vec<PromptImage>,
-    /// What world info fired, and what matched but was dropped, and why.
-    pub world_info: ScanReport,
-    /// The provider and model, when one is set up.
-    pub target: Option<PreviewTarget>,
-    /// The context window it was built for.
-    pub context_window: u32,
-    /// Whether the window is the model's own (false: the default was assumed).
-    pub context_window_known: bool,
-    /// Tokens kept for the reply.
-    pub reply_reserve: u32,
-    /// The request body the provider would get, when asked for and a provider is set up.
-    #[cfg_attr(feature = "specta", specta(type = Option<crate::card::model::JsonValue>))]
-    pub request_body: Option<serde_json::Value>,
-}
-
-/// The prompt `request` would send now, for the session's provider and model,
-/// built exactly as the send builds it (same limits, same function).
-pub async fn preview_turn(
-    store: &Store,
-    caches: &PromptCaches,
-    session_id: &str,
-    request: &TurnRequest,
-    with_request_body: bool,
-) -> Result<PromptPreview> {
-    let target = turn_target(store, session_id).await?;
-    let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
-    let request_body = match (&target.config, with_request_body) {
-        (Some(config), true) => Some(request_body(
-            config,
-            &target.model,
-            &turn.prompt.messages,
-            &turn.images,
-        )),
-        _ => None,
-    };
-    Ok(PromptPreview {
-        target: target.config.as_ref().map(|c| PreviewTarget {
-            provider_id: c.id.clone(),
-            provider_name: c.name.clone(),
-            model: target.model.clone(),
-        }),
-        context_window: turn.limits.context_window,
-        context_window_known: target.context_length.is_some(),
-        reply_reserve: turn.limits.reply_reserve,
-        images: turn.image_refs,
-        world_info: turn.world_info,
-        prompt: turn.prompt,
-        request_body,
-    })
-}
-
-/// What a scan of a session's turn looks at: its chat (and the new message),
-/// the texts entries may match besides it, the character for filters, the trigger.
-fn scan_input(
-    rows: &[crate::store::HistoryRow],
-    new_message: Option<&str>,
-    user_name: &str,
-    character: &CardData,
-    persona: Option<&super::Persona>,
-    trigger: Trigger,
-    context_tokens: u32,
-) -> ScanInput {
-    ScanInput {
-        messages: rows
-            .iter()
-            .map(|m| ScanMessage {
-                role: m.role.as_str().to_owned(),
-                name: m.name.clone(),
-                content: m.content.clone(),
-            })
-            .chain(new_message.map(|text| ScanMessage {
-                role: "user".into(),
-                name: user_name.to_owned(),
-                content: text.to_owned(),
-            }))
-            .collect(),
-        sources: scan_sources(character, persona),
-        context_tokens,
-        settings: None,
-        trigger,
-        character: Some(ScanCharacter {
-            name: character.name.clone(),
-            tags: character.tags.clone(),
-        }),
-    }
-}
-
-/// What a world-info scan of a real session looks at, as its next turn would
-/// scan it: its chat, persona, the card's texts, the character for filters.
-///
-/// The world-book Test panel and `confab lore test --session` scan with this.
-pub async fn session_scan_input(
-    store: &Store,
-    session_id: &str,
-    trigger: Trigger,
-    new_message: Option<String>,
-) -> Result<ScanInput> {
-    let target = turn_target(store, session_id).await?;
-    let limits = target.limits();
-    let session = store.session_summary(session_id).await?;
-    let persona = match &session.persona_id {
-        Some(id) => store.persona(id).await.ok(),
-        None => None,
-    };
-    let persona = match persona {
-        Some(p) => Some(p),
-        None => store.default_persona().await?,
-    };
-    let (history, detail) = tokio::try_join!(
-        store.recent_history(
-            session_id,
-            None,
-            limits.context_window as usize * 4,
-            shared_counter().name(),
-        ),
-        store.character_detail(&session.character_id),
-    )?;
-    let user_name = persona
-        .as_ref()
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|| DEFAULT_USER_NAME.to_owned());
-    Ok(scan_input(
-        &history.messages,
-        new_message.as_deref(),
-        &user_name,
-        &detail.card,
-        persona.as_ref(),
-        trigger,
-        limits.context_window,
-    ))
-}
-
-/// The texts besides the chat that world-info entries may match.
-fn scan_sources(character: &CardData, persona: Option<&super::Persona>) -> ScanSources {
-    ScanSources {
-        persona_description: persona.map(|p| p.description.clone()).unwrap_or_default(),
-        character_description: character.description.clone(),
-        character_personality: character.personality.clone(),
-        character_depth_prompt: character_note(character)
-            .map(|n| n.text)
-            .unwrap_or_default(),
-        scenario: character.scenario.clone(),
-        creator_notes: character.creator_notes.clone(),
-    }
-}
-
-/// The name `{{char}}` becomes: the nickname if set, else the name.
-fn character_display_name(card: &CardData) -> &str {
-    card.nickname
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&card.name)
 }
 
 /// The chat dictionaries' prompt-scope rules: the character's first, then the

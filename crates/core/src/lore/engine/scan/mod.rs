@@ -1,72 +1,32 @@
 //! One scan: find the entries that fire for a chat, level by level, as SillyTavern's
 //! `checkWorldInfo` does (timed effects, groups, probability, budget, recursion,
 //! minimum activations), with matching done once per text batch.
+//!
+//! This file holds the scan itself; `state.rs` what it knows per book and how
+//! text is matched into it; `evaluate.rs` one entry's verdict in one pass.
+
+mod evaluate;
+mod state;
 
 use std::collections::HashMap;
 
 use super::budget::budget_tokens;
-use super::buffer::{collect_hits, Batch, Origin};
-use super::compile::{source_name, CompiledBook, CompiledEntry};
-use super::filters::{filtered_out, trigger_allows};
+use super::buffer::{Batch, Origin};
+use super::compile::{CompiledBook, CompiledEntry};
 use super::groups::filter_groups;
 use super::rng::SplitMix64;
 use super::timed::{begin, finish, TimedState, TimedView};
-use super::{ScanCharacter, ScanInput, Trigger};
-use crate::lore::model::{BookSettings, SelectiveLogic};
+use super::ScanInput;
 use crate::lore::report::{
-    Activation, ActivationReason, DropReason, Dropped, KeyError, KeyErrorKind, MatchedIn,
-    ScanReport,
+    Activation, ActivationReason, DropReason, Dropped, KeyError, KeyErrorKind, ScanReport,
 };
+use evaluate::{evaluate, Eval, Pass, PassCtx};
+use state::{message_text, record, BookRun, Failure, Status, NO_HIT};
 
 /// ST never scans deeper than this many messages.
 const MAX_SCAN_DEPTH: u32 = 1000;
 /// Recursion stops after this many levels even when `max_recursion_steps` is 0.
 const MAX_RECURSION_LEVELS: u32 = 100;
-const NONE: u32 = u32::MAX;
-
-/// Where one key was seen so far in this scan.
-#[derive(Debug, Clone, Copy)]
-struct KeyHit {
-    /// Newest message it appeared in (0 = newest), or NONE.
-    message: u32,
-    /// Match sources it appeared in, as bits.
-    sources: u8,
-    /// Earliest recursion level it appeared in, or NONE.
-    recursion: u32,
-}
-
-const NO_HIT: KeyHit = KeyHit {
-    message: NONE,
-    sources: 0,
-    recursion: NONE,
-};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Open,
-    Activated,
-    Closed,
-}
-
-/// Per-book scan state.
-struct BookRun {
-    settings: BookSettings,
-    hits: Vec<KeyHit>,
-    status: Vec<Status>,
-    is_candidate: Vec<bool>,
-    candidates: Vec<u32>,
-}
-
-impl BookRun {
-    fn add_candidate(&mut self, entry: u32) {
-        if let Some(flag) = self.is_candidate.get_mut(entry as usize) {
-            if !*flag {
-                *flag = true;
-                self.candidates.push(entry);
-            }
-        }
-    }
-}
 
 /// An entry that fired in this pass, before groups, probability and budget.
 #[derive(Debug, Clone)]
@@ -79,246 +39,6 @@ pub(crate) struct Found {
     pub score: u32,
     pub alive: bool,
     pub group_won: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pass {
-    Initial,
-    Recursion,
-    MinActivations,
-}
-
-struct PassCtx<'a> {
-    pass: Pass,
-    skew: u32,
-    delay_level: u32,
-    recursive: bool,
-    chat_len: u32,
-    trigger: Trigger,
-    character: Option<&'a ScanCharacter>,
-}
-
-enum Eval {
-    Skip,
-    Soft(DropReason),
-    Hard(DropReason),
-    Fire {
-        reason: ActivationReason,
-        sticky: bool,
-        score: u32,
-    },
-}
-
-fn visible(hit: &KeyHit, depth: u32, sources: u8, recursion: bool) -> Option<MatchedIn> {
-    if hit.message < depth {
-        return Some(MatchedIn::Message { index: hit.message });
-    }
-    let common = hit.sources & sources;
-    if common != 0 {
-        return Some(MatchedIn::Source {
-            name: source_name(common.trailing_zeros()).to_owned(),
-        });
-    }
-    if recursion && hit.recursion != NONE {
-        return Some(MatchedIn::Recursion {
-            level: hit.recursion,
-        });
-    }
-    None
-}
-
-fn evaluate(
-    ce: &CompiledEntry,
-    book: &CompiledBook,
-    run: &BookRun,
-    ctx: &PassCtx<'_>,
-    sticky_left: Option<u32>,
-    cooling: Option<u32>,
-) -> Eval {
-    let e = &ce.entry;
-    if !e.enabled {
-        return Eval::Skip;
-    }
-    let sticky = sticky_left.is_some();
-    let base_depth = run.settings.scan_depth.saturating_add(ctx.skew);
-    let depth = e.scan_depth.unwrap_or(base_depth).min(MAX_SCAN_DEPTH);
-    // Min-activation passes look deeper into the chat only, not at recursed content (ST).
-    let recursion = ctx.pass != Pass::MinActivations;
-    let slot_hit = |i: u32| {
-        run.hits
-            .get((ce.first_slot + i) as usize)
-            .and_then(|h| visible(h, depth, ce.sources, recursion))
-    };
-    let slot_text = |i: u32| {
-        book.slots
-            .get((ce.first_slot + i) as usize)
-            .map_or(String::new(), |s| s.text.clone())
-    };
-
-    let mut score = 0;
-    let mut secondary_failed = false;
-    // What would make it fire; ST's order: `@@activate`, constant, sticky, then keys.
-    let reason = if ce.decorators.activate {
-        ActivationReason::Decorator
-    } else if e.constant {
-        ActivationReason::Constant
-    } else if let Some(remaining) = sticky_left {
-        ActivationReason::Sticky { remaining }
-    } else {
-        let mut primary = None;
-        for i in 0..ce.primary {
-            if let Some(m) = slot_hit(i) {
-                score += 1;
-                primary.get_or_insert((i, m));
-            }
-        }
-        let Some((key_slot, matched_in)) = primary else {
-            return match &ce.invalid {
-                Some(err) => Eval::Soft(DropReason::InvalidKey {
-                    key: err.key.clone(),
-                    error: err.error.clone(),
-                }),
-                None => Eval::Skip,
-            };
-        };
-        let mut secondary = None;
-        if e.selective && ce.secondary > 0 {
-            let results: Vec<bool> = (0..ce.secondary)
-                .map(|i| slot_hit(ce.primary + i).is_some())
-                .collect();
-            let matched = results.iter().filter(|m| **m).count() as u32;
-            let first = |want: bool| {
-                results
-                    .iter()
-                    .position(|m| *m == want)
-                    .map(|i| slot_text(ce.primary + i as u32))
-            };
-            let ok = match e.selective_logic {
-                SelectiveLogic::AndAny => {
-                    secondary = first(true);
-                    score += matched;
-                    matched > 0
-                }
-                SelectiveLogic::NotAll => {
-                    secondary = first(false);
-                    matched < ce.secondary
-                }
-                SelectiveLogic::NotAny => matched == 0,
-                SelectiveLogic::AndAll => {
-                    score += matched;
-                    matched == ce.secondary
-                }
-            };
-            secondary_failed = !ok;
-        }
-        match matched_in {
-            MatchedIn::Message { index }
-                if ctx.pass == Pass::MinActivations
-                    && e.scan_depth.is_none()
-                    && index >= run.settings.scan_depth =>
-            {
-                ActivationReason::MinActivations { depth }
-            }
-            matched_in => ActivationReason::Key {
-                key: slot_text(key_slot),
-                secondary,
-                matched_in,
-            },
-        }
-    };
-
-    // Who and what it is for: ST checks these before anything can make it fire.
-    if !trigger_allows(&e.triggers, ctx.trigger) {
-        return Eval::Hard(DropReason::Trigger {
-            trigger: ctx.trigger,
-            triggers: e.triggers.clone(),
-        });
-    }
-    if let (Some(filter), Some(character)) = (&e.character_filter, ctx.character) {
-        if let Some(by_tag) = filtered_out(filter, character) {
-            return Eval::Hard(DropReason::CharacterFilter {
-                character: character.name.clone(),
-                exclude: filter.exclude,
-                by_tag,
-            });
-        }
-    }
-    if ce.decorators.dont_activate && !ce.decorators.activate {
-        return Eval::Hard(DropReason::DontActivate);
-    }
-    if secondary_failed {
-        return Eval::Soft(DropReason::SecondaryKeys);
-    }
-
-    if e.delay > 0 && ctx.chat_len < e.delay {
-        return Eval::Hard(DropReason::Delay { needed: e.delay });
-    }
-    if let (Some(remaining), false) = (cooling, sticky) {
-        return Eval::Hard(DropReason::Cooldown { remaining });
-    }
-    let wait = e.delay_until_recursion;
-    if wait > 0 && !sticky && (ctx.pass != Pass::Recursion || wait > ctx.delay_level) {
-        return Eval::Soft(DropReason::DelayUntilRecursion { level: wait });
-    }
-    if ctx.pass == Pass::Recursion && ctx.recursive && e.exclude_recursion && !sticky {
-        return Eval::Skip;
-    }
-    Eval::Fire {
-        reason,
-        sticky,
-        score,
-    }
-}
-
-/// Renders message `index` (0 = newest) as ST's buffer holds it.
-fn message_text(input: &ScanInput, index: u32, include_names: bool) -> Option<String> {
-    let pos = input.messages.len().checked_sub(1 + index as usize)?;
-    let m = input.messages.get(pos)?;
-    let text = if include_names && !m.name.is_empty() {
-        format!("{}: {}", m.name, m.content)
-    } else {
-        m.content.clone()
-    };
-    Some(text.trim().to_owned())
-}
-
-/// A regex key of book `.0` (regex id, or regex count + fancy id: `.1`) that could
-/// not search, and why.
-type Failure = (usize, usize, String);
-
-fn record(
-    books: &[&CompiledBook],
-    runs: &mut [BookRun],
-    batch: &Batch,
-    failures: &mut Vec<Failure>,
-) {
-    for (bi, (book, run)) in books.iter().zip(runs.iter_mut()).enumerate() {
-        let failed = |key: usize, error: String| {
-            if !failures.iter().any(|(b, k, _)| *b == bi && *k == key) {
-                failures.push((bi, key, error));
-            }
-        };
-        collect_hits(
-            book,
-            batch,
-            |slot, origin| {
-                let Some(info) = book.slots.get(slot as usize) else {
-                    return;
-                };
-                if let Some(hit) = run.hits.get_mut(slot as usize) {
-                    match origin {
-                        Origin::Message(i) => hit.message = hit.message.min(i),
-                        Origin::Source(bit) => hit.sources |= 1 << bit,
-                        Origin::Recursion(l) => hit.recursion = hit.recursion.min(l),
-                    }
-                }
-                if info.primary {
-                    run.add_candidate(info.entry);
-                }
-            },
-            failed,
-        );
-    }
 }
 
 /// Scans the chat for the entries of `books` (merged into one pool, as ST merges

@@ -1,0 +1,116 @@
+//! The prompt preview: what a send would go out with now, for the session's provider.
+
+use serde::{Deserialize, Serialize};
+
+use super::{build_turn, limits_for, PromptCaches, PromptImage, TurnRequest};
+use crate::error::Result;
+use crate::llm::{request_body, ProviderConfig};
+use crate::lore::ScanReport;
+use crate::prompt::AssembledPrompt;
+use crate::session::service::PromptLimits;
+use crate::store::Store;
+
+/// A session's provider, model and limits as a send would use them (no key).
+#[derive(Debug, Clone)]
+pub struct TurnTarget {
+    /// The provider, when one is set up.
+    pub config: Option<ProviderConfig>,
+    /// The model.
+    pub model: String,
+    /// The model's context window, when the provider listed it.
+    pub context_length: Option<u32>,
+}
+
+impl TurnTarget {
+    /// The limits a prompt for this target is built for.
+    pub fn limits(&self) -> PromptLimits {
+        limits_for(self.config.as_ref(), self.context_length)
+    }
+}
+
+/// The provider and model a session's next reply goes to.
+pub async fn turn_target(store: &Store, session_id: &str) -> Result<TurnTarget> {
+    let chosen = crate::providers::session_model(store, session_id).await?;
+    let config = match &chosen.provider_id {
+        Some(id) => Some(store.provider(id).await?),
+        None => None,
+    };
+    Ok(TurnTarget {
+        config,
+        model: chosen.model,
+        context_length: chosen.context_length,
+    })
+}
+
+/// Who a preview's prompt goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewTarget {
+    /// The provider's id.
+    pub provider_id: String,
+    /// The provider's name.
+    pub provider_name: String,
+    /// The model.
+    pub model: String,
+}
+
+/// The prompt a send would make now, with everything the preview shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PromptPreview {
+    /// The messages and their explanation.
+    pub prompt: AssembledPrompt,
+    /// The images the new message carries.
+    pub images: Vec<PromptImage>,
+    /// What world info fired, and what matched but was dropped, and why.
+    pub world_info: ScanReport,
+    /// The provider and model, when one is set up.
+    pub target: Option<PreviewTarget>,
+    /// The context window it was built for.
+    pub context_window: u32,
+    /// Whether the window is the model's own (false: the default was assumed).
+    pub context_window_known: bool,
+    /// Tokens kept for the reply.
+    pub reply_reserve: u32,
+    /// The request body the provider would get, when asked for and a provider is set up.
+    #[cfg_attr(feature = "specta", specta(type = Option<crate::card::model::JsonValue>))]
+    pub request_body: Option<serde_json::Value>,
+}
+
+/// The prompt `request` would send now, for the session's provider and model,
+/// built exactly as the send builds it (same limits, same function).
+pub async fn preview_turn(
+    store: &Store,
+    caches: &PromptCaches,
+    session_id: &str,
+    request: &TurnRequest,
+    with_request_body: bool,
+) -> Result<PromptPreview> {
+    let target = turn_target(store, session_id).await?;
+    let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
+    let request_body = match (&target.config, with_request_body) {
+        (Some(config), true) => Some(request_body(
+            config,
+            &target.model,
+            &turn.prompt.messages,
+            &turn.images,
+        )),
+        _ => None,
+    };
+    Ok(PromptPreview {
+        target: target.config.as_ref().map(|c| PreviewTarget {
+            provider_id: c.id.clone(),
+            provider_name: c.name.clone(),
+            model: target.model.clone(),
+        }),
+        context_window: turn.limits.context_window,
+        context_window_known: target.context_length.is_some(),
+        reply_reserve: turn.limits.reply_reserve,
+        images: turn.image_refs,
+        world_info: turn.world_info,
+        prompt: turn.prompt,
+        request_body,
+    })
+}

@@ -1,0 +1,327 @@
+//! Chats through the IPC commands on Tauri's mock runtime: a reply streaming
+//! (busy, stop and all), a chat's own window, and images arriving as raw bytes.
+
+mod support;
+
+use confab_app::AppState;
+use serde_json::{json, Value};
+use support::{app_in, app_with, fixture, invoke, real_config_app};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+/// An OpenAI-compatible server on 127.0.0.1 that streams `words` replies, one
+/// word every `pause`, to every chat request; answers its base URL.
+fn slow_provider(words: usize, pause: std::time::Duration) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let mut out = reader.into_inner();
+                let _ = out.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
+                );
+                for i in 0..words {
+                    std::thread::sleep(pause);
+                    let chunk = format!(
+                        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"w{i} \"}}}}]}}\n\n"
+                    );
+                    if out.write_all(chunk.as_bytes()).is_err() {
+                        return; // the app dropped the request: stop generating
+                    }
+                }
+                let _ = out.write_all(
+                    b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+                );
+            });
+        }
+    });
+    url
+}
+
+/// Waits until the last message of a session satisfies `done`, returning it.
+fn wait_for_last(
+    window: &WebviewWindow<MockRuntime>,
+    session: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..300 {
+        let page = invoke(
+            window,
+            "get_messages",
+            json!({"sessionId": session, "cursor": null, "limit": 10}),
+        )
+        .unwrap();
+        let last = page["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap();
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the last message never got there");
+}
+
+#[test]
+fn a_reply_streams_through_the_commands_busy_stop_and_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::with_keys(
+        Ok(dir.path().join("data")),
+        confab_core::secrets::Keys::in_memory,
+    );
+    let (_app, window) = app_with(state);
+    let url = slow_provider(40, std::time::Duration::from_millis(10));
+    let mut config = invoke(
+        &window,
+        "new_provider",
+        json!({"kind": "openAiCompatible", "name": "Local"}),
+    )
+    .unwrap();
+    config["baseUrl"] = json!(url);
+    config["defaultModel"] = json!("local-model");
+    invoke(&window, "save_provider", json!({"config": config})).unwrap();
+    let summary = invoke(
+        &window,
+        "import_paths",
+        json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        json!({"characterId": character}),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let started = invoke(
+        &window,
+        "send_message",
+        json!({"sessionId": session, "text": "Hello there", "imageIds": [], "onEvent": "__CHANNEL__:8"}),
+    )
+    .unwrap();
+    assert_eq!(started["kind"], "send");
+    let reply_id = started["assistantMessageId"].as_str().unwrap().to_owned();
+    assert!(started["userMessageId"].is_string());
+    // While it streams: the session is live, and a second send is busy.
+    let live = invoke(&window, "live_sessions", json!({})).unwrap();
+    assert_eq!(live["sessionIds"], json!([session]));
+    let err = invoke(
+        &window,
+        "send_message",
+        json!({"sessionId": session, "text": "again", "imageIds": [], "onEvent": "__CHANNEL__:9"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "busy");
+
+    let reply = wait_for_last(&window, &session, |m| m["status"] == "complete");
+    assert_eq!(reply["id"], reply_id.as_str());
+    assert!(reply["content"].as_str().unwrap().starts_with("w0 w1 "));
+    assert_eq!(reply["meta"]["model"], "local-model");
+    assert_eq!(reply["meta"]["finishReason"], "stop");
+
+    // A slow one, stopped: the partial reply is kept as cancelled.
+    let started = invoke(
+        &window,
+        "regenerate_reply",
+        json!({"sessionId": session, "onEvent": "__CHANNEL__:10"}),
+    )
+    .unwrap();
+    assert_eq!(started["kind"], "regenerate");
+    wait_for_last(&window, &session, |m| {
+        m["content"].as_str().is_some_and(|c| c.contains("w2 "))
+    });
+    assert_eq!(
+        invoke(&window, "stop_stream", json!({"sessionId": session})).unwrap(),
+        true
+    );
+    let stopped = wait_for_last(&window, &session, |m| m["status"] == "cancelled");
+    assert_eq!(stopped["swipeCount"], 2, "regenerate made a swipe");
+    assert!(!stopped["content"].as_str().unwrap().contains("w39"));
+    // The session is freed just after the final save.
+    let mut free = false;
+    for _ in 0..100 {
+        let live = invoke(&window, "live_sessions", json!({})).unwrap();
+        if live["sessionIds"] == json!([]) {
+            free = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(free, "the session is free again");
+    assert_eq!(
+        invoke(&window, "stop_stream", json!({"sessionId": session})).unwrap(),
+        false
+    );
+}
+
+#[test]
+fn a_chat_opens_in_a_window_of_its_own_once() {
+    use tauri::Manager;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, window) = app_in(&dir.path().join("data"));
+    // The window opener is set in the app's setup, which runs with the event loop.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let summary = invoke(
+        &window,
+        "import_paths",
+        json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        json!({"characterId": character}),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    invoke(&window, "open_chat_window", json!({"sessionId": session})).unwrap();
+    let label = format!("chat-{session}");
+    assert!(app.get_webview_window(&label).is_some());
+    // Asking again brings the same window forward.
+    invoke(&window, "open_chat_window", json!({"sessionId": session})).unwrap();
+    assert_eq!(app.webview_windows().len(), 2);
+
+    let err = invoke(&window, "open_chat_window", json!({"sessionId": "nope"})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}
+
+/// Sends a file's bytes to a raw command with `headers`, as ui/src/lib/api.ts does.
+fn invoke_file(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    headers: &[(&'static str, &str)],
+    bytes: Vec<u8>,
+) -> Result<Value, Value> {
+    let mut map = tauri::http::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, tauri::http::HeaderValue::from_str(value).unwrap());
+    }
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body: InvokeBody::Raw(bytes),
+            headers: map,
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+#[test]
+fn a_chat_an_attached_image_and_a_persona_avatar_arrive_as_raw_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = real_config_app(dir.path());
+    let card = std::fs::read(fixture("v2_png__st_default_Seraphina_2024.png")).unwrap();
+    let outcome = invoke_file(
+        &window,
+        "import_file",
+        &[("x-file-name", "Seraphina.png")],
+        card.clone(),
+    )
+    .unwrap();
+    let character = outcome["characterId"].as_str().unwrap().to_owned();
+
+    // A SillyTavern chat with swipes, for that character.
+    let chat = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/core/tests/fixtures/chats/st_chat_swipes__seraphina_backup.jsonl"),
+    )
+    .unwrap();
+    let headers = [
+        ("x-file-name", "seraphina%20backup.jsonl"),
+        ("x-character-id", character.as_str()),
+    ];
+    let session = invoke_file(&window, "import_chat", &headers, chat.clone()).unwrap();
+    assert_eq!(session["characterId"], character.as_str(), "{session}");
+    let page = invoke(
+        &window,
+        "get_messages",
+        json!({"sessionId": session["id"], "cursor": null, "limit": 50}),
+    )
+    .unwrap();
+    assert!(page["messages"].as_array().unwrap().len() > 1, "{page}");
+    // Without the character it says what is missing.
+    let err = invoke_file(&window, "import_chat", &[("x-file-name", "a.jsonl")], chat).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("x-character-id"));
+
+    // An image for the next message: a real PNG is kept, bytes that are no image are refused.
+    let image = invoke_file(
+        &window,
+        "attach_image",
+        &[("x-file-name", "glade.png")],
+        card.clone(),
+    )
+    .unwrap();
+    assert!(image["id"].is_string(), "{image}");
+    let err = invoke_file(
+        &window,
+        "attach_image",
+        &[("x-file-name", "notes.png")],
+        b"not an image".to_vec(),
+    )
+    .unwrap_err();
+    assert!(err["code"].is_string(), "{err}");
+
+    // A persona's avatar.
+    let persona = invoke(
+        &window,
+        "create_persona",
+        json!({"name": "Traveller", "description": "Lost in the forest."}),
+    )
+    .unwrap();
+    let id = persona["id"].as_str().unwrap();
+    let updated =
+        invoke_file(&window, "set_persona_avatar", &[("x-persona-id", id)], card).unwrap();
+    assert_eq!(updated["id"], id);
+    assert_ne!(updated["avatarKey"], persona["avatarKey"], "{updated}");
+}

@@ -1,0 +1,104 @@
+//! Shared by the app's command tests: the app on Tauri's mock runtime (with a
+//! mock context, or the real configuration so the shipped ACL applies), invoking
+//! a command as the UI does (JSON or raw bytes), and the fixtures' path.
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use confab_app::{app_builder, AppState};
+use serde_json::Value;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+pub fn app_with(state: AppState) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = app_builder(mock_builder(), state)
+        .build(mock_context(noop_assets()))
+        .expect("the app builds on the mock runtime");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("a mock window");
+    (app, window)
+}
+
+pub fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The origin the app's own pages have on this platform.
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+pub fn app_in(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    app_with(AppState::with_data_dir(Ok(dir.to_owned())))
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/core/tests/fixtures/cards")
+        .join(name)
+}
+
+/// Sends raw bytes as the body, as the UI's file picker does.
+pub fn invoke_raw(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Value, Value> {
+    let mut headers = tauri::http::HeaderMap::new();
+    headers.insert(
+        "x-file-name",
+        tauri::http::HeaderValue::from_str(file_name).unwrap(),
+    );
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .unwrap(),
+            body: InvokeBody::Raw(bytes),
+            headers,
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+/// The app built from the real `tauri.conf.json` and capabilities (so the ACL
+/// that the shipped app enforces applies), on the mock runtime.
+pub fn real_config_app(
+    dir: &std::path::Path,
+) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let state = AppState::with_keys(Ok(dir.to_owned()), confab_core::secrets::Keys::in_memory);
+    let app = app_builder(mock_builder(), state)
+        .build(tauri::generate_context!(test = true))
+        .expect("the app builds from its real configuration");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("the main window");
+    (app, window)
+}
