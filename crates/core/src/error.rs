@@ -85,6 +85,24 @@ pub enum Error {
         /// The newest schema version this build knows.
         supported: i64,
     },
+    /// A backup or library archive from a newer Confab; nothing was changed.
+    #[error("{file} was made by a newer version of Confab (schema version {found}; this version knows up to {supported}); nothing was changed")]
+    BackupTooNew {
+        /// The backup or archive, as the user knows it.
+        file: String,
+        /// The schema version recorded in it.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: i64,
+    },
+    /// A backup or library archive that is damaged, hostile or not Confab's; nothing was changed.
+    #[error("{file} is not a usable Confab backup ({detail}); nothing was changed")]
+    BackupDamaged {
+        /// The backup or archive, as the user knows it.
+        file: String,
+        /// What is wrong, in plain words.
+        detail: String,
+    },
     /// The disk (or the database's size limit) is full; nothing was written.
     #[error("the disk is full: {0}")]
     DiskFull(String),
@@ -181,6 +199,8 @@ impl Error {
             Error::InvalidWorldBook { .. } => ErrorCode::InvalidWorldBook,
             Error::DatabaseCorrupt { .. } => ErrorCode::DatabaseCorrupt,
             Error::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
+            Error::BackupTooNew { .. } => ErrorCode::BackupTooNew,
+            Error::BackupDamaged { .. } => ErrorCode::BackupDamaged,
             Error::DiskFull(_) => ErrorCode::DiskFull,
             Error::Storage(_) => ErrorCode::Storage,
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => {
@@ -351,6 +371,10 @@ pub enum ErrorCode {
     Truncated,
     /// The provider broke its own wire protocol.
     Protocol,
+    /// A backup or library archive comes from a newer Confab.
+    BackupTooNew,
+    /// A backup or library archive is damaged, hostile or not Confab's.
+    BackupDamaged,
 }
 
 impl ErrorCode {
@@ -382,6 +406,8 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Truncated => "truncated",
             ErrorCode::Protocol => "protocol",
+            ErrorCode::BackupTooNew => "backup_too_new",
+            ErrorCode::BackupDamaged => "backup_damaged",
         }
     }
 }
@@ -465,6 +491,8 @@ mod tests {
             ErrorCode::BadRequest,
             ErrorCode::Truncated,
             ErrorCode::Protocol,
+            ErrorCode::BackupTooNew,
+            ErrorCode::BackupDamaged,
         ];
         let wire: Vec<String> = all
             .iter()
@@ -504,7 +532,9 @@ mod tests {
                 "context_too_long",
                 "bad_request",
                 "truncated",
-                "protocol"
+                "protocol",
+                "backup_too_new",
+                "backup_damaged"
             ]
         );
         for (code, s) in all.iter().zip(&wire) {

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod card;
 pub mod chat;
 pub mod error;

@@ -79,3 +79,52 @@ pub struct Settings {
     #[serde(default)]
     pub example_dialogue: crate::prompt::ExampleDialogue,
 }
+
+/// How Confab backs the library up on its own (Settings → Backups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSettings {
+    /// Scheduled backups to keep (and manual ones, counted apart).
+    pub keep: u32,
+    /// Hours between scheduled backups; 0 turns them off.
+    pub interval_hours: u32,
+    /// Copies taken before a schema upgrade to keep.
+    pub keep_before_upgrade: u32,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings {
+            keep: 7,
+            interval_hours: 24,
+            keep_before_upgrade: 3,
+        }
+    }
+}
+
+impl BackupSettings {
+    /// The most backups of one kind Confab keeps.
+    pub const MAX_KEEP: u32 = 100;
+    /// The longest interval: thirty days.
+    pub const MAX_INTERVAL_HOURS: u32 = 24 * 30;
+
+    /// Checks the values are in range: at least one backup kept, at most
+    /// [`Self::MAX_KEEP`]; an interval of at most thirty days.
+    pub fn check(&self) -> crate::Result<()> {
+        let keep_range = 1..=Self::MAX_KEEP;
+        if !keep_range.contains(&self.keep) || !keep_range.contains(&self.keep_before_upgrade) {
+            return Err(crate::Error::InvalidInput(format!(
+                "keep between 1 and {} backups",
+                Self::MAX_KEEP
+            )));
+        }
+        if self.interval_hours > Self::MAX_INTERVAL_HOURS {
+            return Err(crate::Error::InvalidInput(format!(
+                "back up at least every {} hours (or 0 for never)",
+                Self::MAX_INTERVAL_HOURS
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,6 +1,7 @@
 //! The one SQLite database: opening it safely, migrating it, and a repository
 //! per aggregate. All SQL in Confab lives under this module.
 
+pub mod backups;
 mod card_import;
 mod characters;
 pub(crate) use characters::hex;
@@ -40,7 +41,7 @@ pub use world_books::BookOrigin;
 /// The database file's name inside the data folder.
 pub const DATABASE_FILE: &str = "confab.db";
 
-/// Folder (inside the data folder) for the copies taken before a migration.
+/// Folder (inside the data folder) for backups (see [`backups`]).
 pub const BACKUP_DIR: &str = "backups";
 
 /// Every schema migration, embedded in the binary.

@@ -7,7 +7,10 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
-use super::{latest_schema_version, Store, BACKUP_DIR, MIGRATOR};
+use super::backups::{self, BackupKind};
+use super::characters::now_ms;
+use super::settings::{DEFAULT_KEEP_BEFORE_UPGRADE, KEEP_BEFORE_UPGRADE_KEY};
+use super::{latest_schema_version, Store, MIGRATOR};
 use crate::{Error, Result};
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -21,13 +24,23 @@ enum Found {
     /// No file, or an empty one: a new database.
     Fresh,
     /// A Confab database at this schema version (0: no migration recorded yet).
-    Confab { version: i64, has_data: bool },
+    Confab {
+        version: i64,
+        has_data: bool,
+        /// How many copies taken before a migration to keep (the user's setting).
+        keep_before_upgrade: usize,
+    },
 }
 
 pub(super) async fn open(path: &Path) -> Result<Store> {
     let found = inspect(path).await?;
     let latest = latest_schema_version();
-    if let Found::Confab { version, has_data } = found {
+    if let Found::Confab {
+        version,
+        has_data,
+        keep_before_upgrade,
+    } = found
+    {
         if version > latest {
             return Err(Error::DatabaseTooNew {
                 path: path.to_owned(),
@@ -36,7 +49,7 @@ pub(super) async fn open(path: &Path) -> Result<Store> {
             });
         }
         if version < latest && has_data {
-            back_up(path, version).await?;
+            back_up(path, version, keep_before_upgrade).await?;
         }
     }
 
@@ -125,43 +138,32 @@ async fn inspect_tables(conn: &mut SqliteConnection, path: &Path) -> Result<Foun
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| Error::from_sqlx(path, e))?;
+    let keep_before_upgrade = if tables.iter().any(|t| t == "settings") {
+        sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = ?")
+            .bind(KEEP_BEFORE_UPGRADE_KEY)
+            .fetch_optional(&mut *conn)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<usize>().ok())
+    } else {
+        None
+    };
     Ok(Found::Confab {
         version: version.unwrap_or(0),
         has_data: tables.len() > 1,
+        keep_before_upgrade: keep_before_upgrade
+            .unwrap_or(DEFAULT_KEEP_BEFORE_UPGRADE)
+            .max(1),
     })
 }
 
-/// Copies the database aside before migrating it, so an upgrade can always be undone.
-async fn back_up(path: &Path, version: i64) -> Result<()> {
-    let dir = path
-        .parent()
-        .map(|p| p.join(BACKUP_DIR))
-        .ok_or_else(|| Error::Internal(format!("{} has no parent folder", path.display())))?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let target = dir.join(format!("confab-schema-v{version}-{stamp}.db"));
-    let target_text = target
-        .to_str()
-        .ok_or_else(|| Error::InvalidInput(format!("{} is not valid UTF-8", target.display())))?;
-
-    // VACUUM INTO takes a consistent copy (WAL included) through a read transaction.
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .busy_timeout(BUSY_TIMEOUT);
-    let mut conn = options
-        .connect()
-        .await
-        .map_err(|e| Error::from_sqlx(path, e))?;
-    let copied = sqlx::query("VACUUM INTO ?")
-        .bind(target_text)
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
-    copied.map_err(|e| Error::from_sqlx(&target, e))?;
+/// Copies the database aside before migrating it, so an upgrade can always be
+/// undone, and lets only the newest few of these copies stay.
+async fn back_up(path: &Path, version: i64, keep: usize) -> Result<()> {
+    let dir = backups::backup_dir(path)?;
+    backups::snapshot(path, &dir, BackupKind::PreMigration, now_ms(), version).await?;
+    backups::prune_backups(&dir, BackupKind::PreMigration, keep)?;
     Ok(())
 }
 

@@ -2,8 +2,15 @@
 
 use super::Store;
 use crate::prompt::ExampleDialogue;
-use crate::settings::{Language, Settings, ThemePreference};
+use crate::settings::{BackupSettings, Language, Settings, ThemePreference};
 use crate::Result;
+
+/// Setting keys of [`BackupSettings`].
+const BACKUP_KEEP: &str = "backup.keep";
+const BACKUP_INTERVAL: &str = "backup.interval_hours";
+pub(super) const KEEP_BEFORE_UPGRADE_KEY: &str = "backup.keep_before_upgrade";
+/// [`BackupSettings::keep_before_upgrade`]'s default, for a file not yet open.
+pub(super) const DEFAULT_KEEP_BEFORE_UPGRADE: usize = 3;
 
 const LANGUAGE: &str = "ui.language";
 const THEME: &str = "ui.theme";
@@ -61,6 +68,53 @@ impl Store {
             .map_err(|e| self.sql_error(e))?;
         tx.commit().await.map_err(|e| self.sql_error(e))?;
         self.settings().await
+    }
+}
+
+impl Store {
+    /// How the library is backed up; anything missing or unreadable reads as its default.
+    pub async fn backup_settings(&self) -> Result<BackupSettings> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?, ?)")
+                .bind(BACKUP_KEEP)
+                .bind(BACKUP_INTERVAL)
+                .bind(KEEP_BEFORE_UPGRADE_KEY)
+                .fetch_all(self.pool())
+                .await
+                .map_err(|e| self.sql_error(e))?;
+        let mut settings = BackupSettings::default();
+        for (key, value) in rows {
+            let Ok(number) = value.parse::<u32>() else {
+                continue;
+            };
+            match key.as_str() {
+                BACKUP_KEEP => settings.keep = number,
+                BACKUP_INTERVAL => settings.interval_hours = number,
+                KEEP_BEFORE_UPGRADE_KEY => settings.keep_before_upgrade = number,
+                _ => {}
+            }
+        }
+        if settings.check().is_err() {
+            return Ok(BackupSettings::default());
+        }
+        Ok(settings)
+    }
+
+    /// Saves how the library is backed up (checked first) and returns what is stored.
+    pub async fn save_backup_settings(&self, settings: &BackupSettings) -> Result<BackupSettings> {
+        settings.check()?;
+        let mut tx = self.write_tx().await.map_err(|e| self.sql_error(e))?;
+        for (key, value) in [
+            (BACKUP_KEEP, settings.keep),
+            (BACKUP_INTERVAL, settings.interval_hours),
+            (KEEP_BEFORE_UPGRADE_KEY, settings.keep_before_upgrade),
+        ] {
+            upsert(&mut tx, key, &value.to_string())
+                .await
+                .map_err(|e| self.sql_error(e))?;
+        }
+        tx.commit().await.map_err(|e| self.sql_error(e))?;
+        self.backup_settings().await
     }
 }
 
