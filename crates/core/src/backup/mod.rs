@@ -14,8 +14,8 @@ pub use schedule::{is_due, next_due, run_if_due, CHECK_EVERY};
 use serde::{Deserialize, Serialize};
 
 pub use crate::settings::BackupSettings;
-use crate::store::backups::{self, BackupFile};
 pub use crate::store::backups::BackupKind;
+use crate::store::backups::{self, BackupFile};
 use crate::store::Store;
 use crate::{Error, Result};
 

@@ -96,10 +96,7 @@ pub fn backup_dir(database: &Path) -> Result<PathBuf> {
 
 /// `confab-<unix ms>-<kind>-v<schema>.db`: sorts by time, and says why and from which schema.
 pub fn backup_file_name(kind: BackupKind, created_at: i64, schema_version: i64) -> String {
-    format!(
-        "confab-{created_at}-{}-v{schema_version}.db",
-        kind.as_str()
-    )
+    format!("confab-{created_at}-{}-v{schema_version}.db", kind.as_str())
 }
 
 /// Reads a backup's name back; also the older `confab-schema-v<N>-<unix s>.db`
@@ -379,7 +376,8 @@ mod ffi {
         let mut handle = std::ptr::null_mut();
         // SAFETY: name is a valid C string; handle receives a connection (or
         // one carrying the error), which Raw closes.
-        let rc = unsafe { sys::sqlite3_open_v2(name.as_ptr(), &mut handle, flags, std::ptr::null()) };
+        let rc =
+            unsafe { sys::sqlite3_open_v2(name.as_ptr(), &mut handle, flags, std::ptr::null()) };
         let raw = Raw(handle);
         if rc != sys::SQLITE_OK {
             return Err(error(path, &raw, rc));
