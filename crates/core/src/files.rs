@@ -55,6 +55,27 @@ pub fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Opens the regular file at `path` for reading (a large one, read in a
+/// stream by the caller): [`Error::InvalidInput`] for a folder, device, pipe
+/// or socket, checked before opening and again through the open handle.
+pub fn open_regular_file(path: &Path) -> Result<std::fs::File> {
+    let not_regular = || {
+        Error::InvalidInput(format!(
+            "{} is not a regular file (it is a folder, a device or a pipe), so Confab did not read it",
+            path.display()
+        ))
+    };
+    let before = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !before.is_file() {
+        return Err(not_regular());
+    }
+    let file = open_nonblocking(path).map_err(|e| Error::io(path, e))?;
+    if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
 /// Opens for reading; on Unix with `O_NONBLOCK`, so a FIFO swapped in after
 /// the check cannot hang the open (reads of a regular file ignore the flag).
 fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {

@@ -8,6 +8,7 @@
 mod restore;
 mod schedule;
 
+pub(crate) use restore::{prepare, WorkDir};
 pub use restore::{restore, RestoreOutcome};
 pub use schedule::{is_due, next_due, run_if_due, CHECK_EVERY};
 

@@ -1,5 +1,6 @@
 //! The character library: importing cards, listing, editing, exporting.
 
+pub mod archive;
 mod edit;
 mod export;
 mod identity;

@@ -1,6 +1,7 @@
 //! The one SQLite database: opening it safely, migrating it, and a repository
 //! per aggregate. All SQL in Confab lives under this module.
 
+mod archive_merge;
 pub mod backups;
 mod card_import;
 mod characters;
