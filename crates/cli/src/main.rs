@@ -3,6 +3,7 @@
 //! With `--json`, everything on stdout is JSON, and a failure prints
 //! `{"error":{"code","message"}}` and exits non-zero, so scripts can rely on it.
 
+mod backup_cmd;
 mod chat_cmd;
 mod library_cmd;
 mod lore_cmd;
@@ -24,6 +25,7 @@ use confab_core::store::SessionQuery;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error};
 
+use backup_cmd::{BackupCommand, LibraryCommand};
 use library_cmd::{
     context, persona, preferences, CardCommand, ContextCommand, Format, ImportPrinter,
     PersonaCommand, PreferencesCommand,
@@ -127,6 +129,12 @@ enum Command {
         #[arg(long)]
         request: bool,
     },
+    /// Backups of the library: list, create, restore.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// The whole library as one archive: export, import (merge).
+    #[command(subcommand)]
+    Library(LibraryCommand),
     /// Model providers: add, list, remove, keys, model lists.
     #[command(subcommand)]
     Provider(ProviderCommand),
@@ -316,6 +324,12 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                 Ok(Report::Prompt(Box::new(preview)))
             })
             .await
+        }
+        Command::Backup(command) => {
+            with_store(|store| async move { backup_cmd::backup_cmd(&store, command).await }).await
+        }
+        Command::Library(command) => {
+            with_store(|store| async move { backup_cmd::library_cmd(&store, command).await }).await
         }
         Command::Provider(command) => {
             with_store(|store| async move {

@@ -27,6 +27,7 @@ pub(crate) enum Report {
     Books(Vec<WorldBookSummary>),
     Scan(ScanReport),
     Provider(ProviderReport),
+    Backup(crate::backup_cmd::BackupReport),
     /// A streamed reply: printed as it came, so only its ending is left.
     #[serde(skip)]
     Ending(chat_cmd::Ending),
@@ -65,6 +66,7 @@ impl std::fmt::Display for Report {
             }
             Report::Exported { path, bytes, .. } => write!(f, "wrote {path} ({bytes} bytes)"),
             Report::Book(b) => write!(f, "{}  {} ({} entries)", b.id, b.name, b.entry_count),
+            Report::Backup(report) => write!(f, "{report}"),
             Report::Json(value) => {
                 let text = serde_json::to_string_pretty(value).map_err(|_| std::fmt::Error)?;
                 write!(f, "{text}")
