@@ -95,6 +95,13 @@ const COMMANDS: &[&str] = &[
     "set_session_model",
     "get_usage",
     "open_chat_window",
+    "list_backups",
+    "create_backup",
+    "restore_backup",
+    "get_backup_settings",
+    "set_backup_settings",
+    "export_library",
+    "import_library",
 ];
 
 fn main() {

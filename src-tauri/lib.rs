@@ -125,6 +125,13 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_session_model,
             commands::get_usage,
             commands::open_chat_window,
+            commands::list_backups,
+            commands::create_backup,
+            commands::restore_backup,
+            commands::get_backup_settings,
+            commands::set_backup_settings,
+            commands::export_library,
+            commands::import_library,
         ])
         .events(tauri_specta::collect_events![LiveSessionsChanged])
 }
@@ -293,6 +300,13 @@ pub fn run() {
     let warm = state.clone();
     tauri::async_runtime::spawn(async move {
         let _ = warm.store().await;
+        // Scheduled backups: checked now and every few minutes, taken when due.
+        loop {
+            if let Ok(store) = warm.store().await {
+                let _ = confab_core::backup::run_if_due(store, confab_core::backup::now_ms()).await;
+            }
+            tokio::time::sleep(confab_core::backup::CHECK_EVERY).await;
+        }
     });
     let app = desktop_builder(tauri::Builder::default(), state)
         .build(tauri::generate_context!())

@@ -1,6 +1,7 @@
 //! The IPC commands: each a few lines that call confab-core.
 
 mod app;
+mod backups;
 mod chat;
 mod library;
 mod lore;
@@ -9,6 +10,7 @@ mod providers;
 mod sessions;
 
 pub use app::*;
+pub use backups::*;
 pub use chat::*;
 pub use library::*;
 pub use lore::*;

@@ -47,7 +47,10 @@ fn a_backup_is_listed_and_restores_the_library_as_it_was() {
 
     let text = confab(dir.path(), &["backup", "list"]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("pre-restore") && text.contains(&name), "{text}");
+    assert!(
+        text.contains("pre-restore") && text.contains(&name),
+        "{text}"
+    );
 }
 
 #[test]
@@ -62,7 +65,10 @@ fn restore_is_refused_while_the_app_holds_the_library_and_for_unknown_names() {
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(stdout_json(&out)["error"]["code"], "busy");
     drop(app);
-    let out = confab(dir.path(), &["--json", "backup", "restore", "confab-1-manual-v6.db"]);
+    let out = confab(
+        dir.path(),
+        &["--json", "backup", "restore", "confab-1-manual-v6.db"],
+    );
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(stdout_json(&out)["error"]["code"], "not_found");
 }
@@ -92,11 +98,17 @@ fn a_library_moves_to_another_folder_through_an_archive() {
     // Again: everything is already there, and says so.
     let again = confab(to.path(), &["library", "import", archive.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&again.stdout);
-    assert!(text.contains("added 0 characters") && text.contains("AlreadyInLibrary"), "{text}");
+    assert!(
+        text.contains("added 0 characters") && text.contains("AlreadyInLibrary"),
+        "{text}"
+    );
 
     let garbage = to.path().join("garbage.confab");
     std::fs::write(&garbage, b"not a zip").unwrap();
-    let out = confab(to.path(), &["--json", "library", "import", garbage.to_str().unwrap()]);
+    let out = confab(
+        to.path(),
+        &["--json", "library", "import", garbage.to_str().unwrap()],
+    );
     assert!(!out.status.success());
     assert_eq!(stdout_json(&out)["error"]["code"], "backup_damaged");
 }

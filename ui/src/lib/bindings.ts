@@ -194,6 +194,23 @@ export const commands = {
 	 *  Both windows follow the same live stream: the engine is shared.
 	 */
 	openChatWindow: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("open_chat_window", { sessionId })),
+	/**  Every backup of the library, newest first. */
+	listBackups: () => typedError<BackupInfo[], AppError>(__TAURI_INVOKE("list_backups")),
+	/**  Backs the library up now. */
+	createBackup: () => typedError<BackupInfo, AppError>(__TAURI_INVOKE("create_backup")),
+	/**
+	 *  Replaces the library by backup `name` (the current one is backed up
+	 *  first); refused while a reply streams.
+	 */
+	restoreBackup: (name: string) => typedError<RestoreOutcome, AppError>(__TAURI_INVOKE("restore_backup", { name })),
+	/**  How the library is backed up. */
+	getBackupSettings: () => typedError<BackupSettings, AppError>(__TAURI_INVOKE("get_backup_settings")),
+	/**  Saves how the library is backed up and returns what is stored. */
+	setBackupSettings: (settings: BackupSettings) => typedError<BackupSettings, AppError>(__TAURI_INVOKE("set_backup_settings", { settings })),
+	/**  Writes the whole library (never a key) to an archive in the Downloads folder. */
+	exportLibrary: () => typedError<ExportSummary, AppError>(__TAURI_INVOKE("export_library")),
+	/**  Merges the archive at `path` into the library and reports what was added and skipped. */
+	importLibrary: (path: string) => typedError<ImportReport, AppError>(__TAURI_INVOKE("import_library", { path })),
 };
 
 /** Events */
@@ -317,6 +334,43 @@ export type AuthorsNote = {
 	role: Role,
 	/**  Sent when the number of user messages is a multiple of this; 1 = always, 0 = never. */
 	interval: number,
+};
+
+/**  A backup as the Settings screen and the CLI list it. */
+export type BackupInfo = {
+	/**  The file's name: the id `restore` takes. */
+	name: string,
+	/**  Why it was taken. */
+	kind: BackupKind,
+	/**  When, Unix milliseconds. */
+	createdAt: number,
+	/**  Its size in bytes. */
+	size: number,
+	/**  The schema version of the library it holds. */
+	schemaVersion: number,
+};
+
+/**  Why a backup was taken; each kind rotates on its own. */
+export type BackupKind = 
+/**  Taken on the schedule. */
+"scheduled" | 
+/**  Asked for by the user. */
+"manual" | 
+/**  Taken before a schema upgrade. */
+"preMigration" | 
+/**  The library as it was before a restore replaced it. */
+"preRestore" | 
+/**  The library as it was before an archive was merged into it. */
+"preImport";
+
+/**  How Confab backs the library up on its own (Settings → Backups). */
+export type BackupSettings = {
+	/**  Scheduled backups to keep (and manual ones, counted apart). */
+	keep: number,
+	/**  Hours between scheduled backups; 0 turns them off. */
+	intervalHours: number,
+	/**  Copies taken before a schema upgrade to keep. */
+	keepBeforeUpgrade: number,
 };
 
 /**  How the character behaves. */
@@ -841,7 +895,11 @@ export type ErrorCode =
 /**  The reply stream ended before the provider finished it. */
 "truncated" | 
 /**  The provider broke its own wire protocol. */
-"protocol";
+"protocol" | 
+/**  A backup or library archive comes from a newer Confab. */
+"backup_too_new" | 
+/**  A backup or library archive is damaged, hostile or not Confab's. */
+"backup_damaged";
 
 /**  How the card's example dialogue is sent (SillyTavern's "Example Messages Behavior"). */
 export type ExampleDialogue = 
@@ -862,6 +920,16 @@ export type ExportFormat =
 "jsonV2" | 
 /**  CHARX zip with assets. */
 "charx";
+
+/**  What an export wrote. */
+export type ExportSummary = {
+	/**  The archive. */
+	path: string,
+	/**  Its size in bytes. */
+	size: number,
+	/**  The schema version inside. */
+	schemaVersion: number,
+};
 
 /**  Where an export was written. */
 export type ExportedFile = {
@@ -933,6 +1001,14 @@ export type ImportOutcome = {
 	error: AppError | null,
 };
 
+/**  What an import did. */
+export type ImportReport = {
+	/**  The library as it was before, kept as a backup. */
+	previous: BackupInfo,
+	/**  The archive's schema version when it was older and was upgraded. */
+	upgradedFrom: number | null,
+} & MergeReport;
+
 /**  What happened to one file of an import. */
 export type ImportStatus = 
 /**  A new character. */
@@ -953,6 +1029,19 @@ export type ImportSummary = {
 	/**  One entry per file, in order. */
 	outcomes: ImportOutcome[],
 };
+
+/**  The kinds of item an import reports on. */
+export type ItemKind = 
+/**  A character (matched by content). */
+"character" | 
+/**  A world book (matched by id). */
+"worldBook" | 
+/**  A persona (matched by id). */
+"persona" | 
+/**  A provider (matched by id; never a key). */
+"provider" | 
+/**  A chat session (matched by id). */
+"session";
 
 /**
  *  Any JSON value as TypeScript sees it: specta refuses `serde_json::Value`
@@ -1107,6 +1196,32 @@ level: number } |
 { kind: "source"; 
 /**  Which one (`personaDescription`, `characterDescription`, ...). */
 name: string };
+
+/**  How many of each were added. */
+export type MergeCounts = {
+	/**  Characters. */
+	characters: number,
+	/**  World books. */
+	worldBooks: number,
+	/**  Personas. */
+	personas: number,
+	/**  Providers (without keys). */
+	providers: number,
+	/**  Chat sessions. */
+	sessions: number,
+	/**  Messages in those sessions. */
+	messages: number,
+	/**  Settings the library did not have. */
+	settings: number,
+};
+
+/**  What merging a library in added and skipped. */
+export type MergeReport = {
+	/**  What was added. */
+	added: MergeCounts,
+	/**  What was left out, and why. */
+	skipped: SkippedItem[],
+};
 
 /**  One message on a session's active path. */
 export type Message = {
@@ -1439,6 +1554,16 @@ export type ReplyUsage = {
 	costUsd: number | null,
 };
 
+/**  What a restore did. */
+export type RestoreOutcome = {
+	/**  The backup now in place. */
+	restored: BackupInfo,
+	/**  The library as it was just before, kept as a backup of its own. */
+	previous: BackupInfo,
+	/**  The backup's schema version when it was older and was upgraded on the way in. */
+	upgradedFrom: number | null,
+};
+
 /**  Who wrote a message. */
 export type Role = 
 /**  The person using Confab. */
@@ -1580,6 +1705,27 @@ export type Settings = {
 	theme: ThemePreference,
 	/**  How the card's example dialogue is sent. */
 	exampleDialogue?: ExampleDialogue,
+};
+
+/**  Why an item of the archive was not added. */
+export type SkipReason = 
+/**  The library has it already, the same. */
+"alreadyInLibrary" | 
+/**  The library has a different item under its id: kept, not overwritten. */
+"conflict" | 
+/**  A chat whose character was skipped as a conflict. */
+"characterSkipped";
+
+/**  An item of the archive that was not added. */
+export type SkippedItem = {
+	/**  What it is. */
+	kind: ItemKind,
+	/**  Its id in the archive. */
+	id: string,
+	/**  Its name (a chat's title, or its character's name). */
+	name: string,
+	/**  Why it was left out. */
+	reason: SkipReason,
 };
 
 /**  How the character speaks. */

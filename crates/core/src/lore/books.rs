@@ -159,6 +159,11 @@ impl CompiledBooks {
         Ok((book, compiled))
     }
 
+    /// Forgets every compiled book (the whole library was replaced by a restore).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     fn lock(
         &self,
     ) -> std::sync::MutexGuard<

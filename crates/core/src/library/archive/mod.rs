@@ -157,6 +157,24 @@ pub struct ImportReport {
     pub upgraded_from: Option<u32>,
 }
 
+/// A new archive's path in `dir`: `confab-library-<unix ms>.confab`, never
+/// an existing file's (the folder is made if needed).
+pub fn archive_path(dir: &Path, now: i64) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut n = 0u32;
+    loop {
+        let name = match n {
+            0 => format!("confab-library-{now}.{EXTENSION}"),
+            n => format!("confab-library-{now}-{n}.{EXTENSION}"),
+        };
+        let path = dir.join(name);
+        if !path.exists() {
+            return Ok(path);
+        }
+        n += 1;
+    }
+}
+
 /// Writes the whole library in `store` to the archive `target` (replaced
 /// atomically if it exists); keys never go in.
 pub async fn export_library(store: &Store, target: &Path, now: i64) -> Result<ExportSummary> {

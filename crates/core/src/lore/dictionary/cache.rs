@@ -83,6 +83,11 @@ impl CompiledDictionaries {
         self.compiles.load(Ordering::Relaxed)
     }
 
+    /// Forgets every compiled dictionary (the whole library was replaced by a restore).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, Cached>> {
         // Every change is one insert or remove: the map stays whole if a holder panicked.
         self.cache.lock().unwrap_or_else(|p| p.into_inner())

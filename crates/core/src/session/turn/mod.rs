@@ -45,6 +45,14 @@ pub struct PromptCaches {
     pub dictionaries: CompiledDictionaries,
 }
 
+impl PromptCaches {
+    /// Forgets everything compiled: after a restore, ids and revisions may repeat with other content.
+    pub fn clear(&self) {
+        self.books.clear();
+        self.dictionaries.clear();
+    }
+}
+
 /// What a reply is asked to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -1,0 +1,90 @@
+//! Backups and the whole-library archive (Settings → Backups).
+
+use confab_core::backup::{self, BackupInfo, BackupKind, BackupSettings, RestoreOutcome};
+use confab_core::library::archive::{self, ArchiveLimits, ExportSummary, ImportReport};
+use confab_core::{AppError, Error};
+use tauri::State;
+
+use crate::AppState;
+
+/// Every backup of the library, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_backups(state: State<'_, AppState>) -> Result<Vec<BackupInfo>, AppError> {
+    Ok(backup::list(state.store().await?).await?)
+}
+
+/// Backs the library up now.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_backup(state: State<'_, AppState>) -> Result<BackupInfo, AppError> {
+    let store = state.store().await?;
+    Ok(backup::create(store, BackupKind::Manual, backup::now_ms()).await?)
+}
+
+/// Replaces the library by backup `name` (the current one is backed up
+/// first); refused while a reply streams.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_backup(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<RestoreOutcome, AppError> {
+    let store = state.store().await?;
+    if !state.engine().await?.live_sessions().session_ids.is_empty() {
+        return Err(
+            Error::Busy("stop the replies that are streaming before restoring".into()).into(),
+        );
+    }
+    let outcome = backup::restore(store, &name, backup::now_ms()).await?;
+    state.prompt_caches().clear();
+    Ok(outcome)
+}
+
+/// How the library is backed up.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_backup_settings(state: State<'_, AppState>) -> Result<BackupSettings, AppError> {
+    Ok(state.store().await?.backup_settings().await?)
+}
+
+/// Saves how the library is backed up and returns what is stored.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_backup_settings(
+    state: State<'_, AppState>,
+    settings: BackupSettings,
+) -> Result<BackupSettings, AppError> {
+    Ok(state.store().await?.save_backup_settings(&settings).await?)
+}
+
+/// Writes the whole library (never a key) to an archive in the Downloads folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_library(state: State<'_, AppState>) -> Result<ExportSummary, AppError> {
+    let store = state.store().await?;
+    let now = backup::now_ms();
+    let target = archive::archive_path(
+        &confab_core::library::default_export_dir(state.data_dir()?),
+        now,
+    )?;
+    Ok(archive::export_library(store, &target, now).await?)
+}
+
+/// Merges the archive at `path` into the library and reports what was added and skipped.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_library(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<ImportReport, AppError> {
+    let store = state.store().await?;
+    let report = archive::import_library(
+        store,
+        std::path::Path::new(&path),
+        &ArchiveLimits::default(),
+        backup::now_ms(),
+    )
+    .await?;
+    Ok(report)
+}
