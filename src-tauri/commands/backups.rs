@@ -58,16 +58,21 @@ pub async fn set_backup_settings(
     Ok(state.store().await?.save_backup_settings(&settings).await?)
 }
 
-/// Writes the whole library (never a key) to an archive in the Downloads folder.
+/// Writes the whole library (never a key) to a new archive in `folder`, or
+/// in the Downloads folder.
 #[tauri::command]
 #[specta::specta]
-pub async fn export_library(state: State<'_, AppState>) -> Result<ExportSummary, AppError> {
+pub async fn export_library(
+    state: State<'_, AppState>,
+    folder: Option<String>,
+) -> Result<ExportSummary, AppError> {
     let store = state.store().await?;
     let now = backup::now_ms();
-    let target = archive::archive_path(
-        &confab_core::library::default_export_dir(state.data_dir()?),
-        now,
-    )?;
+    let folder = match folder {
+        Some(folder) => std::path::PathBuf::from(folder),
+        None => confab_core::library::default_export_dir(state.data_dir()?),
+    };
+    let target = archive::archive_path(&folder, now)?;
     Ok(archive::export_library(store, &target, now).await?)
 }
 

@@ -207,8 +207,11 @@ export const commands = {
 	getBackupSettings: () => typedError<BackupSettings, AppError>(__TAURI_INVOKE("get_backup_settings")),
 	/**  Saves how the library is backed up and returns what is stored. */
 	setBackupSettings: (settings: BackupSettings) => typedError<BackupSettings, AppError>(__TAURI_INVOKE("set_backup_settings", { settings })),
-	/**  Writes the whole library (never a key) to an archive in the Downloads folder. */
-	exportLibrary: () => typedError<ExportSummary, AppError>(__TAURI_INVOKE("export_library")),
+	/**
+	 *  Writes the whole library (never a key) to a new archive in `folder`, or
+	 *  in the Downloads folder.
+	 */
+	exportLibrary: (folder: string | null) => typedError<ExportSummary, AppError>(__TAURI_INVOKE("export_library", { folder })),
 	/**  Merges the archive at `path` into the library and reports what was added and skipped. */
 	importLibrary: (path: string) => typedError<ImportReport, AppError>(__TAURI_INVOKE("import_library", { path })),
 };

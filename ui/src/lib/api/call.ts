@@ -39,6 +39,8 @@ const KNOWN_CODES = {
   bad_request: true,
   truncated: true,
   protocol: true,
+  backup_too_new: true,
+  backup_damaged: true,
 } as const satisfies Record<ErrorCode, true>;
 
 export const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];

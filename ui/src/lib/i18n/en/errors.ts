@@ -28,6 +28,8 @@ export const errors = {
   "error.bad_request": "The AI service rejected the request",
   "error.truncated": "The reply was cut off",
   "error.protocol": "The AI service sent a reply Confab can't read",
+  "error.backup_too_new": "This backup was made by a newer Confab; nothing was changed",
+  "error.backup_damaged": "This backup is damaged or isn't Confab's; nothing was changed",
   "error.file": "File",
   "error.dismiss": "Dismiss",
   "error.region": "Errors",

@@ -31,6 +31,8 @@ export const errors: AreaDictionary<typeof english, RussianPlural> = {
   "error.bad_request": "Сервис ИИ отклонил запрос",
   "error.truncated": "Ответ оборвался",
   "error.protocol": "Сервис ИИ прислал ответ, который Confab не может прочитать",
+  "error.backup_too_new": "Эта копия создана более новой версией Confab; ничего не изменено",
+  "error.backup_damaged": "Копия повреждена или создана не Confab; ничего не изменено",
   "error.file": "Файл",
   "error.dismiss": "Закрыть",
   "error.region": "Ошибки",
