@@ -12,6 +12,7 @@ import { worldbooks } from "./en/worldbooks";
 import { chats } from "./en/chats";
 import { prompts } from "./en/prompts";
 import { providers } from "./en/providers";
+import { backups } from "./en/backups";
 
 export const en = {
   ...app,
@@ -21,4 +22,5 @@ export const en = {
   ...chats,
   ...prompts,
   ...providers,
+  ...backups,
 } as const;

@@ -10,6 +10,7 @@ import { worldbooks } from "./ru/worldbooks";
 import { chats } from "./ru/chats";
 import { prompts } from "./ru/prompts";
 import { providers } from "./ru/providers";
+import { backups } from "./ru/backups";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -19,4 +20,5 @@ export const ru: Dictionary<RussianPlural> = {
   ...chats,
   ...prompts,
   ...providers,
+  ...backups,
 };
