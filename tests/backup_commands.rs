@@ -128,7 +128,10 @@ fn the_library_moves_between_apps_through_an_archive() {
     .unwrap();
     let path = exported["path"].as_str().unwrap().to_owned();
     assert!(path.ends_with(".confab") && std::path::Path::new(&path).is_file());
-    assert!(std::path::Path::new(&path).starts_with(out.path()), "{path}");
+    assert!(
+        std::path::Path::new(&path).starts_with(out.path()),
+        "{path}"
+    );
 
     let to = tempfile::tempdir().unwrap();
     let (_b, other) = app_in(to.path());
