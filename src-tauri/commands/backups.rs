@@ -31,7 +31,7 @@ pub async fn restore_backup(
     name: String,
 ) -> Result<RestoreOutcome, AppError> {
     let store = state.store().await?;
-    if !state.engine().await?.live_sessions().session_ids.is_empty() {
+    if state.streaming() {
         return Err(
             Error::Busy("stop the replies that are streaming before restoring".into()).into(),
         );
