@@ -93,7 +93,7 @@ impl Db {
         assert!(fts.is_ok(), "{context}: the message index: {fts:?}");
     }
 
-    /// Every table's rows, in rowid order, as text: equal dumps are equal libraries.
+    /// Every table's rows, sorted, as text: equal dumps are equal libraries.
     pub fn dump(&mut self) -> Vec<(String, Vec<String>)> {
         let tables = self.texts(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
@@ -112,7 +112,7 @@ impl Db {
                 .map(|c| format!("quote(\"{c}\")"))
                 .collect::<Vec<_>>()
                 .join(" || '|' || ");
-            let rows = self.texts(&format!("SELECT {row} FROM \"{table}\" ORDER BY rowid"));
+            let rows = self.texts(&format!("SELECT {row} FROM \"{table}\" ORDER BY 1"));
             dump.push((table, rows));
         }
         dump
