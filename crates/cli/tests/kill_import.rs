@@ -198,7 +198,7 @@ fn check_library(data: &Path, reported: &BTreeMap<String, Reported>, tags: i64, 
             card.name
         );
         let name = db.texts(&format!("SELECT name FROM characters WHERE id = '{id}'"));
-        assert_eq!(name, [card.name.clone()], "{context}");
+        assert_eq!(name, std::slice::from_ref(&card.name), "{context}");
         if let Some(book) = &card.world_book_id {
             let linked = db.int(&format!(
                 "SELECT count(*) FROM character_world_books WHERE character_id = '{id}' AND book_id = '{book}'"
