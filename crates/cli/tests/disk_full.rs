@@ -31,7 +31,9 @@ const SLACKS_KIB: [u64; 5] = [0, 4, 16, 48, 96];
 fn on_a_full_disk_import_and_send_fail_with_disk_full_and_change_nothing() {
     match std::env::var_os(INNER) {
         Some(mount) => full_disk(Path::new(&mount)),
-        None => run_in_a_mount_namespace("on_a_full_disk_import_and_send_fail_with_disk_full_and_change_nothing"),
+        None => run_in_a_mount_namespace(
+            "on_a_full_disk_import_and_send_fail_with_disk_full_and_change_nothing",
+        ),
     }
 }
 
@@ -58,11 +60,18 @@ fn run_in_a_mount_namespace(name: &str) {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stdout.contains(MOUNTED) {
+            assert!(
+                out.status.success(),
+                "the full-disk test failed:\n{stdout}\n{stderr}"
+            );
             print!("{stdout}");
-            assert!(out.status.success(), "the full-disk test failed:\n{stdout}\n{stderr}");
             return;
         }
-        tried.push(format!("unshare {unshare:?}: {}{}", stdout.trim(), stderr.trim()));
+        tried.push(format!(
+            "unshare {unshare:?}: {}{}",
+            stdout.trim(),
+            stderr.trim()
+        ));
     }
     panic!(
         "this test needs a small filesystem of its own and could not make one: neither \
@@ -110,7 +119,8 @@ fn full_disk(mount: &Path) {
             let lines = json_lines(&out.stdout);
             let last = lines.last().cloned().unwrap_or_default();
             assert_eq!(
-                last["error"]["code"], "disk_full",
+                last["error"]["code"],
+                "disk_full",
                 "{context}: {what}: {}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
@@ -125,7 +135,10 @@ fn full_disk(mount: &Path) {
         let out = confab(&data, &["characters", "--json"]);
         if !out.status.success() {
             let last = json_lines(&out.stdout).pop().unwrap_or_default();
-            assert_eq!(last["error"]["code"], "disk_full", "{context}: reading: {last}");
+            assert_eq!(
+                last["error"]["code"], "disk_full",
+                "{context}: reading: {last}"
+            );
         }
 
         // With room again: the library is exactly as it was, and opens.
@@ -137,10 +150,12 @@ fn full_disk(mount: &Path) {
         confab_ok(&data, &["info", "--json"]);
     }
 
-    // The same import and send go through once there is room: it was the disk.
+    // The same import goes through once there is room, and so does a send
+    // (a shorter one: the long one is more than the model's window).
     let out = confab_ok(&data, &["import", card, "--json"]);
     assert_eq!(json_lines(out.as_bytes())[0]["status"], "imported");
-    confab_ok(&data, &["chat", &session, &long, "--json"]);
+    let out = confab_ok(&data, &["chat", &session, "hello again", "--json"]);
+    assert_eq!(json_lines(out.as_bytes()).last().unwrap()["type"], "done");
 }
 
 /// Fills the filesystem at `mount` with one file, then gives back `slack`
