@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 use durable_support::db::Db;
-use durable_support::{chat_library, confab, confab_ok, fixture, json_lines, slow_server};
+use durable_support::{chat_library, command, confab, confab_ok, fixture, json_lines, slow_server};
 
 /// Set (to the mount point) in the run inside the namespace.
 const INNER: &str = "CONFAB_DISK_FULL_MOUNT";
@@ -150,12 +150,75 @@ fn full_disk(mount: &Path) {
         confab_ok(&data, &["info", "--json"]);
     }
 
+    filling_up_while_a_reply_streams(mount, &data, &session);
+
     // The same import goes through once there is room, and so does a send
     // (a shorter one: the long one is more than the model's window).
     let out = confab_ok(&data, &["import", card, "--json"]);
     assert_eq!(json_lines(out.as_bytes())[0]["status"], "imported");
     let out = confab_ok(&data, &["chat", &session, "hello again", "--json"]);
     assert_eq!(json_lines(out.as_bytes()).last().unwrap()["type"], "done");
+}
+
+/// The disk fills while a reply streams: the reply fails with `disk_full`
+/// (its final save had no room), and once there is room again the next
+/// command marks it interrupted, keeping the text its last checkpoint saved.
+fn filling_up_while_a_reply_streams(mount: &Path, data: &Path, session: &str) {
+    use std::io::BufRead;
+    let url = slow_server(std::time::Duration::from_millis(15));
+    // This server is the session's provider from now on.
+    confab_ok(data, &["provider", "remove", "Local"]);
+    confab_ok(
+        data,
+        &[
+            "provider",
+            "add",
+            "Slow",
+            "--kind",
+            "compatible",
+            "--base-url",
+            &url,
+            "--model",
+            "m",
+        ],
+    );
+    let mut child = command(data, &["chat", session, "fill up", "--json"])
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut events = Vec::new();
+    let mut filler = None;
+    for line in lines.by_ref() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        let first_words = event["type"] == "delta" && filler.is_none();
+        events.push(event);
+        if first_words {
+            filler = Some(fill(mount, 0));
+        }
+    }
+    let status = child.wait().unwrap();
+    let last = events.last().cloned().unwrap_or_default();
+    assert_eq!(last["type"], "failed", "{events:?}");
+    assert_eq!(last["error"]["code"], "disk_full", "{last}");
+    assert_eq!(status.code(), Some(21));
+    let started = &events[0];
+    assert_eq!(started["type"], "started");
+
+    std::fs::remove_file(filler.expect("the reply streamed")).unwrap();
+    confab_ok(data, &["sessions", "--json"]);
+    let mut db = Db::open(data).unwrap();
+    db.assert_sound("after a reply cut by a full disk");
+    let user = started["userMessageId"].as_str().unwrap();
+    let reply = started["assistantMessageId"].as_str().unwrap();
+    assert_eq!(
+        db.texts(&format!("SELECT content FROM messages WHERE id = '{user}'")),
+        ["fill up"]
+    );
+    assert_eq!(
+        db.texts(&format!("SELECT status FROM messages WHERE id = '{reply}'")),
+        ["interrupted"]
+    );
+    db.close();
 }
 
 /// Fills the filesystem at `mount` with one file, then gives back `slack`
