@@ -180,11 +180,15 @@ fn check_library(data: &Path, reported: &BTreeMap<String, Reported>, tags: i64, 
         return;
     };
     db.assert_sound(context);
-    if db.int("SELECT count(*) FROM sqlite_schema WHERE name = 'characters'") == 0 {
-        // Killed before the first migration committed: nothing may be reported.
+    let migrated = db.int("SELECT count(*) FROM sqlite_schema WHERE name = '_sqlx_migrations'") > 0
+        && db.int("SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success = 1")
+            == confab_core::store::latest_schema_version();
+    if !migrated {
+        // Killed while the schema was being made (each migration commits on
+        // its own; the next open finishes them): nothing may be reported yet.
         assert!(
             reported.is_empty(),
-            "{context}: no schema, yet cards were reported"
+            "{context}: schema unfinished, yet cards were reported"
         );
         return;
     }
