@@ -23,7 +23,7 @@ use confab_core::library::{self, CharacterQuery, CharacterSort};
 use confab_core::session::turn::{preview_turn, PromptCaches, TurnRequest};
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;
-use confab_core::{paths, AppError, Error};
+use confab_core::{paths, AppError, Error, ErrorCode};
 
 use backup_cmd::{BackupCommand, LibraryCommand};
 use library_cmd::{
@@ -162,7 +162,7 @@ enum Command {
     after_help = "Exit codes: 0 done, 1 other failure, 2 usage, 3 not_found, 4 invalid_input, \
 5 busy, 10 unauthorized, 11 rate_limited, 12 overloaded, 13 context_too_long, 14 bad_request, \
 15 upstream, 16 network, 17 timeout, 18 truncated, 19 protocol, 20 keyring_unavailable, \
-130 stopped with Ctrl-C (the partial reply is saved)."
+21 disk_full, 130 stopped with Ctrl-C (the partial reply is saved)."
 )]
 struct ChatArgs {
     #[command(subcommand)]
@@ -236,7 +236,7 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                 );
             }
             if summary.failed > 0 && summary.imported + summary.already_in_library == 0 {
-                return Err(Error::InvalidInput("no file could be imported".into()));
+                return Err(nothing_imported(&summary));
             }
             Ok(None)
         }
@@ -355,6 +355,21 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             store.close().await;
             Ok(Some(Report::Characters(list?)))
         }
+    }
+}
+
+/// Why an import stored nothing: a full disk says so (every file failed for
+/// it, and trying again elsewhere is the fix); otherwise the files were bad.
+fn nothing_imported(summary: &library::ImportSummary) -> Error {
+    let mut errors = summary.outcomes.iter().filter_map(|o| o.error.as_ref());
+    match errors.next() {
+        Some(first)
+            if first.code == ErrorCode::DiskFull
+                && errors.all(|e| e.code == ErrorCode::DiskFull) =>
+        {
+            Error::DiskFull("no file could be imported: the disk is full".into())
+        }
+        _ => Error::InvalidInput("no file could be imported".into()),
     }
 }
 

@@ -86,6 +86,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Truncated => 18,
         ErrorCode::Protocol => 19,
         ErrorCode::KeyringUnavailable => 20,
+        ErrorCode::DiskFull => 21,
         _ => 1,
     }
 }

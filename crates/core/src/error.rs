@@ -249,6 +249,14 @@ impl Error {
                 .code()
                 .and_then(|c| c.parse::<i32>().ok())
                 .map(|c| c & 0xff);
+            // A full disk can also show as an I/O error on the WAL's
+            // shared-memory index, which SQLite grows before any write.
+            if db.code().and_then(|c| c.parse::<i32>().ok()) == Some(SQLITE_IOERR_SHMSIZE) {
+                return Error::DiskFull(format!(
+                    "no room to grow the database's shared-memory file ({})",
+                    db.message()
+                ));
+            }
             match primary {
                 Some(SQLITE_CORRUPT) | Some(SQLITE_NOTADB) => {
                     return Error::DatabaseCorrupt {
@@ -315,6 +323,9 @@ pub fn redact_secrets(text: &str) -> String {
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_FULL: i32 = 13;
 const SQLITE_NOTADB: i32 = 26;
+/// SQLITE_IOERR (10) | 19 << 8: the `-shm` file could not be enlarged, "which
+/// may indicate that the underlying filesystem volume is out of space" (SQLite's docs).
+const SQLITE_IOERR_SHMSIZE: i32 = 4874;
 
 /// The stable machine code of an error, as the UI and scripts see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
