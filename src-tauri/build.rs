@@ -95,6 +95,9 @@ const COMMANDS: &[&str] = &[
     "set_session_model",
     "get_usage",
     "open_chat_window",
+    "first_run_status",
+    "finish_first_run",
+    "import_demo_character",
 ];
 
 fn main() {

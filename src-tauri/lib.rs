@@ -125,6 +125,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_session_model,
             commands::get_usage,
             commands::open_chat_window,
+            commands::first_run_status,
+            commands::finish_first_run,
+            commands::import_demo_character,
         ])
         .events(tauri_specta::collect_events![LiveSessionsChanged])
 }
