@@ -194,6 +194,12 @@ export const commands = {
 	 *  Both windows follow the same live stream: the engine is shared.
 	 */
 	openChatWindow: (sessionId: string) => typedError<null, AppError>(__TAURI_INVOKE("open_chat_window", { sessionId })),
+	/**  Whether the first-run walk-through is over (finished, skipped, or not needed). */
+	firstRunStatus: () => typedError<FirstRun, AppError>(__TAURI_INVOKE("first_run_status")),
+	/**  Records that the walk-through was finished or skipped. */
+	finishFirstRun: () => typedError<FirstRun, AppError>(__TAURI_INVOKE("finish_first_run")),
+	/**  Imports the demo character that ships inside the app (or finds it already there). */
+	importDemoCharacter: () => typedError<ImportOutcome, AppError>(__TAURI_INVOKE("import_demo_character")),
 };
 
 /** Events */
@@ -877,6 +883,17 @@ export type Facet = {
 	name: string,
 	/**  Characters that have it. */
 	count: number,
+};
+
+/**  Whether the first-run walk-through is over. */
+export type FirstRun = {
+	/**
+	 *  True once finished or skipped (or for a library that was in use before
+	 *  the walk-through existed); the UI shows it only while false.
+	 */
+	done: boolean,
+	/**  When it was finished or skipped, Unix milliseconds; `None` if never. */
+	doneAt: number | null,
 };
 
 /**  Sampling settings sent with every request; unset values are left to the provider. */
