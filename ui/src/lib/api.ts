@@ -31,6 +31,7 @@ export * from "./api/chats";
 export * from "./api/prompts";
 export * from "./api/replies";
 export * from "./api/providers";
+export * from "./api/onboarding";
 
 /** `Settings.language` null means "follow the OS language". */
 export type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference };

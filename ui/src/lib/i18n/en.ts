@@ -12,6 +12,8 @@ import { worldbooks } from "./en/worldbooks";
 import { chats } from "./en/chats";
 import { prompts } from "./en/prompts";
 import { providers } from "./en/providers";
+import { onboarding } from "./en/onboarding";
+import { help } from "./en/help";
 
 export const en = {
   ...app,
@@ -21,4 +23,6 @@ export const en = {
   ...chats,
   ...prompts,
   ...providers,
+  ...onboarding,
+  ...help,
 } as const;

@@ -10,6 +10,8 @@ import { worldbooks } from "./ru/worldbooks";
 import { chats } from "./ru/chats";
 import { prompts } from "./ru/prompts";
 import { providers } from "./ru/providers";
+import { onboarding } from "./ru/onboarding";
+import { help } from "./ru/help";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -19,4 +21,6 @@ export const ru: Dictionary<RussianPlural> = {
   ...chats,
   ...prompts,
   ...providers,
+  ...onboarding,
+  ...help,
 };
