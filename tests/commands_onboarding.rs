@@ -36,7 +36,12 @@ fn the_demo_character_imports_and_opens_in_a_chat_with_its_greeting() {
     let id = outcome["characterId"].as_str().unwrap().to_owned();
 
     // What the walk-through's demo button does next: open a chat with her.
-    let session = invoke(&window, "open_or_create_session", json!({"characterId": id})).unwrap();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        json!({"characterId": id}),
+    )
+    .unwrap();
     let messages = invoke(
         &window,
         "get_messages",

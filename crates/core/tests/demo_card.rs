@@ -92,7 +92,11 @@ async fn importing_the_demo_character_brings_every_part() {
     assert!(detail.summary.avatar_key.is_some(), "an avatar");
     let (mime, avatar) = store.avatar(&id, false).await.unwrap().unwrap();
     assert_eq!(mime, "image/png");
-    assert!(avatar.len() > 10_000, "the drawn avatar, {} bytes", avatar.len());
+    assert!(
+        avatar.len() > 10_000,
+        "the drawn avatar, {} bytes",
+        avatar.len()
+    );
     assert!(card.description.contains("Lantern Archive"));
     assert!(!card.personality.is_empty());
     assert!(card.scenario.contains("{{user}}"));
@@ -114,7 +118,10 @@ async fn importing_the_demo_character_brings_every_part() {
     assert!(depth["prompt"].as_str().unwrap().contains("{{user}}"));
 
     // A world book, attached, with keyed entries (one constant, one selective).
-    let book_id = outcome.world_book_id.clone().expect("the embedded world book");
+    let book_id = outcome
+        .world_book_id
+        .clone()
+        .expect("the embedded world book");
     let books = store.character_world_books(&id).await.unwrap();
     assert_eq!(books.len(), 1);
     assert_eq!(books[0].id, book_id);

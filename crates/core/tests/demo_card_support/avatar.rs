@@ -186,7 +186,11 @@ pub fn draw() -> RgbImage {
         );
         // The face, lit warmly on the right.
         let face = ellipse(x, y, 160.0, 246.0, 31.0, 37.0);
-        let face_colour = mix(skin, hex(0xffd6a8), ((x - 150.0) / 40.0).clamp(0.0, 1.0) * 0.5);
+        let face_colour = mix(
+            skin,
+            hex(0xffd6a8),
+            ((x - 150.0) / 40.0).clamp(0.0, 1.0) * 0.5,
+        );
         c = mix(c, face_colour, cover(face));
         // A fringe across the forehead.
         c = mix(
@@ -199,9 +203,17 @@ pub fn draw() -> RgbImage {
             c = mix(c, ink, cover(circle(x, y, ex, 244.0, 2.6)));
             c = mix(c, brass, cover(ring(x, y, ex, 244.0, 10.0, 2.4)));
             // A glint on the glass.
-            c = mix(c, hex(0xfff4d6), 0.8 * cover(circle(x, y, ex + 4.0, 240.0, 1.6)));
+            c = mix(
+                c,
+                hex(0xfff4d6),
+                0.8 * cover(circle(x, y, ex + 4.0, 240.0, 1.6)),
+            );
         }
-        c = mix(c, brass, cover(segment(x, y, (157.0, 243.0), (163.0, 243.0), 2.2)));
+        c = mix(
+            c,
+            brass,
+            cover(segment(x, y, (157.0, 243.0), (163.0, 243.0), 2.2)),
+        );
         // A small smile and a blush.
         let smile = ring(x, y, 160.0, 258.0, 9.0, 2.0).max(262.0 - y);
         c = mix(c, hex(0x9c5a48), cover(smile));
@@ -218,14 +230,26 @@ pub fn draw() -> RgbImage {
         );
 
         // The lantern: a hand, a handle, a glowing glass body in a dark frame.
-        c = mix(c, face_colour, cover(ellipse(x, y, lantern.0, 318.0, 10.0, 8.0)));
-        c = mix(c, ink, cover(ring(x, y, lantern.0, 326.0, 7.0, 2.2).max(y - 326.0)));
+        c = mix(
+            c,
+            face_colour,
+            cover(ellipse(x, y, lantern.0, 318.0, 10.0, 8.0)),
+        );
+        c = mix(
+            c,
+            ink,
+            cover(ring(x, y, lantern.0, 326.0, 7.0, 2.2).max(y - 326.0)),
+        );
         let frame = rounded_rect(x, y, lantern.0, lantern.1, 17.0, 22.0, 4.0);
         c = mix(c, ink, cover(frame));
         let glass = rounded_rect(x, y, lantern.0, lantern.1, 13.0, 18.0, 3.0);
         let core = (1.0 - dl / 16.0).clamp(0.0, 1.0);
         c = mix(c, mix(glow, flame, core), cover(glass));
-        c = mix(c, ink, cover(segment(x, y, (lantern.0, 334.0), (lantern.0, 370.0), 1.6)));
+        c = mix(
+            c,
+            ink,
+            cover(segment(x, y, (lantern.0, 334.0), (lantern.0, 370.0), 1.6)),
+        );
         c = mix(
             c,
             ink,
@@ -243,7 +267,8 @@ pub fn draw() -> RgbImage {
         for &(mx, my, tilt) in &moths {
             let (s, co) = (tilt as f32).sin_cos();
             let (rx, ry) = ((x - mx) * co + (y - my) * s, -(x - mx) * s + (y - my) * co);
-            let wings = ellipse(rx, ry, -4.5, 0.0, 5.0, 3.2).min(ellipse(rx, ry, 4.5, 0.0, 5.0, 3.2));
+            let wings =
+                ellipse(rx, ry, -4.5, 0.0, 5.0, 3.2).min(ellipse(rx, ry, 4.5, 0.0, 5.0, 3.2));
             c = mix(c, mix(ink, glow, 0.35), cover(wings - 1.0));
             c = mix(c, ink, cover(wings));
         }
