@@ -97,12 +97,19 @@ describe("a new user's first start", () => {
       WAIT_MS,
       "Mira's greeting shows",
     );
+    const nav = await driver.findElement(byTestId("nav-chats"));
+    assert.equal(await nav.getAttribute("aria-current"), "page");
     await screenshot(driver, "first-run-4-demo-chat");
 
-    // She is in the library, with her world book.
+    // She came with her world book.
     await clickFresh(driver, byTestId("nav-worldbooks"));
-    const books = await onScreen(driver, "worldbooks");
-    await driver.wait(async () => /Lantern Archive/.test(await books.getText()), WAIT_MS, "her world book is listed");
+    await onScreen(driver, "worldbooks");
+    await driver.wait(
+      until.elementLocated(By.css('[data-testid="world-book-item"][data-name="Lantern Archive"]')),
+      WAIT_MS,
+      "her world book is listed",
+    );
+    await screenshot(driver, "first-run-5-world-book");
   });
 
   test("the Help menu opens the user guide and troubleshooting", async () => {

@@ -43,7 +43,9 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  # An app that is still closing (a grandchild of tauri-driver) can write its
+  # shader cache while the folder goes: try again once it has.
+  rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
 }
 trap cleanup EXIT INT TERM
 

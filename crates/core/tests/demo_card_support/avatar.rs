@@ -265,7 +265,7 @@ pub fn draw() -> RgbImage {
 
         // Inkmoths drawn to the light: two dark wings each, with a faint rim.
         for &(mx, my, tilt) in &moths {
-            let (s, co) = (tilt as f32).sin_cos();
+            let (s, co) = tilt.sin_cos();
             let (rx, ry) = ((x - mx) * co + (y - my) * s, -(x - mx) * s + (y - my) * co);
             let wings =
                 ellipse(rx, ry, -4.5, 0.0, 5.0, 3.2).min(ellipse(rx, ry, 4.5, 0.0, 5.0, 3.2));
