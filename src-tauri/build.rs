@@ -102,6 +102,9 @@ const COMMANDS: &[&str] = &[
     "set_backup_settings",
     "export_library",
     "import_library",
+    "first_run_status",
+    "finish_first_run",
+    "import_demo_character",
 ];
 
 fn main() {

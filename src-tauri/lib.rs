@@ -132,6 +132,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_backup_settings,
             commands::export_library,
             commands::import_library,
+            commands::first_run_status,
+            commands::finish_first_run,
+            commands::import_demo_character,
         ])
         .events(tauri_specta::collect_events![LiveSessionsChanged])
 }

@@ -16,6 +16,9 @@ export default defineConfig({
     strictPort: true,
     host: host || false,
     hmr: host ? { protocol: "ws", host, port: 5174 } : undefined,
+    // Help's pages (docs/) and the demo character's portrait are imported from
+    // outside ui/ and bundled in; let the dev server and Vitest read them.
+    fs: { allow: [".", "../docs", "../crates/core/assets/demo"] },
     watch: {
       // The Rust side lives next door; its rebuilds must not reload the UI.
       ignored: ["**/src-tauri/**", "**/target/**"],

@@ -7,10 +7,13 @@
 # With test files named, only those run, in the order given (later files use what
 # earlier ones imported: library.test.mjs first).
 #
-# Four drivers run side by side, each with its own data folder (a first start, a
-# library to import into, one whose database is damaged, and one launched twice
-# on a private session bus), because the app reads CONFAB_DATA_DIR from the
-# environment the driver hands down. A fake model server on 127.0.0.1 answers chats
+# Five drivers run side by side, each with its own data folder (a first start, a
+# library to import into, one whose database is damaged, one launched twice on a
+# private session bus, and a new user's first run), because the app reads
+# CONFAB_DATA_DIR from the environment the driver hands down. Every app but the
+# first-run one starts with CONFAB_SKIP_FIRST_RUN=1, which marks the first-run
+# walk-through as done (without recording it), so those tests meet the window
+# itself; onboarding.test.mjs walks through it. A fake model server on 127.0.0.1 answers chats
 # (fake-provider.mjs). Screenshots land in target/e2e-screenshots/.
 set -euo pipefail
 
@@ -24,6 +27,7 @@ PORT="${CONFAB_E2E_PORT:-4444}"
 BROKEN_PORT=$((PORT + 10))
 LIBRARY_PORT=$((PORT + 20))
 SINGLE_PORT=$((PORT + 30))
+FIRSTRUN_PORT=$((PORT + 40))
 export PATH="$HOME/.cargo/bin:$PATH"
 
 for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon; do
@@ -39,7 +43,9 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  # An app that is still closing (a grandchild of tauri-driver) can write its
+  # shader cache while the folder goes: try again once it has.
+  rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
 }
 trap cleanup EXIT INT TERM
 
@@ -59,6 +65,8 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
 # fallback (the real keyring is tested by `make keyring-test`). An unreachable
 # address also stops libdbus from autolaunching a bus on the X display.
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
+# The first-run walk-through is tested by onboarding.test.mjs alone (its driver sets 0).
+export CONFAB_SKIP_FIRST_RUN=1
 
 start_driver() { # port data_dir log [session bus address]
   # Each app gets its own data folder and its own XDG folders, so WebKit's
@@ -77,7 +85,7 @@ start_driver() { # port data_dir log [session bus address]
   exit 1
 }
 
-mkdir -p "$WORK/healthy" "$WORK/broken" "$WORK/library" "$WORK/inbox"
+mkdir -p "$WORK/healthy" "$WORK/broken" "$WORK/library" "$WORK/inbox" "$WORK/firstrun"
 # Not a database at all: the app must say so and leave the file alone.
 printf 'these bytes are not a SQLite database\n%.0s' $(seq 50) >"$WORK/broken/confab.db"
 cp "$WORK/broken/confab.db" "$WORK/broken-original.db"
@@ -95,6 +103,7 @@ for _ in $(seq 100); do [[ -s "$WORK/provider-url" ]] && break; sleep 0.1; done
 start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
 start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
+CONFAB_SKIP_FIRST_RUN=0 start_driver "$FIRSTRUN_PORT" "$WORK/firstrun" "$WORK/driver-firstrun.log"
 
 # One Confab per library: the single-instance guard is a D-Bus name on Linux, so
 # the app of single.test.mjs gets a private session bus. It allows activating
@@ -132,6 +141,7 @@ status=0
     CONFAB_WEBDRIVER_BROKEN="http://127.0.0.1:$BROKEN_PORT" \
     CONFAB_WEBDRIVER_LIBRARY="http://127.0.0.1:$LIBRARY_PORT" \
     CONFAB_WEBDRIVER_SINGLE="http://127.0.0.1:$SINGLE_PORT" \
+    CONFAB_WEBDRIVER_FIRSTRUN="http://127.0.0.1:$FIRSTRUN_PORT" \
     CONFAB_SINGLE_DATA="$WORK/single" \
     CONFAB_SINGLE_BUS="$SINGLE_BUS" \
     CONFAB_FIXTURES="$FIXTURES" \
@@ -153,6 +163,8 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver-library.log" >&2 || true
   echo "--- tauri-driver log (single) ---" >&2
   tail -50 "$WORK/driver-single.log" >&2 || true
+  echo "--- tauri-driver log (first run) ---" >&2
+  tail -50 "$WORK/driver-firstrun.log" >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status

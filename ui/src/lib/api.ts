@@ -32,6 +32,7 @@ export * from "./api/prompts";
 export * from "./api/replies";
 export * from "./api/providers";
 export * from "./api/backups";
+export * from "./api/onboarding";
 
 /** `Settings.language` null means "follow the OS language". */
 export type { AppInfo, ErrorCode, Language, LibraryCounts, Settings, ThemePreference };

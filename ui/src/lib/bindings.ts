@@ -214,6 +214,12 @@ export const commands = {
 	exportLibrary: (folder: string | null) => typedError<ExportSummary, AppError>(__TAURI_INVOKE("export_library", { folder })),
 	/**  Merges the archive at `path` into the library and reports what was added and skipped. */
 	importLibrary: (path: string) => typedError<ImportReport, AppError>(__TAURI_INVOKE("import_library", { path })),
+	/**  Whether the first-run walk-through is over (finished, skipped, or not needed). */
+	firstRunStatus: () => typedError<FirstRun, AppError>(__TAURI_INVOKE("first_run_status")),
+	/**  Records that the walk-through was finished or skipped. */
+	finishFirstRun: () => typedError<FirstRun, AppError>(__TAURI_INVOKE("finish_first_run")),
+	/**  Imports the demo character that ships inside the app (or finds it already there). */
+	importDemoCharacter: () => typedError<ImportOutcome, AppError>(__TAURI_INVOKE("import_demo_character")),
 };
 
 /** Events */
@@ -948,6 +954,17 @@ export type Facet = {
 	name: string,
 	/**  Characters that have it. */
 	count: number,
+};
+
+/**  Whether the first-run walk-through is over. */
+export type FirstRun = {
+	/**
+	 *  True once finished or skipped (or for a library that was in use before
+	 *  the walk-through existed); the UI shows it only while false.
+	 */
+	done: boolean,
+	/**  When it was finished or skipped, Unix milliseconds; `None` if never. */
+	doneAt: number | null,
 };
 
 /**  Sampling settings sent with every request; unset values are left to the provider. */

@@ -1,6 +1,7 @@
 import type { TextKey } from "./i18n/types";
 
-export type Screen = "library" | "chats" | "worldbooks" | "settings";
+/** "help" is opened from the Help menu, not listed with the others. */
+export type Screen = "library" | "chats" | "worldbooks" | "settings" | "help";
 
 export type IconName = "library" | "chats" | "worldbooks" | "settings";
 

@@ -20,10 +20,11 @@ import type {
 import { MockChats, type ChatCharacter } from "../../src/lib/dev/mock-chats";
 import { characterNoteOf } from "../../src/lib/dev/mock-notes";
 import { MockProviders } from "../../src/lib/dev/mock-providers";
+import { MockOnboarding } from "../../src/lib/dev/mock-onboarding";
 import { MockStreams } from "../../src/lib/dev/mock-streams";
 import { MockWorldBooks } from "../../src/lib/dev/mock-worldbooks";
 
-export { MockChats, MockProviders, MockStreams, MockWorldBooks };
+export { MockChats, MockOnboarding, MockProviders, MockStreams, MockWorldBooks };
 export { model } from "../../src/lib/dev/mock-providers";
 
 /** What the backend does when the live sessions change: the `live-sessions-changed` event. */
@@ -80,6 +81,12 @@ export type BackendOptions = {
   streams?: MockStreams;
   /** Providers, keys, models, usage (default: none configured). */
   providers?: MockProviders;
+  /**
+   * The first run (default: done, so the walk-through stays closed);
+   * `new MockOnboarding(false, ...)` opens it. Without an import function of
+   * its own, the demo character joins `characters` as "Mira Vell".
+   */
+  onboarding?: MockOnboarding | "new";
   /** Overrides any command (checked first); return undefined to fall through. */
   override?: (cmd: string, args: Record<string, unknown>) => unknown;
 };
@@ -118,6 +125,26 @@ export function installBackend(options: BackendOptions = {}): Call[] {
   const chats = options.chats ?? new MockChats({ character: (id) => chatCharacter(characters.get(id)) });
   const streams = options.streams ?? new MockStreams(chats, { onLiveChanged: emitLive });
   const providers = options.providers ?? new MockProviders();
+  const importDemo = (): ImportOutcome => {
+    const existing = [...characters.values()].find((d) => d.card.name === "Mira Vell");
+    if (existing) return outcome("Mira Vell (Confab demo).png", "alreadyInLibrary", { characterId: existing.summary.id, name: "Mira Vell" });
+    const demo = character("Mira Vell", { id: "demo-mira", creator: "Confab", tags: ["Confab demo"] }, {
+      first_mes: "\"We're closed -- oh.\" I'm Mira. I keep the lanterns here at night.",
+      alternate_greetings: ["The Hollow Bell is ringing.", "A day visitor!", "Мы закрыты…"],
+      mes_example: "<START>\n{{user}}: Hi\n{{char}}: Tea first.",
+    });
+    characters.set(demo.summary.id, demo);
+    return outcome("Mira Vell (Confab demo).png", "imported", {
+      characterId: demo.summary.id,
+      name: "Mira Vell",
+      worldBookId: "demo-book",
+      pendingDictionaryRules: 3,
+    });
+  };
+  const onboarding =
+    options.onboarding === "new"
+      ? new MockOnboarding(false, importDemo)
+      : (options.onboarding ?? new MockOnboarding(true, importDemo));
 
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
@@ -132,6 +159,8 @@ export function installBackend(options: BackendOptions = {}): Call[] {
     if (streamAnswer !== undefined) return streamAnswer;
     const providerAnswer = providers.handle(cmd, a);
     if (providerAnswer !== undefined) return providerAnswer;
+    const onboardingAnswer = onboarding.handle(cmd);
+    if (onboardingAnswer !== undefined) return onboardingAnswer;
     switch (cmd) {
       case "get_settings":
         return stored ?? resolve(options.settings ?? { language: null, theme: "system" });

@@ -7,6 +7,7 @@ mod card_import;
 mod characters;
 pub(crate) use characters::hex;
 mod dictionaries;
+mod first_run;
 mod notes;
 mod open;
 mod personas;

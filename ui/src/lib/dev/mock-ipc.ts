@@ -7,6 +7,7 @@ import type { ApiError, AppInfo, CardData, CharacterQuery, ExportFormat, ImportE
 import { MockChats } from "./mock-chats";
 import { runDemo } from "./mock-demos";
 import { MockLibrary } from "./mock-library";
+import { DEMO_FILE_NAME, MockOnboarding } from "./mock-onboarding";
 import { liveRendering } from "../chats/live-markdown";
 import {
   benchChat,
@@ -39,6 +40,7 @@ const SAMPLE_INFO: AppInfo = {
  * `&demo=drag|drop|detail|dirty|delete|export|card-dictionary|provider-insecure|provider-insecure-confirm`
  * plays a scripted interaction
  * (for screenshots; see ./mock-demos).
+ * `&firstrun=1` opens the first-run walk-through as on a new library.
  * "bench" (ui/bench/stream-render.mjs): the full library and one chat,
  * "Bench", of `&messages=` (10,000) messages; a reply streams `&tps=` (1,000)
  * words a second in 16 ms deltas, `&words=` (15,000) of Markdown in all,
@@ -100,9 +102,13 @@ export function installMockIpc(defaultScenario: string): void {
     },
   });
 
+  const onboarding = new MockOnboarding(query.get("firstrun") !== "1", () => delay(300).then(() => library.importOne(DEMO_FILE_NAME)));
+
   mockIPC(
     (cmd, args) => {
       const a = (args ?? {}) as Record<string, unknown>;
+      const onboardingAnswer = onboarding.handle(cmd);
+      if (onboardingAnswer !== undefined) return onboardingAnswer;
       switch (cmd) {
         case "list_characters":
           return library.list(a["query"] as CharacterQuery);

@@ -13,6 +13,8 @@ import { chats } from "./en/chats";
 import { prompts } from "./en/prompts";
 import { providers } from "./en/providers";
 import { backups } from "./en/backups";
+import { onboarding } from "./en/onboarding";
+import { help } from "./en/help";
 
 export const en = {
   ...app,
@@ -23,4 +25,6 @@ export const en = {
   ...prompts,
   ...providers,
   ...backups,
+  ...onboarding,
+  ...help,
 } as const;

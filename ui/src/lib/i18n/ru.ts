@@ -11,6 +11,8 @@ import { chats } from "./ru/chats";
 import { prompts } from "./ru/prompts";
 import { providers } from "./ru/providers";
 import { backups } from "./ru/backups";
+import { onboarding } from "./ru/onboarding";
+import { help } from "./ru/help";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -21,4 +23,6 @@ export const ru: Dictionary<RussianPlural> = {
   ...prompts,
   ...providers,
   ...backups,
+  ...onboarding,
+  ...help,
 };

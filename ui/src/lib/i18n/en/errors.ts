@@ -106,4 +106,6 @@ export const errors = {
   "error.context.deleteProvider": "The provider wasn't deleted.",
   "error.context.findLocal": "Couldn't look for local servers.",
   "error.context.usage": "Usage couldn't be loaded.",
+  "error.context.firstRun": "The set-up guide couldn't save its progress.",
+  "error.context.demo": "The demo character couldn't be opened.",
 } as const satisfies Record<string, string | { readonly one: string; readonly other: string }>;

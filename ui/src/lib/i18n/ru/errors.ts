@@ -109,4 +109,6 @@ export const errors: AreaDictionary<typeof english, RussianPlural> = {
   "error.context.deleteProvider": "Провайдер не удалён.",
   "error.context.findLocal": "Не удалось поискать локальные серверы.",
   "error.context.usage": "Не удалось загрузить расход.",
+  "error.context.firstRun": "Мастер настройки не смог сохранить, что он пройден.",
+  "error.context.demo": "Не удалось открыть демо-персонажа.",
 };
