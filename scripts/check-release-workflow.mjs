@@ -8,8 +8,10 @@
 // runner comes from the matrix), the jobs together must build every installer a
 // release ships (each on an OS that can build it), every action must be pinned to
 // a version, and the updater must stay off until a signing key exists.
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 
@@ -151,6 +153,35 @@ export function checkWorkflow(text, updaterText) {
   return problems;
 }
 
+/** `overlay` merged into `base` as the Tauri CLI merges a --config file (objects merge, the rest replaces). */
+export function mergeConfig(base, overlay) {
+  const out = structuredClone(base);
+  for (const [key, value] of Object.entries(overlay)) {
+    const both = value && typeof value === "object" && !Array.isArray(value) && out[key] && typeof out[key] === "object";
+    out[key] = both ? mergeConfig(out[key], value) : value;
+  }
+  return out;
+}
+
+/** What the Tauri CLI (its own JSON schema) says about a config; "" when it accepts it. */
+export function tauriConfigProblem(config, tauriCli) {
+  const dir = mkdtempSync(join(tmpdir(), "confab-tauri-conf-"));
+  try {
+    writeFileSync(join(dir, "tauri.conf.json"), JSON.stringify(config));
+    // The CLI looks for the app's Cargo.toml beside its config before it answers.
+    writeFileSync(join(dir, "Cargo.toml"), '[package]\nname = "confab-app"\nversion = "0.1.0"\n');
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "src", "main.rs"), "fn main() {}\n");
+    // The cheapest command that loads and validates the config: no build, no network.
+    execFileSync(tauriCli, ["inspect", "wix-upgrade-code"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    return "";
+  } catch (error) {
+    return String(error.stderr || error.stdout || error.message).trim().split("\n").pop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function main(args) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   const workflow = resolve(args[0] ?? `${root}/.github/workflows/release.yml`);
@@ -159,9 +190,14 @@ function main(args) {
   // The app's own config must not switch the updater on by itself.
   const appConf = JSON.parse(readFileSync(`${root}/tauri.conf.json`, "utf8"));
   if (appConf.bundle?.createUpdaterArtifacts) problems.push("tauri.conf.json creates updater artifacts without a signing key");
+  // The config a signed release builds with must be one the Tauri CLI accepts.
+  const tauriCli = `${root}/ui/node_modules/.bin/tauri`;
+  const merged = mergeConfig(appConf, JSON.parse(readFileSync(updater, "utf8")));
+  const problem = tauriConfigProblem(merged, tauriCli);
+  if (problem) problems.push(`tauri.conf.json with tauri.updater.conf.json: ${problem}`);
   for (const p of problems) console.error(`${workflow}: ${p}`);
   if (problems.length) return 1;
-  console.log(`release workflow: parses; every job names a runner; builds ${Object.keys(REQUIRED_BUNDLES).join(", ")} (universal dmg); updater off until a signing key exists`);
+  console.log(`release workflow: parses; every job names a runner; builds ${Object.keys(REQUIRED_BUNDLES).join(", ")} (universal dmg); updater off until a signing key exists, and its config valid for the Tauri CLI`);
   return 0;
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { checkWorkflow } from "../check-release-workflow.mjs";
+import { checkWorkflow, mergeConfig, tauriConfigProblem } from "../check-release-workflow.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKFLOW = readFileSync(join(ROOT, ".github/workflows/release.yml"), "utf8");
@@ -48,4 +48,14 @@ test("the updater stays off until a key exists, and no key is committed", () => 
   has(checkWorkflow(WORKFLOW, UPDATER.replace('"pubkey": ""', '"pubkey": "dW50cnVzdGVkIGNvbW1lbnQ="')), /holds a public key/);
   has(checkWorkflow(WORKFLOW, UPDATER.replace('"createUpdaterArtifacts": true', '"createUpdaterArtifacts": false')), /does not create updater artifacts/);
   has(checkWorkflow(edited("        if: env.HAS_UPDATER_KEY == 'true'\n", "").replace("secrets.TAURI_SIGNING_PRIVATE_KEY != ''", "true"), UPDATER), /not gated/);
+});
+
+test("the app's config with the updater overlay is one the Tauri CLI accepts, and a wrong key is refused", () => {
+  const cli = join(ROOT, "ui/node_modules/.bin/tauri");
+  const app = JSON.parse(readFileSync(join(ROOT, "tauri.conf.json"), "utf8"));
+  const merged = mergeConfig(app, JSON.parse(UPDATER));
+  assert.equal(merged.bundle.createUpdaterArtifacts, true);
+  assert.equal(merged.bundle.category, app.bundle.category, "the overlay merges, it does not replace bundle");
+  assert.equal(tauriConfigProblem(merged, cli), "");
+  assert.match(tauriConfigProblem(mergeConfig(merged, { bundle: { createUpdaterArtefacts: true } }), cli), /createUpdaterArtefacts/);
 });
