@@ -41,7 +41,7 @@ mkdir -p "$TEMPLATE"
 CONFAB_DATA_DIR="$TEMPLATE" "$CLI" import "$ROOT/crates/core/tests/fixtures/cards/ccv3_plus_chara__st_default_Seraphina.png" --json >"$WORK/import.json"
 CHARACTER="$(node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  const id = lines.map((l) => l.characterId ?? l.character?.id ?? l.id).find(Boolean);
+  const id = lines.map((l) => l.characterId ?? l.character_id).find(Boolean);
   if (!id) { console.error("no character id in: " + JSON.stringify(lines)); process.exit(1); }
   console.log(id);
 ' "$WORK/import.json")"
