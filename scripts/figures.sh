@@ -78,7 +78,7 @@ DRIVER=$!
 PIDS+=("$DRIVER")
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/status" >/dev/null 2>&1 && break; sleep 0.1; done
 
-echo "measuring (${FIGURES_RUNS:-3} launches per build after one warm-up each; page cache warm, app data and WebKit caches fresh)"
+echo "measuring (${FIGURES_RUNS:-3} launches per build after one warm-up each; page cache and WebKit caches warm, app data fresh)"
 (
   cd "$ROOT/tests/e2e"
   CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" CONFAB_DRIVER_PID="$DRIVER" \
