@@ -250,21 +250,6 @@ fn library_bus_id(dir: &std::path::Path) -> String {
     format!("{}.Library_{hash:016x}", confab_core::paths::APP_IDENTIFIER)
 }
 
-/// The environment variable that turns WebKitGTK's accelerated compositing off.
-pub const WEBKIT_COMPOSITING_OFF: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-
-/// WebKitGTK defaults for a chat app, unless the user set them: no accelerated
-/// compositing. It costs the web process ~90 MB more (PSS) idle and ~130 MB with a
-/// long chat open (`make figures`), and slows the start under software GL, while
-/// Confab's pages have nothing to composite. Call before any thread starts.
-pub fn webkit_defaults() {
-    #[cfg(target_os = "linux")]
-    if std::env::var_os(WEBKIT_COMPOSITING_OFF).is_none() {
-        // Sound only while the process is single-threaded: run() calls this first.
-        std::env::set_var(WEBKIT_COMPOSITING_OFF, "1");
-    }
-}
-
 /// Brings the main window forward (a second launch asked for Confab).
 fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
@@ -302,7 +287,6 @@ fn open_chat_window<R: Runtime>(
 
 /// Starts Confab.
 pub fn run() {
-    webkit_defaults();
     let state = AppState::from_env();
     // Open and migrate now, so the first command rarely waits; a failure is
     // kept for the UI to show (the state retries on its next use).
