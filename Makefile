@@ -19,8 +19,10 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export TAURI_FRONTEND_PATH := ui
 TAURI := ui/node_modules/.bin/tauri
 APP_BIN := $(CARGO_TARGET_DIR)/debug/confab-app
+RELEASE_BIN := $(CARGO_TARGET_DIR)/release/confab-app
+BUNDLE_DIR := $(CARGO_TARGET_DIR)/release/bundle
 
-.PHONY: help run dev test setup setup-core ui lint rust-test keyring-test bindings ui-test app e2e bench bench-ui fuzz clean-cache
+.PHONY: help run dev test setup setup-core ui lint rust-test keyring-test bindings ui-test app e2e bench bench-ui fuzz clean-cache check-release bundle figures
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,7 +33,7 @@ run: setup app ## Install what is missing, build, and open Confab
 dev: setup ## Open Confab with the UI hot-reloading from Vite
 	$(TAURI) dev
 
-test: setup lint rust-test ui-test e2e ## Install what is missing and run every test suite
+test: setup lint check-release rust-test ui-test e2e ## Install what is missing and run every test suite
 	@echo "make test: all suites passed"
 
 setup: ## Install system packages, npm packages and cargo tools that are missing
@@ -39,6 +41,11 @@ setup: ## Install system packages, npm packages and cargo tools that are missing
 
 setup-core:
 	scripts/setup.sh --no-e2e
+
+check-release: ## The release workflow (YAML, a runner per job, the bundle targets) and lockfiles whole for every platform
+	node scripts/check-release-workflow.mjs
+	node scripts/check-lockfiles.mjs
+	node --test --test-reporter=spec scripts/tests/
 
 ui/dist/index.html: $(shell find ui/src ui/index.html ui/vite.config.ts -type f 2>/dev/null) ui/package-lock.json
 	npm --prefix ui run build
@@ -103,6 +110,16 @@ app: ## Build the app with the UI embedded (debug, no installer; builds the UI f
 
 e2e: app ## Drive the real app under Xvfb through tauri-driver
 	tests/e2e/run.sh $(APP_BIN)
+
+bundle: ## Build the Linux installers (.deb, .rpm) in release mode and print their sizes
+	scripts/setup.sh --no-e2e --bundle
+	$(TAURI) build --bundles deb,rpm --ci
+	scripts/package-sizes.sh $(BUNDLE_DIR)
+
+figures: bundle app ## Cold start, memory (PSS) idle and with a 10,000-message chat, package sizes: release vs debug (not part of make test)
+	scripts/setup.sh --bundle
+	cargo build --locked -p confab-cli
+	scripts/figures.sh $(RELEASE_BIN) $(APP_BIN) $(CARGO_TARGET_DIR)/debug/confab $(BUNDLE_DIR)
 
 bench: ## Print performance figures: cards, import, world books, prompts, conversations, the streaming chat view (not part of make test)
 	cargo bench --locked -p confab-core --bench card_parse

@@ -3,7 +3,9 @@
 #
 #   scripts/setup.sh           everything `make run` and `make test` need
 #   scripts/setup.sh --no-e2e  skip the end-to-end tools (tauri-driver, Xvfb, WebKitWebDriver)
-#   scripts/setup.sh --bench   also Chromium, for `make bench-ui` (flags combine)
+#   scripts/setup.sh --bench   also Chromium, for `make bench-ui`
+#   scripts/setup.sh --bundle  also what `make bundle` uses to inspect the packages it built
+#                              (flags combine)
 #
 # Works as root or through sudo on Debian/Ubuntu. On other systems it says what to install.
 set -euo pipefail
@@ -11,10 +13,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WITH_E2E=1
 WITH_BENCH=0
+WITH_BUNDLE=0
 for arg in "$@"; do
   case "$arg" in
     --no-e2e) WITH_E2E=0 ;;
     --bench) WITH_BENCH=1 ;;
+    --bundle) WITH_BUNDLE=1 ;;
     *) printf 'unknown option: %s\n' "$arg" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +37,9 @@ APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core
   fonts-noto-color-emoji)
 # `make bench-ui`: Debian's Chromium, driven headless by playwright-core (a dev dependency of ui/).
 APT_BENCH=(chromium)
+# `make bundle`: Tauri's bundler writes .deb and .rpm itself (no system tools needed);
+# dpkg-deb (always on Debian) and rpm read them back to print what they hold and need.
+APT_BUNDLE=(rpm)
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 TAURI_DRIVER_VERSION="2.1.0"
@@ -54,6 +61,7 @@ install_apt_packages() {
   local wanted=("${APT_BUILD[@]}" "${APT_KEYRING_TEST[@]}")
   [[ $WITH_E2E -eq 1 ]] && wanted+=("${APT_E2E[@]}")
   [[ $WITH_BENCH -eq 1 ]] && wanted+=("${APT_BENCH[@]}")
+  [[ $WITH_BUNDLE -eq 1 ]] && wanted+=("${APT_BUNDLE[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1; then
     say "not a Debian/Ubuntu system: install the Tauri prerequisites for your OS"
     say "(https://v2.tauri.app/start/prerequisites/), then run this again"
@@ -114,20 +122,9 @@ npm_ci() {
     return
   fi
   say "npm ci in ${dir#"$ROOT"/}"
-  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error 2>"$dir/.npm-ci.log"); then
-    # A registry mirror without other platforms' optional binaries (say
-    # @tauri-apps/cli-darwin-arm64) leaves them out of the lockfile, and npm ci
-    # refuses such a lockfile as "out of sync". npm install --no-save installs
-    # the same locked versions and tolerates the gap; anything else is a real error.
-    if grep -q "can only install packages when your package.json and package-lock.json" "$dir/.npm-ci.log"; then
-      say "npm ci refused a lockfile without other platforms' optional packages; installing the locked versions with npm install"
-      (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error)
-    else
-      cat "$dir/.npm-ci.log" >&2
-      die "npm ci failed in $dir"
-    fi
-  fi
-  rm -f "$dir/.npm-ci.log"
+  # The lockfiles hold every platform's optional packages (make check-release
+  # proves it), so npm ci is the one way in, here and on macOS and Windows.
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $dir"
   echo "$sum" >"$stamp"
 }
 
@@ -146,6 +143,8 @@ install_apt_packages
 check_rust
 check_node
 npm_ci "$ROOT/ui"
+# The release checks of `make test` (scripts/check-*.mjs) parse YAML with the `yaml` package.
+npm_ci "$ROOT/scripts"
 if [[ $WITH_E2E -eq 1 ]]; then
   npm_ci "$ROOT/tests/e2e"
   install_tauri_driver
