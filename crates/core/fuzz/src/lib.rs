@@ -517,6 +517,13 @@ pub fn check_book(book: &Book, source: BookFormat) {
     if card_expected.extensions.get("extensions") == Some(&Value::Object(Map::new())) {
         card_expected.extensions.remove("extensions");
     }
+    // SillyTavern's `originalData` (its copy of the card book a world-info file
+    // came from) is never written into a card, as `lore::formats::character_book`
+    // documents.
+    card_expected.extensions.remove("originalData");
+    // `confab/settings` is Confab's own key: a card writes the book's settings
+    // there (inside `extensions`), so a stray top-level one is not kept.
+    card_expected.extensions.remove("confab/settings");
     let st = via_st(book);
     let settled = if source == BookFormat::SillyTavern {
         // The export keys entries by uid, so they come back in uid order (as

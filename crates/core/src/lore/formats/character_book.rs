@@ -22,7 +22,8 @@
 //! (ST writes `true` everywhere and ignores it on import, as Confab does: a key
 //! is a regex when written `/pattern/flags`). A world-info file's
 //! `originalData` (ST's copy of the card book it came from) is never written
-//! into a card. Book settings without a spec field travel in
+//! into a card, nor a stray top-level `confab/settings` (Confab's key, used
+//! only inside `extensions`). Book settings without a spec field travel in
 //! `extensions["confab/settings"]`; `token_budget` is the budget cap in tokens.
 
 use serde_json::{json, Map, Value};
