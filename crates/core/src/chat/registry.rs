@@ -89,8 +89,20 @@ impl Reservation {
         started
     }
 
+    /// The slot with `result`'s value; on failure the slot is given back and
+    /// the error returned.
+    pub(super) fn keep_if<T>(self, result: Result<T>) -> Result<(Self, T)> {
+        match result {
+            Ok(value) => Ok((self, value)),
+            Err(e) => {
+                self.abandon(&e);
+                Err(e)
+            }
+        }
+    }
+
     /// Gives the slot back after a failure that saved nothing.
-    pub(super) fn abandon(mut self, error: &Error) {
+    fn abandon(mut self, error: &Error) {
         self.launched = true;
         self.free(error);
     }

@@ -74,13 +74,7 @@ impl ChatEngine {
         };
         // The provider is found while the messages are saved.
         let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
-        let (user_id, reply_id) = match saved {
-            Ok(s) => s,
-            Err(e) => {
-                slot.abandon(&e);
-                return Err(e);
-            }
-        };
+        let (slot, (user_id, reply_id)) = slot.keep_if(saved)?;
         // From here the user message is saved: every failure is reported as
         // the stream's outcome (after `started`), never as an error that would hide it.
         let started = StreamStarted {
@@ -158,13 +152,7 @@ impl ChatEngine {
             Ok((parent, reply))
         };
         let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
-        let (parent, reply) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                slot.abandon(&e);
-                return Err(e);
-            }
-        };
+        let (slot, (parent, reply)) = slot.keep_if(prepared)?;
         let asked = Asked::of(parent, &reply.id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
@@ -220,13 +208,7 @@ impl ChatEngine {
             Ok((last, parent))
         };
         let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
-        let (last, parent) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                slot.abandon(&e);
-                return Err(e);
-            }
-        };
+        let (slot, (last, parent)) = slot.keep_if(prepared)?;
         let asked = Asked::of(parent, &last.id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
