@@ -15,6 +15,7 @@ pub mod info;
 pub mod library;
 pub mod llm;
 pub mod lore;
+pub mod offload;
 pub mod onboarding;
 pub mod paths;
 pub mod prompt;

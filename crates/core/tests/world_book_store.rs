@@ -295,7 +295,15 @@ async fn timed_effects_persist_per_chat_session_between_scans() {
     entry.content = "Megumin casts Explosion once a day.".into();
     entry.sticky = 3;
     lore.entries.push(entry);
-    let compiled = compile(&lore, "axel", default_counter()).unwrap();
+    let compiled = std::sync::Arc::new(compile(&lore, "axel", default_counter()).unwrap());
+    // Scans run off the async workers, as the app runs them.
+    let scan_off = |input: ScanInput, mut state| {
+        let compiled = compiled.clone();
+        confab_core::offload::run("a scan", move || {
+            let report = scan(&[&compiled], &input, &mut state, 1);
+            (report, state)
+        })
+    };
     let say = |texts: &[&str]| ScanInput {
         messages: texts
             .iter()
@@ -309,19 +317,16 @@ async fn timed_effects_persist_per_chat_session_between_scans() {
         ..Default::default()
     };
 
-    let mut state = store.lore_timed_state("s1").await.unwrap();
-    let first = scan(&[&compiled], &say(&["EXPLOSION!"]), &mut state, 1);
+    let state = store.lore_timed_state("s1").await.unwrap();
+    let (first, state) = scan_off(say(&["EXPLOSION!"]), state).await.unwrap();
     assert_eq!(first.activated.len(), 1);
     store.save_lore_timed_state("s1", &state).await.unwrap();
 
     // Next turn, in a new process as far as the engine knows: still active, because sticky.
-    let mut state = store.lore_timed_state("s1").await.unwrap();
-    let second = scan(
-        &[&compiled],
-        &say(&["EXPLOSION!", "Let's go home.", "Quietly."]),
-        &mut state,
-        1,
-    );
+    let state = store.lore_timed_state("s1").await.unwrap();
+    let (second, _) = scan_off(say(&["EXPLOSION!", "Let's go home.", "Quietly."]), state)
+        .await
+        .unwrap();
     assert_eq!(second.activated.len(), 1, "{second:?}");
     assert!(matches!(
         second.activated[0].reason,

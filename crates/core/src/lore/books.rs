@@ -248,12 +248,11 @@ pub async fn test_activation_with(
     let seed = request.seed.unwrap_or_else(random_seed);
     let mut timed = timed;
     // A scan of thousands of entries and regex keys is CPU work: off the async workers.
-    tokio::task::spawn_blocking(move || {
+    crate::offload::run("the activation test", move || {
         let refs: Vec<&CompiledBook> = books.iter().map(|b| b.as_ref()).collect();
         scan(&refs, &input, &mut timed, seed)
     })
     .await
-    .map_err(|e| Error::Internal(format!("the activation test stopped unexpectedly: {e}")))
 }
 
 /// A seed for when the user asked for none: different each run.

@@ -315,9 +315,8 @@ pub async fn build_turn(
         let prompt = assemble_with(&input, counter, &rewrite)?;
         Ok((prompt, report, timed, fresh))
     };
-    let (prompt, world_info, timed, fresh) = tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(format!("building the prompt stopped unexpectedly: {e}")))??;
+    let (prompt, world_info, timed, fresh) =
+        crate::offload::run("building the prompt", work).await??;
     if !fresh.is_empty() {
         // Bookkeeping beside the request: the first token does not wait for it, and a failure only costs a recount.
         let store = store.clone();

@@ -56,6 +56,11 @@ pub fn scan(
     state: &mut TimedState,
     rng_seed: u64,
 ) -> ScanReport {
+    // Thousands of entries and regex keys: a scan on an async worker would stall IPC and streams.
+    debug_assert!(
+        crate::offload::is_off_workers(),
+        "a world-info scan ran on an async worker: run it through offload::run"
+    );
     let pool = input
         .settings
         .clone()
