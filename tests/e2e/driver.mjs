@@ -91,11 +91,6 @@ export async function checkAccessibility(driver, name) {
   );
   if (found.error) throw new Error(`axe-core could not check ${name}: ${found.error}`);
   if (found.violations.length === 0) return;
-  if (process.env.AXE_LOG_ONLY) { // TEMP-ITERATION
-    const { appendFileSync } = await import("node:fs"); // TEMP-ITERATION
-    appendFileSync(process.env.AXE_LOG_ONLY, JSON.stringify({ name, v: found.violations }) + "\n"); // TEMP-ITERATION
-    return; // TEMP-ITERATION
-  } // TEMP-ITERATION
   const lines = found.violations.map(
     (v) => `- ${v.id} (${v.impact}): ${v.help}\n${v.targets.map((t) => `    ${t}`).join("\n")}`,
   );

@@ -2,12 +2,12 @@
 // Ctrl+N new chat, Esc stops a reply, Alt+Left/Right swipe, Up edits the last
 // message, ? shows the shortcuts, and Tab shows where focus is. Runs on the
 // first-start app of app.test.mjs (its own character and provider, so the
-// library tests' state is left alone).
+// library tests' state is left alone); named to run after it and library.test.mjs.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { clickFresh, launch, onScreen, pick, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -52,6 +52,11 @@ describe("keyboard shortcuts and focus", () => {
     assert.ok(PROVIDER, "run the suite through tests/e2e/run.sh (it starts the fake provider)");
     driver = await launch(process.env.CONFAB_WEBDRIVER);
     await waitReady(driver);
+    // app.test.mjs left this app in Russian: the texts checked here are English.
+    await clickFresh(driver, css('[data-testid="nav-settings"]'));
+    await onScreen(driver, "settings");
+    await pick(driver, "language-select", "en");
+    await driver.wait(async () => (await driver.executeScript("return document.documentElement.lang")) === "en", WAIT_MS, "English");
     // A character to find, and a provider to answer.
     await driver.findElement(css('[data-testid="import-input"]')).sendKeys(CARD);
     await clickFresh(driver, css('[data-testid="import-summary-close"]'));
@@ -75,8 +80,10 @@ describe("keyboard shortcuts and focus", () => {
     await driver.executeScript("document.activeElement?.blur()");
     await chord(driver, [Key.SHIFT], "?");
     const dialog = await driver.wait(until.elementLocated(css('[data-testid="shortcuts-dialog"]')), WAIT_MS, "the shortcuts dialog");
-    const text = await dialog.getText();
+    // textContent: getText() reads nothing while the dialog is still fading in.
+    const text = await dialog.getAttribute("textContent");
     assert.match(text, /Ctrl\s*\+\s*K/, "Ctrl, not Cmd, off the Mac");
+    assert.ok(!text.includes("⌘"));
     assert.match(text, /Esc/);
     await screenshot(driver, "shortcuts-dialog");
     await chord(driver, [], Key.ESCAPE);
