@@ -1,5 +1,6 @@
 // WebDriver helpers for the Confab end-to-end suite.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Builder, By, until } from "selenium-webdriver";
@@ -7,6 +8,8 @@ import { Builder, By, until } from "selenium-webdriver";
 const APP = process.env.CONFAB_APP;
 const SHOTS = process.env.CONFAB_SHOTS ?? "screenshots";
 const WAIT_MS = 15_000;
+// axe-core checks every screen the suite screenshots (see checkAccessibility).
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** Starts the app through tauri-driver at `server` and returns a WebDriver session. */
 export async function launch(server) {
@@ -66,6 +69,32 @@ export async function screenshot(driver, name) {
   await driver.sleep(250);
   const png = await driver.takeScreenshot();
   await writeFile(join(SHOTS, `${name}.png`), png, "base64");
+  await checkAccessibility(driver, name);
+}
+
+/**
+ * Runs axe-core on the page and fails with a readable list when any violation is
+ * serious or critical. axe is injected through WebDriver, which the app's CSP
+ * does not govern; it stays on the window until the page reloads.
+ */
+export async function checkAccessibility(driver, name) {
+  const present = await driver.executeScript("return typeof window.axe === 'object';");
+  if (!present) await driver.executeScript(AXE_SOURCE);
+  const found = await driver.executeAsyncScript(
+    "const done = arguments[arguments.length - 1];" +
+      "window.axe.run(document, { resultTypes: ['violations'] }).then(" +
+      "  (r) => done({ violations: r.violations" +
+      "    .filter((v) => v.impact === 'serious' || v.impact === 'critical')" +
+      "    .map((v) => ({ id: v.id, impact: v.impact, help: v.help," +
+      "      targets: v.nodes.slice(0, 8).map((n) => n.target.join(' ') + (n.failureSummary ? ' — ' + n.failureSummary.replace(/\\s+/g, ' ').slice(0, 200) : '')) })) })," +
+      "  (e) => done({ error: String(e) }));",
+  );
+  if (found.error) throw new Error(`axe-core could not check ${name}: ${found.error}`);
+  if (found.violations.length === 0) return;
+  const lines = found.violations.map(
+    (v) => `- ${v.id} (${v.impact}): ${v.help}\n${v.targets.map((t) => `    ${t}`).join("\n")}`,
+  );
+  throw new Error(`accessibility violations on ${name}:\n${lines.join("\n")}`);
 }
 
 /** Clicks the element `locator` finds, finding it again if a re-render replaced it. */

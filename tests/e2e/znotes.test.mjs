@@ -206,8 +206,10 @@ describe("example dialogue, the Character's note and the Author's Note reach the
       assert.ok(sources.indexOf(note) < sources.indexOf("newMessage"), sources.join(","));
     }
     assert.equal(sources.at(-1), "newMessage");
-    const totals = await driver.findElement(By.css('[data-testid="prompt-total-tokens"]')).getText();
-    assert.match(totals, /^[\d,]+ tokens$/);
+    // getText() reads "" until the preview has faded in: wait for the figure.
+    const totalsEl = await driver.findElement(By.css('[data-testid="prompt-total-tokens"]'));
+    await driver.wait(async () => (await totalsEl.getText()) !== "", WAIT_MS, "the token total shows");
+    assert.match(await totalsEl.getText(), /^[\d,]+ tokens$/);
     const target = await driver.findElement(By.css('[data-testid="prompt-target"]')).getText();
     assert.ok(target.length > 0, "who the prompt goes to");
 

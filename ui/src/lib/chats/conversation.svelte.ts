@@ -88,6 +88,8 @@ export class Conversation {
 
   /** The message being edited inline. */
   editingId = $state<string | null>(null);
+  /** A message the keyboard asked to edit (Up in the empty composer); its bubble starts editing. */
+  editRequest = $state<string | null>(null);
 
   /** The reply streaming in this session (this window's, or one followed from another). */
   stream = $state.raw<LiveReply | null>(null);
