@@ -105,28 +105,37 @@ export async function addFakeProvider(driver, url) {
 }
 
 /**
- * Wraps the page's IPC (window.__TAURI_INTERNALS__) so every request (command
- * and arguments), every response or error, and every message a callback gets
- * (channels: streamed replies; events registered from now on) is recorded in
- * window.__ipcLog. Read it back with `ipcLog`.
+ * Records every IPC request (command and body) and every response in
+ * window.__ipcLog. Tauri defines __TAURI_INTERNALS__.invoke and
+ * transformCallback read-only, so the recorder sits one level down: Tauri's
+ * IPC posts each command with fetch() to its ipc: scheme, and small channel
+ * messages (a streamed reply's deltas) are run as script by the shell, which
+ * nothing in the page can intercept; channel payloads too big for that are
+ * fetched through the same IPC and so are recorded. Read it back with `ipcLog`.
  */
 export async function recordIpc(driver) {
   await driver.executeScript(
-    `const internals = window.__TAURI_INTERNALS__;
-     if (window.__ipcLog) return;
+    `if (window.__ipcLog) return;
      const log = (window.__ipcLog = []);
-     const copy = (value) => { try { return JSON.parse(JSON.stringify(value ?? null)); } catch { return String(value); } };
-     const invoke = internals.invoke.bind(internals);
-     internals.invoke = (cmd, args, options) => {
-       log.push({ kind: 'request', cmd, args: copy(args) });
-       return invoke(cmd, args, options).then(
-         (value) => { log.push({ kind: 'response', cmd, value: copy(value) }); return value; },
-         (error) => { log.push({ kind: 'error', cmd, value: copy(error) }); throw error; },
-       );
+     const original = window.fetch.bind(window);
+     const text = (body) => {
+       if (body === undefined || body === null) return '';
+       if (typeof body === 'string') return body;
+       try { return new TextDecoder().decode(body instanceof ArrayBuffer ? new Uint8Array(body) : body); } catch { return String(body); }
      };
-     const transform = internals.transformCallback.bind(internals);
-     internals.transformCallback = (callback, once) =>
-       transform((message) => { log.push({ kind: 'callback', value: copy(message) }); return callback?.(message); }, once);`,
+     window.fetch = async (input, init) => {
+       const url = typeof input === 'string' ? input : input.url;
+       const ipc = url.startsWith('ipc:') || url.startsWith('http://ipc.localhost') || url.startsWith('https://ipc.localhost');
+       if (!ipc) return original(input, init);
+       const cmd = decodeURIComponent(new URL(url).pathname.slice(1));
+       log.push({ kind: 'request', cmd, body: text(init?.body) });
+       const response = await original(input, init);
+       response.clone().arrayBuffer().then(
+         (bytes) => log.push({ kind: 'response', cmd, status: response.status, body: text(bytes) }),
+         () => log.push({ kind: 'response', cmd, status: response.status, body: '<unreadable>' }),
+       );
+       return response;
+     };`,
   );
 }
 
