@@ -288,12 +288,18 @@ describe("a hostile card and a hostile reply stay inert in the real webview", ()
        settled.push(fetch(base + 'fetch').then(() => { fetched = 'sent'; }, () => {}));
        Promise.all(settled).then(() => {
          getComputedStyle(styled).backgroundImage; getComputedStyle(host).backgroundImage;
-         setTimeout(() => { host.remove(); done({ fetched, pwned: window.__pwned ?? null }); }, 500);
+         setTimeout(() => done({ fetched, pwned: window.__pwned ?? null }), 500);
        });`,
       canary.port,
     );
     assert.deepEqual(outcome, { fetched: "blocked", pwned: null }, "no inline script ran and fetch was refused");
     assert.deepEqual(canary.hits, [], "nothing reached the canary server");
+    // The page check itself sees such elements (so its silence elsewhere means something).
+    const seen = (await checkPage(driver, canary.port)).join("\n");
+    for (const what of ["element: <iframe", "element: <script", "element: <style", "element: <link", "src to the canary", "style to the canary"]) {
+      assert.ok(seen.includes(what), `the page check reports ${what}: ${seen}`);
+    }
+    await driver.executeScript("document.getElementById('csp-probe').remove()");
     await inert("after the CSP probe");
   });
 });
