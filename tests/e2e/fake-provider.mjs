@@ -7,11 +7,15 @@
 //   contains "slowly"  -> 200 words, one every 50 ms (long enough to press Stop)
 //   contains "refuse"  -> HTTP 429 with a JSON error and Retry-After: 7
 //   contains "break"   -> a few words, then the connection is dropped (no finish)
+//   contains "hostile canary PORT" -> reasoning and a reply full of script, frames,
+//                         styles and remote URLs aimed at http://127.0.0.1:PORT
+//                         (hostile.mjs), streamed in small pieces that cut tags apart
 //   otherwise          -> a short reply in 12 chunks, 30 ms apart, with usage
 // GET /v1/models lists two models. GET /__stats tells the suite what happened
 // (requests seen, streams the client closed early, the last request's body).
 import { createServer } from "node:http";
 import { writeFileSync } from "node:fs";
+import { hostileReasoning, hostileReply } from "./hostile.mjs";
 
 const portFile = process.argv[2];
 if (!portFile) {
@@ -19,7 +23,7 @@ if (!portFile) {
   process.exit(2);
 }
 
-const stats = { chatRequests: 0, closedEarly: 0, lastBody: null };
+const stats = { chatRequests: 0, closedEarly: 0, lastBody: null, lastAuthorization: null };
 
 const REPLY =
   "The forest is the Eldoria woods, traveller. You are safe here; the glade keeps the shadows away. " +
@@ -76,6 +80,28 @@ async function streamWords(res, words, delayMs, { finish = true } = {}) {
   res.end("data: [DONE]\n\n");
 }
 
+/** `text` cut every `size` characters (so tags and entities arrive split across deltas). */
+function pieces(text, size) {
+  const out = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+async function streamHostile(res, canary) {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  res.write(chunk({ role: "assistant", content: "" }));
+  for (const piece of pieces(hostileReasoning(canary), 40)) {
+    res.write(chunk({ reasoning_content: piece }));
+    await sleep(5);
+  }
+  for (const piece of pieces(hostileReply(canary), 23)) {
+    res.write(chunk({ content: piece }));
+    await sleep(5);
+  }
+  res.write(chunk({}, "stop"));
+  res.end("data: [DONE]\n\n");
+}
+
 function words(text) {
   return text.match(/\S+\s*/g) ?? [];
 }
@@ -114,7 +140,14 @@ const server = createServer((req, res) => {
         return;
       }
       stats.lastBody = body;
+      // Kept so the key-trace test can prove the key it set was really used.
+      stats.lastAuthorization = req.headers.authorization ?? null;
       const text = lastUserText(body);
+      const hostile = /hostile canary (\d+)/.exec(text);
+      if (hostile) {
+        await streamHostile(res, `http://127.0.0.1:${hostile[1]}`);
+        return;
+      }
       if (text.includes("refuse")) {
         res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "7" });
         res.end(JSON.stringify({ error: { message: "Rate limit reached for fake-small", type: "rate_limit_error" } }));

@@ -119,12 +119,13 @@ describe("a library built from real cards", () => {
   test("a character opens, exports, and its export is already in the library", async () => {
     const megumin = await driver.findElement(By.css('[data-testid="character-card"][data-name="Megumin"]'));
     await megumin.click();
-    const detail = await driver.wait(
+    await driver.wait(
       until.elementLocated(By.css('[data-testid="character-detail"]')),
       WAIT_MS,
       "the detail view opens",
     );
-    const name = await detail.findElement(By.css('[data-testid="field-name"]'));
+    // The form renders once the character has loaded, a moment after the view.
+    const name = await driver.wait(until.elementLocated(By.css('[data-testid="field-name"]')), WAIT_MS, "the form loads");
     assert.equal(await name.getAttribute("value"), "Megumin");
     await screenshot(driver, "character-detail");
 

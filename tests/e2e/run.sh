@@ -7,9 +7,10 @@
 # With test files named, only those run, in the order given (later files use what
 # earlier ones imported: library.test.mjs first).
 #
-# Five drivers run side by side, each with its own data folder (a first start, a
+# Six drivers run side by side, each with its own data folder (a first start, a
 # library to import into, one whose database is damaged, one launched twice on a
-# private session bus, and a new user's first run), because the app reads
+# private session bus, a new user's first run, and one for the hostile card of
+# security.test.mjs, whose keys may also be kept encrypted), because the app reads
 # CONFAB_DATA_DIR from the environment the driver hands down. Every app but the
 # first-run one starts with CONFAB_SKIP_FIRST_RUN=1, which marks the first-run
 # walk-through as done (without recording it), so those tests meet the window
@@ -28,6 +29,7 @@ BROKEN_PORT=$((PORT + 10))
 LIBRARY_PORT=$((PORT + 20))
 SINGLE_PORT=$((PORT + 30))
 FIRSTRUN_PORT=$((PORT + 40))
+SECURITY_PORT=$((PORT + 50))
 export PATH="$HOME/.cargo/bin:$PATH"
 
 for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon; do
@@ -104,6 +106,12 @@ start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
 start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
 CONFAB_SKIP_FIRST_RUN=0 start_driver "$FIRSTRUN_PORT" "$WORK/firstrun" "$WORK/driver-firstrun.log"
+# The hostile card gets a library of its own, so no other test meets it. Its app
+# has a passphrase, so zzkeytrace.test.mjs can keep a key encrypted in the database
+# and then look for it in every file.
+mkdir -p "$WORK/security"
+SECURITY_PASSPHRASE="e2e-passphrase-$RANDOM$RANDOM$RANDOM"
+CONFAB_ENCRYPTION_KEY="$SECURITY_PASSPHRASE" start_driver "$SECURITY_PORT" "$WORK/security" "$WORK/driver-security.log"
 
 # One Confab per library: the single-instance guard is a D-Bus name on Linux, so
 # the app of single.test.mjs gets a private session bus. It allows activating
@@ -142,6 +150,10 @@ status=0
     CONFAB_WEBDRIVER_LIBRARY="http://127.0.0.1:$LIBRARY_PORT" \
     CONFAB_WEBDRIVER_SINGLE="http://127.0.0.1:$SINGLE_PORT" \
     CONFAB_WEBDRIVER_FIRSTRUN="http://127.0.0.1:$FIRSTRUN_PORT" \
+    CONFAB_WEBDRIVER_SECURITY="http://127.0.0.1:$SECURITY_PORT" \
+    CONFAB_E2E_WORK="$WORK" \
+    CONFAB_SECURITY_DATA="$WORK/security" \
+    CONFAB_SECURITY_PASSPHRASE="$SECURITY_PASSPHRASE" \
     CONFAB_SINGLE_DATA="$WORK/single" \
     CONFAB_SINGLE_BUS="$SINGLE_BUS" \
     CONFAB_FIXTURES="$FIXTURES" \
@@ -165,6 +177,8 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver-single.log" >&2 || true
   echo "--- tauri-driver log (first run) ---" >&2
   tail -50 "$WORK/driver-firstrun.log" >&2 || true
+  echo "--- tauri-driver log (security) ---" >&2
+  tail -50 "$WORK/driver-security.log" >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status
