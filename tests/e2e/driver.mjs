@@ -110,3 +110,32 @@ export async function clickFresh(driver, locator) {
     }
   }
 }
+
+/** Replaces the text of the field with this test id. */
+export async function typeInto(driver, testid, text) {
+  const input = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), WAIT_MS);
+  await input.clear();
+  await input.sendKeys(text);
+}
+
+/**
+ * Adds the fake OpenAI-compatible provider at `url` in Settings; with
+ * `onlyIfNone`, only when the library has no provider yet.
+ */
+export async function addFakeProvider(driver, url, { name = "Fake local", onlyIfNone = true } = {}) {
+  await clickFresh(driver, By.css('[data-testid="nav-settings"]'));
+  await onScreen(driver, "settings");
+  await driver.wait(until.elementLocated(By.css('[data-testid="providers"]')), WAIT_MS);
+  if (onlyIfNone) {
+    // The list arrives just after the section: give it a moment before counting.
+    await driver.sleep(300);
+    if ((await driver.findElements(By.css('[data-testid="provider-item"]'))).length > 0) return;
+  }
+  await clickFresh(driver, By.css('[data-testid="provider-add"]'));
+  await clickFresh(driver, By.css('[data-testid="provider-kind-openAiCompatible"]'));
+  await typeInto(driver, "provider-name", name);
+  await typeInto(driver, "provider-base-url", url);
+  await typeInto(driver, "provider-default-model", "fake-small");
+  await clickFresh(driver, By.css('[data-testid="provider-save"]'));
+  await driver.wait(until.elementLocated(By.css('[data-testid="provider-saved"]')), WAIT_MS, "the provider is saved");
+}

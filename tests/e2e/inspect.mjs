@@ -1,9 +1,5 @@
 // In-page inspection for the security tests (security.test.mjs, zzkeytrace.test.mjs):
 // what the live DOM holds, and a recorder of every IPC message.
-import { By, until } from "selenium-webdriver";
-import { clickFresh, onScreen } from "./driver.mjs";
-
-const WAIT_MS = 30_000;
 
 /**
  * Remembers the app's own elements that could load or run something (its
@@ -80,28 +76,6 @@ export async function checkPage(driver, canaryPort) {
      return problems;`,
     canaryPort,
   );
-}
-
-async function typeInto(driver, testid, text) {
-  const input = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), WAIT_MS);
-  await input.clear();
-  await input.sendKeys(text);
-}
-
-/** Adds the fake local provider in Settings unless the library has one; returns to nothing in particular. */
-export async function addFakeProvider(driver, url) {
-  await clickFresh(driver, By.css('[data-testid="nav-settings"]'));
-  await onScreen(driver, "settings");
-  await driver.wait(until.elementLocated(By.css('[data-testid="providers"]')), WAIT_MS);
-  await driver.sleep(300);
-  if ((await driver.findElements(By.css('[data-testid="provider-item"]'))).length > 0) return;
-  await clickFresh(driver, By.css('[data-testid="provider-add"]'));
-  await clickFresh(driver, By.css('[data-testid="provider-kind-openAiCompatible"]'));
-  await typeInto(driver, "provider-name", "Fake local");
-  await typeInto(driver, "provider-base-url", url);
-  await typeInto(driver, "provider-default-model", "fake-small");
-  await clickFresh(driver, By.css('[data-testid="provider-save"]'));
-  await driver.wait(until.elementLocated(By.css('[data-testid="provider-saved"]')), WAIT_MS, "the provider is saved");
 }
 
 /**

@@ -14,9 +14,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { addFakeProvider, clickFresh, launch, onScreen, screenshot, typeInto, waitReady } from "./driver.mjs";
 import { hostileCard } from "./hostile.mjs";
-import { addFakeProvider, checkPage, markBaseline } from "./inspect.mjs";
+import { checkPage, markBaseline } from "./inspect.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, pick, screenshot, waitReady } from "./driver.mjs";
+import { addFakeProvider, clickFresh, launch, onScreen, pick, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -24,12 +24,6 @@ async function chord(driver, modifiers, key) {
 
 const css = (selector) => By.css(selector);
 const count = async (driver, selector) => (await driver.findElements(css(selector))).length;
-
-async function typeInto(driver, testid, text) {
-  const input = await driver.wait(until.elementLocated(css(`[data-testid="${testid}"]`)), WAIT_MS);
-  await input.clear();
-  await input.sendKeys(text);
-}
 
 async function lastAssistant(driver) {
   return driver.executeScript(
@@ -60,15 +54,7 @@ describe("keyboard shortcuts and focus", () => {
     // A character to find, and a provider to answer.
     await driver.findElement(css('[data-testid="import-input"]')).sendKeys(CARD);
     await clickFresh(driver, css('[data-testid="import-summary-close"]'));
-    await clickFresh(driver, css('[data-testid="nav-settings"]'));
-    await onScreen(driver, "settings");
-    await clickFresh(driver, css('[data-testid="provider-add"]'));
-    await clickFresh(driver, css('[data-testid="provider-kind-openAiCompatible"]'));
-    await typeInto(driver, "provider-name", "Fake for keys");
-    await typeInto(driver, "provider-base-url", PROVIDER);
-    await typeInto(driver, "provider-default-model", "fake-small");
-    await clickFresh(driver, css('[data-testid="provider-save"]'));
-    await driver.wait(until.elementLocated(css('[data-testid="provider-saved"]')), WAIT_MS, "the provider is saved");
+    await addFakeProvider(driver, PROVIDER, { name: "Fake for keys", onlyIfNone: false });
   });
   after(async () => {
     await driver?.quit();

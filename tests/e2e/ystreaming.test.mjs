@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { By, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { clickFresh, launch, onScreen, screenshot, typeInto, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -14,12 +14,6 @@ const KEY = "sk-e2e-do-not-show-0123456789";
 async function providerStats() {
   const response = await fetch(PROVIDER.replace(/\/v1$/, "/__stats"));
   return response.json();
-}
-
-async function typeInto(driver, testid, text) {
-  const input = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), WAIT_MS);
-  await input.clear();
-  await input.sendKeys(text);
 }
 
 async function sendMessage(driver, text) {

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { addFakeProvider, clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -104,18 +104,7 @@ describe("example dialogue, the Character's note and the Author's Note reach the
   });
 
   test("a provider is set up (the fake local server, added if there is none)", async () => {
-    await clickFresh(driver, By.css('[data-testid="nav-settings"]'));
-    await onScreen(driver, "settings");
-    await driver.wait(until.elementLocated(By.css('[data-testid="providers"]')), WAIT_MS);
-    await driver.sleep(300);
-    if ((await driver.findElements(By.css('[data-testid="provider-item"]'))).length > 0) return;
-    await clickFresh(driver, By.css('[data-testid="provider-add"]'));
-    await clickFresh(driver, By.css('[data-testid="provider-kind-openAiCompatible"]'));
-    await typeInto(driver, By.css('[data-testid="provider-name"]'), "Fake local");
-    await typeInto(driver, By.css('[data-testid="provider-base-url"]'), PROVIDER);
-    await typeInto(driver, By.css('[data-testid="provider-default-model"]'), "fake-small");
-    await clickFresh(driver, By.css('[data-testid="provider-save"]'));
-    await driver.wait(until.elementLocated(By.css('[data-testid="provider-saved"]')), WAIT_MS, "the provider is saved");
+    await addFakeProvider(driver, PROVIDER);
   });
 
   test("a SillyTavern V2 card's depth prompt shows as its Character's note", async () => {

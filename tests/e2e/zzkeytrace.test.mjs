@@ -13,8 +13,8 @@ import { randomBytes } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
-import { addFakeProvider, ipcLog, recordIpc } from "./inspect.mjs";
+import { addFakeProvider, clickFresh, launch, onScreen, screenshot, typeInto, waitReady } from "./driver.mjs";
+import { ipcLog, recordIpc } from "./inspect.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -64,12 +64,6 @@ function traces(dir, needles) {
     }
   }
   return found;
-}
-
-async function typeInto(driver, testid, text) {
-  const input = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), WAIT_MS);
-  await input.clear();
-  await input.sendKeys(text);
 }
 
 describe("an API key leaves no trace", () => {
