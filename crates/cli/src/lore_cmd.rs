@@ -9,6 +9,7 @@ use confab_core::lore::{
     books, compile, formats, scan, ActivationReason, BookSettings, MatchedIn, ScanInput,
     ScanMessage, ScanSources, TimedState, Trigger, WorldBookFormat,
 };
+use confab_core::offload;
 use confab_core::session::turn::session_scan_input;
 use confab_core::tokens::default_counter;
 use confab_core::Error;
@@ -159,8 +160,6 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
             if let Some(patch) = settings_override {
                 loaded.settings = patch.apply(&loaded.settings)?;
             }
-            let key = loaded.name.clone();
-            let compiled = compile(&loaded, &key, default_counter())?;
             let (input, mut timed) = match (chat, session) {
                 (Some(chat), _) => {
                     let messages: Vec<ScanMessage> = read_json(&chat)?;
@@ -192,7 +191,12 @@ pub(crate) async fn lore(command: LoreCommand) -> Result<Option<Report>, Error> 
                     ))
                 }
             };
-            let report = scan(&[&compiled], &input, &mut timed, seed);
+            // Compiling and scanning are CPU work: off the async workers, as in the app.
+            let report = offload::run("the world-info test", move || {
+                let compiled = compile(&loaded, &loaded.name, default_counter())?;
+                Ok::<_, Error>(scan(&[&compiled], &input, &mut timed, seed))
+            })
+            .await??;
             Ok(Some(Report::Scan(report)))
         }
     }
