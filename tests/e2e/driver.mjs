@@ -11,6 +11,27 @@ const WAIT_MS = 15_000;
 // axe-core checks every screen the suite screenshots (see checkAccessibility).
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
+/** The app never answered: it died at start (its panic is in the tauri-driver log). */
+class AppDidNotStart extends Error {}
+
+const START_MS = 90_000;
+
+/** One session request; bounded, because WebKitWebDriver waits forever for an app that crashed at start. */
+async function startSession(server, capabilities) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AppDidNotStart(`the app did not start within ${START_MS / 1000} s: see the tauri-driver log`)),
+      START_MS,
+    );
+  });
+  try {
+    return await Promise.race([new Builder().usingServer(server).withCapabilities(capabilities).build(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts the app through tauri-driver at `server` and returns a WebDriver session. */
 export async function launch(server) {
   if (!APP || !server) throw new Error("run the suite through tests/e2e/run.sh");
@@ -19,8 +40,9 @@ export async function launch(server) {
   // tauri-driver can accept connections before WebKitWebDriver is ready: retry briefly.
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      return await new Builder().usingServer(server).withCapabilities(capabilities).build();
+      return await startSession(server, capabilities);
     } catch (error) {
+      if (error instanceof AppDidNotStart) throw error;
       lastError = error;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
