@@ -12,6 +12,20 @@ use crate::{Error, Result};
 /// (id, parent, role, name, content, tokens) of a message read by depth.
 type DepthRow = (String, Option<String>, String, String, String, Option<u32>);
 
+/// Depths in the history read's first range: enough to learn the chat's message size.
+const FIRST_SPAN: i64 = 64;
+
+/// The depths the history read asks for next: enough, at the `bytes` per
+/// `walked` depths seen so far, to reach `max_bytes`, with a quarter to spare
+/// (branches and a size that varies); never less than [`FIRST_SPAN`].
+fn next_span(walked: i64, bytes: usize, max_bytes: usize) -> i64 {
+    let walked = u64::try_from(walked.max(1)).unwrap_or(1);
+    let per_depth = (u64::try_from(bytes).unwrap_or(u64::MAX) / walked).max(1);
+    let wanted = u64::try_from(max_bytes.saturating_sub(bytes)).unwrap_or(u64::MAX) / per_depth;
+    let span = wanted.saturating_add(wanted / 4);
+    i64::try_from(span).unwrap_or(i64::MAX).max(FIRST_SPAN)
+}
+
 /// A message of the history as a prompt reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
@@ -133,7 +147,9 @@ impl Store {
     /// at a time (a recursive query costs about 2 µs a step): it reads the
     /// session's messages a range of depths at a time through an index, and
     /// follows the parent links in memory. Swipes and other branches at those
-    /// depths come along and are skipped.
+    /// depths come along and are skipped. A small first range gives the chat's
+    /// bytes per message, so the next range is sized to fill the rest at once:
+    /// each query costs a round trip and every row read past the window is waste.
     pub async fn recent_history(
         &self,
         session_id: &str,
@@ -169,7 +185,7 @@ impl Store {
         let mut newest_first: Vec<HistoryRow> = Vec::new();
         let mut bytes = 0usize;
         let mut hi = depth;
-        let mut span: i64 = 256;
+        let mut span: i64 = FIRST_SPAN;
         'walk: while hi >= 0 && bytes < max_bytes {
             let lo = (hi - span + 1).max(0);
             let rows = self.depth_range(session_id, lo, hi, counter).await?;
@@ -200,7 +216,7 @@ impl Store {
                 }
             }
             hi = lo - 1;
-            span = span.saturating_mul(2);
+            span = next_span(depth - hi, bytes, max_bytes);
         }
         newest_first.reverse();
         Ok(RecentHistory {
@@ -562,5 +578,24 @@ impl Store {
             .fetch_optional(self.pool())
             .await
             .map_err(|e| self.sql_error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_range_is_sized_to_fill_the_window_at_the_size_seen() {
+        // 64 depths of 300 bytes walked, 512 KB wanted: about 1,700 more, a quarter to spare.
+        let span = next_span(64, 64 * 300, 512 * 1024);
+        assert_eq!(span, (512 * 1024 - 64 * 300) / 300 * 5 / 4);
+        // Nearly full: never a range smaller than the first.
+        assert_eq!(next_span(64, 100_000, 100_010), FIRST_SPAN);
+        // Only empty messages so far: a byte a depth, so everything that could fit is read.
+        assert_eq!(next_span(64, 0, 1000), 1250);
+        // Nothing overflows.
+        assert!(next_span(i64::MAX, usize::MAX - 1, usize::MAX) >= FIRST_SPAN);
+        assert!(next_span(0, 0, usize::MAX) > 0);
     }
 }
