@@ -7,14 +7,15 @@
 //! a new session; `messages.rs`, `search.rs` and `import.rs` work on messages.
 
 mod branching;
+mod history;
 mod import;
 mod lifecycle;
 mod listing;
 mod messages;
 mod search;
 
+pub use history::{HistoryRow, RecentHistory, TokenCount};
 pub use import::ImportedMessage;
-pub use messages::{HistoryRow, RecentHistory, TokenCount};
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
