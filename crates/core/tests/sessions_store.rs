@@ -1,62 +1,11 @@
 //! Sessions on a real SQLite file: the message tree, swipes, paging, search, personas.
 
-use confab_core::card::{CardData, CardFormat, CardSpec};
-use confab_core::library::content_hash;
-use confab_core::session::{
-    CharacterPreferences, MessageStatus, RelationshipMode, Role, SpeechModifier,
-};
-use confab_core::store::{Inserted, NewCharacter, NewMessage, SessionQuery, Store};
+use confab_core::session::{CharacterPreferences, RelationshipMode, Role, SpeechModifier};
+use confab_core::store::{NewMessage, SessionQuery, Store};
 use confab_core::ErrorCode;
 
-async fn store_with_character() -> (tempfile::TempDir, Store, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let card = CardData {
-        name: "Seraphina".into(),
-        first_mes: "*{{char}} smiles at {{user}}.* Welcome to my glade.".into(),
-        alternate_greetings: vec!["Hello, <USER>.".into(), "".into(), "You wake up.".into()],
-        ..Default::default()
-    };
-    let hash = content_hash(&card);
-    let Inserted::New { id } = store
-        .insert_character(NewCharacter {
-            card: &card,
-            original: &serde_json::json!({}),
-            spec: CardSpec::V3,
-            format: CardFormat::Json,
-            source_file: "s.json",
-            content_hash: &hash,
-            avatar: None,
-            assets: &[],
-            collections: &[],
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("new character")
-    };
-    (dir, store, id)
-}
-
-fn user(text: &str) -> NewMessage<'_> {
-    NewMessage {
-        role: Role::User,
-        name: "Traveller",
-        content: text,
-        status: MessageStatus::Complete,
-        image_ids: &[],
-    }
-}
-
-fn reply(text: &str) -> NewMessage<'_> {
-    NewMessage {
-        role: Role::Assistant,
-        name: "Seraphina",
-        content: text,
-        status: MessageStatus::Complete,
-        image_ids: &[],
-    }
-}
+mod sessions_support;
+use sessions_support::{path_of, reply, store_with_character, user};
 
 #[tokio::test]
 async fn a_new_session_opens_with_the_greeting_and_its_swipes() {
@@ -447,28 +396,6 @@ async fn attachments_are_checked_before_anything_is_stored() {
 }
 
 /// The active path as the pages show it, oldest first.
-async fn path_of(store: &Store, session: &str) -> Vec<(String, String)> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .messages_page(session, cursor.as_deref(), 500)
-            .await
-            .unwrap();
-        let mut ids: Vec<(String, String)> = page
-            .messages
-            .iter()
-            .map(|m| (m.id.clone(), m.content.clone()))
-            .collect();
-        ids.append(&mut all);
-        all = ids;
-        match page.older_cursor {
-            Some(c) => cursor = Some(c),
-            None => return all,
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
     let (_dir, store, character) = store_with_character().await;

@@ -51,6 +51,7 @@ pub async fn restore(store: &Store, name: &str, now: i64) -> Result<RestoreOutco
 
     let previous = create(store, BackupKind::PreRestore, now).await?;
     backups::copy_into_live(&prepared, store.path()).await?;
+    store.forget_histories();
     let latest = crate::store::latest_schema_version();
     Ok(RestoreOutcome {
         restored,

@@ -59,6 +59,8 @@ pub fn latest_schema_version() -> i64 {
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    /// The recent history of the chats last prompted, kept between turns.
+    history: std::sync::Arc<sessions::HistoryCache>,
 }
 
 impl Store {

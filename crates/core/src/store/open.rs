@@ -68,6 +68,7 @@ pub(super) async fn open(path: &Path) -> Result<Store> {
     let store = Store {
         pool,
         path: path.to_owned(),
+        history: Default::default(),
     };
     MIGRATOR
         .run(store.pool())

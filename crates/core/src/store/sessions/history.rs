@@ -1,5 +1,8 @@
 //! The recent history a prompt is built from, and the token counts it remembers.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
 use crate::session::Role;
 use crate::store::Store;
 use crate::{Error, Result};
@@ -21,6 +24,104 @@ fn next_span(walked: i64, bytes: usize, max_bytes: usize) -> i64 {
     let wanted = u64::try_from(max_bytes.saturating_sub(bytes)).unwrap_or(u64::MAX) / per_depth;
     let span = wanted.saturating_add(wanted / 4);
     i64::try_from(span).unwrap_or(i64::MAX).max(FIRST_SPAN)
+}
+
+/// Rows read as one JSON array.
+fn parse_rows(json: Option<&str>) -> Result<Vec<DepthRow>> {
+    serde_json::from_str(json.unwrap_or("[]"))
+        .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))
+}
+
+/// Chats whose recent history is kept between turns (the most recently prompted).
+const KEPT_CHATS: usize = 4;
+
+/// The recent history of the last few chats prompted, each as the rows of its
+/// path by id, with the clock tick it was read at and the tokenizer its counts are for.
+#[derive(Debug, Default)]
+pub(crate) struct HistoryCache {
+    chats: Mutex<VecDeque<KeptHistory>>,
+}
+
+#[derive(Debug)]
+struct KeptHistory {
+    session_id: String,
+    counter: String,
+    tick: i64,
+    rows: HashMap<String, DepthRow>,
+}
+
+impl HistoryCache {
+    /// Takes what is kept of `session_id` for `counter`, as (tick, rows).
+    fn take(&self, session_id: &str, counter: &str) -> Option<(i64, HashMap<String, DepthRow>)> {
+        let mut chats = self.chats.lock().ok()?;
+        let at = chats.iter().position(|k| k.session_id == session_id)?;
+        let kept = chats.remove(at)?;
+        (kept.counter == counter).then_some((kept.tick, kept.rows))
+    }
+
+    /// Keeps `rows` of `session_id`, read at `tick`, as the most recent.
+    fn put(&self, session_id: &str, counter: &str, tick: i64, rows: HashMap<String, DepthRow>) {
+        if let Ok(mut chats) = self.chats.lock() {
+            chats.retain(|k| k.session_id != session_id);
+            if chats.len() >= KEPT_CHATS {
+                chats.pop_front();
+            }
+            chats.push_back(KeptHistory {
+                session_id: session_id.to_owned(),
+                counter: counter.to_owned(),
+                tick,
+                rows,
+            });
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut chats) = self.chats.lock() {
+            chats.clear();
+        }
+    }
+}
+
+/// The first query of a history read: see [`Store::recent_history`].
+#[derive(sqlx::FromRow)]
+struct HistoryStart {
+    id: Option<String>,
+    depth: Option<i64>,
+    user_turns: Option<i64>,
+    tick: i64,
+    changed: Option<String>,
+}
+
+/// The `count` rows of the path from `from` down its parent links, and the
+/// `changed` ones, out of `rows`.
+fn keep_path(
+    mut rows: HashMap<String, DepthRow>,
+    from: &str,
+    count: usize,
+    changed: &[String],
+) -> HashMap<String, DepthRow> {
+    let mut kept = HashMap::with_capacity(count + changed.len());
+    for id in changed {
+        if let Some(row) = rows.remove(id) {
+            kept.insert(id.clone(), row);
+        }
+    }
+    let mut next = Some(from.to_owned());
+    let mut walked = 0;
+    while let Some(id) = next.take() {
+        if walked >= count {
+            break;
+        }
+        walked += 1;
+        if let Some(row) = rows.remove(&id) {
+            next = row.1.clone();
+            kept.insert(id, row);
+        } else if let Some(row) = kept.get(&id) {
+            // A changed row on the path, already kept.
+            next = row.1.clone();
+        }
+    }
+    kept
 }
 
 /// A message of the history as a prompt reads it.
@@ -80,72 +181,128 @@ impl Store {
         max_bytes: usize,
         counter: &str,
     ) -> Result<RecentHistory> {
-        let err = |e| self.sql_error(e);
-        let (id, depth, turns) = match before {
-            Some(id) => sqlx::query_as::<_, (Option<String>, Option<i64>, Option<i64>)>(
-                "SELECT p.id, p.depth, p.user_turns FROM messages c
-                 LEFT JOIN messages p ON p.id = c.parent_id WHERE c.id = ? AND c.session_id = ?",
-            )
-            .bind(id)
-            .bind(session_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(err)?
-            .ok_or_else(|| not_found("message", id))?,
-            None => sqlx::query_as::<_, (Option<String>, Option<i64>, Option<i64>)>(
-                "SELECT m.id, m.depth, m.user_turns FROM chat_sessions s
-                 LEFT JOIN messages m ON m.id = s.leaf_id WHERE s.id = ?",
-            )
-            .bind(session_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(err)?
-            .ok_or_else(|| not_found("chat", session_id))?,
-        };
-        let (Some(mut next), Some(depth), Some(user_turns)) = (id, depth, turns) else {
+        // What the last read of this chat kept, brought up to date in the same
+        // query that finds where the path ends: every message written since
+        // carries a later tick. The clock is read in that query too, so a write
+        // racing this read is fetched again next time.
+        let kept = self.history.take(session_id, counter);
+        let since = kept.as_ref().map_or(i64::MAX, |(tick, _)| *tick);
+        let start = self
+            .history_start(session_id, before, since, counter)
+            .await?;
+        let (Some(mut next), Some(depth), Some(user_turns)) =
+            (start.id, start.depth, start.user_turns)
+        else {
             return Ok(RecentHistory::default());
         };
+        let mut known = match kept {
+            // A clock behind the kept tick: the database went back (a restore).
+            Some((tick, rows)) if tick <= start.tick => rows,
+            _ => HashMap::new(),
+        };
+        let changed = parse_rows(start.changed.as_deref())?;
+        let changed_ids: Vec<String> = changed.iter().map(|r| r.0.clone()).collect();
+        for row in changed {
+            known.insert(row.0.clone(), row);
+        }
+
         let mut newest_first: Vec<HistoryRow> = Vec::new();
         let mut bytes = 0usize;
-        let mut hi = depth;
-        let mut span: i64 = FIRST_SPAN;
-        'walk: while hi >= 0 && bytes < max_bytes {
-            let lo = (hi - span + 1).max(0);
-            let rows = self.depth_range(session_id, lo, hi, counter).await?;
-            let mut by_id: std::collections::HashMap<String, DepthRow> =
-                rows.into_iter().map(|r| (r.0.clone(), r)).collect();
-            // Follow the parents down to `lo`; a message not where its depth says
-            // (never expected) ends the walk rather than guessing.
-            loop {
-                let Some((id, parent, role, name, content, tokens)) = by_id.remove(&next) else {
-                    break 'walk;
+        let mut at = depth;
+        let from = next.clone();
+        while bytes < max_bytes {
+            if !known.contains_key(&next) {
+                // Not read yet: a range of depths from here down, sized by what
+                // the walk has seen; a message not where its depth says (never
+                // expected) ends the walk rather than guessing.
+                let span = match depth - at {
+                    0 => FIRST_SPAN,
+                    seen => next_span(seen, bytes, max_bytes),
                 };
-                bytes = bytes.saturating_add(content.len());
-                if !content.is_empty() {
-                    newest_first.push(HistoryRow {
-                        id,
-                        role: parse_role(&role),
-                        name,
-                        content,
-                        tokens,
-                    });
-                }
-                match parent {
-                    Some(p) if bytes < max_bytes => next = p,
-                    _ => break 'walk,
-                }
-                if !by_id.contains_key(&next) {
-                    break;
+                let lo = (at - span + 1).max(0);
+                for row in self.depth_range(session_id, lo, at, counter).await? {
+                    known.insert(row.0.clone(), row);
                 }
             }
-            hi = lo - 1;
-            span = next_span(depth - hi, bytes, max_bytes);
+            let Some((id, parent, role, name, content, tokens)) = known.get(&next) else {
+                break;
+            };
+            bytes = bytes.saturating_add(content.len());
+            if !content.is_empty() {
+                newest_first.push(HistoryRow {
+                    id: id.clone(),
+                    role: parse_role(role),
+                    name: name.clone(),
+                    content: content.clone(),
+                    tokens: *tokens,
+                });
+            }
+            match parent {
+                Some(p) if at > 0 => {
+                    next = p.clone();
+                    at -= 1;
+                }
+                _ => break,
+            }
         }
+        // Kept: the path, and what changed since the last read (a message sent
+        // below this read's end is on the next one's path). Swipes and branches
+        // read along the way, and rows no longer on the path, are dropped, so
+        // about one window of text is kept; in a chat that only grew, nothing is.
+        let walked = usize::try_from(depth - at + 1).unwrap_or(usize::MAX);
+        if known.len() > walked.saturating_add(changed_ids.len()) {
+            known = keep_path(known, &from, walked, &changed_ids);
+        }
+        self.history.put(session_id, counter, start.tick, known);
         newest_first.reverse();
         Ok(RecentHistory {
             messages: newest_first,
             user_turns: u32::try_from(user_turns).unwrap_or(0),
         })
+    }
+
+    /// Where the history ends (the message above `before`, or the chat's newest),
+    /// its depth and user turns, the clock, and the chat's messages written after
+    /// tick `since`, in one query (each query costs a round trip before every reply).
+    async fn history_start(
+        &self,
+        session_id: &str,
+        before: Option<&str>,
+        since: i64,
+        counter: &str,
+    ) -> Result<HistoryStart> {
+        let changed = "(SELECT json_group_array(json_array(id, parent_id, role, name, content,
+                            CASE WHEN tokens_by = ?4 THEN tokens END))
+                        FROM messages WHERE session_id = ?1 AND rev > ?3) AS changed";
+        let clock = "(SELECT tick FROM history_clock WHERE id = 0) AS tick";
+        let sql = match before {
+            Some(_) => format!(
+                "SELECT p.id, p.depth, p.user_turns, {clock}, {changed}
+                 FROM messages c LEFT JOIN messages p ON p.id = c.parent_id
+                 WHERE c.id = ?2 AND c.session_id = ?1"
+            ),
+            None => format!(
+                "SELECT m.id, m.depth, m.user_turns, {clock}, {changed}
+                 FROM chat_sessions s LEFT JOIN messages m ON m.id = s.leaf_id WHERE s.id = ?1"
+            ),
+        };
+        sqlx::query_as::<_, HistoryStart>(&sql)
+            .bind(session_id)
+            .bind(before)
+            .bind(since)
+            .bind(counter)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| self.sql_error(e))?
+            .ok_or_else(|| match before {
+                Some(id) => not_found("message", id),
+                None => not_found("chat", session_id),
+            })
+    }
+
+    /// Forgets every kept history: after a restore, ticks may repeat with other content.
+    pub(crate) fn forget_histories(&self) {
+        self.history.clear();
     }
 
     /// A session's messages with depths in `lo..=hi`, as one JSON row (a
@@ -169,8 +326,7 @@ impl Store {
         .fetch_one(self.pool())
         .await
         .map_err(|e| self.sql_error(e))?;
-        serde_json::from_str(json.as_deref().unwrap_or("[]"))
-            .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))
+        parse_rows(json.as_deref())
     }
 
     /// Remembers messages' token counts as `counter` counted them; a message

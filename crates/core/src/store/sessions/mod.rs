@@ -14,6 +14,7 @@ mod listing;
 mod messages;
 mod search;
 
+pub(crate) use history::HistoryCache;
 pub use history::{HistoryRow, RecentHistory, TokenCount};
 pub use import::ImportedMessage;
 
