@@ -132,6 +132,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_backup_settings,
             commands::export_library,
             commands::import_library,
+            commands::preview_library_import,
             commands::first_run_status,
             commands::finish_first_run,
             commands::import_demo_character,

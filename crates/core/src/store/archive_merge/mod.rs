@@ -1,13 +1,19 @@
 //! Merging another library (a database file at this build's schema, from an
-//! archive) into this one, in one transaction, overwriting nothing.
+//! archive) into this one, in one transaction.
 //!
 //! Characters are matched by content (the card's content hash): one already
 //! here is not added again, and the archive's chats with it join the one
 //! here. Everything else is matched by id: world books, personas, providers,
-//! sessions (with their messages, versions, attachments). Whatever exists here
-//! under the same id stays as it is and is reported as skipped: as already in
-//! the library when it is the same revision, as a conflict when it differs.
-//! Settings the library lacks are added; its own are kept.
+//! sessions (with their messages, versions, attachments). An item here under
+//! the same id is skipped as already in the library when it is the same
+//! revision; when it differs it is a conflict, settled as the user chose
+//! ([`ImportChoices`]): skipped (the default: nothing here is overwritten
+//! without asking), overwritten by the archive's, or kept beside a copy of the
+//! archive's with new ids and "(imported)" after its name. Settings the
+//! library lacks are added; its own are kept. A dry run does it all and rolls
+//! back, so its report is exactly what the import would do.
+
+mod rows;
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,16 +22,38 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
 use super::Store;
-use crate::library::archive::{ItemKind, MergeReport, SkipReason, SkippedItem};
+use crate::library::archive::{ImportChoices, ItemKind, MergeReport};
 use crate::{Error, Result};
+use rows::{copy, exec, Upsert};
 
 /// The archive's database, attached to the merging connection.
 const ARC: &str = "arc";
 
+/// A fresh UUID v4 in SQL, evaluated per row: the ids of kept-both copies.
+const NEW_ID: &str = "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' \
+    || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) \
+    || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))";
+
+/// The merge table of each kind of item the user may choose for.
+const KINDS: [(ItemKind, &str); 5] = [
+    (ItemKind::Character, "characters"),
+    (ItemKind::WorldBook, "world_books"),
+    (ItemKind::Persona, "personas"),
+    (ItemKind::Provider, "providers"),
+    (ItemKind::Session, "chat_sessions"),
+];
+
 impl Store {
     /// Merges the library in the database file `other` (checked, at this
-    /// build's schema) into this one; see the module's notes.
-    pub async fn merge_library(&self, other: &Path) -> Result<MergeReport> {
+    /// build's schema) into this one, settling conflicts as `choices` say;
+    /// with `dry_run`, reports what it would do and changes nothing. See the
+    /// module's notes.
+    pub async fn merge_library(
+        &self,
+        other: &Path,
+        choices: &ImportChoices,
+        dry_run: bool,
+    ) -> Result<MergeReport> {
         let other_text = other.to_str().ok_or_else(|| {
             Error::InvalidInput(format!("{} is not valid UTF-8", other.display()))
         })?;
@@ -44,9 +72,13 @@ impl Store {
                 .execute(&mut conn)
                 .await?;
             sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
-            match merge(&mut conn).await {
-                Ok(report) => {
+            match merge(&mut conn, choices).await {
+                Ok(report) if !dry_run => {
                     sqlx::query("COMMIT").execute(&mut conn).await?;
+                    Ok(report)
+                }
+                Ok(report) => {
+                    sqlx::query("ROLLBACK").execute(&mut conn).await?;
                     Ok(report)
                 }
                 Err(e) => {
@@ -64,18 +96,87 @@ impl Store {
 
 type Sql<T> = std::result::Result<T, sqlx::Error>;
 
-async fn merge(conn: &mut SqliteConnection) -> Sql<MergeReport> {
+/// Statuses of the archive's items in the merge tables: 'add' (new here),
+/// 'same' (here already), 'conflict' (differs; skipped), 'overwrite', 'copy'
+/// (kept both), 'character' (a chat whose character was skipped).
+const BROUGHT: &str = "('add', 'copy', 'overwrite')";
+
+async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<MergeReport> {
     sqlx::query("PRAGMA defer_foreign_keys = ON")
         .execute(&mut *conn)
         .await?;
     let mut report = MergeReport::default();
+    classify(conn).await?;
+    choose(conn, choices).await?;
+    report.conflicts = rows::conflicts(conn).await?;
 
-    // What happens to each archive item: 'add', 'same' (here already) or 'conflict'.
-    exec(
+    characters(conn).await?;
+    world_books(conn).await?;
+    personas_and_providers(conn).await?;
+    sessions(conn).await?;
+
+    report.added.settings = exec(
         conn,
-        "CREATE TEMP TABLE merge_characters (src TEXT PRIMARY KEY, dst TEXT, status TEXT NOT NULL)",
+        "INSERT OR IGNORE INTO main.settings (key, value, updated_at)
+         SELECT key, value, updated_at FROM arc.settings",
     )
     .await?;
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO main.primary_context_versions (id, text, created_at)
+         SELECT id, text, created_at FROM arc.primary_context_versions",
+    )
+    .await?;
+    // Usage history only into a library that has none: merging it twice would count twice.
+    exec(
+        conn,
+        "INSERT INTO main.usage_events (day, provider_id, provider_name, model, outcome, reason,
+             prompt_tokens, completion_tokens, cost_usd, created_at)
+         SELECT day, provider_id, provider_name, model, outcome, reason,
+             prompt_tokens, completion_tokens, cost_usd, created_at
+         FROM arc.usage_events WHERE NOT EXISTS (SELECT 1 FROM main.usage_events)",
+    )
+    .await?;
+
+    let added = |table: &str| format!("SELECT COUNT(*) FROM merge_{table} WHERE status IN ('add', 'copy')");
+    for (field, table) in [
+        (&mut report.added.characters, "characters"),
+        (&mut report.added.world_books, "world_books"),
+        (&mut report.added.personas, "personas"),
+        (&mut report.added.providers, "providers"),
+        (&mut report.added.sessions, "chat_sessions"),
+    ] {
+        let n: i64 = sqlx::query_scalar(&added(table))
+            .fetch_one(&mut *conn)
+            .await?;
+        *field = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    let messages: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM merge_messages m JOIN arc.messages a ON a.id = m.src
+         JOIN merge_chat_sessions s ON s.src = a.session_id WHERE s.status IN ('add', 'copy')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    report.added.messages = u32::try_from(messages).unwrap_or(u32::MAX);
+
+    report.skipped = rows::skipped(conn).await?;
+    for (_, table) in KINDS {
+        exec(conn, &format!("DROP TABLE temp.merge_{table}")).await?;
+    }
+    exec(conn, "DROP TABLE temp.merge_messages").await?;
+    exec(conn, "DROP TABLE temp.merge_choices").await?;
+    Ok(report)
+}
+
+/// Fills the merge tables: each archive item's status, and its id here (`dst`).
+async fn classify(conn: &mut SqliteConnection) -> Sql<()> {
+    exec(
+        conn,
+        "CREATE TEMP TABLE merge_characters (src TEXT PRIMARY KEY, dst TEXT, status TEXT NOT NULL,
+             choice TEXT)",
+    )
+    .await?;
+    // A conflicting character has no id here (dst NULL) unless the user chooses otherwise.
     exec(
         conn,
         "INSERT INTO merge_characters (src, dst, status)
@@ -116,15 +217,16 @@ async fn merge(conn: &mut SqliteConnection) -> Sql<MergeReport> {
         exec(
             conn,
             &format!(
-                "CREATE TEMP TABLE merge_{table} (src TEXT PRIMARY KEY, status TEXT NOT NULL)"
+                "CREATE TEMP TABLE merge_{table} (src TEXT PRIMARY KEY, dst TEXT, status TEXT NOT NULL,
+                     choice TEXT)"
             ),
         )
         .await?;
         exec(
             conn,
             &format!(
-                "INSERT INTO merge_{table} (src, status)
-                 SELECT a.id,
+                "INSERT INTO merge_{table} (src, dst, status)
+                 SELECT a.id, a.id,
                         CASE WHEN m.id IS NULL THEN 'add' WHEN {same} THEN 'same'
                              ELSE 'conflict' END
                  FROM {ARC}.{table} a LEFT JOIN main.{table} m ON m.id = a.id"
@@ -132,7 +234,50 @@ async fn merge(conn: &mut SqliteConnection) -> Sql<MergeReport> {
         )
         .await?;
     }
-    // A chat with a character that was not brought in stays out too.
+    Ok(())
+}
+
+/// Settles each conflict as chosen: skipped stays 'conflict'; overwritten
+/// keeps its id; kept both gets a new one.
+async fn choose(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<()> {
+    exec(
+        conn,
+        "CREATE TEMP TABLE merge_choices (kind TEXT NOT NULL, src TEXT NOT NULL,
+             choice TEXT NOT NULL, PRIMARY KEY (kind, src))",
+    )
+    .await?;
+    for item in &choices.items {
+        sqlx::query("INSERT OR REPLACE INTO merge_choices (kind, src, choice) VALUES (?, ?, ?)")
+            .bind(kind_name(item.kind))
+            .bind(&item.id)
+            .bind(item.choice.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (kind, table) in KINDS {
+        sqlx::query(&format!(
+            "UPDATE merge_{table} SET choice = COALESCE(
+                 (SELECT c.choice FROM merge_choices c WHERE c.kind = ? AND c.src = merge_{table}.src), ?)
+             WHERE status = 'conflict'"
+        ))
+        .bind(kind_name(kind))
+        .bind(choices.default.as_str())
+        .execute(&mut *conn)
+        .await?;
+        exec(
+            conn,
+            &format!(
+                "UPDATE merge_{table}
+                 SET status = CASE choice WHEN 'overwrite' THEN 'overwrite'
+                                  WHEN 'keepBoth' THEN 'copy' ELSE 'conflict' END,
+                     dst = CASE choice WHEN 'overwrite' THEN src WHEN 'keepBoth' THEN {NEW_ID}
+                               ELSE dst END
+                 WHERE status = 'conflict'"
+            ),
+        )
+        .await?;
+    }
+    // A new chat with a character that was not brought in stays out too.
     exec(
         conn,
         "UPDATE merge_chat_sessions SET status = 'character'
@@ -141,28 +286,90 @@ async fn merge(conn: &mut SqliteConnection) -> Sql<MergeReport> {
              JOIN merge_characters c ON c.src = s.character_id WHERE c.dst IS NULL)",
     )
     .await?;
+    Ok(())
+}
 
-    let added_characters = "(SELECT src FROM merge_characters WHERE status = 'add')";
-    report.added.characters = copy(
+/// How the merge tables name a kind.
+pub(super) fn kind_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Character => "character",
+        ItemKind::WorldBook => "worldBook",
+        ItemKind::Persona => "persona",
+        ItemKind::Provider => "provider",
+        ItemKind::Session => "session",
+    }
+}
+
+/// The copy's name: "(imported)" after the archive's.
+fn copy_name(table: &str, column: &str) -> String {
+    format!(
+        "CASE WHEN (SELECT status FROM merge_{table} WHERE src = s.id) = 'copy'
+              THEN s.{column} || ' (imported)' ELSE s.{column} END"
+    )
+}
+
+/// Removes the rows of `tables` that belong (by `column`) to items here that
+/// are being overwritten, so the archive's take their place.
+async fn clear_overwritten(
+    conn: &mut SqliteConnection,
+    merge_table: &str,
+    tables: &[&str],
+    column: &str,
+) -> Sql<()> {
+    for table in tables {
+        exec(
+            conn,
+            &format!(
+                "DELETE FROM main.{table} WHERE {column} IN
+                     (SELECT src FROM merge_{merge_table} WHERE status = 'overwrite')"
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+const CHARACTER_PARTS: [&str; 6] = [
+    "character_avatars",
+    "character_assets",
+    "character_tags",
+    "character_preferences",
+    "character_dictionaries",
+    "card_dictionaries_pending",
+];
+
+async fn characters(conn: &mut SqliteConnection) -> Sql<()> {
+    let brought = format!("(SELECT src FROM merge_characters WHERE status IN {BROUGHT})");
+    let dst = "(SELECT dst FROM merge_characters WHERE src = s.character_id)";
+    copy(
         conn,
         "characters",
-        &[],
-        &format!("s.id IN {added_characters}"),
+        &[
+            ("id", "(SELECT dst FROM merge_characters WHERE src = s.id)"),
+            ("name", &copy_name("characters", "name")),
+        ],
+        &format!("s.id IN {brought}"),
+        Some(Upsert::all()),
     )
     .await?;
-    for table in [
-        "character_avatars",
-        "character_assets",
-        "character_tags",
-        "character_preferences",
-        "character_dictionaries",
-        "card_dictionaries_pending",
-    ] {
+    let mut parts = CHARACTER_PARTS.to_vec();
+    parts.extend(["character_collections", "character_world_books"]);
+    clear_overwritten(conn, "characters", &parts, "character_id").await?;
+    for table in CHARACTER_PARTS {
+        let asset_id = format!(
+            "CASE WHEN (SELECT status FROM merge_characters WHERE src = s.character_id) = 'copy'
+                  THEN {NEW_ID} ELSE s.id END"
+        );
+        let mut overrides = vec![("character_id", dst)];
+        if table == "character_assets" {
+            overrides.push(("id", &asset_id));
+        }
         copy(
             conn,
             table,
-            &[],
-            &format!("s.character_id IN {added_characters}"),
+            &overrides,
+            &format!("s.character_id IN {brought}"),
+            None,
         )
         .await?;
     }
@@ -172,255 +379,233 @@ async fn merge(conn: &mut SqliteConnection) -> Sql<MergeReport> {
             "INSERT OR IGNORE INTO main.collections (id, name)
              SELECT id, name FROM arc.collections WHERE id IN (
                  SELECT collection_id FROM arc.character_collections
-                 WHERE character_id IN {added_characters})"
+                 WHERE character_id IN {brought})"
         ),
     )
     .await?;
     copy(
         conn,
         "character_collections",
-        &[],
+        &[("character_id", dst)],
         &format!(
-            "s.character_id IN {added_characters}
+            "s.character_id IN {brought}
              AND s.collection_id IN (SELECT id FROM main.collections)"
         ),
+        None,
     )
     .await?;
+    Ok(())
+}
 
-    report.added.world_books = copy(
+async fn world_books(conn: &mut SqliteConnection) -> Sql<()> {
+    let brought = format!("(SELECT src FROM merge_world_books WHERE status IN {BROUGHT})");
+    copy(
         conn,
         "world_books",
-        &[(
-            "source_character_id",
-            "(SELECT dst FROM merge_characters WHERE src = s.source_character_id)",
-        )],
-        "s.id IN (SELECT src FROM merge_world_books WHERE status = 'add')",
+        &[
+            ("id", "(SELECT dst FROM merge_world_books WHERE src = s.id)"),
+            ("name", &copy_name("world_books", "name")),
+            (
+                "source_character_id",
+                "(SELECT dst FROM merge_characters WHERE src = s.source_character_id)",
+            ),
+        ],
+        &format!("s.id IN {brought}"),
+        Some(Upsert::all()),
     )
     .await?;
+    clear_overwritten(conn, "world_books", &["world_book_entries"], "book_id").await?;
     copy(
         conn,
         "world_book_entries",
-        &[],
-        "s.book_id IN (SELECT src FROM merge_world_books WHERE status = 'add')",
+        &[("book_id", "(SELECT dst FROM merge_world_books WHERE src = s.book_id)")],
+        &format!("s.book_id IN {brought}"),
+        None,
     )
     .await?;
+    // The books of the characters brought in, as they are named here now.
+    let book = "COALESCE((SELECT dst FROM merge_world_books WHERE src = s.book_id), s.book_id)";
     copy(
         conn,
         "character_world_books",
-        &[],
-        &format!(
-            "s.character_id IN {added_characters}
-             AND s.book_id IN (SELECT id FROM main.world_books)"
-        ),
-    )
-    .await?;
-
-    report.added.personas = copy(
-        conn,
-        "personas",
-        &[(
-            "is_default",
-            "CASE WHEN EXISTS (SELECT 1 FROM main.personas WHERE is_default = 1) THEN 0 ELSE s.is_default END",
-        )],
-        "s.id IN (SELECT src FROM merge_personas WHERE status = 'add')",
-    )
-    .await?;
-    copy(
-        conn,
-        "persona_avatars",
-        &[],
-        "s.persona_id IN (SELECT src FROM merge_personas WHERE status = 'add')",
-    )
-    .await?;
-
-    report.added.providers = copy(
-        conn,
-        "providers",
-        &[],
-        "s.id IN (SELECT src FROM merge_providers WHERE status = 'add')",
-    )
-    .await?;
-    for table in ["provider_models", "favourite_models"] {
-        copy(
-            conn,
-            table,
-            &[],
-            "s.provider_id IN (SELECT src FROM merge_providers WHERE status = 'add')",
-        )
-        .await?;
-    }
-
-    let added_sessions = "(SELECT src FROM merge_chat_sessions WHERE status = 'add')";
-    report.added.sessions = copy(
-        conn,
-        "chat_sessions",
         &[
             (
                 "character_id",
                 "(SELECT dst FROM merge_characters WHERE src = s.character_id)",
             ),
+            ("book_id", book),
+        ],
+        &format!(
+            "s.character_id IN (SELECT src FROM merge_characters WHERE status IN {BROUGHT})
+             AND {book} IN (SELECT id FROM main.world_books)"
+        ),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn personas_and_providers(conn: &mut SqliteConnection) -> Sql<()> {
+    let brought = format!("(SELECT src FROM merge_personas WHERE status IN {BROUGHT})");
+    copy(
+        conn,
+        "personas",
+        &[
+            ("id", "(SELECT dst FROM merge_personas WHERE src = s.id)"),
+            ("name", &copy_name("personas", "name")),
             (
-                "persona_id",
-                "(SELECT id FROM main.personas WHERE id = s.persona_id)",
-            ),
-            (
-                "provider_id",
-                "(SELECT id FROM main.providers WHERE id = s.provider_id)",
+                "is_default",
+                "CASE WHEN (SELECT status FROM merge_personas WHERE src = s.id) = 'copy' THEN 0
+                      WHEN EXISTS (SELECT 1 FROM main.personas WHERE is_default = 1) THEN 0
+                      ELSE s.is_default END",
             ),
         ],
-        &format!("s.id IN {added_sessions}"),
+        &format!("s.id IN {brought}"),
+        // Which persona is the default stays the library's choice.
+        Some(Upsert::keeping(&["is_default"])),
     )
     .await?;
-    // Parents before children: the user-turn count of a message is taken from its parent's.
-    report.added.messages = copy(
-        conn,
-        "messages",
-        &[],
-        &format!("s.session_id IN {added_sessions} ORDER BY s.depth, s.created_at"),
-    )
-    .await?;
-    let added_messages =
-        format!("(SELECT id FROM arc.messages WHERE session_id IN {added_sessions})");
+    clear_overwritten(conn, "personas", &["persona_avatars"], "persona_id").await?;
     copy(
         conn,
-        "message_versions",
-        &[],
-        &format!("s.message_id IN {added_messages}"),
-    )
-    .await?;
-    copy(
-        conn,
-        "message_images",
-        &[],
-        &format!("s.message_id IN {added_messages}"),
-    )
-    .await?;
-    copy(
-        conn,
-        "lore_timed_state",
-        &[],
-        &format!("s.session_id IN {added_sessions}"),
+        "persona_avatars",
+        &[("persona_id", "(SELECT dst FROM merge_personas WHERE src = s.persona_id)")],
+        &format!("s.persona_id IN {brought}"),
+        None,
     )
     .await?;
 
-    report.added.settings = exec(
+    let brought = format!("(SELECT src FROM merge_providers WHERE status IN {BROUGHT})");
+    copy(
         conn,
-        "INSERT OR IGNORE INTO main.settings (key, value, updated_at)
-         SELECT key, value, updated_at FROM arc.settings",
-    )
-    .await?;
-    exec(
-        conn,
-        "INSERT OR IGNORE INTO main.primary_context_versions (id, text, created_at)
-         SELECT id, text, created_at FROM arc.primary_context_versions",
-    )
-    .await?;
-    // Usage history only into a library that has none: merging it twice would count twice.
-    exec(
-        conn,
-        "INSERT INTO main.usage_events (day, provider_id, provider_name, model, outcome, reason,
-             prompt_tokens, completion_tokens, cost_usd, created_at)
-         SELECT day, provider_id, provider_name, model, outcome, reason,
-             prompt_tokens, completion_tokens, cost_usd, created_at
-         FROM arc.usage_events WHERE NOT EXISTS (SELECT 1 FROM main.usage_events)",
-    )
-    .await?;
-
-    report.skipped = skipped(conn).await?;
-    for table in [
-        "characters",
-        "world_books",
-        "personas",
         "providers",
-        "chat_sessions",
-    ] {
-        exec(conn, &format!("DROP TABLE temp.merge_{table}")).await?;
-    }
-    Ok(report)
-}
-
-/// What was left out, and why.
-async fn skipped(conn: &mut SqliteConnection) -> Sql<Vec<SkippedItem>> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT 'character', c.src, a.name, c.status FROM merge_characters c
-             JOIN arc.characters a ON a.id = c.src WHERE c.status <> 'add'
-         UNION ALL SELECT 'worldBook', w.src, a.name, w.status FROM merge_world_books w
-             JOIN arc.world_books a ON a.id = w.src WHERE w.status <> 'add'
-         UNION ALL SELECT 'persona', p.src, a.name, p.status FROM merge_personas p
-             JOIN arc.personas a ON a.id = p.src WHERE p.status <> 'add'
-         UNION ALL SELECT 'provider', p.src, a.name, p.status FROM merge_providers p
-             JOIN arc.providers a ON a.id = p.src WHERE p.status <> 'add'
-         UNION ALL SELECT 'session', s.src,
-             CASE WHEN a.title <> '' THEN a.title ELSE COALESCE(c.name, '') END, s.status
-             FROM merge_chat_sessions s JOIN arc.chat_sessions a ON a.id = s.src
-             LEFT JOIN arc.characters c ON c.id = a.character_id WHERE s.status <> 'add'",
+        &[
+            ("id", "(SELECT dst FROM merge_providers WHERE src = s.id)"),
+            ("name", &copy_name("providers", "name")),
+        ],
+        &format!("s.id IN {brought}"),
+        Some(Upsert::all()),
     )
-    .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(kind, id, name, status)| {
-            Some(SkippedItem {
-                kind: match kind.as_str() {
-                    "character" => ItemKind::Character,
-                    "worldBook" => ItemKind::WorldBook,
-                    "persona" => ItemKind::Persona,
-                    "provider" => ItemKind::Provider,
-                    _ => ItemKind::Session,
-                },
-                id,
-                name,
-                reason: match status.as_str() {
-                    "same" => SkipReason::AlreadyInLibrary,
-                    "conflict" => SkipReason::Conflict,
-                    "character" => SkipReason::CharacterSkipped,
-                    _ => return None,
-                },
-            })
-        })
-        .collect())
+    let parts = ["provider_models", "favourite_models"];
+    clear_overwritten(conn, "providers", &parts, "provider_id").await?;
+    for table in parts {
+        copy(
+            conn,
+            table,
+            &[(
+                "provider_id",
+                "(SELECT dst FROM merge_providers WHERE src = s.provider_id)",
+            )],
+            &format!("s.provider_id IN {brought}"),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) -> Sql<u32> {
-    let done = sqlx::query(sql).execute(&mut *conn).await?;
-    Ok(u32::try_from(done.rows_affected()).unwrap_or(u32::MAX))
-}
-
-/// Copies the rows of `table` chosen by `filter` (over the archive's rows as
-/// `s`) into this library, column by column as this library names them, with
-/// `overrides` giving some columns' values; returns how many were added.
-async fn copy(
-    conn: &mut SqliteConnection,
-    table: &str,
-    overrides: &[(&str, &str)],
-    filter: &str,
-) -> Sql<u32> {
-    let columns: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid")
-            .bind(table)
-            .fetch_all(&mut *conn)
-            .await?;
-    let names = columns
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let values = columns
-        .iter()
-        .map(|c| {
-            overrides
-                .iter()
-                .find(|(name, _)| name == c)
-                .map(|(_, expr)| (*expr).to_owned())
-                .unwrap_or_else(|| format!("s.\"{c}\""))
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
+    // Messages keep their ids, except in a kept-both copy of a chat.
+    exec(
+        conn,
+        "CREATE TEMP TABLE merge_messages (src TEXT PRIMARY KEY, dst TEXT NOT NULL)",
+    )
+    .await?;
     exec(
         conn,
         &format!(
-            "INSERT INTO main.{table} ({names}) SELECT {values} FROM {ARC}.{table} s WHERE {filter}"
+            "INSERT INTO merge_messages (src, dst)
+             SELECT m.id, CASE WHEN s.status = 'copy' THEN {NEW_ID} ELSE m.id END
+             FROM arc.messages m JOIN merge_chat_sessions s ON s.src = m.session_id
+             WHERE s.status IN {BROUGHT}"
         ),
     )
-    .await
+    .await?;
+    // An overwritten chat loses its messages here (their versions and images go with them).
+    clear_overwritten(
+        conn,
+        "chat_sessions",
+        &["messages", "lore_timed_state"],
+        "session_id",
+    )
+    .await?;
+    let message = |column: &str| format!("(SELECT dst FROM merge_messages WHERE src = s.{column})");
+    let title = "CASE WHEN (SELECT status FROM merge_chat_sessions WHERE src = s.id) = 'copy'
+        THEN (CASE WHEN s.title <> '' THEN s.title
+                   ELSE COALESCE((SELECT name FROM arc.characters WHERE id = s.character_id), '')
+              END) || ' (imported)'
+        ELSE s.title END";
+    copy(
+        conn,
+        "chat_sessions",
+        &[
+            ("id", "(SELECT dst FROM merge_chat_sessions WHERE src = s.id)"),
+            ("title", title),
+            // A chat overwritten or copied whose character was skipped stays with the one here.
+            (
+                "character_id",
+                "COALESCE((SELECT dst FROM merge_characters WHERE src = s.character_id),
+                          (SELECT id FROM main.characters WHERE id = s.character_id),
+                          (SELECT character_id FROM main.chat_sessions WHERE id = s.id))",
+            ),
+            (
+                "persona_id",
+                "(SELECT id FROM main.personas WHERE id =
+                     COALESCE((SELECT dst FROM merge_personas WHERE src = s.persona_id), s.persona_id))",
+            ),
+            (
+                "provider_id",
+                "(SELECT id FROM main.providers WHERE id =
+                     COALESCE((SELECT dst FROM merge_providers WHERE src = s.provider_id), s.provider_id))",
+            ),
+            ("leaf_id", &message("leaf_id")),
+            ("active_root_id", &message("active_root_id")),
+        ],
+        &format!("s.id IN (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})"),
+        Some(Upsert::all()),
+    )
+    .await?;
+    // Parents before children: the user-turn count of a message is taken from its parent's.
+    copy(
+        conn,
+        "messages",
+        &[
+            ("id", &message("id")),
+            (
+                "session_id",
+                "(SELECT dst FROM merge_chat_sessions WHERE src = s.session_id)",
+            ),
+            ("parent_id", &message("parent_id")),
+            ("active_child_id", &message("active_child_id")),
+        ],
+        "s.id IN (SELECT src FROM merge_messages) ORDER BY s.depth, s.created_at",
+        None,
+    )
+    .await?;
+    for table in ["message_versions", "message_images"] {
+        let id = "CASE WHEN (SELECT dst FROM merge_messages WHERE src = s.message_id) <> s.message_id
+                  THEN NEW ELSE s.id END"
+            .replace("NEW", NEW_ID);
+        copy(
+            conn,
+            table,
+            &[("id", &id), ("message_id", &message("message_id"))],
+            "s.message_id IN (SELECT src FROM merge_messages)",
+            None,
+        )
+        .await?;
+    }
+    copy(
+        conn,
+        "lore_timed_state",
+        &[(
+            "session_id",
+            "(SELECT dst FROM merge_chat_sessions WHERE src = s.session_id)",
+        )],
+        &format!("s.session_id IN (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})"),
+        None,
+    )
+    .await?;
+    Ok(())
 }
