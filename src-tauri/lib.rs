@@ -199,6 +199,11 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
     let typed = specta.invoke_handler();
     let raw = commands::raw_handler::<R>();
     builder
+        // Native file dialogs (choosing a library archive): Tauri's official
+        // plugin, kept by the Tauri team beside the runtime, with each OS's own
+        // chooser (GTK on Linux, NSOpenPanel, IFileDialog) and ACL permissions
+        // like our commands'; capabilities/ grants only `open`.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(move |invoke| {
             if commands::RAW_COMMANDS.contains(&invoke.message.command()) {
                 raw(invoke)

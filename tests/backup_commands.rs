@@ -310,3 +310,25 @@ fn an_import_lists_its_conflicts_then_settles_each_as_chosen() {
         .iter()
         .any(|s| s["id"] == grace["id"] && s["reason"] == "conflict"));
 }
+
+#[test]
+fn the_native_open_dialog_is_allowed_and_nothing_more_of_the_dialog_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = support::real_config_app(dir.path());
+    // Arguments no dialog accepts: refused by the plugin after the ACL let it
+    // through, so no dialog opens in the test.
+    let bad = json!({"options": [[[-1.5]]]});
+    let open = invoke(&window, "plugin:dialog|open", bad.clone()).unwrap_err();
+    assert!(
+        open.as_str().is_some_and(|e| e.starts_with("invalid args")),
+        "{open}"
+    );
+    for denied in ["plugin:dialog|save", "plugin:dialog|message", "plugin:dialog|ask"] {
+        let err = invoke(&window, denied, bad.clone()).unwrap_err();
+        let text = err.as_str().unwrap_or_default();
+        assert!(
+            text.contains("not allowed"),
+            "{denied} must be denied by the ACL: {err}"
+        );
+    }
+}
