@@ -300,11 +300,13 @@ fn an_import_lists_its_conflicts_then_settles_each_as_chosen() {
         json!({"path": exported["path"], "choices": {
             "default": "skip",
             "items": [{"kind": "persona", "id": ada["id"], "choice": "keepBoth"}],
+            "copyLabel": "импортировано",
         }}),
     )
     .unwrap();
     assert_eq!(report["added"]["personas"], 1, "{report}");
-    assert_eq!(personas(&window), ["Ada", "Ada (imported)", "Grace"]);
+    // The copy is named in the user's language.
+    assert_eq!(personas(&window), ["Ada", "Ada (импортировано)", "Grace"]);
     let skipped = report["skipped"].as_array().unwrap();
     assert!(skipped
         .iter()

@@ -173,7 +173,10 @@ describe("moving the library", () => {
     const report = await screen.findByTestId("library-import-report");
     // Nothing differs: looked at first, then imported without a question.
     expect(called(calls, "preview_library_import")[0]!.args).toMatchObject({ path: "/media/usb/library.confab" });
-    expect(called(calls, "import_library")[0]!.args).toMatchObject({ path: "/media/usb/library.confab", choices: {} });
+    expect(called(calls, "import_library")[0]!.args).toMatchObject({
+      path: "/media/usb/library.confab",
+      choices: { copyLabel: "imported" },
+    });
     expect(report.textContent).toContain("Added 2 characters, 1 world books, 3 chats (40 messages)");
     const skipped = screen.getAllByTestId("library-import-skipped");
     expect(skipped).toHaveLength(1);
@@ -223,10 +226,12 @@ describe("importing over a library that has changed", () => {
           { kind: "session", id: "s1", choice: "keepBoth" },
           { kind: "persona", id: "p1", choice: "overwrite" },
         ],
+        copyLabel: "imported",
       },
     });
     expect(screen.queryByTestId("library-import-conflicts")).toBeNull();
-    expect(report.textContent).toContain("Replaced 1, kept both of 1.");
+    expect(report.textContent).toContain("Replaced 1 of yours with the archive's");
+    expect(report.textContent).toContain("Kept both of 1:");
   });
 
   test("cancel leaves the library alone", async () => {

@@ -1026,13 +1026,18 @@ export type GenerationSettings = {
 
 /**
  *  How an import settles conflicts: a choice per item, and one for the rest
- *  (skip unless said otherwise).
+ *  (skip unless said otherwise), and the word a kept-both copy's name gets.
  */
 export type ImportChoices = {
 	/**  For every conflict not listed in `items`. */
 	default?: ConflictChoice,
 	/**  Choices for single items. */
 	items?: ItemChoice[],
+	/**
+	 *  What a kept-both copy's name gets after it, in the user's language
+	 *  ("imported" when none is given): "Megumin (imported)".
+	 */
+	copyLabel?: string | null,
 };
 
 /**  Progress of an import, streamed to the UI. */

@@ -55,7 +55,7 @@ pub struct ItemChoice {
 }
 
 /// How an import settles conflicts: a choice per item, and one for the rest
-/// (skip unless said otherwise).
+/// (skip unless said otherwise), and the word a kept-both copy's name gets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
@@ -66,15 +66,37 @@ pub struct ImportChoices {
     /// Choices for single items.
     #[serde(default)]
     pub items: Vec<ItemChoice>,
+    /// What a kept-both copy's name gets after it, in the user's language
+    /// ("imported" when none is given): "Megumin (imported)".
+    #[serde(default)]
+    pub copy_label: Option<String>,
 }
+
+/// The longest copy label taken; a longer one falls back to the default.
+const MAX_COPY_LABEL_CHARS: usize = 40;
 
 impl ImportChoices {
     /// The same choice for every conflict.
     pub fn all(choice: ConflictChoice) -> ImportChoices {
         ImportChoices {
             default: choice,
-            items: Vec::new(),
+            ..ImportChoices::default()
         }
+    }
+
+    /// What goes after a kept-both copy's name: " (imported)", or the label given.
+    pub(crate) fn copy_suffix(&self) -> String {
+        let label = self
+            .copy_label
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| {
+                !l.is_empty()
+                    && l.chars().count() <= MAX_COPY_LABEL_CHARS
+                    && !l.chars().any(char::is_control)
+            })
+            .unwrap_or("imported");
+        format!(" ({label})")
     }
 }
 
@@ -95,4 +117,22 @@ pub struct Conflict {
     pub choice: ConflictChoice,
     /// The copy's id, when it was kept as a copy.
     pub copy_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_s_label_is_the_one_given_or_imported() {
+        let with = |label: Option<&str>| ImportChoices {
+            copy_label: label.map(str::to_owned),
+            ..ImportChoices::default()
+        };
+        assert_eq!(with(None).copy_suffix(), " (imported)");
+        assert_eq!(with(Some(" импортировано ")).copy_suffix(), " (импортировано)");
+        for bad in ["", "   ", "a\nb", &"x".repeat(41)] {
+            assert_eq!(with(Some(bad)).copy_suffix(), " (imported)", "{bad:?}");
+        }
+    }
 }

@@ -165,6 +165,7 @@ async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<Merg
     }
     exec(conn, "DROP TABLE temp.merge_messages").await?;
     exec(conn, "DROP TABLE temp.merge_choices").await?;
+    exec(conn, "DROP TABLE temp.merge_copy_suffix").await?;
     Ok(report)
 }
 
@@ -246,6 +247,11 @@ async fn choose(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<()>
              choice TEXT NOT NULL, PRIMARY KEY (kind, src))",
     )
     .await?;
+    exec(conn, "CREATE TEMP TABLE merge_copy_suffix (text TEXT NOT NULL)").await?;
+    sqlx::query("INSERT INTO merge_copy_suffix (text) VALUES (?)")
+        .bind(choices.copy_suffix())
+        .execute(&mut *conn)
+        .await?;
     for item in &choices.items {
         sqlx::query("INSERT OR REPLACE INTO merge_choices (kind, src, choice) VALUES (?, ?, ?)")
             .bind(kind_name(item.kind))
@@ -300,11 +306,14 @@ pub(super) fn kind_name(kind: ItemKind) -> &'static str {
     }
 }
 
-/// The copy's name: "(imported)" after the archive's.
+/// What a kept-both copy's name gets after it.
+const SUFFIX: &str = "(SELECT text FROM merge_copy_suffix)";
+
+/// The copy's name: "(imported)" (or the label chosen) after the archive's.
 fn copy_name(table: &str, column: &str) -> String {
     format!(
         "CASE WHEN (SELECT status FROM merge_{table} WHERE src = s.id) = 'copy'
-              THEN s.{column} || ' (imported)' ELSE s.{column} END"
+              THEN s.{column} || {SUFFIX} ELSE s.{column} END"
     )
 }
 
@@ -534,7 +543,7 @@ async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
     let title = "CASE WHEN (SELECT status FROM merge_chat_sessions WHERE src = s.id) = 'copy'
         THEN (CASE WHEN s.title <> '' THEN s.title
                    ELSE COALESCE((SELECT name FROM arc.characters WHERE id = s.character_id), '')
-              END) || ' (imported)'
+              END) || (SELECT text FROM merge_copy_suffix)
         ELSE s.title END";
     copy(
         conn,
