@@ -2,8 +2,8 @@
 
 mod support;
 
-use serde_json::json;
 use confab_app::AppState;
+use serde_json::json;
 use support::{app_in, app_with, fixture, invoke, slow_provider};
 
 fn personas(window: &tauri::WebviewWindow<tauri::test::MockRuntime>) -> Vec<String> {
@@ -136,11 +136,21 @@ fn the_library_moves_between_apps_through_an_archive() {
 
     let to = tempfile::tempdir().unwrap();
     let (_b, other) = app_in(to.path());
-    let report = invoke(&other, "import_library", json!({"path": path, "choices": {}})).unwrap();
+    let report = invoke(
+        &other,
+        "import_library",
+        json!({"path": path, "choices": {}}),
+    )
+    .unwrap();
     assert_eq!(report["added"]["personas"], 1);
     assert_eq!(report["previous"]["kind"], "preImport");
     assert_eq!(personas(&other), ["Ada"]);
-    let again = invoke(&other, "import_library", json!({"path": path, "choices": {}})).unwrap();
+    let again = invoke(
+        &other,
+        "import_library",
+        json!({"path": path, "choices": {}}),
+    )
+    .unwrap();
     assert_eq!(again["skipped"][0]["reason"], "alreadyInLibrary");
 
     let garbage = out.path().join("garbage.confab");
@@ -246,7 +256,10 @@ fn restoring_or_importing_is_refused_while_a_reply_streams_and_changes_nothing()
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(restored.expect("restored once stopped")["previous"]["kind"], "preRestore");
+    assert_eq!(
+        restored.expect("restored once stopped")["previous"]["kind"],
+        "preRestore"
+    );
     assert!(personas(&window).is_empty());
 }
 
@@ -291,8 +304,14 @@ fn an_import_lists_its_conflicts_then_settles_each_as_chosen() {
     .unwrap();
     let conflicts = preview["conflicts"].as_array().unwrap();
     assert_eq!(conflicts.len(), 2, "{preview}");
-    assert!(conflicts.iter().all(|c| c["kind"] == "persona" && c["choice"] == "skip"));
-    assert_eq!(personas(&window), ["Ada", "Grace"], "a dry run changes nothing");
+    assert!(conflicts
+        .iter()
+        .all(|c| c["kind"] == "persona" && c["choice"] == "skip"));
+    assert_eq!(
+        personas(&window),
+        ["Ada", "Grace"],
+        "a dry run changes nothing"
+    );
 
     let report = invoke(
         &window,
@@ -325,7 +344,11 @@ fn the_native_open_dialog_is_allowed_and_nothing_more_of_the_dialog_plugin() {
         open.as_str().is_some_and(|e| e.starts_with("invalid args")),
         "{open}"
     );
-    for denied in ["plugin:dialog|save", "plugin:dialog|message", "plugin:dialog|ask"] {
+    for denied in [
+        "plugin:dialog|save",
+        "plugin:dialog|message",
+        "plugin:dialog|ask",
+    ] {
         let err = invoke(&window, denied, bad.clone()).unwrap_err();
         let text = err.as_str().unwrap_or_default();
         assert!(

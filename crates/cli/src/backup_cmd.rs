@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use confab_core::backup::{self, BackupInfo, BackupKind, RestoreOutcome};
+use confab_core::chat::Quiet;
 use confab_core::library::archive::{
     self, ArchiveLimits, ConflictChoice, ExportSummary, ImportChoices, ImportPreview, ImportReport,
     MergeReport,
 };
-use confab_core::chat::Quiet;
 use confab_core::store::Store;
 use confab_core::Error;
 
@@ -198,7 +198,11 @@ fn merged(f: &mut std::fmt::Formatter<'_>, r: &MergeReport) -> std::fmt::Result 
         a.characters, a.world_books, a.sessions, a.messages, a.personas, a.providers, a.settings
     )?;
     for s in &r.skipped {
-        writeln!(f, "skipped {:?} {} ({}): {:?}", s.kind, s.name, s.id, s.reason)?;
+        writeln!(
+            f,
+            "skipped {:?} {} ({}): {:?}",
+            s.kind, s.name, s.id, s.reason
+        )?;
     }
     for c in &r.conflicts {
         write!(

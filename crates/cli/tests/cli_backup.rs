@@ -122,7 +122,10 @@ fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
         .as_str()
         .unwrap()
         .to_owned();
-    let session = ok(&confab(dir.path(), &["--json", "session", "new", &character]));
+    let session = ok(&confab(
+        dir.path(),
+        &["--json", "session", "new", &character],
+    ));
     let session = session["id"].as_str().unwrap().to_owned();
     let archive = dir.path().join("all.confab");
     ok(&confab(
@@ -132,7 +135,13 @@ fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
     // The chat goes on here after the export: the archive's differs now.
     ok(&confab(
         dir.path(),
-        &["--json", "session", "say", &session, "Zanzibar, said only here"],
+        &[
+            "--json",
+            "session",
+            "say",
+            &session,
+            "Zanzibar, said only here",
+        ],
     ));
     let texts = |dir: &std::path::Path| -> Vec<String> {
         let page = ok(&confab(dir, &["--json", "messages", &session]));
@@ -155,7 +164,10 @@ fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
     assert_eq!(preview["conflicts"][0]["choice"], "skip");
     let text = confab(dir.path(), &["library", "import", path, "--dry-run"]);
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("dry run") && text.contains("1 conflicts"), "{text}");
+    assert!(
+        text.contains("dry run") && text.contains("1 conflicts"),
+        "{text}"
+    );
     let backups = ok(&confab(dir.path(), &["--json", "backup", "list"]));
     assert_eq!(backups, serde_json::json!([]), "a dry run takes no backup");
 
@@ -168,7 +180,14 @@ fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
 
     let kept = ok(&confab(
         dir.path(),
-        &["--json", "library", "import", path, "--on-conflict", "keep-both"],
+        &[
+            "--json",
+            "library",
+            "import",
+            path,
+            "--on-conflict",
+            "keep-both",
+        ],
     ));
     assert_eq!(kept["added"]["sessions"], 1, "{kept}");
     assert_eq!(kept["conflicts"][0]["choice"], "keepBoth");
@@ -178,9 +197,19 @@ fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
 
     let overwritten = ok(&confab(
         dir.path(),
-        &["--json", "library", "import", path, "--on-conflict", "overwrite"],
+        &[
+            "--json",
+            "library",
+            "import",
+            path,
+            "--on-conflict",
+            "overwrite",
+        ],
     ));
-    assert_eq!(overwritten["conflicts"][0]["choice"], "overwrite", "{overwritten}");
+    assert_eq!(
+        overwritten["conflicts"][0]["choice"], "overwrite",
+        "{overwritten}"
+    );
     let after = texts(dir.path());
     assert!(!after.iter().any(|t| t.contains("Zanzibar")), "{after:?}");
     assert_eq!(after.len(), before.len() - 1);

@@ -134,7 +134,10 @@ fn full_disk(mount: &Path) {
             ("import", vec!["import", card, "--json"]),
             ("send", vec!["chat", &session, &long, "--json"]),
             ("backup", vec!["backup", "create", "--json"]),
-            ("restore", vec!["backup", "restore", &earlier_name, "--json"]),
+            (
+                "restore",
+                vec!["backup", "restore", &earlier_name, "--json"],
+            ),
             (
                 "library import",
                 vec!["library", "import", archive.to_str().unwrap(), "--json"],
@@ -173,7 +176,11 @@ fn full_disk(mount: &Path) {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, [earlier_name.clone()], "{context}: the backups folder");
+        assert_eq!(
+            names,
+            std::slice::from_ref(&earlier_name),
+            "{context}: the backups folder"
+        );
         assert!(
             std::fs::read(backups.join(&earlier_name)).unwrap() == earlier_bytes,
             "{context}: the earlier backup changed"

@@ -37,7 +37,10 @@ async fn sql(store: &Store, query: &str) -> Vec<String> {
         .connect()
         .await
         .unwrap();
-    let out: Vec<String> = sqlx::query_scalar(query).fetch_all(&mut conn).await.unwrap();
+    let out: Vec<String> = sqlx::query_scalar(query)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     out
 }
@@ -185,7 +188,11 @@ async fn a_dry_run_lists_every_conflict_and_changes_nothing() {
     .await
     .unwrap();
     let mut expected = vec![
-        (ItemKind::Character, s.seraphina.clone(), ConflictChoice::Skip),
+        (
+            ItemKind::Character,
+            s.seraphina.clone(),
+            ConflictChoice::Skip,
+        ),
         (ItemKind::Session, s.glade.clone(), ConflictChoice::Skip),
         (ItemKind::Persona, s.persona.clone(), ConflictChoice::Skip),
     ];
@@ -228,7 +235,11 @@ async fn a_dry_run_lists_every_conflict_and_changes_nothing() {
     .unwrap();
     assert_eq!(keep_both.merged.added.characters, 1);
     assert_eq!(keep_both.merged.added.sessions, 1);
-    assert_eq!(snapshot(&s.store).await, before, "a dry run changes nothing");
+    assert_eq!(
+        snapshot(&s.store).await,
+        before,
+        "a dry run changes nothing"
+    );
     assert_eq!(backups(&dir), backups_before, "and takes no backup");
     assert_sound(&s.store).await;
 }
@@ -285,7 +296,10 @@ async fn keep_both_adds_the_archive_s_items_as_copies_beside_the_library_s() {
     );
     let copied = s.store.session_summary(&chat).await.unwrap();
     assert_eq!(copied.title, "Seraphina (imported)");
-    assert_eq!(copied.character_id, character, "the copy chats with the copy");
+    assert_eq!(
+        copied.character_id, character,
+        "the copy chats with the copy"
+    );
     let texts = sql(
         &s.store,
         &format!("SELECT content FROM messages WHERE session_id = '{chat}' ORDER BY depth"),
@@ -296,7 +310,10 @@ async fn keep_both_adds_the_archive_s_items_as_copies_beside_the_library_s() {
     // The copy's messages are its own rows: the chat here keeps its line.
     let here = sql(
         &s.store,
-        &format!("SELECT content FROM messages WHERE session_id = '{}'", s.glade),
+        &format!(
+            "SELECT content FROM messages WHERE session_id = '{}'",
+            s.glade
+        ),
     )
     .await;
     assert!(here.contains(&"Zanzibar said only here".to_owned()));
@@ -305,7 +322,11 @@ async fn keep_both_adds_the_archive_s_items_as_copies_beside_the_library_s() {
     let personas = s.store.personas().await.unwrap();
     let copy = personas.iter().find(|p| p.id == persona).unwrap();
     assert_eq!(
-        (copy.name.as_str(), copy.description.as_str(), copy.is_default),
+        (
+            copy.name.as_str(),
+            copy.description.as_str(),
+            copy.is_default
+        ),
         ("Traveller (imported)", "A wanderer", false)
     );
 
@@ -342,6 +363,7 @@ async fn overwrite_replaces_only_the_items_chosen_and_the_backup_keeps_them() {
                 choice: ConflictChoice::Overwrite,
             },
         ],
+        copy_label: None,
     };
     let report = import_library(
         &s.store,
@@ -354,9 +376,21 @@ async fn overwrite_replaces_only_the_items_chosen_and_the_backup_keeps_them() {
     .await
     .unwrap();
     let mut expected = vec![
-        (ItemKind::Character, s.seraphina.clone(), ConflictChoice::Skip),
-        (ItemKind::Session, s.glade.clone(), ConflictChoice::Overwrite),
-        (ItemKind::Persona, s.persona.clone(), ConflictChoice::Overwrite),
+        (
+            ItemKind::Character,
+            s.seraphina.clone(),
+            ConflictChoice::Skip,
+        ),
+        (
+            ItemKind::Session,
+            s.glade.clone(),
+            ConflictChoice::Overwrite,
+        ),
+        (
+            ItemKind::Persona,
+            s.persona.clone(),
+            ConflictChoice::Overwrite,
+        ),
     ];
     expected.sort_by(|a, b| a.1.cmp(&b.1));
     assert_eq!(conflict_kinds(&report.merged), expected);
@@ -368,7 +402,10 @@ async fn overwrite_replaces_only_the_items_chosen_and_the_backup_keeps_them() {
     assert_eq!(glade.character_id, s.seraphina);
     let texts = sql(
         &s.store,
-        &format!("SELECT content FROM messages WHERE session_id = '{}' ORDER BY depth", s.glade),
+        &format!(
+            "SELECT content FROM messages WHERE session_id = '{}' ORDER BY depth",
+            s.glade
+        ),
     )
     .await;
     assert_eq!(texts.len(), 3);
@@ -390,7 +427,10 @@ async fn overwrite_replaces_only_the_items_chosen_and_the_backup_keeps_them() {
         .any(|i| i.id == s.seraphina && i.reason == SkipReason::Conflict));
 
     // What was overwritten is in the backup taken first.
-    assert_eq!(report.previous.kind, confab_core::backup::BackupKind::PreImport);
+    assert_eq!(
+        report.previous.kind,
+        confab_core::backup::BackupKind::PreImport
+    );
     let backup = std::fs::read(
         s.store
             .path()
@@ -451,7 +491,11 @@ async fn overwriting_a_character_keeps_the_chats_and_books_that_hang_off_it() {
         books
     );
     assert_eq!(
-        s.store.session_summary(&s.glade).await.unwrap().character_id,
+        s.store
+            .session_summary(&s.glade)
+            .await
+            .unwrap()
+            .character_id,
         s.seraphina
     );
     assert_eq!(

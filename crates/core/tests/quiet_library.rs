@@ -18,7 +18,9 @@ async fn a_restore_is_refused_while_a_reply_streams_and_replies_wait_for_a_resto
     // The model says a word, then holds the connection open: the reply streams on.
     let server = Server::start(vec![sse_head(), bytes(chunk("Once upon")), Step::Hold]).await;
     let f = Fixture::new(&server.base_url(), quick()).await;
-    let saved = backup::create(&f.store, BackupKind::Manual, T0).await.unwrap();
+    let saved = backup::create(&f.store, BackupKind::Manual, T0)
+        .await
+        .unwrap();
     f.store.create_persona("Added later", "").await.unwrap();
 
     let sink = Recorder::new();
@@ -62,5 +64,7 @@ async fn a_restore_is_refused_while_a_reply_streams_and_replies_wait_for_a_resto
     sink.first_delta().await;
     assert!(f.engine.stop(&f.session));
     wait_free(&f).await;
-    tokio::time::timeout(5 * SECOND, sink.terminal()).await.unwrap();
+    tokio::time::timeout(5 * SECOND, sink.terminal())
+        .await
+        .unwrap();
 }

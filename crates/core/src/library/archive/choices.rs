@@ -130,7 +130,10 @@ mod tests {
             ..ImportChoices::default()
         };
         assert_eq!(with(None).copy_suffix(), " (imported)");
-        assert_eq!(with(Some(" импортировано ")).copy_suffix(), " (импортировано)");
+        assert_eq!(
+            with(Some(" импортировано ")).copy_suffix(),
+            " (импортировано)"
+        );
         for bad in ["", "   ", "a\nb", &"x".repeat(41)] {
             assert_eq!(with(Some(bad)).copy_suffix(), " (imported)", "{bad:?}");
         }

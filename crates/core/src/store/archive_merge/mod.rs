@@ -138,7 +138,8 @@ async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<Merg
     )
     .await?;
 
-    let added = |table: &str| format!("SELECT COUNT(*) FROM merge_{table} WHERE status IN ('add', 'copy')");
+    let added =
+        |table: &str| format!("SELECT COUNT(*) FROM merge_{table} WHERE status IN ('add', 'copy')");
     for (field, table) in [
         (&mut report.added.characters, "characters"),
         (&mut report.added.world_books, "world_books"),
@@ -247,7 +248,11 @@ async fn choose(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<()>
              choice TEXT NOT NULL, PRIMARY KEY (kind, src))",
     )
     .await?;
-    exec(conn, "CREATE TEMP TABLE merge_copy_suffix (text TEXT NOT NULL)").await?;
+    exec(
+        conn,
+        "CREATE TEMP TABLE merge_copy_suffix (text TEXT NOT NULL)",
+    )
+    .await?;
     sqlx::query("INSERT INTO merge_copy_suffix (text) VALUES (?)")
         .bind(choices.copy_suffix())
         .execute(&mut *conn)
@@ -427,7 +432,10 @@ async fn world_books(conn: &mut SqliteConnection) -> Sql<()> {
     copy(
         conn,
         "world_book_entries",
-        &[("book_id", "(SELECT dst FROM merge_world_books WHERE src = s.book_id)")],
+        &[(
+            "book_id",
+            "(SELECT dst FROM merge_world_books WHERE src = s.book_id)",
+        )],
         &format!("s.book_id IN {brought}"),
         None,
     )
@@ -478,7 +486,10 @@ async fn personas_and_providers(conn: &mut SqliteConnection) -> Sql<()> {
     copy(
         conn,
         "persona_avatars",
-        &[("persona_id", "(SELECT dst FROM merge_personas WHERE src = s.persona_id)")],
+        &[(
+            "persona_id",
+            "(SELECT dst FROM merge_personas WHERE src = s.persona_id)",
+        )],
         &format!("s.persona_id IN {brought}"),
         None,
     )
@@ -593,9 +604,10 @@ async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
     )
     .await?;
     for table in ["message_versions", "message_images"] {
-        let id = "CASE WHEN (SELECT dst FROM merge_messages WHERE src = s.message_id) <> s.message_id
+        let id =
+            "CASE WHEN (SELECT dst FROM merge_messages WHERE src = s.message_id) <> s.message_id
                   THEN NEW ELSE s.id END"
-            .replace("NEW", NEW_ID);
+                .replace("NEW", NEW_ID);
         copy(
             conn,
             table,
