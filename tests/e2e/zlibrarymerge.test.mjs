@@ -154,5 +154,10 @@ describe("importing a library archive over a library that changed", () => {
       "both Megumins are in the grid",
     );
     assert.equal((await names(driver)).length, before + 1, "one character added, nothing replaced");
+    await clickFresh(driver, By.css('[data-testid="character-card"][data-name="Megumin (imported)"]'));
+    const copied = await driver.wait(until.elementLocated(By.css('[data-testid="field-name"]')), WAIT_MS, "the copy opens");
+    await driver.wait(async () => (await copied.getAttribute("value")) === "Megumin (imported)", WAIT_MS, "its card has its name");
+    await clickFresh(driver, By.css('[data-testid="detail-back"]'));
+    await onScreen(driver, "library");
   });
 });

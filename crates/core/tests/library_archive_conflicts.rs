@@ -294,6 +294,11 @@ async fn keep_both_adds_the_archive_s_items_as_copies_beside_the_library_s() {
         s.store.character_summary(&character).await.unwrap().name,
         "Seraphina (imported)"
     );
+    assert_eq!(
+        s.store.character_detail(&character).await.unwrap().card.name,
+        "Seraphina (imported)",
+        "its page says so too"
+    );
     let copied = s.store.session_summary(&chat).await.unwrap();
     assert_eq!(copied.title, "Seraphina (imported)");
     assert_eq!(

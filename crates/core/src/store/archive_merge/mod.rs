@@ -361,6 +361,16 @@ async fn characters(conn: &mut SqliteConnection) -> Sql<()> {
         &[
             ("id", "(SELECT dst FROM merge_characters WHERE src = s.id)"),
             ("name", &copy_name("characters", "name")),
+            // The card says the copy's name too: its page and its exports show it.
+            (
+                "card_json",
+                &format!(
+                    "CASE WHEN json_valid(s.card_json)
+                          AND (SELECT status FROM merge_characters WHERE src = s.id) = 'copy'
+                          THEN json_set(s.card_json, '$.name', s.name || {SUFFIX})
+                          ELSE s.card_json END"
+                ),
+            ),
         ],
         &format!("s.id IN {brought}"),
         Some(Upsert::all()),
