@@ -295,7 +295,12 @@ async fn keep_both_adds_the_archive_s_items_as_copies_beside_the_library_s() {
         "Seraphina (imported)"
     );
     assert_eq!(
-        s.store.character_detail(&character).await.unwrap().card.name,
+        s.store
+            .character_detail(&character)
+            .await
+            .unwrap()
+            .card
+            .name,
         "Seraphina (imported)",
         "its page says so too"
     );
