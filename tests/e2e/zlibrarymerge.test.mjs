@@ -99,9 +99,15 @@ describe("importing a library archive over a library that changed", () => {
     const field = await driver.wait(until.elementLocated(By.css('[data-testid="field-name"]')), WAIT_MS, "the form loads");
     assert.equal(await field.getAttribute("value"), "Megumin");
     await typeInto(driver, "field-name", "Megumin Edited");
-    await clickFresh(driver, By.css('[data-testid="detail-save"]'));
     await driver.wait(
-      async () => (await driver.findElement(By.css('[data-testid="detail-save"]')).isEnabled()) === false,
+      async () => (await driver.findElement(By.css('[data-testid="character-detail"]')).getAttribute("data-dirty")) === "true",
+      WAIT_MS,
+      "the edit is seen",
+    );
+    await clickFresh(driver, By.css('[data-testid="detail-save"]'));
+    // Saved, not just saving (the button is disabled for both): nothing is left unsaved.
+    await driver.wait(
+      async () => (await driver.findElement(By.css('[data-testid="character-detail"]')).getAttribute("data-dirty")) === "false",
       WAIT_MS,
       "saved",
     );
