@@ -32,9 +32,10 @@ APT_BUILD=(build-essential pkg-config curl wget file libssl-dev libxdo-dev
 # runs a private dbus-daemon too.
 APT_KEYRING_TEST=(dbus gnome-keyring)
 # CJK and emoji fonts so screenshots of Chinese and Japanese names, and of imported chats
-# full of emoji, show text, not boxes.
+# full of emoji, show text, not boxes. xdotool types into the native GTK file chooser,
+# which WebDriver cannot reach.
 APT_E2E=(xvfb xauth webkit2gtk-driver dbus-x11 fonts-dejavu-core fonts-noto-core fonts-noto-cjk
-  fonts-noto-color-emoji)
+  fonts-noto-color-emoji xdotool)
 # `make bench-ui`: Debian's Chromium, driven headless by playwright-core (a dev dependency of ui/).
 APT_BENCH=(chromium)
 # `make bundle`: Tauri's bundler writes .deb and .rpm itself (no system tools needed);

@@ -102,6 +102,7 @@ const COMMANDS: &[&str] = &[
     "set_backup_settings",
     "export_library",
     "import_library",
+    "preview_library_import",
     "first_run_status",
     "finish_first_run",
     "import_demo_character",

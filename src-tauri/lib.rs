@@ -132,6 +132,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_backup_settings,
             commands::export_library,
             commands::import_library,
+            commands::preview_library_import,
             commands::first_run_status,
             commands::finish_first_run,
             commands::import_demo_character,
@@ -198,6 +199,11 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
     let typed = specta.invoke_handler();
     let raw = commands::raw_handler::<R>();
     builder
+        // Native file dialogs (choosing a library archive): Tauri's official
+        // plugin, kept by the Tauri team beside the runtime, with each OS's own
+        // chooser (GTK on Linux, NSOpenPanel, IFileDialog) and ACL permissions
+        // like our commands'; capabilities/ grants only `open`.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(move |invoke| {
             if commands::RAW_COMMANDS.contains(&invoke.message.command()) {
                 raw(invoke)

@@ -163,14 +163,6 @@ impl AppState {
             .map_err(|e: Error| AppError::from(e))
     }
 
-    /// Whether a reply is streaming now (false before the engine ever started).
-    pub fn streaming(&self) -> bool {
-        self.inner
-            .engine
-            .get()
-            .is_some_and(|engine| !engine.live_sessions().session_ids.is_empty())
-    }
-
     /// Every provider's key.
     pub async fn keys(&self) -> Result<&Arc<Keys>, AppError> {
         let store = self.store().await?;

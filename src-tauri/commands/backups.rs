@@ -1,8 +1,10 @@
 //! Backups and the whole-library archive (Settings → Backups).
 
 use confab_core::backup::{self, BackupInfo, BackupKind, BackupSettings, RestoreOutcome};
-use confab_core::library::archive::{self, ArchiveLimits, ExportSummary, ImportReport};
-use confab_core::{AppError, Error};
+use confab_core::library::archive::{
+    self, ArchiveLimits, ExportSummary, ImportChoices, ImportPreview, ImportReport,
+};
+use confab_core::AppError;
 use tauri::State;
 
 use crate::AppState;
@@ -31,12 +33,8 @@ pub async fn restore_backup(
     name: String,
 ) -> Result<RestoreOutcome, AppError> {
     let store = state.store().await?;
-    if state.streaming() {
-        return Err(
-            Error::Busy("stop the replies that are streaming before restoring".into()).into(),
-        );
-    }
-    let outcome = backup::restore(store, &name, backup::now_ms()).await?;
+    let quiet = state.engine().await?.quiet()?;
+    let outcome = backup::restore(store, &quiet, &name, backup::now_ms()).await?;
     state.prompt_caches().clear();
     Ok(outcome)
 }
@@ -76,20 +74,37 @@ pub async fn export_library(
     Ok(archive::export_library(store, &target, now).await?)
 }
 
-/// Merges the archive at `path` into the library and reports what was added and skipped.
+/// What importing the archive at `path` would add and skip, and every
+/// conflict with the library; nothing changes.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_library_import(
+    state: State<'_, AppState>,
+    path: String,
+    choices: ImportChoices,
+) -> Result<ImportPreview, AppError> {
+    let store = state.store().await?;
+    let path = std::path::Path::new(&path);
+    let limits = ArchiveLimits::default();
+    Ok(archive::preview_library(store, path, &limits, &choices, backup::now_ms()).await?)
+}
+
+/// Merges the archive at `path` into the library, settling conflicts as
+/// `choices` say, and reports what was added and skipped; refused while a
+/// reply streams.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_library(
     state: State<'_, AppState>,
     path: String,
+    choices: ImportChoices,
 ) -> Result<ImportReport, AppError> {
     let store = state.store().await?;
-    let report = archive::import_library(
-        store,
-        std::path::Path::new(&path),
-        &ArchiveLimits::default(),
-        backup::now_ms(),
-    )
-    .await?;
+    let quiet = state.engine().await?.quiet()?;
+    let path = std::path::Path::new(&path);
+    let limits = ArchiveLimits::default();
+    let now = backup::now_ms();
+    let report = archive::import_library(store, &quiet, path, &limits, &choices, now).await?;
+    state.prompt_caches().clear();
     Ok(report)
 }

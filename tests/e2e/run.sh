@@ -32,7 +32,7 @@ FIRSTRUN_PORT=$((PORT + 40))
 SECURITY_PORT=$((PORT + 50))
 export PATH="$HOME/.cargo/bin:$PATH"
 
-for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon; do
+for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon xdotool; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: run 'make setup'" >&2; exit 1; }
 done
 

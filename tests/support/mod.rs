@@ -102,3 +102,51 @@ pub fn real_config_app(
         .expect("the main window");
     (app, window)
 }
+
+/// An OpenAI-compatible server on 127.0.0.1 that streams `words` replies, one
+/// word every `pause`, to every chat request; answers its base URL.
+pub fn slow_provider(words: usize, pause: std::time::Duration) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let mut out = reader.into_inner();
+                let _ = out.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
+                );
+                for i in 0..words {
+                    std::thread::sleep(pause);
+                    let chunk = format!(
+                        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"w{i} \"}}}}]}}\n\n"
+                    );
+                    if out.write_all(chunk.as_bytes()).is_err() {
+                        return; // the app dropped the request: stop generating
+                    }
+                }
+                let _ = out.write_all(
+                    b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+                );
+            });
+        }
+    });
+    url
+}

@@ -5,7 +5,7 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import App from "../src/App.svelte";
-import type { BackupInfo, BackupSettings, ImportReport } from "../src/lib/api";
+import type { BackupInfo, BackupSettings, Conflict, ImportReport } from "../src/lib/api";
 import { installBackend, type Call } from "./helpers/backend";
 
 
@@ -21,9 +21,14 @@ class FakeBackups {
   ];
   settings: BackupSettings = { keep: 7, intervalHours: 24, keepBeforeUpgrade: 3 };
   restoreError: { code: string; message: string } | null = null;
+  /** What the archive holds that differs from the library. */
+  conflicts: Conflict[] = [];
+  /** What the native open dialog answers (null: closed without choosing). */
+  chosenFile: string | null = null;
   report: ImportReport = {
     added: { characters: 2, worldBooks: 1, personas: 0, providers: 0, sessions: 3, messages: 40, settings: 0 },
     skipped: [{ kind: "session", id: "s1", name: "In the glade", reason: "conflict" }],
+    conflicts: [],
     previous: backup("confab-9-preImport-v6.db", "preImport", Date.UTC(2026, 11, 4), 1024),
     upgradedFrom: null,
   };
@@ -51,8 +56,18 @@ class FakeBackups {
       }
       case "export_library":
         return { path: "/home/alex/Downloads/confab-library-1.confab", size: 4 * 1024 * 1024, schemaVersion: 6 };
-      case "import_library":
-        return this.report;
+      case "preview_library_import":
+        return { ...this.report, conflicts: this.conflicts, upgradedFrom: null };
+      case "import_library": {
+        const choices = a["choices"] as { default?: string; items?: { kind: string; id: string; choice: string }[] };
+        const conflicts = this.conflicts.map((c) => ({
+          ...c,
+          choice: (choices.items?.find((i) => i.id === c.id)?.choice ?? choices.default ?? "skip") as Conflict["choice"],
+        }));
+        return { ...this.report, conflicts };
+      }
+      case "plugin:dialog|open":
+        return this.chosenFile;
     }
     return undefined;
   }
@@ -156,7 +171,12 @@ describe("moving the library", () => {
     await fireEvent.input(path, { target: { value: "/media/usb/library.confab" } });
     await fireEvent.click(screen.getByTestId("library-import"));
     const report = await screen.findByTestId("library-import-report");
-    expect(called(calls, "import_library")[0]!.args).toMatchObject({ path: "/media/usb/library.confab" });
+    // Nothing differs: looked at first, then imported without a question.
+    expect(called(calls, "preview_library_import")[0]!.args).toMatchObject({ path: "/media/usb/library.confab" });
+    expect(called(calls, "import_library")[0]!.args).toMatchObject({
+      path: "/media/usb/library.confab",
+      choices: { copyLabel: "imported" },
+    });
     expect(report.textContent).toContain("Added 2 characters, 1 world books, 3 chats (40 messages)");
     const skipped = screen.getAllByTestId("library-import-skipped");
     expect(skipped).toHaveLength(1);
@@ -165,3 +185,124 @@ describe("moving the library", () => {
   });
 });
 
+
+function conflict(kind: Conflict["kind"], id: string, name: string, currentName: string): Conflict {
+  return { kind, id, name, currentName, choice: "skip", copyId: null };
+}
+
+describe("importing over a library that has changed", () => {
+  test("lists each conflict with a choice per item and for all, and imports with those choices", async () => {
+    const fake = new FakeBackups();
+    fake.conflicts = [
+      conflict("session", "s1", "In the glade", "Renamed here"),
+      conflict("persona", "p1", "Traveller", "Traveller"),
+    ];
+    const calls = await start(fake);
+    await fireEvent.input(screen.getByTestId("library-import-path"), { target: { value: "/media/usb/library.confab" } });
+    await fireEvent.click(screen.getByTestId("library-import"));
+    const list = await screen.findByTestId("library-import-conflicts");
+    expect(called(calls, "import_library")).toHaveLength(0);
+    expect(list.textContent).toContain("Items that differ from yours: 2");
+    const rows = screen.getAllByTestId("library-conflict");
+    expect(rows[0]!.textContent).toContain("In the glade");
+    expect(rows[0]!.textContent).toContain("yours: «Renamed here»");
+    const selects = screen.getAllByTestId("library-conflict-choice") as HTMLSelectElement[];
+    expect(selects.map((s) => s.value)).toEqual(["skip", "skip"]);
+
+    // For all, then one item otherwise: "for all" no longer holds.
+    const all = screen.getByTestId("library-conflict-all") as HTMLSelectElement;
+    await fireEvent.change(all, { target: { value: "keepBoth" } });
+    expect(selects.map((s) => s.value)).toEqual(["keepBoth", "keepBoth"]);
+    await fireEvent.change(selects[1]!, { target: { value: "overwrite" } });
+    expect(all.value).toBe("");
+
+    await fireEvent.click(screen.getByTestId("library-conflicts-import"));
+    const report = await screen.findByTestId("library-import-report");
+    expect(called(calls, "import_library")[0]!.args).toEqual({
+      path: "/media/usb/library.confab",
+      choices: {
+        default: "skip",
+        items: [
+          { kind: "session", id: "s1", choice: "keepBoth" },
+          { kind: "persona", id: "p1", choice: "overwrite" },
+        ],
+        copyLabel: "imported",
+      },
+    });
+    expect(screen.queryByTestId("library-import-conflicts")).toBeNull();
+    expect(report.textContent).toContain("Replaced 1 of yours with the archive's");
+    expect(report.textContent).toContain("Kept both of 1:");
+  });
+
+  test("cancel leaves the library alone", async () => {
+    const fake = new FakeBackups();
+    fake.conflicts = [conflict("worldBook", "b1", "Eldoria", "Eldoria")];
+    const calls = await start(fake);
+    await fireEvent.input(screen.getByTestId("library-import-path"), { target: { value: "/tmp/a.confab" } });
+    await fireEvent.click(screen.getByTestId("library-import"));
+    await screen.findByTestId("library-import-conflicts");
+    await fireEvent.click(screen.getByTestId("library-conflicts-cancel"));
+    expect(screen.queryByTestId("library-import-conflicts")).toBeNull();
+    expect(called(calls, "import_library")).toHaveLength(0);
+  });
+
+  test("an import refused while a reply streams says so in the user's words", async () => {
+    const fake = new FakeBackups();
+    fake.handle = ((original) =>
+      function (this: FakeBackups, cmd: string, a: Record<string, unknown>) {
+        if (cmd === "import_library") {
+          return Promise.reject({ code: "reply_streaming", message: "a reply is streaming in 1 chat(s)" });
+        }
+        return original.call(this, cmd, a);
+      })(fake.handle);
+    await start(fake);
+    await fireEvent.input(screen.getByTestId("library-import-path"), { target: { value: "/tmp/a.confab" } });
+    await fireEvent.click(screen.getByTestId("library-import"));
+    const error = await screen.findByTestId("library-import-error");
+    expect(error.textContent).toContain("A reply is still being written");
+    expect(screen.queryByTestId("library-import-report")).toBeNull();
+  });
+});
+
+describe("choosing the archive", () => {
+  // WebDriver cannot click a GTK dialog: this is the button's proof that it
+  // asks the dialog plugin for one .confab file and imports what it answers.
+  test("the native dialog is asked for one .confab file; its answer is imported", async () => {
+    const fake = new FakeBackups();
+    fake.chosenFile = "/home/alex/library.confab";
+    const calls = await start(fake);
+    await fireEvent.click(screen.getByTestId("library-import-choose"));
+    await screen.findByTestId("library-import-report");
+    const asked = called(calls, "plugin:dialog|open");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.args).toMatchObject({
+      options: { multiple: false, directory: false, filters: [{ name: "Confab library", extensions: ["confab"] }] },
+    });
+    expect(called(calls, "import_library")[0]!.args).toMatchObject({ path: "/home/alex/library.confab" });
+    expect((screen.getByTestId("library-import-path") as HTMLInputElement).value).toBe("/home/alex/library.confab");
+  });
+
+  test("closing the dialog without a file imports nothing", async () => {
+    const calls = await start();
+    await fireEvent.click(screen.getByTestId("library-import-choose"));
+    await waitFor(() => expect(called(calls, "plugin:dialog|open")).toHaveLength(1));
+    expect(called(calls, "preview_library_import")).toHaveLength(0);
+    expect(called(calls, "import_library")).toHaveLength(0);
+  });
+});
+
+describe("restoring while a reply streams", () => {
+  test("is refused with its own message and nothing reloads", async () => {
+    const reload = vi.fn();
+    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, reload });
+    const fake = new FakeBackups();
+    fake.restoreError = { code: "reply_streaming", message: "a reply is streaming in 1 chat(s)" };
+    await start(fake);
+    await waitFor(() => expect(items()).toHaveLength(2));
+    await fireEvent.click(within(items()[0]!).getByTestId("backup-restore"));
+    await fireEvent.click(await screen.findByTestId("confirm-ok"));
+    const error = await screen.findByTestId("backup-error");
+    expect(error.textContent).toContain("A reply is still being written");
+    expect(reload).not.toHaveBeenCalled();
+  });
+});

@@ -162,7 +162,7 @@ enum Command {
     after_help = "Exit codes: 0 done, 1 other failure, 2 usage, 3 not_found, 4 invalid_input, \
 5 busy, 10 unauthorized, 11 rate_limited, 12 overloaded, 13 context_too_long, 14 bad_request, \
 15 upstream, 16 network, 17 timeout, 18 truncated, 19 protocol, 20 keyring_unavailable, \
-21 disk_full, 130 stopped with Ctrl-C (the partial reply is saved)."
+21 disk_full, 22 reply_streaming, 130 stopped with Ctrl-C (the partial reply is saved)."
 )]
 struct ChatArgs {
     #[command(subcommand)]

@@ -87,6 +87,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Protocol => 19,
         ErrorCode::KeyringUnavailable => 20,
         ErrorCode::DiskFull => 21,
+        ErrorCode::ReplyStreaming => 22,
         _ => 1,
     }
 }

@@ -112,3 +112,105 @@ fn a_library_moves_to_another_folder_through_an_archive() {
     assert!(!out.status.success());
     assert_eq!(stdout_json(&out)["error"]["code"], "backup_damaged");
 }
+
+#[test]
+fn an_import_lists_conflicts_in_a_dry_run_and_settles_them_by_on_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = fixture("v2_png__st_default_CodingSensei.png");
+    let out = confab(dir.path(), &["--json", "import", card.to_str().unwrap()]);
+    let character = cli_support::json_lines(&out)[0]["characterId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = ok(&confab(
+        dir.path(),
+        &["--json", "session", "new", &character],
+    ));
+    let session = session["id"].as_str().unwrap().to_owned();
+    let archive = dir.path().join("all.confab");
+    ok(&confab(
+        dir.path(),
+        &["--json", "library", "export", archive.to_str().unwrap()],
+    ));
+    // The chat goes on here after the export: the archive's differs now.
+    ok(&confab(
+        dir.path(),
+        &[
+            "--json",
+            "session",
+            "say",
+            &session,
+            "Zanzibar, said only here",
+        ],
+    ));
+    let texts = |dir: &std::path::Path| -> Vec<String> {
+        let page = ok(&confab(dir, &["--json", "messages", &session]));
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = texts(dir.path());
+    let path = archive.to_str().unwrap();
+
+    let preview = ok(&confab(
+        dir.path(),
+        &["--json", "library", "import", path, "--dry-run"],
+    ));
+    assert_eq!(preview["conflicts"][0]["kind"], "session", "{preview}");
+    assert_eq!(preview["conflicts"][0]["id"], session.as_str());
+    assert_eq!(preview["conflicts"][0]["choice"], "skip");
+    let text = confab(dir.path(), &["library", "import", path, "--dry-run"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("dry run") && text.contains("1 conflicts"),
+        "{text}"
+    );
+    let backups = ok(&confab(dir.path(), &["--json", "backup", "list"]));
+    assert_eq!(backups, serde_json::json!([]), "a dry run takes no backup");
+
+    // Refused while the app (or a `confab chat`) has the library: it may be streaming.
+    let mut app = LibraryLock::open(&dir.path().join(DATABASE_FILE)).unwrap();
+    app.share().unwrap();
+    let out = confab(dir.path(), &["--json", "library", "import", path]);
+    assert_eq!(stdout_json(&out)["error"]["code"], "busy");
+    drop(app);
+
+    let kept = ok(&confab(
+        dir.path(),
+        &[
+            "--json",
+            "library",
+            "import",
+            path,
+            "--on-conflict",
+            "keep-both",
+        ],
+    ));
+    assert_eq!(kept["added"]["sessions"], 1, "{kept}");
+    assert_eq!(kept["conflicts"][0]["choice"], "keepBoth");
+    assert_eq!(texts(dir.path()), before, "the chat here is as it was");
+    let sessions = ok(&confab(dir.path(), &["--json", "sessions"]));
+    assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
+
+    let overwritten = ok(&confab(
+        dir.path(),
+        &[
+            "--json",
+            "library",
+            "import",
+            path,
+            "--on-conflict",
+            "overwrite",
+        ],
+    ));
+    assert_eq!(
+        overwritten["conflicts"][0]["choice"], "overwrite",
+        "{overwritten}"
+    );
+    let after = texts(dir.path());
+    assert!(!after.iter().any(|t| t.contains("Zanzibar")), "{after:?}");
+    assert_eq!(after.len(), before.len() - 1);
+}

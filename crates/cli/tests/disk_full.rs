@@ -1,5 +1,7 @@
 //! On a full disk, writes fail with `disk_full` and leave the library as it
-//! was. The disk is real: a small tmpfs the test mounts in a private mount
+//! was: importing cards, sending, backing up, restoring a backup and merging
+//! a library archive (the last two take a safety backup first), with the
+//! backups already taken intact and no partial backup left or listed. The disk is real: a small tmpfs the test mounts in a private mount
 //! namespace of its own (so nothing outside sees it, and it vanishes with the
 //! test, whatever happens), filled to within a few KiB of its end.
 //!
@@ -28,11 +30,11 @@ const TMPFS_SIZE: &str = "size=8m";
 const SLACKS_KIB: [u64; 5] = [0, 4, 16, 48, 96];
 
 #[test]
-fn on_a_full_disk_import_and_send_fail_with_disk_full_and_change_nothing() {
+fn on_a_full_disk_import_send_and_backup_fail_with_disk_full_and_change_nothing() {
     match std::env::var_os(INNER) {
         Some(mount) => full_disk(Path::new(&mount)),
         None => run_in_a_mount_namespace(
-            "on_a_full_disk_import_and_send_fail_with_disk_full_and_change_nothing",
+            "on_a_full_disk_import_send_and_backup_fail_with_disk_full_and_change_nothing",
         ),
     }
 }
@@ -105,6 +107,23 @@ fn full_disk(mount: &Path) {
     // About 110 KB: more than the room left, less than an argument may hold.
     let long: String = (0..14_000).map(|i| format!("word{i} ")).collect();
 
+    // An earlier backup, and an archive of the library, made while there is room.
+    let earlier: serde_json::Value =
+        serde_json::from_str(&confab_ok(&data, &["backup", "create", "--json"])).unwrap();
+    let earlier_name = earlier["name"].as_str().unwrap().to_owned();
+    assert!(
+        earlier["size"].as_f64().unwrap() > (SLACKS_KIB[SLACKS_KIB.len() - 1] * 1024) as f64,
+        "a backup must need more room than the most that is left free: {earlier}"
+    );
+    let backups = data.join("backups");
+    let earlier_bytes = std::fs::read(backups.join(&earlier_name)).unwrap();
+    let archive = mount.join("library.confab");
+    confab_ok(
+        &data,
+        &["library", "export", archive.to_str().unwrap(), "--json"],
+    );
+    let listed_before = confab_ok(&data, &["backup", "list", "--json"]);
+
     let mut db = Db::open(&data).unwrap();
     let before = db.dump();
     db.close();
@@ -114,6 +133,15 @@ fn full_disk(mount: &Path) {
         for (what, args) in [
             ("import", vec!["import", card, "--json"]),
             ("send", vec!["chat", &session, &long, "--json"]),
+            ("backup", vec!["backup", "create", "--json"]),
+            (
+                "restore",
+                vec!["backup", "restore", &earlier_name, "--json"],
+            ),
+            (
+                "library import",
+                vec!["library", "import", archive.to_str().unwrap(), "--json"],
+            ),
         ] {
             let out = confab(&data, &args);
             let lines = json_lines(&out.stdout);
@@ -141,8 +169,30 @@ fn full_disk(mount: &Path) {
             );
         }
 
+        // The backups are as they were: the earlier one whole, nothing
+        // half-written beside it, nothing new listed.
+        let mut names: Vec<String> = std::fs::read_dir(&backups)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            std::slice::from_ref(&earlier_name),
+            "{context}: the backups folder"
+        );
+        assert!(
+            std::fs::read(backups.join(&earlier_name)).unwrap() == earlier_bytes,
+            "{context}: the earlier backup changed"
+        );
+
         // With room again: the library is exactly as it was, and opens.
         std::fs::remove_file(&filler).unwrap();
+        assert_eq!(
+            confab_ok(&data, &["backup", "list", "--json"]),
+            listed_before,
+            "{context}: the backups listed"
+        );
         let mut db = Db::open(&data).unwrap();
         db.assert_sound(&context);
         assert!(db.dump() == before, "{context}: the library changed");

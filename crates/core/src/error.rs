@@ -181,6 +181,15 @@ pub enum Error {
     /// A reply is already streaming for this session (in this or another window).
     #[error("{0}")]
     Busy(String),
+    /// A reply is streaming, so the library may not be replaced (a restore, an
+    /// archive import) until it ends; nothing was changed.
+    #[error(
+        "a reply is streaming in {sessions} chat(s): stop it or let it finish, then try again; nothing was changed"
+    )]
+    ReplyStreaming {
+        /// How many chats are streaming.
+        sessions: usize,
+    },
     /// The OS keyring cannot be reached or refused; the user picks a visible fallback.
     #[error("the system keyring is not available ({}); choose where to keep the key", redact_secrets(.0))]
     KeyringUnavailable(String),
@@ -219,6 +228,7 @@ impl Error {
             Error::Truncated(_) => ErrorCode::Truncated,
             Error::Protocol(_) => ErrorCode::Protocol,
             Error::Busy(_) => ErrorCode::Busy,
+            Error::ReplyStreaming { .. } => ErrorCode::ReplyStreaming,
             Error::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
         }
     }
@@ -386,6 +396,8 @@ pub enum ErrorCode {
     BackupTooNew,
     /// A backup or library archive is damaged, hostile or not Confab's.
     BackupDamaged,
+    /// A reply is streaming: the library cannot be replaced until it ends.
+    ReplyStreaming,
 }
 
 impl ErrorCode {
@@ -419,6 +431,7 @@ impl ErrorCode {
             ErrorCode::Protocol => "protocol",
             ErrorCode::BackupTooNew => "backup_too_new",
             ErrorCode::BackupDamaged => "backup_damaged",
+            ErrorCode::ReplyStreaming => "reply_streaming",
         }
     }
 }

@@ -5,9 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use confab_core::backup::{self, BackupKind, BackupSettings};
+use confab_core::chat::Quiet;
 use confab_core::store::backups::{list_backups, parse_backup_name};
 use confab_core::store::{latest_schema_version, Store, BACKUP_DIR, DATABASE_FILE};
 use confab_core::{Error, ErrorCode};
+
+/// Nothing else has the test's library open: it is quiet.
+fn quiet(store: &Store) -> Quiet {
+    Quiet::sole(store.path()).unwrap()
+}
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 const T0: i64 = 1_764_000_000_000;
@@ -235,7 +241,9 @@ async fn copies_before_migrations_are_backups_that_rotate() {
     assert!(listed.iter().all(|b| b.kind == BackupKind::PreMigration));
     assert!(!backup_names(dir.path()).contains(&"confab-schema-v1-1700000000.db".to_owned()));
     // The new copy is a whole v5 database that restores.
-    let outcome = backup::restore(&store, &listed[0].name, T0).await.unwrap();
+    let outcome = backup::restore(&store, &quiet(&store), &listed[0].name, T0)
+        .await
+        .unwrap();
     assert_eq!(outcome.upgraded_from, Some(5));
     store.close().await;
 }
@@ -253,7 +261,9 @@ async fn a_restore_brings_the_backup_back_for_every_open_connection() {
     store.create_persona("Grace", "").await.unwrap();
     assert_eq!(persona_names(&other).await, ["Ada", "Grace"]);
 
-    let outcome = backup::restore(&store, &saved.name, T0 + 1).await.unwrap();
+    let outcome = backup::restore(&store, &quiet(&store), &saved.name, T0 + 1)
+        .await
+        .unwrap();
     assert_eq!(outcome.restored, saved);
     assert_eq!(outcome.upgraded_from, None);
     assert_eq!(outcome.previous.kind, BackupKind::PreRestore);
@@ -264,7 +274,7 @@ async fn a_restore_brings_the_backup_back_for_every_open_connection() {
     assert_eq!(persona_names(&other).await, ["Ada", "Linus"]);
 
     // What the restore replaced is a backup of its own, and restores too.
-    backup::restore(&store, &outcome.previous.name, T0 + 2)
+    backup::restore(&store, &quiet(&store), &outcome.previous.name, T0 + 2)
         .await
         .unwrap();
     assert_eq!(persona_names(&store).await, ["Ada", "Grace"]);
@@ -287,7 +297,9 @@ async fn an_older_backup_is_upgraded_on_the_way_in() {
     std::fs::copy(schema_fixture(1), backups.join(name)).unwrap();
     let before = std::fs::read(backups.join(name)).unwrap();
 
-    let outcome = backup::restore(&store, name, T0).await.unwrap();
+    let outcome = backup::restore(&store, &quiet(&store), name, T0)
+        .await
+        .unwrap();
     assert_eq!(outcome.upgraded_from, Some(1));
     assert_eq!(
         store.schema_version().await.unwrap(),
@@ -320,7 +332,9 @@ async fn refused_untouched(data: &Path, store: Store, name: &str, code: ErrorCod
     let bytes = closed_bytes(store).await;
     let store = Store::open(data).await.unwrap();
     let backups_before = backup_names(data);
-    let err = backup::restore(&store, name, T0).await.unwrap_err();
+    let err = backup::restore(&store, &quiet(&store), name, T0)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), code, "{err}");
     assert_eq!(backup_names(data), backups_before);
     assert_eq!(persona_names(&store).await, ["Ada"]);
@@ -431,7 +445,9 @@ async fn only_listed_backups_can_be_restored() {
         "confab.db",
         "/etc/passwd",
     ] {
-        let err = backup::restore(&store, name, T0).await.unwrap_err();
+        let err = backup::restore(&store, &quiet(&store), name, T0)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::NotFound, "{name}");
     }
     store.close().await;

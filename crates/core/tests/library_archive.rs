@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use confab_core::card::Limits;
+use confab_core::chat::Quiet;
 use confab_core::library::archive::{
-    export_library, import_library, ArchiveLimits, ItemKind, SkipReason,
+    export_library, import_library, ArchiveLimits, ImportChoices, ItemKind, SkipReason,
 };
 use confab_core::library::{import_bytes, ImportStatus};
 use confab_core::session::{MessageStatus, Role};
@@ -31,6 +32,11 @@ const TABLES: &[&str] = &[
     "message_images",
     "personas",
 ];
+
+/// Nothing else has the test's library open: it is quiet.
+fn quiet(store: &Store) -> Quiet {
+    Quiet::sole(store.path()).unwrap()
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -190,9 +196,16 @@ async fn an_archive_moves_the_whole_library_into_an_empty_one_without_keys() {
 
     let to = tempfile::tempdir().unwrap();
     let b = Store::open(to.path()).await.unwrap();
-    let report = import_library(&b, &archive, &ArchiveLimits::default(), T0)
-        .await
-        .unwrap();
+    let report = import_library(
+        &b,
+        &quiet(&b),
+        &archive,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.merged.skipped, []);
     assert_eq!(report.merged.added.characters, 2);
     assert_eq!(report.merged.added.sessions, 2);
@@ -236,9 +249,16 @@ async fn merging_adds_what_is_new_keeps_what_is_here_and_reports_both() {
     // The same card imported here on its own gets another id: matched by content.
     let own_seraphina = import_card(&b, "ccv3_plus_chara__st_default_Seraphina.png").await;
     assert_ne!(own_seraphina, seraphina);
-    import_library(&b, &first, &ArchiveLimits::default(), T0)
-        .await
-        .unwrap();
+    import_library(
+        &b,
+        &quiet(&b),
+        &first,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap();
     let seraphinas = b
         .character_summaries(&Default::default())
         .await
@@ -261,9 +281,16 @@ async fn merging_adds_what_is_new_keeps_what_is_here_and_reports_both() {
     export_library(&a, &second, T0 + 1).await.unwrap();
     let before = rows(&b, "chat_sessions").await;
 
-    let report = import_library(&b, &second, &ArchiveLimits::default(), T0 + 2)
-        .await
-        .unwrap();
+    let report = import_library(
+        &b,
+        &quiet(&b),
+        &second,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0 + 2,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.merged.added.sessions, 1);
     assert_eq!(
         report.merged.added.messages, 2,
@@ -321,18 +348,32 @@ async fn a_character_here_under_the_same_id_but_different_is_a_conflict_and_so_a
 
     let to = tempfile::tempdir().unwrap();
     let b = Store::open(to.path()).await.unwrap();
-    import_library(&b, &archive, &ArchiveLimits::default(), T0)
-        .await
-        .unwrap();
+    import_library(
+        &b,
+        &quiet(&b),
+        &archive,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap();
     b.delete_session(&glade).await.unwrap();
     raw(
         b.path(),
         &format!("UPDATE characters SET name = 'Mine now', content_hash = 'edited' WHERE id = '{seraphina}'"),
     )
     .await;
-    let report = import_library(&b, &archive, &ArchiveLimits::default(), T0 + 1)
-        .await
-        .unwrap();
+    let report = import_library(
+        &b,
+        &quiet(&b),
+        &archive,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0 + 1,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.merged.added.sessions, 0);
     let skipped: Vec<_> = report
         .merged
@@ -373,9 +414,16 @@ async fn an_archive_of_an_older_schema_is_upgraded_on_the_way_in() {
         ],
     );
     let store = Store::open(&dir.path().join("lib")).await.unwrap();
-    let report = import_library(&store, &archive, &ArchiveLimits::default(), T0)
-        .await
-        .unwrap();
+    let report = import_library(
+        &store,
+        &quiet(&store),
+        &archive,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.upgraded_from, Some(1));
     assert_eq!(report.merged.added.characters, 3);
     assert!(report.merged.added.messages >= 3);
@@ -527,9 +575,16 @@ async fn refused_untouched(archive: &Path, limits: &ArchiveLimits, code: ErrorCo
     store.close().await;
     let bytes = std::fs::read(&path).unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let err = import_library(&store, archive, limits, T0)
-        .await
-        .unwrap_err();
+    let err = import_library(
+        &store,
+        &quiet(&store),
+        archive,
+        limits,
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), code, "{what}: {err}");
     store.close().await;
     assert!(

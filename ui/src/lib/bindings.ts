@@ -212,8 +212,17 @@ export const commands = {
 	 *  in the Downloads folder.
 	 */
 	exportLibrary: (folder: string | null) => typedError<ExportSummary, AppError>(__TAURI_INVOKE("export_library", { folder })),
-	/**  Merges the archive at `path` into the library and reports what was added and skipped. */
-	importLibrary: (path: string) => typedError<ImportReport, AppError>(__TAURI_INVOKE("import_library", { path })),
+	/**
+	 *  Merges the archive at `path` into the library, settling conflicts as
+	 *  `choices` say, and reports what was added and skipped; refused while a
+	 *  reply streams.
+	 */
+	importLibrary: (path: string, choices: ImportChoices) => typedError<ImportReport, AppError>(__TAURI_INVOKE("import_library", { path, choices })),
+	/**
+	 *  What importing the archive at `path` would add and skip, and every
+	 *  conflict with the library; nothing changes.
+	 */
+	previewLibraryImport: (path: string, choices: ImportChoices) => typedError<ImportPreview, AppError>(__TAURI_INVOKE("preview_library_import", { path, choices })),
 	/**  Whether the first-run walk-through is over (finished, skipped, or not needed). */
 	firstRunStatus: () => typedError<FirstRun, AppError>(__TAURI_INVOKE("first_run_status")),
 	/**  Records that the walk-through was finished or skipped. */
@@ -634,6 +643,40 @@ export type ChatNotes = {
 	characterDefault: AuthorsNote | null,
 };
 
+/**  An archive item that differs from the library's item under the same id. */
+export type Conflict = {
+	/**  What it is. */
+	kind: ItemKind,
+	/**  Its id, in the archive and in the library. */
+	id: string,
+	/**  Its name in the archive (a chat's title, or its character's name). */
+	name: string,
+	/**  The library's item's name. */
+	currentName: string,
+	/**  What was (or, in a dry run, would be) done with it. */
+	choice: ConflictChoice,
+	/**  The copy's id, when it was kept as a copy. */
+	copyId: string | null,
+};
+
+/**
+ *  What to do with an archive item that differs from the library's item under
+ *  the same id.
+ */
+export type ConflictChoice = 
+/**  Keep the library's item; leave the archive's out. */
+"skip" | 
+/**
+ *  Replace the library's item by the archive's (the library's stays in the
+ *  safety backup taken before the import).
+ */
+"overwrite" | 
+/**
+ *  Keep the library's item and add the archive's as a copy: a new id, and
+ *  "(imported)" after its name.
+ */
+"keepBoth";
+
 /**  One saved version of the primary context. */
 export type ContextVersion = {
 	/**  UUID. */
@@ -908,7 +951,9 @@ export type ErrorCode =
 /**  A backup or library archive comes from a newer Confab. */
 "backup_too_new" | 
 /**  A backup or library archive is damaged, hostile or not Confab's. */
-"backup_damaged";
+"backup_damaged" | 
+/**  A reply is streaming: the library cannot be replaced until it ends. */
+"reply_streaming";
 
 /**  How the card's example dialogue is sent (SillyTavern's "Example Messages Behavior"). */
 export type ExampleDialogue = 
@@ -979,6 +1024,22 @@ export type GenerationSettings = {
 	stop?: string[],
 };
 
+/**
+ *  How an import settles conflicts: a choice per item, and one for the rest
+ *  (skip unless said otherwise), and the word a kept-both copy's name gets.
+ */
+export type ImportChoices = {
+	/**  For every conflict not listed in `items`. */
+	default?: ConflictChoice,
+	/**  Choices for single items. */
+	items?: ItemChoice[],
+	/**
+	 *  What a kept-both copy's name gets after it, in the user's language
+	 *  ("imported" when none is given): "Megumin (imported)".
+	 */
+	copyLabel?: string | null,
+};
+
 /**  Progress of an import, streamed to the UI. */
 export type ImportEvent = 
 /**  The files were counted (folders expanded). */
@@ -1021,6 +1082,12 @@ export type ImportOutcome = {
 	error: AppError | null,
 };
 
+/**  What an import would do, found by a dry run that changes nothing. */
+export type ImportPreview = {
+	/**  The archive's schema version when it is older and would be upgraded. */
+	upgradedFrom: number | null,
+} & MergeReport;
+
 /**  What an import did. */
 export type ImportReport = {
 	/**  The library as it was before, kept as a backup. */
@@ -1048,6 +1115,16 @@ export type ImportSummary = {
 	failed: number,
 	/**  One entry per file, in order. */
 	outcomes: ImportOutcome[],
+};
+
+/**  The choice for one conflicting item. */
+export type ItemChoice = {
+	/**  What it is. */
+	kind: ItemKind,
+	/**  Its id in the archive. */
+	id: string,
+	/**  What to do with it. */
+	choice: ConflictChoice,
 };
 
 /**  The kinds of item an import reports on. */
@@ -1241,6 +1318,11 @@ export type MergeReport = {
 	added: MergeCounts,
 	/**  What was left out, and why. */
 	skipped: SkippedItem[],
+	/**
+	 *  Every item that differs from the library's under the same id, with
+	 *  what was done about it (skipped ones are in `skipped` too).
+	 */
+	conflicts: Conflict[],
 };
 
 /**  One message on a session's active path. */

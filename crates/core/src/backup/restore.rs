@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{create, BackupInfo, BackupKind};
+use crate::chat::Quiet;
 use crate::store::backups::{self, parse_backup_name};
 use crate::store::Store;
 use crate::{Error, Result};
@@ -29,9 +30,15 @@ pub struct RestoreOutcome {
 /// backup is copied into the live database in one transaction: every open
 /// connection sees the restored library at once.
 ///
-/// The caller makes sure nothing streams into the library meanwhile (the app
-/// refuses while a reply streams; the CLI while the app is running).
-pub async fn restore(store: &Store, name: &str, now: i64) -> Result<RestoreOutcome> {
+/// `_quiet` proves that no reply streams into the library meanwhile (see
+/// [`Quiet`]: the app's engine refuses while one streams, the CLI while the
+/// app or a `confab chat` runs).
+pub async fn restore(
+    store: &Store,
+    _quiet: &Quiet,
+    name: &str,
+    now: i64,
+) -> Result<RestoreOutcome> {
     let dir = backups::backup_dir(store.path())?;
     let not_found = || Error::NotFound {
         what: format!("backup {name}"),

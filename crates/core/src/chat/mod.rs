@@ -18,10 +18,12 @@
 mod events;
 mod live;
 mod pipeline;
+mod quiet;
 mod recovery;
 mod registry;
 mod requests;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
+pub use quiet::Quiet;
 pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};
 
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,8 @@ pub(super) struct Registry {
     pub(super) live: HashMap<String, Arc<Live>>,
     /// Set by shutdown: no new stream may start.
     pub(super) closing: bool,
+    /// Set while a [`super::Quiet`] is held: no new stream may start.
+    pub(super) quiet: bool,
 }
 
 impl Inner {
@@ -139,6 +141,11 @@ impl ChatEngine {
             if registry.closing {
                 return Err(Error::Busy(
                     "Confab is quitting; the request was not sent".into(),
+                ));
+            }
+            if registry.quiet {
+                return Err(Error::Busy(
+                    "the library is being restored or merged; send again once it is done".into(),
                 ));
             }
             if registry.live.contains_key(session_id) {

@@ -32,6 +32,7 @@ fn codes_serialise_to_their_stable_strings() {
         ErrorCode::Protocol,
         ErrorCode::BackupTooNew,
         ErrorCode::BackupDamaged,
+        ErrorCode::ReplyStreaming,
     ];
     let wire: Vec<String> = all
         .iter()
@@ -73,7 +74,8 @@ fn codes_serialise_to_their_stable_strings() {
             "truncated",
             "protocol",
             "backup_too_new",
-            "backup_damaged"
+            "backup_damaged",
+            "reply_streaming"
         ]
     );
     for (code, s) in all.iter().zip(&wire) {

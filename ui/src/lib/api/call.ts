@@ -41,6 +41,7 @@ const KNOWN_CODES = {
   protocol: true,
   backup_too_new: true,
   backup_damaged: true,
+  reply_streaming: true,
 } as const satisfies Record<ErrorCode, true>;
 
 export const ERROR_CODES = Object.keys(KNOWN_CODES) as readonly ErrorCode[];

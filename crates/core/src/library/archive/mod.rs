@@ -8,9 +8,13 @@
 //!
 //! Importing merges the archive into the library (an empty one simply
 //! receives everything); see [`crate::store`]'s merge for what is matched
-//! and how. A hostile archive (a zip bomb, unsafe paths, garbage, a newer
+//! and how. An item that differs from the library's under the same id is a
+//! conflict: skipped unless the user chose to overwrite it or keep both
+//! ([`ImportChoices`]); a dry run ([`preview_library`]) lists the conflicts
+//! and what would be added, changing nothing. A hostile archive (a zip bomb, unsafe paths, garbage, a newer
 //! schema) is refused with a typed error before the library is touched.
 
+mod choices;
 mod reading;
 
 use std::io::Write;
@@ -21,10 +25,12 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use crate::backup::{self, BackupInfo, BackupKind};
+use crate::chat::Quiet;
 use crate::store::backups;
 use crate::store::{latest_schema_version, Store};
 use crate::{Error, Result};
 
+pub use choices::{Conflict, ConflictChoice, ImportChoices, ItemChoice};
 pub use reading::ArchiveLimits;
 
 /// The archive's own name for its format.
@@ -141,6 +147,9 @@ pub struct MergeReport {
     pub added: MergeCounts,
     /// What was left out, and why.
     pub skipped: Vec<SkippedItem>,
+    /// Every item that differs from the library's under the same id, with
+    /// what was done about it (skipped ones are in `skipped` too).
+    pub conflicts: Vec<Conflict>,
 }
 
 /// What an import did.
@@ -154,6 +163,18 @@ pub struct ImportReport {
     /// The library as it was before, kept as a backup.
     pub previous: BackupInfo,
     /// The archive's schema version when it was older and was upgraded.
+    pub upgraded_from: Option<u32>,
+}
+
+/// What an import would do, found by a dry run that changes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ImportPreview {
+    /// What would be added and skipped, and the conflicts with the choices given.
+    #[serde(flatten)]
+    pub merged: MergeReport,
+    /// The archive's schema version when it is older and would be upgraded.
     pub upgraded_from: Option<u32>,
 }
 
@@ -238,23 +259,67 @@ fn write_archive(target: &Path, manifest: &Manifest, database: &Path) -> Result<
     written
 }
 
-/// Merges the archive `archive` into the library in `store`. The archive is
-/// checked whole first (within `limits`) and upgraded in a scratch copy when
-/// older; then the library is backed up; then the merge runs in one
-/// transaction. On any refusal the library is left as it was.
+/// Merges the archive `archive` into the library in `store`, settling
+/// conflicts as `choices` say. The archive is checked whole first (within
+/// `limits`) and upgraded in a scratch copy when older; then the library is
+/// backed up (so whatever is overwritten stays there); then the merge runs in
+/// one transaction. On any refusal the library is left as it was. `_quiet`
+/// proves no reply streams meanwhile: an overwritten chat may be replaced.
 pub async fn import_library(
     store: &Store,
+    _quiet: &Quiet,
     archive: &Path,
     limits: &ArchiveLimits,
+    choices: &ImportChoices,
     now: i64,
 ) -> Result<ImportReport> {
     let dir = backups::backup_dir(store.path())?;
     let work = backup::WorkDir::new(&dir, now)?;
+    let (prepared, version) = unpack(archive, limits, work.path()).await?;
+    let previous = backup::create(store, BackupKind::PreImport, now).await?;
+    let merged = store.merge_library(&prepared, choices, false).await?;
+    Ok(ImportReport {
+        merged,
+        previous,
+        upgraded_from: upgraded_from(version),
+    })
+}
+
+/// What importing `archive` with `choices` would add, skip and overwrite, and
+/// every conflict; the library is not changed and no backup is taken.
+pub async fn preview_library(
+    store: &Store,
+    archive: &Path,
+    limits: &ArchiveLimits,
+    choices: &ImportChoices,
+    now: i64,
+) -> Result<ImportPreview> {
+    let dir = backups::backup_dir(store.path())?;
+    let work = backup::WorkDir::new(&dir, now)?;
+    let (prepared, version) = unpack(archive, limits, work.path()).await?;
+    let merged = store.merge_library(&prepared, choices, true).await?;
+    Ok(ImportPreview {
+        merged,
+        upgraded_from: upgraded_from(version),
+    })
+}
+
+fn upgraded_from(version: i64) -> Option<u32> {
+    (version < latest_schema_version()).then(|| u32::try_from(version).unwrap_or(0))
+}
+
+/// Checks the archive and unpacks its database into `work`, at this build's
+/// schema; returns it and the schema version the archive had.
+async fn unpack(
+    archive: &Path,
+    limits: &ArchiveLimits,
+    work: &Path,
+) -> Result<(std::path::PathBuf, i64)> {
     let shown = archive
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| archive.display().to_string());
-    let extracted = work.path().join(DATABASE);
+    let extracted = work.join(DATABASE);
     let (source, target, limits_owned, shown_owned) = (
         archive.to_owned(),
         extracted.clone(),
@@ -266,7 +331,7 @@ pub async fn import_library(
     })
     .await
     .map_err(|e| Error::Internal(format!("reading the archive: {e}")))??;
-    let prepared_dir = work.path().join("prepared");
+    let prepared_dir = work.join("prepared");
     std::fs::create_dir_all(&prepared_dir).map_err(|e| Error::io(&prepared_dir, e))?;
     let (prepared, version) = backup::prepare(&extracted, &shown, &prepared_dir).await?;
     if version != manifest.schema_version {
@@ -278,12 +343,5 @@ pub async fn import_library(
             ),
         });
     }
-    let previous = backup::create(store, BackupKind::PreImport, now).await?;
-    let merged = store.merge_library(&prepared).await?;
-    let latest = latest_schema_version();
-    Ok(ImportReport {
-        merged,
-        previous,
-        upgraded_from: (version < latest).then(|| u32::try_from(version).unwrap_or(0)),
-    })
+    Ok((prepared, version))
 }

@@ -30,6 +30,7 @@ export const errors = {
   "error.protocol": "The AI service sent a reply Confab can't read",
   "error.backup_too_new": "This backup was made by a newer Confab; nothing was changed",
   "error.backup_damaged": "This backup is damaged or isn't Confab's; nothing was changed",
+  "error.reply_streaming": "A reply is still being written. Stop it or let it finish, then try again; nothing was changed",
   "error.file": "File",
   "error.dismiss": "Dismiss",
   "error.region": "Errors",

@@ -33,6 +33,7 @@ export const errors: AreaDictionary<typeof english, RussianPlural> = {
   "error.protocol": "Сервис ИИ прислал ответ, который Confab не может прочитать",
   "error.backup_too_new": "Эта копия создана более новой версией Confab; ничего не изменено",
   "error.backup_damaged": "Копия повреждена или создана не Confab; ничего не изменено",
+  "error.reply_streaming": "Ответ ещё пишется. Остановите его или дождитесь конца и попробуйте снова; ничего не изменено",
   "error.file": "Файл",
   "error.dismiss": "Закрыть",
   "error.region": "Ошибки",
