@@ -10,7 +10,7 @@ const KIND_LABEL = {
   jit: "JS/JIT code (anonymous, executable)",
   stack: "thread stacks",
   libs: "shared libraries (file-backed)",
-  files: "other files (fonts, ICU data, caches)",
+  files: "other files (the app's own binary, fonts, ICU data, caches)",
   "gpu/shm": "GPU and shared memory (DRM, memfd, shm)",
 };
 export const kindLabel = (kind) => KIND_LABEL[kind] ?? kind;

@@ -90,7 +90,7 @@ pub fn tune_webview<R: Runtime>(window: &tauri::WebviewWindow<R>) {
 
 /// WebKitGTK: the page is drawn by the CPU (hardware-acceleration policy "never"),
 /// unless `CONFAB_WEBKIT_GPU=1`. Accelerated compositing costs the web process
-/// ~80 MB of GL buffers and driver state (`make figures`: 227 → 141 MB as if alone,
+/// ~85 MB of GL buffers and driver state (`make figures`, release: 222 → 134 MB as if alone,
 /// idle) for a page of text, lists and a few images, which the CPU draws at ease;
 /// the app uses no WebGL. (The "document viewer" cache model and turning the page
 /// cache off were tried too and changed nothing measurable: this app has one page.)

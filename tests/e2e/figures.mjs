@@ -284,15 +284,16 @@ for (const [name, binary] of BUILDS) results[name] = await figuresFor(name, bina
 const names = Object.keys(results);
 const [base, other] = names;
 const pad = (s, n) => String(s).padEnd(n);
+const width = Math.max(12, ...names.map((name) => name.length + 2));
 const row = (label, key, unit, target, issue, fmt) => {
   const a = results[base][key];
   const b = other ? results[other][key] : undefined;
   const ratio = b ? (a / b).toFixed(2) : "";
   const verdict = a < target ? "met" : "MISSED";
-  const columns = names.map((name) => pad(fmt(results[name][key]) + unit, 12)).join("");
+  const columns = names.map((name) => pad(fmt(results[name][key]) + unit, width)).join("");
   console.log(`${pad(label, 30)}${columns}${pad(ratio, 8)}${pad(`< ${target}${unit} ${verdict}`, 20)}${issue}`);
 };
-console.log(`\n${pad("figure", 30)}${names.map((name) => pad(name, 12)).join("")}${pad("ratio", 8)}${pad("target", 20)}issue's debug figure`);
+console.log(`\n${pad("figure", 30)}${names.map((name) => pad(name, width)).join("")}${pad("ratio", 8)}${pad("target", 20)}issue's debug figure`);
 row("cold start to library", "coldStartMs", " ms", 1000, "1800 ms", (v) => v.toFixed(0));
 row("PSS idle (library)", "idleKb", " MB", 150, "355 MB", (v) => mb(v).toFixed(0));
 row("PSS with 10,000-msg chat", "chatKb", " MB", 150, "414 MB", (v) => mb(v).toFixed(0));
