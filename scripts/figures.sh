@@ -7,7 +7,10 @@
 #
 # Each launch starts the app through tauri-driver under Xvfb, on a fresh copy of one
 # seeded library (a character and a 10,000-message chat, imported with the CLI).
-# FIGURES_RUNS (default 3) launches per build; the median is shown.
+# FIGURES_RUNS (default 3) launches per build; the median is shown. FIGURES_MORE
+# ("before=PATH,...") adds builds to compare with, in the same run (before/after a change).
+# The app logs its start-up steps (CONFAB_LOG=confab_app::startup=info) to stderr, which
+# tauri-driver's log collects; figures.mjs reads each launch's lines from there.
 set -euo pipefail
 
 RELEASE="${1:?usage: scripts/figures.sh RELEASE_APP DEBUG_APP CONFAB_CLI BUNDLE_DIR}"
@@ -72,7 +75,7 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 
 XDG="$WORK/xdg"
 mkdir -p "$XDG/data" "$XDG/config" "$XDG/cache"
-CONFAB_DATA_DIR="$WORK/data" XDG_DATA_HOME="$XDG/data" XDG_CONFIG_HOME="$XDG/config" XDG_CACHE_HOME="$XDG/cache" \
+CONFAB_LOG="confab_app::startup=info" CONFAB_DATA_DIR="$WORK/data" XDG_DATA_HOME="$XDG/data" XDG_CONFIG_HOME="$XDG/config" XDG_CACHE_HOME="$XDG/cache" \
   tauri-driver --port "$PORT" --native-port $((PORT + 1)) >"$WORK/driver.log" 2>&1 &
 DRIVER=$!
 PIDS+=("$DRIVER")
@@ -83,7 +86,7 @@ echo "measuring (${FIGURES_RUNS:-3} launches per build after one warm-up each; p
   cd "$ROOT/tests/e2e"
   CONFAB_WEBDRIVER="http://127.0.0.1:$PORT" CONFAB_DRIVER_PID="$DRIVER" \
     CONFAB_FIGURES_DATA="$WORK/data" CONFAB_FIGURES_TEMPLATE="$TEMPLATE" CONFAB_FIGURES_XDG="$XDG" \
-    CONFAB_FIGURES_BUILDS="release=$RELEASE,debug=$DEBUG" CONFAB_FIGURES_RUNS="${FIGURES_RUNS:-3}" \
+    CONFAB_FIGURES_LOG="$WORK/driver.log" CONFAB_FIGURES_BUILDS="release=$RELEASE,debug=$DEBUG${FIGURES_MORE:+,$FIGURES_MORE}" CONFAB_FIGURES_RUNS="${FIGURES_RUNS:-3}" \
     node figures.mjs
 ) || { tail -30 "$WORK/driver.log" >&2; exit 1; }
 

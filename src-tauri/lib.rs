@@ -4,6 +4,7 @@
 
 pub mod avatars;
 pub mod commands;
+pub mod startup;
 pub mod state;
 
 use tauri::{Manager, Runtime};
@@ -217,6 +218,14 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             avatars::handle_attachment,
         )
         .manage(state.clone())
+        .on_page_load(|webview, payload| {
+            if webview.label() == "main" {
+                startup::step(match payload.event() {
+                    tauri::webview::PageLoadEvent::Started => "page-started",
+                    tauri::webview::PageLoadEvent::Finished => "page-finished",
+                });
+            }
+        })
         .setup(move |app| {
             specta.mount_events(app);
             state.set_notices(std::sync::Arc::new(LiveSessionsEmitter(
@@ -226,6 +235,11 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             state.set_window_opener(std::sync::Arc::new(move |session| {
                 open_chat_window(&handle, session)
             }));
+            // The windows of tauri.conf.json exist by now (their page may be loading).
+            for window in app.webview_windows().values() {
+                startup::tune_webview(window);
+            }
+            startup::step("setup");
             Ok(())
         })
 }
@@ -293,7 +307,7 @@ fn open_chat_window<R: Runtime>(
         .inner_size(980.0, 760.0)
         .min_inner_size(640.0, 480.0)
         .build()
-        .map(|_| ())
+        .map(|window| startup::tune_webview(&window))
         .map_err(|e| {
             confab_core::AppError::from(confab_core::Error::Internal(format!(
                 "could not open a window: {e}"
@@ -303,6 +317,9 @@ fn open_chat_window<R: Runtime>(
 
 /// Starts Confab.
 pub fn run() {
+    startup::prepare_webkit();
+    startup::init_log();
+    startup::step("main");
     let state = AppState::from_env();
     // Open and migrate now, so the first command rarely waits; a failure is
     // kept for the UI to show (the state retries on its next use).
@@ -324,6 +341,9 @@ pub fn run() {
             std::process::exit(1);
         });
     app.run(|handle, event| {
+        if let tauri::RunEvent::Ready = event {
+            startup::step("ready");
+        }
         if let tauri::RunEvent::Exit = event {
             // Leave one self-contained database file behind on a clean exit.
             let state = handle.state::<AppState>().inner().clone();

@@ -69,6 +69,11 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en NO_AT_BRIDGE=1
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 # The first-run walk-through is tested by onboarding.test.mjs alone (its driver sets 0).
 export CONFAB_SKIP_FIRST_RUN=1
+# On Linux Confab has WebKit draw with the CPU (src-tauri/startup.rs), and WebKitGTK
+# 2.50 then never answers WebDriver's screenshots (viewport or element: they hang).
+# The suite keeps WebKit's GPU path so that it can screenshot every screen; `make
+# figures` launches the app as it ships.
+export CONFAB_WEBKIT_GPU=1
 
 start_driver() { # port data_dir log [session bus address]
   # Each app gets its own data folder and its own XDG folders, so WebKit's
