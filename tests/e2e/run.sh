@@ -30,6 +30,7 @@ LIBRARY_PORT=$((PORT + 20))
 SINGLE_PORT=$((PORT + 30))
 FIRSTRUN_PORT=$((PORT + 40))
 SECURITY_PORT=$((PORT + 50))
+CPU_PORT=$((PORT + 60))
 export PATH="$HOME/.cargo/bin:$PATH"
 
 for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon xdotool; do
@@ -71,8 +72,8 @@ export DBUS_SESSION_BUS_ADDRESS="unix:path=$WORK/no-session-bus"
 export CONFAB_SKIP_FIRST_RUN=1
 # On Linux Confab has WebKit draw with the CPU (src-tauri/startup.rs), and WebKitGTK
 # 2.50 then never answers WebDriver's screenshots (viewport or element: they hang).
-# The suite keeps WebKit's GPU path so that it can screenshot every screen; `make
-# figures` launches the app as it ships.
+# The suite keeps WebKit's GPU path so that it can screenshot every screen, and
+# cpu.test.mjs drives one app as it ships; `make figures` measures it.
 export CONFAB_WEBKIT_GPU=1
 
 start_driver() { # port data_dir log [session bus address]
@@ -111,6 +112,9 @@ start_driver "$PORT" "$WORK/healthy" "$WORK/driver.log"
 start_driver "$BROKEN_PORT" "$WORK/broken" "$WORK/driver-broken.log"
 start_driver "$LIBRARY_PORT" "$WORK/library" "$WORK/driver-library.log"
 CONFAB_SKIP_FIRST_RUN=0 start_driver "$FIRSTRUN_PORT" "$WORK/firstrun" "$WORK/driver-firstrun.log"
+# One app drawn as it ships (by the CPU): cpu.test.mjs drives it without screenshots.
+mkdir -p "$WORK/cpu"
+CONFAB_WEBKIT_GPU=0 start_driver "$CPU_PORT" "$WORK/cpu" "$WORK/driver-cpu.log"
 # The hostile card gets a library of its own, so no other test meets it. Its app
 # has a passphrase, so zzkeytrace.test.mjs can keep a key encrypted in the database
 # and then look for it in every file.
@@ -156,6 +160,7 @@ status=0
     CONFAB_WEBDRIVER_SINGLE="http://127.0.0.1:$SINGLE_PORT" \
     CONFAB_WEBDRIVER_FIRSTRUN="http://127.0.0.1:$FIRSTRUN_PORT" \
     CONFAB_WEBDRIVER_SECURITY="http://127.0.0.1:$SECURITY_PORT" \
+    CONFAB_WEBDRIVER_CPU="http://127.0.0.1:$CPU_PORT" \
     CONFAB_E2E_WORK="$WORK" \
     CONFAB_SECURITY_DATA="$WORK/security" \
     CONFAB_SECURITY_PASSPHRASE="$SECURITY_PASSPHRASE" \
@@ -184,6 +189,8 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver-firstrun.log" >&2 || true
   echo "--- tauri-driver log (security) ---" >&2
   tail -50 "$WORK/driver-security.log" >&2 || true
+  echo "--- tauri-driver log (cpu) ---" >&2
+  tail -50 "$WORK/driver-cpu.log" >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status
