@@ -39,7 +39,7 @@ impl ChatEngine {
             ));
         }
         let store = &self.inner.store;
-        let session = store.session_summary(session_id).await?;
+        let session = store.session_cast(session_id).await?;
         for id in image_ids {
             if store.image(id).await?.is_none() {
                 return Err(Error::InvalidInput(format!(

@@ -185,10 +185,10 @@ pub async fn build_turn(
         )
     };
     let personal = async {
-        let session = store.session_summary(session_id).await?;
-        let character_id = session.character_id.as_str();
+        let cast = store.session_cast(session_id).await?;
+        let character_id = cast.character_id.as_str();
         let persona = async {
-            let chosen = match &session.persona_id {
+            let chosen = match &cast.persona_id {
                 Some(id) => store.persona(id).await.ok(),
                 None => None,
             };
@@ -206,7 +206,7 @@ pub async fn build_turn(
             Ok::<_, Error>(compiled)
         };
         tokio::try_join!(
-            async { Ok(store.character_detail(character_id).await?.card) },
+            store.character_card(character_id),
             persona,
             books,
             store.preferences(character_id),

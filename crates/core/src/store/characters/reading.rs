@@ -104,6 +104,18 @@ impl Store {
         summary_from_row(&row).map_err(|e| self.sql_error(e))
     }
 
+    /// A character's card alone: what a prompt is built from, in one query.
+    pub async fn character_card(&self, id: &str) -> Result<crate::card::CardData> {
+        let (name, card_json): (String, String) =
+            sqlx::query_as("SELECT name, card_json FROM characters WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|e| self.sql_error(e))?
+                .ok_or_else(|| not_found(id))?;
+        Ok(decode_card(&card_json, &name))
+    }
+
     /// Everything about one character.
     pub async fn character_detail(&self, id: &str) -> Result<CharacterDetail> {
         let summary = self.character_summary(id).await?;

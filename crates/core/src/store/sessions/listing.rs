@@ -8,6 +8,17 @@ use crate::session::SessionSummary;
 use crate::store::Store;
 use crate::Result;
 
+/// Who takes part in a session: see [`Store::session_cast`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionCast {
+    /// The character.
+    pub character_id: String,
+    /// The character's name.
+    pub character_name: String,
+    /// The chosen persona; none means the default one.
+    pub persona_id: Option<String>,
+}
+
 /// Which sessions a summary query returns.
 enum Filter {
     /// One session.
@@ -43,6 +54,19 @@ impl Store {
             pattern,
         })
         .await
+    }
+
+    /// Who takes part in a session, in one light query (what a reply needs of it).
+    pub async fn session_cast(&self, id: &str) -> Result<SessionCast> {
+        sqlx::query_as(
+            "SELECT s.character_id, c.name AS character_name, s.persona_id
+             FROM chat_sessions s JOIN characters c ON c.id = s.character_id WHERE s.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?
+        .ok_or_else(|| not_found("chat", id))
     }
 
     /// One session's list fields.

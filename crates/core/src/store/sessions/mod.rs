@@ -17,6 +17,7 @@ mod search;
 pub(crate) use history::HistoryCache;
 pub use history::{HistoryRow, RecentHistory, TokenCount};
 pub use import::ImportedMessage;
+pub use listing::SessionCast;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
