@@ -491,3 +491,33 @@ async fn the_recent_history_is_the_active_path_however_deep_and_bushy() {
         "8 + 8 bytes, then the crossing one"
     );
 }
+
+#[tokio::test]
+async fn a_messages_swipes_are_found_through_their_own_index_not_by_reading_the_chat() {
+    use sqlx::{Connection, Row};
+    let (dir, store, _) = store_with_character().await;
+    store.close().await;
+    let url = format!("sqlite://{}", dir.path().join("confab.db").display());
+    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    // The lookups a page makes for every message (its swipe count and position).
+    for sql in [
+        "SELECT COUNT(*) FROM messages s WHERE s.session_id = ?1 AND s.parent_id IS ?2",
+        "SELECT COUNT(*) FROM messages s WHERE s.session_id = ?1 AND s.parent_id IS ?2
+         AND (s.created_at < 5 OR (s.created_at = 5 AND s.rowid < 3))",
+    ] {
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind("chat")
+            .bind("parent")
+            .fetch_all(&mut raw)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|d| d.contains("messages_by_siblings")),
+            "{sql}: {plan:?}"
+        );
+    }
+    raw.close().await.unwrap();
+}

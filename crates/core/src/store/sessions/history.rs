@@ -273,7 +273,8 @@ impl Store {
     ) -> Result<HistoryStart> {
         let changed = "(SELECT json_group_array(json_array(id, parent_id, role, name, content,
                             CASE WHEN tokens_by = ?4 THEN tokens END))
-                        FROM messages WHERE session_id = ?1 AND rev > ?3) AS changed";
+                        FROM messages INDEXED BY messages_by_rev
+                        WHERE rev > ?3 AND session_id = ?1) AS changed";
         let clock = "(SELECT tick FROM history_clock WHERE id = 0) AS tick";
         let sql = match before {
             Some(_) => format!(
