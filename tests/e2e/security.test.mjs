@@ -175,6 +175,11 @@ describe("a hostile card and a hostile reply stay inert in the real webview", ()
       await link.click();
     }
     await inert("after clicking every link");
+    // The empty composer stays one line high, however long the name in its placeholder.
+    const box = await driver.findElement(By.css('[data-testid="composer-input"]'));
+    assert.equal(await box.getAttribute("value"), "");
+    const { height } = await box.getRect();
+    assert.ok(height < 60, `the empty composer is one line high (${height}px)`);
     await screenshot(driver, "security-chat");
   });
 
@@ -214,16 +219,17 @@ describe("a hostile card and a hostile reply stay inert in the real webview", ()
       "both entries",
     );
     await screenshot(driver, "security-world-book-rows");
-    // A book description this long leaves the entry list a sliver of the
-    // window (a layout issue noted in the report), so the rows are opened by
-    // script rather than by a pointer click; the list is windowed, so one at a time.
+    // However long the book's description, it scrolls in a box of its own and the
+    // entries keep the room to be opened with the pointer; one at a time (the list is windowed).
+    const description = await driver.findElement(By.css('[data-testid="book-description"]'));
+    assert.ok((await description.getRect()).height <= 140, "the description box stays small");
     const uids = await driver.executeScript(
       "return [...document.querySelectorAll('[data-testid=\"entry-row\"]')].map((r) => r.dataset.uid)",
     );
     const contents = [];
     for (const uid of uids) {
-      const toggle = `document.querySelector('[data-testid="entry-row"][data-uid="${uid}"] [data-testid="entry-expand"]').click()`;
-      await driver.executeScript(toggle);
+      const expand = By.css(`[data-testid="entry-row"][data-uid="${uid}"] [data-testid="entry-expand"]`);
+      await clickFresh(driver, expand);
       const content = await driver.wait(
         until.elementLocated(By.css(`[data-testid="entry-row"][data-uid="${uid}"] [data-testid="entry-content"]`)),
         WAIT_MS,
@@ -232,7 +238,12 @@ describe("a hostile card and a hostile reply stay inert in the real webview", ()
       contents.push(await content.getAttribute("value"));
       await inert(`the world book's entry ${uid}`);
       if (uid === uids[0]) await screenshot(driver, "security-world-book");
-      await driver.executeScript(toggle);
+      await clickFresh(driver, expand);
+      await driver.wait(
+        async () => (await driver.findElements(By.css(`[data-testid="entry-row"][data-uid="${uid}"] [data-testid="entry-content"]`))).length === 0,
+        WAIT_MS,
+        `entry ${uid} closes`,
+      );
     }
     assert.ok(contents.some((c) => c.includes("HOSTILE entry_content begins")), "the entry's content is shown as written");
 
