@@ -8,21 +8,13 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { addFakeProvider, clickFresh, launch, onScreen, waitReady } from "./driver.mjs";
+import { addFakeProvider, chord, clickFresh, launch, onScreen, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
 const CARD = join(process.env.CONFAB_FIXTURES ?? "", "v2_png__st_default_FluxTheCat.png");
 const css = (selector) => By.css(selector);
 const count = async (driver, selector) => (await driver.findElements(css(selector))).length;
-
-async function chord(driver, modifiers, key) {
-  let actions = driver.actions();
-  for (const modifier of modifiers) actions = actions.keyDown(modifier);
-  actions = actions.sendKeys(key);
-  for (const modifier of [...modifiers].reverse()) actions = actions.keyUp(modifier);
-  await actions.perform();
-}
 
 /** The environments of this app's processes (found by its data folder), by command name. */
 function processesOf(dataDir) {

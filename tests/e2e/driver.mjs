@@ -161,3 +161,12 @@ export async function addFakeProvider(driver, url, { name = "Fake local", onlyIf
   await clickFresh(driver, By.css('[data-testid="provider-save"]'));
   await driver.wait(until.elementLocated(By.css('[data-testid="provider-saved"]')), WAIT_MS, "the provider is saved");
 }
+
+/** Presses `key` with `modifiers` held, as the keyboard would. */
+export async function chord(driver, modifiers, key) {
+  let actions = driver.actions();
+  for (const modifier of modifiers) actions = actions.keyDown(modifier);
+  actions = actions.sendKeys(key);
+  for (const modifier of [...modifiers].reverse()) actions = actions.keyUp(modifier);
+  await actions.perform();
+}

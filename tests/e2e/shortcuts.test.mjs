@@ -7,20 +7,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { addFakeProvider, clickFresh, launch, onScreen, pick, screenshot, waitReady } from "./driver.mjs";
+import { addFakeProvider, chord, clickFresh, launch, onScreen, pick, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
 const CARD = join(process.env.CONFAB_FIXTURES ?? "", "v2_png__st_default_FluxTheCat.png");
-
-/** Presses `key` with modifiers held, as the keyboard would. */
-async function chord(driver, modifiers, key) {
-  let actions = driver.actions();
-  for (const modifier of modifiers) actions = actions.keyDown(modifier);
-  actions = actions.sendKeys(key);
-  for (const modifier of [...modifiers].reverse()) actions = actions.keyUp(modifier);
-  await actions.perform();
-}
 
 const css = (selector) => By.css(selector);
 const count = async (driver, selector) => (await driver.findElements(css(selector))).length;
