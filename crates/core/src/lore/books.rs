@@ -37,11 +37,10 @@ pub async fn import_book_bytes(
     bytes: Vec<u8>,
 ) -> Result<WorldBookSummary> {
     let name = file_name.to_owned();
-    let (book, _format) = tokio::task::spawn_blocking(move || formats::read_book(&bytes, &name))
-        .await
-        .map_err(|e| {
-            Error::Internal(format!("reading the world book stopped unexpectedly: {e}"))
-        })??;
+    let (book, _format) = crate::offload::run("reading the world book", move || {
+        formats::read_book(&bytes, &name)
+    })
+    .await??;
     let id = store
         .insert_world_book(
             &book,
@@ -147,12 +146,11 @@ impl CompiledBooks {
         revision: i64,
     ) -> Result<(Book, std::sync::Arc<CompiledBook>)> {
         let key = id.to_owned();
-        let (book, compiled) = tokio::task::spawn_blocking(move || {
+        let (book, compiled) = crate::offload::run("compiling the world book", move || {
             let compiled = compile(&book, &key, default_counter());
             (book, compiled)
         })
-        .await
-        .map_err(|e| Error::Internal(format!("compiling the world book stopped: {e}")))?;
+        .await?;
         let compiled = std::sync::Arc::new(compiled?);
         self.lock()
             .insert(id.to_owned(), (revision, compiled.clone()));
@@ -234,12 +232,10 @@ pub async fn test_activation_with(
                 let (mut book, _) = store.world_book(id).await?;
                 book.settings = settings.clone();
                 let key = id.clone();
-                let one =
-                    tokio::task::spawn_blocking(move || compile(&book, &key, default_counter()))
-                        .await
-                        .map_err(|e| {
-                            Error::Internal(format!("compiling the world book stopped: {e}"))
-                        })??;
+                let one = crate::offload::run("compiling the world book", move || {
+                    compile(&book, &key, default_counter())
+                })
+                .await??;
                 books.push(std::sync::Arc::new(one));
             }
             _ => books.push(compiled.get(store, id).await?),

@@ -197,11 +197,10 @@ pub async fn import_chat(
     bytes: Vec<u8>,
 ) -> Result<SessionSummary> {
     let name = file_name.to_owned();
-    let transcript = tokio::task::spawn_blocking(move || read_sillytavern_jsonl(&bytes, &name))
-        .await
-        .map_err(|e| {
-            crate::Error::Internal(format!("reading the chat stopped unexpectedly: {e}"))
-        })??;
+    let transcript = crate::offload::run("reading the chat", move || {
+        read_sillytavern_jsonl(&bytes, &name)
+    })
+    .await??;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -142,13 +142,11 @@ pub async fn import_bytes(
 ) -> ImportOutcome {
     let name = file_name.to_owned();
     let limits = limits.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare_bytes(&bytes, &name, &limits))
-        .await
-        .unwrap_or_else(|e| {
-            Err(Error::Internal(format!(
-                "reading the card stopped unexpectedly: {e}"
-            )))
-        });
+    let prepared = crate::offload::run("reading the card", move || {
+        prepare_bytes(&bytes, &name, &limits)
+    })
+    .await
+    .and_then(|read| read);
     store_prepared(store, file_name.to_owned(), prepared, None).await
 }
 

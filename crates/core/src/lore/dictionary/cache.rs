@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Dictionary;
-use crate::error::Error;
 use crate::lore::model::DictionaryRule;
 use crate::store::Store;
 use crate::Result;
@@ -43,14 +42,13 @@ impl CompiledDictionaries {
         if let Some(hit) = self.lock().get(&key).filter(|c| c.source == source) {
             return Ok(hit.dictionary.clone());
         }
-        let (source, dictionary) = tokio::task::spawn_blocking(move || {
+        let (source, dictionary) = crate::offload::run("compiling a chat dictionary", move || {
             // Stored rules were checked when saved; unreadable JSON counts as none.
             let rules: Vec<DictionaryRule> = serde_json::from_str(&source).unwrap_or_default();
             let (dictionary, _) = Dictionary::compile(&rules);
             (source, Arc::new(dictionary))
         })
-        .await
-        .map_err(|e| Error::Internal(format!("compiling a chat dictionary stopped: {e}")))?;
+        .await?;
         self.compiles.fetch_add(1, Ordering::Relaxed);
         let mut cache = self.lock();
         if cache.len() >= CACHED_DICTIONARIES && !cache.contains_key(&key) {

@@ -57,7 +57,7 @@ pub async fn display_texts(
             texts: vec![None; texts.len()],
         });
     }
-    let texts = tokio::task::spawn_blocking(move || {
+    let texts = crate::offload::run("applying the chat dictionary", move || {
         texts
             .iter()
             .map(|text| {
@@ -68,8 +68,7 @@ pub async fn display_texts(
             })
             .collect::<Vec<_>>()
     })
-    .await
-    .map_err(|e| Error::Internal(format!("applying the chat dictionary stopped: {e}")))?;
+    .await?;
     Ok(DisplayTexts {
         rules: u32::try_from(rules).unwrap_or(u32::MAX),
         texts,
