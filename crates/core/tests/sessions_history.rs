@@ -212,3 +212,32 @@ async fn the_kept_history_is_what_answers_and_the_clock_is_what_keeps_it_true() 
     assert_eq!(kept.messages.last().unwrap().content, "seen");
     assert_eq!(kept.messages.len(), first.messages.len());
 }
+
+#[tokio::test]
+async fn a_chat_changed_past_what_is_caught_up_on_is_read_afresh() {
+    let (dir, store, character) = store_with_character().await;
+    let session = store.create_session(&character, None, "Ann").await.unwrap();
+    store.add_message(&session, user("before")).await.unwrap();
+    store
+        .recent_history(&session, None, usize::MAX, COUNTER)
+        .await
+        .unwrap();
+    // More messages written since than a kept history catches up on (an import's worth).
+    for i in 0..1100 {
+        let text = format!("later {i}");
+        let new = if i % 2 == 0 {
+            reply(&text)
+        } else {
+            user(&text)
+        };
+        store.add_message(&session, new).await.unwrap();
+    }
+    for max_bytes in [usize::MAX, 3_000] {
+        let kept = store
+            .recent_history(&session, None, max_bytes, COUNTER)
+            .await
+            .unwrap();
+        let fresh = fresh_read(dir.path(), &session, None, max_bytes).await;
+        assert_eq!(kept, fresh, "{max_bytes} bytes");
+    }
+}

@@ -32,6 +32,11 @@ fn parse_rows(json: Option<&str>) -> Result<Vec<DepthRow>> {
         .map_err(|e| Error::Storage(format!("the chat's history could not be read: {e}")))
 }
 
+/// Changed messages brought into a kept history at most: past this (an import or
+/// an archive overwriting a chat since the last read), the kept copy is dropped
+/// and the history read afresh, so the catch-up never reads more than a window would.
+const MAX_CHANGED: usize = 1024;
+
 /// Chats whose recent history is kept between turns (the most recently prompted).
 const KEPT_CHATS: usize = 4;
 
@@ -195,12 +200,15 @@ impl Store {
         else {
             return Ok(RecentHistory::default());
         };
+        let mut changed = parse_rows(start.changed.as_deref())?;
         let mut known = match kept {
             // A clock behind the kept tick: the database went back (a restore).
-            Some((tick, rows)) if tick <= start.tick => rows,
-            _ => HashMap::new(),
+            Some((tick, rows)) if tick <= start.tick && changed.len() <= MAX_CHANGED => rows,
+            _ => {
+                changed.clear();
+                HashMap::new()
+            }
         };
-        let changed = parse_rows(start.changed.as_deref())?;
         let changed_ids: Vec<String> = changed.iter().map(|r| r.0.clone()).collect();
         for row in changed {
             known.insert(row.0.clone(), row);
@@ -271,10 +279,15 @@ impl Store {
         since: i64,
         counter: &str,
     ) -> Result<HistoryStart> {
-        let changed = "(SELECT json_group_array(json_array(id, parent_id, role, name, content,
-                            CASE WHEN tokens_by = ?4 THEN tokens END))
-                        FROM messages INDEXED BY messages_by_rev
-                        WHERE rev > ?3 AND session_id = ?1) AS changed";
+        // One row past the most that is caught up on tells "too many".
+        let changed = format!(
+            "(SELECT json_group_array(json_array(id, parent_id, role, name, content, tokens))
+              FROM (SELECT id, parent_id, role, name, content,
+                           CASE WHEN tokens_by = ?4 THEN tokens END AS tokens
+                    FROM messages INDEXED BY messages_by_rev
+                    WHERE rev > ?3 AND session_id = ?1 LIMIT {})) AS changed",
+            MAX_CHANGED + 1
+        );
         let clock = "(SELECT tick FROM history_clock WHERE id = 0) AS tick";
         let sql = match before {
             Some(_) => format!(
