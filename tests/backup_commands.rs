@@ -2,9 +2,8 @@
 
 mod support;
 
-use confab_app::AppState;
 use serde_json::json;
-use support::{app_in, app_with, fixture, invoke, slow_provider};
+use support::{app_in, chat_with_slow_provider, invoke};
 
 fn personas(window: &tauri::WebviewWindow<tauri::test::MockRuntime>) -> Vec<String> {
     let list = invoke(window, "list_personas", json!({})).unwrap();
@@ -167,41 +166,12 @@ fn the_library_moves_between_apps_through_an_archive() {
 #[test]
 fn restoring_or_importing_is_refused_while_a_reply_streams_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::with_keys(
-        Ok(dir.path().join("data")),
-        confab_core::secrets::Keys::in_memory,
-    );
-    let (_app, window) = app_with(state);
     // A reply of 600 words, one every 20 ms: it streams for as long as the test needs.
-    let url = slow_provider(600, std::time::Duration::from_millis(20));
-    let mut config = invoke(
-        &window,
-        "new_provider",
-        json!({"kind": "openAiCompatible", "name": "Local"}),
-    )
-    .unwrap();
-    config["baseUrl"] = json!(url);
-    config["defaultModel"] = json!("local-model");
-    invoke(&window, "save_provider", json!({"config": config})).unwrap();
-    let summary = invoke(
-        &window,
-        "import_paths",
-        json!({
-            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
-            "onEvent": "__CHANNEL__:7",
-        }),
-    )
-    .unwrap();
-    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
-    let session = invoke(
-        &window,
-        "open_or_create_session",
-        json!({"characterId": character}),
-    )
-    .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_app, window, session) = chat_with_slow_provider(
+        &dir.path().join("data"),
+        600,
+        std::time::Duration::from_millis(20),
+    );
     let saved = invoke(&window, "create_backup", json!({})).unwrap();
     let out = tempfile::tempdir().unwrap();
     let exported = invoke(

@@ -3,9 +3,8 @@
 
 mod support;
 
-use confab_app::AppState;
 use serde_json::{json, Value};
-use support::{app_in, app_with, fixture, invoke, real_config_app, slow_provider};
+use support::{app_in, chat_with_slow_provider, fixture, invoke, real_config_app};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -41,40 +40,11 @@ fn wait_for_last(
 #[test]
 fn a_reply_streams_through_the_commands_busy_stop_and_all() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::with_keys(
-        Ok(dir.path().join("data")),
-        confab_core::secrets::Keys::in_memory,
+    let (_app, window, session) = chat_with_slow_provider(
+        &dir.path().join("data"),
+        40,
+        std::time::Duration::from_millis(10),
     );
-    let (_app, window) = app_with(state);
-    let url = slow_provider(40, std::time::Duration::from_millis(10));
-    let mut config = invoke(
-        &window,
-        "new_provider",
-        json!({"kind": "openAiCompatible", "name": "Local"}),
-    )
-    .unwrap();
-    config["baseUrl"] = json!(url);
-    config["defaultModel"] = json!("local-model");
-    invoke(&window, "save_provider", json!({"config": config})).unwrap();
-    let summary = invoke(
-        &window,
-        "import_paths",
-        json!({
-            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
-            "onEvent": "__CHANNEL__:7",
-        }),
-    )
-    .unwrap();
-    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
-    let session = invoke(
-        &window,
-        "open_or_create_session",
-        json!({"characterId": character}),
-    )
-    .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     let started = invoke(
         &window,

@@ -150,3 +150,49 @@ pub fn slow_provider(words: usize, pause: std::time::Duration) -> String {
     });
     url
 }
+
+/// An app with a provider streaming `words` words `pause` apart, and a chat
+/// with a real card in it; returns the app, its window and the chat's id.
+pub fn chat_with_slow_provider(
+    data: &std::path::Path,
+    words: usize,
+    pause: std::time::Duration,
+) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>, String) {
+    let state = AppState::with_keys(Ok(data.to_owned()), confab_core::secrets::Keys::in_memory);
+    let (app, window) = app_with(state);
+    let url = slow_provider(words, pause);
+    let mut config = invoke(
+        &window,
+        "new_provider",
+        serde_json::json!({"kind": "openAiCompatible", "name": "Local"}),
+    )
+    .unwrap();
+    config["baseUrl"] = serde_json::json!(url);
+    config["defaultModel"] = serde_json::json!("local-model");
+    invoke(
+        &window,
+        "save_provider",
+        serde_json::json!({"config": config}),
+    )
+    .unwrap();
+    let summary = invoke(
+        &window,
+        "import_paths",
+        serde_json::json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        serde_json::json!({"characterId": character}),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, window, session)
+}
