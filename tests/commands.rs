@@ -294,6 +294,7 @@ fn library_with_a_cut_reply(dir: &std::path::Path) -> (String, String) {
                     content: "The forest is",
                     status: MessageStatus::Partial,
                     image_ids: &[],
+                    speaker: None,
                 },
             )
             .await

@@ -95,6 +95,7 @@ pub async fn add_message(
         content: &content,
         status: Default::default(),
         image_ids: &image_ids,
+        speaker: None,
     };
     Ok(store.add_message(&session_id, new).await?)
 }

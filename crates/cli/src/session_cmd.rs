@@ -95,6 +95,7 @@ pub(crate) async fn session(store: &Store, command: SessionCommand) -> Result<Re
                 content: &text,
                 status: Default::default(),
                 image_ids: &[],
+                speaker: None,
             };
             to_json(&store.add_message(&session, new).await?)?
         }

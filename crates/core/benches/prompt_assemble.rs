@@ -173,6 +173,7 @@ fn input(history: Vec<HistoryMessage>, window: u32) -> PromptInput {
         reply_reserve: 1_024,
         now: "2024-06-05T15:45:00+02:00".into(),
         seed: 1,
+        group: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod onboarding;
 pub mod paths;
 pub mod prompt;
 pub mod providers;
+mod rng;
 pub mod secrets;
 pub mod session;
 pub mod settings;

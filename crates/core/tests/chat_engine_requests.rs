@@ -81,6 +81,7 @@ async fn regenerate_writes_a_new_swipe_for_the_same_message() {
                 content: "Unanswered",
                 status: MessageStatus::Complete,
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await

@@ -287,6 +287,7 @@ async fn recovery_marks_partial_replies_interrupted() {
                 content: "Half",
                 status: MessageStatus::Partial,
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await

@@ -109,6 +109,7 @@ async fn chat(store: &Store, character: &str, lines: &[&str]) -> String {
                     content: line,
                     status: MessageStatus::Complete,
                     image_ids: &[],
+                    speaker: None,
                 },
             )
             .await

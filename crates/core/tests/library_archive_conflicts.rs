@@ -85,6 +85,7 @@ async fn say(store: &Store, session: &str, role: Role, text: &str) {
                 content: text,
                 status: MessageStatus::Complete,
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await

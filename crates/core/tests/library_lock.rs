@@ -32,6 +32,7 @@ async fn library_with_a_cut_reply(dir: &Path) -> String {
                 content: "The forest is",
                 status: MessageStatus::Partial,
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await
@@ -129,6 +130,7 @@ async fn a_reply_is_left_alone_while_another_process_may_stream_it() {
                 content: "Written beside the app.",
                 status: MessageStatus::Complete,
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await

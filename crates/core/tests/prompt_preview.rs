@@ -98,6 +98,7 @@ async fn furnish(f: &Fixture) {
                     content: text,
                     status: Default::default(),
                     image_ids: &[],
+                    speaker: None,
                 },
             )
             .await

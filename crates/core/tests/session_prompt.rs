@@ -135,6 +135,7 @@ async fn the_characters_note_comes_from_the_card_and_goes_back_into_it() {
                 content: "Where are we?",
                 status: Default::default(),
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await
@@ -349,6 +350,7 @@ async fn user_turns_follow_the_path_through_swipes_branches_and_imports() {
                         content: text,
                         status: Default::default(),
                         image_ids: &[],
+                        speaker: None,
                     },
                 )
                 .await
@@ -372,6 +374,7 @@ async fn user_turns_follow_the_path_through_swipes_branches_and_imports() {
                 content: "b2",
                 status: Default::default(),
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await
@@ -405,6 +408,7 @@ async fn token_counts_are_stored_once_and_forgotten_when_a_text_changes() {
                 content: "The river runs north tonight.",
                 status: Default::default(),
                 image_ids: &[],
+                speaker: None,
             },
         )
         .await

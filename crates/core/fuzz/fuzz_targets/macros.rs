@@ -36,6 +36,7 @@ fuzz_target!(|input: Input| {
         Err(s) => s,
     };
     let ctx = MacroContext {
+        group: input.char_name.clone(),
         char_name: input.char_name,
         user_name: input.user_name,
         original: input.original,

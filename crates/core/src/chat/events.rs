@@ -18,6 +18,9 @@ pub enum ReplyKind {
     Continue,
     /// Drafts the user's next message as the persona (not saved: it goes to the composer).
     Impersonate,
+    /// In a group chat, a member speaks without a new user message (a turn the
+    /// user passes, a member asked to speak, or an auto turn).
+    Speak,
 }
 
 /// Why a stream was cancelled.
@@ -59,6 +62,8 @@ pub struct StreamStarted {
     pub user_message_id: Option<String>,
     /// The reply being written (`None` for impersonate, which saves nothing).
     pub assistant_message_id: Option<String>,
+    /// In a group chat, the member writing the reply.
+    pub speaker_id: Option<String>,
 }
 
 /// One event of a live stream, per the streaming contract in ARCHITECTURE.md:

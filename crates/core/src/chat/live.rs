@@ -202,6 +202,7 @@ mod tests {
             kind: ReplyKind::Send,
             user_message_id: Some("u".into()),
             assistant_message_id: Some("a".into()),
+            speaker_id: None,
         }
     }
 

@@ -15,6 +15,7 @@
 //! ends in one final save, then exactly one terminal event. This file holds
 //! the engine itself, its limits, and attach, stop and shutdown.
 
+mod auto;
 mod events;
 mod live;
 mod pipeline;
@@ -120,15 +121,17 @@ impl ChatEngine {
     }
 
     /// Stops the session's stream: the upstream request is dropped at once and
-    /// the partial reply saved as cancelled. `false` when nothing was streaming.
+    /// the partial reply saved as cancelled; a group's auto turns end too.
+    /// `false` when nothing was streaming or waiting to.
     pub fn stop(&self, session_id: &str) -> bool {
+        let chain = self.stop_auto(session_id);
         let live = self.inner.registry().live.get(session_id).cloned();
         match live {
             Some(live) => {
                 live.stop(CancelReason::User);
                 true
             }
-            None => false,
+            None => chain,
         }
     }
 
@@ -142,6 +145,9 @@ impl ChatEngine {
         let live: Vec<Arc<Live>> = {
             let mut registry = self.inner.registry();
             registry.closing = true;
+            for (_, (_, stop)) in registry.autos.drain() {
+                stop.cancel();
+            }
             registry.live.values().cloned().collect()
         };
         for l in &live {

@@ -46,6 +46,8 @@ pub(crate) struct Job {
     pub new_message_images: Vec<String>,
     /// For continue: the reply's text so far, sent as the last assistant message.
     pub prefill: Option<String>,
+    /// In a group chat, the member writing the reply.
+    pub speaker: Option<String>,
     /// When the request began (time to first token and duration count from here).
     pub began: Instant,
 }
@@ -402,7 +404,7 @@ async fn prepare(
     });
     let request = TurnRequest {
         kind: match job.kind {
-            ReplyKind::Send => TurnKind::Send,
+            ReplyKind::Send | ReplyKind::Speak => TurnKind::Send,
             ReplyKind::Regenerate => TurnKind::Regenerate,
             ReplyKind::Continue => TurnKind::Continue,
             ReplyKind::Impersonate => TurnKind::Impersonate,
@@ -411,10 +413,14 @@ async fn prepare(
         new_message: job.new_message.clone(),
         image_ids: job.new_message_images.clone(),
         prefill: job.prefill.clone(),
+        speaker: job.speaker.clone(),
     };
     let limits = limits_for(Some(&config), context_length);
     let turn = build_turn(store, &inner.caches, &job.session_id, &request, limits).await?;
-    if matches!(job.kind, ReplyKind::Send | ReplyKind::Regenerate) {
+    if matches!(
+        job.kind,
+        ReplyKind::Send | ReplyKind::Regenerate | ReplyKind::Speak
+    ) {
         // A new turn advances sticky, cooldown and delay; continue and impersonate
         // do not. Saved beside the request, so the first token does not wait for it.
         let (store, session, timed) = (store.clone(), job.session_id.clone(), turn.timed);

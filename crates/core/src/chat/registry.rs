@@ -18,6 +18,10 @@ pub(super) struct Registry {
     pub(super) closing: bool,
     /// Set while a [`super::Quiet`] is held: no new stream may start.
     pub(super) quiet: bool,
+    /// Group chats' running auto turns by session id: the chain's number and its stop.
+    pub(super) autos: HashMap<String, (u64, tokio_util::sync::CancellationToken)>,
+    /// The number the next auto chain gets.
+    pub(super) next_chain: u64,
 }
 
 impl Inner {

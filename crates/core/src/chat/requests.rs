@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::pipeline::{resolve, Job, ReplyTarget};
 use super::{ChatEngine, ReplyKind, StreamEvent, StreamStarted};
 use crate::error::{Error, Result};
+use crate::session::group::{speaker_for, GroupMember};
 use crate::session::{Message, MessageStatus, Role};
 use crate::sink::Sink;
 use crate::store::NewMessage;
@@ -32,6 +33,20 @@ impl ChatEngine {
         image_ids: &[String],
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
+        self.send_as(session_id, text, image_ids, None, sink).await
+    }
+
+    /// [`ChatEngine::send`], with the reply written by `speaker` in a group chat
+    /// (`None`: the member the group's turn order picks). In a group with auto
+    /// turns, members then answer each other (see [`ChatEngine::speak`]).
+    pub async fn send_as(
+        &self,
+        session_id: &str,
+        text: &str,
+        image_ids: &[String],
+        speaker: Option<&str>,
+        sink: Arc<dyn Sink<StreamEvent>>,
+    ) -> Result<StreamStarted> {
         let began = Instant::now();
         if text.trim().is_empty() && image_ids.is_empty() {
             return Err(Error::InvalidInput(
@@ -40,6 +55,13 @@ impl ChatEngine {
         }
         let store = &self.inner.store;
         let session = store.session_cast(session_id).await?;
+        let speaker = Speaker::of(
+            store,
+            session_id,
+            &session.character_name,
+            speaker_for(store, session_id, speaker, Some(text)).await?,
+        )
+        .await?;
         for id in image_ids {
             if store.image(id).await?.is_none() {
                 return Err(Error::InvalidInput(format!(
@@ -60,14 +82,9 @@ impl ChatEngine {
                         content: text,
                         status: MessageStatus::Complete,
                         image_ids,
+                        speaker: None,
                     },
-                    NewMessage {
-                        role: Role::Assistant,
-                        name: &session.character_name,
-                        content: "",
-                        status: MessageStatus::Partial,
-                        image_ids: &[],
-                    },
+                    speaker.reply(),
                 )
                 .await?;
             Ok::<_, Error>(ids)
@@ -82,21 +99,94 @@ impl ChatEngine {
             kind: ReplyKind::Send,
             user_message_id: Some(user_id.clone()),
             assistant_message_id: Some(reply_id.clone()),
+            speaker_id: speaker.id.clone(),
         };
         let job = Job {
             kind: ReplyKind::Send,
             session_id: session_id.to_owned(),
             reply: Some(ReplyTarget {
-                id: reply_id,
+                id: reply_id.clone(),
                 before: None,
             }),
             history_before: Some(user_id),
             new_message: Some(text.to_owned()),
             new_message_images: image_ids.to_vec(),
             prefill: None,
+            speaker: speaker.id.clone(),
             began,
         };
-        Ok(slot.launch(started, sink, job, resolved))
+        let started = slot.launch(started, sink.clone(), job, resolved);
+        self.follow_with_auto_turns(session_id, &reply_id, speaker.auto_turns, sink);
+        Ok(started)
+    }
+
+    /// In a group chat, a member speaks without a new user message: `speaker`,
+    /// or the member the turn order picks (the user passes their turn). Auto
+    /// turns follow as after a send.
+    pub async fn speak(
+        &self,
+        session_id: &str,
+        speaker: Option<&str>,
+        sink: Arc<dyn Sink<StreamEvent>>,
+    ) -> Result<StreamStarted> {
+        let (started, reply_id, auto_turns) = self.speak_once(session_id, speaker, sink.clone()).await?;
+        self.follow_with_auto_turns(session_id, &reply_id, auto_turns, sink);
+        Ok(started)
+    }
+
+    /// One member's turn without a new user message; returns the reply's id and the group's auto turns.
+    pub(super) async fn speak_once(
+        &self,
+        session_id: &str,
+        speaker: Option<&str>,
+        sink: Arc<dyn Sink<StreamEvent>>,
+    ) -> Result<(StreamStarted, String, u32)> {
+        let began = Instant::now();
+        let store = &self.inner.store;
+        let session = store.session_cast(session_id).await?;
+        if store.group_members(session_id).await?.is_empty() {
+            return Err(Error::InvalidInput(
+                "only a group chat's members take turns on their own; send a message instead"
+                    .into(),
+            ));
+        }
+        let speaker = Speaker::of(
+            store,
+            session_id,
+            &session.character_name,
+            speaker_for(store, session_id, speaker, None).await?,
+        )
+        .await?;
+        let slot = self.reserve(session_id)?;
+        let saved = async { store.add_message(session_id, speaker.reply()).await };
+        let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
+        let (slot, reply) = slot.keep_if(saved)?;
+        let started = StreamStarted {
+            session_id: session_id.to_owned(),
+            kind: ReplyKind::Speak,
+            user_message_id: None,
+            assistant_message_id: Some(reply.id.clone()),
+            speaker_id: speaker.id.clone(),
+        };
+        let job = Job {
+            kind: ReplyKind::Speak,
+            session_id: session_id.to_owned(),
+            reply: Some(ReplyTarget {
+                id: reply.id.clone(),
+                before: None,
+            }),
+            history_before: Some(reply.id.clone()),
+            new_message: None,
+            new_message_images: Vec::new(),
+            prefill: None,
+            speaker: speaker.id.clone(),
+            began,
+        };
+        Ok((
+            slot.launch(started, sink, job, resolved),
+            reply.id,
+            speaker.auto_turns,
+        ))
     }
 
     /// Streams a new swipe of the last reply.
@@ -110,9 +200,32 @@ impl ChatEngine {
         session_id: &str,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
+        self.regenerate_as(session_id, None, sink).await
+    }
+
+    /// [`ChatEngine::regenerate`]; in a group chat the new swipe is written by
+    /// `speaker` (`None`: the member who wrote the last reply).
+    pub async fn regenerate_as(
+        &self,
+        session_id: &str,
+        speaker: Option<&str>,
+        sink: Arc<dyn Sink<StreamEvent>>,
+    ) -> Result<StreamStarted> {
         let began = Instant::now();
         let store = &self.inner.store;
-        let session = store.session_summary(session_id).await?;
+        let session = store.session_cast(session_id).await?;
+        let last = self.last_message(session_id).await?;
+        let forced = speaker.or(last
+            .as_ref()
+            .filter(|m| m.role == Role::Assistant)
+            .and_then(|m| m.speaker_id.as_deref()));
+        let speaker = Speaker::of(
+            store,
+            session_id,
+            &session.character_name,
+            speaker_for(store, session_id, forced, None).await?,
+        )
+        .await?;
         let slot = self.reserve(session_id)?;
         let prepared = async {
             let last = self.last_message(session_id).await?;
@@ -129,18 +242,7 @@ impl ChatEngine {
                 Some(id) => Some(store.message(id).await?),
                 None => None,
             };
-            let reply = store
-                .add_swipe(
-                    &last.id,
-                    NewMessage {
-                        role: Role::Assistant,
-                        name: &session.character_name,
-                        content: "",
-                        status: MessageStatus::Partial,
-                        image_ids: &[],
-                    },
-                )
-                .await?;
+            let reply = store.add_swipe(&last.id, speaker.reply()).await?;
             let empty_failure = last.content.is_empty()
                 && matches!(
                     last.status,
@@ -159,6 +261,7 @@ impl ChatEngine {
             kind: ReplyKind::Regenerate,
             user_message_id: None,
             assistant_message_id: Some(reply.id.clone()),
+            speaker_id: speaker.id.clone(),
         };
         let job = Job {
             kind: ReplyKind::Regenerate,
@@ -171,6 +274,7 @@ impl ChatEngine {
                 before: None,
             }),
             prefill: None,
+            speaker: speaker.id.clone(),
             began,
         };
         Ok(slot.launch(started, sink, job, resolved))
@@ -215,6 +319,7 @@ impl ChatEngine {
             kind: ReplyKind::Continue,
             user_message_id: None,
             assistant_message_id: Some(last.id.clone()),
+            speaker_id: last.speaker_id.clone(),
         };
         let job = Job {
             kind: ReplyKind::Continue,
@@ -223,6 +328,7 @@ impl ChatEngine {
             new_message: asked.new_message,
             new_message_images: asked.images,
             prefill: Some(last.content),
+            speaker: last.speaker_id.clone(),
             reply: Some(ReplyTarget {
                 id: last.id,
                 before: Some((last.status, last.meta)),
@@ -240,15 +346,18 @@ impl ChatEngine {
     ) -> Result<StreamStarted> {
         let began = Instant::now();
         let store = &self.inner.store;
-        // The session must exist before anything is reserved.
-        store.session_summary(session_id).await?;
+        // The session must exist before anything is reserved. In a group, the
+        // prompt is the one the next speaker would get.
+        let next = speaker_for(store, session_id, None, None).await?;
         let slot = self.reserve(session_id)?;
         let resolved = resolve(&self.inner, session_id).await;
+        let speaker = next.map(|m| m.character_id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
             kind: ReplyKind::Impersonate,
             user_message_id: None,
             assistant_message_id: None,
+            speaker_id: speaker.clone(),
         };
         let job = Job {
             kind: ReplyKind::Impersonate,
@@ -258,9 +367,62 @@ impl ChatEngine {
             new_message: None,
             new_message_images: Vec::new(),
             prefill: None,
+            speaker,
             began,
         };
         Ok(slot.launch(started, sink, job, resolved))
+    }
+}
+
+/// Who writes a reply: a group member, or the chat's one character.
+struct Speaker {
+    /// The member (`None` in a 1:1 chat).
+    id: Option<String>,
+    /// The name the reply is saved under.
+    name: String,
+    /// The group's auto turns (0 in a 1:1 chat).
+    auto_turns: u32,
+}
+
+impl Speaker {
+    /// The speaker of a reply: `member` in a group, else the chat's character.
+    /// A group where no member may speak is an error (nothing is saved).
+    async fn of(
+        store: &crate::store::Store,
+        session_id: &str,
+        character_name: &str,
+        member: Option<GroupMember>,
+    ) -> Result<Speaker> {
+        match member {
+            Some(m) => Ok(Speaker {
+                id: Some(m.character_id),
+                name: m.name,
+                auto_turns: store.group_settings(session_id).await?.auto_turns,
+            }),
+            None if !store.group_members(session_id).await?.is_empty() => {
+                Err(Error::InvalidInput(
+                    "no member of this group may speak: unmute one or bring one back into the scene"
+                        .into(),
+                ))
+            }
+            None => Ok(Speaker {
+                id: None,
+                name: character_name.to_owned(),
+                auto_turns: 0,
+            }),
+        }
+    }
+
+    /// The empty, streaming reply it writes.
+    fn reply(&self) -> NewMessage<'_> {
+        NewMessage {
+            role: Role::Assistant,
+            name: &self.name,
+            content: "",
+            status: MessageStatus::Partial,
+            image_ids: &[],
+            speaker: self.id.as_deref(),
+        }
     }
 }
 

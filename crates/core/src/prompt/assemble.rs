@@ -67,7 +67,7 @@ use super::model::{
 };
 use super::system::{fixed, post_history, sections, SECTION_SEPARATOR};
 use super::text::{join, NoRewrite, Piece, Prep, Rewrite};
-use super::trim::fit_history;
+use super::trim::{fit_history, needs_name};
 
 /// The primary context used when the user has saved none.
 pub const DEFAULT_PRIMARY_CONTEXT: &str = "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}. \
@@ -76,6 +76,9 @@ Be creative and proactive, and move the story and the conversation forward. \
 Describe actions, feelings and surroundings vividly but concisely. \
 Never write {{user}}'s words, thoughts or actions, and never speak for {{user}}. \
 Keep everything consistent with the character, the world and what has happened so far.";
+
+/// The closing line of a group's prompt: who writes the reply (SillyTavern's default group nudge).
+pub const GROUP_NUDGE: &str = "[Write the next reply only as {{char}}.]";
 
 /// A message before it is placed: its role, text, tokens and the pieces it
 /// is made of, each with its own tokens.
@@ -185,10 +188,17 @@ pub fn assemble_with(
     let post = post_history(input, &prep);
     let post =
         (!post.is_empty()).then(|| Planned::new(Role::System, post, SECTION_SEPARATOR, counter));
+    // In a group, every chat message opens with its speaker's name (the new one too).
+    let grouped = input.group.is_some();
     let new_message = input.new_message.as_deref().and_then(|m| {
         let (text, used) = prep.message(m);
         (!text.trim().is_empty() || input.new_message_images > 0).then(|| {
-            let piece = fixed(PromptSource::NewMessage, text.into_owned()).using(used);
+            let text = if grouped && needs_name(&input.user_name, &text) {
+                format!("{}: {text}", input.user_name.trim())
+            } else {
+                text.into_owned()
+            };
+            let piece = fixed(PromptSource::NewMessage, text).using(used);
             Planned::single(Role::User, piece, counter)
         })
     });
@@ -210,7 +220,17 @@ pub fn assemble_with(
         }
     };
 
-    let fixed_tokens: u64 = [&note_before, &note_after, &post, &new_message, &ending]
+    // A group's reply is asked of one member by name (SillyTavern's group nudge).
+    let nudge = (grouped && input.ending == PromptEnding::Reply).then(|| {
+        let (text, used) = prep.text(GROUP_NUDGE);
+        Planned::single(
+            Role::System,
+            fixed(PromptSource::GroupNudge, text).using(used),
+            counter,
+        )
+    });
+
+    let fixed_tokens: u64 = [&note_before, &note_after, &post, &new_message, &ending, &nudge]
         .iter()
         .filter_map(|p| p.as_ref())
         .chain(std::iter::once(&system))
@@ -240,10 +260,10 @@ pub fn assemble_with(
     let left = budget - fixed_tokens;
     let (taken, kept) = if input.example_dialogue == ExampleDialogue::Keep {
         let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left);
-        let kept = fit_history(&input.history, &prep, counter, left - taken.1);
+        let kept = fit_history(&input.history, &prep, counter, left - taken.1, grouped);
         (taken, kept)
     } else {
-        let kept = fit_history(&input.history, &prep, counter, left);
+        let kept = fit_history(&input.history, &prep, counter, left, grouped);
         let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left - kept.tokens);
         (taken, kept)
     };
@@ -305,6 +325,7 @@ pub fn assemble_with(
     // Without a new message, the post-history closes the chat.
     out.place(post.take());
     out.place(ending);
+    out.place(nudge);
     out.outlet_parts(input, &prep, counter);
 
     Ok(AssembledPrompt {

@@ -91,6 +91,8 @@ pub(crate) fn fixed_label(source: PromptSource) -> &'static str {
         PromptSource::AuthorsNote => "Author's Note",
         PromptSource::ContinuePrefill => "reply so far (continue)",
         PromptSource::ImpersonationInstruction => "impersonation instruction",
+        PromptSource::GroupMember => "group member",
+        PromptSource::GroupNudge => "group nudge",
     }
 }
 

@@ -18,6 +18,8 @@ pub struct MacroContext {
     pub char_name: String,
     /// `{{user}}` and `<USER>`.
     pub user_name: String,
+    /// `{{group}}`: the members in the scene, comma-separated (the character's name outside a group).
+    pub group: String,
     /// `{{original}}`: the text the current part wraps (empty elsewhere).
     pub original: String,
     /// Local time for `{{time}}`, `{{date}}`, `{{weekday}}`, `{{isotime}}`, `{{isodate}}` (RFC 3339).
@@ -31,16 +33,15 @@ pub struct MacroContext {
 impl MacroContext {
     /// The context of a prompt: names, time and seed from `input`, no `{{original}}`, no outlets.
     pub fn from_input(input: &PromptInput) -> Self {
-        let card = &input.character;
-        let char_name = card
-            .nickname
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&card.name);
+        let char_name = super::system::display_name(&input.character);
+        let group = match &input.group {
+            Some(scene) if !scene.members.is_empty() => scene.members.join(", "),
+            _ => char_name.to_owned(),
+        };
         MacroContext {
             char_name: char_name.to_owned(),
             user_name: input.user_name.clone(),
+            group,
             original: String::new(),
             now: input.now.clone(),
             seed: input.seed,
@@ -204,6 +205,8 @@ fn expand_one(
     let simple = match lower.as_str() {
         "char" => Some(ctx.char_name.clone()),
         "user" => Some(ctx.user_name.clone()),
+        // SillyTavern's `{{charIfNotGroup}}` is the same list: outside a group, the character.
+        "group" | "charifnotgroup" => Some(ctx.group.clone()),
         "newline" => Some("\n".to_owned()),
         "noop" => Some(String::new()),
         "time" => clock.map(Clock::time),
@@ -437,6 +440,7 @@ mod tests {
         MacroContext {
             char_name: "Mira".into(),
             user_name: "Ann".into(),
+            group: "Mira, Bo".into(),
             original: "ORIG".into(),
             now: "2024-06-05T15:45:12+02:00".into(),
             seed: 7,
@@ -446,6 +450,11 @@ mod tests {
 
     fn sub(s: &str) -> String {
         substitute_macros(s, &ctx())
+    }
+
+    #[test]
+    fn group_lists_the_members_in_the_scene() {
+        assert_eq!(sub("{{group}} / {{charIfNotGroup}}"), "Mira, Bo / Mira, Bo");
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod system;
 mod text;
 mod trim;
 
-pub use assemble::{assemble, assemble_with, DEFAULT_PRIMARY_CONTEXT};
+pub use assemble::{assemble, assemble_with, DEFAULT_PRIMARY_CONTEXT, GROUP_NUDGE};
 pub use examples::{CHAT_START_LINE, EXAMPLE_CHAT_LINE};
 pub use explain::{explain, NOT_PLACED};
 pub use macros::{substitute_macros, MacroContext};
@@ -22,5 +22,5 @@ pub use notes::{
     validate_authors_note, MAX_NOTE_BYTES, MAX_NOTE_DEPTH, MAX_NOTE_INTERVAL,
 };
 pub use preferences::{preference_block, validate_preferences, PREFERENCES_TITLE};
-pub use system::SECTION_SEPARATOR;
+pub use system::{display_name, SECTION_SEPARATOR};
 pub use text::{NoRewrite, Rewrite};

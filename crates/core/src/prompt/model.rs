@@ -157,6 +157,8 @@ pub struct PromptInput {
     pub now: String,
     /// Seed for `{{random}}` and `{{roll}}`, so a preview and a send agree.
     pub seed: u64,
+    /// In a group chat: who else is in the scene (`character` is the speaker).
+    pub group: Option<crate::session::group::GroupScene>,
 }
 
 /// One provider-neutral message.
@@ -181,6 +183,8 @@ pub enum PromptSource {
     CharacterSystemPrompt,
     /// Description, personality and scenario.
     CharacterDescription,
+    /// In a group chat, another member's card (the "join cards" choice).
+    GroupMember,
     /// The persona.
     PersonaDescription,
     /// A world-info entry.
@@ -207,6 +211,8 @@ pub enum PromptSource {
     ContinuePrefill,
     /// Impersonate: the instruction to write as the user.
     ImpersonationInstruction,
+    /// In a group chat, the closing line naming who writes the reply.
+    GroupNudge,
 }
 
 /// One piece of the prompt, and why it is where it is.

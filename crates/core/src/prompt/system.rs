@@ -1,5 +1,6 @@
 //! The system message's sections and the post-history message.
 
+use crate::card::CardData;
 use crate::error::Result;
 use crate::lore::{Activation, EntryPosition};
 
@@ -39,6 +40,13 @@ pub(crate) fn sections(input: &PromptInput, prep: &Prep<'_>) -> Result<Vec<Vec<P
     let (description, used) = description_block(input, prep);
     if !description.is_empty() {
         character.push(fixed(PromptSource::CharacterDescription, description).using(used));
+    }
+    for other in input.group.iter().flat_map(|g| &g.others) {
+        let (text, used) = member_block(other, prep);
+        if !text.is_empty() {
+            let label = format!("group member {}", other.name);
+            character.push(Piece::new(PromptSource::GroupMember, label, text).using(used));
+        }
     }
     for a in placed(input, EntryPosition::AfterCharacter) {
         push_world_info(&mut character, a, prep);
@@ -111,6 +119,38 @@ pub(crate) fn world_info_piece(a: &Activation, text: String) -> Piece {
 
 pub(crate) fn fixed(source: PromptSource, text: String) -> Piece {
     Piece::new(source, fixed_label(source), text)
+}
+
+/// Another group member's card as the speaker's prompt shows it: `Name: description`
+/// and `Name's personality: …`, with `{{char}}` that member (the scenario is the speaker's).
+fn member_block(card: &CardData, prep: &Prep<'_>) -> (String, super::macros::Used) {
+    let name = display_name(card);
+    let ctx = super::macros::MacroContext {
+        char_name: name.to_owned(),
+        ..prep.ctx.clone()
+    };
+    let mut lines = Vec::new();
+    let mut all = super::macros::Used::default();
+    for (prefix, field) in [
+        (format!("{name}: "), &card.description),
+        (format!("{name}'s personality: "), &card.personality),
+    ] {
+        let (text, used) = prep.text_in(field, &ctx);
+        all.outlets.extend(used.outlets);
+        if !text.is_empty() {
+            lines.push(format!("{prefix}{text}"));
+        }
+    }
+    (lines.join("\n"), all)
+}
+
+/// A card's nickname if set, else its name (what `{{char}}` becomes).
+pub fn display_name(card: &CardData) -> &str {
+    card.nickname
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&card.name)
 }
 
 /// `description`, `Personality: …`, `Scenario: …`, one per line, blanks left out.

@@ -1,6 +1,7 @@
 //! Fitting the history into what the context window leaves.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::tokens::TokenCounter;
 
@@ -32,20 +33,37 @@ pub(crate) struct Kept {
 /// expanded and counted, so a long chat costs what the window holds; a
 /// message whose text macros and the dictionary leave as stored is not
 /// counted again when its count is known.
+///
+/// With `names` (a group chat, where several characters speak), each message
+/// opens with its speaker's name, as SillyTavern sends group chats; the name's
+/// tokens are counted once per speaker and added to the message's.
 pub(crate) fn fit_history(
     history: &[HistoryMessage],
     prep: &Prep<'_>,
     counter: &dyn TokenCounter,
     budget: u64,
+    names: bool,
 ) -> Kept {
     let mut used_tokens = 0u64;
     let mut messages = Vec::new();
     let mut start = history.len();
+    let mut prefixes: HashMap<&str, (String, u32)> = HashMap::new();
     for (i, m) in history.iter().enumerate().rev() {
         let (text, used) = prep.message(&m.content);
-        let tokens = match (&text, m.tokens) {
+        let mut tokens = match (&text, m.tokens) {
             (Cow::Borrowed(_), Some(known)) => known,
             _ => counter.count(&text),
+        };
+        let text = if names && needs_name(&m.name, &text) {
+            let (prefix, prefix_tokens) = prefixes.entry(m.name.as_str()).or_insert_with(|| {
+                let prefix = format!("{}: ", m.name.trim());
+                let tokens = counter.count(&prefix);
+                (prefix, tokens)
+            });
+            tokens = tokens.saturating_add(*prefix_tokens);
+            Cow::Owned(format!("{prefix}{text}"))
+        } else {
+            text
         };
         if used_tokens + u64::from(tokens) > budget {
             break;
@@ -64,4 +82,13 @@ pub(crate) fn fit_history(
         messages,
         tokens: used_tokens,
     }
+}
+
+/// Whether `text` should open with `name`: there is a name, and the text does not already start with it.
+pub(crate) fn needs_name(name: &str, text: &str) -> bool {
+    let name = name.trim();
+    let already = text
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.starts_with(':'));
+    !name.is_empty() && !already
 }

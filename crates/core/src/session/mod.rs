@@ -1,5 +1,6 @@
 //! Chat sessions: the message tree, personas, per-character preferences, primary context.
 
+pub mod group;
 pub mod model;
 pub mod notes;
 pub mod service;

@@ -96,6 +96,8 @@ pub struct Message {
     pub role: Role,
     /// The speaker's name when it was written.
     pub name: String,
+    /// In a group chat, the member who wrote a reply (`None`: the user, or the chat's one character).
+    pub speaker_id: Option<String>,
     /// The text (Markdown).
     pub content: String,
     /// Whether it is finished.

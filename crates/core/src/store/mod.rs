@@ -33,7 +33,8 @@ pub use card_import::CardInserted;
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use notes::StoredNotes;
 pub use sessions::{
-    HistoryRow, ImportedMessage, NewMessage, RecentHistory, SearchHit, SessionCast, SessionQuery,
+    HistoryRow, ImportedMessage, NewMessage, PathEnd, RecentHistory, SearchHit, SessionCast,
+    SessionQuery,
     TokenCount, MAX_PAGE,
 };
 pub use stats::LibraryCounts;

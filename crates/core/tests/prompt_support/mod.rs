@@ -74,6 +74,7 @@ pub fn input() -> PromptInput {
         reply_reserve: 1_000,
         now: "2024-06-05T15:45:00+02:00".into(),
         seed: 1,
+        group: None,
     }
 }
 

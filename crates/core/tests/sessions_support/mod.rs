@@ -46,6 +46,7 @@ pub fn user(text: &str) -> NewMessage<'_> {
         content: text,
         status: MessageStatus::Complete,
         image_ids: &[],
+        speaker: None,
     }
 }
 
@@ -57,6 +58,7 @@ pub fn reply(text: &str) -> NewMessage<'_> {
         content: text,
         status: MessageStatus::Complete,
         image_ids: &[],
+        speaker: None,
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::compile::CompiledBook;
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 use super::scan::Found;
 use crate::lore::report::{DropReason, Dropped};
 

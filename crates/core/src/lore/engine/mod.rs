@@ -14,7 +14,6 @@ mod filters;
 mod groups;
 mod matcher;
 pub mod regex_keys;
-mod rng;
 mod scan;
 mod timed;
 

@@ -14,7 +14,7 @@ mod scan;
 pub use preview::{preview_turn, turn_target, PreviewTarget, PromptPreview, TurnTarget};
 pub use scan::{session_scan_input, test_activation};
 
-use scan::{character_display_name, scan_input};
+use scan::scan_input;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -27,12 +27,13 @@ use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
 use crate::prompt::{
-    assemble_with, character_note, AssembledPrompt, HistoryMessage, PromptEnding, PromptInput,
+    assemble_with, display_name, character_note, AssembledPrompt, HistoryMessage, PromptEnding, PromptInput,
     Rewrite,
 };
 use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
 
+use super::group::{CardMode, GroupScene};
 use super::service::{primary_context_text, PromptLimits, DEFAULT_USER_NAME};
 
 /// What prompts reuse from turn to turn: world books and chat dictionaries,
@@ -94,6 +95,8 @@ pub struct TurnRequest {
     pub image_ids: Vec<String>,
     /// For continue: the reply so far.
     pub prefill: Option<String>,
+    /// In a group chat, the member who speaks (`None`: the chat's character).
+    pub speaker: Option<String>,
 }
 
 /// An image in a prompt: which message carries it.
@@ -185,8 +188,34 @@ pub async fn build_turn(
         )
     };
     let personal = async {
-        let cast = store.session_cast(session_id).await?;
-        let character_id = cast.character_id.as_str();
+        let (cast, members, settings) = tokio::try_join!(
+            store.session_cast(session_id),
+            store.group_members(session_id),
+            store.group_settings(session_id),
+        )?;
+        let speaker = request
+            .speaker
+            .clone()
+            .unwrap_or_else(|| cast.character_id.clone());
+        let in_scene: Vec<&str> = if members.is_empty() {
+            if speaker != cast.character_id {
+                return Err(Error::InvalidInput(
+                    "only the chat's character speaks in a 1:1 chat; add a character to make it a group".into(),
+                ));
+            }
+            vec![speaker.as_str()]
+        } else {
+            if !members.iter().any(|m| m.character_id == speaker) {
+                return Err(Error::InvalidInput(
+                    "that character is not a member of this group chat".into(),
+                ));
+            }
+            members
+                .iter()
+                .filter(|m| m.presence.in_scene() || m.character_id == speaker)
+                .map(|m| m.character_id.as_str())
+                .collect()
+        };
         let persona = async {
             let chosen = match &cast.persona_id {
                 Some(id) => store.persona(id).await.ok(),
@@ -197,21 +226,55 @@ pub async fn build_turn(
                 None => store.default_persona().await,
             }
         };
-        // The character's attached books and the global ones.
+        // The books of every member in the scene (the speaker's alone in a 1:1 chat) and the global ones, each once.
         let books = async {
-            let mut compiled: Vec<Arc<CompiledBook>> = Vec::new();
-            for id in store.active_world_book_ids(character_id).await? {
+            let mut ids: Vec<String> = Vec::new();
+            for member in &in_scene {
+                for id in store.active_world_book_ids(member).await? {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+            let mut compiled: Vec<Arc<CompiledBook>> = Vec::with_capacity(ids.len());
+            for id in ids {
                 compiled.push(caches.books.get(store, &id).await?);
             }
             Ok::<_, Error>(compiled)
         };
-        tokio::try_join!(
-            store.character_card(character_id),
+        // A group's other members in the scene, for `{{group}}` and (joining cards) their descriptions.
+        let scene = async {
+            if members.is_empty() {
+                return Ok::<_, Error>(None);
+            }
+            let mut scene = GroupScene::default();
+            for member in members.iter().filter(|m| in_scene.contains(&m.character_id.as_str())) {
+                let card = store.character_card(&member.character_id).await?;
+                scene.members.push(display_name(&card).to_owned());
+                if member.character_id != speaker && settings.card_mode == CardMode::Join {
+                    scene.others.push(card);
+                }
+            }
+            Ok(Some(scene))
+        };
+        // A speaker other than the chat's character brings its own default Author's Note.
+        let own_note = async {
+            if speaker == cast.character_id {
+                Ok(None)
+            } else {
+                store.character_authors_note(&speaker).await.map(Some)
+            }
+        };
+        let (card, persona, compiled, preferences, dictionaries, scene, own_note) = tokio::try_join!(
+            store.character_card(&speaker),
             persona,
             books,
-            store.preferences(character_id),
-            caches.dictionaries.for_character(store, character_id),
-        )
+            store.preferences(&speaker),
+            caches.dictionaries.for_character(store, &speaker),
+            scene,
+            own_note,
+        )?;
+        Ok::<_, Error>((card, persona, compiled, preferences, dictionaries, scene, own_note))
     };
     let images = async {
         let mut found = Vec::new();
@@ -225,7 +288,7 @@ pub async fn build_turn(
     let (
         history,
         (timed, primary_context, global_post_history, settings, notes),
-        (character, persona, compiled, preferences, (character_rules, global_rules)),
+        (character, persona, compiled, preferences, (character_rules, global_rules), scene, own_note),
         images,
     ) = tokio::try_join!(history, general, personal, images)?;
 
@@ -237,7 +300,7 @@ pub async fn build_turn(
         TurnKind::Continue => request.prefill.clone().map(PromptEnding::Continue),
         TurnKind::Impersonate => Some(PromptEnding::Impersonate(impersonation_instruction(
             &user_name,
-            character_display_name(&character),
+            display_name(&character),
         ))),
         TurnKind::Send | TurnKind::Regenerate => None,
     }
@@ -292,7 +355,10 @@ pub async fn build_turn(
             preferences,
             world_info: report.activated.clone(),
             example_dialogue: settings.example_dialogue,
-            authors_note: notes.chat.or(notes.character_default),
+            authors_note: notes.chat.or(match own_note {
+                Some(speakers) => speakers,
+                None => notes.character_default,
+            }),
             user_turns,
             history: rows
                 .into_iter()
@@ -311,6 +377,7 @@ pub async fn build_turn(
             reply_reserve: limits.reply_reserve,
             now,
             seed,
+            group: scene,
         };
         let prompt = assemble_with(&input, counter, &rewrite)?;
         Ok((prompt, report, timed, fresh))

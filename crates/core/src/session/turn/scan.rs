@@ -129,12 +129,3 @@ fn scan_sources(character: &CardData, persona: Option<&Persona>) -> ScanSources 
         creator_notes: character.creator_notes.clone(),
     }
 }
-
-/// The name `{{char}}` becomes: the nickname if set, else the name.
-pub(super) fn character_display_name(card: &CardData) -> &str {
-    card.nickname
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&card.name)
-}

@@ -7,6 +7,7 @@
 //! a new session; `messages.rs`, `search.rs` and `import.rs` work on messages.
 
 mod branching;
+mod group;
 mod history;
 mod import;
 mod lifecycle;
@@ -15,6 +16,7 @@ mod messages;
 mod search;
 
 pub(crate) use history::HistoryCache;
+pub use group::PathEnd;
 pub use history::{HistoryRow, RecentHistory, TokenCount};
 pub use import::ImportedMessage;
 pub use listing::SessionCast;
@@ -70,6 +72,8 @@ pub struct NewMessage<'a> {
     pub status: MessageStatus,
     /// Images uploaded with `attach_image`, by id.
     pub image_ids: &'a [String],
+    /// The group member who wrote it (`None`: the user, or the chat's one character).
+    pub speaker: Option<&'a str>,
 }
 
 /// Most messages a page may hold.
@@ -115,7 +119,7 @@ fn parse_status(s: &str) -> MessageStatus {
 
 /// Columns of a message with its swipe position, edit count and images.
 const MESSAGE_COLUMNS: &str = "m.id, m.parent_id, m.role, m.name, m.content, m.status, m.meta_json,
-    m.created_at,
+    m.created_at, m.character_id,
     (SELECT COUNT(*) FROM messages s WHERE s.session_id = m.session_id AND s.parent_id IS m.parent_id)
         AS swipe_count,
     (SELECT COUNT(*) FROM messages s WHERE s.session_id = m.session_id AND s.parent_id IS m.parent_id
@@ -137,6 +141,7 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
         parent_id: row.try_get("parent_id")?,
         role: parse_role(&row.try_get::<String, _>("role")?),
         name: row.try_get("name")?,
+        speaker_id: row.try_get("character_id")?,
         content: row.try_get("content")?,
         status: parse_status(&row.try_get::<String, _>("status")?),
         meta: serde_json::from_str::<MessageMeta>(&meta).unwrap_or_default(),
@@ -202,8 +207,8 @@ async fn insert_child(
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name, status, depth)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name, status, depth, character_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(session_id)
@@ -214,6 +219,7 @@ async fn insert_child(
     .bind(new.name)
     .bind(status_str(new.status))
     .bind(depth)
+    .bind(new.speaker)
     .execute(&mut *conn)
     .await?;
     for (position, image) in new.image_ids.iter().enumerate() {

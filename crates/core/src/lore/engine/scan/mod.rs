@@ -14,7 +14,7 @@ use super::budget::budget_tokens;
 use super::buffer::{Batch, Origin};
 use super::compile::{CompiledBook, CompiledEntry};
 use super::groups::filter_groups;
-use super::rng::SplitMix64;
+use crate::rng::SplitMix64;
 use super::timed::{begin, finish, TimedState, TimedView};
 use super::ScanInput;
 use crate::lore::report::{

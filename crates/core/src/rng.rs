@@ -1,7 +1,8 @@
 //! SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-known seeded PRNG.
 //!
-//! Probability rolls and group draws only need reproducible, evenly spread
-//! numbers, not cryptographic ones; a seed in gives the same scan out.
+//! World-info probability rolls and group draws, and a group chat's choice of
+//! its next speaker, only need reproducible, evenly spread numbers, not
+//! cryptographic ones: a seed in gives the same scan, and the same speaker, out.
 
 /// A SplitMix64 generator.
 #[derive(Debug, Clone)]
