@@ -10,7 +10,8 @@ use tauri::State;
 use super::ChannelSink;
 use crate::AppState;
 
-/// Saves the user's message and streams the character's reply over `on_event`.
+/// Saves the user's message and streams the character's reply over `on_event`;
+/// in a group, `speaker_id` picks the member who answers (`None`: the turn order).
 #[tauri::command]
 #[specta::specta]
 pub async fn send_message(
@@ -18,26 +19,33 @@ pub async fn send_message(
     session_id: String,
     text: String,
     image_ids: Vec<String>,
+    speaker_id: Option<String>,
     on_event: Channel<StreamEvent>,
 ) -> Result<StreamStarted, AppError> {
     let sink = Arc::new(ChannelSink(on_event));
     Ok(state
         .engine()
         .await?
-        .send(&session_id, &text, &image_ids, sink)
+        .send_as(&session_id, &text, &image_ids, speaker_id.as_deref(), sink)
         .await?)
 }
 
-/// Streams a new swipe of the last reply.
+/// Streams a new swipe of the last reply; in a group, written by `speaker_id`
+/// (`None`: the member who wrote it).
 #[tauri::command]
 #[specta::specta]
 pub async fn regenerate_reply(
     state: State<'_, AppState>,
     session_id: String,
+    speaker_id: Option<String>,
     on_event: Channel<StreamEvent>,
 ) -> Result<StreamStarted, AppError> {
     let sink = Arc::new(ChannelSink(on_event));
-    Ok(state.engine().await?.regenerate(&session_id, sink).await?)
+    Ok(state
+        .engine()
+        .await?
+        .regenerate_as(&session_id, speaker_id.as_deref(), sink)
+        .await?)
 }
 
 /// Streams more of the last reply.

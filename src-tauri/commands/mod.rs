@@ -3,6 +3,7 @@
 mod app;
 mod backups;
 mod chat;
+mod groups;
 mod library;
 mod lore;
 mod onboarding;
@@ -13,6 +14,7 @@ mod sessions;
 pub use app::*;
 pub use backups::*;
 pub use chat::*;
+pub use groups::*;
 pub use library::*;
 pub use lore::*;
 pub use onboarding::*;

@@ -11,6 +11,7 @@ use crate::AppState;
 /// The exact prompt a send of `message` (with `image_ids`) would make now, for
 /// the session's provider and model, with every part explained, the world
 /// info that fired and was dropped, and on request the request body itself.
+/// In a group, the prompt is `speaker_id`'s (`None`: the member who would speak next).
 #[tauri::command]
 #[specta::specta]
 pub async fn preview_prompt(
@@ -18,11 +19,13 @@ pub async fn preview_prompt(
     session_id: String,
     message: Option<String>,
     image_ids: Vec<String>,
+    speaker_id: Option<String>,
     with_request_body: bool,
 ) -> Result<PromptPreview, AppError> {
     let request = TurnRequest {
         new_message: message.filter(|m| !m.trim().is_empty() || !image_ids.is_empty()),
         image_ids,
+        speaker: speaker_id,
         ..TurnRequest::default()
     };
     Ok(preview_turn(

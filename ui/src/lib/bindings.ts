@@ -131,8 +131,9 @@ export const commands = {
 	 *  The exact prompt a send of `message` (with `image_ids`) would make now, for
 	 *  the session's provider and model, with every part explained, the world
 	 *  info that fired and was dropped, and on request the request body itself.
+	 *  In a group, the prompt is `speaker_id`'s (`None`: the member who would speak next).
 	 */
-	previewPrompt: (sessionId: string, message: string | null, imageIds: string[], withRequestBody: boolean) => typedError<PromptPreview, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message, imageIds, withRequestBody })),
+	previewPrompt: (sessionId: string, message: string | null, imageIds: string[], speakerId: string | null, withRequestBody: boolean) => typedError<PromptPreview, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message, imageIds, speakerId, withRequestBody })),
 	/**  A chat's Author's Note and its character's default. */
 	getAuthorsNote: (sessionId: string) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("get_authors_note", { sessionId })),
 	/**  Sets a chat's own Author's Note; `None` goes back to the character's default. */
@@ -143,10 +144,16 @@ export const commands = {
 	exportSession: (sessionId: string, format: ChatExportFormat) => typedError<ExportedFile, AppError>(__TAURI_INVOKE("export_session", { sessionId, format })),
 	/**  Stores an image dropped on the chat (by path) to send with the next message. */
 	attachImagePath: (path: string) => typedError<MessageImage, AppError>(__TAURI_INVOKE("attach_image_path", { path })),
-	/**  Saves the user's message and streams the character's reply over `on_event`. */
-	sendMessage: (sessionId: string, text: string, imageIds: string[], onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("send_message", { sessionId, text, imageIds, onEvent })),
-	/**  Streams a new swipe of the last reply. */
-	regenerateReply: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("regenerate_reply", { sessionId, onEvent })),
+	/**
+	 *  Saves the user's message and streams the character's reply over `on_event`;
+	 *  in a group, `speaker_id` picks the member who answers (`None`: the turn order).
+	 */
+	sendMessage: (sessionId: string, text: string, imageIds: string[], speakerId: string | null, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("send_message", { sessionId, text, imageIds, speakerId, onEvent })),
+	/**
+	 *  Streams a new swipe of the last reply; in a group, written by `speaker_id`
+	 *  (`None`: the member who wrote it).
+	 */
+	regenerateReply: (sessionId: string, speakerId: string | null, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("regenerate_reply", { sessionId, speakerId, onEvent })),
 	/**  Streams more of the last reply. */
 	continueReply: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("continue_reply", { sessionId, onEvent })),
 	/**  Streams a draft of the user's next message (nothing is saved). */
@@ -155,6 +162,23 @@ export const commands = {
 	attachStream: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<boolean, AppError>(__TAURI_INVOKE("attach_stream", { sessionId, onEvent })),
 	/**  Stops the session's stream; the partial reply is saved as cancelled. */
 	stopStream: (sessionId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("stop_stream", { sessionId })),
+	/**  A chat's cast: members, presence, turn settings, presence changes and the next speaker. */
+	getGroup: (sessionId: string) => typedError<GroupState, AppError>(__TAURI_INVOKE("get_group", { sessionId })),
+	/**  A new group chat with these characters (two or more), each greeting in turn. */
+	createGroupChat: (characterIds: string[]) => typedError<SessionSummary, AppError>(__TAURI_INVOKE("create_group_chat", { characterIds })),
+	/**  Adds a character to a chat (a 1:1 chat becomes a group). */
+	addGroupMember: (sessionId: string, characterId: string) => typedError<GroupState, AppError>(__TAURI_INVOKE("add_group_member", { sessionId, characterId })),
+	/**  Removes a member (its messages stay); with one left, the chat is 1:1 again. */
+	removeGroupMember: (sessionId: string, characterId: string) => typedError<GroupState, AppError>(__TAURI_INVOKE("remove_group_member", { sessionId, characterId })),
+	/**  Mutes a member, sends it out of the scene, or brings it back. */
+	setMemberPresence: (sessionId: string, characterId: string, presence: Presence) => typedError<GroupState, AppError>(__TAURI_INVOKE("set_member_presence", { sessionId, characterId, presence })),
+	/**  Sets how a group takes turns. */
+	setGroupSettings: (sessionId: string, settings: GroupSettings) => typedError<GroupState, AppError>(__TAURI_INVOKE("set_group_settings", { sessionId, settings })),
+	/**
+	 *  A member speaks without a new user message (`speaker_id`, or the one the
+	 *  turn order picks); auto turns follow.
+	 */
+	speak: (sessionId: string, speakerId: string | null, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("speak", { sessionId, speakerId, onEvent })),
 	/**  Sessions with a live stream. */
 	liveSessions: () => typedError<LiveSessions, AppError>(__TAURI_INVOKE("live_sessions")),
 	/**  Every configured provider with whether its key is set. */
@@ -512,6 +536,13 @@ export type CardFormat =
 "webp" | 
 /**  JPEG with the card in EXIF or XMP. */
 "jpeg";
+
+/**  Whose cards a member's prompt carries. */
+export type CardMode = 
+/**  The speaker's card, then the other present members' descriptions (SillyTavern's "join cards"). */
+"join" | 
+/**  Only the speaker's card (SillyTavern's "swap cards"). */
+"speaker";
 
 /**  Which card specification a file was written in. */
 export type CardSpec = 
@@ -1024,6 +1055,44 @@ export type GenerationSettings = {
 	stop?: string[],
 };
 
+/**  A member of a group chat. */
+export type GroupMember = {
+	/**  The character. */
+	characterId: string,
+	/**  Its name. */
+	name: string,
+	/**  Its avatar key (see `CharacterSummary::avatar_key`). */
+	avatarKey: string | null,
+	/**  Whether it is in the scene and may speak. */
+	presence: Presence,
+	/**  How likely it speaks unprompted in natural order, 0 to 1 (the card's `talkativeness`, 0.5 by default). */
+	talkativeness: number | null,
+};
+
+/**  How a group takes turns. */
+export type GroupSettings = {
+	/**  Who speaks next. */
+	turnOrder: TurnOrder,
+	/**  Turns members take on their own after a reply (0: none; at most [`MAX_AUTO_TURNS`]). */
+	autoTurns: number,
+	/**  Whose cards a member's prompt carries. */
+	cardMode: CardMode,
+};
+
+/**  A chat's cast as the member bar shows it. */
+export type GroupState = {
+	/**  Whether the chat is a group (a 1:1 chat lists its one character as the only member). */
+	isGroup: boolean,
+	/**  Members in list order. */
+	members: GroupMember[],
+	/**  How the group takes turns. */
+	settings: GroupSettings,
+	/**  Presence changes, oldest first (the newest [`MAX_EVENTS_SHOWN`]). */
+	events: MemberEvent[],
+	/**  Who would speak next without a pick (`None` when no member may speak). */
+	nextSpeaker: string | null,
+};
+
 /**
  *  How an import settles conflicts: a choice per item, and one for the rest
  *  (skip unless said otherwise), and the word a kept-both copy's name gets.
@@ -1294,6 +1363,35 @@ level: number } |
 /**  Which one (`personaDescription`, `characterDescription`, ...). */
 name: string };
 
+/**  What happened to a member. */
+export type MemberChange = 
+/**  Added to the chat. */
+"joined" | 
+/**  Removed from the chat (its messages stay). */
+"left" | 
+/**  Muted. */
+"muted" | 
+/**  Stepped out of the scene. */
+"absent" | 
+/**  Back in the scene and speaking. */
+"present";
+
+/**  A recorded change of who is in the chat, shown in its history. */
+export type MemberEvent = {
+	/**  UUID. */
+	id: string,
+	/**  The character. */
+	characterId: string,
+	/**  Its name when it happened. */
+	characterName: string,
+	/**  What happened. */
+	change: MemberChange,
+	/**  The last message of the active path when it happened (`None`: before any). */
+	afterMessageId: string | null,
+	/**  When, Unix milliseconds. */
+	createdAt: number,
+};
+
 /**  How many of each were added. */
 export type MergeCounts = {
 	/**  Characters. */
@@ -1335,6 +1433,8 @@ export type Message = {
 	role: Role,
 	/**  The speaker's name when it was written. */
 	name: string,
+	/**  In a group chat, the member who wrote a reply (`None`: the user, or the chat's one character). */
+	speakerId: string | null,
 	/**  The text (Markdown). */
 	content: string,
 	/**  Whether it is finished. */
@@ -1465,6 +1565,15 @@ export type Persona = {
 	isDefault: boolean,
 };
 
+/**  Whether a member is in the scene and may speak. */
+export type Presence = 
+/**  In the scene, speaks when chosen. */
+"present" | 
+/**  In the scene (its card stays in the prompt), never chosen to speak. */
+"muted" | 
+/**  Out of the scene: its card, books and notes leave the prompt until it returns. */
+"absent";
+
 /**  Who a preview's prompt goes to. */
 export type PreviewTarget = {
 	/**  The provider's id. */
@@ -1533,6 +1642,8 @@ export type PromptPreview = {
 	contextWindowKnown: boolean,
 	/**  Tokens kept for the reply. */
 	replyReserve: number,
+	/**  In a group chat, the member the prompt is for (the one who would speak next, or the one asked for). */
+	speakerId: string | null,
 	/**  The request body the provider would get, when asked for and a provider is set up. */
 	requestBody: JsonValue | null,
 };
@@ -1545,6 +1656,8 @@ export type PromptSource =
 "characterSystemPrompt" | 
 /**  Description, personality and scenario. */
 "characterDescription" | 
+/**  In a group chat, another member's card (the "join cards" choice). */
+"groupMember" | 
 /**  The persona. */
 "personaDescription" | 
 /**  A world-info entry. */
@@ -1570,7 +1683,9 @@ export type PromptSource =
 /**  Continue: the reply so far, written on by the model. */
 "continuePrefill" | 
 /**  Impersonate: the instruction to write as the user. */
-"impersonationInstruction";
+"impersonationInstruction" | 
+/**  In a group chat, the closing line naming who writes the reply. */
+"groupNudge";
 
 /**  A configured provider as the Settings page shows it. */
 export type Provider = {
@@ -1644,7 +1759,12 @@ export type ReplyKind =
 /**  Extends the last reply. */
 "continue" | 
 /**  Drafts the user's next message as the persona (not saved: it goes to the composer). */
-"impersonate";
+"impersonate" | 
+/**
+ *  In a group chat, a member speaks without a new user message (a turn the
+ *  user passes, a member asked to speak, or an auto turn).
+ */
+"speak";
 
 /**  Tokens and cost of one reply, as far as the provider reported them. */
 export type ReplyUsage = {
@@ -1910,6 +2030,8 @@ export type StreamStarted = {
 	userMessageId: string | null,
 	/**  The reply being written (`None` for impersonate, which saves nothing). */
 	assistantMessageId: string | null,
+	/**  In a group chat, the member writing the reply. */
+	speakerId: string | null,
 };
 
 /**  What to test against which books. */
@@ -1964,6 +2086,17 @@ export type Trigger =
 "regenerate" | 
 /**  A background generation the chat does not show (ST `quiet`). */
 "quiet";
+
+/**  How a group chooses who speaks next. */
+export type TurnOrder = 
+/**  The user picks; without a pick, the member who spoke last speaks again. */
+"manual" | 
+/**  A member named in the last message; otherwise by talkativeness (SillyTavern's natural order). */
+"natural" | 
+/**  Members in list order, each after the one before. */
+"list" | 
+/**  Any present member but the one who just spoke. */
+"random";
 
 /**  The usage page: per provider, model and day, plus failures and cancellations. */
 export type UsageReport = {

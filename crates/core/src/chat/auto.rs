@@ -84,7 +84,11 @@ impl ChatEngine {
     /// Forgets the session's chain if it is still `chain` (not a newer one).
     fn end_auto(&self, session_id: &str, chain: u64) {
         let mut registry = self.inner.registry();
-        if registry.autos.get(session_id).is_some_and(|(c, _)| *c == chain) {
+        if registry
+            .autos
+            .get(session_id)
+            .is_some_and(|(c, _)| *c == chain)
+        {
             registry.autos.remove(session_id);
         }
     }

@@ -129,7 +129,8 @@ impl ChatEngine {
         speaker: Option<&str>,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        let (started, reply_id, auto_turns) = self.speak_once(session_id, speaker, sink.clone()).await?;
+        let (started, reply_id, auto_turns) =
+            self.speak_once(session_id, speaker, sink.clone()).await?;
         self.follow_with_auto_turns(session_id, &reply_id, auto_turns, sink);
         Ok(started)
     }
@@ -399,12 +400,10 @@ impl Speaker {
                 name: m.name,
                 auto_turns: store.group_settings(session_id).await?.auto_turns,
             }),
-            None if !store.group_members(session_id).await?.is_empty() => {
-                Err(Error::InvalidInput(
-                    "no member of this group may speak: unmute one or bring one back into the scene"
-                        .into(),
-                ))
-            }
+            None if !store.group_members(session_id).await?.is_empty() => Err(Error::InvalidInput(
+                "no member of this group may speak: unmute one or bring one back into the scene"
+                    .into(),
+            )),
             None => Ok(Speaker {
                 id: None,
                 name: character_name.to_owned(),

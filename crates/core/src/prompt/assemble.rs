@@ -230,13 +230,20 @@ pub fn assemble_with(
         )
     });
 
-    let fixed_tokens: u64 = [&note_before, &note_after, &post, &new_message, &ending, &nudge]
-        .iter()
-        .filter_map(|p| p.as_ref())
-        .chain(std::iter::once(&system))
-        .chain(groups.iter().map(|(_, p)| p))
-        .map(|p| u64::from(p.tokens))
-        .sum();
+    let fixed_tokens: u64 = [
+        &note_before,
+        &note_after,
+        &post,
+        &new_message,
+        &ending,
+        &nudge,
+    ]
+    .iter()
+    .filter_map(|p| p.as_ref())
+    .chain(std::iter::once(&system))
+    .chain(groups.iter().map(|(_, p)| p))
+    .map(|p| u64::from(p.tokens))
+    .sum();
     let budget = u64::from(input.context_window.saturating_sub(input.reply_reserve));
     if fixed_tokens > budget {
         return Err(Error::InvalidInput(format!(

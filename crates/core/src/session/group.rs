@@ -321,7 +321,11 @@ pub fn next_speaker(
                 .copied()
                 .filter(|m| Some(m.character_id.as_str()) != last.speaker)
                 .collect();
-            let pool = if others.is_empty() { &speaking } else { &others };
+            let pool = if others.is_empty() {
+                &speaking
+            } else {
+                &others
+            };
             pool.get(rng.below(pool.len() as u64) as usize).copied()
         }
         TurnOrder::Natural => natural(&speaking, last, &mut rng),
@@ -348,10 +352,8 @@ fn natural<'m>(
     } else {
         candidates
     };
-    let named: Vec<(&GroupMember, Vec<String>)> = candidates
-        .iter()
-        .map(|m| (*m, words(&m.name)))
-        .collect();
+    let named: Vec<(&GroupMember, Vec<String>)> =
+        candidates.iter().map(|m| (*m, words(&m.name))).collect();
     for word in words(last.text) {
         if let Some((m, _)) = named.iter().find(|(_, name)| name.contains(&word)) {
             return Some(m);
@@ -445,10 +447,8 @@ pub async fn speaker_for(
         }
         return Ok(Some(member));
     }
-    let (settings, end) = tokio::try_join!(
-        store.group_settings(session_id),
-        store.path_end(session_id)
-    )?;
+    let (settings, end) =
+        tokio::try_join!(store.group_settings(session_id), store.path_end(session_id))?;
     let last = match new_message {
         Some(text) => LastMessage {
             text,
@@ -504,7 +504,9 @@ pub async fn group_state(store: &Store, session_id: &str) -> Result<GroupState> 
 /// Starts a group chat with `character_ids` (each member's greetings first), as the default persona.
 pub async fn create_group(store: &Store, character_ids: &[String]) -> Result<SessionSummary> {
     let name = user_name(store, None).await?;
-    let id = store.create_group_session(character_ids, None, &name).await?;
+    let id = store
+        .create_group_session(character_ids, None, &name)
+        .await?;
     store.session_summary(&id).await
 }
 

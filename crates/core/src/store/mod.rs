@@ -34,8 +34,7 @@ pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use notes::StoredNotes;
 pub use sessions::{
     HistoryRow, ImportedMessage, NewMessage, PathEnd, RecentHistory, SearchHit, SessionCast,
-    SessionQuery,
-    TokenCount, MAX_PAGE,
+    SessionQuery, TokenCount, MAX_PAGE,
 };
 pub use stats::LibraryCounts;
 pub use usage::{UsageOutcome, UsageRecord};

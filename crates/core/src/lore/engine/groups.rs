@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use super::compile::CompiledBook;
-use crate::rng::SplitMix64;
 use super::scan::Found;
 use crate::lore::report::{DropReason, Dropped};
+use crate::rng::SplitMix64;
 
 /// Marks losers in `found` dead (adding a `Group` drop for each) and winners with `group_won`.
 pub(crate) fn filter_groups(

@@ -27,8 +27,8 @@ use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
 use crate::prompt::{
-    assemble_with, display_name, character_note, AssembledPrompt, HistoryMessage, PromptEnding, PromptInput,
-    Rewrite,
+    assemble_with, character_note, display_name, AssembledPrompt, HistoryMessage, PromptEnding,
+    PromptInput, Rewrite,
 };
 use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
@@ -248,7 +248,10 @@ pub async fn build_turn(
                 return Ok::<_, Error>(None);
             }
             let mut scene = GroupScene::default();
-            for member in members.iter().filter(|m| in_scene.contains(&m.character_id.as_str())) {
+            for member in members
+                .iter()
+                .filter(|m| in_scene.contains(&m.character_id.as_str()))
+            {
                 let card = store.character_card(&member.character_id).await?;
                 scene.members.push(display_name(&card).to_owned());
                 if member.character_id != speaker && settings.card_mode == CardMode::Join {
@@ -274,7 +277,15 @@ pub async fn build_turn(
             scene,
             own_note,
         )?;
-        Ok::<_, Error>((card, persona, compiled, preferences, dictionaries, scene, own_note))
+        Ok::<_, Error>((
+            card,
+            persona,
+            compiled,
+            preferences,
+            dictionaries,
+            scene,
+            own_note,
+        ))
     };
     let images = async {
         let mut found = Vec::new();
@@ -288,7 +299,15 @@ pub async fn build_turn(
     let (
         history,
         (timed, primary_context, global_post_history, settings, notes),
-        (character, persona, compiled, preferences, (character_rules, global_rules), scene, own_note),
+        (
+            character,
+            persona,
+            compiled,
+            preferences,
+            (character_rules, global_rules),
+            scene,
+            own_note,
+        ),
         images,
     ) = tokio::try_join!(history, general, personal, images)?;
 

@@ -74,13 +74,17 @@ pub struct PromptPreview {
     pub context_window_known: bool,
     /// Tokens kept for the reply.
     pub reply_reserve: u32,
+    /// In a group chat, the member the prompt is for (the one who would speak next, or the one asked for).
+    pub speaker_id: Option<String>,
     /// The request body the provider would get, when asked for and a provider is set up.
     #[cfg_attr(feature = "specta", specta(type = Option<crate::card::model::JsonValue>))]
     pub request_body: Option<serde_json::Value>,
 }
 
 /// The prompt `request` would send now, for the session's provider and model,
-/// built exactly as the send builds it (same limits, same function).
+/// built exactly as the send builds it (same limits, same function). In a
+/// group without a speaker asked for, it is the prompt of the member the turn
+/// order would pick for this very request.
 pub async fn preview_turn(
     store: &Store,
     caches: &PromptCaches,
@@ -88,6 +92,18 @@ pub async fn preview_turn(
     request: &TurnRequest,
     with_request_body: bool,
 ) -> Result<PromptPreview> {
+    let speaker = crate::session::group::speaker_for(
+        store,
+        session_id,
+        request.speaker.as_deref(),
+        request.new_message.as_deref(),
+    )
+    .await?
+    .map(|m| m.character_id);
+    let request = &TurnRequest {
+        speaker: speaker.clone(),
+        ..request.clone()
+    };
     let target = turn_target(store, session_id).await?;
     let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
     let request_body = match (&target.config, with_request_body) {
@@ -111,6 +127,7 @@ pub async fn preview_turn(
         images: turn.image_refs,
         world_info: turn.world_info,
         prompt: turn.prompt,
+        speaker_id: speaker,
         request_body,
     })
 }

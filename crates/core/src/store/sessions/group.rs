@@ -12,8 +12,8 @@ use sqlx::{Row, SqliteConnection};
 use super::lifecycle::fill_names;
 use super::not_found;
 use crate::session::group::{
-    CardMode, GroupMember, GroupSettings, MemberChange, MemberEvent, Presence,
-    TurnOrder, DEFAULT_TALKATIVENESS, MAX_AUTO_TURNS, MAX_MEMBERS,
+    CardMode, GroupMember, GroupSettings, MemberChange, MemberEvent, Presence, TurnOrder,
+    DEFAULT_TALKATIVENESS, MAX_AUTO_TURNS, MAX_MEMBERS,
 };
 use crate::store::characters::now_ms;
 use crate::store::Store;
@@ -77,7 +77,11 @@ impl Store {
     }
 
     /// Sets how a chat takes turns.
-    pub async fn set_group_settings(&self, session_id: &str, settings: &GroupSettings) -> Result<()> {
+    pub async fn set_group_settings(
+        &self,
+        session_id: &str,
+        settings: &GroupSettings,
+    ) -> Result<()> {
         if settings.auto_turns > MAX_AUTO_TURNS {
             return Err(Error::InvalidInput(format!(
                 "members can take at most {MAX_AUTO_TURNS} turns on their own"
@@ -124,7 +128,9 @@ impl Store {
         .map_err(err)?;
         if members.iter().any(|m| m == character_id) || (members.is_empty() && main == character_id)
         {
-            return Err(Error::InvalidInput(format!("{name} is already in this chat")));
+            return Err(Error::InvalidInput(format!(
+                "{name} is already in this chat"
+            )));
         }
         if members.len() >= MAX_MEMBERS {
             return Err(Error::InvalidInput(format!(
@@ -140,9 +146,15 @@ impl Store {
         insert_member(&mut tx, session_id, character_id, position)
             .await
             .map_err(err)?;
-        record_event(&mut tx, session_id, character_id, &name, MemberChange::Joined)
-            .await
-            .map_err(err)?;
+        record_event(
+            &mut tx,
+            session_id,
+            character_id,
+            &name,
+            MemberChange::Joined,
+        )
+        .await
+        .map_err(err)?;
         tx.commit().await.map_err(err)
     }
 
@@ -260,14 +272,16 @@ impl Store {
         .map_err(|e| self.sql_error(e))?;
         Ok(rows
             .into_iter()
-            .map(|(id, character_id, character_name, change, after, at)| MemberEvent {
-                id,
-                character_id,
-                character_name,
-                change: MemberChange::parse(&change),
-                after_message_id: after,
-                created_at: at as f64,
-            })
+            .map(
+                |(id, character_id, character_name, change, after, at)| MemberEvent {
+                    id,
+                    character_id,
+                    character_name,
+                    change: MemberChange::parse(&change),
+                    after_message_id: after,
+                    created_at: at as f64,
+                },
+            )
             .collect())
     }
 
@@ -521,15 +535,13 @@ async fn insert_member(
     character_id: &str,
     position: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO session_members (session_id, character_id, position) VALUES (?, ?, ?)",
-    )
-    .bind(session_id)
-    .bind(character_id)
-    .bind(position)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    sqlx::query("INSERT INTO session_members (session_id, character_id, position) VALUES (?, ?, ?)")
+        .bind(session_id)
+        .bind(character_id)
+        .bind(position)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 async fn character_name(

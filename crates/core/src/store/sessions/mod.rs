@@ -15,8 +15,8 @@ mod listing;
 mod messages;
 mod search;
 
-pub(crate) use history::HistoryCache;
 pub use group::PathEnd;
+pub(crate) use history::HistoryCache;
 pub use history::{HistoryRow, RecentHistory, TokenCount};
 pub use import::ImportedMessage;
 pub use listing::SessionCast;

@@ -14,12 +14,12 @@ use super::budget::budget_tokens;
 use super::buffer::{Batch, Origin};
 use super::compile::{CompiledBook, CompiledEntry};
 use super::groups::filter_groups;
-use crate::rng::SplitMix64;
 use super::timed::{begin, finish, TimedState, TimedView};
 use super::ScanInput;
 use crate::lore::report::{
     Activation, ActivationReason, DropReason, Dropped, KeyError, KeyErrorKind, ScanReport,
 };
+use crate::rng::SplitMix64;
 use evaluate::{evaluate, Eval, Pass, PassCtx};
 use state::{message_text, record, BookRun, Failure, Status, NO_HIT};
 
