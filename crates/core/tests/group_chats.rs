@@ -5,7 +5,6 @@
 use confab_core::card::{CardData, CardFormat, CardSpec};
 use confab_core::library::content_hash;
 use confab_core::lore::{Book, BookSettings, Entry};
-use confab_core::store::BookOrigin;
 use confab_core::prompt::PromptSource;
 use confab_core::session::group::{
     group_state, next_speaker, speaker_for, CardMode, GroupMember, GroupSettings, LastMessage,
@@ -13,6 +12,7 @@ use confab_core::session::group::{
 };
 use confab_core::session::turn::{preview_turn, PromptCaches, TurnRequest};
 use confab_core::session::{MessageStatus, Role};
+use confab_core::store::BookOrigin;
 use confab_core::store::{Inserted, NewCharacter, NewMessage, Store};
 
 fn member(id: &str, name: &str, presence: Presence, talk: f64) -> GroupMember {
@@ -47,16 +47,31 @@ fn natural_order_answers_the_member_named_first() {
     for seed in 0..50 {
         // A word of a name calls that member, in the order the words come.
         assert_eq!(
-            next_speaker(TurnOrder::Natural, &members, last("Hey cy, and bo?", None), seed),
+            next_speaker(
+                TurnOrder::Natural,
+                &members,
+                last("Hey cy, and bo?", None),
+                seed
+            ),
             Some("c".into())
         );
         assert_eq!(
-            next_speaker(TurnOrder::Natural, &members, last("What do you say, MARIE?", None), seed),
+            next_speaker(
+                TurnOrder::Natural,
+                &members,
+                last("What do you say, MARIE?", None),
+                seed
+            ),
             Some("a".into())
         );
         // The member who wrote the message is not called by their own name.
         assert_eq!(
-            next_speaker(TurnOrder::Natural, &members, last("I am Cy. Bo?", Some("c")), seed),
+            next_speaker(
+                TurnOrder::Natural,
+                &members,
+                last("I am Cy. Bo?", Some("c")),
+                seed
+            ),
             Some("b".into())
         );
     }
@@ -96,7 +111,11 @@ fn natural_order_draws_are_seeded() {
     let again: Vec<_> = (0..64).map(draw).collect();
     assert_eq!(first, again, "the same seed, the same speaker");
     let distinct: std::collections::BTreeSet<_> = first.into_iter().flatten().collect();
-    assert_eq!(distinct.len(), 3, "every member gets a turn over many seeds");
+    assert_eq!(
+        distinct.len(),
+        3,
+        "every member gets a turn over many seeds"
+    );
 }
 
 #[test]
@@ -120,7 +139,11 @@ fn list_order_takes_turns_skipping_muted_and_absent_members() {
     assert_eq!(next(None), Some("a".into()));
     assert_eq!(next(Some("a")), Some("d".into()));
     assert_eq!(next(Some("d")), Some("a".into()), "wraps around");
-    assert_eq!(next(Some("b")), Some("d".into()), "after a muted member too");
+    assert_eq!(
+        next(Some("b")),
+        Some("d".into()),
+        "after a muted member too"
+    );
 }
 
 #[test]
@@ -280,25 +303,25 @@ async fn a_new_group_greets_with_every_member_and_swipes_keep_the_others() {
         [Some(s.ann.clone()), Some(s.bo.clone()), Some(s.cy.clone())]
     );
     // Ann's other greeting still leads to Bo's and Cy's.
-    let swiped = s
-        .store
-        .select_swipe(&page.messages[0].id, 1)
-        .await
-        .unwrap();
+    let swiped = s.store.select_swipe(&page.messages[0].id, 1).await.unwrap();
     assert_eq!(swiped.content, "Ann again.");
-    let page = s.store.messages_page(&session, None, 50).await.unwrap();
-    let texts: Vec<&str> = page.messages.iter().map(|m| m.content.as_str()).collect();
-    assert_eq!(texts, ["Ann again.", "Bo, in a crowd.", "Cy waves at Traveller."]);
-    // And Bo's second greeting, under it.
-    s.store
-        .select_swipe(&page.messages[1].id, 1)
-        .await
-        .unwrap();
     let page = s.store.messages_page(&session, None, 50).await.unwrap();
     let texts: Vec<&str> = page.messages.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(
         texts,
-        ["Ann again.", "Bo nods to Traveller.", "Cy waves at Traveller."]
+        ["Ann again.", "Bo, in a crowd.", "Cy waves at Traveller."]
+    );
+    // And Bo's second greeting, under it.
+    s.store.select_swipe(&page.messages[1].id, 1).await.unwrap();
+    let page = s.store.messages_page(&session, None, 50).await.unwrap();
+    let texts: Vec<&str> = page.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Ann again.",
+            "Bo nods to Traveller.",
+            "Cy waves at Traveller."
+        ]
     );
     let summary = s.store.session_summary(&session).await.unwrap();
     assert_eq!(summary.title, "Ann, Bo, Cy");
@@ -312,20 +335,24 @@ async fn groups_refuse_too_few_repeated_or_unknown_members() {
         vec![s.ann.clone(), s.ann.clone()],
         vec![s.ann.clone(), "nobody".into()],
     ] {
-        assert!(s
-            .store
-            .create_group_session(&ids, None, "T")
-            .await
-            .is_err());
+        assert!(s.store.create_group_session(&ids, None, "T").await.is_err());
     }
-    let before = s.store.session_summaries(&Default::default()).await.unwrap();
+    let before = s
+        .store
+        .session_summaries(&Default::default())
+        .await
+        .unwrap();
     assert!(before.is_empty(), "nothing half-made");
 }
 
 #[tokio::test]
 async fn a_one_to_one_chat_becomes_a_group_and_back_without_losing_anything() {
     let s = scene().await;
-    let session = s.store.create_session(&s.ann, None, "Traveller").await.unwrap();
+    let session = s
+        .store
+        .create_session(&s.ann, None, "Traveller")
+        .await
+        .unwrap();
     s.store.add_message(&session, user("Hello?")).await.unwrap();
     let before = s.store.messages_page(&session, None, 50).await.unwrap();
     assert!(!group_state(&s.store, &session).await.unwrap().is_group);
@@ -400,7 +427,9 @@ async fn presence_is_recorded_and_decides_who_may_speak() {
         assert_eq!(next.character_id, s.ann);
     }
     // The user may still ask a muted member, never an absent one.
-    let bo = speaker_for(&s.store, &session, Some(&s.bo), None).await.unwrap();
+    let bo = speaker_for(&s.store, &session, Some(&s.bo), None)
+        .await
+        .unwrap();
     assert_eq!(bo.unwrap().name, "Bo");
     let cy = speaker_for(&s.store, &session, Some(&s.cy), None).await;
     assert!(cy.unwrap_err().to_string().contains("out of the scene"));
@@ -409,14 +438,20 @@ async fn presence_is_recorded_and_decides_who_may_speak() {
         .await
         .unwrap();
     assert_eq!(
-        speaker_for(&s.store, &session, None, Some("hi")).await.unwrap(),
+        speaker_for(&s.store, &session, None, Some("hi"))
+            .await
+            .unwrap(),
         None
     );
     let state = group_state(&s.store, &session).await.unwrap();
     let changes: Vec<MemberChange> = state.events.iter().map(|e| e.change).collect();
     assert_eq!(
         changes,
-        [MemberChange::Muted, MemberChange::Absent, MemberChange::Muted]
+        [
+            MemberChange::Muted,
+            MemberChange::Absent,
+            MemberChange::Muted
+        ]
     );
     assert_eq!(state.next_speaker, None);
 }
@@ -443,19 +478,29 @@ async fn prompt_for(store: &Store, session: &str, speaker: Option<&str>, message
 async fn each_member_gets_its_own_card_the_others_descriptions_and_the_scenes_books() {
     let s = scene().await;
     let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
-    let session = s.store.create_group_session(&ids, None, "Traveller").await.unwrap();
+    let session = s
+        .store
+        .create_group_session(&ids, None, "Traveller")
+        .await
+        .unwrap();
 
     let for_bo = prompt_for(&s.store, &session, Some(&s.bo), "herbs and maps?").await;
     // Bo's own card, then the others by their descriptions, `{{char}}` each one's own name.
     assert!(for_bo.contains("Bo guards the bridge."), "{for_bo}");
-    assert!(for_bo.contains("Ann: Ann is a Ann-shaped healer."), "{for_bo}");
+    assert!(
+        for_bo.contains("Ann: Ann is a Ann-shaped healer."),
+        "{for_bo}"
+    );
     assert!(for_bo.contains("Ann's personality: kind"), "{for_bo}");
     assert!(for_bo.contains("Cy: Cy sells maps."), "{for_bo}");
     // The books of every member in the scene.
     assert!(for_bo.contains("Herbs grow by the well."), "{for_bo}");
     assert!(for_bo.contains("The maps are forged."), "{for_bo}");
     // Every chat message by its speaker's name, the new one too, and the nudge last.
-    assert!(for_bo.contains("[assistant] Ann: Ann waves at Traveller."), "{for_bo}");
+    assert!(
+        for_bo.contains("[assistant] Ann: Ann waves at Traveller."),
+        "{for_bo}"
+    );
     assert!(for_bo.contains("[user] User: herbs and maps?"), "{for_bo}");
     assert!(
         for_bo.ends_with("[system] [Write the next reply only as Bo.]"),
@@ -474,9 +519,15 @@ async fn each_member_gets_its_own_card_the_others_descriptions_and_the_scenes_bo
     let for_bo = prompt_for(&s.store, &session, None, "herbs and maps?").await;
     assert!(!for_bo.contains("Cy sells maps."), "{for_bo}");
     assert!(!for_bo.contains("The maps are forged."), "{for_bo}");
-    assert!(for_bo.contains("Ann: Ann is a Ann-shaped healer."), "{for_bo}");
+    assert!(
+        for_bo.contains("Ann: Ann is a Ann-shaped healer."),
+        "{for_bo}"
+    );
     assert!(for_bo.contains("Herbs grow by the well."), "{for_bo}");
-    assert!(for_bo.ends_with("only as Bo.]"), "the only one who may speak");
+    assert!(
+        for_bo.ends_with("only as Bo.]"),
+        "the only one who may speak"
+    );
 
     // Only the speaker's card.
     s.store
@@ -499,14 +550,24 @@ async fn each_member_gets_its_own_card_the_others_descriptions_and_the_scenes_bo
 async fn the_preview_is_for_the_member_who_would_speak_and_says_so() {
     let s = scene().await;
     let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
-    let session = s.store.create_group_session(&ids, None, "Traveller").await.unwrap();
+    let session = s
+        .store
+        .create_group_session(&ids, None, "Traveller")
+        .await
+        .unwrap();
     let request = TurnRequest {
         new_message: Some("Cy, what do you sell? {{group}}".into()),
         ..TurnRequest::default()
     };
-    let preview = preview_turn(&s.store, &PromptCaches::default(), &session, &request, false)
-        .await
-        .unwrap();
+    let preview = preview_turn(
+        &s.store,
+        &PromptCaches::default(),
+        &session,
+        &request,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(preview.speaker_id.as_deref(), Some(s.cy.as_str()));
     let nudge = preview
         .prompt
@@ -536,18 +597,31 @@ async fn the_preview_is_for_the_member_who_would_speak_and_says_so() {
         speaker: Some(s.bo.clone()),
         ..TurnRequest::default()
     };
-    let err = preview_turn(&s.store, &PromptCaches::default(), &outsider, &request, false)
-        .await
-        .unwrap_err();
+    let err = preview_turn(
+        &s.store,
+        &PromptCaches::default(),
+        &outsider,
+        &request,
+        false,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), confab_core::error::ErrorCode::InvalidInput);
 }
 
 #[tokio::test]
 async fn a_one_to_one_prompt_is_unchanged_by_groups() {
     let s = scene().await;
-    let session = s.store.create_session(&s.ann, None, "Traveller").await.unwrap();
+    let session = s
+        .store
+        .create_session(&s.ann, None, "Traveller")
+        .await
+        .unwrap();
     let prompt = prompt_for(&s.store, &session, None, "hi").await;
     assert!(prompt.contains("[user] hi"), "{prompt}");
     assert!(!prompt.contains("Write the next reply only"), "{prompt}");
-    assert!(prompt.contains("[assistant] Ann waves at Traveller."), "{prompt}");
+    assert!(
+        prompt.contains("[assistant] Ann waves at Traveller."),
+        "{prompt}"
+    );
 }
