@@ -625,3 +625,49 @@ async fn a_one_to_one_prompt_is_unchanged_by_groups() {
         "{prompt}"
     );
 }
+
+#[tokio::test]
+async fn the_v8_fixture_reads_through_the_group_api() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema/v8.db");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture, dir.path().join(confab_core::store::DATABASE_FILE)).unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let state = group_state(&store, "9a8b7c6d-0000-4000-8000-0000000000b1")
+        .await
+        .unwrap();
+    assert!(state.is_group);
+    let members: Vec<(&str, Presence)> = state
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.presence))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("Seraphina", Presence::Present),
+            ("Рокси Мигурдия", Presence::Muted),
+            ("洛琪希 🐉", Presence::Absent)
+        ]
+    );
+    assert_eq!(
+        state.settings,
+        GroupSettings {
+            turn_order: TurnOrder::List,
+            auto_turns: 2,
+            card_mode: CardMode::Speaker
+        }
+    );
+    assert_eq!(state.events.len(), 2);
+    // List order after Roxy: the absent one is skipped, Seraphina speaks.
+    assert_eq!(
+        state.next_speaker.as_deref(),
+        Some("6f1c2a4e-0b3d-4c59-9a57-2f0f3b8d1e01")
+    );
+    // Messages from before groups have no speaker; the group's replies do.
+    let page = store
+        .messages_page("f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07", None, 10)
+        .await
+        .unwrap();
+    assert!(page.messages.iter().all(|m| m.speaker_id.is_none()));
+}
