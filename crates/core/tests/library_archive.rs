@@ -239,6 +239,67 @@ async fn an_archive_moves_the_whole_library_into_an_empty_one_without_keys() {
 }
 
 #[tokio::test]
+async fn a_group_chat_travels_with_its_members_speakers_and_presence_changes() {
+    use confab_core::session::group::Presence;
+    let from = tempfile::tempdir().unwrap();
+    let a = Store::open(from.path()).await.unwrap();
+    let seraphina = import_card(&a, "ccv3_plus_chara__st_default_Seraphina.png").await;
+    let sensei = import_card(&a, "v2_png__st_default_CodingSensei.png").await;
+    let group = a
+        .create_group_session(&[seraphina.clone(), sensei.clone()], None, "Traveller")
+        .await
+        .unwrap();
+    a.add_message(
+        &group,
+        NewMessage {
+            role: Role::Assistant,
+            name: "Coding Sensei",
+            content: "Borrow, do not steal.",
+            status: MessageStatus::Complete,
+            image_ids: &[],
+            speaker: Some(&sensei),
+        },
+    )
+    .await
+    .unwrap();
+    a.set_member_presence(&group, &seraphina, Presence::Absent)
+        .await
+        .unwrap();
+    let archive = from.path().join("library.confab");
+    export_library(&a, &archive, T0).await.unwrap();
+
+    let to = tempfile::tempdir().unwrap();
+    let b = Store::open(to.path()).await.unwrap();
+    let report = import_library(
+        &b,
+        &quiet(&b),
+        &archive,
+        &ArchiveLimits::default(),
+        &ImportChoices::default(),
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.merged.added.sessions, 1);
+    for table in [
+        "chat_sessions",
+        "messages",
+        "session_members",
+        "member_events",
+    ] {
+        assert_eq!(rows(&a, table).await, rows(&b, table).await, "{table}");
+    }
+    let state = confab_core::session::group::group_state(&b, &group)
+        .await
+        .unwrap();
+    assert_eq!(state.members.len(), 2);
+    assert_eq!(state.members[0].presence, Presence::Absent);
+    assert_eq!(state.events.len(), 1);
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
 async fn merging_adds_what_is_new_keeps_what_is_here_and_reports_both() {
     let from = tempfile::tempdir().unwrap();
     let (a, seraphina, glade) = full_library(from.path()).await;

@@ -230,6 +230,10 @@ pub(super) async fn personas_and_providers(conn: &mut SqliteConnection) -> Sql<(
     Ok(())
 }
 
+/// The character here that `s.character_id` in the archive became (NULL when it was not brought).
+const MERGED_CHARACTER: &str = "(SELECT id FROM main.characters WHERE id =
+     COALESCE((SELECT dst FROM merge_characters WHERE src = s.character_id), s.character_id))";
+
 pub(super) async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
     // Messages keep their ids, except in a kept-both copy of a chat.
     exec(
@@ -251,7 +255,12 @@ pub(super) async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
     clear_overwritten(
         conn,
         "chat_sessions",
-        &["messages", "lore_timed_state"],
+        &[
+            "messages",
+            "lore_timed_state",
+            "session_members",
+            "member_events",
+        ],
         "session_id",
     )
     .await?;
@@ -303,8 +312,42 @@ pub(super) async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
             ),
             ("parent_id", &message("parent_id")),
             ("active_child_id", &message("active_child_id")),
+            // A group reply's speaker, as the character is known here (none when it was not brought).
+            ("character_id", MERGED_CHARACTER),
         ],
         "s.id IN (SELECT src FROM merge_messages) ORDER BY s.depth, s.created_at",
+        None,
+    )
+    .await?;
+    // A group's members (those whose character is here) and its recorded presence changes.
+    let session = "(SELECT dst FROM merge_chat_sessions WHERE src = s.session_id)";
+    let brought_session =
+        format!("s.session_id IN (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})");
+    copy(
+        conn,
+        "session_members",
+        &[("session_id", session), ("character_id", MERGED_CHARACTER)],
+        &format!("{brought_session} AND {MERGED_CHARACTER} IS NOT NULL"),
+        None,
+    )
+    .await?;
+    let copied_id = format!(
+        "CASE WHEN (SELECT status FROM merge_chat_sessions WHERE src = s.session_id) = 'copy'
+              THEN {NEW_ID} ELSE s.id END"
+    );
+    copy(
+        conn,
+        "member_events",
+        &[
+            ("id", &copied_id),
+            ("session_id", session),
+            (
+                "character_id",
+                &format!("COALESCE({MERGED_CHARACTER}, s.character_id)"),
+            ),
+            ("after_message_id", &message("after_message_id")),
+        ],
+        &brought_session,
         None,
     )
     .await?;
