@@ -671,3 +671,27 @@ async fn the_v8_fixture_reads_through_the_group_api() {
         .unwrap();
     assert!(page.messages.iter().all(|m| m.speaker_id.is_none()));
 }
+
+#[tokio::test]
+async fn a_branch_of_a_group_is_the_same_group_with_its_speakers() {
+    let s = scene().await;
+    let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
+    let session = s.store.create_group_session(&ids, None, "T").await.unwrap();
+    s.store
+        .set_member_presence(&session, &s.cy, Presence::Muted)
+        .await
+        .unwrap();
+    let page = s.store.messages_page(&session, None, 10).await.unwrap();
+    let branch = s.store.branch_session(&page.messages[1].id).await.unwrap();
+    let copied = s.store.messages_page(&branch, None, 10).await.unwrap();
+    let speakers: Vec<_> = copied
+        .messages
+        .iter()
+        .map(|m| m.speaker_id.clone())
+        .collect();
+    assert_eq!(speakers, [Some(s.ann.clone()), Some(s.bo.clone())]);
+    let state = group_state(&s.store, &branch).await.unwrap();
+    assert!(state.is_group);
+    assert_eq!(state.members.len(), 3);
+    assert_eq!(state.members[2].presence, Presence::Muted);
+}

@@ -1,5 +1,5 @@
 //! Branching: a new session holding a copy of the active path down to one
-//! message, images included.
+//! message, images and speakers included (a group's branch keeps its members).
 
 use super::choose_child;
 use crate::store::characters::now_ms;
@@ -19,14 +19,24 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(err)?;
-        let path: Vec<(String, String, String, String, String, String, i64)> = sqlx::query_as(
+        type PathRow = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+        );
+        let path: Vec<PathRow> = sqlx::query_as(
             "WITH RECURSIVE path (id, n) AS (
                  SELECT ?1, 0
                  UNION ALL
                  SELECT m.parent_id, path.n + 1 FROM messages m JOIN path ON m.id = path.id
                  WHERE m.parent_id IS NOT NULL
              )
-             SELECT m.id, m.role, m.name, m.content, m.status, m.meta_json, m.created_at
+             SELECT m.id, m.role, m.name, m.content, m.status, m.meta_json, m.created_at, m.character_id
              FROM path JOIN messages m ON m.id = path.id ORDER BY path.n DESC",
         )
         .bind(message_id)
@@ -35,9 +45,11 @@ impl Store {
         .map_err(err)?;
         let new_id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
+        // A group's branch is a group too: the same members, presence and turn settings.
         sqlx::query(
-            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, persona_id)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chat_sessions (id, character_id, title, created_at, updated_at, persona_id,
+                 turn_order, auto_turns, card_mode)
+             SELECT ?, ?, ?, ?, ?, ?, turn_order, auto_turns, card_mode FROM chat_sessions WHERE id = ?",
         )
         .bind(&new_id)
         .bind(&character_id)
@@ -45,19 +57,29 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(&persona_id)
+        .bind(&session_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query(
+            "INSERT INTO session_members (session_id, character_id, position, presence)
+             SELECT ?, character_id, position, presence FROM session_members WHERE session_id = ?",
+        )
+        .bind(&new_id)
+        .bind(&session_id)
         .execute(&mut *tx)
         .await
         .map_err(err)?;
         let mut parent: Option<String> = None;
         let mut root: Option<String> = None;
-        for (depth, (old_id, role, name, content, status, meta, created)) in
+        for (depth, (old_id, role, name, content, status, meta, created, speaker)) in
             path.into_iter().enumerate()
         {
             let id = uuid::Uuid::new_v4().to_string();
             sqlx::query(
                 "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name,
-                     status, meta_json, depth)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     status, meta_json, depth, character_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&id)
             .bind(&new_id)
@@ -69,6 +91,7 @@ impl Store {
             .bind(&status)
             .bind(&meta)
             .bind(i64::try_from(depth).unwrap_or(i64::MAX))
+            .bind(&speaker)
             .execute(&mut *tx)
             .await
             .map_err(err)?;
