@@ -27,6 +27,19 @@ pub enum Request {
     Continue,
     /// A draft of the user's next message.
     Impersonate,
+    /// In a group, a member speaks with no new message.
+    Pass,
+}
+
+/// One `confab chat` request.
+#[derive(Debug, Clone)]
+pub struct Asked {
+    /// What to send (for [`Request::Send`]).
+    pub text: Option<String>,
+    /// What to do.
+    pub request: Request,
+    /// In a group, the member who answers.
+    pub speaker: Option<String>,
 }
 
 /// How a streamed reply ended.
@@ -50,14 +63,9 @@ impl Sink<StreamEvent> for Forward {
     }
 }
 
-/// Streams one reply for `session` to stdout.
-pub async fn run(
-    store: &Store,
-    session: &str,
-    text: Option<String>,
-    request: Request,
-    json: bool,
-) -> Result<Ending, Error> {
+/// Streams one reply for `session` to stdout; in a group with auto turns,
+/// the members' turns that follow it too (Ctrl-C stops them all).
+pub async fn run(store: &Store, session: &str, asked: Asked, json: bool) -> Result<Ending, Error> {
     let engine = ChatEngine::new(
         store.clone(),
         Arc::new(Keys::from_env(store.clone())),
@@ -68,18 +76,29 @@ pub async fn run(
     );
     let (tx, mut rx) = mpsc::unbounded_channel();
     let sink: Arc<dyn Sink<StreamEvent>> = Arc::new(Forward(tx));
-    match request {
+    let speaker = asked.speaker.as_deref();
+    match asked.request {
         Request::Send => {
-            let text = text.unwrap_or_default();
-            engine.send(session, &text, &[], sink).await?
+            let text = asked.text.unwrap_or_default();
+            engine.send_as(session, &text, &[], speaker, sink).await?
         }
-        Request::Regenerate => engine.regenerate(session, sink).await?,
+        Request::Regenerate => engine.regenerate_as(session, speaker, sink).await?,
         Request::Continue => engine.continue_reply(session, sink).await?,
         Request::Impersonate => engine.impersonate(session, sink).await?,
+        Request::Pass => engine.speak(session, speaker, sink).await?,
     };
+    // A group's replies are headed by their speaker's name.
+    let names: std::collections::HashMap<String, String> = store
+        .group_members(session)
+        .await?
+        .into_iter()
+        .map(|m| (m.character_id, m.name))
+        .collect();
 
     let mut stdout = std::io::stdout().lock();
     let mut stopping = false;
+    // After a reply ends, whether the group's next turn may still come.
+    let mut ended: Option<Ending> = None;
     let ending = loop {
         let event = tokio::select! {
             event = rx.recv() => event,
@@ -88,8 +107,18 @@ pub async fn run(
                 engine.stop(session);
                 continue;
             }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if ended.is_some() => {
+                if engine.auto_turns_running(session) {
+                    continue;
+                }
+                break ended.take().unwrap_or(Ending::Done);
+            }
         };
         let Some(event) = event else {
+            // A group's auto turns are over: nothing more will come.
+            if let Some(ending) = ended.take() {
+                break ending;
+            }
             break Ending::Failed(AppError::from(Error::Internal(
                 "the reply stream ended without saying how".into(),
             )));
@@ -98,13 +127,25 @@ pub async fn run(
             if let Ok(line) = serde_json::to_string(&event) {
                 let _ = writeln!(stdout, "{line}");
             }
-        } else if let StreamEvent::Delta { text, .. } | StreamEvent::Snapshot { text, .. } = &event
-        {
-            let _ = write!(stdout, "{text}");
+        } else {
+            match &event {
+                StreamEvent::Started(started) => {
+                    let name = started.speaker_id.as_ref().and_then(|id| names.get(id));
+                    if let Some(name) = name {
+                        let gap = if ended.is_some() { "\n\n" } else { "" };
+                        let _ = write!(stdout, "{gap}{name}: ");
+                    }
+                }
+                StreamEvent::Delta { text, .. } | StreamEvent::Snapshot { text, .. } => {
+                    let _ = write!(stdout, "{text}");
+                }
+                _ => {}
+            }
         }
         let _ = stdout.flush();
         match event {
-            StreamEvent::Done { .. } => break Ending::Done,
+            StreamEvent::Started(_) => ended = None,
+            StreamEvent::Done { .. } => ended = Some(Ending::Done),
             StreamEvent::Cancelled { .. } => break Ending::Stopped,
             StreamEvent::Failed { error, .. } => break Ending::Failed(error),
             _ => {}

@@ -5,6 +5,7 @@
 
 mod backup_cmd;
 mod chat_cmd;
+mod group_cmd;
 mod library_cmd;
 mod lore_cmd;
 mod output;
@@ -26,6 +27,7 @@ use confab_core::store::Store;
 use confab_core::{paths, AppError, Error, ErrorCode};
 
 use backup_cmd::{BackupCommand, LibraryCommand};
+use group_cmd::{group_cmd, GroupCommand};
 use library_cmd::{
     context, persona, preferences, CardCommand, ContextCommand, Format, ImportPrinter,
     PersonaCommand, PreferencesCommand,
@@ -87,6 +89,9 @@ enum Command {
     /// Chat sessions.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Group chats: members, presence, turn order.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// List chat sessions, newest first.
     Sessions {
         /// Words in the title or the character's name.
@@ -125,6 +130,9 @@ enum Command {
         /// The new user message.
         #[arg(long)]
         message: Option<String>,
+        /// In a group chat, the prompt this member would get (by id or name; default: who would speak next).
+        #[arg(long = "as")]
+        speaker: Option<String>,
         /// Also print the request body the provider would get.
         #[arg(long)]
         request: bool,
@@ -181,6 +189,12 @@ struct ChatArgs {
     /// Draft your next message as your persona (printed, not saved).
     #[arg(long, conflicts_with = "text")]
     impersonate: bool,
+    /// In a group chat, pass your turn: a member speaks with no new message.
+    #[arg(long, conflicts_with_all = ["text", "regenerate", "continue_reply", "impersonate"])]
+    pass: bool,
+    /// In a group chat, the member who answers (by id or name; default: the turn order).
+    #[arg(long = "as", conflicts_with_all = ["continue_reply", "impersonate"])]
+    speaker: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -266,6 +280,9 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         Command::Session(command) => {
             with_store(|store| async move { session(&store, command).await }).await
         }
+        Command::Group(command) => {
+            with_store(|store| async move { group_cmd(&store, command).await }).await
+        }
         Command::Sessions { search, archived } => {
             with_store(|store| async move {
                 let query = SessionQuery {
@@ -311,11 +328,17 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         Command::Prompt {
             session,
             message,
+            speaker,
             request,
         } => {
             with_store(|store| async move {
+                let speaker = match speaker {
+                    Some(s) => Some(group_cmd::character_id(&store, &s).await?),
+                    None => None,
+                };
                 let turn = TurnRequest {
                     new_message: message,
+                    speaker,
                     ..TurnRequest::default()
                 };
                 let preview =
@@ -382,6 +405,8 @@ async fn stream_reply(args: ChatArgs, out: &Output) -> Result<chat_cmd::Ending, 
         chat_cmd::Request::Continue
     } else if args.impersonate {
         chat_cmd::Request::Impersonate
+    } else if args.pass {
+        chat_cmd::Request::Pass
     } else {
         chat_cmd::Request::Send
     };
@@ -394,7 +419,21 @@ async fn stream_reply(args: ChatArgs, out: &Output) -> Result<chat_cmd::Ending, 
     // is alive, so none of them marks its reply interrupted.
     let library = open_library(&paths::data_dir()?, Presence::Streaming).await?;
     let store = library.store;
-    let ending = chat_cmd::run(&store, &session, args.text, request, out.json).await;
+    let speaker = match &args.speaker {
+        Some(s) => group_cmd::character_id(&store, s).await.map(Some),
+        None => Ok(None),
+    };
+    let ending = match speaker {
+        Ok(speaker) => {
+            let asked = chat_cmd::Asked {
+                text: args.text,
+                request,
+                speaker,
+            };
+            chat_cmd::run(&store, &session, asked, out.json).await
+        }
+        Err(e) => Err(e),
+    };
     store.close().await;
     drop(library.lock);
     ending

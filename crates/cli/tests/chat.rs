@@ -536,3 +536,155 @@ fn a_cut_reply_is_left_to_the_app_while_the_app_holds_the_library() {
     drop(app);
     assert_eq!(last_message(dir.path(), &session)["status"], "interrupted");
 }
+
+#[test]
+fn a_group_chat_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let session = library(dir.path(), &server.url);
+    for card in [
+        "v2_png__st_default_CodingSensei.png",
+        "v2_png__st_default_FluxTheCat.png",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/fixtures/cards")
+            .join(card);
+        let out = confab(dir.path(), &["import", path.to_str().unwrap()], None);
+        assert!(out.status.success());
+    }
+
+    // A 1:1 chat becomes a group: characters named by name, in any case.
+    let out = confab(
+        dir.path(),
+        &["group", "add", &session, "coding sensei", "--json"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state = json(&out);
+    assert_eq!(state["isGroup"], true);
+    let sensei = state["members"][1]["characterId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = confab(
+        dir.path(),
+        &["group", "add", &session, "Flux the Cat"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = confab(dir.path(), &["group", "add", &session, "Nobody"], None);
+    assert!(!out.status.success(), "an unknown name is refused");
+
+    // The prompt a member would get, by name.
+    let out = confab(
+        dir.path(),
+        &[
+            "prompt",
+            &session,
+            "--message",
+            "Hi all",
+            "--as",
+            "Coding Sensei",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let preview = json(&out);
+    assert_eq!(preview["speakerId"], sensei.as_str());
+    let last = preview["prompt"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["content"],
+        "[Write the next reply only as Coding Sensei.]"
+    );
+
+    // A reply as a member, then two auto turns by the others, each headed by its speaker.
+    let out = confab(
+        dir.path(),
+        &[
+            "group", "settings", &session, "--order", "list", "--auto", "2",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = confab(
+        dir.path(),
+        &["chat", &session, "Hi all", "--as", &sensei],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = text(&out);
+    assert_eq!(
+        printed.matches("Hello from the glade.").count(),
+        3,
+        "{printed}"
+    );
+    assert!(printed.starts_with("Coding Sensei: Hello"), "{printed}");
+    assert!(printed.contains("\n\nFlux the Cat: Hello"), "{printed}");
+    let out = confab(dir.path(), &["messages", &session, "--json"], None);
+    let names: Vec<String> = json(&out)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(3)
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Seraphina", "Flux the Cat", "Coding Sensei"]);
+
+    // Mute and send out; with nobody left to speak, passing the turn is refused.
+    for args in [
+        ["group", "mute", &session, "Seraphina"],
+        ["group", "absent", &session, "Flux the Cat"],
+        ["group", "mute", &session, "Coding Sensei"],
+    ] {
+        let out = confab(dir.path(), &args, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = confab(dir.path(), &["chat", &session, "--pass"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = confab(dir.path(), &["group", "show", &session, "--json"], None);
+    let state = json(&out);
+    let changes: Vec<&str> = state["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["joined", "joined", "muted", "absent", "muted"]);
+    assert_eq!(state["nextSpeaker"], serde_json::Value::Null);
+}

@@ -93,6 +93,11 @@ impl ChatEngine {
         }
     }
 
+    /// Whether the session's auto turns may still start another reply.
+    pub fn auto_turns_running(&self, session_id: &str) -> bool {
+        self.inner.registry().autos.contains_key(session_id)
+    }
+
     /// Ends the session's auto turns (the current reply is stopped separately); whether a chain was running.
     pub(super) fn stop_auto(&self, session_id: &str) -> bool {
         match self.inner.registry().autos.remove(session_id) {
