@@ -89,6 +89,7 @@ fn messages(count: usize, offset: u64) -> Vec<ImportedMessage> {
             swipes: vec![sentence(offset + i as u64)],
             swipe_index: 0,
             created_at: 1_700_000_000_000 + i as i64,
+            speaker: None,
         })
         .collect()
 }

@@ -135,6 +135,7 @@ fn history() -> Vec<ImportedMessage> {
                 swipes: vec![content],
                 swipe_index: 0,
                 created_at: 1_700_000_000_000 + i as i64,
+                speaker: None,
             }
         })
         .collect()

@@ -4,8 +4,9 @@ use crate::session::transcript::{
     read_sillytavern_jsonl, write_json, write_markdown, write_sillytavern_jsonl, Transcript,
     TranscriptMessage,
 };
+use crate::session::Role;
 use crate::session::SessionSummary;
-use crate::store::{ImportedMessage, Store};
+use crate::store::{ImportedGroup, ImportedMessage, Store};
 use crate::Result;
 
 /// Largest image a message or a persona may carry.
@@ -196,6 +197,56 @@ pub async fn import_chat(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> Result<SessionSummary> {
+    let chat = read_chat(file_name, bytes).await?;
+    let id = store
+        .import_session_with_note(
+            character_id,
+            &chat.title,
+            &chat.messages,
+            chat.note.as_ref(),
+        )
+        .await?;
+    store.session_summary(&id).await
+}
+
+/// Imports a SillyTavern group chat file as a new group chat of `group`'s
+/// members: each reply's speaker is the member its name names (any case).
+pub async fn import_group_chat(
+    store: &Store,
+    group: &ImportedGroup,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<SessionSummary> {
+    let mut chat = read_chat(file_name, bytes).await?;
+    let mut names = Vec::with_capacity(group.members.len());
+    for id in &group.members {
+        names.push((store.character_summary(id).await?.name, id.clone()));
+    }
+    for m in chat
+        .messages
+        .iter_mut()
+        .filter(|m| m.role == Role::Assistant)
+    {
+        let name = m.name.trim().to_lowercase();
+        m.speaker = names
+            .iter()
+            .find(|(n, _)| n.trim().to_lowercase() == name)
+            .map(|(_, id)| id.clone());
+    }
+    let id = store
+        .import_group_session(group, &chat.title, &chat.messages, chat.note.as_ref())
+        .await?;
+    store.session_summary(&id).await
+}
+
+/// A SillyTavern chat file read for import.
+struct ReadChat {
+    title: String,
+    messages: Vec<ImportedMessage>,
+    note: Option<crate::prompt::AuthorsNote>,
+}
+
+async fn read_chat(file_name: &str, bytes: Vec<u8>) -> Result<ReadChat> {
     let name = file_name.to_owned();
     let transcript = crate::offload::run("reading the chat", move || {
         read_sillytavern_jsonl(&bytes, &name)
@@ -226,9 +277,10 @@ pub async fn import_chat(
             created_at: m
                 .send_time_ms
                 .unwrap_or(now + i64::try_from(i).unwrap_or(0)),
+            speaker: None,
         })
         .collect();
-    let stem = std::path::Path::new(file_name)
+    let title = std::path::Path::new(file_name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| transcript.character_name.clone());
@@ -237,10 +289,11 @@ pub async fn import_chat(
     if let Some(note) = &note {
         crate::prompt::validate_authors_note(note)?;
     }
-    let id = store
-        .import_session_with_note(character_id, &stem, &messages, note.as_ref())
-        .await?;
-    store.session_summary(&id).await
+    Ok(ReadChat {
+        title,
+        messages,
+        note,
+    })
 }
 
 /// Model limits a prompt is built for.

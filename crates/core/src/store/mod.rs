@@ -33,8 +33,8 @@ pub use card_import::CardInserted;
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use notes::StoredNotes;
 pub use sessions::{
-    HistoryRow, ImportedMessage, NewMessage, PathEnd, RecentHistory, SearchHit, SessionCast,
-    SessionQuery, TokenCount, MAX_PAGE,
+    HistoryRow, ImportedGroup, ImportedMessage, NewMessage, PathEnd, RecentHistory, SearchHit,
+    SessionCast, SessionQuery, TokenCount, MAX_PAGE,
 };
 pub use stats::LibraryCounts;
 pub use usage::{UsageOutcome, UsageRecord};

@@ -116,6 +116,17 @@ impl Store {
         Ok(decode_card(&card_json, &name))
     }
 
+    /// The character imported from a file of this name (any case), if one was; the oldest when several were.
+    pub async fn character_from_file(&self, file_name: &str) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT id FROM characters WHERE source_file = ? COLLATE NOCASE ORDER BY created_at LIMIT 1",
+        )
+        .bind(file_name)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))
+    }
+
     /// Everything about one character.
     pub async fn character_detail(&self, id: &str) -> Result<CharacterDetail> {
         let summary = self.character_summary(id).await?;

@@ -2,6 +2,7 @@
 
 use super::{choose_child, role_str, MAX_PAGE};
 use crate::prompt::AuthorsNote;
+use crate::session::group::{GroupSettings, Presence, MAX_AUTO_TURNS, MAX_MEMBERS};
 use crate::session::{Message, Role};
 use crate::store::characters::now_ms;
 use crate::store::Store;
@@ -20,6 +21,19 @@ pub struct ImportedMessage {
     pub swipe_index: usize,
     /// When it was written, Unix milliseconds.
     pub created_at: i64,
+    /// In a group chat, the member who wrote it.
+    pub speaker: Option<String>,
+}
+
+/// A group an imported chat belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct ImportedGroup {
+    /// The members in list order (two or more).
+    pub members: Vec<String>,
+    /// Members muted in the source app.
+    pub muted: Vec<String>,
+    /// How the group takes turns.
+    pub settings: GroupSettings,
 }
 
 impl Store {
@@ -38,6 +52,47 @@ impl Store {
     pub async fn import_session_with_note(
         &self,
         character_id: &str,
+        title: &str,
+        messages: &[ImportedMessage],
+        authors_note: Option<&AuthorsNote>,
+    ) -> Result<String> {
+        self.import_chat_rows(character_id, None, title, messages, authors_note)
+            .await
+    }
+
+    /// A new group chat holding imported messages (each with its speaker), its
+    /// members, presence and turn settings, in one transaction.
+    pub async fn import_group_session(
+        &self,
+        group: &ImportedGroup,
+        title: &str,
+        messages: &[ImportedMessage],
+        authors_note: Option<&AuthorsNote>,
+    ) -> Result<String> {
+        let first = match group.members.as_slice() {
+            [first, _, ..] => first,
+            _ => {
+                return Err(Error::InvalidInput(
+                    "a group chat needs at least two characters".into(),
+                ))
+            }
+        };
+        if group.members.len() > MAX_MEMBERS {
+            return Err(Error::InvalidInput(format!(
+                "a group chat holds at most {MAX_MEMBERS} characters"
+            )));
+        }
+        for member in &group.members {
+            self.character_summary(member).await?;
+        }
+        self.import_chat_rows(first, Some(group), title, messages, authors_note)
+            .await
+    }
+
+    async fn import_chat_rows(
+        &self,
+        character_id: &str,
+        group: Option<&ImportedGroup>,
         title: &str,
         messages: &[ImportedMessage],
         authors_note: Option<&AuthorsNote>,
@@ -64,6 +119,41 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(err)?;
+        if let Some(group) = group {
+            sqlx::query(
+                "UPDATE chat_sessions SET turn_order = ?, auto_turns = ?, card_mode = ? WHERE id = ?",
+            )
+            .bind(group.settings.turn_order.as_str())
+            .bind(i64::from(group.settings.auto_turns.min(MAX_AUTO_TURNS)))
+            .bind(group.settings.card_mode.as_str())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+            let mut seen: Vec<&String> = Vec::new();
+            for member in &group.members {
+                if seen.contains(&member) {
+                    continue;
+                }
+                let presence = if group.muted.contains(member) {
+                    Presence::Muted
+                } else {
+                    Presence::Present
+                };
+                sqlx::query(
+                    "INSERT INTO session_members (session_id, character_id, position, presence)
+                     VALUES (?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(member)
+                .bind(i64::try_from(seen.len()).unwrap_or(i64::MAX))
+                .bind(presence.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                seen.push(member);
+            }
+        }
         let mut parent: Option<String> = None;
         let mut root: Option<String> = None;
         for (depth, message) in messages.iter().enumerate() {
@@ -71,8 +161,8 @@ impl Store {
             for (i, text) in message.swipes.iter().enumerate() {
                 let mid = uuid::Uuid::new_v4().to_string();
                 sqlx::query(
-                    "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name, depth)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (id, session_id, parent_id, role, content, created_at, name, depth, character_id)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&mid)
                 .bind(&id)
@@ -83,6 +173,7 @@ impl Store {
                 .bind(message.created_at + i64::try_from(i).unwrap_or(0))
                 .bind(&message.name)
                 .bind(i64::try_from(depth).unwrap_or(i64::MAX))
+                .bind(message.speaker.as_deref().filter(|_| group.is_some()))
                 .execute(&mut *tx)
                 .await
                 .map_err(err)?;

@@ -18,7 +18,7 @@ mod search;
 pub use group::PathEnd;
 pub(crate) use history::HistoryCache;
 pub use history::{HistoryRow, RecentHistory, TokenCount};
-pub use import::ImportedMessage;
+pub use import::{ImportedGroup, ImportedMessage};
 pub use listing::SessionCast;
 
 use sqlx::sqlite::SqliteRow;
