@@ -233,7 +233,7 @@ describe("a group chat of three", () => {
       "the prompt is the next speaker's",
     );
     await driver.wait(async () => (await count(driver, '[data-testid="prompt-message"]')) >= 3, WAIT_MS, "the prompt is built");
-    assert.match(await driver.findElement(css('[data-testid="prompt-speaker"]')).getText(), new RegExp(speaker.name));
+    assert.match(await driver.findElement(css('[data-testid="prompt-speaker"]')).getAttribute("textContent"), new RegExp(`Prompt for ${speaker.name}`));
     const text = await preview.getAttribute("textContent");
     assert.ok(text.includes(`[Write the next reply only as ${speaker.name}.]`), "the group's nudge names the speaker");
     for (const member of CAST.filter((m) => m.name !== speaker.name)) {
