@@ -206,11 +206,33 @@ describe("a group chat of three", () => {
     assert.equal(await count(driver, '[data-testid="conversation"][data-streaming="true"]'), 0);
   });
 
+  test("Stop during an auto turn stops that member's reply and the turns after it", async () => {
+    await send(driver, "Go on slowly, all of you.");
+    // The first reply runs to its end (200 slow words); the next member's turn follows on its own.
+    await driver.wait(async () => (await answers(driver)).length === 2, 60_000, "an auto turn starts");
+    const [first] = await answers(driver);
+    assert.equal(first.status, "complete", "the reply before it finished");
+    await driver.wait(async () => ((await answers(driver))[1]?.text ?? "").includes("word3"), WAIT_MS, "the auto turn streams");
+    const turn = (await answers(driver))[1];
+    assert.notEqual(turn.speaker, first.speaker, "another member speaks");
+    await clickFresh(driver, css('[data-testid="composer-stop"]'));
+    await driver.wait(
+      async () => (await answers(driver))[1]?.status === "cancelled",
+      WAIT_MS,
+      "the auto turn is marked stopped",
+    );
+    await idle(driver);
+    await driver.sleep(2000);
+    assert.deepEqual((await answers(driver)).map((a) => a.id), [first.id, turn.id], "no third turn");
+  });
+
   test("a muted member leaves the turns; the preview shows the next speaker's prompt with the others' cards", async () => {
     // Mute the member who would speak next.
     const next = (await members(driver)).find((m) => m.next);
     assert.ok(next);
     await clickFresh(driver, css(`[data-testid="member-menu-open"][data-character-id="${next.id}"]`));
+    await driver.wait(until.elementLocated(css(`[data-menu-for="${next.id}"]`)), WAIT_MS, "the member's menu opens");
+    await screenshot(driver, "group-member-menu");
     await clickFresh(driver, css(`[data-menu-for="${next.id}"] [data-testid="member-mute"]`));
     await driver.wait(
       async () => (await members(driver)).find((m) => m.id === next.id)?.presence === "muted",
