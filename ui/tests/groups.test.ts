@@ -347,4 +347,19 @@ describe("the library", () => {
     await waitFor(() => expect(members().map((m) => m.dataset["name"])).toEqual(["Bo", "Ann Archer"]));
     await waitFor(() => expect(replies().map((r) => r.dataset["speakerId"])).toEqual(["bo", "ann"]));
   });
+
+  test("Escape leaves select mode; fewer than two picked cannot start a group", async () => {
+    const calls = installBackend({ characters: CAST, chats: store(), providers: configured() });
+    render(App);
+    await screen.findByTestId("library-grid");
+    await fireEvent.click(screen.getByTestId("library-select"));
+    expect(screen.getByTestId("library-select").getAttribute("aria-pressed")).toBe("true");
+    await fireEvent.click(document.querySelector<HTMLElement>('[data-testid="character-card"][data-character-id="cy"]')!);
+    expect(screen.getByTestId("library-selected-count").textContent).toContain("Pick at least two characters");
+    expect((screen.getByTestId("library-start-group") as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("library-selection")).toBeNull());
+    expect(document.querySelector('[data-testid="character-card"][data-selected]')).toBeNull();
+    expect(calledWith(calls, "create_group_chat")).toHaveLength(0);
+  });
 });
