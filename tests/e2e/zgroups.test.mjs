@@ -83,6 +83,14 @@ describe("a group chat of three", () => {
     assert.ok(PROVIDER, "run the suite through tests/e2e/run.sh (it starts the fake provider)");
     driver = await launch(process.env.CONFAB_WEBDRIVER_LIBRARY);
     await waitReady(driver);
+    // Every console error and uncaught failure from here on is kept for the last test.
+    await driver.executeScript(
+      `window.__groupErrors = [];
+       const original = console.error.bind(console);
+       console.error = (...args) => { window.__groupErrors.push(args.map(String).join(" ")); original(...args); };
+       window.addEventListener("error", (e) => window.__groupErrors.push(String(e.message)));
+       window.addEventListener("unhandledrejection", (e) => window.__groupErrors.push(String(e.reason)));`,
+    );
   });
   after(async () => {
     await driver?.quit();
@@ -276,5 +284,9 @@ describe("a group chat of three", () => {
       WAIT_MS,
       "with that member's nudge",
     );
+  });
+
+  test("no console error or uncaught failure along the way", async () => {
+    assert.deepEqual(await driver.executeScript("return window.__groupErrors;"), []);
   });
 });
