@@ -204,7 +204,7 @@ describe("reply streams", () => {
 
   test("sendMessage passes a Channel and forwards its events, failures as ApiErrors", async () => {
     const { sendMessage } = await import("../src/lib/api");
-    const started = { sessionId: "s1", kind: "send", userMessageId: "u1", assistantMessageId: "a1" };
+    const started = { sessionId: "s1", kind: "send", userMessageId: "u1", assistantMessageId: "a1", speakerId: null };
     const calls = installBackend({
       override: (cmd, args) => {
         if (cmd !== "send_message") return undefined;
@@ -216,13 +216,13 @@ describe("reply streams", () => {
       },
     });
     const events: unknown[] = [];
-    expect(await sendMessage("s1", "Hello", ["img-1"], (event) => events.push(event))).toEqual({ ok: true, data: started });
+    expect(await sendMessage("s1", "Hello", ["img-1"], null, (event) => events.push(event))).toEqual({ ok: true, data: started });
     expect(events).toEqual([
       { type: "started", ...started },
       { type: "delta", text: "Hi", reasoning: "" },
       { type: "failed", error: { code: "overloaded", message: "529", retryAfterSecs: 3 }, partialSaved: true },
     ]);
-    expect(Object.keys(calls[0]?.args as object)).toEqual(["sessionId", "text", "imageIds", "onEvent"]);
-    expect(calls[0]?.args).toMatchObject({ sessionId: "s1", text: "Hello", imageIds: ["img-1"] });
+    expect(Object.keys(calls[0]?.args as object)).toEqual(["sessionId", "text", "imageIds", "speakerId", "onEvent"]);
+    expect(calls[0]?.args).toMatchObject({ sessionId: "s1", text: "Hello", imageIds: ["img-1"], speakerId: null });
   });
 });

@@ -135,7 +135,7 @@ describe("the prompt preview", () => {
     const drawer = await screen.findByTestId("prompt-preview");
     await waitFor(() => expect(within(drawer).getAllByTestId("prompt-message").length).toBeGreaterThan(8));
 
-    expect(lastOf(previews(calls))).toEqual({ sessionId: expect.any(String), message: "Ring it again?", imageIds: [], withRequestBody: false });
+    expect(lastOf(previews(calls))).toEqual({ sessionId: expect.any(String), message: "Ring it again?", imageIds: [], speakerId: null, withRequestBody: false });
     expect(within(drawer).getByTestId("prompt-target").textContent).toMatch(/OpenRouter\s*·\s*anthropic\/claude-3\.5-sonnet/);
     expect(within(drawer).getByTestId("prompt-window").textContent).toContain("200,000");
     expect(within(drawer).getByTestId("prompt-window").dataset["known"]).toBe("true");

@@ -30,6 +30,7 @@ export * from "./api/worldbooks";
 export * from "./api/chats";
 export * from "./api/prompts";
 export * from "./api/replies";
+export * from "./api/groups";
 export * from "./api/providers";
 export * from "./api/backups";
 export * from "./api/onboarding";

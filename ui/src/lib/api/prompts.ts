@@ -63,15 +63,17 @@ export function setPostHistory(text: string): Promise<ApiResult<PrimaryContext>>
 /**
  * The exact prompt a send would make now (`message`: the draft, if any, with
  * its pending `imageIds`), for the session's provider and model; with
- * `withRequestBody`, the JSON body the provider would get too.
+ * `withRequestBody`, the JSON body the provider would get too. In a group the
+ * prompt is `speakerId`'s (null: the member who would speak next).
  */
 export function previewPrompt(
   sessionId: string,
   message: string | null,
   imageIds: readonly string[] = [],
   withRequestBody = false,
+  speakerId: string | null = null,
 ): Promise<ApiResult<PromptPreview>> {
-  return call(() => commands.previewPrompt(sessionId, message, [...imageIds], withRequestBody));
+  return call(() => commands.previewPrompt(sessionId, message, [...imageIds], speakerId, withRequestBody));
 }
 
 // ---- The Author's Note ----

@@ -44,6 +44,7 @@ export function toReplyEvent(raw: StreamEvent): ReplyEvent {
         kind: raw.kind,
         userMessageId: raw.userMessageId ?? null,
         assistantMessageId: raw.assistantMessageId ?? null,
+        speakerId: raw.speakerId ?? null,
       };
     case "snapshot":
     case "delta":
@@ -74,19 +75,29 @@ function streamed(
   });
 }
 
-/** Saves the user's message and streams the character's reply to `onEvent`. */
+/**
+ * Saves the user's message and streams the character's reply to `onEvent`;
+ * in a group, `speakerId` picks who answers (null: the turn order), and with
+ * auto turns the next members' replies follow on the same channel (a new
+ * `started` after each terminal event).
+ */
 export function sendMessage(
   sessionId: string,
   text: string,
   imageIds: readonly string[],
+  speakerId: string | null,
   onEvent: (event: ReplyEvent) => void,
 ): Promise<ApiResult<StreamStarted>> {
-  return streamed(onEvent, (channel) => commands.sendMessage(sessionId, text, [...imageIds], channel));
+  return streamed(onEvent, (channel) => commands.sendMessage(sessionId, text, [...imageIds], speakerId, channel));
 }
 
-/** Streams a new swipe of the last reply. */
-export function regenerateReply(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<StreamStarted>> {
-  return streamed(onEvent, (channel) => commands.regenerateReply(sessionId, channel));
+/** Streams a new swipe of the last reply; in a group, written by `speakerId` (null: the same member). */
+export function regenerateReply(
+  sessionId: string,
+  onEvent: (event: ReplyEvent) => void,
+  speakerId: string | null = null,
+): Promise<ApiResult<StreamStarted>> {
+  return streamed(onEvent, (channel) => commands.regenerateReply(sessionId, speakerId, channel));
 }
 
 /** Streams more of the last reply, appended to it. */

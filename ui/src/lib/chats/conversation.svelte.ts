@@ -21,6 +21,7 @@ import {
   sendMessage,
   setSessionModel,
   setSessionPersona,
+  speak,
   type Message,
   type MessageImage,
   type Role,
@@ -31,6 +32,7 @@ import type { Confirmer } from "../confirm.svelte";
 import { t } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
 import { DisplayRules } from "./display.svelte";
+import { GroupCast } from "./group.svelte";
 import type { LiveSessions } from "./live.svelte";
 import { MessageActions } from "./message-actions";
 import { Replies, type ReplyFailure } from "./replies";
@@ -57,6 +59,7 @@ export function sameMessage(a: Message, b: Message): boolean {
     a.status === b.status &&
     a.role === b.role &&
     a.name === b.name &&
+    a.speakerId === b.speakerId &&
     a.parentId === b.parentId &&
     a.swipeIndex === b.swipeIndex &&
     a.swipeCount === b.swipeCount &&
@@ -99,6 +102,8 @@ export class Conversation {
   model = $state.raw<SessionModel | null>(null);
   /** How messages are shown: the chat dictionaries' Display-scope rules. */
   readonly display = new DisplayRules();
+  /** The chat's cast: members, presence, turns (a 1:1 chat has its one character). */
+  readonly group: GroupCast;
 
   #sessions: Sessions;
   #report: Reporter;
@@ -111,6 +116,7 @@ export class Conversation {
   constructor(sessions: Sessions, confirm: Confirmer, report: Reporter, live: LiveSessions | null = null) {
     this.#sessions = sessions;
     this.#report = report;
+    this.group = new GroupCast(report, confirm);
     this.#replies = new Replies(this, {
       generation: () => this.#generation,
       scrollTo: (messageId) => (this.scrollRequest = { id: messageId, seq: ++this.#seq }),
@@ -119,6 +125,7 @@ export class Conversation {
       refreshTail: () => this.#refreshTail(),
       report,
       live,
+      memberName: (speakerId) => this.group.member(speakerId)?.name ?? null,
     });
     this.#actions = new MessageActions(this, {
       loadNewest: () => this.#loadNewest(),
@@ -148,6 +155,7 @@ export class Conversation {
     this.#reset();
     this.session = summary;
     void this.loadModel();
+    void this.group.open(summary.id);
     void this.display.open(summary.characterId);
     if (await this.#loadNewest()) this.#replies.followLive();
   }
@@ -155,6 +163,7 @@ export class Conversation {
   close(): void {
     this.#reset();
     this.session = null;
+    void this.group.open(null);
     void this.display.open(null);
   }
 
@@ -276,8 +285,9 @@ export class Conversation {
   }
 
   #touchList(): void {
-    // The preview, count and order of the list follow the conversation.
+    // The preview, count and order of the list follow the conversation; the next speaker moves on.
     void this.#sessions.load();
+    void this.group.reload();
   }
 
   // ---- The composer ----
@@ -391,17 +401,39 @@ export class Conversation {
     const images = this.pending.map((p) => p.image.id);
     // Shown at once when the reply starts: ask for its shown form now.
     void this.display.prepare([text]);
+    // In a group, the member picked beside the composer answers (once); null: the turn order.
+    const speaker = this.group.isGroup ? this.group.speaker : null;
     this.sending = true;
-    const ok = await this.#replies.request("send", id, (onEvent) => sendMessage(id, text.trim() === "" ? "" : text, images, onEvent), text);
+    const ok = await this.#replies.request(
+      "send",
+      id,
+      (onEvent) => sendMessage(id, text.trim() === "" ? "" : text, images, speaker, onEvent),
+      text,
+    );
     this.sending = false;
+    if (ok && this.group.speaker === speaker) this.group.speaker = null;
     return ok;
   }
 
-  /** A new swipe of the last reply (also Retry after a failure). */
-  regenerate(): Promise<boolean> {
+  /** A new swipe of the last reply (also Retry after a failure); in a group, as `speakerId` if given. */
+  regenerate(speakerId: string | null = null): Promise<boolean> {
     const id = this.id;
     if (!id) return Promise.resolve(false);
-    return this.#replies.request("regenerate", id, (onEvent) => regenerateReply(id, onEvent));
+    return this.#replies.request("regenerate", id, (onEvent) => regenerateReply(id, onEvent, speakerId));
+  }
+
+  /**
+   * In a group, a member speaks with no new message from the user: `speakerId`
+   * ("speak now"), or null for the turn order's pick ("skip my turn").
+   */
+  speak(speakerId: string | null = null): Promise<boolean> {
+    const id = this.id;
+    if (!id) return Promise.resolve(false);
+    const speaker = speakerId ?? (this.group.isGroup ? this.group.speaker : null);
+    return this.#replies.request("speak", id, (onEvent) => speak(id, speaker, onEvent)).then((ok) => {
+      if (ok && speakerId === null && this.group.speaker === speaker) this.group.speaker = null;
+      return ok;
+    });
   }
 
   /** Extends the last reply. */

@@ -67,6 +67,8 @@ const KNOWN_SOURCES = new Set<string>([
   "newMessage",
   "continuePrefill",
   "impersonationInstruction",
+  "groupMember",
+  "groupNudge",
 ] satisfies PromptSource[]);
 
 /** `characterFilter` → `character filter`. */

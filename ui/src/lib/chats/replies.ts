@@ -44,6 +44,7 @@ const REPLY_CONTEXT: Record<ReplyKind, TextKey> = {
   regenerate: "error.context.regenerate",
   continue: "error.context.continue",
   impersonate: "error.context.impersonate",
+  speak: "error.context.speak",
 };
 
 /** What replies need of their conversation beyond its public state. */
@@ -60,7 +61,16 @@ export type ReplyHost = {
   refreshTail: () => Promise<void>;
   report: Reporter;
   live: LiveSessions | null;
+  /** A group member's name (null: not a member, or a 1:1 chat). */
+  memberName: (speakerId: string | null) => string | null;
 };
+
+/**
+ * The reply a channel's events go to. With auto turns a channel carries
+ * several replies, one after another: a `started` after a terminal event
+ * begins the next one.
+ */
+type Chain = { reply: LiveReply };
 
 /** The replies of one conversation: requests, streams followed from other windows, and how they end. */
 export class Replies {
@@ -122,7 +132,8 @@ export class Replies {
     this.#conversation.failure = null;
     this.#conversation.display.resetLive();
     this.#conversation.stream = reply;
-    const result = await start((event) => this.#onEvent(reply, event, text));
+    const chain: Chain = { reply };
+    const result = await start((event) => this.#onEvent(chain, event, text));
     if (this.#conversation.stream !== reply) return result.ok;
     if (!result.ok) {
       this.#dropStream();
@@ -138,7 +149,19 @@ export class Replies {
     return true;
   }
 
-  #onEvent(reply: LiveReply, event: ReplyEvent, text?: string): void {
+  #onEvent(chain: Chain, event: ReplyEvent, text?: string): void {
+    if (event.type === "started" && this.#isNextTurn(chain, event)) {
+      // An auto turn: the next member's reply on the same channel.
+      const next = new LiveReply(chain.reply.sessionId, chain.reply.origin, event.kind);
+      chain.reply.dispose();
+      chain.reply = next;
+      clearTimeout(this.#orphanTimer);
+      this.#conversation.failure = null;
+      this.#conversation.stream = next;
+      this.#applyStarted(next, event);
+      return;
+    }
+    const reply = chain.reply;
     if (this.#conversation.stream !== reply) return;
     switch (event.type) {
       case "started":
@@ -155,6 +178,16 @@ export class Replies {
     }
   }
 
+  /** A `started` for another reply than the chain's, after the chain's reply ended (or while it ends). */
+  #isNextTurn(chain: Chain, started: StreamStarted): boolean {
+    const reply = chain.reply;
+    if (!reply.startedSeen || started.assistantMessageId === null) return false;
+    if (started.assistantMessageId === reply.assistantMessageId) return false;
+    if (this.#conversation.id !== started.sessionId) return false;
+    // Ours, or nothing: a reply of another request is not this channel's to replace.
+    return this.#conversation.stream === reply || this.#conversation.stream === null;
+  }
+
   /** The request started: show the user's message and an empty reply at once. */
   #applyStarted(reply: LiveReply, started: StreamStarted, text?: string): void {
     if (reply.startedSeen || this.#conversation.id !== started.sessionId) return;
@@ -162,6 +195,7 @@ export class Replies {
     reply.kind = started.kind;
     reply.userMessageId = started.userMessageId;
     reply.assistantMessageId = started.assistantMessageId;
+    reply.speakerId = started.speakerId;
     reply.started();
     if (reply.origin === "attached") {
       // Another window started it: what it saved so far comes from the database.
@@ -173,9 +207,11 @@ export class Replies {
       return;
     }
     if (started.kind === "send" && started.userMessageId && started.assistantMessageId) {
-      this.#placeSent(started.userMessageId, started.assistantMessageId, text ?? "");
+      this.#placeSent(started.userMessageId, started.assistantMessageId, text ?? "", started.speakerId);
     } else if (started.kind === "regenerate" && started.assistantMessageId) {
-      this.#placeSwipe(started.assistantMessageId);
+      this.#placeSwipe(started.assistantMessageId, started.speakerId);
+    } else if (started.kind === "speak" && started.assistantMessageId) {
+      this.#placeSpoken(started.assistantMessageId, started.speakerId);
     }
     this.#scrollToReply(reply);
   }
@@ -185,7 +221,12 @@ export class Replies {
     if (target && this.#conversation.stream === reply) this.#host.scrollTo(target);
   }
 
-  #placeSent(userId: string, replyId: string, text: string): void {
+  /** The name a reply by `speakerId` is shown under (the chat's character in a 1:1 chat). */
+  #speakerName(speakerId: string | null, fallback?: string): string {
+    return this.#host.memberName(speakerId) ?? fallback ?? this.#conversation.session?.characterName ?? "";
+  }
+
+  #placeSent(userId: string, replyId: string, text: string, speakerId: string | null): void {
     const session = this.#conversation.session!;
     const last = this.#conversation.messages[this.#conversation.messages.length - 1] ?? null;
     const lastUser = [...this.#conversation.messages].reverse().find((m) => m.role === "user");
@@ -199,12 +240,13 @@ export class Replies {
       status: "complete",
       meta: EMPTY_META,
       images: this.#conversation.pending.map((p) => p.image),
+      speakerId: null,
       swipeIndex: 0,
       swipeCount: 1,
       editCount: 0,
       createdAt: now,
     };
-    const placeholder = this.#placeholder(replyId, userId, session.characterName, 0, 1);
+    const placeholder = this.#placeholder(replyId, userId, this.#speakerName(speakerId, session.characterName), 0, 1, speakerId);
     const known = new Set(this.#conversation.messages.map((m) => m.id));
     const added = [user, placeholder].filter((m) => !known.has(m.id));
     this.#conversation.messages = [...this.#conversation.messages, ...added];
@@ -213,25 +255,38 @@ export class Replies {
     this.#host.dropPending();
   }
 
-  #placeSwipe(replyId: string): void {
+  #placeSwipe(replyId: string, speakerId: string | null): void {
     const session = this.#conversation.session!;
     const last = this.#conversation.messages[this.#conversation.messages.length - 1];
     if (last?.id === replyId) return;
     if (last && last.role === "assistant") {
-      const swipe = this.#placeholder(replyId, last.parentId, last.name || session.characterName, last.swipeCount, last.swipeCount + 1);
+      const name = speakerId !== null && speakerId !== last.speakerId ? this.#speakerName(speakerId, last.name) : last.name || session.characterName;
+      const swipe = this.#placeholder(replyId, last.parentId, name, last.swipeCount, last.swipeCount + 1, speakerId ?? last.speakerId);
       this.#conversation.messages = [...this.#conversation.messages.slice(0, -1), swipe];
     } else {
-      this.#conversation.messages = [...this.#conversation.messages, this.#placeholder(replyId, last?.id ?? null, session.characterName, 0, 1)];
+      this.#conversation.messages = [
+        ...this.#conversation.messages,
+        this.#placeholder(replyId, last?.id ?? null, this.#speakerName(speakerId, session.characterName), 0, 1, speakerId),
+      ];
       this.#conversation.total += 1;
     }
   }
 
-  #placeholder(id: string, parentId: string | null, name: string, swipeIndex: number, swipeCount: number): Message {
+  /** A member speaks without a user message: its reply follows the last message. */
+  #placeSpoken(replyId: string, speakerId: string | null): void {
+    if (this.#conversation.messages.some((m) => m.id === replyId)) return;
+    const last = this.#conversation.messages[this.#conversation.messages.length - 1];
+    this.#conversation.messages = [...this.#conversation.messages, this.#placeholder(replyId, last?.id ?? null, this.#speakerName(speakerId), 0, 1, speakerId)];
+    this.#conversation.total += 1;
+  }
+
+  #placeholder(id: string, parentId: string | null, name: string, swipeIndex: number, swipeCount: number, speakerId: string | null): Message {
     return {
       id,
       parentId,
       role: "assistant",
       name,
+      speakerId,
       content: "",
       status: "partial",
       meta: EMPTY_META,
@@ -269,7 +324,14 @@ export class Replies {
       this.#conversation.messages = this.#conversation.messages.map((m) => (m.id === id ? { ...m, content: reply.display, status } : m));
     }
     await this.#host.refreshTail();
-    if (this.#conversation.stream !== reply) return;
+    if (this.#conversation.stream !== reply) {
+      // The next auto turn began meanwhile: the page read may predate its reply.
+      const next = this.#conversation.stream;
+      if (next !== null && next.kind === "speak" && next.assistantMessageId !== null && next.origin === "own") {
+        this.#placeSpoken(next.assistantMessageId, next.speakerId);
+      }
+      return;
+    }
     if (event.type === "failed") {
       const present = id !== null && event.partialSaved && this.#conversation.messages.some((m) => m.id === id);
       this.#conversation.failure = {
@@ -318,7 +380,8 @@ export class Replies {
     const reply = new LiveReply(id, "attached", "send");
     this.#conversation.display.resetLive();
     this.#conversation.stream = reply;
-    const result = await attachStream(id, (event) => this.#onEvent(reply, event));
+    const chain: Chain = { reply };
+    const result = await attachStream(id, (event) => this.#onEvent(chain, event));
     if (this.#conversation.stream !== reply) return result.ok && result.data;
     if (!result.ok || !result.data) {
       if (reply.phase === "starting") this.#dropStream();

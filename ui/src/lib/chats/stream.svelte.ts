@@ -67,6 +67,8 @@ export class LiveReply {
   /** The reply being written (none for impersonate, and until `started`). */
   assistantMessageId = $state<string | null>(null);
   userMessageId: string | null = null;
+  /** In a group, the member writing the reply. */
+  speakerId = $state<string | null>(null);
   /** What has arrived, as last published (at most once a frame). */
   text = $state("");
   reasoning = $state("");

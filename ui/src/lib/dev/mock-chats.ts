@@ -31,6 +31,7 @@ import type {
   StreamStarted,
 } from "../api";
 import { readSillyTavernChat } from "./mock-chat-import";
+import { MockGroups } from "./mock-groups";
 import { handleChatSettings, notesOf, type SettingsHost } from "./mock-chat-settings";
 import { MessageTree, type Node, type ReplyMeta, type Session, type Synthetic } from "./mock-message-tree";
 import { buildPreview, type PreviewSource } from "./mock-prompt";
@@ -84,12 +85,35 @@ export class MockChats {
   #clock: number;
   #tree: MessageTree;
   #settingsHost: SettingsHost;
+  /** Group chats: casts, turns, presence changes. */
+  readonly groups: MockGroups;
 
   constructor(hooks: ChatHooks = {}) {
     this.#hooks = hooks;
     this.#clock = hooks.now?.() ?? Date.UTC(2026, 10, 20, 18, 0, 0);
     this.#tree = new MessageTree((id) => this.#character(id));
     this.#settingsHost = { id: (prefix) => this.#id(prefix), now: () => this.#now(), nextKey: () => this.#next++ };
+    this.groups = new MockGroups({
+      character: (id) => this.#character(id),
+      sessionCharacter: (id) => this.sessions.get(id)?.summary.characterId ?? null,
+      lastMessageId: (id) => {
+        const session = this.sessions.get(id);
+        const length = session ? this.#tree.length(session) : 0;
+        return session && length > 0 ? (this.#tree.nodeAt(session, length - 1)?.id ?? null) : null;
+      },
+      createGroupSession: (ids) => this.addGroupSession(ids),
+      id: (prefix) => this.#id(prefix),
+      now: () => this.#now(),
+    });
+  }
+
+  /** A group chat that opens with each character's greeting in turn (alternate greetings as swipes). */
+  addGroupSession(characterIds: readonly string[], fields: Partial<SessionSummary> = {}): SessionSummary {
+    const cast = characterIds.map((id) => this.#character(id));
+    const greetings = cast
+      .filter((c) => c.greeting.trim() !== "")
+      .map((c) => ({ role: "assistant" as const, content: c.greeting, name: c.name, swipes: c.alternateGreetings, speakerId: c.id }));
+    return this.addSession(characterIds[0]!, greetings, { title: cast.map((c) => c.name).join(", "), ...fields });
   }
 
   #id(prefix: string): string {
@@ -120,7 +144,15 @@ export class MockChats {
   /** A session with a linear path of `messages`; the first may carry greeting swipes. */
   addSession(
     characterId: string,
-    messages: readonly { role: Role; content: string; name?: string; swipes?: string[]; status?: MessageStatus; meta?: ReplyMeta }[],
+    messages: readonly {
+      role: Role;
+      content: string;
+      name?: string;
+      swipes?: string[];
+      status?: MessageStatus;
+      meta?: ReplyMeta;
+      speakerId?: string;
+    }[],
     fields: Partial<SessionSummary> = {},
   ): SessionSummary {
     const character = this.#character(characterId);
@@ -154,6 +186,7 @@ export class MockChats {
       let first: string | null = null;
       for (const text of texts) {
         const node = this.#append(session, parent, message.role, text, message.name);
+        if (message.speakerId) node.speakerId = message.speakerId;
         if (first === null) {
           if (message.status) node.status = message.status;
           if (message.meta) node.meta = message.meta;
@@ -172,36 +205,63 @@ export class MockChats {
    * and an empty partial reply (send), a new empty swipe (regenerate), the
    * reply being extended (continue), or nothing (impersonate).
    */
-  beginReply(sessionId: string, kind: ReplyKind, text = "", imageIds: readonly string[] = []): StreamStarted | ApiError {
+  beginReply(
+    sessionId: string,
+    kind: ReplyKind,
+    text = "",
+    imageIds: readonly string[] = [],
+    requestedSpeaker: string | null = null,
+  ): StreamStarted | ApiError {
     const session = this.#session(sessionId);
     if (!session) return { code: "not_found", message: `session ${sessionId} was not found` };
-    const started: StreamStarted = { sessionId, kind, userMessageId: null, assistantMessageId: null };
+    const started: StreamStarted = { sessionId, kind, userMessageId: null, assistantMessageId: null, speakerId: null };
     if (kind === "impersonate") return started;
     const length = this.#tree.length(session);
     const last = length > 0 ? this.#tree.nodeAt(session, length - 1) : null;
+    const speakerId =
+      kind === "regenerate" || kind === "continue"
+        ? (requestedSpeaker ?? (last?.role === "assistant" ? (last.speakerId ?? null) : null) ?? this.groups.speakerFor(sessionId, null))
+        : this.groups.speakerFor(sessionId, requestedSpeaker);
+    const speaker = speakerId !== null ? this.#character(speakerId) : null;
+    const writtenBy = (node: Node): Node => {
+      if (speaker) {
+        node.speakerId = speaker.id;
+        node.name = speaker.name;
+      }
+      return node;
+    };
+    this.groups.spoke(sessionId, speakerId);
+    if (kind === "speak") {
+      if (speakerId === null) return { code: "invalid_input", message: "no member can speak" };
+      const reply = writtenBy(this.#append(session, last?.id ?? null, "assistant", ""));
+      reply.status = "partial";
+      session.active.set(last?.id ?? "", reply.id);
+      this.#refresh(session, true);
+      return { ...started, assistantMessageId: reply.id, speakerId };
+    }
     if (kind === "send") {
       if (text.trim() === "" && imageIds.length === 0) return { code: "invalid_input", message: "the message is empty" };
       const images = imageIds.map((id) => this.images.get(id) ?? { id, mime: "image/png", name: id });
       const user = this.#append(session, last?.id ?? null, "user", text, undefined, images);
       session.active.set(last?.id ?? "", user.id);
-      const reply = this.#append(session, user.id, "assistant", "");
+      const reply = writtenBy(this.#append(session, user.id, "assistant", ""));
       reply.status = "partial";
       session.active.set(user.id, reply.id);
       this.#refresh(session, true);
-      return { ...started, userMessageId: user.id, assistantMessageId: reply.id };
+      return { ...started, userMessageId: user.id, assistantMessageId: reply.id, speakerId };
     }
     if (kind === "continue") {
       if (!last || last.role !== "assistant") return { code: "invalid_input", message: "there is no reply to continue" };
       last.status = "partial";
-      return { ...started, assistantMessageId: last.id };
+      return { ...started, assistantMessageId: last.id, speakerId };
     }
     // Regenerate: a new sibling of the last reply, or a first reply to a user message.
     const parent = last?.role === "assistant" ? last.parentId : (last?.id ?? null);
-    const reply = this.#append(session, parent, "assistant", "");
+    const reply = writtenBy(this.#append(session, parent, "assistant", ""));
     reply.status = "partial";
     session.active.set(parent ?? "", reply.id);
     this.#refresh(session, true);
-    return { ...started, assistantMessageId: reply.id };
+    return { ...started, assistantMessageId: reply.id, speakerId };
   }
 
   /** The engine's checkpoint: a reply's text, status and meta as saved so far. */
@@ -331,6 +391,8 @@ export class MockChats {
 
   /** Answers a chat command, or undefined when `cmd` is not one. */
   handle(cmd: string, a: Record<string, unknown>, headers: Record<string, string> = {}): unknown {
+    const group = this.groups.handle(cmd, a);
+    if (group !== undefined) return group;
     switch (cmd) {
       case "list_sessions": {
         const query = a["query"] as SessionQuery;
@@ -487,7 +549,8 @@ export class MockChats {
       case "preview_prompt": {
         const id = a["sessionId"] as string;
         if (!this.sessions.has(id)) return reject("not_found", "session not found");
-        return buildPreview(this.#previewSource(), id, (a["message"] as string | null) ?? null, (a["imageIds"] as string[] | undefined) ?? [], a["withRequestBody"] === true);
+        const preview = buildPreview(this.#previewSource(), id, (a["message"] as string | null) ?? null, (a["imageIds"] as string[] | undefined) ?? [], a["withRequestBody"] === true);
+        return { ...preview, speakerId: this.groups.speakerFor(id, (a["speakerId"] as string | null | undefined) ?? null) };
       }
       default:
         return handleChatSettings(this, this.#settingsHost, cmd, a, headers);

@@ -17,6 +17,8 @@ export type Node = {
   createdAt: number;
   status?: MessageStatus;
   meta?: ReplyMeta;
+  /** In a group chat, the member who wrote the reply. */
+  speakerId?: string | null;
 };
 
 /** A reply's meta; the backend may add the model's reasoning to it. */
@@ -117,6 +119,7 @@ export class MessageTree {
       parentId: node.parentId,
       role: node.role,
       name: node.name,
+      speakerId: node.speakerId ?? null,
       content: node.content,
       status: node.status ?? "complete",
       meta: node.meta ?? NO_META,

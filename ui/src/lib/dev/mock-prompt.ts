@@ -172,6 +172,7 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     contextWindow: target?.contextLength ?? 8192,
     contextWindowKnown: target?.contextLength != null,
     replyReserve,
+    speakerId: null,
     requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
   };
 }

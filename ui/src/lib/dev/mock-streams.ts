@@ -44,6 +44,8 @@ function reject(error: ApiError): Promise<never> {
 /** One live stream in the fake engine. */
 export class MockStream {
   readonly started: StreamStarted;
+  /** Auto turns still to come after this reply (a group's). */
+  autoLeft = 0;
   text = "";
   reasoning = "";
   ended = false;
@@ -68,6 +70,11 @@ export class MockStream {
 
   get channels(): number {
     return this.#channels.length;
+  }
+
+  /** The channels listening (an auto turn goes on to the same ones). */
+  get listeners(): readonly StreamChannel[] {
+    return this.#channels;
   }
 
   subscribe(channel: StreamChannel, snapshot: boolean): void {
@@ -118,6 +125,7 @@ export class MockStream {
     this.#save("complete", meta);
     const messageId = this.started.kind === "impersonate" ? null : this.started.assistantMessageId;
     this.#end({ type: "done", messageId, text: this.#base + this.text, usage: full, finishReason });
+    this.#engine.nextTurn(this);
   }
 
   /** The request failed; a partial reply is kept when anything arrived. */
@@ -226,6 +234,16 @@ export class MockStreams {
     return this.#open(started, null);
   }
 
+  /** A group reply finished: with auto turns left, the next member speaks on the same channels. */
+  nextTurn(previous: MockStream): void {
+    if (previous.autoLeft <= 0 || previous.started.kind === "impersonate" || this.live.has(previous.sessionId)) return;
+    const started = this.#chats.beginReply(previous.sessionId, "speak");
+    if (!("sessionId" in started)) return;
+    const stream = this.#open(started, null);
+    stream.autoLeft = previous.autoLeft - 1;
+    for (const channel of previous.listeners) stream.subscribe(channel, false);
+  }
+
   #open(started: StreamStarted, channel: StreamChannel | null): MockStream {
     const base =
       started.kind === "continue" && started.assistantMessageId
@@ -242,9 +260,16 @@ export class MockStreams {
   #request(kind: ReplyKind, a: Record<string, unknown>): unknown {
     const sessionId = a["sessionId"] as string;
     if (this.live.has(sessionId)) return reject({ code: "busy", message: "a reply is already streaming in this chat" });
-    const started = this.#chats.beginReply(sessionId, kind, (a["text"] as string | undefined) ?? "", (a["imageIds"] as string[] | undefined) ?? []);
+    const started = this.#chats.beginReply(
+      sessionId,
+      kind,
+      (a["text"] as string | undefined) ?? "",
+      (a["imageIds"] as string[] | undefined) ?? [],
+      (a["speakerId"] as string | null | undefined) ?? null,
+    );
     if (!("sessionId" in started)) return reject(started);
-    this.#open(started, a["onEvent"] as StreamChannel);
+    const stream = this.#open(started, a["onEvent"] as StreamChannel);
+    if (kind === "send" || kind === "speak") stream.autoLeft = this.#chats.groups.autoTurns(sessionId);
     return started;
   }
 
@@ -259,6 +284,8 @@ export class MockStreams {
         return this.#request("continue", a);
       case "impersonate":
         return this.#request("impersonate", a);
+      case "speak":
+        return this.#request("speak", a);
       case "attach_stream": {
         const stream = this.live.get(a["sessionId"] as string);
         if (!stream) return false;

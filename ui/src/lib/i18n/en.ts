@@ -15,6 +15,7 @@ import { providers } from "./en/providers";
 import { backups } from "./en/backups";
 import { onboarding } from "./en/onboarding";
 import { help } from "./en/help";
+import { groups } from "./en/groups";
 
 export const en = {
   ...app,
@@ -27,4 +28,5 @@ export const en = {
   ...backups,
   ...onboarding,
   ...help,
+  ...groups,
 } as const;

@@ -13,6 +13,7 @@ import { providers } from "./ru/providers";
 import { backups } from "./ru/backups";
 import { onboarding } from "./ru/onboarding";
 import { help } from "./ru/help";
+import { groups } from "./ru/groups";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -25,4 +26,5 @@ export const ru: Dictionary<RussianPlural> = {
   ...backups,
   ...onboarding,
   ...help,
+  ...groups,
 };

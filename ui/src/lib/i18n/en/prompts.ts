@@ -35,6 +35,8 @@ export const prompts = {
   "prompt.source.authorsNote": "Author's Note",
   "prompt.source.continuePrefill": "Reply being continued",
   "prompt.source.impersonationInstruction": "Impersonation instruction",
+  "prompt.source.groupMember": "Another member",
+  "prompt.source.groupNudge": "Who writes the reply",
   "prompt.noTarget": "No provider set up: built for the default window",
   "prompt.meter": "The prompt's share of the context window",
   "prompt.meterHint": "{used} of {budget} tokens the prompt may use (the rest of the window is kept for the reply)",
