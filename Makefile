@@ -121,13 +121,14 @@ figures: bundle app ## Cold start, memory (PSS) idle and with a 10,000-message c
 	cargo build --locked -p confab-cli
 	scripts/figures.sh $(RELEASE_BIN) $(APP_BIN) $(CARGO_TARGET_DIR)/debug/confab $(BUNDLE_DIR)
 
-bench: ## Print performance figures: cards, import, world books, prompts, conversations, the streaming chat view (not part of make test)
+bench: ## Print performance figures: cards, import, world books, prompts, conversations, group turns, the streaming chat view (not part of make test)
 	cargo bench --locked -p confab-core --bench card_parse
 	cargo bench --locked -p confab-core --bench library_import
 	cargo bench --locked -p confab-core --bench lore_scan
 	cargo bench --locked -p confab-core --bench prompt_assemble
 	cargo bench --locked -p confab-core --bench conversation
 	cargo bench --locked -p confab-core --bench streaming
+	cargo bench --locked -p confab-core --bench group_turn
 	$(MAKE) --no-print-directory bench-ui
 
 bench-ui: ## A reply at 1,000 words/s into a 10,000-message chat (headless Chromium): longest task, dropped frames, vs whole re-render
