@@ -422,7 +422,9 @@ const SPEAKER_LOOKBACK: i64 = 256;
 impl Store {
     /// The end of the session's active path: its length, last text and speakers.
     pub async fn path_end(&self, session_id: &str) -> Result<PathEnd> {
-        let row: Option<(Option<i64>, Option<String>, Option<String>, Option<String>)> =
+        // (leaf depth, leaf text, leaf speaker, last member who spoke)
+        type EndRow = (Option<i64>, Option<String>, Option<String>, Option<String>);
+        let row: Option<EndRow> =
             sqlx::query_as(
                 "WITH RECURSIVE up (id, parent_id, character_id, n) AS (
                      SELECT m.id, m.parent_id, m.character_id, 0 FROM messages m
