@@ -38,6 +38,7 @@ fn last<'a>(text: &'a str, speaker: Option<&'a str>) -> LastMessage<'a> {
         text,
         speaker,
         last_member: speaker,
+        from_user: false,
     }
 }
 
@@ -132,6 +133,7 @@ fn list_order_takes_turns_skipping_muted_and_absent_members() {
                 text: "",
                 speaker: None,
                 last_member: after,
+                from_user: false,
             },
             9,
         )
@@ -694,4 +696,51 @@ async fn a_branch_of_a_group_is_the_same_group_with_its_speakers() {
     assert!(state.is_group);
     assert_eq!(state.members.len(), 3);
     assert_eq!(state.members[2].presence, Presence::Muted);
+}
+
+#[tokio::test]
+async fn the_next_speaker_shown_is_the_one_a_send_gets_unless_the_text_names_another() {
+    let s = scene().await;
+    let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
+    let session = s.store.create_group_session(&ids, None, "T").await.unwrap();
+    for order in [TurnOrder::Natural, TurnOrder::Random, TurnOrder::List] {
+        s.store
+            .set_group_settings(
+                &session,
+                &GroupSettings {
+                    turn_order: order,
+                    ..GroupSettings::default()
+                },
+            )
+            .await
+            .unwrap();
+        for turn in 0..12 {
+            let shown = group_state(&s.store, &session).await.unwrap().next_speaker;
+            let sent = speaker_for(&s.store, &session, None, Some("And then?"))
+                .await
+                .unwrap()
+                .map(|m| m.character_id);
+            assert_eq!(shown, sent, "{order:?}, turn {turn}");
+            // The reply is written by that member, and the chat moves on.
+            let speaker = sent.unwrap();
+            s.store
+                .add_message(&session, user("And then?"))
+                .await
+                .unwrap();
+            s.store
+                .add_message(
+                    &session,
+                    NewMessage {
+                        role: Role::Assistant,
+                        name: "someone",
+                        content: "Then this.",
+                        status: MessageStatus::Complete,
+                        image_ids: &[],
+                        speaker: Some(&speaker),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    }
 }

@@ -276,6 +276,9 @@ pub struct LastMessage<'a> {
     pub speaker: Option<&'a str>,
     /// The member who spoke last anywhere on the path (list order continues after it).
     pub last_member: Option<&'a str>,
+    /// Whether the user wrote the text: then a member it names answers even if
+    /// that member also spoke last (`speaker` is still passed over otherwise).
+    pub from_user: bool,
 }
 
 /// Who speaks next in `order`, among the present members (muted and absent
@@ -352,8 +355,13 @@ fn natural<'m>(
     } else {
         candidates
     };
+    let callable = if last.from_user {
+        speaking
+    } else {
+        &candidates[..]
+    };
     let named: Vec<(&GroupMember, Vec<String>)> =
-        candidates.iter().map(|m| (*m, words(&m.name))).collect();
+        callable.iter().map(|m| (*m, words(&m.name))).collect();
     for word in words(last.text) {
         if let Some((m, _)) = named.iter().find(|(_, name)| name.contains(&word)) {
             return Some(m);
@@ -450,15 +458,20 @@ pub async fn speaker_for(
     let (settings, end) =
         tokio::try_join!(store.group_settings(session_id), store.path_end(session_id))?;
     let last = match new_message {
+        // The member who spoke last does not answer again unprompted even after
+        // the user writes (unless alone), so the composer's "next: NAME" holds
+        // for a send too, unless the text names a member.
         Some(text) => LastMessage {
             text,
-            speaker: None,
+            speaker: end.last_speaker.as_deref(),
             last_member: end.last_member.as_deref(),
+            from_user: true,
         },
         None => LastMessage {
             text: &end.last_text,
             speaker: end.last_speaker.as_deref(),
             last_member: end.last_member.as_deref(),
+            from_user: false,
         },
     };
     let seed = speaker_seed(session_id, end.length);
