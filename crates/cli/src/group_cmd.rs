@@ -4,14 +4,18 @@
 //! Characters are named by id or by name (exact, any case); a name two
 //! characters share is refused with both ids, so nothing acts on a guess.
 
+use std::path::PathBuf;
+
 use clap::{Subcommand, ValueEnum};
+use confab_core::files::read_regular_file;
 use confab_core::library::{CharacterQuery, CharacterSort};
 use confab_core::session::group::{self, CardMode, Presence, TurnOrder};
+use confab_core::session::{group_files, transcript};
 use confab_core::store::Store;
 use confab_core::Error;
 
 use crate::report::Report;
-use crate::to_json;
+use crate::{file_name, to_json};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum GroupCommand {
@@ -59,6 +63,23 @@ pub(crate) enum GroupCommand {
         /// Bring it back instead.
         #[arg(long)]
         off: bool,
+    },
+    /// Import a SillyTavern group definition (`groups/NAME.json`), with its chat
+    /// files when given (each becomes a group chat), else as a new group chat.
+    Import {
+        /// The group definition.
+        definition: PathBuf,
+        /// Its chat files (.jsonl), each a group chat.
+        #[arg(long = "chat")]
+        chats: Vec<PathBuf>,
+    },
+    /// Write a group chat's SillyTavern group definition (export the chat itself with `confab chat export`).
+    Export {
+        /// The session.
+        session: String,
+        /// Where to write it (an existing file is not overwritten).
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// How the group takes turns.
     Settings {
@@ -109,6 +130,47 @@ pub(crate) async fn group_cmd(store: &Store, command: GroupCommand) -> Result<Re
             )?))
         }
         GroupCommand::Show { session } => state(session).await,
+        GroupCommand::Import { definition, chats } => {
+            let bytes = read_regular_file(&definition, group_files::MAX_GROUP_FILE_BYTES as u64)?;
+            let mut files = Vec::with_capacity(chats.len());
+            for chat in &chats {
+                files.push((
+                    file_name(chat),
+                    read_regular_file(chat, transcript::MAX_FILE_BYTES as u64)?,
+                ));
+            }
+            let made = group_files::import_sillytavern_group(
+                store,
+                &bytes,
+                &file_name(&definition),
+                files,
+            )
+            .await?;
+            Ok(Report::Json(to_json(&made)?))
+        }
+        GroupCommand::Export { session, output } => {
+            let definition = group_files::sillytavern_group_definition(store, &session).await?;
+            let bytes = serde_json::to_vec_pretty(&definition)
+                .map_err(|e| Error::Internal(format!("could not write the group: {e}")))?;
+            let (path, size) = (output.clone(), bytes.len());
+            tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)?;
+                file.write_all(&bytes)?;
+                file.sync_all()
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("writing the group stopped: {e}")))?
+            .map_err(|e| Error::io(&output, e))?;
+            Ok(Report::Exported {
+                id: session,
+                path: output.display().to_string(),
+                bytes: size,
+            })
+        }
         GroupCommand::Add { session, character } => {
             let id = character_id(store, &character).await?;
             store.add_group_member(&session, &id).await?;

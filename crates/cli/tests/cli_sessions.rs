@@ -248,3 +248,84 @@ fn prompt_shows_everything_a_card_file_and_a_chat_file_ask_for_in_order() {
     );
     assert!(plain.contains("example chat 1"), "{plain}");
 }
+
+#[test]
+fn a_sillytavern_group_comes_in_and_goes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for card in [
+        "v2_png__st_default_Seraphina_2024.png",
+        "v2_png__st_default_CodingSensei.png",
+    ] {
+        let out = confab(&data, &["import", fixture(card).to_str().unwrap()]);
+        assert!(out.status.success());
+    }
+    // A definition as SillyTavern writes it: members by their card files.
+    let definition = dir.path().join("Study group.json");
+    std::fs::write(
+        &definition,
+        r#"{"id":"1","name":"Study group","members":["v2_png__st_default_Seraphina_2024.png","v2_png__st_default_CodingSensei.png"],
+            "disabled_members":["v2_png__st_default_CodingSensei.png"],"activation_strategy":2,"generation_mode":1,
+            "chat_id":"c","chats":["c"],"allow_self_responses":false,"auto_mode_delay":5,"fav":false,"avatar_url":""}"#,
+    )
+    .unwrap();
+    let made = stdout_json(&confab(
+        &data,
+        &["group", "import", definition.to_str().unwrap(), "--json"],
+    ));
+    let session = made[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(made[0]["title"], "Study group");
+    let state = stdout_json(&confab(&data, &["group", "show", &session, "--json"]));
+    assert_eq!(state["settings"]["turnOrder"], "manual");
+    assert_eq!(state["settings"]["cardMode"], "join");
+    assert_eq!(state["members"][1]["presence"], "muted");
+
+    let out_file = dir.path().join("out.json");
+    let out = confab(
+        &data,
+        &[
+            "group",
+            "export",
+            &session,
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    assert_eq!(
+        written["members"][0],
+        "v2_png__st_default_Seraphina_2024.png"
+    );
+    assert_eq!(
+        written["disabled_members"][0],
+        "v2_png__st_default_CodingSensei.png"
+    );
+    assert_eq!(written["activation_strategy"], 2);
+    // An existing file is never overwritten.
+    let again = confab(
+        &data,
+        &[
+            "group",
+            "export",
+            &session,
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(!again.status.success());
+    // A member the library lacks: refused, nothing made.
+    std::fs::write(
+        &definition,
+        r#"{"members":["Nobody.png","v2_png__st_default_CodingSensei.png"],"activation_strategy":0}"#,
+    )
+    .unwrap();
+    let out = confab(&data, &["group", "import", definition.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Nobody.png"));
+}

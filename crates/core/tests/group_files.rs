@@ -206,3 +206,27 @@ async fn a_group_with_members_the_library_lacks_or_a_bad_file_is_refused_and_not
     assert!(sillytavern_group_definition(&store, &solo).await.is_err());
     let _ = SillyTavernGroup::default();
 }
+
+#[tokio::test]
+async fn a_group_definition_dropped_on_the_library_becomes_a_group_chat() {
+    let (_dir, store, [ann, ..]) = library().await;
+    let outcome = confab_core::library::import_bytes(
+        &store,
+        "The Three Keys.json",
+        fixture("st_group__tavern_trio.json"),
+        &confab_core::card::Limits::default(),
+    )
+    .await;
+    assert_eq!(
+        outcome.status,
+        confab_core::library::ImportStatus::Imported,
+        "{outcome:?}"
+    );
+    assert_eq!(outcome.name.as_deref(), Some("The Three Keys"));
+    let session = outcome.session_id.unwrap();
+    let state = group_state(&store, &session).await.unwrap();
+    assert_eq!(state.members[0].character_id, ann);
+    assert_eq!(outcome.character_id, None);
+    // Nothing of it reads as a card or a world book.
+    assert!(store.world_book_summaries().await.unwrap().is_empty());
+}

@@ -154,6 +154,8 @@ pub struct ImportOutcome {
     pub same_name_as: Option<String>,
     /// The world book imported: the file itself, or the one embedded in the card.
     pub world_book_id: Option<String>,
+    /// The group chat a SillyTavern group definition became.
+    pub session_id: Option<String>,
     /// Chat-dictionary rules the card brought, waiting for the user's review
     /// on the character's page (they apply only once accepted).
     pub pending_dictionary_rules: u32,

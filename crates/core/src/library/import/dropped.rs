@@ -221,6 +221,7 @@ fn cut_short(path: &Path, err: Error) -> ImportOutcome {
         name: None,
         same_name_as: None,
         world_book_id: None,
+        session_id: None,
         pending_dictionary_rules: 0,
         error: Some(AppError::from(err)),
     }

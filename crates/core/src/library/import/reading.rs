@@ -22,6 +22,8 @@ pub(super) enum Prepared {
     },
     /// A world book file.
     Book(Book),
+    /// A SillyTavern group definition: becomes a group chat of the members the library has.
+    Group(Vec<u8>),
 }
 
 pub(super) fn prepare_file(path: &Path, limits: &Limits) -> Result<Prepared> {
@@ -38,6 +40,9 @@ pub(super) fn prepare_file(path: &Path, limits: &Limits) -> Result<Prepared> {
 }
 
 pub(super) fn prepare_bytes(bytes: &[u8], name: &str, limits: &Limits) -> Result<Prepared> {
+    if may_be_world_book(name) && is_group_definition(bytes) {
+        return Ok(Prepared::Group(bytes.to_vec()));
+    }
     if may_be_world_book(name) && is_world_book(bytes, name) {
         let (book, _format) = formats::read_book(bytes, name)?;
         return Ok(Prepared::Book(book));
@@ -49,6 +54,29 @@ pub(super) fn prepare_bytes(bytes: &[u8], name: &str, limits: &Limits) -> Result
 fn may_be_world_book(name: &str) -> bool {
     let lower = name.to_lowercase();
     lower.ends_with(".json") || lower.ends_with(".lorebook")
+}
+
+/// A JSON file is a SillyTavern group definition when it lists members (card
+/// files) and says how they take turns, with none of a card's or a book's shape.
+fn is_group_definition(bytes: &[u8]) -> bool {
+    if bytes.len() > crate::session::group_files::MAX_GROUP_FILE_BYTES {
+        return false;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let Ok(serde_json::Value::Object(root)) =
+        serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
+    else {
+        return false;
+    };
+    let members = root
+        .get("members")
+        .and_then(|m| m.as_array())
+        .is_some_and(|m| m.iter().all(|v| v.is_string()));
+    members
+        && (root.contains_key("activation_strategy") || root.contains_key("generation_mode"))
+        && !root.contains_key("first_mes")
+        && !root.contains_key("entries")
+        && !root.contains_key("spec")
 }
 
 /// A JSON file is a world book when it has entries and none of a card's shape.

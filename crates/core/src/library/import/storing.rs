@@ -1,4 +1,5 @@
-//! Storing one file that was read: a world book, or a card with its embedded
+//! Storing one file that was read: a world book, a SillyTavern group (a new
+//! group chat), or a card with its embedded
 //! book and chat dictionary in one transaction; what became of it, as an outcome.
 
 use std::path::Path;
@@ -21,6 +22,7 @@ pub(super) async fn store_prepared(
         name: None,
         same_name_as: None,
         world_book_id: None,
+        session_id: None,
         pending_dictionary_rules: 0,
         error: None,
     };
@@ -45,6 +47,24 @@ pub(super) async fn store_prepared(
                     world_book_id: Some(id),
                     ..outcome(file, ImportStatus::Imported)
                 },
+                Err(err) => failed(file, err),
+            };
+        }
+        Ok(Prepared::Group(bytes)) => {
+            let made = crate::session::group_files::import_sillytavern_group(
+                store,
+                &bytes,
+                &source_file,
+                Vec::new(),
+            )
+            .await;
+            return match made.map(|mut m| m.pop()) {
+                Ok(Some(session)) => ImportOutcome {
+                    name: Some(session.title),
+                    session_id: Some(session.id),
+                    ..outcome(file, ImportStatus::Imported)
+                },
+                Ok(None) => failed(file, Error::Internal("the group made no chat".into())),
                 Err(err) => failed(file, err),
             };
         }
