@@ -92,12 +92,12 @@ describe("library commands", () => {
   test("importFile sends the bytes with the file name in a header", async () => {
     const { importFile } = await import("../src/lib/api");
     const calls = installBackend({
-      importFile: (name) => ({ file: name, status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null }),
+      importFile: (name) => ({ file: name, status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sessionId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null }),
     });
     const result = await importFile(new File(["hello"], "Анна #1.png"));
     expect(result).toEqual({
       ok: true,
-      data: { file: "Анна #1.png", status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null },
+      data: { file: "Анна #1.png", status: "imported", characterId: "c1", name: "Ann", worldBookId: null, sessionId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null },
     });
     expect(calls[0]?.headers).toEqual({ "x-file-name": encodeURIComponent("Анна #1.png") });
     expect(new TextDecoder().decode(calls[0]?.args as Uint8Array)).toBe("hello");

@@ -245,6 +245,19 @@ describe("world books in a general import", () => {
   });
 });
 
+describe("a SillyTavern group in a general import", () => {
+  test("a group definition file is marked as the group chat it became", async () => {
+    await start([emberfall()], {
+      importFile: (name) => outcome(name, "imported", { name: "The Three Keys", sessionId: "g1" }),
+    });
+    const file = new File(["{}"], "The Three Keys.json");
+    await fireEvent.change(screen.getByTestId("import-input"), { target: { files: [file] } });
+    const summary = await screen.findByTestId("import-summary");
+    expect(within(summary).getByTestId("import-group-chat").textContent).toContain("Group chat");
+    expect(within(summary).queryByTestId("import-world-book")).toBeNull();
+  });
+});
+
 describe("Russian plurals for entries", () => {
   test("1 запись, 3 записи, 12 записей", () => {
     expect(translatePlural("ru", "worldbooks.entries", 1)).toBe("1 запись");

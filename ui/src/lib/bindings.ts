@@ -1142,6 +1142,8 @@ export type ImportOutcome = {
 	sameNameAs: string | null,
 	/**  The world book imported: the file itself, or the one embedded in the card. */
 	worldBookId: string | null,
+	/**  The group chat a SillyTavern group definition became. */
+	sessionId: string | null,
 	/**
 	 *  Chat-dictionary rules the card brought, waiting for the user's review
 	 *  on the character's page (they apply only once accepted).

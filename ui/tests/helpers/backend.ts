@@ -338,5 +338,5 @@ export function character(
 }
 
 export function outcome(file: string, status: ImportOutcome["status"], extra: Partial<ImportOutcome> = {}): ImportOutcome {
-  return { file, status, characterId: null, name: null, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null, ...extra };
+  return { file, status, characterId: null, name: null, worldBookId: null, sessionId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null, ...extra };
 }

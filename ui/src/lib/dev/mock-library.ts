@@ -224,7 +224,7 @@ export class MockLibrary {
   importOne(file: string): ImportOutcome {
     const base = file.split(/[\\/]/).pop() ?? file;
     const stem = base.replace(/\.[^.]+$/, "");
-    const failed = (error: ApiError): ImportOutcome => ({ file, status: "failed", characterId: null, name: null, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: { ...error, path: null } });
+    const failed = (error: ApiError): ImportOutcome => ({ file, status: "failed", characterId: null, name: null, worldBookId: null, sessionId: null, sameNameAs: null, pendingDictionaryRules: 0, error: { ...error, path: null } });
     if (/\.(txt|pdf|docx)$/i.test(base) && stem.toLowerCase().includes("notes")) {
       return failed({ code: "unsupported_format", message: `${base} is not a format Confab can import (a plain text note)` });
     }
@@ -236,7 +236,7 @@ export class MockLibrary {
     }
     const existing = [...this.#entries.values()].find((e) => e.detail.card.name.toLowerCase() === stem.replace(/_/g, " ").toLowerCase());
     if (existing && /dup/i.test(file)) {
-      return { file, status: "alreadyInLibrary", characterId: existing.detail.summary.id, name: existing.detail.card.name, worldBookId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null };
+      return { file, status: "alreadyInLibrary", characterId: existing.detail.summary.id, name: existing.detail.card.name, worldBookId: null, sessionId: null, sameNameAs: null, pendingDictionaryRules: 0, error: null };
     }
     const name = existing ? existing.detail.card.name : stem.replace(/_/g, " ");
     const id = this.#id();
@@ -253,7 +253,7 @@ export class MockLibrary {
         pendingDictionary: [],
       },
     });
-    return { file, status: "imported", characterId: id, name, worldBookId: null, sameNameAs: existing ? existing.detail.summary.id : null, pendingDictionaryRules: 0, error: null };
+    return { file, status: "imported", characterId: id, name, worldBookId: null, sessionId: null, sameNameAs: existing ? existing.detail.summary.id : null, pendingDictionaryRules: 0, error: null };
   }
 
   async importPaths(paths: string[], emit: (event: ImportEvent) => void): Promise<ImportSummary> {

@@ -56,6 +56,7 @@ export class Importer {
                 characterId: null,
                 name: null,
                 worldBookId: null,
+                sessionId: null,
                 sameNameAs: null,
                 pendingDictionaryRules: 0,
                 error: result.error,

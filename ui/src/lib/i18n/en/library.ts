@@ -68,6 +68,7 @@ export const library = {
   "import.keptBoth": "Kept both.",
   "import.close": "Done",
   "import.worldBook": "World book",
+  "import.groupChat": "Group chat",
   "import.dictionaryPending": {
     one: "Its card brings {count} chat-dictionary rule. It stays off until you review it on the character's page.",
     other: "Its card brings {count} chat-dictionary rules. They stay off until you review them on the character's page.",

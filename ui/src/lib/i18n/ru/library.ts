@@ -80,6 +80,7 @@ export const library: AreaDictionary<typeof english, RussianPlural> = {
   "import.keptBoth": "Оставлены оба.",
   "import.close": "Готово",
   "import.worldBook": "Книга мира",
+  "import.groupChat": "Групповой чат",
   "import.dictionaryPending": {
     one: "Карточка содержит {count} правило словаря чата. Оно не действует, пока вы не проверите его на странице персонажа.",
     few: "Карточка содержит {count} правила словаря чата. Они не действуют, пока вы не проверите их на странице персонажа.",
