@@ -744,3 +744,33 @@ async fn the_next_speaker_shown_is_the_one_a_send_gets_unless_the_text_names_ano
         }
     }
 }
+
+#[tokio::test]
+async fn deleting_a_member_keeps_the_group_chat_and_its_messages() {
+    let s = scene().await;
+    let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
+    let session = s.store.create_group_session(&ids, None, "T").await.unwrap();
+    let before = s.store.messages_page(&session, None, 10).await.unwrap();
+    // Ann led the group: the chat goes on with Bo and Cy.
+    s.store.delete_character(&s.ann).await.unwrap();
+    let state = group_state(&s.store, &session).await.unwrap();
+    assert!(state.is_group);
+    let names: Vec<&str> = state.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Bo", "Cy"]);
+    assert_eq!(state.events.last().unwrap().change, MemberChange::Left);
+    let after = s.store.messages_page(&session, None, 10).await.unwrap();
+    assert_eq!(
+        after.messages.len(),
+        before.messages.len(),
+        "Ann's greeting stays"
+    );
+    assert_eq!(after.messages[0].speaker_id, None, "its speaker is gone");
+    // With one member left the chat is 1:1 again, with Cy.
+    s.store.delete_character(&s.bo).await.unwrap();
+    let state = group_state(&s.store, &session).await.unwrap();
+    assert!(!state.is_group);
+    assert_eq!(state.members[0].character_id, s.cy);
+    // A 1:1 chat still goes with its character.
+    s.store.delete_character(&s.cy).await.unwrap();
+    assert!(s.store.session_summary(&session).await.is_err());
+}

@@ -121,6 +121,33 @@ impl Store {
     pub async fn delete_character(&self, id: &str) -> Result<()> {
         let err = |e| self.sql_error(e);
         let mut tx = self.write_tx().await.map_err(err)?;
+        // A group chat is not the character's alone: it leaves the group (the
+        // change recorded, its messages kept), and a group it led goes on with
+        // its next member rather than being deleted with it.
+        sqlx::query(
+            "INSERT INTO member_events (id, session_id, character_id, character_name, change, after_message_id, created_at)
+             SELECT lower(hex(randomblob(16))), m.session_id, m.character_id, c.name, 'left', s.leaf_id, ?2
+             FROM session_members m JOIN characters c ON c.id = m.character_id
+             JOIN chat_sessions s ON s.id = m.session_id WHERE m.character_id = ?1",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query(
+            "UPDATE chat_sessions SET character_id = (
+                 SELECT m.character_id FROM session_members m
+                 WHERE m.session_id = chat_sessions.id AND m.character_id <> ?1
+                 ORDER BY m.position LIMIT 1)
+             WHERE character_id = ?1 AND EXISTS (
+                 SELECT 1 FROM session_members m
+                 WHERE m.session_id = chat_sessions.id AND m.character_id <> ?1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
         let deleted = sqlx::query("DELETE FROM characters WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -130,6 +157,14 @@ impl Store {
         if deleted == 0 {
             return Err(not_found(id));
         }
+        // A group left with one member is a 1:1 chat again.
+        sqlx::query(
+            "DELETE FROM session_members WHERE session_id IN (
+                 SELECT session_id FROM session_members GROUP BY session_id HAVING COUNT(*) = 1)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
         delete_empty_collections(&mut tx).await.map_err(err)?;
         tx.commit().await.map_err(err)?;
         Ok(())
