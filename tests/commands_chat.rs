@@ -247,3 +247,81 @@ fn a_chat_an_attached_image_and_a_persona_avatar_arrive_as_raw_bytes() {
     assert_eq!(updated["id"], id);
     assert_ne!(updated["avatarKey"], persona["avatarKey"], "{updated}");
 }
+
+#[test]
+fn a_group_is_made_driven_and_given_a_sillytavern_group_chat_through_the_real_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = real_config_app(dir.path());
+    let mut ids = Vec::new();
+    for card in [
+        "v2_png__st_default_Seraphina_2024.png",
+        "v2_png__st_default_CodingSensei.png",
+    ] {
+        let bytes = std::fs::read(fixture(card)).unwrap();
+        let outcome = invoke_file(&window, "import_file", &[("x-file-name", card)], bytes).unwrap();
+        ids.push(outcome["characterId"].as_str().unwrap().to_owned());
+    }
+    let group = invoke(&window, "create_group_chat", json!({"characterIds": ids})).unwrap();
+    let session = group["id"].as_str().unwrap().to_owned();
+    let state = invoke(
+        &window,
+        "set_member_presence",
+        json!({"sessionId": session, "characterId": ids[1], "presence": "muted"}),
+    )
+    .unwrap();
+    assert_eq!(state["members"][1]["presence"], "muted");
+    let state = invoke(
+        &window,
+        "set_group_settings",
+        json!({"sessionId": session, "settings": {"turnOrder": "list", "autoTurns": 3, "cardMode": "speaker"}}),
+    )
+    .unwrap();
+    assert_eq!(state["settings"]["autoTurns"], 3);
+    assert_eq!(state["nextSpeaker"], ids[0].as_str());
+    let preview = invoke(
+        &window,
+        "preview_prompt",
+        json!({"sessionId": session, "message": "Hi", "imageIds": [], "speakerId": ids[1], "withRequestBody": false}),
+    )
+    .unwrap();
+    assert_eq!(preview["speakerId"], ids[1].as_str());
+
+    // A SillyTavern group chat into a new chat of the same group: speakers by name.
+    let chat = [
+        r#"{"user_name":"unused","character_name":"unused"}"#,
+        r#"{"name":"Coding Sensei","is_user":false,"mes":"Borrow first."}"#,
+        r#"{"name":"You","is_user":true,"mes":"Why?"}"#,
+    ]
+    .join("\n");
+    let headers = [
+        ("x-file-name", "study.jsonl"),
+        ("x-group-session-id", session.as_str()),
+    ];
+    let imported = invoke_file(&window, "import_chat", &headers, chat.into_bytes()).unwrap();
+    let state = invoke(&window, "get_group", json!({"sessionId": imported["id"]})).unwrap();
+    assert_eq!(state["isGroup"], true);
+    assert_eq!(state["members"][1]["presence"], "muted");
+    let page = invoke(
+        &window,
+        "get_messages",
+        json!({"sessionId": imported["id"], "cursor": null, "limit": 10}),
+    )
+    .unwrap();
+    assert_eq!(page["messages"][0]["speakerId"], ids[1].as_str());
+
+    // Removing a member turns the chat back into a 1:1 chat; its messages stay.
+    let state = invoke(
+        &window,
+        "remove_group_member",
+        json!({"sessionId": imported["id"], "characterId": ids[1]}),
+    )
+    .unwrap();
+    assert_eq!(state["isGroup"], false);
+    let again = invoke(
+        &window,
+        "get_messages",
+        json!({"sessionId": imported["id"], "cursor": null, "limit": 10}),
+    )
+    .unwrap();
+    assert_eq!(again["messages"].as_array().unwrap().len(), 2);
+}

@@ -3,8 +3,8 @@
 use confab_core::library::{self, ExportedFile};
 use confab_core::session::service::ChatExportFormat;
 use confab_core::session::{
-    service, CharacterPreferences, ContextVersion, Message, MessageImage, MessagePage, Persona,
-    Role, SessionSummary,
+    group_files, service, CharacterPreferences, ContextVersion, Message, MessageImage, MessagePage,
+    Persona, Role, SessionSummary,
 };
 use confab_core::store::{NewMessage, SearchHit, SessionQuery};
 use confab_core::{AppError, Error};
@@ -413,17 +413,26 @@ pub async fn export_session(
     Ok(service::export_session_to_dir(state.store().await?, &session_id, format, &dir).await?)
 }
 
-/// Imports a SillyTavern chat (raw body; `x-file-name`, `x-character-id` headers).
+/// Imports a SillyTavern chat (raw body; `x-file-name` header, and
+/// `x-character-id` for a character's chat or `x-group-session-id` for a new
+/// chat of that chat's group, each reply's speaker found by name).
 #[tauri::command]
 pub async fn import_chat(
     state: State<'_, AppState>,
     request: Request<'_>,
 ) -> Result<SessionSummary, AppError> {
     let name = header(&request, "x-file-name").unwrap_or_else(|| "chat.jsonl".to_owned());
-    let character = header(&request, "x-character-id")
-        .ok_or_else(|| Error::InvalidInput("import_chat needs the x-character-id header".into()))?;
     let bytes = raw_body(&request, "import_chat")?.to_vec();
-    Ok(service::import_chat(state.store().await?, &character, &name, bytes).await?)
+    let store = state.store().await?;
+    if let Some(group) = header(&request, "x-group-session-id") {
+        return Ok(group_files::import_chat_into_group(store, &group, &name, bytes).await?);
+    }
+    let character = header(&request, "x-character-id").ok_or_else(|| {
+        Error::InvalidInput(
+            "import_chat needs the x-character-id or x-group-session-id header".into(),
+        )
+    })?;
+    Ok(service::import_chat(store, &character, &name, bytes).await?)
 }
 
 /// Stores an image dropped on the chat (by path) to send with the next message.

@@ -165,7 +165,7 @@ describe("picked files", () => {
     const cases: [string, number, (file: File) => Promise<{ ok: boolean }>][] = [
       ["card.png", 50 * MB, (f) => api.importFile(f)],
       ["book.json", 50 * MB, (f) => api.importWorldBook(f)],
-      ["chat.jsonl", 100 * MB, (f) => api.importChat(f, "c1")],
+      ["chat.jsonl", 100 * MB, (f) => api.importChat(f, { characterId: "c1" })],
       ["photo.png", 20 * MB, (f) => api.attachImage(f)],
       ["me.png", 20 * MB, (f) => api.setPersonaAvatar("p1", f)],
     ];

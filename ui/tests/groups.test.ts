@@ -363,3 +363,23 @@ describe("the library", () => {
     expect(calledWith(calls, "create_group_chat")).toHaveLength(0);
   });
 });
+
+describe("importing a SillyTavern group chat", () => {
+  test("with a group open, the import goes to a new chat of its members by default", async () => {
+    const { calls, sessionId } = await start("group");
+    const jsonl = [
+      JSON.stringify({ user_name: "You", character_name: "unused" }),
+      JSON.stringify({ name: "Bo", is_user: false, mes: "Toll first." }),
+    ].join("\n");
+    const file = new File([jsonl], "trio.jsonl", { type: "application/jsonl" });
+    await fireEvent.change(screen.getByTestId("chat-import-input"), { target: { files: [file] } });
+    const picker = (await screen.findByTestId("chat-import-character")) as HTMLSelectElement;
+    expect(picker.value).toBe(`group:${sessionId}`);
+    expect(picker.selectedOptions[0]!.textContent).toContain("Ann Archer, Bo, Cy");
+    await fireEvent.click(screen.getByTestId("chat-import-confirm"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "import_chat")).toBe(true));
+    const call = calls.find((c) => c.cmd === "import_chat")!;
+    expect(call.headers?.["x-group-session-id"]).toBe(sessionId);
+    expect(call.headers?.["x-character-id"]).toBeUndefined();
+  });
+});

@@ -71,12 +71,14 @@ export function importWorldBook(file: File): Promise<ApiResult<WorldBookSummary>
   return rawCall<WorldBookSummary>("import_world_book", file, { "x-file-name": encodeURIComponent(file.name) });
 }
 
-/** Imports a SillyTavern chat (.jsonl) for a character, by its bytes (hand-wrapped). */
-export function importChat(file: File, characterId: string): Promise<ApiResult<SessionSummary>> {
-  return rawCall<SessionSummary>("import_chat", file, {
-    "x-file-name": encodeURIComponent(file.name),
-    "x-character-id": characterId,
-  });
+/** Where an imported chat goes: a character's chats, or a new chat of an open group's members. */
+export type ChatImportTarget = { characterId: string } | { groupSessionId: string };
+
+/** Imports a SillyTavern chat (.jsonl) for a character or a group, by its bytes (hand-wrapped). */
+export function importChat(file: File, target: ChatImportTarget): Promise<ApiResult<SessionSummary>> {
+  const into: Record<string, string> =
+    "groupSessionId" in target ? { "x-group-session-id": target.groupSessionId } : { "x-character-id": target.characterId };
+  return rawCall<SessionSummary>("import_chat", file, { "x-file-name": encodeURIComponent(file.name), ...into });
 }
 
 /** Stores an image for a message about to be sent; pass its id to addMessage. */

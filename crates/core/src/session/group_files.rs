@@ -222,3 +222,29 @@ pub async fn sillytavern_group_definition(
         avatar_url: String::new(),
     })
 }
+
+/// Imports a SillyTavern group chat file as a new chat of the same group as
+/// `session_id` (its members, muted ones and turn settings).
+pub async fn import_chat_into_group(
+    store: &Store,
+    session_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<SessionSummary> {
+    let members = store.group_members(session_id).await?;
+    if members.is_empty() {
+        return Err(Error::InvalidInput(
+            "that chat is not a group: import into a character instead".into(),
+        ));
+    }
+    let group = ImportedGroup {
+        muted: members
+            .iter()
+            .filter(|m| m.presence != Presence::Present)
+            .map(|m| m.character_id.clone())
+            .collect(),
+        members: members.into_iter().map(|m| m.character_id).collect(),
+        settings: store.group_settings(session_id).await?,
+    };
+    import_group_chat(store, &group, file_name, bytes).await
+}

@@ -12,6 +12,7 @@ import {
   renameSession,
   searchMessages,
   type ChatExportFormat,
+  type ChatImportTarget,
   type ExportedFile,
   type SearchHit,
   type SessionSummary,
@@ -150,10 +151,10 @@ export class Sessions {
     else this.#report(result.error, "error.context.exportChat");
   }
 
-  /** Imports a SillyTavern chat for a character; answers with the new session. */
-  async import(file: File, characterId: string): Promise<SessionSummary | null> {
+  /** Imports a SillyTavern chat for a character or a group; answers with the new session. */
+  async import(file: File, target: ChatImportTarget): Promise<SessionSummary | null> {
     this.importing = true;
-    const result = await importChat(file, characterId);
+    const result = await importChat(file, target);
     this.importing = false;
     if (!result.ok) {
       this.#report(result.error, "error.context.importChat");

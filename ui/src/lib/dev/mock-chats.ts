@@ -528,7 +528,9 @@ export class MockChats {
         return file;
       }
       case "import_chat": {
-        const characterId = headers["x-character-id"] ?? "";
+        // Into a group: the mock keeps it simple and gives it the group's first character.
+        const group = headers["x-group-session-id"];
+        const characterId = headers["x-character-id"] ?? (group ? this.sessions.get(group)?.summary.characterId : undefined) ?? "";
         const name = decodeURIComponent(headers["x-file-name"] ?? "chat.jsonl");
         return this.#importChat(characterId, name, a as unknown as Uint8Array);
       }

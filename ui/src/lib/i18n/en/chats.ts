@@ -44,6 +44,7 @@ export const chats = {
   "chats.import.title": "Import a chat",
   "chats.import.hint": "Whose chat is {name}? It becomes a new chat with that character.",
   "chats.import.character": "Character",
+  "chats.import.group": "This group: {names}",
   "chats.import.noCharacters": "Import the character into the Library first.",
   "chats.import.ok": "Import",
   "chats.pick.title": "Pick a chat",

@@ -50,6 +50,7 @@ export const chats: AreaDictionary<typeof english, RussianPlural> = {
   "chats.import.title": "Импорт чата",
   "chats.import.hint": "Чей это чат — {name}? Он станет новым чатом с этим персонажем.",
   "chats.import.character": "Персонаж",
+  "chats.import.group": "Эта группа: {names}",
   "chats.import.noCharacters": "Сначала импортируйте персонажа в библиотеку.",
   "chats.import.ok": "Импортировать",
   "chats.pick.title": "Выберите чат",
