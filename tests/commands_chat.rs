@@ -65,6 +65,16 @@ fn a_reply_streams_through_the_commands_busy_stop_and_all() {
     )
     .unwrap_err();
     assert_eq!(err["code"], "busy");
+    // Another window follows it (twice: the second replaces the first's channel).
+    for channel in ["__CHANNEL__:11", "__CHANNEL__:12"] {
+        let attached = invoke(
+            &window,
+            "attach_stream",
+            json!({"sessionId": session, "windowLabel": "chat-2", "onEvent": channel}),
+        )
+        .unwrap();
+        assert_eq!(attached, true);
+    }
 
     let reply = wait_for_last(&window, &session, |m| m["status"] == "complete");
     assert_eq!(reply["id"], reply_id.as_str());
@@ -105,6 +115,13 @@ fn a_reply_streams_through_the_commands_busy_stop_and_all() {
         invoke(&window, "stop_stream", json!({"sessionId": session})).unwrap(),
         false
     );
+    let attached = invoke(
+        &window,
+        "attach_stream",
+        json!({"sessionId": session, "windowLabel": null, "onEvent": "__CHANNEL__:13"}),
+    )
+    .unwrap();
+    assert_eq!(attached, false, "nothing streams");
 }
 
 #[test]

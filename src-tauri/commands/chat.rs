@@ -76,16 +76,24 @@ pub async fn impersonate(
     Ok(state.engine().await?.impersonate(&session_id, sink).await?)
 }
 
-/// Follows the session's live stream, if any: `started`, a snapshot, then deltas.
+/// Follows the session's live stream, if any: `started`, a snapshot, then
+/// deltas; in a group, the auto turns after it too. A window that attaches
+/// again (`window_label`, the UI's own) replaces its earlier channel. The label
+/// comes from the UI because a `Window` argument would tie the command set to
+/// one runtime, and the mock-runtime tests build the same set.
 #[tauri::command]
 #[specta::specta]
 pub async fn attach_stream(
     state: State<'_, AppState>,
     session_id: String,
+    window_label: Option<String>,
     on_event: Channel<StreamEvent>,
 ) -> Result<bool, AppError> {
     let sink = Arc::new(ChannelSink(on_event));
-    Ok(state.engine().await?.attach(&session_id, sink))
+    Ok(state
+        .engine()
+        .await?
+        .attach_as(&session_id, window_label.as_deref(), sink))
 }
 
 /// Stops the session's stream; the partial reply is saved as cancelled.

@@ -276,3 +276,108 @@ async fn a_stop_between_auto_turns_ends_the_chain_too() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(starts(&sink.events()).len(), 1);
 }
+
+/// The first reply waits at `gate` before it answers; later ones answer at once.
+fn hold_next(server: &Server, gate: &std::sync::Arc<tokio::sync::Notify>, text: &str) {
+    let mut held = vec![Step::Wait(gate.clone())];
+    held.extend(reply_script(&[text]));
+    server.push(held);
+}
+
+#[tokio::test]
+async fn a_window_that_attaches_during_the_first_reply_follows_every_auto_turn_once() {
+    let server = Server::start(reply_script(&["Later."])).await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+    group(&f).await;
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    hold_next(&server, &gate, "First.");
+    f.store
+        .set_group_settings(&f.session, &settings(TurnOrder::List, 2))
+        .await
+        .unwrap();
+    let sender = Recorder::new();
+    f.engine
+        .send(&f.session, "Talk.", &[], sender.clone())
+        .await
+        .unwrap();
+    // A second window opens the chat while the first reply is held.
+    let window = Recorder::new();
+    assert!(f
+        .engine
+        .attach_as(&f.session, Some("chat-2"), window.clone()));
+    gate.notify_one();
+    for sink in [&sender, &window] {
+        assert!(
+            sink.wait_for(Duration::from_secs(10), |e| {
+                e.iter().filter(|e| e.is_terminal()).count() == 3
+            })
+            .await,
+            "both hear the answer and two auto turns"
+        );
+    }
+    wait_free(&f).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let kinds = |s: &Recorder| -> Vec<ReplyKind> {
+        starts(&s.events()).into_iter().map(|(k, _)| k).collect()
+    };
+    let expected = [ReplyKind::Send, ReplyKind::Speak, ReplyKind::Speak];
+    assert_eq!(kinds(&sender), expected);
+    assert_eq!(kinds(&window), expected, "each turn's start once, in order");
+    assert_eq!(window.terminal_count(), 3);
+    assert_eq!(
+        window
+            .events()
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::Done { .. }))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_window_that_attaches_again_mid_chain_hears_the_later_turns_on_its_new_channel_only() {
+    let server = Server::start(reply_script(&["Third."])).await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+    group(&f).await;
+    let (first, second) = (
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    );
+    hold_next(&server, &first, "First.");
+    hold_next(&server, &second, "Second.");
+    f.store
+        .set_group_settings(&f.session, &settings(TurnOrder::List, 2))
+        .await
+        .unwrap();
+    let sender = Recorder::new();
+    f.engine
+        .send(&f.session, "Talk.", &[], sender.clone())
+        .await
+        .unwrap();
+    let old = Recorder::new();
+    assert!(f.engine.attach_as(&f.session, Some("chat-2"), old.clone()));
+    first.notify_one();
+    // The first auto turn starts (and waits): the window hears it on its old channel.
+    assert!(
+        old.wait_for(Duration::from_secs(10), |e| starts(e).len() == 2)
+            .await
+    );
+    // The window reloads and attaches again: its new channel takes over.
+    let new = Recorder::new();
+    assert!(f.engine.attach_as(&f.session, Some("chat-2"), new.clone()));
+    second.notify_one();
+    assert!(
+        sender
+            .wait_for(Duration::from_secs(10), |e| {
+                e.iter().filter(|e| e.is_terminal()).count() == 3
+            })
+            .await
+    );
+    wait_free(&f).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(starts(&old.events()).len(), 2);
+    assert_eq!(old.terminal_count(), 1, "only the first reply's end");
+    let new_starts: Vec<ReplyKind> = starts(&new.events()).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(new_starts, [ReplyKind::Speak, ReplyKind::Speak]);
+    assert_eq!(new.terminal_count(), 2);
+}

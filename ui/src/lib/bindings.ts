@@ -158,8 +158,14 @@ export const commands = {
 	continueReply: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("continue_reply", { sessionId, onEvent })),
 	/**  Streams a draft of the user's next message (nothing is saved). */
 	impersonate: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<StreamStarted, AppError>(__TAURI_INVOKE("impersonate", { sessionId, onEvent })),
-	/**  Follows the session's live stream, if any: `started`, a snapshot, then deltas. */
-	attachStream: (sessionId: string, onEvent: Channel<StreamEvent>) => typedError<boolean, AppError>(__TAURI_INVOKE("attach_stream", { sessionId, onEvent })),
+	/**
+	 *  Follows the session's live stream, if any: `started`, a snapshot, then
+	 *  deltas; in a group, the auto turns after it too. A window that attaches
+	 *  again (`window_label`, the UI's own) replaces its earlier channel. The label
+	 *  comes from the UI because a `Window` argument would tie the command set to
+	 *  one runtime, and the mock-runtime tests build the same set.
+	 */
+	attachStream: (sessionId: string, windowLabel: string | null, onEvent: Channel<StreamEvent>) => typedError<boolean, AppError>(__TAURI_INVOKE("attach_stream", { sessionId, windowLabel, onEvent })),
 	/**  Stops the session's stream; the partial reply is saved as cancelled. */
 	stopStream: (sessionId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("stop_stream", { sessionId })),
 	/**  A chat's cast: members, presence, turn settings, presence changes and the next speaker. */

@@ -1,5 +1,6 @@
 //! Auto turns: in a group chat, after a reply, members answer each other up to
-//! the group's auto turns, one stream at a time, each to the same subscriber.
+//! the group's auto turns, one stream at a time, each to the requester and to
+//! every window that attached since the chain began.
 //!
 //! The chain lives in memory only: a stop (the user's, or quitting) ends it,
 //! and after a restart nothing resumes, so it survives a restart as stopped;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::registry::AutoChain;
 use super::{ChatEngine, StreamEvent};
 use crate::session::MessageStatus;
 use crate::sink::Sink;
@@ -31,15 +33,23 @@ impl ChatEngine {
         let chain = {
             let mut registry = self.inner.registry();
             registry.next_chain += 1;
-            let chain = registry.next_chain;
+            let number = registry.next_chain;
+            // Windows that attached to the first reply before the chain existed follow it too.
+            let followers = registry
+                .live
+                .get(session_id)
+                .map(|live| live.followers())
+                .unwrap_or_default();
+            let chain = AutoChain {
+                number,
+                stop: stop.clone(),
+                followers,
+            };
             // A newer chain replaces an older one (which can no longer start turns: the session is busy).
-            if let Some((_, older)) = registry
-                .autos
-                .insert(session_id.to_owned(), (chain, stop.clone()))
-            {
-                older.cancel();
+            if let Some(older) = registry.autos.insert(session_id.to_owned(), chain) {
+                older.stop.cancel();
             }
-            chain
+            number
         };
         let engine = self.clone();
         let (session_id, mut reply_id) = (session_id.to_owned(), reply_id.to_owned());
@@ -48,7 +58,10 @@ impl ChatEngine {
                 if !engine.wait_complete(&session_id, &reply_id, &stop).await {
                     break;
                 }
-                match engine.speak_once(&session_id, None, sink.clone()).await {
+                match engine
+                    .speak_once(&session_id, None, Some(chain), sink.clone())
+                    .await
+                {
                     Ok((_, next, _)) => reply_id = next,
                     // Busy (another window sent), nobody may speak, the library closing: the chain ends.
                     Err(_) => break,
@@ -87,7 +100,7 @@ impl ChatEngine {
         if registry
             .autos
             .get(session_id)
-            .is_some_and(|(c, _)| *c == chain)
+            .is_some_and(|c| c.number == chain)
         {
             registry.autos.remove(session_id);
         }
@@ -101,8 +114,8 @@ impl ChatEngine {
     /// Ends the session's auto turns (the current reply is stopped separately); whether a chain was running.
     pub(super) fn stop_auto(&self, session_id: &str) -> bool {
         match self.inner.registry().autos.remove(session_id) {
-            Some((_, stop)) => {
-                stop.cancel();
+            Some(chain) => {
+                chain.stop.cancel();
                 true
             }
             None => false,

@@ -15,9 +15,21 @@ use tokio_util::sync::CancellationToken;
 use super::{CancelReason, StreamEvent, StreamStarted};
 use crate::sink::Sink;
 
+/// One who follows a session's replies without having asked for them: a
+/// window that attached, known by its key (a window's label) when it has one.
+#[derive(Clone)]
+pub(crate) struct Follower {
+    /// Who it is: a second attach with the same key replaces the first.
+    pub(crate) key: Option<String>,
+    /// Where its events go.
+    pub(crate) sink: Arc<dyn Sink<StreamEvent>>,
+}
+
 /// A subscriber and whether it has had its `started` event yet.
 struct Subscriber {
     sink: Arc<dyn Sink<StreamEvent>>,
+    /// `None` for the requester; the follower's key otherwise.
+    follower: Option<Option<String>>,
     /// `false` for a subscriber that attached before the ids were known.
     introduced: bool,
 }
@@ -52,12 +64,30 @@ pub(crate) struct Live {
 
 impl Live {
     /// A stream whose ids are not known yet.
+    #[cfg(test)]
     pub(crate) fn new() -> Live {
+        Live::followed_by(Vec::new())
+    }
+
+    /// A stream whose ids are not known yet, already followed by `followers`
+    /// (a group's auto turn: the windows that followed the turns before it).
+    pub(crate) fn followed_by(followers: Vec<Follower>) -> Live {
+        let subscribers = followers
+            .into_iter()
+            .map(|f| Subscriber {
+                sink: f.sink,
+                follower: Some(f.key),
+                introduced: false,
+            })
+            .collect();
         Live {
             cancel: CancellationToken::new(),
             finished: CancellationToken::new(),
             reason: Mutex::new(None),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                subscribers,
+                ..State::default()
+            }),
         }
     }
 
@@ -111,6 +141,7 @@ impl Live {
             0,
             Subscriber {
                 sink: first,
+                follower: None,
                 introduced: true,
             },
         );
@@ -118,11 +149,18 @@ impl Live {
     }
 
     /// Adds a subscriber: `started` and a snapshot now (or as soon as the ids
-    /// are known), then every later delta. `false` once the stream is ending.
-    pub(crate) fn attach(&self, sink: Arc<dyn Sink<StreamEvent>>) -> bool {
+    /// are known), then every later delta. A follower with the key of an
+    /// earlier one replaces it (a window that attached again hears each event
+    /// once). `false` once the stream is ending.
+    pub(crate) fn attach(&self, follower: Follower) -> bool {
         let mut st = self.state();
         if st.ended {
             return false;
+        }
+        let Follower { key, sink } = follower;
+        if key.is_some() {
+            st.subscribers
+                .retain(|s| s.follower.as_ref().is_none_or(|k| *k != key));
         }
         let introduced = match &st.started {
             Some(started) => {
@@ -135,8 +173,26 @@ impl Live {
             }
             None => false,
         };
-        st.subscribers.push(Subscriber { sink, introduced });
+        st.subscribers.push(Subscriber {
+            sink,
+            follower: Some(key),
+            introduced,
+        });
         true
+    }
+
+    /// Everyone following the stream but its requester.
+    pub(crate) fn followers(&self) -> Vec<Follower> {
+        self.state()
+            .subscribers
+            .iter()
+            .filter_map(|s| {
+                s.follower.clone().map(|key| Follower {
+                    key,
+                    sink: s.sink.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Appends reply text (not yet sent to anyone).
@@ -206,6 +262,13 @@ mod tests {
         }
     }
 
+    fn follower(key: Option<&str>, sink: Arc<Collect<StreamEvent>>) -> Follower {
+        Follower {
+            key: key.map(str::to_owned),
+            sink,
+        }
+    }
+
     fn joined(events: &[StreamEvent]) -> String {
         events
             .iter()
@@ -227,7 +290,7 @@ mod tests {
         live.flush();
         live.push_text("lo");
         let late = Arc::new(Collect::default());
-        assert!(live.attach(late.clone()));
+        assert!(live.attach(follower(None, late.clone())));
         live.push_text(", you");
         live.flush();
         let rest = live.end();
@@ -243,14 +306,17 @@ mod tests {
             }
         );
         assert_eq!(joined(&late), "Hello, you");
-        assert!(!live.attach(Arc::new(Collect::default())), "ended");
+        assert!(
+            !live.attach(follower(None, Arc::new(Collect::default()))),
+            "ended"
+        );
     }
 
     #[test]
     fn a_subscriber_before_the_ids_waits_for_them() {
         let live = Live::new();
         let early = Arc::new(Collect::default());
-        assert!(live.attach(early.clone()));
+        assert!(live.attach(follower(None, early.clone())));
         assert!(early.events().is_empty());
         live.begin(started(), Arc::new(Collect::default()), ("Once", ""));
         live.push_text(" more");
@@ -258,6 +324,45 @@ mod tests {
         let events = early.events();
         assert!(matches!(events[0], StreamEvent::Started(_)));
         assert_eq!(joined(&events), "Once more");
+    }
+
+    #[test]
+    fn a_window_that_attaches_again_hears_each_event_once_on_its_newest_sink() {
+        let live = Live::new();
+        live.begin(started(), Arc::new(Collect::default()), ("", ""));
+        let (old, new, other) = (
+            Arc::new(Collect::default()),
+            Arc::new(Collect::default()),
+            Arc::new(Collect::default()),
+        );
+        assert!(live.attach(follower(Some("chat-1"), old.clone())));
+        assert!(live.attach(follower(Some("main"), other.clone())));
+        live.push_text("Hi");
+        live.flush();
+        assert!(live.attach(follower(Some("chat-1"), new.clone())));
+        live.push_text(" there");
+        live.flush();
+        assert_eq!(live.followers().len(), 2, "the requester is not a follower");
+        assert_eq!(
+            joined(&old.events()),
+            "Hi",
+            "the replaced sink hears no more"
+        );
+        assert_eq!(joined(&new.events()), "Hi there");
+        assert_eq!(joined(&other.events()), "Hi there");
+        assert_eq!(live.end().len(), 3);
+    }
+
+    #[test]
+    fn followers_given_at_the_start_hear_the_stream_from_its_ids_on() {
+        let early = Arc::new(Collect::default());
+        let live = Live::followed_by(vec![follower(Some("chat-1"), early.clone())]);
+        live.begin(started(), Arc::new(Collect::default()), ("", ""));
+        live.push_text("Next turn");
+        live.end();
+        let events = early.events();
+        assert!(matches!(events[0], StreamEvent::Started(_)));
+        assert_eq!(joined(&events), "Next turn");
     }
 
     #[test]

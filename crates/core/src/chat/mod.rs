@@ -116,8 +116,33 @@ impl ChatEngine {
     /// Subscribes `sink` to the session's live stream: `started`, a `snapshot`,
     /// then the deltas. `false` (and nothing sent) when nothing is streaming.
     pub fn attach(&self, session_id: &str, sink: Arc<dyn Sink<StreamEvent>>) -> bool {
-        let live = self.inner.registry().live.get(session_id).cloned();
-        live.is_some_and(|live| live.attach(sink))
+        self.attach_as(session_id, None, sink)
+    }
+
+    /// [`ChatEngine::attach`] for the window `window` (its label): attaching
+    /// again from the same window replaces its earlier sink, so it hears each
+    /// event once. While a group's auto turns run, the sink follows every
+    /// later turn too (its `started` first); `true` only when a stream is live now.
+    pub fn attach_as(
+        &self,
+        session_id: &str,
+        window: Option<&str>,
+        sink: Arc<dyn Sink<StreamEvent>>,
+    ) -> bool {
+        let follower = live::Follower {
+            key: window.map(str::to_owned),
+            sink,
+        };
+        // Under the registry's lock, so a chain starting or a turn beginning
+        // meanwhile sees this follower or is seen by it: never neither.
+        let mut registry = self.inner.registry();
+        if let Some(chain) = registry.autos.get_mut(session_id) {
+            chain.follow(follower.clone());
+        }
+        registry
+            .live
+            .get(session_id)
+            .is_some_and(|live| live.attach(follower))
     }
 
     /// Stops the session's stream: the upstream request is dropped at once and
@@ -145,8 +170,8 @@ impl ChatEngine {
         let live: Vec<Arc<Live>> = {
             let mut registry = self.inner.registry();
             registry.closing = true;
-            for (_, (_, stop)) in registry.autos.drain() {
-                stop.cancel();
+            for (_, chain) in registry.autos.drain() {
+                chain.stop.cancel();
             }
             registry.live.values().cloned().collect()
         };

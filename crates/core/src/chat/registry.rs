@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, MutexGuard};
 
-use super::live::Live;
+use super::live::{Follower, Live};
 use super::pipeline::{self, Job, Resolved};
 use super::{ChatEngine, Inner, LiveSessions, StreamEvent, StreamStarted};
 use crate::error::{AppError, Error, Result};
@@ -18,10 +18,30 @@ pub(super) struct Registry {
     pub(super) closing: bool,
     /// Set while a [`super::Quiet`] is held: no new stream may start.
     pub(super) quiet: bool,
-    /// Group chats' running auto turns by session id: the chain's number and its stop.
-    pub(super) autos: HashMap<String, (u64, tokio_util::sync::CancellationToken)>,
+    /// Group chats' running auto turns by session id.
+    pub(super) autos: HashMap<String, AutoChain>,
     /// The number the next auto chain gets.
     pub(super) next_chain: u64,
+}
+
+/// A group chat's running auto turns.
+pub(super) struct AutoChain {
+    /// Tells this chain from a newer one of the same session.
+    pub(super) number: u64,
+    /// Ends the chain (the current reply is stopped separately).
+    pub(super) stop: tokio_util::sync::CancellationToken,
+    /// Windows that attached while it ran: each later turn streams to them too.
+    pub(super) followers: Vec<Follower>,
+}
+
+impl AutoChain {
+    /// Adds a follower; one with the key of an earlier one replaces it.
+    pub(super) fn follow(&mut self, follower: Follower) {
+        if follower.key.is_some() {
+            self.followers.retain(|f| f.key != follower.key);
+        }
+        self.followers.push(follower);
+    }
 }
 
 impl Inner {
@@ -139,9 +159,20 @@ impl Drop for Reservation {
 impl ChatEngine {
     /// Claims the session for one stream: [`Error::Busy`] when it already has one.
     pub(super) fn reserve(&self, session_id: &str) -> Result<Reservation> {
-        let live = Arc::new(Live::new());
-        {
+        self.reserve_turn(session_id, None)
+    }
+
+    /// [`ChatEngine::reserve`]; for a turn of auto chain `chain`, the windows
+    /// following the chain follow the new stream from its start. Read under
+    /// the registry's lock, as attach adds them, so none is missed.
+    pub(super) fn reserve_turn(&self, session_id: &str, chain: Option<u64>) -> Result<Reservation> {
+        let live = {
             let mut registry = self.inner.registry();
+            let followers = chain
+                .and_then(|n| registry.autos.get(session_id).filter(|c| c.number == n))
+                .map(|c| c.followers.clone())
+                .unwrap_or_default();
+            let live = Arc::new(Live::followed_by(followers));
             if registry.closing {
                 return Err(Error::Busy(
                     "Confab is quitting; the request was not sent".into(),
@@ -159,7 +190,8 @@ impl ChatEngine {
                 ));
             }
             registry.live.insert(session_id.to_owned(), live.clone());
-        }
+            live
+        };
         self.inner.announce();
         Ok(Reservation {
             inner: self.inner.clone(),

@@ -129,17 +129,20 @@ impl ChatEngine {
         speaker: Option<&str>,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<StreamStarted> {
-        let (started, reply_id, auto_turns) =
-            self.speak_once(session_id, speaker, sink.clone()).await?;
+        let (started, reply_id, auto_turns) = self
+            .speak_once(session_id, speaker, None, sink.clone())
+            .await?;
         self.follow_with_auto_turns(session_id, &reply_id, auto_turns, sink);
         Ok(started)
     }
 
-    /// One member's turn without a new user message; returns the reply's id and the group's auto turns.
+    /// One member's turn without a new user message (a turn of auto chain
+    /// `chain`, if given); returns the reply's id and the group's auto turns.
     pub(super) async fn speak_once(
         &self,
         session_id: &str,
         speaker: Option<&str>,
+        chain: Option<u64>,
         sink: Arc<dyn Sink<StreamEvent>>,
     ) -> Result<(StreamStarted, String, u32)> {
         let began = Instant::now();
@@ -158,7 +161,7 @@ impl ChatEngine {
             speaker_for(store, session_id, speaker, None).await?,
         )
         .await?;
-        let slot = self.reserve(session_id)?;
+        let slot = self.reserve_turn(session_id, chain)?;
         let saved = async { store.add_message(session_id, speaker.reply()).await };
         let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
         let (slot, reply) = slot.keep_if(saved)?;

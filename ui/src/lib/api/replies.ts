@@ -3,6 +3,7 @@
 // are streaming now.
 
 import { Channel } from "@tauri-apps/api/core";
+import { getCurrentWindow } from "@tauri-apps/api/window";
 import { commands, events } from "../bindings";
 import { call, toApiError, type ApiError, type ApiResult, type CommandResult } from "./call";
 import type {
@@ -110,13 +111,26 @@ export function impersonate(sessionId: string, onEvent: (event: ReplyEvent) => v
   return streamed(onEvent, (channel) => commands.impersonate(sessionId, channel));
 }
 
-/** Follows the session's live stream (started, a snapshot, then deltas); false when none runs. */
+/**
+ * Follows the session's live stream (started, a snapshot, then deltas, and in a
+ * group the auto turns after it); false when none runs. Attaching again from this
+ * window replaces the earlier channel.
+ */
 export function attachStream(sessionId: string, onEvent: (event: ReplyEvent) => void): Promise<ApiResult<boolean>> {
   return call(() => {
     const channel = new Channel<StreamEvent>();
     channel.onmessage = (raw) => onEvent(toReplyEvent(raw));
-    return commands.attachStream(sessionId, channel);
+    return commands.attachStream(sessionId, windowLabel(), channel);
   });
+}
+
+/** This window's label, which the engine knows a re-attaching window by; null outside the app. */
+function windowLabel(): string | null {
+  try {
+    return getCurrentWindow().label;
+  } catch {
+    return null;
+  }
 }
 
 /** Stops the session's stream; what arrived is kept as a cancelled reply. */
