@@ -173,6 +173,34 @@ describe("the member bar", () => {
   });
 });
 
+describe("the chat list", () => {
+  test("a group shows its members' avatars with their presence, and who wrote the last line; a 1:1 chat one avatar", async () => {
+    const w = await start("group");
+    const item = document.querySelector<HTMLElement>('[data-testid="session-item"][data-title="Trio"]')!;
+    const stack = within(item).getByTestId("session-members");
+    expect(stack.dataset["count"]).toBe("3");
+    expect(stack.getAttribute("aria-label")).toBe("Group chat: Ann Archer, Bo, Cy");
+    expect(within(stack).getAllByTestId("chat-avatar")).toHaveLength(3);
+    // The last greeting is Cy's: the preview says so, not the first member's name.
+    expect(within(item).getByTestId("session-preview").textContent).toMatch(/^\s*Cy:\s*Greetings\./);
+
+    // Sent out of the scene: the list follows at once; its avatar fades and the label says so.
+    await memberAction("cy", "member-absent");
+    await waitFor(() => expect(w.chats.groups.record(w.sessionId)!.members[2]!.presence).toBe("absent"));
+    const listed = (): HTMLElement => document.querySelector<HTMLElement>('[data-testid="session-item"][data-title="Trio"] [data-testid="session-members"]')!;
+    await waitFor(() => expect(listed().getAttribute("aria-label")).toBe("Group chat: Ann Archer, Bo, Cy (out of the scene)"));
+    expect(listed().querySelectorAll(".away")).toHaveLength(1);
+  });
+
+  test("a 1:1 chat keeps one avatar and names who wrote its last line", async () => {
+    await start("solo");
+    const item = document.querySelector<HTMLElement>('[data-testid="session-item"][data-title="Solo"]')!;
+    expect(within(item).queryByTestId("session-members")).toBeNull();
+    expect(within(item).getAllByTestId("chat-avatar")).toHaveLength(1);
+    expect(within(item).getByTestId("session-preview").textContent).toMatch(/^\s*Ann Archer:\s*Hello, traveller\./);
+  });
+});
+
 describe("who answers", () => {
   test("the next-speaker choice goes with the message once; then the turn order again", async () => {
     const { calls, streams } = await start();

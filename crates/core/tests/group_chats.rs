@@ -774,3 +774,51 @@ async fn deleting_a_member_keeps_the_group_chat_and_its_messages() {
     s.store.delete_character(&s.cy).await.unwrap();
     assert!(s.store.session_summary(&session).await.is_err());
 }
+
+#[tokio::test]
+async fn the_chat_list_shows_a_groups_members_in_order_and_who_wrote_the_last_message() {
+    let s = scene().await;
+    let ids = vec![s.ann.clone(), s.bo.clone(), s.cy.clone()];
+    let group = s.store.create_group_session(&ids, None, "T").await.unwrap();
+    let single = s.store.create_session(&s.bo, None, "T").await.unwrap();
+    s.store
+        .set_member_presence(&group, &s.cy, Presence::Absent)
+        .await
+        .unwrap();
+    s.store
+        .add_message(&group, user("Hello all"))
+        .await
+        .unwrap();
+
+    let summary = s.store.session_summary(&group).await.unwrap();
+    let members: Vec<(&str, Presence)> = summary
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.presence))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("Ann", Presence::Present),
+            ("Bo", Presence::Present),
+            ("Cy", Presence::Absent)
+        ]
+    );
+    assert_eq!(summary.members[1].character_id, s.bo);
+    assert_eq!(
+        (summary.preview.as_str(), summary.preview_name.as_str()),
+        ("Hello all", "Traveller")
+    );
+
+    let one = s.store.session_summary(&single).await.unwrap();
+    assert!(one.members.is_empty(), "a 1:1 chat lists no members");
+    assert_eq!(one.preview_name, "Bo", "the greeting is Bo's");
+    // The list carries the same as the single read.
+    let listed = s
+        .store
+        .session_summaries(&Default::default())
+        .await
+        .unwrap();
+    let listed = listed.iter().find(|x| x.id == group).unwrap();
+    assert_eq!(listed.members, summary.members);
+}

@@ -1875,6 +1875,18 @@ export type SelectiveLogic =
 /**  Every secondary key matches (ST 3). */
 "andAll";
 
+/**  A group chat's member as the chat list shows it. */
+export type SessionMember = {
+	/**  The character. */
+	characterId: string,
+	/**  Its name. */
+	name: string,
+	/**  Its avatar key (see `CharacterSummary::avatar_key`). */
+	avatarKey: string | null,
+	/**  Whether it is in the scene and may speak. */
+	presence: Presence,
+};
+
 /**  The provider and model a session replies with, resolved to what is in force. */
 export type SessionModel = {
 	/**  The session's own choice of provider (`None`: the default). */
@@ -1919,8 +1931,12 @@ export type SessionSummary = {
 	archived: boolean,
 	/**  The last message on the active path, shortened. */
 	preview: string,
+	/**  Who wrote the previewed message (a group's member, the persona, or the character). */
+	previewName: string,
 	/**  Messages on the active path. */
 	messageCount: number,
+	/**  A group chat's members in their order (the leading character first); empty for a 1:1 chat. */
+	members: SessionMember[],
 	/**  Created, Unix milliseconds. */
 	createdAt: number,
 	/**  Last activity, Unix milliseconds. */

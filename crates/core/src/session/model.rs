@@ -130,6 +130,21 @@ pub struct MessagePage {
     pub total: u32,
 }
 
+/// A group chat's member as the chat list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionMember {
+    /// The character.
+    pub character_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its avatar key (see `CharacterSummary::avatar_key`).
+    pub avatar_key: Option<String>,
+    /// Whether it is in the scene and may speak.
+    pub presence: super::group::Presence,
+}
+
 /// A session in the recent list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -153,8 +168,12 @@ pub struct SessionSummary {
     pub archived: bool,
     /// The last message on the active path, shortened.
     pub preview: String,
+    /// Who wrote the previewed message (a group's member, the persona, or the character).
+    pub preview_name: String,
     /// Messages on the active path.
     pub message_count: u32,
+    /// A group chat's members in their order (the leading character first); empty for a 1:1 chat.
+    pub members: Vec<SessionMember>,
     /// Created, Unix milliseconds.
     #[cfg_attr(feature = "specta", specta(type = TsNumber))]
     pub created_at: f64,

@@ -116,7 +116,7 @@ export class Conversation {
   constructor(sessions: Sessions, confirm: Confirmer, report: Reporter, live: LiveSessions | null = null) {
     this.#sessions = sessions;
     this.#report = report;
-    this.group = new GroupCast(report, confirm);
+    this.group = new GroupCast(report, confirm, () => void this.#sessions.load());
     this.#replies = new Replies(this, {
       generation: () => this.#generation,
       scrollTo: (messageId) => (this.scrollRequest = { id: messageId, seq: ++this.#seq }),

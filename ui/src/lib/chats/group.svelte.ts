@@ -37,11 +37,14 @@ export class GroupCast {
   #sessionId: string | null = null;
   #report: Reporter;
   #confirm: Confirmer;
+  #onChanged: () => void;
   #generation = 0;
 
-  constructor(report: Reporter, confirm: Confirmer) {
+  /** `onChanged` hears each change saved (the chat list shows the members). */
+  constructor(report: Reporter, confirm: Confirmer, onChanged: () => void = () => {}) {
     this.#report = report;
     this.#confirm = confirm;
+    this.#onChanged = onChanged;
   }
 
   get isGroup(): boolean {
@@ -136,6 +139,7 @@ export class GroupCast {
       return false;
     }
     this.#apply(result.data);
+    this.#onChanged();
     return true;
   }
 

@@ -169,7 +169,9 @@ export class MockChats {
         personaId: null,
         archived: false,
         preview: "",
+        previewName: "",
         messageCount: 0,
+        members: [],
         createdAt: now,
         updatedAt: now,
         ...fields,
@@ -341,8 +343,16 @@ export class MockChats {
       messageCount: count,
       // The start only: a streaming reply saves here on every delta.
       preview: last ? last.content.slice(0, 600).replace(/\s+/g, " ").slice(0, 140) : "",
+      previewName: last?.name ?? "",
       updatedAt: touch ? this.#now() : session.summary.updatedAt,
     };
+  }
+
+  /** A summary as the chat list gets it: a group's members (as they are now) included. */
+  #listed(summary: SessionSummary): SessionSummary {
+    const state = this.groups.state(summary.id);
+    const members = state?.isGroup ? state.members.map(({ characterId, name, avatarKey, presence }) => ({ characterId, name, avatarKey, presence })) : [];
+    return { ...summary, members };
   }
 
   #session(id: string): Session | null {
@@ -398,7 +408,7 @@ export class MockChats {
         const query = a["query"] as SessionQuery;
         const words = query.search.trim().toLowerCase();
         return [...this.sessions.values()]
-          .map((s) => s.summary)
+          .map((s) => this.#listed(s.summary))
           .filter((s) => query.includeArchived || !s.archived)
           .filter((s) => !words || s.title.toLowerCase().includes(words) || s.characterName.toLowerCase().includes(words))
           .sort((x, y) => y.updatedAt - x.updatedAt);

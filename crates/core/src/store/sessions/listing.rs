@@ -89,7 +89,15 @@ impl Store {
                     s.persona_id, s.archived, s.created_at, s.updated_at,
                     -- A reply that failed before its first word previews the message it answers.
                     COALESCE(NULLIF(leaf.content, ''), leaf_parent.content) AS preview,
+                    CASE WHEN leaf.content = '' AND leaf_parent.id IS NOT NULL
+                         THEN leaf_parent.name ELSE leaf.name END AS preview_name,
                     COALESCE(leaf.depth + 1, 0) AS message_count,
+                    (SELECT json_group_array(json_object('characterId', x.character_id, 'name', x.name,
+                                'avatarKey', x.hash, 'presence', x.presence)) FROM
+                        (SELECT m.character_id, mc.name, ma.hash, m.presence FROM session_members m
+                         JOIN characters mc ON mc.id = m.character_id
+                         LEFT JOIN character_avatars ma ON ma.character_id = m.character_id
+                         WHERE m.session_id = s.id ORDER BY m.position) x) AS members,
                     (SELECT json_group_array(name) FROM
                         (SELECT k.name FROM character_collections cc
                          JOIN collections k ON k.id = cc.collection_id
@@ -117,6 +125,8 @@ impl Store {
             .map(|row| -> Result<SessionSummary, sqlx::Error> {
                 let preview: Option<String> = row.try_get("preview")?;
                 let collections: Option<String> = row.try_get("collections")?;
+                let members: Option<String> = row.try_get("members")?;
+                let preview_name: Option<String> = row.try_get("preview_name")?;
                 Ok(SessionSummary {
                     id: row.try_get("id")?,
                     title: row.try_get("title")?,
@@ -129,6 +139,11 @@ impl Store {
                     persona_id: row.try_get("persona_id")?,
                     archived: row.try_get::<i64, _>("archived")? != 0,
                     preview: shorten(&preview.unwrap_or_default(), PREVIEW_CHARS),
+                    preview_name: preview_name.unwrap_or_default(),
+                    // Written by SQLite's json functions above: it parses, or the chat shows no members.
+                    members: members
+                        .and_then(|j| serde_json::from_str(&j).ok())
+                        .unwrap_or_default(),
                     message_count: u32::try_from(row.try_get::<i64, _>("message_count")?)
                         .unwrap_or(u32::MAX),
                     created_at: row.try_get::<i64, _>("created_at")? as f64,
