@@ -5,6 +5,7 @@
 // Listens on a free loopback port and writes its base URL (".../v1") to PORT_FILE.
 // What it answers depends on the last user message of a chat request:
 //   contains "slowly"  -> 200 words, one every 50 ms (long enough to press Stop)
+//   contains "steadily" -> step1 … step30, one every 100 ms (a reply another window can watch grow)
 //   contains "refuse"  -> HTTP 429 with a JSON error and Retry-After: 7
 //   contains "break"   -> a few words, then the connection is dropped (no finish)
 //   contains "hostile canary PORT" -> reasoning and a reply full of script, frames,
@@ -156,6 +157,10 @@ const server = createServer((req, res) => {
       if (text.includes("slowly")) {
         const many = Array.from({ length: 200 }, (_, i) => `word${i + 1} `);
         await streamWords(res, many, 50);
+        return;
+      }
+      if (text.includes("steadily")) {
+        await streamWords(res, Array.from({ length: 30 }, (_, i) => `step${i + 1} `), 100);
         return;
       }
       if (text.includes("break")) {

@@ -1,6 +1,7 @@
 // Group chats end to end: three characters picked in the library start a
 // group, a message is answered by the turn order's member, auto turns let two
-// more members answer on their own, Esc stops a streaming reply and ends the
+// more members answer on their own (a second window on the chat following each
+// as it streams), Esc stops a streaming reply and ends the
 // chain, a muted member leaves the turns, and the prompt preview shows the
 // next speaker's prompt with the group's nudge line and the other members'
 // descriptions. (Runs on the library app after ystreaming.test.mjs; imports
@@ -189,6 +190,41 @@ describe("a group chat of three", () => {
     assert.notEqual(turns[2].speaker, turns[1].speaker, "and the next one another's again");
     await driver.sleep(1500);
     assert.equal((await answers(driver)).length, 3, "no third auto turn");
+  });
+
+  test("a second window on the group follows every auto turn as it streams, then goes quiet", async () => {
+    const main = await driver.getWindowHandle();
+    const open = await driver.executeScript(`return document.querySelector('[data-testid="session-item"] .open[aria-current="true"]').closest('[data-testid="session-item"]');`);
+    await open.findElement(css('[data-testid="session-menu"]')).click();
+    await clickFresh(driver, css('[data-testid="session-open-window"]'));
+    await driver.wait(async () => (await driver.getAllWindowHandles()).length === 2, WAIT_MS, "a second window opens");
+    const second = (await driver.getAllWindowHandles()).find((h) => h !== main);
+    await driver.switchTo().window(second);
+    await waitReady(driver);
+    await driver.wait(async () => (await members(driver)).length === 3, WAIT_MS, "it opens on the group");
+
+    await driver.switchTo().window(main);
+    await send(driver, "Answer steadily, one by one.");
+    await driver.switchTo().window(second);
+    // Each of the three replies is seen growing here (streaming, with text), not only read back at the end.
+    const seenStreaming = new Set();
+    await driver.wait(
+      async () => {
+        const now = await answers(driver);
+        for (const a of now) if (a.status === "streaming" && a.text.includes("step")) seenStreaming.add(a.id);
+        return now.length === 3 && now.every((a) => a.status === "complete");
+      },
+      60_000,
+      "the second window shows the reply and both auto turns",
+    );
+    const turns = await answers(driver);
+    assert.ok(turns.every((a) => a.text.includes("step30")), JSON.stringify(turns));
+    assert.ok(seenStreaming.has(turns[1].id) && seenStreaming.has(turns[2].id), `the auto turns streamed here: ${[...seenStreaming]}`);
+    await screenshot(driver, "group-second-window-auto-turns");
+    await driver.close();
+    await driver.switchTo().window(main);
+    await idle(driver);
+    assert.deepEqual((await answers(driver)).map((a) => a.id), turns.map((a) => a.id), "both windows saw the same replies");
   });
 
   test("Esc stops the reply that streams, and the auto turns after it", async () => {
