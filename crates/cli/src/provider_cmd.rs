@@ -115,6 +115,12 @@ pub enum CliKind {
     Anthropic,
     /// Any OpenAI-compatible server: xAI, llama.cpp, KoboldCpp, LM Studio, Ollama's /v1.
     Compatible,
+    /// KoboldCpp's native text API.
+    Koboldcpp,
+    /// llama.cpp's server, native /completion.
+    Llamacpp,
+    /// OpenAI-style text completions (/v1/completions): vLLM, TabbyAPI, Aphrodite.
+    Completions,
 }
 
 impl From<CliKind> for ProviderKind {
@@ -124,6 +130,9 @@ impl From<CliKind> for ProviderKind {
             CliKind::Openai => ProviderKind::OpenAi,
             CliKind::Anthropic => ProviderKind::Anthropic,
             CliKind::Compatible => ProviderKind::OpenAiCompatible,
+            CliKind::Koboldcpp => ProviderKind::KoboldCpp,
+            CliKind::Llamacpp => ProviderKind::LlamaCpp,
+            CliKind::Completions => ProviderKind::TextCompletions,
         }
     }
 }
@@ -355,6 +364,9 @@ fn kind_name(kind: ProviderKind) -> &'static str {
         ProviderKind::OpenAi => "openai",
         ProviderKind::Anthropic => "anthropic",
         ProviderKind::OpenAiCompatible => "compatible",
+        ProviderKind::KoboldCpp => "koboldcpp",
+        ProviderKind::LlamaCpp => "llamacpp",
+        ProviderKind::TextCompletions => "completions",
     }
 }
 

@@ -10,6 +10,7 @@ use super::{
     ANTHROPIC_OPENING_USER_TEXT, ANTHROPIC_VERSION,
 };
 use crate::error::Error;
+use crate::llm::samplers::{supports, Body, Sampler};
 use crate::prompt::PromptMessage;
 use crate::session::Role;
 
@@ -26,6 +27,12 @@ pub fn build_request(
     images: &[(usize, ImagePart)],
     api_key: Option<&str>,
 ) -> Result<HttpRequest, Error> {
+    if config.kind.is_text_completion() {
+        return Err(Error::InvalidInput(format!(
+            "{} is a text-completion server: its requests are built from a rendered prompt",
+            config.name
+        )));
+    }
     let model = model.trim();
     if model.is_empty() {
         return Err(Error::InvalidInput(format!(
@@ -103,10 +110,12 @@ pub fn request_body(
     images: &[(usize, ImagePart)],
 ) -> Value {
     let model = model.trim();
-    if config.kind.is_openai_style() {
-        openai_body(config, model, prompt, images)
-    } else {
+    // Text-completion kinds are sent a rendered prompt (`text::text_request_body`);
+    // until the engine renders one, their preview shows the chat form.
+    if config.kind == ProviderKind::Anthropic {
         anthropic_body(config, model, prompt, images)
+    } else {
+        openai_body(config, model, prompt, images)
     }
 }
 
@@ -152,7 +161,7 @@ fn openai_body(
         body.insert("stream_options".into(), json!({"include_usage": true}));
     }
     let g = &config.generation;
-    insert_sampling(&mut body, g);
+    insert_sampling(&mut body, config.kind, g);
     if let Some(max) = g.max_tokens {
         body.insert("max_tokens".into(), json!(max));
     }
@@ -162,20 +171,29 @@ fn openai_body(
     Value::Object(body)
 }
 
-fn insert_sampling(body: &mut Map<String, Value>, g: &GenerationSettings) {
-    // Through f64 by way of the shortest decimal, so 0.7f32 is sent as 0.7.
-    let num = |x: f32| -> Value {
-        x.to_string()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Value::Null, Value::Number)
-    };
-    if let Some(t) = g.temperature.filter(|t| t.is_finite()) {
-        body.insert("temperature".into(), num(t));
+/// Temperature and top_p for every kind, then the extra samplers the kind
+/// accepts (none unless set, so an unchanged configuration sends what it always did).
+fn insert_sampling(body: &mut Map<String, Value>, kind: ProviderKind, g: &GenerationSettings) {
+    let mut b = Body(body);
+    b.float("temperature", g.temperature);
+    b.float("top_p", g.top_p);
+    if supports(kind, Sampler::TopK) {
+        b.int("top_k", g.top_k);
     }
-    if let Some(p) = g.top_p.filter(|p| p.is_finite()) {
-        body.insert("top_p".into(), num(p));
+    if supports(kind, Sampler::MinP) {
+        b.float("min_p", g.min_p);
+    }
+    if supports(kind, Sampler::RepetitionPenalty) {
+        b.float("repetition_penalty", g.repetition_penalty);
+    }
+    if supports(kind, Sampler::PresencePenalty) {
+        b.float("presence_penalty", g.presence_penalty);
+    }
+    if supports(kind, Sampler::FrequencyPenalty) {
+        b.float("frequency_penalty", g.frequency_penalty);
+    }
+    if supports(kind, Sampler::Seed) {
+        b.int("seed", g.seed);
     }
 }
 
@@ -258,7 +276,7 @@ fn anthropic_body(
     }
     body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(config.streaming));
-    insert_sampling(&mut body, g);
+    insert_sampling(&mut body, config.kind, g);
     if !g.stop.is_empty() {
         body.insert("stop_sequences".into(), json!(g.stop));
     }

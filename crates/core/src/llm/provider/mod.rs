@@ -18,6 +18,7 @@ use crate::error::Error;
 
 mod chat_request;
 
+pub use super::samplers::GenerationSettings;
 pub use chat_request::{build_request, request_body};
 
 /// The Anthropic API version Confab speaks.
@@ -43,17 +44,39 @@ pub enum ProviderKind {
     Anthropic,
     /// Any OpenAI-compatible server: llama.cpp, LM Studio, KoboldCpp, Ollama's /v1, xAI.
     OpenAiCompatible,
+    /// KoboldCpp's native text API (`/api/v1/generate`, `/api/extra/generate/stream`).
+    KoboldCpp,
+    /// llama.cpp's server, native `/completion`.
+    LlamaCpp,
+    /// OpenAI-style text completions (`/v1/completions`): vLLM, TabbyAPI,
+    /// Aphrodite, Ollama, LM Studio.
+    TextCompletions,
 }
 
 impl ProviderKind {
     /// Whether requests use the OpenAI chat completions protocol.
     pub fn is_openai_style(self) -> bool {
-        !matches!(self, ProviderKind::Anthropic)
+        matches!(
+            self,
+            ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::OpenAiCompatible
+        )
+    }
+
+    /// Whether the provider takes one rendered prompt string (text completion)
+    /// rather than a list of chat messages.
+    pub fn is_text_completion(self) -> bool {
+        matches!(
+            self,
+            ProviderKind::KoboldCpp | ProviderKind::LlamaCpp | ProviderKind::TextCompletions
+        )
     }
 
     /// Whether the provider cannot be used without an API key.
     pub fn requires_key(self) -> bool {
-        !matches!(self, ProviderKind::OpenAiCompatible)
+        matches!(
+            self,
+            ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::Anthropic
+        )
     }
 
     /// The base URL a new provider of this kind starts with.
@@ -63,23 +86,12 @@ impl ProviderKind {
             ProviderKind::OpenAi => "https://api.openai.com/v1",
             ProviderKind::Anthropic => "https://api.anthropic.com/v1",
             ProviderKind::OpenAiCompatible => "http://127.0.0.1:8080/v1",
+            ProviderKind::KoboldCpp => "http://127.0.0.1:5001",
+            ProviderKind::LlamaCpp => "http://127.0.0.1:8080",
+            // TabbyAPI's and text-generation-webui's port; vLLM users change it to 8000.
+            ProviderKind::TextCompletions => "http://127.0.0.1:5000/v1",
         }
     }
-}
-
-/// Sampling settings sent with every request; unset values are left to the provider.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", default)]
-pub struct GenerationSettings {
-    /// Sampling temperature.
-    pub temperature: Option<f32>,
-    /// Nucleus sampling.
-    pub top_p: Option<f32>,
-    /// The most tokens of the reply (Anthropic requires one: 1024 when unset).
-    pub max_tokens: Option<u32>,
-    /// Stop sequences.
-    pub stop: Vec<String>,
 }
 
 /// One configured provider. Holds no API key: keys live in the OS keyring.
@@ -261,7 +273,12 @@ pub fn join_url(base: &str, path: &str) -> String {
 pub fn parser_for(kind: ProviderKind) -> Box<dyn StreamParser + Send> {
     match kind {
         ProviderKind::Anthropic => Box::new(AnthropicStream::new()),
-        _ => Box::new(OpenAiStream::new()),
+        ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+            Box::new(OpenAiStream::new())
+        }
+        ProviderKind::KoboldCpp => Box::new(super::text::KoboldStream::new()),
+        ProviderKind::LlamaCpp => Box::new(super::text::LlamaCppStream::new()),
+        ProviderKind::TextCompletions => Box::new(super::text::CompletionsStream::new()),
     }
 }
 
