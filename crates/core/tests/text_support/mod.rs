@@ -300,12 +300,4 @@ pub fn merged(events: &[WireEvent]) -> Vec<WireEvent> {
 }
 
 /// Chunk-size patterns every stream is replayed with: one byte, small primes, uneven, whole.
-pub const CHUNKINGS: &[&[usize]] = &[
-    &[1],
-    &[2],
-    &[3],
-    &[7],
-    &[13, 1, 5],
-    &[64],
-    &[1 << 20],
-];
+pub const CHUNKINGS: &[&[usize]] = &[&[1], &[2], &[3], &[7], &[13, 1, 5], &[64], &[1 << 20]];
