@@ -10,8 +10,9 @@ use super::models::{parse_models, ModelInfo};
 use super::provider::ProviderKind;
 use super::text::tokenize::parse_kobold_version;
 
-/// The ports local servers listen on by default: Ollama, llama.cpp, KoboldCpp, LM Studio.
-pub const LOCAL_PORTS: [u16; 4] = [11434, 8080, 5001, 1234];
+/// The ports local servers listen on by default: Ollama, llama.cpp, KoboldCpp,
+/// LM Studio, TabbyAPI (and text-generation-webui), vLLM.
+pub const LOCAL_PORTS: [u16; 6] = [11434, 8080, 5001, 1234, 5000, 8000];
 
 /// The most of a model list Confab reads from a local server.
 const MAX_MODEL_LIST_BYTES: usize = 16 * 1024 * 1024;
@@ -24,7 +25,7 @@ pub struct LocalServer {
     /// Its port.
     pub port: u16,
     /// What it probably is: `ollama`, `llama.cpp`, `koboldcpp`, `lm-studio`,
-    /// or `openai-compatible` when nothing tells.
+    /// `tabbyapi`, `vllm` (by port), or `openai-compatible` when nothing tells.
     pub kind_guess: String,
     /// The base URL to configure as an OpenAI-compatible provider (`http://127.0.0.1:<port>/v1`).
     pub base_url: String,
@@ -193,6 +194,8 @@ fn guess_kind(port: u16, body: &[u8]) -> &'static str {
         8080 => "llama.cpp",
         5001 => "koboldcpp",
         1234 => "lm-studio",
+        5000 => "tabbyapi",
+        8000 => "vllm",
         _ => "openai-compatible",
     }
 }
