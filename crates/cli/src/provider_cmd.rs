@@ -152,7 +152,8 @@ pub enum CliStorage {
 #[serde(untagged)]
 pub enum ProviderReport {
     Providers(Vec<Provider>),
-    Provider(Provider),
+    // Boxed: a provider's sampling settings make it many times the other variants' size.
+    Provider(Box<Provider>),
     Models(ModelList),
     Key(KeyStatus),
     Tested {
@@ -215,10 +216,10 @@ pub async fn run(store: &Store, command: ProviderCommand) -> Result<ProviderRepo
                 store.set_default_provider(&saved.config.id).await?;
                 let list = providers::list(store, &keys).await?;
                 if let Some(p) = list.into_iter().find(|p| p.config.id == saved.config.id) {
-                    return Ok(ProviderReport::Provider(p));
+                    return Ok(ProviderReport::Provider(Box::new(p)));
                 }
             }
-            Ok(ProviderReport::Provider(saved))
+            Ok(ProviderReport::Provider(Box::new(saved)))
         }
         ProviderCommand::Remove { provider } => {
             let id = resolve(store, &provider).await?;
