@@ -357,6 +357,45 @@ fn errors_inside_streams_are_typed() {
 }
 
 #[tokio::test]
+async fn an_older_kobold_without_finish_reasons_ends_by_closing() {
+    // KoboldCpp before finish reasons: `{"token"}` events, then the connection closes.
+    let old = concat!(
+        "event: message\ndata: {\"token\": \"Hello\"}\n\n",
+        "event: message\ndata: {\"token\": \" there.\"}\n\n",
+    );
+    for sizes in CHUNKINGS {
+        let (events, err) = run_pure(KoboldStream::new(), old.as_bytes(), sizes);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(
+            merged(&events),
+            [WireEvent::Text("Hello there.".into()), finish("stop")]
+        );
+    }
+    let server = Server::always(sse(old.as_bytes(), 4, true)).await;
+    let (events, err) = collect(
+        send(
+            &server,
+            ProviderKind::KoboldCpp,
+            true,
+            DEFAULT_MAX_EVENT_BYTES,
+        )
+        .await,
+    )
+    .await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        merged(&events),
+        [WireEvent::Text("Hello there.".into()), finish("stop")]
+    );
+    // ... but cut in the middle of an event it is still a cut-off reply,
+    let (_, err) = run_pure(KoboldStream::new(), &old.as_bytes()[..old.len() - 8], &[3]);
+    assert_eq!(err.unwrap().code(), ErrorCode::Truncated);
+    // and an empty stream is no reply at all.
+    let (_, err) = run_pure(KoboldStream::new(), b"", &[1]);
+    assert_eq!(err.unwrap().code(), ErrorCode::Truncated);
+}
+
+#[tokio::test]
 async fn a_cut_off_stream_is_truncated_after_its_text() {
     for kind in KINDS {
         let full = raw(kind);
@@ -437,7 +476,7 @@ async fn hostile_streams_end_in_typed_errors() {
 }
 
 #[tokio::test]
-async fn a_silent_server_times_out_and_a_dropped_stream_hangs_up() {
+async fn a_silent_server_times_out() {
     // Headers, one token, then nothing: the idle timeout ends the wait.
     let first = b"event: message\ndata: {\"token\": \"Hi\", \"finish_reason\": null}\n\n";
     let server = Server::always(Reply::ThenTicking(

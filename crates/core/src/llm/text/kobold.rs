@@ -5,7 +5,8 @@
 //! "completion_tokens"}]}` (the last three in recent versions);
 //! `POST /api/extra/generate/stream` writes `event: message` /
 //! `data: {"token": "...", "finish_reason": null}` events, the last one with
-//! `"finish_reason": "stop" | "length" | "error"`, and no `[DONE]`.
+//! `"finish_reason": "stop" | "length" | "error"`, and no `[DONE]`. Versions
+//! before finish reasons (2024) send `{"token"}` alone and close the connection.
 //! `POST /api/extra/abort` takes `{"genkey"}` and answers `{"success": "true"}`.
 
 use serde_json::{json, Map, Value};
@@ -66,6 +67,10 @@ pub(crate) fn body(config: &ProviderConfig, prompt: &TextPrompt<'_>, stop: &[Str
 #[derive(Debug, Default)]
 pub struct KoboldStream {
     finished: bool,
+    /// Some event carried a `finish_reason` key: this server says when it is done.
+    reports_finish: bool,
+    /// Some event was read.
+    any: bool,
 }
 
 impl KoboldStream {
@@ -97,6 +102,10 @@ impl StreamParser for KoboldStream {
         if let Some(err) = error_in(&v) {
             return Err(err);
         }
+        self.any = true;
+        if v.get("finish_reason").is_some() {
+            self.reports_finish = true;
+        }
         let mut out = Vec::new();
         if let Some(t) = v.get("token").and_then(Value::as_str) {
             if !t.is_empty() {
@@ -121,6 +130,12 @@ impl StreamParser for KoboldStream {
     fn on_eof(&mut self) -> Result<Vec<WireEvent>, Error> {
         if self.finished {
             Ok(Vec::new())
+        } else if self.any && !self.reports_finish {
+            // An older KoboldCpp: closing the stream is how it says it is done.
+            self.finished = true;
+            Ok(vec![WireEvent::Finish {
+                reason: "stop".into(),
+            }])
         } else {
             Err(Error::Truncated(
                 "the stream closed before KoboldCpp sent a finish reason".into(),
