@@ -313,3 +313,25 @@ async fn discovery_tells_kobold_and_llamacpp_from_other_servers() {
     assert_eq!(json["kind"], "koboldCpp");
     assert_eq!(json["kindBaseUrl"], kobold.root());
 }
+
+#[tokio::test]
+async fn text_completion_providers_are_saved_and_loaded_with_their_samplers() {
+    use confab_core::llm::{DrySettings, ProviderConfig};
+    use confab_core::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    for kind in [
+        ProviderKind::KoboldCpp,
+        ProviderKind::LlamaCpp,
+        ProviderKind::TextCompletions,
+    ] {
+        let mut c = ProviderConfig::new(kind, "Local");
+        c.generation.top_k = Some(40);
+        c.generation.dry = Some(DrySettings::default());
+        c.generation.grammar = Some("root ::= \"a\"".into());
+        let saved = store.save_provider(&c).await.unwrap();
+        assert_eq!(store.provider(&saved.id).await.unwrap(), c);
+    }
+    assert_eq!(store.providers().await.unwrap().len(), 3);
+    store.close().await;
+}
