@@ -521,3 +521,63 @@ fn models_of_native_servers_are_listed_from_their_root() {
         "http://127.0.0.1:5000/v1/models"
     );
 }
+
+#[test]
+fn saved_samplers_are_checked_and_tidied() {
+    use confab_core::providers::validate_config;
+    let mut c = config(ProviderKind::KoboldCpp, true);
+    c.generation = every_sampler();
+    c.generation.grammar = Some("  ".into());
+    c.generation
+        .dry
+        .as_mut()
+        .unwrap()
+        .sequence_breakers
+        .push(String::new());
+    let ok = validate_config(c.clone()).unwrap();
+    assert_eq!(ok.generation.grammar, None);
+    assert_eq!(
+        ok.generation.dry.unwrap().sequence_breakers,
+        ["\n".to_owned(), "*".to_owned()]
+    );
+    assert_eq!(ok.generation.top_k, Some(40));
+
+    let bad: Vec<(&str, Box<dyn Fn(&mut GenerationSettings)>)> = vec![
+        ("min-p", Box::new(|g| g.min_p = Some(1.5))),
+        ("typical", Box::new(|g| g.typical_p = Some(f32::NAN))),
+        ("rep pen", Box::new(|g| g.repetition_penalty = Some(-1.0))),
+        ("presence", Box::new(|g| g.presence_penalty = Some(3.0))),
+        ("top-k", Box::new(|g| g.top_k = Some(1_000_000))),
+        ("dry base", Box::new(|g| g.dry.as_mut().unwrap().base = 0.5)),
+        (
+            "breakers",
+            Box::new(|g| g.dry.as_mut().unwrap().sequence_breakers = vec!["x".into(); 100]),
+        ),
+        (
+            "xtc",
+            Box::new(|g| g.xtc.as_mut().unwrap().probability = 2.0),
+        ),
+        (
+            "mirostat",
+            Box::new(|g| g.mirostat.as_mut().unwrap().mode = 3),
+        ),
+        ("schema", Box::new(|g| g.json_schema = Some("[1]".into()))),
+        (
+            "schema json",
+            Box::new(|g| g.json_schema = Some("{".into())),
+        ),
+        (
+            "grammar size",
+            Box::new(|g| g.grammar = Some("x".repeat(100_000))),
+        ),
+    ];
+    for (what, spoil) in bad {
+        let mut c = c.clone();
+        spoil(&mut c.generation);
+        assert_eq!(
+            validate_config(c).unwrap_err().code(),
+            ErrorCode::InvalidInput,
+            "{what}"
+        );
+    }
+}
