@@ -542,7 +542,8 @@ fn saved_samplers_are_checked_and_tidied() {
     );
     assert_eq!(ok.generation.top_k, Some(40));
 
-    let bad: Vec<(&str, Box<dyn Fn(&mut GenerationSettings)>)> = vec![
+    type Spoil = Box<dyn Fn(&mut GenerationSettings)>;
+    let bad: Vec<(&str, Spoil)> = vec![
         ("min-p", Box::new(|g| g.min_p = Some(1.5))),
         ("typical", Box::new(|g| g.typical_p = Some(f32::NAN))),
         ("rep pen", Box::new(|g| g.repetition_penalty = Some(-1.0))),
