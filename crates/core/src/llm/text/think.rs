@@ -199,7 +199,9 @@ pub fn split_events(events: Vec<WireEvent>, opts: &ThinkOptions) -> Vec<WireEven
     out
 }
 
-/// Any stream parser with its text run through a [`ThinkSplitter`].
+/// Any stream parser with its text run through a [`ThinkSplitter`]. What the
+/// splitter holds back (at most a tag's length, or leading whitespace) comes out
+/// before the finish; a stream that fails instead loses only that.
 #[derive(Debug)]
 pub struct ThinkParser<P> {
     inner: P,
