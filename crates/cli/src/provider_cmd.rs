@@ -115,6 +115,12 @@ pub enum CliKind {
     Anthropic,
     /// Any OpenAI-compatible server: xAI, llama.cpp, KoboldCpp, LM Studio, Ollama's /v1.
     Compatible,
+    /// KoboldCpp's native text API.
+    Koboldcpp,
+    /// llama.cpp's server, native /completion.
+    Llamacpp,
+    /// OpenAI-style text completions (/v1/completions): vLLM, TabbyAPI, Aphrodite.
+    Completions,
 }
 
 impl From<CliKind> for ProviderKind {
@@ -124,6 +130,9 @@ impl From<CliKind> for ProviderKind {
             CliKind::Openai => ProviderKind::OpenAi,
             CliKind::Anthropic => ProviderKind::Anthropic,
             CliKind::Compatible => ProviderKind::OpenAiCompatible,
+            CliKind::Koboldcpp => ProviderKind::KoboldCpp,
+            CliKind::Llamacpp => ProviderKind::LlamaCpp,
+            CliKind::Completions => ProviderKind::TextCompletions,
         }
     }
 }
@@ -143,7 +152,8 @@ pub enum CliStorage {
 #[serde(untagged)]
 pub enum ProviderReport {
     Providers(Vec<Provider>),
-    Provider(Provider),
+    // Boxed: a provider's sampling settings make it many times the other variants' size.
+    Provider(Box<Provider>),
     Models(ModelList),
     Key(KeyStatus),
     Tested {
@@ -206,10 +216,10 @@ pub async fn run(store: &Store, command: ProviderCommand) -> Result<ProviderRepo
                 store.set_default_provider(&saved.config.id).await?;
                 let list = providers::list(store, &keys).await?;
                 if let Some(p) = list.into_iter().find(|p| p.config.id == saved.config.id) {
-                    return Ok(ProviderReport::Provider(p));
+                    return Ok(ProviderReport::Provider(Box::new(p)));
                 }
             }
-            Ok(ProviderReport::Provider(saved))
+            Ok(ProviderReport::Provider(Box::new(saved)))
         }
         ProviderCommand::Remove { provider } => {
             let id = resolve(store, &provider).await?;
@@ -355,6 +365,9 @@ fn kind_name(kind: ProviderKind) -> &'static str {
         ProviderKind::OpenAi => "openai",
         ProviderKind::Anthropic => "anthropic",
         ProviderKind::OpenAiCompatible => "compatible",
+        ProviderKind::KoboldCpp => "koboldcpp",
+        ProviderKind::LlamaCpp => "llamacpp",
+        ProviderKind::TextCompletions => "completions",
     }
 }
 

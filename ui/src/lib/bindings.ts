@@ -824,6 +824,18 @@ export type Dropped = {
 	reason: DropReason,
 };
 
+/**  DRY repetition penalty settings. */
+export type DrySettings = {
+	/**  Strength; 0 turns DRY off. */
+	multiplier?: number | null,
+	/**  How fast the penalty grows with the repeated length. */
+	base?: number | null,
+	/**  Repeats up to this many tokens are not penalised. */
+	allowedLength?: number,
+	/**  Strings that end a repeated sequence. */
+	sequenceBreakers?: string[],
+};
+
 /**  One entry of a world book. */
 export type Entry = {
 	/**  Stable number within the book (ST `uid`). */
@@ -1049,7 +1061,12 @@ export type FirstRun = {
 	doneAt: number | null,
 };
 
-/**  Sampling settings sent with every request; unset values are left to the provider. */
+/**
+ *  Sampling settings sent with every request; unset values are left to the provider.
+ * 
+ *  Every field has a default, so a configuration saved before a field existed
+ *  still loads.
+ */
 export type GenerationSettings = {
 	/**  Sampling temperature. */
 	temperature?: number | null,
@@ -1059,6 +1076,34 @@ export type GenerationSettings = {
 	maxTokens?: number | null,
 	/**  Stop sequences. */
 	stop?: string[],
+	/**  Only the k most likely tokens are considered. */
+	topK?: number | null,
+	/**  Tokens below this share of the most likely token's probability are dropped. */
+	minP?: number | null,
+	/**  Locally typical sampling. */
+	typicalP?: number | null,
+	/**  Multiplicative repetition penalty (1.0 is none). */
+	repetitionPenalty?: number | null,
+	/**  How many recent tokens the repetition penalty looks at. */
+	repetitionPenaltyRange?: number | null,
+	/**  KoboldCpp's slope of the repetition penalty over its range. */
+	repetitionPenaltySlope?: number | null,
+	/**  Additive penalty for tokens already present. */
+	presencePenalty?: number | null,
+	/**  Additive penalty growing with each repeat. */
+	frequencyPenalty?: number | null,
+	/**  DRY ("don't repeat yourself") repetition penalty. */
+	dry?: DrySettings | null,
+	/**  XTC ("exclude top choices"). */
+	xtc?: XtcSettings | null,
+	/**  Mirostat. */
+	mirostat?: MirostatSettings | null,
+	/**  A fixed seed for reproducible replies; unset is random. */
+	seed?: number | null,
+	/**  A GBNF grammar the reply must follow (llama.cpp, KoboldCpp). */
+	grammar?: string | null,
+	/**  A JSON schema (as JSON text) the reply must follow (llama.cpp). */
+	jsonSchema?: string | null,
 };
 
 /**  A member of a group chat. */
@@ -1325,19 +1370,26 @@ export type LiveSessions = {
 /**  Which sessions are streaming changed: other windows show them as busy. */
 export type LiveSessionsChanged = LiveSessions;
 
-/**  A server on 127.0.0.1 that answered with a model list. */
+/**  A server on 127.0.0.1 that answered as a model server. */
 export type LocalServer = {
 	/**  Its port. */
 	port: number,
 	/**
 	 *  What it probably is: `ollama`, `llama.cpp`, `koboldcpp`, `lm-studio`,
-	 *  or `openai-compatible` when nothing tells.
+	 *  `tabbyapi`, `vllm` (by port), or `openai-compatible` when nothing tells.
 	 */
 	kindGuess: string,
-	/**  The base URL to configure (`http://127.0.0.1:<port>/v1`). */
+	/**  The base URL to configure as an OpenAI-compatible provider (`http://127.0.0.1:<port>/v1`). */
 	baseUrl: string,
 	/**  Its models. */
 	models: ModelInfo[],
+	/**
+	 *  The provider kind that speaks its own API: KoboldCpp or llama.cpp when
+	 *  the server said so, else OpenAI-compatible.
+	 */
+	kind: ProviderKind,
+	/**  The base URL to configure for [`LocalServer::kind`]. */
+	kindBaseUrl: string,
 };
 
 /**  Which texts besides the chat an entry's keys are matched against. */
@@ -1513,6 +1565,16 @@ export type MessageStatus =
 "cancelled" | 
 /**  The app stopped while it streamed; what arrived is kept. */
 "interrupted";
+
+/**  Mirostat settings. */
+export type MirostatSettings = {
+	/**  1 (Mirostat) or 2 (Mirostat 2.0); 0 is off. */
+	mode?: number,
+	/**  Target entropy. */
+	tau?: number | null,
+	/**  Learning rate. */
+	eta?: number | null,
+};
 
 /**  One model a provider offers. */
 export type ModelInfo = {
@@ -1739,7 +1801,16 @@ export type ProviderKind =
 /**  Anthropic's Messages API. */
 "anthropic" | 
 /**  Any OpenAI-compatible server: llama.cpp, LM Studio, KoboldCpp, Ollama's /v1, xAI. */
-"openAiCompatible";
+"openAiCompatible" | 
+/**  KoboldCpp's native text API (`/api/v1/generate`, `/api/extra/generate/stream`). */
+"koboldCpp" | 
+/**  llama.cpp's server, native `/completion`. */
+"llamaCpp" | 
+/**
+ *  OpenAI-style text completions (`/v1/completions`): vLLM, TabbyAPI,
+ *  Aphrodite, Ollama, LM Studio.
+ */
+"textCompletions";
 
 /**  How the character relates to the user. */
 export type RelationshipMode = 
@@ -2185,6 +2256,14 @@ export type WorldBookSummary = {
 	characters: CharacterRef[],
 	/**  Last change, Unix milliseconds. */
 	updatedAt: number,
+};
+
+/**  XTC settings. */
+export type XtcSettings = {
+	/**  Tokens above this probability may be excluded. */
+	threshold?: number | null,
+	/**  The chance that exclusion happens at a step. */
+	probability?: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -8,8 +8,10 @@ use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 
 use super::http_error::{classify, error_from_response, ErrorInfo};
-use super::provider::{parser_for, HttpRequest, ProviderConfig};
+use super::provider::{parser_for, HttpRequest, ProviderConfig, ProviderKind};
 use super::stream::{error_from_reqwest, stream_events};
+use super::text::think::split_events;
+use super::text::{parse_text_reply, ThinkOptions, ThinkParser};
 use super::wire::{Usage, WireEvent};
 use crate::error::{Error, Result};
 
@@ -31,6 +33,19 @@ pub async fn start_reply(
     idle_timeout: Duration,
     max_event_bytes: usize,
 ) -> Result<ReplyStream> {
+    start_reply_with(http, config, request, None, idle_timeout, max_event_bytes).await
+}
+
+/// [`start_reply`], with reasoning split out of the reply's text by `think`
+/// (text-completion servers send `<think>` blocks inline).
+pub async fn start_reply_with(
+    http: &reqwest::Client,
+    config: &ProviderConfig,
+    request: &HttpRequest,
+    think: Option<&ThinkOptions>,
+    idle_timeout: Duration,
+    max_event_bytes: usize,
+) -> Result<ReplyStream> {
     let builder = request.to_reqwest(http)?;
     let sent = if config.streaming {
         tokio::time::timeout(idle_timeout, builder.send()).await
@@ -48,15 +63,26 @@ pub async fn start_reply(
         Ok(Ok(response)) => response,
     };
     if config.streaming {
-        let events = stream_events(
-            response,
-            parser_for(config.kind),
-            idle_timeout,
-            max_event_bytes,
-        );
-        return Ok(Box::pin(events));
+        let parser = parser_for(config.kind);
+        return Ok(match think {
+            Some(opts) => Box::pin(stream_events(
+                response,
+                ThinkParser::new(parser, opts.clone()),
+                idle_timeout,
+                max_event_bytes,
+            )),
+            None => Box::pin(stream_events(
+                response,
+                parser,
+                idle_timeout,
+                max_event_bytes,
+            )),
+        });
     }
-    let events = whole_reply(response, idle_timeout, max_event_bytes).await?;
+    let mut events = whole_reply(response, config.kind, idle_timeout, max_event_bytes).await?;
+    if let Some(opts) = think {
+        events = split_events(events, opts);
+    }
     Ok(Box::pin(futures_util::stream::iter(
         events.into_iter().map(Ok),
     )))
@@ -65,6 +91,7 @@ pub async fn start_reply(
 /// Reads a non-streamed answer (bounded in size and in each wait) and turns it into events.
 async fn whole_reply(
     response: reqwest::Response,
+    kind: ProviderKind,
     idle_timeout: Duration,
     max_bytes: usize,
 ) -> Result<Vec<WireEvent>> {
@@ -119,7 +146,11 @@ async fn whole_reply(
             &body,
         ));
     }
-    parse_whole_reply(&body)
+    if kind.is_text_completion() {
+        parse_text_reply(kind, &body)
+    } else {
+        parse_whole_reply(&body)
+    }
 }
 
 /// The events of a non-streamed answer, OpenAI-style (`choices[0].message`)

@@ -24,11 +24,14 @@ pub struct ModelInfo {
 }
 
 /// Where a provider lists its models (Anthropic's list asks for its largest page).
+/// KoboldCpp and llama.cpp are configured by their root; both also serve `/v1/models`.
 pub fn models_url(config: &ProviderConfig) -> String {
-    let url = join_url(&config.base_url, "models");
     match config.kind {
-        ProviderKind::Anthropic => format!("{url}?limit=1000"),
-        _ => url,
+        ProviderKind::Anthropic => format!("{}?limit=1000", join_url(&config.base_url, "models")),
+        ProviderKind::KoboldCpp | ProviderKind::LlamaCpp => {
+            super::text::text_url(config, "v1/models")
+        }
+        _ => join_url(&config.base_url, "models"),
     }
 }
 

@@ -281,14 +281,14 @@ fn push_text(out: &mut Vec<WireEvent>, text: Option<&str>, make: fn(String) -> W
     }
 }
 
-fn tokens(usage: &Value, name: &str) -> Option<u32> {
+pub(crate) fn tokens(usage: &Value, name: &str) -> Option<u32> {
     usage
         .get(name)?
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
 }
 
-fn parse_json(data: &str, what: &str) -> Result<Value, Error> {
+pub(crate) fn parse_json(data: &str, what: &str) -> Result<Value, Error> {
     serde_json::from_str(data).map_err(|e| {
         Error::Protocol(format!(
             "a data line that should hold {what} is not valid JSON ({e})"
@@ -297,7 +297,7 @@ fn parse_json(data: &str, what: &str) -> Result<Value, Error> {
 }
 
 /// `{"error": ...}` inside a data chunk (OpenAI, OpenRouter mid-stream).
-fn in_band_error(v: &Value) -> Option<Error> {
+pub(crate) fn in_band_error(v: &Value) -> Option<Error> {
     let e = v.get("error")?;
     if e.is_null() {
         return None;
@@ -307,7 +307,7 @@ fn in_band_error(v: &Value) -> Option<Error> {
 }
 
 /// llama.cpp's `error: {...}` line: JSON when it can be read, else its text.
-fn error_from_field(value: &str) -> Error {
+pub(crate) fn error_from_field(value: &str) -> Error {
     let info = serde_json::from_str::<Value>(value)
         .ok()
         .and_then(|v| {

@@ -22,6 +22,10 @@ pub const MAX_STOP_STRINGS: usize = 16;
 pub const MAX_STOP_CHARS: usize = 200;
 /// The largest `max_tokens`.
 pub const MAX_REPLY_TOKENS: u32 = 1_000_000;
+/// The longest grammar or JSON schema (bytes).
+pub const MAX_GRAMMAR_BYTES: usize = 64 * 1024;
+/// The most DRY sequence breakers (KoboldCpp refuses more than 128).
+pub const MAX_SEQUENCE_BREAKERS: usize = 64;
 
 fn invalid(text: impl Into<String>) -> Error {
     Error::InvalidInput(text.into())
@@ -218,6 +222,90 @@ fn check_generation(g: &mut GenerationSettings) -> Result<()> {
         return Err(invalid(format!(
             "a stop string can be at most {MAX_STOP_CHARS} characters"
         )));
+    }
+    check_samplers(g)
+}
+
+/// A float setting within `lo..=hi`, when set.
+fn check_range(value: Option<f32>, lo: f32, hi: f32, what: &str) -> Result<()> {
+    match value {
+        Some(v) if !(v.is_finite() && (lo..=hi).contains(&v)) => {
+            Err(invalid(format!("{what} must be between {lo} and {hi}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The text-completion samplers: ranges the backends accept, bounded sizes,
+/// and an empty grammar or schema taken as none.
+fn check_samplers(g: &mut GenerationSettings) -> Result<()> {
+    if g.top_k.is_some_and(|k| k > 100_000) {
+        return Err(invalid("top-k must be at most 100000"));
+    }
+    check_range(g.min_p, 0.0, 1.0, "min-p")?;
+    check_range(g.typical_p, 0.0, 1.0, "typical-p")?;
+    check_range(g.repetition_penalty, 0.0, 10.0, "the repetition penalty")?;
+    if g.repetition_penalty_range.is_some_and(|r| r > 1_048_576) {
+        return Err(invalid(
+            "the repetition penalty range must be at most 1048576 tokens",
+        ));
+    }
+    check_range(
+        g.repetition_penalty_slope,
+        0.0,
+        10.0,
+        "the repetition penalty slope",
+    )?;
+    check_range(g.presence_penalty, -2.0, 2.0, "the presence penalty")?;
+    check_range(g.frequency_penalty, -2.0, 2.0, "the frequency penalty")?;
+    if let Some(d) = &mut g.dry {
+        check_range(Some(d.multiplier), 0.0, 100.0, "the DRY multiplier")?;
+        check_range(Some(d.base), 1.0, 100.0, "the DRY base")?;
+        if d.allowed_length > 1000 {
+            return Err(invalid("the DRY allowed length must be at most 1000"));
+        }
+        d.sequence_breakers.retain(|s| !s.is_empty());
+        if d.sequence_breakers.len() > MAX_SEQUENCE_BREAKERS
+            || d.sequence_breakers
+                .iter()
+                .any(|s| s.chars().count() > MAX_STOP_CHARS)
+        {
+            return Err(invalid(format!(
+                "at most {MAX_SEQUENCE_BREAKERS} DRY sequence breakers of at most {MAX_STOP_CHARS} characters can be set"
+            )));
+        }
+    }
+    if let Some(x) = &g.xtc {
+        check_range(Some(x.threshold), 0.0, 1.0, "the XTC threshold")?;
+        check_range(Some(x.probability), 0.0, 1.0, "the XTC probability")?;
+    }
+    if let Some(m) = &g.mirostat {
+        if m.mode > 2 {
+            return Err(invalid("the Mirostat mode must be 0, 1 or 2"));
+        }
+        check_range(Some(m.tau), 0.0, 100.0, "the Mirostat tau")?;
+        check_range(Some(m.eta), 0.0, 10.0, "the Mirostat eta")?;
+    }
+    for (text, what) in [
+        (&mut g.grammar, "the grammar"),
+        (&mut g.json_schema, "the JSON schema"),
+    ] {
+        if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            *text = None;
+        }
+        if text.as_deref().is_some_and(|t| t.len() > MAX_GRAMMAR_BYTES) {
+            return Err(invalid(format!(
+                "{what} can be at most {} KB",
+                MAX_GRAMMAR_BYTES / 1024
+            )));
+        }
+    }
+    if let Some(schema) = &g.json_schema {
+        match serde_json::from_str::<serde_json::Value>(schema) {
+            Ok(v) if v.is_object() => {}
+            Ok(_) => return Err(invalid("the JSON schema must be a JSON object")),
+            Err(e) => return Err(invalid(format!("the JSON schema is not valid JSON ({e})"))),
+        }
     }
     Ok(())
 }

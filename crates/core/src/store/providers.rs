@@ -20,6 +20,9 @@ fn kind_str(kind: ProviderKind) -> &'static str {
         ProviderKind::OpenAi => "openAi",
         ProviderKind::Anthropic => "anthropic",
         ProviderKind::OpenAiCompatible => "openAiCompatible",
+        ProviderKind::KoboldCpp => "koboldCpp",
+        ProviderKind::LlamaCpp => "llamaCpp",
+        ProviderKind::TextCompletions => "textCompletions",
     }
 }
 

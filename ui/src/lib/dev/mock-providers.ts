@@ -42,6 +42,9 @@ const BASE_URLS: Record<ProviderKind, string> = {
   openAi: "https://api.openai.com/v1",
   anthropic: "https://api.anthropic.com/v1",
   openAiCompatible: "http://127.0.0.1:8080/v1",
+  koboldCpp: "http://127.0.0.1:5001",
+  llamaCpp: "http://127.0.0.1:8080",
+  textCompletions: "http://127.0.0.1:5000/v1",
 };
 
 function reject(code: ApiError["code"], message: string): Promise<never> {

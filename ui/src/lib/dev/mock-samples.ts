@@ -52,8 +52,17 @@ export function sampleProviders(full: boolean, keyring: boolean): MockProviders 
         kindGuess: "llama.cpp",
         baseUrl: "http://127.0.0.1:8080/v1",
         models: [model("llama-3.2-3b-instruct-q4", 8192)],
+        kind: "llamaCpp",
+        kindBaseUrl: "http://127.0.0.1:8080",
       },
-      { port: 11434, kindGuess: "ollama", baseUrl: "http://127.0.0.1:11434/v1", models: [model("qwen2.5:7b", 32_768), model("mistral:7b", 32_768)] },
+      {
+        port: 11434,
+        kindGuess: "ollama",
+        baseUrl: "http://127.0.0.1:11434/v1",
+        models: [model("qwen2.5:7b", 32_768), model("mistral:7b", 32_768)],
+        kind: "openAiCompatible",
+        kindBaseUrl: "http://127.0.0.1:11434/v1",
+      },
     ],
     usage: (days) => ({
       rows: [

@@ -161,6 +161,8 @@ export function localServerName(server: LocalServer): string {
     "llama.cpp": "llama.cpp",
     koboldcpp: "KoboldCpp",
     "lm-studio": "LM Studio",
+    tabbyapi: "TabbyAPI",
+    vllm: "vLLM",
   };
   return `${names[server.kindGuess] ?? t("provider.local.generic")} :${server.port}`;
 }

@@ -11,12 +11,15 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::wire::{AnthropicStream, OpenAiStream, StreamParser};
 use crate::error::Error;
-use crate::prompt::PromptMessage;
-use crate::session::Role;
+
+mod chat_request;
+
+pub use super::samplers::GenerationSettings;
+pub use chat_request::{build_request, request_body};
 
 /// The Anthropic API version Confab speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -41,17 +44,39 @@ pub enum ProviderKind {
     Anthropic,
     /// Any OpenAI-compatible server: llama.cpp, LM Studio, KoboldCpp, Ollama's /v1, xAI.
     OpenAiCompatible,
+    /// KoboldCpp's native text API (`/api/v1/generate`, `/api/extra/generate/stream`).
+    KoboldCpp,
+    /// llama.cpp's server, native `/completion`.
+    LlamaCpp,
+    /// OpenAI-style text completions (`/v1/completions`): vLLM, TabbyAPI,
+    /// Aphrodite, Ollama, LM Studio.
+    TextCompletions,
 }
 
 impl ProviderKind {
     /// Whether requests use the OpenAI chat completions protocol.
     pub fn is_openai_style(self) -> bool {
-        !matches!(self, ProviderKind::Anthropic)
+        matches!(
+            self,
+            ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::OpenAiCompatible
+        )
+    }
+
+    /// Whether the provider takes one rendered prompt string (text completion)
+    /// rather than a list of chat messages.
+    pub fn is_text_completion(self) -> bool {
+        matches!(
+            self,
+            ProviderKind::KoboldCpp | ProviderKind::LlamaCpp | ProviderKind::TextCompletions
+        )
     }
 
     /// Whether the provider cannot be used without an API key.
     pub fn requires_key(self) -> bool {
-        !matches!(self, ProviderKind::OpenAiCompatible)
+        matches!(
+            self,
+            ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::Anthropic
+        )
     }
 
     /// The base URL a new provider of this kind starts with.
@@ -61,23 +86,12 @@ impl ProviderKind {
             ProviderKind::OpenAi => "https://api.openai.com/v1",
             ProviderKind::Anthropic => "https://api.anthropic.com/v1",
             ProviderKind::OpenAiCompatible => "http://127.0.0.1:8080/v1",
+            ProviderKind::KoboldCpp => "http://127.0.0.1:5001",
+            ProviderKind::LlamaCpp => "http://127.0.0.1:8080",
+            // TabbyAPI's and text-generation-webui's port; vLLM users change it to 8000.
+            ProviderKind::TextCompletions => "http://127.0.0.1:5000/v1",
         }
     }
-}
-
-/// Sampling settings sent with every request; unset values are left to the provider.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "camelCase", default)]
-pub struct GenerationSettings {
-    /// Sampling temperature.
-    pub temperature: Option<f32>,
-    /// Nucleus sampling.
-    pub top_p: Option<f32>,
-    /// The most tokens of the reply (Anthropic requires one: 1024 when unset).
-    pub max_tokens: Option<u32>,
-    /// Stop sequences.
-    pub stop: Vec<String>,
 }
 
 /// One configured provider. Holds no API key: keys live in the OS keyring.
@@ -259,7 +273,12 @@ pub fn join_url(base: &str, path: &str) -> String {
 pub fn parser_for(kind: ProviderKind) -> Box<dyn StreamParser + Send> {
     match kind {
         ProviderKind::Anthropic => Box::new(AnthropicStream::new()),
-        _ => Box::new(OpenAiStream::new()),
+        ProviderKind::OpenRouter | ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+            Box::new(OpenAiStream::new())
+        }
+        ProviderKind::KoboldCpp => Box::new(super::text::KoboldStream::new()),
+        ProviderKind::LlamaCpp => Box::new(super::text::LlamaCppStream::new()),
+        ProviderKind::TextCompletions => Box::new(super::text::CompletionsStream::new()),
     }
 }
 
@@ -274,87 +293,6 @@ impl<P: StreamParser + ?Sized> StreamParser for Box<P> {
     fn on_eof(&mut self) -> Result<Vec<super::WireEvent>, Error> {
         (**self).on_eof()
     }
-}
-
-/// Builds the request for one reply.
-///
-/// `images` attaches images to messages of `prompt` by index (user messages
-/// only). Errors are [`Error::InvalidInput`] for a bad configuration or prompt,
-/// and [`Error::Unauthorized`] when a provider that needs a key has none; no
-/// error mentions the key.
-pub fn build_request(
-    config: &ProviderConfig,
-    model: &str,
-    prompt: &[PromptMessage],
-    images: &[(usize, ImagePart)],
-    api_key: Option<&str>,
-) -> Result<HttpRequest, Error> {
-    let model = model.trim();
-    if model.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "no model is chosen for {}",
-            config.name
-        )));
-    }
-    check_base_url(config)?;
-    for (index, image) in images {
-        let Some(message) = prompt.get(*index) else {
-            return Err(Error::InvalidInput(format!(
-                "an image is attached to message {index}, but the prompt has {} messages",
-                prompt.len()
-            )));
-        };
-        if message.role != Role::User {
-            return Err(Error::InvalidInput(format!(
-                "an image is attached to message {index}, a {} message; only user messages can carry images",
-                message.role.as_str()
-            )));
-        }
-        if !image.mime.starts_with("image/") || image.mime.contains(|c: char| c.is_whitespace()) {
-            return Err(Error::InvalidInput(format!(
-                "an attachment of type {:?} is not an image",
-                image.mime
-            )));
-        }
-    }
-    let key = check_key(config, api_key)?;
-
-    let path = if config.kind.is_openai_style() {
-        "chat/completions"
-    } else {
-        "messages"
-    };
-    let body = request_body(config, model, prompt, images);
-
-    let mut headers: Vec<(String, String)> = vec![
-        ("Content-Type".into(), "application/json".into()),
-        (
-            "Accept".into(),
-            if config.streaming {
-                "text/event-stream".into()
-            } else {
-                "application/json".into()
-            },
-        ),
-    ];
-    match (config.kind, key) {
-        (ProviderKind::Anthropic, k) => {
-            if let Some(k) = k {
-                headers.push(("x-api-key".into(), k.to_owned()));
-            }
-            headers.push(("anthropic-version".into(), ANTHROPIC_VERSION.into()));
-        }
-        (_, Some(k)) => headers.push(("Authorization".into(), format!("Bearer {k}"))),
-        (_, None) => {}
-    }
-    append_extra_headers(&mut headers, &config.extra_headers)?;
-
-    Ok(HttpRequest {
-        method: "POST".into(),
-        url: join_url(&config.base_url, path),
-        headers,
-        body,
-    })
 }
 
 /// The trimmed key, `None` when there is none; an error when a provider that
@@ -422,175 +360,4 @@ fn check_header(name: &str, value: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-/// The JSON body a request for one reply carries: what the prompt preview
-/// shows and what [`build_request`] sends (the key travels in a header, never here).
-pub fn request_body(
-    config: &ProviderConfig,
-    model: &str,
-    prompt: &[PromptMessage],
-    images: &[(usize, ImagePart)],
-) -> Value {
-    let model = model.trim();
-    if config.kind.is_openai_style() {
-        openai_body(config, model, prompt, images)
-    } else {
-        anthropic_body(config, model, prompt, images)
-    }
-}
-
-/// The images attached to message `index`, in the order given.
-fn images_of(images: &[(usize, ImagePart)], index: usize) -> impl Iterator<Item = &ImagePart> {
-    images
-        .iter()
-        .filter(move |(i, _)| *i == index)
-        .map(|(_, img)| img)
-}
-
-fn openai_body(
-    config: &ProviderConfig,
-    model: &str,
-    prompt: &[PromptMessage],
-    images: &[(usize, ImagePart)],
-) -> Value {
-    let messages: Vec<Value> = prompt
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let imgs: Vec<&ImagePart> = images_of(images, i).collect();
-            let content = if imgs.is_empty() {
-                Value::String(m.content.clone())
-            } else {
-                let mut parts = Vec::new();
-                if !m.content.is_empty() {
-                    parts.push(json!({"type": "text", "text": m.content}));
-                }
-                for img in imgs {
-                    parts.push(json!({"type": "image_url", "image_url": {"url": img.data_url()}}));
-                }
-                Value::Array(parts)
-            };
-            json!({"role": m.role.as_str(), "content": content})
-        })
-        .collect();
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
-    body.insert("stream".into(), json!(config.streaming));
-    if config.streaming {
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    let g = &config.generation;
-    insert_sampling(&mut body, g);
-    if let Some(max) = g.max_tokens {
-        body.insert("max_tokens".into(), json!(max));
-    }
-    if !g.stop.is_empty() {
-        body.insert("stop".into(), json!(g.stop));
-    }
-    Value::Object(body)
-}
-
-fn insert_sampling(body: &mut Map<String, Value>, g: &GenerationSettings) {
-    // Through f64 by way of the shortest decimal, so 0.7f32 is sent as 0.7.
-    let num = |x: f32| -> Value {
-        x.to_string()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map_or(Value::Null, Value::Number)
-    };
-    if let Some(t) = g.temperature.filter(|t| t.is_finite()) {
-        body.insert("temperature".into(), num(t));
-    }
-    if let Some(p) = g.top_p.filter(|p| p.is_finite()) {
-        body.insert("top_p".into(), num(p));
-    }
-}
-
-fn anthropic_body(
-    config: &ProviderConfig,
-    model: &str,
-    prompt: &[PromptMessage],
-    images: &[(usize, ImagePart)],
-) -> Value {
-    // The system messages that open the prompt become `system`; a system
-    // message later on (a note at a depth, the post-history instructions)
-    // keeps its place as a user turn, as SillyTavern sends it to Claude.
-    let opening = prompt.iter().take_while(|m| m.role == Role::System).count();
-    let system: Vec<&str> = prompt[..opening]
-        .iter()
-        .filter(|m| !m.content.trim().is_empty())
-        .map(|m| m.content.as_str())
-        .collect();
-
-    // (role, blocks), consecutive same-role turns merged: Anthropic requires alternation.
-    let mut turns: Vec<(Role, Vec<Value>)> = Vec::new();
-    for (i, m) in prompt.iter().enumerate().skip(opening) {
-        let role = match m.role {
-            Role::System => Role::User,
-            other => other,
-        };
-        let mut blocks: Vec<Value> = images_of(images, i)
-            .map(|img| {
-                json!({"type": "image", "source": {"type": "base64", "media_type": img.mime, "data": img.base64()}})
-            })
-            .collect();
-        // Anthropic rejects empty text blocks.
-        if !m.content.trim().is_empty() {
-            blocks.push(json!({"type": "text", "text": m.content}));
-        }
-        if blocks.is_empty() {
-            continue;
-        }
-        match turns.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(blocks),
-            _ => turns.push((role, blocks)),
-        }
-    }
-    if turns.first().is_none_or(|(role, _)| *role != Role::User) {
-        turns.insert(
-            0,
-            (
-                Role::User,
-                vec![json!({"type": "text", "text": ANTHROPIC_OPENING_USER_TEXT})],
-            ),
-        );
-    }
-    // A final assistant turn is a prefill, which may not end in whitespace.
-    if let Some((Role::Assistant, blocks)) = turns.last_mut() {
-        if let Some(Value::String(text)) = blocks.last_mut().and_then(|b| b.get_mut("text")) {
-            let trimmed = text.trim_end().len();
-            text.truncate(trimmed);
-        }
-    }
-    let messages: Vec<Value> = turns
-        .into_iter()
-        .map(|(role, blocks)| {
-            let content = match blocks.as_slice() {
-                [only] if only["type"] == "text" => only["text"].clone(),
-                _ => Value::Array(blocks),
-            };
-            json!({"role": role.as_str(), "content": content})
-        })
-        .collect();
-
-    let g = &config.generation;
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert(
-        "max_tokens".into(),
-        json!(g.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
-    );
-    if !system.is_empty() {
-        body.insert("system".into(), json!(system.join("\n\n")));
-    }
-    body.insert("messages".into(), Value::Array(messages));
-    body.insert("stream".into(), json!(config.streaming));
-    insert_sampling(&mut body, g);
-    if !g.stop.is_empty() {
-        body.insert("stop_sequences".into(), json!(g.stop));
-    }
-    Value::Object(body)
 }

@@ -1,0 +1,284 @@
+//! Chat requests: the provider-neutral prompt as OpenAI-style chat
+//! completions (OpenAI, OpenRouter, the compatible servers) or Anthropic's
+//! Messages API.
+
+use serde_json::{json, Map, Value};
+
+use super::{
+    append_extra_headers, check_base_url, check_key, join_url, GenerationSettings, HttpRequest,
+    ImagePart, ProviderConfig, ProviderKind, ANTHROPIC_DEFAULT_MAX_TOKENS,
+    ANTHROPIC_OPENING_USER_TEXT, ANTHROPIC_VERSION,
+};
+use crate::error::Error;
+use crate::llm::samplers::{supports, Body, Sampler};
+use crate::prompt::PromptMessage;
+use crate::session::Role;
+
+/// Builds the request for one reply.
+///
+/// `images` attaches images to messages of `prompt` by index (user messages
+/// only). Errors are [`Error::InvalidInput`] for a bad configuration or prompt,
+/// and [`Error::Unauthorized`] when a provider that needs a key has none; no
+/// error mentions the key.
+pub fn build_request(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+    api_key: Option<&str>,
+) -> Result<HttpRequest, Error> {
+    if config.kind.is_text_completion() {
+        return Err(Error::InvalidInput(format!(
+            "{} is a text-completion server: its requests are built from a rendered prompt",
+            config.name
+        )));
+    }
+    let model = model.trim();
+    if model.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no model is chosen for {}",
+            config.name
+        )));
+    }
+    check_base_url(config)?;
+    for (index, image) in images {
+        let Some(message) = prompt.get(*index) else {
+            return Err(Error::InvalidInput(format!(
+                "an image is attached to message {index}, but the prompt has {} messages",
+                prompt.len()
+            )));
+        };
+        if message.role != Role::User {
+            return Err(Error::InvalidInput(format!(
+                "an image is attached to message {index}, a {} message; only user messages can carry images",
+                message.role.as_str()
+            )));
+        }
+        if !image.mime.starts_with("image/") || image.mime.contains(|c: char| c.is_whitespace()) {
+            return Err(Error::InvalidInput(format!(
+                "an attachment of type {:?} is not an image",
+                image.mime
+            )));
+        }
+    }
+    let key = check_key(config, api_key)?;
+
+    let path = if config.kind.is_openai_style() {
+        "chat/completions"
+    } else {
+        "messages"
+    };
+    let body = request_body(config, model, prompt, images);
+
+    let mut headers: Vec<(String, String)> = vec![
+        ("Content-Type".into(), "application/json".into()),
+        (
+            "Accept".into(),
+            if config.streaming {
+                "text/event-stream".into()
+            } else {
+                "application/json".into()
+            },
+        ),
+    ];
+    match (config.kind, key) {
+        (ProviderKind::Anthropic, k) => {
+            if let Some(k) = k {
+                headers.push(("x-api-key".into(), k.to_owned()));
+            }
+            headers.push(("anthropic-version".into(), ANTHROPIC_VERSION.into()));
+        }
+        (_, Some(k)) => headers.push(("Authorization".into(), format!("Bearer {k}"))),
+        (_, None) => {}
+    }
+    append_extra_headers(&mut headers, &config.extra_headers)?;
+
+    Ok(HttpRequest {
+        method: "POST".into(),
+        url: join_url(&config.base_url, path),
+        headers,
+        body,
+    })
+}
+
+/// The JSON body a request for one reply carries: what the prompt preview
+/// shows and what [`build_request`] sends (the key travels in a header, never here).
+pub fn request_body(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+) -> Value {
+    let model = model.trim();
+    // Text-completion kinds are sent a rendered prompt (`text::text_request_body`);
+    // until the engine renders one, their preview shows the chat form.
+    if config.kind == ProviderKind::Anthropic {
+        anthropic_body(config, model, prompt, images)
+    } else {
+        openai_body(config, model, prompt, images)
+    }
+}
+
+/// The images attached to message `index`, in the order given.
+fn images_of(images: &[(usize, ImagePart)], index: usize) -> impl Iterator<Item = &ImagePart> {
+    images
+        .iter()
+        .filter(move |(i, _)| *i == index)
+        .map(|(_, img)| img)
+}
+
+fn openai_body(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+) -> Value {
+    let messages: Vec<Value> = prompt
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let imgs: Vec<&ImagePart> = images_of(images, i).collect();
+            let content = if imgs.is_empty() {
+                Value::String(m.content.clone())
+            } else {
+                let mut parts = Vec::new();
+                if !m.content.is_empty() {
+                    parts.push(json!({"type": "text", "text": m.content}));
+                }
+                for img in imgs {
+                    parts.push(json!({"type": "image_url", "image_url": {"url": img.data_url()}}));
+                }
+                Value::Array(parts)
+            };
+            json!({"role": m.role.as_str(), "content": content})
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("stream".into(), json!(config.streaming));
+    if config.streaming {
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    let g = &config.generation;
+    insert_sampling(&mut body, config.kind, g);
+    if let Some(max) = g.max_tokens {
+        body.insert("max_tokens".into(), json!(max));
+    }
+    if !g.stop.is_empty() {
+        body.insert("stop".into(), json!(g.stop));
+    }
+    Value::Object(body)
+}
+
+/// Temperature and top_p for every kind, then the extra samplers the kind
+/// accepts (none unless set, so an unchanged configuration sends what it always did).
+fn insert_sampling(body: &mut Map<String, Value>, kind: ProviderKind, g: &GenerationSettings) {
+    let mut b = Body(body);
+    b.float("temperature", g.temperature);
+    b.float("top_p", g.top_p);
+    if supports(kind, Sampler::TopK) {
+        b.int("top_k", g.top_k);
+    }
+    if supports(kind, Sampler::MinP) {
+        b.float("min_p", g.min_p);
+    }
+    if supports(kind, Sampler::RepetitionPenalty) {
+        b.float("repetition_penalty", g.repetition_penalty);
+    }
+    if supports(kind, Sampler::PresencePenalty) {
+        b.float("presence_penalty", g.presence_penalty);
+    }
+    if supports(kind, Sampler::FrequencyPenalty) {
+        b.float("frequency_penalty", g.frequency_penalty);
+    }
+    if supports(kind, Sampler::Seed) {
+        b.int("seed", g.seed);
+    }
+}
+
+fn anthropic_body(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+) -> Value {
+    // The system messages that open the prompt become `system`; a system
+    // message later on (a note at a depth, the post-history instructions)
+    // keeps its place as a user turn, as SillyTavern sends it to Claude.
+    let opening = prompt.iter().take_while(|m| m.role == Role::System).count();
+    let system: Vec<&str> = prompt[..opening]
+        .iter()
+        .filter(|m| !m.content.trim().is_empty())
+        .map(|m| m.content.as_str())
+        .collect();
+
+    // (role, blocks), consecutive same-role turns merged: Anthropic requires alternation.
+    let mut turns: Vec<(Role, Vec<Value>)> = Vec::new();
+    for (i, m) in prompt.iter().enumerate().skip(opening) {
+        let role = match m.role {
+            Role::System => Role::User,
+            other => other,
+        };
+        let mut blocks: Vec<Value> = images_of(images, i)
+            .map(|img| {
+                json!({"type": "image", "source": {"type": "base64", "media_type": img.mime, "data": img.base64()}})
+            })
+            .collect();
+        // Anthropic rejects empty text blocks.
+        if !m.content.trim().is_empty() {
+            blocks.push(json!({"type": "text", "text": m.content}));
+        }
+        if blocks.is_empty() {
+            continue;
+        }
+        match turns.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(blocks),
+            _ => turns.push((role, blocks)),
+        }
+    }
+    if turns.first().is_none_or(|(role, _)| *role != Role::User) {
+        turns.insert(
+            0,
+            (
+                Role::User,
+                vec![json!({"type": "text", "text": ANTHROPIC_OPENING_USER_TEXT})],
+            ),
+        );
+    }
+    // A final assistant turn is a prefill, which may not end in whitespace.
+    if let Some((Role::Assistant, blocks)) = turns.last_mut() {
+        if let Some(Value::String(text)) = blocks.last_mut().and_then(|b| b.get_mut("text")) {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+        }
+    }
+    let messages: Vec<Value> = turns
+        .into_iter()
+        .map(|(role, blocks)| {
+            let content = match blocks.as_slice() {
+                [only] if only["type"] == "text" => only["text"].clone(),
+                _ => Value::Array(blocks),
+            };
+            json!({"role": role.as_str(), "content": content})
+        })
+        .collect();
+
+    let g = &config.generation;
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert(
+        "max_tokens".into(),
+        json!(g.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
+    );
+    if !system.is_empty() {
+        body.insert("system".into(), json!(system.join("\n\n")));
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("stream".into(), json!(config.streaming));
+    insert_sampling(&mut body, config.kind, g);
+    if !g.stop.is_empty() {
+        body.insert("stop_sequences".into(), json!(g.stop));
+    }
+    Value::Object(body)
+}
