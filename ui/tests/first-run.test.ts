@@ -71,7 +71,7 @@ describe("the first run", () => {
 
   test("replies: a local server found is added from the walk-through, and it says so", async () => {
     const providers = new MockProviders({
-      localServers: [{ port: 11434, kindGuess: "ollama", baseUrl: "http://127.0.0.1:11434/v1", models: [model("llama3.2")] }],
+      localServers: [{ port: 11434, kindGuess: "ollama", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:11434/v1", kindBaseUrl: "http://127.0.0.1:11434/v1", models: [model("llama3.2")] }],
     });
     const calls = await start({ onboarding: "new", providers });
     await screen.findByTestId("first-run");

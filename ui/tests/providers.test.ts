@@ -399,8 +399,8 @@ describe("models and local servers", () => {
   test("local servers: what answers is listed, and one click adds it as an OpenAI-compatible provider", async () => {
     const providers = new MockProviders({
       localServers: [
-        { port: 11434, kindGuess: "ollama", baseUrl: "http://127.0.0.1:11434/v1", models: [model("llama3.2:3b"), model("qwen2.5:7b")] },
-        { port: 1234, kindGuess: "lm-studio", baseUrl: "http://127.0.0.1:1234/v1", models: [] },
+        { port: 11434, kindGuess: "ollama", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:11434/v1", kindBaseUrl: "http://127.0.0.1:11434/v1", models: [model("llama3.2:3b"), model("qwen2.5:7b")] },
+        { port: 1234, kindGuess: "lm-studio", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:1234/v1", kindBaseUrl: "http://127.0.0.1:1234/v1", models: [] },
       ],
     });
     const calls = await start(providers);
