@@ -9,6 +9,7 @@
 pub mod backup;
 pub mod card;
 pub mod chat;
+pub mod connection;
 pub mod error;
 pub mod files;
 pub mod info;

@@ -255,3 +255,49 @@ async fn the_v6_fixture_reads_through_the_prompt_api() {
     assert!(!sources.contains(&PromptSource::AuthorsNote));
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_v10_fixture_reads_through_the_connection_api() {
+    use confab_core::connection::{ChoiceSource, InstructChoice};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("v10.db"), dir.path().join(DATABASE_FILE)).unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let names: Vec<String> = store
+        .profiles()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["Kobold, warm", "Cloud"]);
+
+    // The glade chat uses "Kobold, warm": KoboldCpp with its samplers, the profile's on top.
+    let glade = "f0b4a5e6-7d8c-4b9a-9f2e-3d4e5f6a7b07";
+    let chosen = confab_core::providers::session_model(&store, glade)
+        .await
+        .unwrap();
+    assert_eq!(chosen.provider_name.as_deref(), Some("KoboldCpp"));
+    assert_eq!(chosen.profile_source, Some(ChoiceSource::Chat));
+    let target = confab_core::session::turn::turn_target(&store, glade)
+        .await
+        .unwrap();
+    let config = target.config.unwrap();
+    assert_eq!(config.generation.temperature, Some(1.1));
+    assert_eq!(config.generation.min_p, Some(0.1));
+    assert_eq!(config.generation.top_k, Some(40), "the provider's own");
+    assert_eq!(config.context_template.as_deref(), Some("Plain"));
+    // Seraphina's own template pin wins over the profile's ChatML.
+    assert_eq!(
+        config.instruct,
+        InstructChoice::Named {
+            name: "Llama 3 Instruct".into()
+        }
+    );
+    assert_eq!(target.instruct_source, ChoiceSource::Character);
+
+    let saved = store.saved_template("instruct", "ChatML").await.unwrap();
+    assert!(saved.unwrap().json.contains("<|im_start|>"));
+    assert_eq!(store.saved_templates("context").await.unwrap().len(), 1);
+    store.close().await;
+}

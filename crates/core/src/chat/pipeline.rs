@@ -365,20 +365,19 @@ pub(crate) struct Resolved {
 /// saving their messages, so the first token does not wait for it.
 pub(crate) async fn resolve(inner: &Inner, session_id: &str) -> Result<Resolved> {
     let store = &inner.store;
-    let chosen = crate::providers::session_model(store, session_id).await?;
-    let provider_id = chosen.provider_id.ok_or_else(|| {
+    let target = crate::session::turn::turn_target(store, session_id).await?;
+    let config = target.config.ok_or_else(|| {
         Error::InvalidInput(
             "no provider is set up yet: add one in Settings, under Providers, then try again"
                 .into(),
         )
     })?;
-    // The key comes from the keyring (a blocking call on its own thread) while the provider is read.
-    let (config, key) =
-        tokio::try_join!(store.provider(&provider_id), inner.keys.get(&provider_id))?;
+    // The key comes from the keyring (a blocking call on its own thread).
+    let key = inner.keys.get(&config.id).await?;
     Ok(Resolved {
         config,
-        model: chosen.model,
-        context_length: chosen.context_length,
+        model: target.model,
+        context_length: target.context_length,
         key,
     })
 }

@@ -78,6 +78,12 @@ pub struct SessionModel {
     pub model: String,
     /// The model's context window, when its provider listed it.
     pub context_length: Option<u32>,
+    /// The connection profile in force, if any.
+    pub profile_id: Option<String>,
+    /// Its name.
+    pub profile_name: Option<String>,
+    /// Who chose it: the chat, or its character's pin.
+    pub profile_source: Option<crate::connection::ChoiceSource>,
 }
 
 /// Tokens and cost for one provider, model and day.
@@ -372,16 +378,19 @@ pub fn cost_usd(
 /// default provider and that provider's default model.
 pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionModel> {
     let (chosen_provider_id, chosen_model) = store.session_model(session_id).await?;
-    let provider_id = match &chosen_provider_id {
-        Some(id) => Some(id.clone()),
-        None => store.default_provider_id().await?,
+    let profile = crate::connection::profile_in_force(store, session_id).await?;
+    let (provider_id, model_choice) = match &profile {
+        Some((p, _)) => (Some(p.provider_id.clone()), p.model.clone()),
+        None => match &chosen_provider_id {
+            Some(id) => (Some(id.clone()), chosen_model.clone()),
+            None => (store.default_provider_id().await?, chosen_model.clone()),
+        },
     };
     let provider = match &provider_id {
         Some(id) => Some(store.provider(id).await?),
         None => None,
     };
-    let model = chosen_model
-        .clone()
+    let model = model_choice
         .or_else(|| provider.as_ref().map(|p| p.default_model.clone()))
         .unwrap_or_default();
     let context_length = match &provider_id {
@@ -399,6 +408,9 @@ pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionMod
         provider_name: provider.map(|p| p.name),
         model,
         context_length,
+        profile_id: profile.as_ref().map(|(p, _)| p.id.clone()),
+        profile_name: profile.as_ref().map(|(p, _)| p.name.clone()),
+        profile_source: profile.map(|(_, source)| source),
     })
 }
 

@@ -193,7 +193,7 @@ fn check_headers(headers: &BTreeMap<String, String>) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-fn check_generation(g: &mut GenerationSettings) -> Result<()> {
+pub(crate) fn check_generation(g: &mut GenerationSettings) -> Result<()> {
     if let Some(t) = g.temperature {
         if !(t.is_finite() && (0.0..=2.0).contains(&t)) {
             return Err(invalid("the temperature must be between 0 and 2"));

@@ -11,6 +11,7 @@ mod first_run;
 mod notes;
 mod open;
 mod personas;
+mod profiles;
 mod providers;
 pub(crate) mod secrets;
 mod sessions;
@@ -32,6 +33,7 @@ use crate::{Error, Result};
 pub use card_import::CardInserted;
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
 pub use notes::StoredNotes;
+pub use profiles::SavedTemplate;
 pub use sessions::{
     HistoryRow, ImportedGroup, ImportedMessage, NewMessage, PathEnd, RecentHistory, SearchHit,
     SessionCast, SessionQuery, TokenCount, MAX_PAGE,

@@ -139,7 +139,8 @@ impl Store {
             })
     }
 
-    /// Sets the provider and model a session replies with (`None` clears a choice).
+    /// Sets the provider and model a session replies with (`None` clears a
+    /// choice); a profile the chat had chosen lets go (this choice is newer).
     pub async fn set_session_model(
         &self,
         session_id: &str,
@@ -150,13 +151,15 @@ impl Store {
             self.provider(id).await?;
         }
         let model = model.map(str::trim).filter(|m| !m.is_empty());
-        let done = sqlx::query("UPDATE chat_sessions SET provider_id = ?, model = ? WHERE id = ?")
-            .bind(provider_id)
-            .bind(model)
-            .bind(session_id)
-            .execute(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?;
+        let done = sqlx::query(
+            "UPDATE chat_sessions SET provider_id = ?, model = ?, profile_id = NULL WHERE id = ?",
+        )
+        .bind(provider_id)
+        .bind(model)
+        .bind(session_id)
+        .execute(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound {
                 what: format!("chat {session_id}"),

@@ -122,6 +122,12 @@ pub struct ProviderConfig {
     /// outside this computer and its private network.
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// The instruct template a text-completion backend's prompt is rendered with.
+    #[serde(default)]
+    pub instruct: crate::connection::InstructChoice,
+    /// The context template (story string) by name (`None`: "Default").
+    #[serde(default)]
+    pub context_template: Option<String>,
 }
 
 fn yes() -> bool {
@@ -150,6 +156,8 @@ impl ProviderConfig {
             generation: GenerationSettings::default(),
             streaming: true,
             allow_insecure_http: false,
+            instruct: Default::default(),
+            context_template: None,
         }
     }
 }

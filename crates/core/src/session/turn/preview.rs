@@ -19,6 +19,8 @@ pub struct TurnTarget {
     pub model: String,
     /// The model's context window, when the provider listed it.
     pub context_length: Option<u32>,
+    /// Who chose the instruct template in `config` (text-completion backends use it).
+    pub instruct_source: crate::connection::ChoiceSource,
 }
 
 impl TurnTarget {
@@ -28,17 +30,25 @@ impl TurnTarget {
     }
 }
 
-/// The provider and model a session's next reply goes to.
+/// The provider and model a session's next reply goes to, with the
+/// connection profile and pins in force applied to the provider's settings.
 pub async fn turn_target(store: &Store, session_id: &str) -> Result<TurnTarget> {
     let chosen = crate::providers::session_model(store, session_id).await?;
-    let config = match &chosen.provider_id {
-        Some(id) => Some(store.provider(id).await?),
-        None => None,
+    let (config, instruct_source) = match &chosen.provider_id {
+        Some(id) => {
+            let config = store.provider(id).await?;
+            let (config, source) =
+                crate::connection::apply(store, session_id, chosen.profile_id.as_deref(), config)
+                    .await?;
+            (Some(config), source)
+        }
+        None => (None, crate::connection::ChoiceSource::Default),
     };
     Ok(TurnTarget {
         config,
         model: chosen.model,
         context_length: chosen.context_length,
+        instruct_source,
     })
 }
 
