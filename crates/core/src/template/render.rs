@@ -95,7 +95,13 @@ pub fn render_text_prompt(
         if !prefix.is_empty() {
             story_text = format!("{prefix}{sep}{story_text}");
         }
-        story_text.push_str(&suffix);
+        if !suffix.is_empty() {
+            // The suffix closes the story's turn as a turn suffix closes a
+            // message: right after the text, as the model's own template
+            // writes it (SillyTavern keeps the line break here).
+            story_text.truncate(story_text.trim_end_matches(['\r', '\n']).len());
+            story_text.push_str(&suffix);
+        }
     }
 
     let mut text = String::new();
@@ -376,16 +382,26 @@ pub(crate) fn stop_strings(
         }
     }
     let expand = |s: &str, name: &str| {
-        let s = s.replace_name_macro(name);
+        let s = with_name(s, name);
         if instruct.macros {
             expand_names(&s, &input.char_name, &input.user_name, name)
         } else {
             s
         }
     };
-    let mut sequences = vec![instruct.stop_sequence.clone()];
+    // The stop sequence is what the model itself emits, so it is used as
+    // written; the turn sequences are what it would write to start a new
+    // turn, after a line break under `wrap` (SillyTavern puts the line break
+    // before the stop sequence too, which misses `text<|im_end|>`).
+    let mut seen: Vec<String> = Vec::new();
+    for line in instruct.stop_sequence.split('\n') {
+        if !line.trim().is_empty() && !seen.iter().any(|s| s == line) {
+            seen.push(line.to_owned());
+            out.push(expand(line, ""));
+        }
+    }
     if instruct.sequences_as_stop_strings {
-        sequences.push(expand(&instruct.input_sequence, &input.user_name));
+        let mut sequences = vec![expand(&instruct.input_sequence, &input.user_name)];
         for s in [
             &instruct.output_sequence,
             &instruct.first_output_sequence,
@@ -395,23 +411,19 @@ pub(crate) fn stop_strings(
         }
         sequences.push(expand(&instruct.system_sequence, "System"));
         sequences.push(expand(&instruct.last_system_sequence, "System"));
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    let joined = sequences.join("\n");
-    for line in joined.split('\n') {
-        if seen.contains(&line) {
-            continue;
+        for seq in &sequences {
+            for line in seq.split('\n') {
+                if line.trim().is_empty() || seen.iter().any(|s| s == line) {
+                    continue;
+                }
+                seen.push(line.to_owned());
+                out.push(if instruct.wrap {
+                    format!("\n{line}")
+                } else {
+                    line.to_owned()
+                });
+            }
         }
-        seen.push(line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let s = if instruct.wrap {
-            format!("\n{line}")
-        } else {
-            line.to_owned()
-        };
-        out.push(expand(&s, ""));
     }
     if context.use_stop_strings {
         for s in [&context.chat_start, &context.example_separator] {
@@ -429,13 +441,7 @@ pub(crate) fn stop_strings(
     unique
 }
 
-/// `{{name}}` replaced by a given name (any case), leaving other macros alone.
-trait ReplaceNameMacro {
-    fn replace_name_macro(&self, name: &str) -> String;
-}
-
-impl ReplaceNameMacro for str {
-    fn replace_name_macro(&self, name: &str) -> String {
-        expand_names(self, "{{char}}", "{{user}}", name)
-    }
+/// `{{name}}` replaced by `name` (any case), leaving `{{char}}` and `{{user}}` for later.
+fn with_name(s: &str, name: &str) -> String {
+    expand_names(s, "{{char}}", "{{user}}", name)
 }
