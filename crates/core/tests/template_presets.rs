@@ -29,7 +29,10 @@ fn render(preset: &str) -> (String, String) {
     let instruct = instruct_preset(preset).unwrap_or_else(|| panic!("no preset {preset}"));
     let context = context_preset("Plain").unwrap();
     let out = render_text_prompt(instruct, context, &conversation()).unwrap();
-    assert!(out.text.ends_with(&out.prefill), "{preset}: prefill is the end of the text");
+    assert!(
+        out.text.ends_with(&out.prefill),
+        "{preset}: prefill is the end of the text"
+    );
     (out.text, out.prefill)
 }
 
@@ -206,7 +209,10 @@ fn model_names_pick_their_preset() {
         ("mistral-nemo", "Mistral V3-Tekken"),
         ("MN-12B-Lyra-v4", "Mistral V3-Tekken"),
         ("Mistral-Small-24B-Instruct-2501", "Mistral V7-Tekken"),
-        ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "Mistral V7-Tekken"),
+        (
+            "mistralai/Mistral-Small-3.1-24B-Instruct-2503",
+            "Mistral V7-Tekken",
+        ),
         ("Mistral-Small-Instruct-2409-Q5_K_M", "Mistral V2 & V3"),
         ("Mistral-Large-Instruct-2411", "Mistral V7"),
         ("mistral-7b-instruct-v0.3", "Mistral V2 & V3"),
@@ -233,18 +239,35 @@ fn model_names_pick_their_preset() {
 
 #[test]
 fn jinja_templates_are_recognised() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/chat_templates/");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/chat_templates/"
+    );
     let cases = [
         ("meta-llama-Llama-3.2-3B-Instruct.jinja", "Llama 3 Instruct"),
-        ("mistralai-Mistral-Nemo-Instruct-2407.jinja", "Mistral V3-Tekken"),
-        ("mistralai-Mistral-Small-3.1-24B-Instruct-2503.jinja", "Mistral V7-Tekken"),
+        (
+            "mistralai-Mistral-Nemo-Instruct-2407.jinja",
+            "Mistral V3-Tekken",
+        ),
+        (
+            "mistralai-Mistral-Small-3.1-24B-Instruct-2503.jinja",
+            "Mistral V7-Tekken",
+        ),
         ("microsoft-Phi-3.5-mini-instruct.jinja", "Phi"),
     ];
     for (file, preset) in cases {
         let source = std::fs::read_to_string(format!("{dir}{file}")).unwrap();
-        assert_eq!(detect_preset(&source).map(|p| p.name.as_str()), Some(preset), "{file}");
+        assert_eq!(
+            detect_preset(&source).map(|p| p.name.as_str()),
+            Some(preset),
+            "{file}"
+        );
     }
-    let chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
-    assert_eq!(detect_preset(chatml).map(|p| p.name.as_str()), Some("ChatML"));
+    let chatml =
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}";
+    assert_eq!(
+        detect_preset(chatml).map(|p| p.name.as_str()),
+        Some("ChatML")
+    );
     assert!(detect_preset("{{ messages }}").is_none());
 }

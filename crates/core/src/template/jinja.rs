@@ -35,7 +35,7 @@ const BASE_FUEL: u64 = 500_000;
 /// Fuel each message adds (a template spends a few hundred instructions per message).
 const FUEL_PER_MESSAGE: u64 = 5_000;
 /// How deep macros and includes may nest.
-const RECURSION_LIMIT: usize = 64;
+const RECURSION_LIMIT: usize = 128;
 
 /// A message as a chat template sees it: `{"role": …, "content": …}`.
 pub type ChatTemplateMessage = PromptMessage;
