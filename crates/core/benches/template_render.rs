@@ -48,6 +48,13 @@ fn main() {
         "/tests/fixtures/chat_templates/meta-llama-Llama-3.2-3B-Instruct.jinja"
     ))
     .expect("the Llama 3.2 template fixture");
+    // Mistral Small 3.1's template rebuilds a filtered list message by
+    // message (`list + [message]`): the quadratic case among real templates.
+    let mistral = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/chat_templates/mistralai-Mistral-Small-3.1-24B-Instruct-2503.jinja"
+    ))
+    .expect("the Mistral Small template fixture");
     let mut messages = vec![PromptMessage {
         role: Role::System,
         content: "You are Alice, the innkeeper.".into(),
@@ -59,7 +66,11 @@ fn main() {
     };
     input.story.system = "You are Alice, the innkeeper.".into();
     for i in 0..MESSAGES {
-        let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
         let text = sentence(i);
         messages.push(PromptMessage {
             role,
@@ -77,7 +88,7 @@ fn main() {
     let instruct = instruct_preset("Llama 3 Instruct").expect("the preset");
     let context = context_preset("Plain").expect("the context");
 
-    let (mut jinja, mut preset) = (Vec::new(), Vec::new());
+    let (mut jinja, mut preset, mut quadratic) = (Vec::new(), Vec::new(), Vec::new());
     let (mut jinja_len, mut preset_len) = (0, 0);
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -86,16 +97,24 @@ fn main() {
         jinja_len = out.len();
 
         let t = Instant::now();
+        let _ = render_chat_template_with(&mistral, &messages, &options).expect("renders");
+        quadratic.push(t.elapsed());
+
+        let t = Instant::now();
         let out = render_text_prompt(instruct, context, &input).expect("renders");
         preset.push(t.elapsed());
         preset_len = out.text.len();
     }
-    let (j, p) = (median(jinja), median(preset));
+    let (j, p, q) = (median(jinja), median(preset), median(quadratic));
     println!("template render, {MESSAGES}-message history, median of {RUNS}:");
     println!(
         "  Jinja (Llama 3.2 template, minijinja):  {:>7.2} ms  ({} KB out)  target < 10 ms",
         ms(j),
         jinja_len / 1024
+    );
+    println!(
+        "  Jinja (Mistral Small 3.1 template):     {:>7.2} ms",
+        ms(q)
     );
     println!(
         "  preset (Llama 3 Instruct):              {:>7.2} ms  ({} KB out)",
