@@ -271,3 +271,30 @@ fn jinja_templates_are_recognised() {
     );
     assert!(detect_preset("{{ messages }}").is_none());
 }
+
+#[test]
+fn a_users_activation_regex_wins_over_the_built_in_rules() {
+    use confab_core::template::{template_for_model, InstructTemplate};
+    let mine = InstructTemplate {
+        name: "My Stheno".into(),
+        activation_regex: "/stheno/i".into(),
+        ..InstructTemplate::default()
+    };
+    let plain = InstructTemplate {
+        name: "Exact".into(),
+        activation_regex: "^my-model$".into(),
+        ..InstructTemplate::default()
+    };
+    let broken = InstructTemplate {
+        name: "Broken".into(),
+        activation_regex: "(unclosed".into(),
+        ..InstructTemplate::default()
+    };
+    let own = [broken, mine, plain];
+    let pick = |m: &str| template_for_model(&own, m).map(|t| t.name.clone());
+    assert_eq!(pick("L3-8B-Stheno-v3.2").as_deref(), Some("My Stheno"));
+    assert_eq!(pick("my-model").as_deref(), Some("Exact"));
+    assert_eq!(pick("MY-MODEL").as_deref(), None);
+    assert_eq!(pick("qwen2.5-7b").as_deref(), Some("ChatML"));
+    assert!(!own[0].matches_model("(unclosed"));
+}

@@ -268,6 +268,43 @@ fn the_story_string_can_sit_in_the_chat() {
     assert_eq!(out.story_string, "");
 }
 
+#[test]
+fn an_assembled_group_prompt_keeps_each_speakers_name() {
+    let texts = [
+        (Role::System, "SYS", PromptSource::PrimaryContext),
+        (Role::User, "Bob: Hi all", PromptSource::History),
+        (Role::Assistant, "Carol: Hey Bob", PromptSource::History),
+        (Role::Assistant, "Alice: Hello", PromptSource::History),
+        (Role::User, "Bob: What now?", PromptSource::NewMessage),
+    ];
+    let prompt = AssembledPrompt {
+        messages: texts
+            .iter()
+            .map(|(role, content, _)| PromptMessage {
+                role: *role,
+                content: (*content).into(),
+            })
+            .collect(),
+        parts: texts
+            .iter()
+            .enumerate()
+            .map(|(i, (_, _, source))| part(*source, i as u32))
+            .collect(),
+        ..AssembledPrompt::default()
+    };
+    let members = ["Carol".to_owned()];
+    let got = TextPromptInput::from_assembled(&prompt, "Alice", "Bob", &members);
+    let names: Vec<&str> = got.history.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Bob", "Carol", "Alice", "Bob"]);
+    let out = render_text_prompt(&chatml(), &plain(), &got).unwrap();
+    assert_eq!(
+        out.text,
+        "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nBob: Hi all<|im_end|>\n\
+         <|im_start|>assistant\nCarol: Hey Bob<|im_end|>\n<|im_start|>assistant\nAlice: Hello<|im_end|>\n\
+         <|im_start|>user\nBob: What now?<|im_end|>\n<|im_start|>assistant\nAlice:"
+    );
+}
+
 fn part(source: PromptSource, index: u32) -> PromptPart {
     PromptPart {
         source,

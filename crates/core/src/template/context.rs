@@ -14,7 +14,6 @@ use super::parse_template_json;
 
 /// Where the story string goes (SillyTavern's `story_string_position`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum StoryStringPosition {
     /// At the top of the prompt, wrapped in the instruct template's story-string prefix and suffix (0).
     #[default]
@@ -55,7 +54,6 @@ impl<'de> Deserialize<'de> for StoryStringPosition {
 
 /// A SillyTavern context template (field names as in its JSON files).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ContextTemplate {
     /// The preset's name.
@@ -78,7 +76,6 @@ pub struct ContextTemplate {
     pub story_string_role: u32,
     /// Every other key of the file, kept as it was for export.
     #[serde(flatten)]
-    #[cfg_attr(feature = "specta", specta(skip))]
     pub extra: Map<String, Value>,
 }
 

@@ -101,7 +101,8 @@ impl TextPromptInput {
     /// become `examples` (a block at each `[Example Chat]` line); the
     /// `[Start a new Chat]` line is dropped (the context template's
     /// `chat_start` replaces it); everything after is `history`, user turns
-    /// named `user_name`, the character's `char_name`, system turns unnamed.
+    /// named `user_name`, the character's `char_name` (in a group, the
+    /// member whose `Name:` opens the text), system turns unnamed.
     /// A continue's prefill makes the ending [`TextEnding::Continue`], an
     /// impersonation's instruction [`TextEnding::Impersonate`] (the
     /// instruction stays in the history as a system turn).
@@ -157,7 +158,16 @@ impl TextPromptInput {
             if is(PromptSource::ImpersonationInstruction) {
                 input.ending = TextEnding::Impersonate;
             }
-            let name = turn_name(message.role, char_name, user_name);
+            let name = match message.role {
+                // In a group the history carries each speaker's name in its
+                // text ("Carol: …"); that speaker, not the one replying, wrote it.
+                Role::Assistant => group_members
+                    .iter()
+                    .find(|m| names_itself(&message.content, m))
+                    .cloned()
+                    .unwrap_or_else(|| char_name.to_owned()),
+                role => turn_name(role, char_name, user_name),
+            };
             input
                 .history
                 .push(Turn::new(message.role, name, message.content.clone()));
@@ -166,6 +176,15 @@ impl TextPromptInput {
         input.examples.retain(|b| !b.is_empty());
         input
     }
+}
+
+/// Whether `content` opens with `name:`.
+fn names_itself(content: &str, name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty()
+        && content
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(':'))
 }
 
 fn turn_name(role: Role, char_name: &str, user_name: &str) -> String {

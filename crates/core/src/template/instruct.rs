@@ -45,7 +45,6 @@ impl<'de> Deserialize<'de> for NamesBehavior {
 
 /// A SillyTavern instruct template (field names as in its JSON files).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct InstructTemplate {
     /// The preset's name.
@@ -97,7 +96,6 @@ pub struct InstructTemplate {
     pub sequences_as_stop_strings: bool,
     /// Every other key of the file, kept as it was for export.
     #[serde(flatten)]
-    #[cfg_attr(feature = "specta", specta(skip))]
     pub extra: Map<String, Value>,
 }
 
@@ -190,6 +188,30 @@ impl InstructTemplate {
                 (_, false) => NamesBehavior::None,
             };
         }
+    }
+
+    /// Whether `activation_regex` matches `model_name` (SillyTavern's auto-select).
+    ///
+    /// The pattern is a plain regular expression or `/pattern/flags` (flag `i`
+    /// for any case, as SillyTavern reads it); an empty or invalid one, or one
+    /// whose compiled form is over 1 MB, matches nothing.
+    pub fn matches_model(&self, model_name: &str) -> bool {
+        let raw = self.activation_regex.trim();
+        if raw.is_empty() || raw.len() > 4096 {
+            return false;
+        }
+        let (pattern, case_insensitive) =
+            match raw.strip_prefix('/').and_then(|r| r.rsplit_once('/')) {
+                Some((pattern, flags)) if flags.chars().all(|c| c.is_ascii_alphabetic()) => {
+                    (pattern, flags.contains('i'))
+                }
+                _ => (raw, false),
+            };
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .size_limit(1 << 20)
+            .build()
+            .is_ok_and(|re| re.is_match(model_name))
     }
 
     /// The text that opens a turn of `role` at `place` (first/last sequences fall back to the plain one).

@@ -38,6 +38,7 @@ pub use jinja::{
 };
 pub use presets::{
     context_preset, context_presets, instruct_preset, instruct_presets, preset_for_model,
+    template_for_model,
 };
 pub use render::{render_text_prompt, RenderedPrompt};
 pub use story::{render_story_string, MAX_STORY_DEPTH, MAX_STORY_OUTPUT_BYTES};

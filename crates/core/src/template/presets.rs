@@ -257,6 +257,17 @@ pub fn context_preset(name: &str) -> Option<&'static ContextTemplate> {
     CONTEXT.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
+/// The template for a model: the first of `own` (the user's templates) whose
+/// `activation_regex` matches, else the built-in preset [`preset_for_model`] picks.
+pub fn template_for_model<'a>(
+    own: &'a [InstructTemplate],
+    model_name: &str,
+) -> Option<&'a InstructTemplate> {
+    own.iter()
+        .find(|t| t.matches_model(model_name))
+        .or_else(|| preset_for_model(model_name))
+}
+
 /// Rules from a model name to a preset, first match wins: every needle of a rule must occur.
 const RULES: &[(&[&str], &str)] = &[
     // Fine-tunes that switched a base model to ChatML say so in their names.
