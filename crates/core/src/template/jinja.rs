@@ -14,6 +14,13 @@
 //! macro runs out in milliseconds), recursion by a depth limit, and the
 //! output by a cap that stops the render at the write that crosses it. A
 //! template that raises gives its own message, as `invalid_input`.
+//!
+//! Known gap: memory is bounded only through the work. minijinja caps one
+//! string repetition (`'x' * n`) at 100 MB and `range` at 100,000 items, but
+//! has no allocation hook, so a template that doubles a string in a
+//! `namespace` or through macro arguments can still allocate exponentially
+//! within its fuel before the output cap sees anything. Closing it needs a
+//! render in a memory-limited subprocess, or a check of the parsed template.
 
 use std::io;
 use std::sync::{Arc, Mutex};

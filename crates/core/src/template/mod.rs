@@ -41,7 +41,9 @@ pub use presets::{
     template_for_model,
 };
 pub use render::{render_text_prompt, RenderedPrompt};
-pub use story::{render_story_string, MAX_STORY_DEPTH, MAX_STORY_OUTPUT_BYTES};
+pub use story::{
+    render_story_string, MAX_STORY_DEPTH, MAX_STORY_OUTPUT_BYTES, MAX_STORY_SOURCE_BYTES,
+};
 
 use crate::error::{Error, Result};
 
@@ -95,4 +97,18 @@ pub(crate) fn expand_names(text: &str, char_name: &str, user_name: &str, name: &
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_names;
+
+    #[test]
+    fn names_expand_in_any_case_and_others_stay() {
+        assert_eq!(
+            expand_names("{{Char}}/{{ user }}/{{NAME}}/{{random}}/{{", "A", "B", "N"),
+            "A/B/N/{{random}}/{{"
+        );
+        assert_eq!(expand_names("plain", "A", "B", "N"), "plain");
+    }
 }

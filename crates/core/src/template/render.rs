@@ -22,6 +22,14 @@
 //!    `output_sequence`, and `Name:` when names are on. A continue leaves the
 //!    last turn open instead; an impersonation opens a user turn.
 //!
+//! Stop strings: `\nUser:` (`\nChar:` when impersonating) and the other
+//! group members' names when `names_as_stop_strings` is on; each line of
+//! `stop_sequence` as written; with `sequences_as_stop_strings`, each line of
+//! the input, output, first/last output, system and last-system sequences
+//! (after a line break under `wrap`); `chat_start` and `example_separator`
+//! after a line break with `use_stop_strings`. Deduplicated, none empty or
+//! blank.
+//!
 //! Names: `always` names every user and character turn; `force` names them
 //! in group chats only, and the user's never (the history of a group already
 //! carries names in its text: a name is never written twice); `none` never.
