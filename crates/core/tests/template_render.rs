@@ -458,3 +458,21 @@ fn hostile_template_files_get_typed_errors() {
         ErrorCode::InvalidInput
     );
 }
+
+#[test]
+fn a_master_export_and_a_listed_stop_sequence_are_read() {
+    use confab_core::template::templates_from_st_master_json;
+    let master = format!(
+        r#"{{"instruct": {}, "context": {}, "sysprompt": {{"name": "x", "content": "y"}}}}"#,
+        fixture("instruct-chatml-current.json"),
+        fixture("context-llama3-in-chat.json")
+    );
+    let (instruct, context) = templates_from_st_master_json(&master).unwrap();
+    assert_eq!(instruct.map(|t| t.name), Some("My ChatML".into()));
+    assert_eq!(context.map(|c| c.name), Some("Story In Chat".into()));
+    let (none, _) = templates_from_st_master_json(r#"{"context": {"story_string": "x"}}"#).unwrap();
+    assert!(none.is_none());
+    let listed =
+        InstructTemplate::from_st_json(r#"{"stop_sequence": ["</s>", "<|eot_id|>"]}"#).unwrap();
+    assert_eq!(listed.stop_sequence, "</s>\n<|eot_id|>");
+}

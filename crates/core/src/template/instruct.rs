@@ -75,7 +75,9 @@ pub struct InstructTemplate {
     pub story_string_prefix: String,
     /// Written after the story string.
     pub story_string_suffix: String,
-    /// What the model emits to end its turn; each line becomes a stop string.
+    /// What the model emits to end its turn; each line becomes a stop string
+    /// (a list, as some tools write it, is read as its lines).
+    #[serde(deserialize_with = "string_or_lines")]
     pub stop_sequence: String,
     /// A user turn put before the chat when the chat does not open with one (models that need user first).
     pub user_alignment_message: String,
@@ -248,6 +250,41 @@ impl InstructTemplate {
             Role::Assistant => &self.output_suffix,
         }
     }
+}
+
+/// A string, or a list of strings read as lines.
+fn string_or_lines<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::One(s) => s,
+        Either::Many(v) => v.join("\n"),
+    })
+}
+
+/// Reads a SillyTavern "master export" (one file with `instruct`, `context`,
+/// `sysprompt`, …): the instruct and context templates it holds, if any.
+pub fn templates_from_st_master_json(
+    json: &str,
+) -> Result<(Option<InstructTemplate>, Option<super::ContextTemplate>)> {
+    let value = parse_template_json(json, "template file")?;
+    let part = |key: &str| {
+        value
+            .get(key)
+            .filter(|v| v.is_object())
+            .map(|v| v.to_string())
+    };
+    let instruct = part("instruct")
+        .map(|j| InstructTemplate::from_st_json(&j))
+        .transpose()?;
+    let context = part("context")
+        .map(|j| super::ContextTemplate::from_st_json(&j))
+        .transpose()?;
+    Ok((instruct, context))
 }
 
 /// Where in the chat a turn stands, for the first/last sequences.

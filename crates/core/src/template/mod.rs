@@ -31,7 +31,7 @@ mod story;
 pub use context::{ContextTemplate, StoryStringPosition};
 pub use detect::{detect_preset, jinja_stop_strings};
 pub use input::{StoryFields, TextEnding, TextPromptInput, Turn};
-pub use instruct::{InstructTemplate, NamesBehavior};
+pub use instruct::{templates_from_st_master_json, InstructTemplate, NamesBehavior};
 pub use jinja::{
     render_chat_template, render_chat_template_with, ChatTemplateMessage, ChatTemplateOptions,
     MAX_CHAT_TEMPLATE_BYTES, MAX_CHAT_TEMPLATE_FUEL, MAX_CHAT_TEMPLATE_OUTPUT_BYTES,
