@@ -226,3 +226,42 @@ fn python_string_methods_and_loop_controls_work() {
         "YOU ARE ALICE.|HI!!|{\"role\": \"system\", \"content\": \"You are Alice.\"}"
     );
 }
+
+/// The presets write what the plain family templates write, turn for turn
+/// (inline templates in the shape of Qwen2.5's ChatML and Llama 3's, without tools).
+#[test]
+fn presets_match_the_family_templates() {
+    let chatml = "{%- for message in messages %}\
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\
+        {%- endfor %}\
+        {%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+    let llama3 = "{% for message in messages %}\
+        {% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' %}\
+        {% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}\
+        {% endfor %}\
+        {% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+    let mut input = TextPromptInput {
+        char_name: "Alice".into(),
+        user_name: "Bob".into(),
+        ..TextPromptInput::default()
+    };
+    input.story.system = "You are Alice.".into();
+    for m in &conversation()[1..] {
+        input.history.push(Turn::new(m.role, "", m.content.clone()));
+    }
+    for (source, preset, bos) in [
+        (chatml, "ChatML", ""),
+        (llama3, "Llama 3 Instruct", "<|begin_of_text|>"),
+    ] {
+        let jinja = render_chat_template(source, &conversation(), bos, "", true).unwrap();
+        let text = render_text_prompt(
+            instruct_preset(preset).unwrap(),
+            context_preset("Plain").unwrap(),
+            &input,
+        )
+        .unwrap()
+        .text;
+        // The server adds the BOS token to a text prompt itself.
+        assert_eq!(format!("{bos}{text}"), jinja, "{preset}");
+    }
+}
