@@ -33,7 +33,7 @@ use crate::prompt::PromptMessage;
 
 /// The longest template source accepted (real ones are under 20 KB).
 pub const MAX_CHAT_TEMPLATE_BYTES: usize = 256 * 1024;
-/// Fuel for a render: a base, plus [`FUEL_PER_MESSAGE`] per message, capped here.
+/// The most fuel a render gets (500,000 plus 5,000 per message, capped here).
 pub const MAX_CHAT_TEMPLATE_FUEL: u64 = 50_000_000;
 /// The base of the output cap; each message's bytes add four times their size.
 pub const MAX_CHAT_TEMPLATE_OUTPUT_BYTES: usize = 8 * 1024 * 1024;

@@ -16,6 +16,25 @@
 //!   fuel and an output cap. [`detect_preset`] names the preset a Jinja
 //!   template matches, so the UI can show it and borrow its stop strings.
 //!
+//! For the engine (text-completion providers), per send:
+//!
+//! 1. assemble as for chat backends, then
+//!    [`TextPromptInput::from_assembled`]`(&prompt, char, user, other_members)`;
+//! 2. with an instruct template (the user's choice, else
+//!    [`template_for_model`] over the user's templates and the built-ins) and
+//!    a context template (the user's choice, else [`context_preset`]`("Plain")`):
+//!    [`render_text_prompt`] gives the prompt, its stop strings and the prefill;
+//! 3. or, when the server reports the model's Jinja template:
+//!    [`render_chat_template_with`] over `prompt.messages` (with today's
+//!    date for `strftime_now`) and [`jinja_stop_strings`];
+//! 4. the reply is what follows the prompt: trim its leading whitespace (a
+//!    name prefix ends with `:`), and cut it at the first stop string the
+//!    server did not honour.
+//!
+//! No preset writes a BOS token: llama.cpp and KoboldCpp add it when they
+//! tokenize a prompt. The framing adds tokens the assembler did not count;
+//! the reply reserve absorbs it as it absorbs chat providers' framing.
+//!
 //! Everything here is a pure function of its input; bad input gets a typed
 //! error, never a panic.
 
