@@ -476,3 +476,77 @@ fn a_master_export_and_a_listed_stop_sequence_are_read() {
         InstructTemplate::from_st_json(r#"{"stop_sequence": ["</s>", "<|eot_id|>"]}"#).unwrap();
     assert_eq!(listed.stop_sequence, "</s>\n<|eot_id|>");
 }
+
+#[test]
+fn arbitrary_story_strings_and_sequences_never_panic() {
+    const PIECES: &[&str] = &[
+        "{{",
+        "}}",
+        "{{{",
+        "}}}",
+        "#if ",
+        "#unless ",
+        "/if",
+        "/unless",
+        "else",
+        "~",
+        "!",
+        "--",
+        "description",
+        "trim",
+        "{{trim}}",
+        "\n",
+        "\r\n",
+        " ",
+        "é",
+        "名",
+        "{{#if description}}",
+        "{{/if}}",
+        "{{else}}",
+        "{{name}}",
+        "{{char}}",
+        ":",
+        "<|im_end|>",
+    ];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let fields = StoryFields {
+        description: "d".into(),
+        ..StoryFields::default()
+    };
+    for _ in 0..3000 {
+        let len = (next() % 24) as usize;
+        let s: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        if let Err(e) = render_story_string(&s, &fields, "A", "B", "") {
+            assert!(matches!(
+                e.code(),
+                ErrorCode::InvalidInput | ErrorCode::TooLarge
+            ));
+        }
+        let t = InstructTemplate {
+            input_sequence: s.clone(),
+            output_sequence: s.chars().rev().collect(),
+            stop_sequence: s.clone(),
+            last_output_sequence: s.replace('{', ""),
+            wrap: next() % 2 == 0,
+            names_behavior: NamesBehavior::Always,
+            ..InstructTemplate::default()
+        };
+        let mut inp = input(vec![u(&s), a("x")]);
+        inp.ending = [
+            TextEnding::Reply,
+            TextEnding::Continue,
+            TextEnding::Impersonate,
+        ][(next() % 3) as usize];
+        let out = render_text_prompt(&t, &plain(), &inp).unwrap();
+        assert!(out.text.ends_with(&out.prefill));
+        assert!(out.stop.iter().all(|s| !s.is_empty()));
+    }
+}

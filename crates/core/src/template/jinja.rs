@@ -243,6 +243,8 @@ const WEEKDAYS: [&str; 7] = [
 
 /// Python's `strftime` for a date at midnight: `%Y %y %m %d %e %b %B %a %A %j %H %M %S %%`.
 fn strftime(format: &str, year: i32, month: u32, day: u32) -> String {
+    // Outside input: keep the arithmetic below far from overflow.
+    let year = year.clamp(0, 9999);
     let month = month.clamp(1, 12);
     let day = day.clamp(1, 31);
     let mi = (month - 1) as usize;
