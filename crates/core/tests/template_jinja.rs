@@ -265,3 +265,59 @@ fn presets_match_the_family_templates() {
         assert_eq!(format!("{bos}{text}"), jinja, "{preset}");
     }
 }
+
+#[test]
+fn an_instruct_template_is_derived_from_a_jinja_template() {
+    use confab_core::template::derive_instruct;
+    let mut input = TextPromptInput {
+        char_name: "Alice".into(),
+        user_name: "Bob".into(),
+        ..TextPromptInput::default()
+    };
+    input.story.system = "You are Alice.".into();
+    for m in &conversation()[1..] {
+        input.history.push(Turn::new(m.role, "", m.content.clone()));
+    }
+    // Where the template keeps the system text in a turn of its own, the
+    // derived template writes exactly what the Jinja template writes.
+    for (file, bos, eos) in [
+        (
+            "meta-llama-Llama-3.2-3B-Instruct.jinja",
+            "<|begin_of_text|>",
+            "<|eot_id|>",
+        ),
+        ("microsoft-Phi-3.5-mini-instruct.jinja", "", "<|endoftext|>"),
+        (
+            "mistralai-Mistral-Small-3.1-24B-Instruct-2503.jinja",
+            "<s>",
+            "</s>",
+        ),
+    ] {
+        let source = fixture(file);
+        let opts = options(bos, eos);
+        let derived = derive_instruct(&source, &opts).unwrap_or_else(|| panic!("{file}"));
+        let jinja = render_chat_template_with(&source, &conversation(), &opts).unwrap();
+        let text = render_text_prompt(&derived, context_preset("Plain").unwrap(), &input)
+            .unwrap()
+            .text;
+        assert_eq!(format!("{bos}{text}"), jinja, "{file}");
+        assert_eq!(derived.stop_sequence, eos, "{file}");
+    }
+    let nemo = derive_instruct(
+        &fixture("mistralai-Mistral-Nemo-Instruct-2407.jinja"),
+        &options("<s>", "</s>"),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            nemo.input_sequence.as_str(),
+            nemo.input_suffix.as_str(),
+            nemo.output_sequence.as_str(),
+            nemo.output_suffix.as_str(),
+            nemo.system_same_as_user,
+        ),
+        ("[INST]", "[/INST]", "", "</s>", true)
+    );
+    assert!(derive_instruct("{{ raise_exception('no') }}", &options("", "")).is_none());
+    assert!(derive_instruct("static text", &options("", "")).is_none());
+}

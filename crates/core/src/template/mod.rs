@@ -48,7 +48,7 @@ mod render;
 mod story;
 
 pub use context::{ContextTemplate, StoryStringPosition};
-pub use detect::{detect_preset, jinja_stop_strings};
+pub use detect::{derive_instruct, detect_preset, jinja_stop_strings};
 pub use input::{StoryFields, TextEnding, TextPromptInput, Turn};
 pub use instruct::{templates_from_st_master_json, InstructTemplate, NamesBehavior};
 pub use jinja::{
