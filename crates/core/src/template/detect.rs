@@ -1,4 +1,5 @@
-//! Which built-in preset a Jinja chat template writes, judged from its special tokens.
+//! Which built-in preset a Jinja chat template writes, judged from its
+//! special tokens; and an instruct template derived from one by rendering.
 //!
 //! The UI shows the match next to the model ("this model's template is
 //! ChatML"), and the engine can borrow the preset's stop strings when a

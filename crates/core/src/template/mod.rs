@@ -14,7 +14,9 @@
 //! - **Jinja chat templates** (the model's own `tokenizer_config.json`
 //!   template, as llama.cpp reports it): [`render_chat_template`], sandboxed by
 //!   fuel and an output cap. [`detect_preset`] names the preset a Jinja
-//!   template matches, so the UI can show it and borrow its stop strings.
+//!   template matches, so the UI can show it and borrow its stop strings;
+//!   [`derive_instruct`] reads a whole instruct template off a Jinja template
+//!   by rendering probe conversations, for models no preset knows.
 //!
 //! For the engine (text-completion providers), per send:
 //!
@@ -26,7 +28,9 @@
 //!    [`render_text_prompt`] gives the prompt, its stop strings and the prefill;
 //! 3. or, when the server reports the model's Jinja template:
 //!    [`render_chat_template_with`] over `prompt.messages` (with today's
-//!    date for `strftime_now`) and [`jinja_stop_strings`];
+//!    date for `strftime_now`) and [`jinja_stop_strings`] — or
+//!    [`derive_instruct`] from it once, and step 2 with the result, which
+//!    keeps the story string, names and examples under the user's control;
 //! 4. the reply is what follows the prompt: trim its leading whitespace (a
 //!    name prefix ends with `:`), and cut it at the first stop string the
 //!    server did not honour.
