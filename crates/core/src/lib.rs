@@ -27,6 +27,7 @@ pub mod session;
 pub mod settings;
 pub mod sink;
 pub mod store;
+pub mod template;
 pub mod tokens;
 
 pub use error::{AppError, Error, ErrorCode, Result};
