@@ -222,9 +222,11 @@ fn a_profiles_samplers_lie_over_the_providers_and_leave_the_rest() {
     base.temperature = Some(0.7);
     base.top_k = Some(40);
     base.stop = vec!["\nUser:".into()];
-    let mut over = GenerationSettings::default();
-    over.temperature = Some(1.1);
-    over.min_p = Some(0.05);
+    let mut over = GenerationSettings {
+        temperature: Some(1.1),
+        min_p: Some(0.05),
+        ..Default::default()
+    };
     let merged = overlay(&base, &over);
     assert_eq!(merged.temperature, Some(1.1));
     assert_eq!(merged.min_p, Some(0.05));

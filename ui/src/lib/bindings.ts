@@ -680,6 +680,19 @@ export type ChatNotes = {
 	characterDefault: AuthorsNote | null,
 };
 
+/**  Where a setting in force came from. */
+export type ChoiceSource = 
+/**  The chat chose it. */
+"chat" | 
+/**  The character is pinned to it. */
+"character" | 
+/**  The connection profile in force says so. */
+"profile" | 
+/**  The provider's own settings say so. */
+"provider" | 
+/**  Nothing chose: Confab's default. */
+"default";
+
 /**  An archive item that differs from the library's item under the same id. */
 export type Conflict = {
 	/**  What it is. */
@@ -1239,6 +1252,18 @@ export type ImportSummary = {
 	outcomes: ImportOutcome[],
 };
 
+/**  Which instruct template a text-completion connection renders its prompt with. */
+export type InstructChoice = 
+/**
+ *  The model's own chat template when the server reports one, else the
+ *  preset that matches the model's name, else ChatML.
+ */
+{ type: "auto" } | 
+/**  The template of this name: a saved one, else the built-in preset. */
+{ type: "named"; 
+/**  Its name. */
+name: string };
+
 /**  The choice for one conflicting item. */
 export type ItemChoice = {
 	/**  What it is. */
@@ -1714,6 +1739,11 @@ export type PromptPreview = {
 	replyReserve: number,
 	/**  In a group chat, the member the prompt is for (the one who would speak next, or the one asked for). */
 	speakerId: string | null,
+	/**
+	 *  For a text-completion backend: the exact text it would get, its stop
+	 *  strings, and the instruct template used (and why).
+	 */
+	textPrompt: TextTurn | null,
 	/**  The request body the provider would get, when asked for and a provider is set up. */
 	requestBody: JsonValue | null,
 };
@@ -1790,6 +1820,10 @@ export type ProviderConfig = {
 	 *  outside this computer and its private network.
 	 */
 	allowInsecureHttp?: boolean,
+	/**  The instruct template a text-completion backend's prompt is rendered with. */
+	instruct?: InstructChoice,
+	/**  The context template (story string) by name (`None`: "Default"). */
+	contextTemplate?: string | null,
 };
 
 /**  Which wire protocol and defaults a provider uses. */
@@ -1972,6 +2006,12 @@ export type SessionModel = {
 	model: string,
 	/**  The model's context window, when its provider listed it. */
 	contextLength: number | null,
+	/**  The connection profile in force, if any. */
+	profileId: string | null,
+	/**  Its name. */
+	profileName: string | null,
+	/**  Who chose it: the chat, or its character's pin. */
+	profileSource: ChoiceSource | null,
 };
 
 /**  Which sessions to list. */
@@ -2129,6 +2169,29 @@ export type StreamStarted = {
 	speakerId: string | null,
 };
 
+/**  Why a text prompt was rendered with the template it was. */
+export type TemplateOrigin = 
+/**  The model's own chat template, as its server reported it. */
+"modelsOwn" | 
+/**  The chat's character is pinned to it. */
+"character" | 
+/**  The connection profile in force names it. */
+"profile" | 
+/**  The provider's settings name it. */
+"provider" | 
+/**  The preset that matches the model's name. */
+"modelName" | 
+/**  Nothing told: ChatML. */
+"fallback";
+
+/**  The instruct template a text prompt was rendered with. */
+export type TemplateUsed = {
+	/**  Its name (for the model's own template: the preset it matches, if any). */
+	name: string,
+	/**  Why it was used. */
+	origin: TemplateOrigin,
+};
+
 /**  What to test against which books. */
 export type TestActivationRequest = {
 	/**  The books to scan with. */
@@ -2156,6 +2219,18 @@ export type TestActivationRequest = {
 	sessionId?: string | null,
 	/**  With `session_id`: a new user message, as if it were being sent. */
 	message?: string | null,
+};
+
+/**  A text-completion prompt, ready to send. */
+export type TextTurn = {
+	/**  The exact text the backend gets. */
+	text: string,
+	/**  Stop strings from the template and the names (the provider's own are added on sending). */
+	stop: string[],
+	/**  The template, and why. */
+	template: TemplateUsed,
+	/**  The prompt ends inside an opened `<think>` block: the reply starts as reasoning. */
+	thinkPrefilled: boolean,
 };
 
 /**  Light, dark, or whatever the OS uses. */

@@ -23,6 +23,7 @@ mod quiet;
 mod recovery;
 mod registry;
 mod requests;
+mod text;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
 pub use quiet::Quiet;
 pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};

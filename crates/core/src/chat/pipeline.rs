@@ -17,7 +17,9 @@ use tokio::sync::watch;
 use super::live::Live;
 use super::{CancelReason, Inner, ReplyKind, ReplyUsage, StreamEvent};
 use crate::error::{AppError, Error, Result};
-use crate::llm::{build_request, hide_key, start_reply, HttpRequest, ProviderConfig, WireEvent};
+use crate::llm::{
+    build_request, hide_key, start_reply_with, HttpRequest, ProviderConfig, WireEvent,
+};
 use crate::session::turn::{build_turn, limits_for, TurnKind, TurnRequest};
 use crate::session::{MessageMeta, MessageStatus};
 use crate::store::{UsageOutcome, UsageRecord};
@@ -136,7 +138,12 @@ async fn drive(
         _ = &mut expired => return Outcome::Cancelled(CancelReason::MaxDuration),
         prepared = prepare(inner, job, resolved, progress) => prepared,
     };
-    let (config, request) = match prepared {
+    let Prepared {
+        config,
+        request,
+        think,
+        abort,
+    } = match prepared {
         Ok(p) => p,
         Err(e) => return Outcome::Failed(e),
     };
@@ -164,10 +171,11 @@ async fn drive(
         biased;
         _ = &mut cancelled => Outcome::Cancelled(live.reason()),
         _ = &mut expired => Outcome::Cancelled(CancelReason::MaxDuration),
-        started = start_reply(
+        started = start_reply_with(
             &inner.http,
             &config,
             &request,
+            think.as_ref(),
             inner.config.idle_timeout,
             inner.config.max_event_bytes,
         ) => match started {
@@ -179,6 +187,9 @@ async fn drive(
             Err(e) => Outcome::Failed(e),
         },
     };
+    if let (Outcome::Cancelled(_), Some(abort)) = (&outcome, abort) {
+        abort.send(&inner.http);
+    }
     // Close the writer and wait for its last write, so the final save is the last word.
     drop(tx);
     if let Some(writer) = writer {
@@ -359,6 +370,7 @@ pub(crate) struct Resolved {
     model: String,
     context_length: Option<u32>,
     key: Option<String>,
+    instruct_source: crate::connection::ChoiceSource,
 }
 
 /// Finds the session's provider, model and key. Requests run this beside
@@ -379,7 +391,16 @@ pub(crate) async fn resolve(inner: &Inner, session_id: &str) -> Result<Resolved>
         model: target.model,
         context_length: target.context_length,
         key,
+        instruct_source: target.instruct_source,
     })
+}
+
+/// A request ready to go: where, what, how to read its reasoning, how to abort it on the server.
+struct Prepared {
+    config: ProviderConfig,
+    request: HttpRequest,
+    think: Option<crate::llm::ThinkOptions>,
+    abort: Option<super::text::ServerAbort>,
 }
 
 /// Builds the turn's prompt (the same function the preview uses) and the request for the resolved provider.
@@ -388,13 +409,14 @@ async fn prepare(
     job: &Job,
     resolved: Result<Resolved>,
     progress: &mut Progress,
-) -> Result<(ProviderConfig, HttpRequest)> {
+) -> Result<Prepared> {
     let store = &inner.store;
     let Resolved {
         config,
         model,
         context_length,
         key,
+        instruct_source,
     } = resolved?;
     progress.target = Some(Target {
         provider_id: config.id.clone(),
@@ -414,6 +436,13 @@ async fn prepare(
         prefill: job.prefill.clone(),
         speaker: job.speaker.clone(),
     };
+    // A local server's own word on its chat template and window (asked once a minute).
+    let server = inner
+        .caches
+        .servers
+        .props(Some(&inner.http), &config, key.as_deref())
+        .await;
+    let context_length = context_length.or(server.as_ref().and_then(|s| s.context_length));
     let limits = limits_for(Some(&config), context_length);
     let turn = build_turn(store, &inner.caches, &job.session_id, &request, limits).await?;
     if matches!(
@@ -422,10 +451,30 @@ async fn prepare(
     ) {
         // A new turn advances sticky, cooldown and delay; continue and impersonate
         // do not. Saved beside the request, so the first token does not wait for it.
-        let (store, session, timed) = (store.clone(), job.session_id.clone(), turn.timed);
+        let (store, session, timed) = (store.clone(), job.session_id.clone(), turn.timed.clone());
         progress.lore_saved = Some(tokio::spawn(async move {
             store.save_lore_timed_state(&session, &timed).await
         }));
+    }
+    if config.kind.is_text_completion() {
+        let text = super::text::text_request(
+            inner,
+            &job.session_id,
+            job.speaker.as_deref(),
+            &config,
+            instruct_source,
+            &model,
+            key.as_deref(),
+            &turn,
+            server.as_ref(),
+        )
+        .await?;
+        return Ok(Prepared {
+            config,
+            request: text.request,
+            think: Some(text.think),
+            abort: text.abort,
+        });
     }
     let request = build_request(
         &config,
@@ -434,7 +483,12 @@ async fn prepare(
         &turn.images,
         key.as_deref(),
     )?;
-    Ok((config, request))
+    Ok(Prepared {
+        config,
+        request,
+        think: None,
+        abort: None,
+    })
 }
 
 /// Saves the final state, records usage, frees the session, then sends the terminal event.

@@ -8,7 +8,7 @@
 //! ...) and never carry the key, even when a server echoes it.
 
 mod fetch;
-mod http;
+pub(crate) mod http;
 pub(crate) mod validate;
 
 use std::time::Duration;

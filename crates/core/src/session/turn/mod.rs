@@ -10,9 +10,14 @@
 
 mod preview;
 mod scan;
+mod text;
 
 pub use preview::{preview_turn, turn_target, PreviewTarget, PromptPreview, TurnTarget};
 pub use scan::{session_scan_input, test_activation};
+pub use text::{
+    text_turn, turn_names, ServerInfo, TemplateOrigin, TemplateUsed, TextTurn, TurnNames,
+    DEFAULT_CONTEXT, FALLBACK_INSTRUCT,
+};
 
 use scan::scan_input;
 
@@ -44,6 +49,8 @@ pub struct PromptCaches {
     pub books: CompiledBooks,
     /// Compiled chat dictionaries.
     pub dictionaries: CompiledDictionaries,
+    /// What local servers said of themselves (their chat templates).
+    pub servers: ServerInfo,
 }
 
 impl PromptCaches {
@@ -51,6 +58,7 @@ impl PromptCaches {
     pub fn clear(&self) {
         self.books.clear();
         self.dictionaries.clear();
+        self.servers.clear();
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{build_turn, limits_for, PromptCaches, PromptImage, TurnRequest};
 use crate::error::Result;
-use crate::llm::{request_body, ProviderConfig};
+use crate::llm::{request_body, text_request_body, ProviderConfig, TextPrompt};
 use crate::lore::ScanReport;
 use crate::prompt::AssembledPrompt;
 use crate::session::service::PromptLimits;
@@ -86,6 +86,9 @@ pub struct PromptPreview {
     pub reply_reserve: u32,
     /// In a group chat, the member the prompt is for (the one who would speak next, or the one asked for).
     pub speaker_id: Option<String>,
+    /// For a text-completion backend: the exact text it would get, its stop
+    /// strings, and the instruct template used (and why).
+    pub text_prompt: Option<super::TextTurn>,
     /// The request body the provider would get, when asked for and a provider is set up.
     #[cfg_attr(feature = "specta", specta(type = Option<crate::card::model::JsonValue>))]
     pub request_body: Option<serde_json::Value>,
@@ -114,10 +117,46 @@ pub async fn preview_turn(
         speaker: speaker.clone(),
         ..request.clone()
     };
-    let target = turn_target(store, session_id).await?;
+    let mut target = turn_target(store, session_id).await?;
+    // A local server's own chat template and window, as the send will use them.
+    let server = match &target.config {
+        Some(config) => caches.servers.props(None, config, None).await,
+        None => None,
+    };
+    target.context_length = target
+        .context_length
+        .or(server.as_ref().and_then(|s| s.context_length));
     let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
-    let request_body = match (&target.config, with_request_body) {
-        (Some(config), true) => Some(request_body(
+    let text_prompt = match &target.config {
+        Some(config) if config.kind.is_text_completion() => {
+            let names = super::turn_names(store, session_id, speaker.as_deref()).await?;
+            Some(
+                super::text_turn(
+                    store,
+                    config,
+                    target.instruct_source,
+                    &target.model,
+                    &turn.prompt,
+                    server.as_deref(),
+                    &names,
+                )
+                .await?,
+            )
+        }
+        _ => None,
+    };
+    let request_body = match (&target.config, with_request_body, &text_prompt) {
+        (Some(config), true, Some(text)) => Some(text_request_body(
+            config,
+            &target.model,
+            &TextPrompt {
+                prompt: &text.text,
+                stop: &text.stop,
+                genkey: None,
+                context_length: Some(turn.limits.context_window),
+            },
+        )?),
+        (Some(config), true, None) => Some(request_body(
             config,
             &target.model,
             &turn.prompt.messages,
@@ -138,6 +177,7 @@ pub async fn preview_turn(
         world_info: turn.world_info,
         prompt: turn.prompt,
         speaker_id: speaker,
+        text_prompt,
         request_body,
     })
 }
