@@ -17,6 +17,7 @@ import {
   keyStorageOptions,
   listProviders,
   newProvider,
+  providerSamplers,
   refreshModels,
   saveProvider,
   setApiKey,
@@ -32,14 +33,52 @@ import {
   type Provider,
   type ProviderConfig,
   type ProviderKind,
+  type Sampler,
   type UsageReport,
 } from "../api";
 import type { Confirmer } from "../confirm.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
+import {
+  parseNumber,
+  samplerDraftOf,
+  samplerOfMessage,
+  samplerProblems,
+  withSamplers,
+  type SamplerDraft,
+  type SamplerErrorKey,
+  type SamplerProblem,
+} from "./samplers";
 import { insecureHost } from "./transport";
 
-export const PROVIDER_KINDS: readonly ProviderKind[] = ["openRouter", "openAi", "anthropic", "openAiCompatible"];
+/** The kinds a new provider can be, grouped as the picker shows them. */
+export const PROVIDER_KIND_GROUPS: readonly { id: "cloud" | "localChat" | "localText"; kinds: readonly ProviderKind[] }[] = [
+  { id: "cloud", kinds: ["openRouter", "openAi", "anthropic"] },
+  { id: "localChat", kinds: ["openAiCompatible"] },
+  { id: "localText", kinds: ["koboldCpp", "llamaCpp", "textCompletions"] },
+];
+
+export const PROVIDER_KINDS: readonly ProviderKind[] = PROVIDER_KIND_GROUPS.flatMap((group) => group.kinds);
+
+/** Whether the kind cannot be used without an API key (as the core's `requires_key`). */
+export function requiresKey(kind: ProviderKind): boolean {
+  return kind === "openRouter" || kind === "openAi" || kind === "anthropic";
+}
+
+/** Whether the kind takes one rendered prompt rather than chat messages. */
+export function isTextCompletion(kind: ProviderKind): boolean {
+  return kind === "koboldCpp" || kind === "llamaCpp" || kind === "textCompletions";
+}
+
+const SAMPLERS_OPEN_KEY = "confab.providers.samplersOpen";
+
+function readSamplersOpen(): boolean {
+  try {
+    return typeof localStorage !== "undefined" && localStorage.getItem(SAMPLERS_OPEN_KEY) === "true";
+  } catch {
+    return false;
+  }
+}
 
 export type HeaderRow = { id: number; name: string; value: string };
 
@@ -57,11 +96,21 @@ export type ProviderDraft = {
   /** One stop string per line. */
   stop: string;
   streaming: boolean;
+  /** The advanced samplers as typed. */
+  samplers: SamplerDraft;
+  /** The samplers the kind accepts, once the core has said (null until then). */
+  supported: Sampler[] | null;
   /** The host the user allowed plain http:// to (the key travels unencrypted), if any. */
   insecureAllowedFor: string | null;
 };
 
-export type DraftErrors = Partial<Record<"name" | "baseUrl" | "temperature" | "topP" | "maxTokens", string>>;
+export type DraftErrors = Partial<Record<"name" | "baseUrl" | "temperature" | "topP" | "maxTokens" | SamplerErrorKey, string>>;
+
+/** A sampler problem in words. */
+export function problemText(problem: SamplerProblem): string {
+  const params = { min: problem.min ?? 0, max: problem.max ?? 0 };
+  return t(`provider.error.${problem.key}`, params);
+}
 
 /** What the last key action said, shown beside the key field. */
 export type KeyNote = { providerId: string; ok: boolean; text: string; error?: ApiError };
@@ -70,13 +119,6 @@ let nextRow = 1;
 
 function numberText(value: number | null | undefined): string {
   return value === null || value === undefined ? "" : String(value);
-}
-
-function parseNumber(text: string): number | null | "bad" {
-  const trimmed = text.trim().replace(",", ".");
-  if (trimmed === "") return null;
-  const value = Number(trimmed);
-  return Number.isFinite(value) ? value : "bad";
 }
 
 export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
@@ -92,6 +134,8 @@ export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
     maxTokens: numberText(config.generation?.maxTokens),
     stop: (config.generation?.stop ?? []).join("\n"),
     streaming: config.streaming ?? true,
+    samplers: samplerDraftOf(config.generation),
+    supported: null,
     insecureAllowedFor: config.allowInsecureHttp ? insecureHost(config.baseUrl) : null,
   };
 }
@@ -117,6 +161,11 @@ export function draftErrors(draft: ProviderDraft): DraftErrors {
   if (maxTokens === "bad" || (maxTokens !== null && (!Number.isInteger(maxTokens) || maxTokens < 1))) {
     errors.maxTokens = t("provider.error.maxTokens");
   }
+  if (draft.supported) {
+    for (const [key, problem] of Object.entries(samplerProblems(draft.samplers, draft.supported))) {
+      errors[key as SamplerErrorKey] = problemText(problem);
+    }
+  }
   return errors;
 }
 
@@ -136,16 +185,21 @@ export function configOf(draft: ProviderDraft): ProviderConfig {
     baseUrl: draft.baseUrl.trim(),
     defaultModel: draft.defaultModel.trim(),
     extraHeaders: headers,
-    generation: {
-      ...original.generation,
-      temperature: num(draft.temperature),
-      topP: num(draft.topP),
-      maxTokens: num(draft.maxTokens),
-      stop: draft.stop
-        .split("\n")
-        .map((line) => line.replace(/\r$/, ""))
-        .filter((line) => line !== ""),
-    },
+    generation: withSamplers(
+      {
+        ...original.generation,
+        temperature: num(draft.temperature),
+        topP: num(draft.topP),
+        maxTokens: num(draft.maxTokens),
+        stop: draft.stop
+          .split("\n")
+          .map((line) => line.replace(/\r$/, ""))
+          .filter((line) => line !== ""),
+      },
+      draft.samplers,
+      // Until the core says which the kind accepts, the samplers are kept as they were.
+      draft.supported ?? [],
+    ),
     streaming: draft.streaming,
     // The confirmation holds for the host it was given for; another address asks again.
     ...(insecureAllowed(draft) || original.allowInsecureHttp !== undefined
@@ -179,6 +233,11 @@ export class ProviderSettings {
   choosingKind = $state(false);
   saving = $state(false);
   saved = $state(false);
+  /** The core refused the last save over one field: shown on that field. */
+  saveError = $state.raw<{ field: keyof DraftErrors; text: string } | null>(null);
+  /** Whether "Advanced samplers" is open (remembered across editors and runs). */
+  samplersOpen = $state(readSamplersOpen());
+  #samplers = new Map<ProviderKind, Promise<Sampler[] | null>>();
 
   /** A key action in flight. */
   keyBusy = $state<"set" | "delete" | "test" | null>(null);
@@ -264,10 +323,42 @@ export class ProviderSettings {
   #open(draft: ProviderDraft): void {
     this.draft = draft;
     this.saved = false;
+    this.saveError = null;
+    // The stored draft is a proxy of `draft`: compare and write through it.
+    if (this.draft) void this.#fillSamplers(this.draft);
     this.keyNote = null;
     this.fallback = null;
     this.#pendingKey = null;
     this.models = null;
+  }
+
+  /** The samplers `kind` accepts: asked of the core once per kind. */
+  samplersOf(kind: ProviderKind): Promise<Sampler[] | null> {
+    let found = this.#samplers.get(kind);
+    if (!found) {
+      found = providerSamplers(kind).then((result) => {
+        if (result.ok) return result.data;
+        this.#samplers.delete(kind); // asked again next time
+        this.#report(result.error, "error.context.loadProviders");
+        return null;
+      });
+      this.#samplers.set(kind, found);
+    }
+    return found;
+  }
+
+  async #fillSamplers(draft: ProviderDraft): Promise<void> {
+    const supported = await this.samplersOf(draft.original.kind);
+    if (supported && this.draft === draft) draft.supported = supported;
+  }
+
+  toggleSamplers(): void {
+    this.samplersOpen = !this.samplersOpen;
+    try {
+      localStorage.setItem(SAMPLERS_OPEN_KEY, String(this.samplersOpen));
+    } catch {
+      // Storage disabled: remembered for this run only.
+    }
   }
 
   close(): void {
@@ -305,18 +396,21 @@ export class ProviderSettings {
       draft.insecureAllowedFor = host;
     }
     this.saving = true;
+    this.saveError = null;
     const config = configOf(draft);
     const result = await saveProvider(config);
     this.saving = false;
     if (!result.ok) {
-      this.#report(result.error, "error.context.saveProvider");
+      const field = result.error.code === "invalid_input" ? samplerOfMessage(result.error.message) : null;
+      if (field !== null && this.draft === draft) this.saveError = { field, text: result.error.message };
+      else this.#report(result.error, "error.context.saveProvider");
       return false;
     }
     this.#put(result.data);
     // The first provider becomes the default on the backend: read the badges again.
     void this.#reloadList();
     if (this.draft === draft) {
-      this.draft = draftOf(result.data.config, false);
+      this.draft = { ...draftOf(result.data.config, false), supported: draft.supported ? [...draft.supported] : null };
       this.saved = true;
       if (draft.isNew) void this.loadModels(result.data.config.id);
     }
@@ -477,17 +571,17 @@ export class ProviderSettings {
     this.local = result.data;
   }
 
-  /** One click: an OpenAI-compatible provider at the server's base URL with its first model. */
+  /** One click: a provider of the kind that speaks the server's own API, at its base URL, with its first model. */
   async addLocal(server: LocalServer): Promise<boolean> {
     if (this.adding !== null) return false;
     this.adding = server.port;
-    const fresh = await newProvider("openAiCompatible", localServerName(server));
+    const fresh = await newProvider(server.kind, localServerName(server));
     if (!fresh.ok) {
       this.adding = null;
       this.#report(fresh.error, "error.context.saveProvider");
       return false;
     }
-    const config: ProviderConfig = { ...fresh.data, baseUrl: server.baseUrl, defaultModel: server.models[0]?.id ?? "" };
+    const config: ProviderConfig = { ...fresh.data, baseUrl: server.kindBaseUrl, defaultModel: server.models[0]?.id ?? "" };
     const result = await saveProvider(config);
     this.adding = null;
     if (!result.ok) {
@@ -499,10 +593,11 @@ export class ProviderSettings {
     return true;
   }
 
-  /** Whether a found server is already configured (same base URL). */
+  /** Whether a found server is already configured (its base URL, or its kind's). */
   isConfigured(server: LocalServer): boolean {
-    const url = server.baseUrl.replace(/\/+$/, "");
-    return this.list.some((p) => p.config.baseUrl.replace(/\/+$/, "") === url);
+    const trim = (url: string): string => url.replace(/\/+$/, "");
+    const urls = [trim(server.baseUrl), trim(server.kindBaseUrl)];
+    return this.list.some((p) => urls.includes(trim(p.config.baseUrl)));
   }
 
   // ---- Usage ----
