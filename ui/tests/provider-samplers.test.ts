@@ -231,6 +231,11 @@ describe("advanced samplers", () => {
 
     await fireEvent.input(field("sampler-topK"), { target: { value: "2.5" } });
     expect(screen.getByTestId("sampler-topK-error").textContent).toBe("A whole number from 0 to 100000.");
+    // Closed, the section still says something in it needs fixing.
+    expect(screen.queryByTestId("provider-samplers-problem")).toBeNull();
+    await fireEvent.click(screen.getByTestId("provider-samplers-toggle"));
+    expect(screen.getByTestId("provider-samplers-problem").textContent).toBe("Some values need fixing.");
+    await fireEvent.click(screen.getByTestId("provider-samplers-toggle"));
     await fireEvent.input(field("sampler-topK"), { target: { value: "" } });
 
     await fireEvent.click(screen.getByTestId("sampler-xtc-on"));
@@ -265,10 +270,16 @@ describe("advanced samplers", () => {
     await addKind("koboldCpp");
     await openSamplers();
     await fireEvent.input(field("sampler-repetitionPenalty"), { target: { value: "1.2" } });
+    // Closed when saving: the refusal opens the section to show its field.
+    await fireEvent.click(screen.getByTestId("provider-samplers-toggle"));
     await fireEvent.click(screen.getByTestId("provider-save"));
     await waitFor(() => expect(count(calls, "save_provider")).toBe(1));
     const error = await screen.findByTestId("sampler-repetitionPenalty-error");
     expect(error.textContent).toBe("the repetition penalty must be between 0 and 10");
+    expect(screen.queryByTestId("error-banner")?.textContent ?? "").not.toContain("repetition penalty");
+    // Typing again clears it.
+    await fireEvent.input(field("sampler-repetitionPenalty"), { target: { value: "1.15" } });
+    expect(screen.queryByTestId("sampler-repetitionPenalty-error")).toBeNull();
   });
 
   test("in Russian", async () => {

@@ -40,7 +40,7 @@ import type { Confirmer } from "../confirm.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
 import { configOf, draftErrors, draftOf, headerRow, insecureAllowed, localServerName, type DraftErrors, type ProviderDraft } from "./draft.svelte";
-import { samplerOfMessage } from "./samplers";
+import { BASIC_SAMPLERS, samplerOfField, samplerOfMessage } from "./samplers";
 import { insecureHost } from "./transport";
 
 const SAMPLERS_OPEN_KEY = "confab.providers.samplersOpen";
@@ -236,9 +236,15 @@ export class ProviderSettings {
     const result = await saveProvider(config);
     this.saving = false;
     if (!result.ok) {
+      // A refusal over a field the form shows goes on that field (opening the samplers if it is one of them).
       const field = result.error.code === "invalid_input" ? samplerOfMessage(result.error.message) : null;
-      if (field !== null && this.draft === draft) this.saveError = { field, text: result.error.message };
-      else this.#report(result.error, "error.context.saveProvider");
+      const sampler = field === null ? null : samplerOfField(field);
+      if (field !== null && sampler !== null && this.draft === draft && (draft.supported ?? BASIC_SAMPLERS).includes(sampler)) {
+        this.saveError = { field, text: result.error.message };
+        if (!BASIC_SAMPLERS.includes(sampler)) this.samplersOpen = true;
+      } else {
+        this.#report(result.error, "error.context.saveProvider");
+      }
       return false;
     }
     this.#put(result.data);

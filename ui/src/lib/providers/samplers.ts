@@ -50,6 +50,8 @@ export type SamplerDraft = {
   mirostat: { on: boolean; mode: 1 | 2; tau: string; eta: string };
   grammar: string;
   jsonSchema: string;
+  /** Number fields whose text the browser could not read as a number (the field keeps its last good value). */
+  bad: Partial<Record<SamplerErrorKey, true>>;
 };
 
 export type SamplerErrorKey =
@@ -115,7 +117,21 @@ export function samplerDraftOf(g: GenerationSettings | undefined): SamplerDraft 
     },
     grammar: g?.grammar ?? "",
     jsonSchema: g?.jsonSchema ?? "",
+    bad: {},
   };
+}
+
+/** The range of a number field. */
+export function specOf(key: SamplerErrorKey): NumberSpec | null {
+  const [group, name] = key.split(".") as [string, string | undefined];
+  if (name === undefined) return key in NUMBER_SAMPLERS ? NUMBER_SAMPLERS[key as NumberSampler] : null;
+  const fields: Record<string, Record<string, NumberSpec>> = { dry: DRY_FIELDS, xtc: XTC_FIELDS, mirostat: MIROSTAT_FIELDS };
+  return fields[group]?.[name] ?? null;
+}
+
+/** The sampler a field belongs to ("dry.base" → "dry"). */
+export function samplerOfField(key: SamplerErrorKey | "temperature" | "topP" | "maxTokens"): Sampler {
+  return key.split(".")[0] as Sampler;
 }
 
 /** The typed number: null when empty, "bad" when not a number. */
@@ -145,6 +161,7 @@ export function samplerProblems(draft: SamplerDraft, supported: readonly Sampler
   for (const name of NUMBER_SAMPLER_NAMES) {
     if (supported.includes(name)) put(name, checkNumber(draft.numbers[name], NUMBER_SAMPLERS[name], false));
   }
+  const groupOn = { dry: draft.dry.on, xtc: draft.xtc.on, mirostat: draft.mirostat.on } as Record<string, boolean>;
   if (supported.includes("dry") && draft.dry.on) {
     put("dry.multiplier", checkNumber(draft.dry.multiplier, DRY_FIELDS.multiplier, true));
     put("dry.base", checkNumber(draft.dry.base, DRY_FIELDS.base, true));
@@ -164,6 +181,11 @@ export function samplerProblems(draft: SamplerDraft, supported: readonly Sampler
   }
   for (const name of ["grammar", "jsonSchema"] as const) {
     if (supported.includes(name) && bytes(draft[name]) > MAX_GRAMMAR_BYTES) put(name, { key: "tooLong", max: MAX_GRAMMAR_BYTES / 1024 });
+  }
+  for (const key of Object.keys(draft.bad) as SamplerErrorKey[]) {
+    const spec = specOf(key);
+    const sampler = samplerOfField(key);
+    if (spec && supported.includes(sampler) && groupOn[sampler] !== false) problems[key] = { key: "range", min: spec.min, max: spec.max };
   }
   if (supported.includes("jsonSchema") && draft.jsonSchema.trim() !== "" && !problems.jsonSchema) {
     try {

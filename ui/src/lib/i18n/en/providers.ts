@@ -94,6 +94,7 @@ export const providers = {
   "samplers.title": "Advanced samplers",
   "samplers.hint": "Only what this backend accepts. Empty fields are not sent: the server's own defaults apply.",
   "samplers.loading": "Asking which samplers this backend accepts…",
+  "samplers.problem": "Some values need fixing.",
   "samplers.on": "Use {name}",
   "sampler.topK": "Top-k",
   "sampler.topK.hint": "Only the k most likely tokens; 0 turns it off.",

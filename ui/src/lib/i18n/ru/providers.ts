@@ -98,6 +98,7 @@ export const providers: AreaDictionary<typeof english, RussianPlural> = {
   "samplers.title": "Дополнительные сэмплеры",
   "samplers.hint": "Только то, что принимает этот бэкенд. Пустые поля не отправляются: действуют настройки сервера.",
   "samplers.loading": "Узнаём, какие сэмплеры принимает этот бэкенд…",
+  "samplers.problem": "Некоторые значения нужно исправить.",
   "samplers.on": "Включить {name}",
   "sampler.topK": "Top-k",
   "sampler.topK.hint": "Только k самых вероятных токенов; 0 отключает.",
