@@ -9,6 +9,7 @@ import App from "../src/App.svelte";
 import type { ApiError, ProviderConfig, ProviderKind } from "../src/lib/api";
 import { SUPPORTED_SAMPLERS } from "../src/lib/dev/mock-providers";
 import { installBackend, MockProviders, model, type Call } from "./helpers/backend";
+import coreSamplers from "../../crates/core/src/llm/samplers.rs?raw";
 
 async function start(providers: MockProviders = new MockProviders()): Promise<Call[]> {
   const calls = installBackend({ providers });
@@ -94,6 +95,30 @@ describe("the kind picker", () => {
 });
 
 describe("advanced samplers", () => {
+  test("the mock backend's lists are the core's (llm/samplers.rs)", () => {
+    const lists: Record<string, string[]> = {};
+    for (const [, name, body] of coreSamplers.matchAll(/const (\w+): &\[Sampler\] = &\[([^\]]*)\]/g)) {
+      lists[name!] = body!
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+        .map((s) => s[0]!.toLowerCase() + s.slice(1));
+    }
+    const constOf: Record<ProviderKind, string> = {
+      openAi: "OPENAI",
+      openAiCompatible: "OPENAI",
+      openRouter: "OPENROUTER",
+      anthropic: "ANTHROPIC",
+      koboldCpp: "KOBOLD",
+      llamaCpp: "LLAMACPP",
+      textCompletions: "COMPLETIONS",
+    };
+    for (const [kind, name] of Object.entries(constOf)) {
+      expect(SUPPORTED_SAMPLERS[kind as ProviderKind], kind).toEqual(lists[name]);
+    }
+  });
+
+
   test("each kind shows exactly what its backend accepts beyond the basics, asked once per kind", async () => {
     const calls = await start();
     await addKind("koboldCpp");
