@@ -87,6 +87,7 @@ const COMMANDS: &[&str] = &[
     "live_sessions",
     "list_providers",
     "new_provider",
+    "provider_samplers",
     "save_provider",
     "delete_provider",
     "set_default_provider",

@@ -118,6 +118,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::live_sessions,
             commands::list_providers,
             commands::new_provider,
+            commands::provider_samplers,
             commands::save_provider,
             commands::delete_provider,
             commands::set_default_provider,

@@ -130,3 +130,55 @@ fn without_a_keyring_the_user_chooses_a_visible_fallback() {
     .unwrap();
     assert_eq!(status, json!({"set": true, "storage": "session"}));
 }
+
+#[test]
+fn each_kind_names_the_samplers_its_backend_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = support::app_in(dir.path());
+    let samplers = |kind: &str| {
+        let list = invoke(&window, "provider_samplers", json!({"kind": kind})).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let kobold = samplers("koboldCpp");
+    for s in [
+        "temperature",
+        "topK",
+        "minP",
+        "dry",
+        "xtc",
+        "mirostat",
+        "grammar",
+    ] {
+        assert!(kobold.contains(&s.to_owned()), "KoboldCpp accepts {s}");
+    }
+    assert!(!kobold.contains(&"jsonSchema".to_owned()));
+    assert!(samplers("llamaCpp").contains(&"jsonSchema".to_owned()));
+    let openai = samplers("openAi");
+    assert!(openai.contains(&"presencePenalty".to_owned()));
+    assert!(!openai.contains(&"topK".to_owned()) && !openai.contains(&"minP".to_owned()));
+    assert!(samplers("anthropic").contains(&"topK".to_owned()));
+    assert!(!samplers("textCompletions").contains(&"grammar".to_owned()));
+
+    // The samplers are saved under their names, and a value out of range is refused.
+    let mut config = invoke(
+        &window,
+        "new_provider",
+        json!({"kind": "koboldCpp", "name": "KoboldCpp"}),
+    )
+    .unwrap();
+    config["generation"]["minP"] = json!(0.05);
+    config["generation"]["dry"] =
+        json!({"multiplier": 0.8, "base": 1.75, "allowedLength": 2, "sequenceBreakers": ["\n"]});
+    let saved = invoke(&window, "save_provider", json!({"config": config.clone()})).unwrap();
+    assert_eq!(saved["config"]["kind"], "koboldCpp");
+    assert_eq!(saved["config"]["generation"]["dry"]["allowedLength"], 2);
+    config["generation"]["minP"] = json!(1.5);
+    let err = invoke(&window, "save_provider", json!({"config": config})).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("min-p"));
+}

@@ -1,6 +1,6 @@
 //! Providers, keys, model lists and usage.
 
-use confab_core::llm::{LocalServer, ProviderConfig, ProviderKind};
+use confab_core::llm::{supported_samplers, LocalServer, ProviderConfig, ProviderKind, Sampler};
 use confab_core::providers::{self, ModelList, Provider, SessionModel, UsageReport};
 use confab_core::secrets::{KeyStatus, KeyStorage, KeyStorageOptions};
 use confab_core::AppError;
@@ -21,6 +21,13 @@ pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<Provider>,
 #[specta::specta]
 pub fn new_provider(kind: ProviderKind, name: String) -> ProviderConfig {
     ProviderConfig::new(kind, &name)
+}
+
+/// The sampling settings a provider kind's backend accepts, so the editor shows only those.
+#[tauri::command]
+#[specta::specta]
+pub fn provider_samplers(kind: ProviderKind) -> Vec<Sampler> {
+    supported_samplers(kind).to_vec()
 }
 
 /// Saves a provider (new or changed).

@@ -84,6 +84,24 @@ describe("the first run", () => {
     expect(screen.getByTestId("first-run-next").textContent).toContain("Next");
   });
 
+  test("replies: a KoboldCpp server found is named so and added as a KoboldCpp provider at its own base URL", async () => {
+    const providers = new MockProviders({
+      localServers: [{ port: 5001, kindGuess: "koboldcpp", kind: "koboldCpp", baseUrl: "http://127.0.0.1:5001/v1", kindBaseUrl: "http://127.0.0.1:5001", models: [model("koboldcpp/Mistral-Nemo")] }],
+    });
+    const calls = await start({ onboarding: "new", providers });
+    await screen.findByTestId("first-run");
+    await fireEvent.click(screen.getByTestId("first-run-next"));
+    const body = screen.getByTestId("first-run-body");
+    await fireEvent.click(within(body).getByTestId("find-local-servers"));
+    expect((await within(body).findByTestId("local-server-kind")).textContent).toBe("KoboldCpp");
+    await fireEvent.click(within(body).getByTestId("local-server-add"));
+    await screen.findByTestId("first-run-provider-ready");
+    const created = calls.filter((c) => c.cmd === "new_provider").pop()?.args;
+    expect(created).toEqual({ kind: "koboldCpp", name: "KoboldCpp :5001" });
+    const saved = calls.filter((c) => c.cmd === "save_provider").pop()?.args as { config: { kind: string; baseUrl: string; defaultModel: string } };
+    expect(saved.config).toMatchObject({ kind: "koboldCpp", baseUrl: "http://127.0.0.1:5001", defaultModel: "koboldcpp/Mistral-Nemo" });
+  });
+
   test("the demo button imports the demo character and opens a chat with her", async () => {
     const calls = await start({ onboarding: "new" });
     await screen.findByTestId("first-run");

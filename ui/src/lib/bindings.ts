@@ -191,6 +191,8 @@ export const commands = {
 	listProviders: () => typedError<Provider[], AppError>(__TAURI_INVOKE("list_providers")),
 	/**  A new, unsaved provider of `kind` with its defaults filled in. */
 	newProvider: (kind: ProviderKind, name: string) => __TAURI_INVOKE<ProviderConfig>("new_provider", { kind, name }),
+	/**  The sampling settings a provider kind's backend accepts, so the editor shows only those. */
+	providerSamplers: (kind: ProviderKind) => __TAURI_INVOKE<Sampler[]>("provider_samplers", { kind }),
 	/**  Saves a provider (new or changed). */
 	saveProvider: (config: ProviderConfig) => typedError<Provider, AppError>(__TAURI_INVOKE("save_provider", { config })),
 	/**  Deletes a provider and its key. */
@@ -1915,6 +1917,45 @@ export type RuleProblem = {
 	/**  The reason, in plain words. */
 	message: string,
 };
+
+/**  One setting of [`GenerationSettings`], for asking which ones a kind accepts. */
+export type Sampler = 
+/**  [`GenerationSettings::temperature`]. */
+"temperature" | 
+/**  [`GenerationSettings::top_p`]. */
+"topP" | 
+/**  [`GenerationSettings::max_tokens`]. */
+"maxTokens" | 
+/**  [`GenerationSettings::stop`]. */
+"stop" | 
+/**  [`GenerationSettings::top_k`]. */
+"topK" | 
+/**  [`GenerationSettings::min_p`]. */
+"minP" | 
+/**  [`GenerationSettings::typical_p`]. */
+"typicalP" | 
+/**  [`GenerationSettings::repetition_penalty`]. */
+"repetitionPenalty" | 
+/**  [`GenerationSettings::repetition_penalty_range`]. */
+"repetitionPenaltyRange" | 
+/**  [`GenerationSettings::repetition_penalty_slope`]. */
+"repetitionPenaltySlope" | 
+/**  [`GenerationSettings::presence_penalty`]. */
+"presencePenalty" | 
+/**  [`GenerationSettings::frequency_penalty`]. */
+"frequencyPenalty" | 
+/**  [`GenerationSettings::dry`]. */
+"dry" | 
+/**  [`GenerationSettings::xtc`]. */
+"xtc" | 
+/**  [`GenerationSettings::mirostat`]. */
+"mirostat" | 
+/**  [`GenerationSettings::seed`]. */
+"seed" | 
+/**  [`GenerationSettings::grammar`]. */
+"grammar" | 
+/**  [`GenerationSettings::json_schema`]. */
+"jsonSchema";
 
 /**  The character a scan is for: entries' character filters are matched against it. */
 export type ScanCharacter = {

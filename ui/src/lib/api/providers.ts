@@ -15,6 +15,7 @@ import type {
   Provider,
   ProviderConfig,
   ProviderKind,
+  Sampler,
   SessionModel,
   UsageReport,
   UsageRow,
@@ -32,6 +33,7 @@ export type {
   Provider,
   ProviderConfig,
   ProviderKind,
+  Sampler,
   SessionModel,
   UsageReport,
   UsageRow,
@@ -44,6 +46,11 @@ export function listProviders(): Promise<ApiResult<Provider[]>> {
 /** A new, unsaved provider of `kind` with its defaults (base URL, headers) filled in. */
 export function newProvider(kind: ProviderKind, name: string): Promise<ApiResult<ProviderConfig>> {
   return call(async () => ({ status: "ok" as const, data: await commands.newProvider(kind, name) }));
+}
+
+/** The sampling settings `kind`'s backend accepts (the editor shows only those). */
+export function providerSamplers(kind: ProviderKind): Promise<ApiResult<Sampler[]>> {
+  return call(async () => ({ status: "ok" as const, data: await commands.providerSamplers(kind) }));
 }
 
 export function saveProvider(config: ProviderConfig): Promise<ApiResult<Provider>> {

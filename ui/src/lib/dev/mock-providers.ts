@@ -5,6 +5,7 @@
 
 import type {
   ApiError,
+  GenerationSettings,
   KeyStatus,
   KeyStorage,
   LocalServer,
@@ -13,6 +14,7 @@ import type {
   Provider,
   ProviderConfig,
   ProviderKind,
+  Sampler,
   SessionModel,
   UsageReport,
 } from "../api";
@@ -46,6 +48,45 @@ const BASE_URLS: Record<ProviderKind, string> = {
   llamaCpp: "http://127.0.0.1:8080",
   textCompletions: "http://127.0.0.1:5000/v1",
 };
+
+const BASIC: Sampler[] = ["temperature", "topP", "maxTokens", "stop"];
+const OPENAI: Sampler[] = [...BASIC, "presencePenalty", "frequencyPenalty", "seed"];
+
+/** The samplers each kind accepts: the same lists as the core's `supported_samplers` (llm/samplers.rs). */
+export const SUPPORTED_SAMPLERS: Record<ProviderKind, readonly Sampler[]> = {
+  openAi: OPENAI,
+  openAiCompatible: OPENAI,
+  openRouter: [...BASIC, "topK", "minP", "repetitionPenalty", "presencePenalty", "frequencyPenalty", "seed"],
+  anthropic: [...BASIC, "topK"],
+  koboldCpp: [
+    ...BASIC,
+    ...(["topK", "minP", "typicalP", "repetitionPenalty", "repetitionPenaltyRange", "repetitionPenaltySlope", "presencePenalty"] as const),
+    ...(["dry", "xtc", "mirostat", "seed", "grammar"] as const),
+  ],
+  llamaCpp: [
+    ...BASIC,
+    ...(["topK", "minP", "typicalP", "repetitionPenalty", "repetitionPenaltyRange", "presencePenalty", "frequencyPenalty"] as const),
+    ...(["dry", "xtc", "mirostat", "seed", "grammar", "jsonSchema"] as const),
+  ],
+  textCompletions: [
+    ...BASIC,
+    ...(["topK", "minP", "typicalP", "repetitionPenalty", "presencePenalty", "frequencyPenalty", "dry", "xtc", "mirostat", "seed"] as const),
+  ],
+};
+
+/** The kinds usable without a key (the core's `requires_key` is false). */
+const KEYLESS: readonly ProviderKind[] = ["openAiCompatible", "koboldCpp", "llamaCpp", "textCompletions"];
+
+/** A few of the core's range checks (providers/validate.rs), in its words. */
+function samplerProblem(g: GenerationSettings): string | null {
+  const outside = (value: number | null | undefined, lo: number, hi: number): boolean => value !== null && value !== undefined && (value < lo || value > hi);
+  if (outside(g.minP, 0, 1)) return "min-p must be between 0 and 1";
+  if (outside(g.typicalP, 0, 1)) return "typical-p must be between 0 and 1";
+  if (outside(g.repetitionPenalty, 0, 10)) return "the repetition penalty must be between 0 and 10";
+  if (outside(g.dry?.multiplier, 0, 100)) return "the DRY multiplier must be between 0 and 100";
+  if (outside(g.xtc?.threshold, 0, 1)) return "the XTC threshold must be between 0 and 1";
+  return null;
+}
 
 function reject(code: ApiError["code"], message: string): Promise<never> {
   const error: ApiError = { code, message };
@@ -148,12 +189,16 @@ export class MockProviders {
     switch (cmd) {
       case "list_providers":
         return [...this.providers.values()].map((p) => this.#provider(p));
+      case "provider_samplers":
+        return [...SUPPORTED_SAMPLERS[a["kind"] as ProviderKind]];
       case "new_provider":
         return this.#fresh(a["kind"] as ProviderKind, a["name"] as string);
       case "save_provider": {
         const config = structuredClone(a["config"] as ProviderConfig);
         if (config.name.trim() === "") return reject("invalid_input", "a provider needs a name");
         if (!/^https?:\/\//.test(config.baseUrl)) return reject("invalid_input", `the base URL ${config.baseUrl} is not an http(s) URL`);
+        const problem = samplerProblem(config.generation ?? {});
+        if (problem !== null) return reject("invalid_input", problem);
         const host = insecureHost(config.baseUrl);
         if (host !== null && !config.allowInsecureHttp) {
           return reject("invalid_input", `the address of ${config.name} is plain http:// to ${host}, so the API key would travel unencrypted`);
@@ -205,7 +250,7 @@ export class MockProviders {
       case "test_api_key": {
         const stored = get();
         if (!stored) return reject("not_found", "provider not found");
-        if (!stored.key.set && stored.config.kind !== "openAiCompatible") return reject("unauthorized", "no API key is set");
+        if (!stored.key.set && !KEYLESS.includes(stored.config.kind)) return reject("unauthorized", "no API key is set");
         if (stored.models.length === 0) stored.models = this.#catalog(stored.config.kind);
         stored.fetchedAt = Date.now();
         return stored.models.length;

@@ -56,6 +56,14 @@ export function sampleProviders(full: boolean, keyring: boolean): MockProviders 
         kindBaseUrl: "http://127.0.0.1:8080",
       },
       {
+        port: 5001,
+        kindGuess: "koboldcpp",
+        baseUrl: "http://127.0.0.1:5001/v1",
+        models: [model("koboldcpp/Mistral-Nemo-12B-Q4_K_M", 16_384)],
+        kind: "koboldCpp",
+        kindBaseUrl: "http://127.0.0.1:5001",
+      },
+      {
         port: 11434,
         kindGuess: "ollama",
         baseUrl: "http://127.0.0.1:11434/v1",

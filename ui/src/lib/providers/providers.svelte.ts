@@ -1,5 +1,5 @@
 // Settings → Providers: the configured providers, the one being edited (a
-// form draft), its API key (set, replace, delete, test; the key itself is
+// form draft, ./draft.svelte), its API key (set, replace, delete, test; the key itself is
 // never shown again, only where it is kept), its models (refresh,
 // favourites), local servers found on this machine, and the usage report.
 //
@@ -17,6 +17,7 @@ import {
   keyStorageOptions,
   listProviders,
   newProvider,
+  providerSamplers,
   refreshModels,
   saveProvider,
   setApiKey,
@@ -32,140 +33,28 @@ import {
   type Provider,
   type ProviderConfig,
   type ProviderKind,
+  type Sampler,
   type UsageReport,
 } from "../api";
 import type { Confirmer } from "../confirm.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
+import { configOf, draftErrors, draftOf, headerRow, insecureAllowed, localServerName, type DraftErrors, type ProviderDraft } from "./draft.svelte";
+import { BASIC_SAMPLERS, samplerOfField, samplerOfMessage } from "./samplers";
 import { insecureHost } from "./transport";
 
-export const PROVIDER_KINDS: readonly ProviderKind[] = ["openRouter", "openAi", "anthropic", "openAiCompatible"];
+const SAMPLERS_OPEN_KEY = "confab.providers.samplersOpen";
 
-export type HeaderRow = { id: number; name: string; value: string };
-
-/** The edit form: text fields as typed (numbers are parsed on save). */
-export type ProviderDraft = {
-  original: ProviderConfig;
-  isNew: boolean;
-  name: string;
-  baseUrl: string;
-  defaultModel: string;
-  headers: HeaderRow[];
-  temperature: string;
-  topP: string;
-  maxTokens: string;
-  /** One stop string per line. */
-  stop: string;
-  streaming: boolean;
-  /** The host the user allowed plain http:// to (the key travels unencrypted), if any. */
-  insecureAllowedFor: string | null;
-};
-
-export type DraftErrors = Partial<Record<"name" | "baseUrl" | "temperature" | "topP" | "maxTokens", string>>;
+function readSamplersOpen(): boolean {
+  try {
+    return typeof localStorage !== "undefined" && localStorage.getItem(SAMPLERS_OPEN_KEY) === "true";
+  } catch {
+    return false;
+  }
+}
 
 /** What the last key action said, shown beside the key field. */
 export type KeyNote = { providerId: string; ok: boolean; text: string; error?: ApiError };
-
-let nextRow = 1;
-
-function numberText(value: number | null | undefined): string {
-  return value === null || value === undefined ? "" : String(value);
-}
-
-function parseNumber(text: string): number | null | "bad" {
-  const trimmed = text.trim().replace(",", ".");
-  if (trimmed === "") return null;
-  const value = Number(trimmed);
-  return Number.isFinite(value) ? value : "bad";
-}
-
-export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
-  return {
-    original: config,
-    isNew,
-    name: config.name,
-    baseUrl: config.baseUrl,
-    defaultModel: config.defaultModel,
-    headers: Object.entries(config.extraHeaders ?? {}).map(([name, value]) => ({ id: nextRow++, name, value })),
-    temperature: numberText(config.generation?.temperature),
-    topP: numberText(config.generation?.topP),
-    maxTokens: numberText(config.generation?.maxTokens),
-    stop: (config.generation?.stop ?? []).join("\n"),
-    streaming: config.streaming ?? true,
-    insecureAllowedFor: config.allowInsecureHttp ? insecureHost(config.baseUrl) : null,
-  };
-}
-
-/** Whether the draft's plain-http address to a public host has the user's confirmation. */
-export function insecureAllowed(draft: ProviderDraft): boolean {
-  const host = insecureHost(draft.baseUrl);
-  return host !== null && host === draft.insecureAllowedFor;
-}
-
-/** Field problems, in words; empty when the draft can be saved. */
-export function draftErrors(draft: ProviderDraft): DraftErrors {
-  const errors: DraftErrors = {};
-  if (draft.name.trim() === "") errors.name = t("provider.error.name");
-  if (!/^https?:\/\/\S+$/i.test(draft.baseUrl.trim())) errors.baseUrl = t("provider.error.baseUrl");
-  const temperature = parseNumber(draft.temperature);
-  if (temperature === "bad" || (temperature !== null && (temperature < 0 || temperature > 2))) {
-    errors.temperature = t("provider.error.range", { min: 0, max: 2 });
-  }
-  const topP = parseNumber(draft.topP);
-  if (topP === "bad" || (topP !== null && (topP < 0 || topP > 1))) errors.topP = t("provider.error.range", { min: 0, max: 1 });
-  const maxTokens = parseNumber(draft.maxTokens);
-  if (maxTokens === "bad" || (maxTokens !== null && (!Number.isInteger(maxTokens) || maxTokens < 1))) {
-    errors.maxTokens = t("provider.error.maxTokens");
-  }
-  return errors;
-}
-
-/** The config a draft saves as (fields the form does not show are kept). */
-export function configOf(draft: ProviderDraft): ProviderConfig {
-  const num = (text: string): number | null => {
-    const value = parseNumber(text);
-    return value === "bad" ? null : value;
-  };
-  const headers: Record<string, string> = {};
-  for (const row of draft.headers) if (row.name.trim() !== "") headers[row.name.trim()] = row.value;
-  // A plain copy: the draft is deep reactive state, and IPC wants plain data.
-  const original = $state.snapshot(draft.original) as ProviderConfig;
-  return {
-    ...original,
-    name: draft.name.trim(),
-    baseUrl: draft.baseUrl.trim(),
-    defaultModel: draft.defaultModel.trim(),
-    extraHeaders: headers,
-    generation: {
-      ...original.generation,
-      temperature: num(draft.temperature),
-      topP: num(draft.topP),
-      maxTokens: num(draft.maxTokens),
-      stop: draft.stop
-        .split("\n")
-        .map((line) => line.replace(/\r$/, ""))
-        .filter((line) => line !== ""),
-    },
-    streaming: draft.streaming,
-    // The confirmation holds for the host it was given for; another address asks again.
-    ...(insecureAllowed(draft) || original.allowInsecureHttp !== undefined
-      ? { allowInsecureHttp: insecureAllowed(draft) }
-      : {}),
-  };
-}
-
-/** A readable name for what a local server probably is. */
-export function localServerName(server: LocalServer): string {
-  const names: Record<string, string> = {
-    ollama: "Ollama",
-    "llama.cpp": "llama.cpp",
-    koboldcpp: "KoboldCpp",
-    "lm-studio": "LM Studio",
-    tabbyapi: "TabbyAPI",
-    vllm: "vLLM",
-  };
-  return `${names[server.kindGuess] ?? t("provider.local.generic")} :${server.port}`;
-}
 
 export class ProviderSettings {
   list = $state.raw<readonly Provider[]>([]);
@@ -179,6 +68,11 @@ export class ProviderSettings {
   choosingKind = $state(false);
   saving = $state(false);
   saved = $state(false);
+  /** The core refused the last save over one field: shown on that field. */
+  saveError = $state.raw<{ field: keyof DraftErrors; text: string } | null>(null);
+  /** Whether "Advanced samplers" is open (remembered across editors and runs). */
+  samplersOpen = $state(readSamplersOpen());
+  #samplers = new Map<ProviderKind, Promise<Sampler[] | null>>();
 
   /** A key action in flight. */
   keyBusy = $state<"set" | "delete" | "test" | null>(null);
@@ -264,10 +158,42 @@ export class ProviderSettings {
   #open(draft: ProviderDraft): void {
     this.draft = draft;
     this.saved = false;
+    this.saveError = null;
+    // The stored draft is a proxy of `draft`: compare and write through it.
+    if (this.draft) void this.#fillSamplers(this.draft);
     this.keyNote = null;
     this.fallback = null;
     this.#pendingKey = null;
     this.models = null;
+  }
+
+  /** The samplers `kind` accepts: asked of the core once per kind. */
+  samplersOf(kind: ProviderKind): Promise<Sampler[] | null> {
+    let found = this.#samplers.get(kind);
+    if (!found) {
+      found = providerSamplers(kind).then((result) => {
+        if (result.ok) return result.data;
+        this.#samplers.delete(kind); // asked again next time
+        this.#report(result.error, "error.context.loadProviders");
+        return null;
+      });
+      this.#samplers.set(kind, found);
+    }
+    return found;
+  }
+
+  async #fillSamplers(draft: ProviderDraft): Promise<void> {
+    const supported = await this.samplersOf(draft.original.kind);
+    if (supported && this.draft === draft) draft.supported = supported;
+  }
+
+  toggleSamplers(): void {
+    this.samplersOpen = !this.samplersOpen;
+    try {
+      localStorage.setItem(SAMPLERS_OPEN_KEY, String(this.samplersOpen));
+    } catch {
+      // Storage disabled: remembered for this run only.
+    }
   }
 
   close(): void {
@@ -280,7 +206,7 @@ export class ProviderSettings {
   }
 
   addHeader(): void {
-    this.draft?.headers.push({ id: nextRow++, name: "", value: "" });
+    this.draft?.headers.push(headerRow());
   }
 
   removeHeader(id: number): void {
@@ -305,18 +231,27 @@ export class ProviderSettings {
       draft.insecureAllowedFor = host;
     }
     this.saving = true;
+    this.saveError = null;
     const config = configOf(draft);
     const result = await saveProvider(config);
     this.saving = false;
     if (!result.ok) {
-      this.#report(result.error, "error.context.saveProvider");
+      // A refusal over a field the form shows goes on that field (opening the samplers if it is one of them).
+      const field = result.error.code === "invalid_input" ? samplerOfMessage(result.error.message) : null;
+      const sampler = field === null ? null : samplerOfField(field);
+      if (field !== null && sampler !== null && this.draft === draft && (draft.supported ?? BASIC_SAMPLERS).includes(sampler)) {
+        this.saveError = { field, text: result.error.message };
+        if (!BASIC_SAMPLERS.includes(sampler)) this.samplersOpen = true;
+      } else {
+        this.#report(result.error, "error.context.saveProvider");
+      }
       return false;
     }
     this.#put(result.data);
     // The first provider becomes the default on the backend: read the badges again.
     void this.#reloadList();
     if (this.draft === draft) {
-      this.draft = draftOf(result.data.config, false);
+      this.draft = { ...draftOf(result.data.config, false), supported: draft.supported ? [...draft.supported] : null };
       this.saved = true;
       if (draft.isNew) void this.loadModels(result.data.config.id);
     }
@@ -477,17 +412,17 @@ export class ProviderSettings {
     this.local = result.data;
   }
 
-  /** One click: an OpenAI-compatible provider at the server's base URL with its first model. */
+  /** One click: a provider of the kind that speaks the server's own API, at its base URL, with its first model. */
   async addLocal(server: LocalServer): Promise<boolean> {
     if (this.adding !== null) return false;
     this.adding = server.port;
-    const fresh = await newProvider("openAiCompatible", localServerName(server));
+    const fresh = await newProvider(server.kind, localServerName(server));
     if (!fresh.ok) {
       this.adding = null;
       this.#report(fresh.error, "error.context.saveProvider");
       return false;
     }
-    const config: ProviderConfig = { ...fresh.data, baseUrl: server.baseUrl, defaultModel: server.models[0]?.id ?? "" };
+    const config: ProviderConfig = { ...fresh.data, baseUrl: server.kindBaseUrl, defaultModel: server.models[0]?.id ?? "" };
     const result = await saveProvider(config);
     this.adding = null;
     if (!result.ok) {
@@ -499,10 +434,11 @@ export class ProviderSettings {
     return true;
   }
 
-  /** Whether a found server is already configured (same base URL). */
+  /** Whether a found server is already configured (its base URL, or its kind's). */
   isConfigured(server: LocalServer): boolean {
-    const url = server.baseUrl.replace(/\/+$/, "");
-    return this.list.some((p) => p.config.baseUrl.replace(/\/+$/, "") === url);
+    const trim = (url: string): string => url.replace(/\/+$/, "");
+    const urls = [trim(server.baseUrl), trim(server.kindBaseUrl)];
+    return this.list.some((p) => urls.includes(trim(p.config.baseUrl)));
   }
 
   // ---- Usage ----
