@@ -3,6 +3,7 @@
 mod app;
 mod backups;
 mod chat;
+mod connections;
 mod groups;
 mod library;
 mod lore;
@@ -14,6 +15,7 @@ mod sessions;
 pub use app::*;
 pub use backups::*;
 pub use chat::*;
+pub use connections::*;
 pub use groups::*;
 pub use library::*;
 pub use lore::*;

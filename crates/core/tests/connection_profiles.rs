@@ -239,3 +239,79 @@ fn a_profiles_samplers_lie_over_the_providers_and_leave_the_rest() {
     over.stop = vec!["</s>".into()];
     assert_eq!(overlay(&base, &over).stop, ["</s>"]);
 }
+
+#[tokio::test]
+async fn sillytavern_templates_import_shadow_a_preset_export_and_delete() {
+    use confab_core::connection::{
+        delete_template, export_template, import_templates, template_catalog, TemplateKind,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = confab_core::store::Store::open(dir.path()).await.unwrap();
+    let catalog = template_catalog(&store).await.unwrap();
+    assert!(catalog
+        .iter()
+        .any(|t| t.kind == TemplateKind::Instruct && t.name == "ChatML" && t.builtin && !t.saved));
+    assert!(catalog.iter().any(|t| t.kind == TemplateKind::Context));
+
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/st_templates");
+    let mut imported = Vec::new();
+    for file in [
+        "instruct-chatml-current.json",
+        "context-llama3-in-chat.json",
+    ] {
+        let json = std::fs::read_to_string(fixtures.join(file)).unwrap();
+        imported.extend(import_templates(&store, &json).await.unwrap());
+    }
+    assert_eq!(imported.len(), 2);
+    assert_eq!(imported[0].kind, TemplateKind::Instruct);
+    assert_eq!(imported[1].kind, TemplateKind::Context);
+    assert!(imported.iter().all(|t| t.saved));
+
+    // Exported and imported again, the same template.
+    let name = imported[0].name.clone();
+    let exported = export_template(&store, TemplateKind::Instruct, &name)
+        .await
+        .unwrap();
+    let again = import_templates(&store, &exported).await.unwrap();
+    assert_eq!(again[0].name, name);
+    assert_eq!(
+        export_template(&store, TemplateKind::Instruct, &name)
+            .await
+            .unwrap(),
+        exported,
+        "a round trip changes nothing"
+    );
+    // A preset exports too; an unknown name does not.
+    assert!(export_template(&store, TemplateKind::Context, "Default")
+        .await
+        .unwrap()
+        .contains("story_string"));
+    let missing = export_template(&store, TemplateKind::Instruct, "Nope").await;
+    assert_eq!(missing.unwrap_err().code(), ErrorCode::NotFound);
+
+    // Hostile and wrong files: typed errors, nothing saved.
+    let before = template_catalog(&store).await.unwrap();
+    for bad in [
+        "not json",
+        "{\"name\":\"x\"}",
+        "[1,2,3]",
+        &format!(
+            "{{\"name\":\"big\",\"input_sequence\":\"{}\"}}",
+            "a".repeat(400_000)
+        ),
+    ] {
+        let err = import_templates(&store, bad).await.unwrap_err();
+        assert!(
+            matches!(err.code(), ErrorCode::InvalidInput | ErrorCode::TooLarge),
+            "{err}"
+        );
+    }
+    assert_eq!(template_catalog(&store).await.unwrap(), before);
+
+    delete_template(&store, TemplateKind::Instruct, &name)
+        .await
+        .unwrap();
+    let gone = delete_template(&store, TemplateKind::Instruct, &name).await;
+    assert_eq!(gone.unwrap_err().code(), ErrorCode::NotFound);
+}

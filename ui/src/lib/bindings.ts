@@ -193,6 +193,26 @@ export const commands = {
 	newProvider: (kind: ProviderKind, name: string) => __TAURI_INVOKE<ProviderConfig>("new_provider", { kind, name }),
 	/**  The sampling settings a provider kind's backend accepts, so the editor shows only those. */
 	providerSamplers: (kind: ProviderKind) => __TAURI_INVOKE<Sampler[]>("provider_samplers", { kind }),
+	/**  Every connection profile, in order. */
+	listProfiles: () => typedError<ConnectionProfile[], AppError>(__TAURI_INVOKE("list_profiles")),
+	/**  Saves a profile (new when its id is empty). */
+	saveProfile: (profile: ConnectionProfile) => typedError<ConnectionProfile, AppError>(__TAURI_INVOKE("save_profile", { profile })),
+	/**  Deletes a profile; chats and characters that used it fall back to their own choice. */
+	deleteProfile: (profileId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_profile", { profileId })),
+	/**  A chat takes a profile (`None`: lets it go); returns what the chat now replies with. */
+	useProfile: (sessionId: string, profileId: string | null) => typedError<SessionModel, AppError>(__TAURI_INVOKE("use_profile", { sessionId, profileId })),
+	/**  What a character is pinned to. */
+	characterPins: (characterId: string) => typedError<CharacterPins, AppError>(__TAURI_INVOKE("character_pins", { characterId })),
+	/**  Pins a character to a profile and/or an instruct template (`None`s unpin). */
+	pinCharacter: (characterId: string, pins: CharacterPins) => typedError<CharacterPins, AppError>(__TAURI_INVOKE("pin_character", { characterId, pins })),
+	/**  The instruct and context templates: presets and saved ones. */
+	listTemplates: () => typedError<TemplateSummary[], AppError>(__TAURI_INVOKE("list_templates")),
+	/**  Imports a SillyTavern instruct or context template (or a master export) from its JSON text. */
+	importTemplate: (json: string) => typedError<TemplateSummary[], AppError>(__TAURI_INVOKE("import_template", { json })),
+	/**  A template as SillyTavern JSON. */
+	exportTemplate: (kind: TemplateKind, name: string) => typedError<string, AppError>(__TAURI_INVOKE("export_template", { kind, name })),
+	/**  Deletes a saved template (the preset of its name, if any, is used again). */
+	deleteTemplate: (kind: TemplateKind, name: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_template", { kind, name })),
 	/**  Saves a provider (new or changed). */
 	saveProvider: (config: ProviderConfig) => typedError<Provider, AppError>(__TAURI_INVOKE("save_provider", { config })),
 	/**  Deletes a provider and its key. */
@@ -600,6 +620,14 @@ export type CharacterFilter = {
 	tags: string[],
 };
 
+/**  What a character is pinned to. */
+export type CharacterPins = {
+	/**  Its chats use this profile unless they chose one of their own. */
+	profileId: string | null,
+	/**  Its prompts use this instruct template whatever the connection says. */
+	instruct: string | null,
+};
+
 /**  How a character should treat the user; compiled into the USER PREFERENCE MODIFIERS block. */
 export type CharacterPreferences = {
 	/**  The relationship. */
@@ -728,6 +756,24 @@ export type ConflictChoice =
  *  "(imported)" after its name.
  */
 "keepBoth";
+
+/**  A named provider, model, template and samplers, switched in one click. */
+export type ConnectionProfile = {
+	/**  Stable id. */
+	id: string,
+	/**  The name the user gave it (unique). */
+	name: string,
+	/**  The provider it talks to. */
+	providerId: string,
+	/**  The model (`None`: the provider's default model). */
+	model?: string | null,
+	/**  The instruct template (`None`: the provider's choice). */
+	instruct?: InstructChoice | null,
+	/**  The context template by name (`None`: the provider's choice, else "Default"). */
+	contextTemplate?: string | null,
+	/**  Samplers set here win over the provider's; unset ones are the provider's. */
+	generation?: GenerationSettings,
+};
 
 /**  One saved version of the primary context. */
 export type ContextVersion = {
@@ -2210,6 +2256,13 @@ export type StreamStarted = {
 	speakerId: string | null,
 };
 
+/**  Which kind of template. */
+export type TemplateKind = 
+/**  How turns are wrapped (SillyTavern's instruct template). */
+"instruct" | 
+/**  How the card's fields open the prompt (SillyTavern's context template / story string). */
+"context";
+
 /**  Why a text prompt was rendered with the template it was. */
 export type TemplateOrigin = 
 /**  The model's own chat template, as its server reported it. */
@@ -2224,6 +2277,18 @@ export type TemplateOrigin =
 "modelName" | 
 /**  Nothing told: ChatML. */
 "fallback";
+
+/**  A template in the library. */
+export type TemplateSummary = {
+	/**  Instruct or context. */
+	kind: TemplateKind,
+	/**  Its name. */
+	name: string,
+	/**  Confab ships a preset of this name. */
+	builtin: boolean,
+	/**  The user saved one of this name (it is the one used). */
+	saved: boolean,
+};
 
 /**  The instruct template a text prompt was rendered with. */
 export type TemplateUsed = {

@@ -5,8 +5,13 @@
 //! force, and says where each choice came from so the UI can show it.
 
 mod model;
+mod templates;
 
 pub use model::{CharacterPins, ChoiceSource, ConnectionProfile, InstructChoice};
+pub use templates::{
+    delete_template, export_template, import_templates, template_catalog, TemplateKind,
+    TemplateSummary,
+};
 
 use serde_json::Value;
 

@@ -1,0 +1,131 @@
+//! Connection profiles, pins and the template library through the IPC
+//! commands on Tauri's mock runtime (the real command set and builder).
+
+mod support;
+
+use serde_json::json;
+use support::{app_in, fixture, invoke};
+
+#[test]
+fn profiles_pins_and_templates_through_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app_in(&dir.path().join("data"));
+    let mut config = invoke(
+        &window,
+        "new_provider",
+        json!({"kind": "koboldCpp", "name": "KoboldCpp"}),
+    )
+    .unwrap();
+    config["instruct"] = json!({"type": "named", "name": "Alpaca"});
+    let provider = invoke(&window, "save_provider", json!({"config": config})).unwrap();
+    let provider_id = provider["config"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(provider["config"]["instruct"]["name"], "Alpaca");
+
+    let profile = invoke(
+        &window,
+        "save_profile",
+        json!({"profile": {
+            "id": "", "name": "Warm Kobold", "providerId": provider_id, "model": null,
+            "instruct": {"type": "auto"}, "contextTemplate": null,
+            "generation": {"temperature": 1.1, "minP": 0.05},
+        }}),
+    )
+    .unwrap();
+    let profile_id = profile["id"].as_str().unwrap().to_owned();
+    assert!(!profile_id.is_empty());
+    assert_eq!(
+        invoke(&window, "list_profiles", json!({})).unwrap()[0]["name"],
+        "Warm Kobold"
+    );
+    let bad = invoke(
+        &window,
+        "save_profile",
+        json!({"profile": {"id": "", "name": "Warm Kobold", "providerId": provider_id}}),
+    )
+    .unwrap_err();
+    assert_eq!(bad["code"], "invalid_input", "{bad}");
+
+    let summary = invoke(
+        &window,
+        "import_paths",
+        json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .unwrap();
+    let character = summary["outcomes"][0]["characterId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = invoke(
+        &window,
+        "open_or_create_session",
+        json!({"characterId": character}),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let chosen = invoke(
+        &window,
+        "use_profile",
+        json!({"sessionId": session, "profileId": profile_id}),
+    )
+    .unwrap();
+    assert_eq!(chosen["profileName"], "Warm Kobold");
+    assert_eq!(chosen["profileSource"], "chat");
+    assert_eq!(chosen["providerName"], "KoboldCpp");
+
+    let pins = invoke(
+        &window,
+        "pin_character",
+        json!({"characterId": character, "pins": {"profileId": null, "instruct": "ChatML"}}),
+    )
+    .unwrap();
+    assert_eq!(pins, json!({"profileId": null, "instruct": "ChatML"}));
+    assert_eq!(
+        invoke(&window, "character_pins", json!({"characterId": character})).unwrap(),
+        pins
+    );
+
+    // The template library: presets, an imported SillyTavern template, its export, deleting it.
+    let templates = invoke(&window, "list_templates", json!({})).unwrap();
+    assert!(templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "Llama 3 Instruct" || t["name"] == "Llama 3"));
+    let st = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/core/tests/fixtures/st_templates/instruct-chatml-current.json"),
+    )
+    .unwrap();
+    let imported = invoke(&window, "import_template", json!({"json": st})).unwrap();
+    assert_eq!(imported[0]["name"], "My ChatML");
+    assert_eq!(imported[0]["kind"], "instruct");
+    let exported = invoke(
+        &window,
+        "export_template",
+        json!({"kind": "instruct", "name": "My ChatML"}),
+    )
+    .unwrap();
+    assert!(exported.as_str().unwrap().contains("<|im_start|>"));
+    invoke(
+        &window,
+        "delete_template",
+        json!({"kind": "instruct", "name": "My ChatML"}),
+    )
+    .unwrap();
+    let refused = invoke(&window, "import_template", json!({"json": "{}"})).unwrap_err();
+    assert_eq!(refused["code"], "invalid_input");
+
+    invoke(&window, "delete_profile", json!({"profileId": profile_id})).unwrap();
+    let chosen = invoke(
+        &window,
+        "use_profile",
+        json!({"sessionId": session, "profileId": null}),
+    )
+    .unwrap();
+    assert_eq!(chosen["profileName"], json!(null));
+}
