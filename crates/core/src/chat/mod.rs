@@ -19,6 +19,7 @@ mod auto;
 mod events;
 mod live;
 mod pipeline;
+mod prepare;
 mod quiet;
 mod recovery;
 mod registry;

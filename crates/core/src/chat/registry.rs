@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, MutexGuard};
 
 use super::live::{Follower, Live};
-use super::pipeline::{self, Job, Resolved};
+use super::pipeline::{self, Job};
+use super::prepare::Resolved;
 use super::{ChatEngine, Inner, LiveSessions, StreamEvent, StreamStarted};
 use crate::error::{AppError, Error, Result};
 use crate::sink::Sink;

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::pipeline::{resolve, Job, ReplyTarget};
+use super::pipeline::{Job, ReplyTarget};
+use super::prepare::resolve;
 use super::{ChatEngine, ReplyKind, StreamEvent, StreamStarted};
 use crate::error::{Error, Result};
 use crate::session::group::{speaker_for, GroupMember};
