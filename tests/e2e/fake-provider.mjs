@@ -14,6 +14,13 @@
 //   otherwise          -> a short reply in 12 chunks, 30 ms apart, with usage
 // GET /v1/models lists two models. GET /__stats tells the suite what happened
 // (requests seen, streams the client closed early, the last request's body).
+//
+// The same server also speaks KoboldCpp's own API at its root (a provider of
+// kind koboldCpp pointed at http://127.0.0.1:PORT): /api/extra/version,
+// /api/v1/model (a Llama 3.1 model, so Confab picks the Llama 3 template by
+// name), /api/extra/true_max_context_length, /api/extra/generate/stream (the
+// same rules as above on the prompt's last line; "slowly" streams until
+// aborted) and /api/extra/abort, whose genkeys the stats keep (koboldAborts).
 import { createServer } from "node:http";
 import { writeFileSync } from "node:fs";
 import { hostileReasoning, hostileReply } from "./hostile.mjs";
@@ -24,7 +31,43 @@ if (!portFile) {
   process.exit(2);
 }
 
-const stats = { chatRequests: 0, closedEarly: 0, lastBody: null, lastAuthorization: null };
+const stats = {
+  chatRequests: 0,
+  closedEarly: 0,
+  lastBody: null,
+  lastAuthorization: null,
+  koboldRequests: 0,
+  lastKoboldBody: null,
+  koboldAborts: [],
+};
+/** KoboldCpp generations still running, by genkey: an abort ends them as the real server does. */
+const koboldRunning = new Map();
+
+function koboldEvent(token, finish = null) {
+  return `event: message\ndata: ${JSON.stringify({ token, finish_reason: finish })}\n\n`;
+}
+
+/** A KoboldCpp stream of `tokens`, `delayMs` apart, ended early by an abort of `genkey`. */
+async function streamKobold(res, tokens, delayMs, genkey) {
+  const state = { aborted: false };
+  if (genkey) koboldRunning.set(genkey, state);
+  res.on("close", () => {
+    if (!res.writableFinished) stats.closedEarly += 1;
+  });
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  for (const token of tokens) {
+    await sleep(delayMs);
+    if (state.aborted || res.destroyed) break;
+    res.write(koboldEvent(token));
+  }
+  if (genkey) koboldRunning.delete(genkey);
+  if (!res.destroyed) res.end(koboldEvent("", state.aborted ? "abort" : "stop"));
+}
+
+function json(res, status, body) {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
 
 const REPLY =
   "The forest is the Eldoria woods, traveller. You are safe here; the glade keeps the shadows away. " +
@@ -115,6 +158,36 @@ const server = createServer((req, res) => {
     if (req.method === "GET" && url.pathname === "/__stats") {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify(stats));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/api/extra/version") return json(res, 200, { result: "KoboldCpp", version: "1.82.4" });
+    if (req.method === "GET" && url.pathname === "/api/v1/model") return json(res, 200, { result: "koboldcpp/Meta-Llama-3.1-8B-Instruct-Q4_K_M" });
+    if (req.method === "GET" && url.pathname === "/api/extra/true_max_context_length") return json(res, 200, { value: 8192 });
+    if (req.method === "POST" && url.pathname === "/api/extra/abort") {
+      let genkey = null;
+      try {
+        genkey = JSON.parse(Buffer.concat(chunks).toString("utf8")).genkey ?? null;
+      } catch {}
+      stats.koboldAborts.push(genkey);
+      const running = koboldRunning.get(genkey);
+      if (running) running.aborted = true;
+      return json(res, 200, { success: "true", done: "true" });
+    }
+    if (req.method === "POST" && url.pathname === "/api/extra/generate/stream") {
+      stats.koboldRequests += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        return json(res, 400, { detail: { msg: "invalid JSON", type: "bad_input" } });
+      }
+      stats.lastKoboldBody = body;
+      const prompt = typeof body.prompt === "string" ? body.prompt : "";
+      if (prompt.includes("slowly")) {
+        await streamKobold(res, Array.from({ length: 400 }, (_, i) => `word${i + 1} `), 50, body.genkey);
+        return;
+      }
+      await streamKobold(res, words(REPLY), 20, body.genkey);
       return;
     }
     if (req.method === "GET" && url.pathname === "/v1/models") {

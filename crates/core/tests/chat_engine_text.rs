@@ -311,3 +311,59 @@ async fn a_characters_pinned_template_wins_over_the_servers() {
         "no generation asked"
     );
 }
+
+#[tokio::test]
+async fn the_preview_counts_tokens_with_the_servers_tokenizer_and_the_budget_follows_it() {
+    use confab_core::tokens::{shared_counter, TokenCounter};
+    // This server's tokenizer counts twice what Confab estimates.
+    let server = Server::start(|seen: &Seen| match seen.path.as_str() {
+        "/api/extra/version" => json_ok(r#"{"result":"KoboldCpp","version":"1.82.4"}"#),
+        "/api/v1/model" => json_ok(KOBOLD_MODEL),
+        "/api/extra/true_max_context_length" => json_ok(r#"{"value":8192}"#),
+        "/api/extra/tokencount" => {
+            let prompt = seen.json()["prompt"].as_str().unwrap_or("").to_owned();
+            json_ok(&format!(
+                r#"{{"value":{}}}"#,
+                2 * shared_counter().count(&prompt)
+            ))
+        }
+        _ => json_ok("{}"),
+    })
+    .await;
+    let (f, _) = text_chat(ProviderKind::KoboldCpp, &server.root()).await;
+    let ask = TurnRequest {
+        new_message: Some("How far is the river?".into()),
+        ..Default::default()
+    };
+    let first = preview_turn(&f.store, &f.caches, &f.session, &ask, false)
+        .await
+        .unwrap();
+    let text = first.text_prompt.unwrap();
+    assert!(text.tokens_by_server);
+    assert_eq!(text.tokens, 2 * shared_counter().count(&text.text));
+    assert_eq!(
+        first.context_window, 8192,
+        "not calibrated before the first count"
+    );
+    let second = preview_turn(&f.store, &f.caches, &f.session, &ask, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.context_window, 4096,
+        "the window as this server counts it"
+    );
+
+    // A /v1/completions server has no tokenizer: Confab's estimate, said so.
+    let plain = Server::start(|_: &Seen| json_ok("{}")).await;
+    let (g, _) = text_chat(
+        ProviderKind::TextCompletions,
+        &format!("{}/v1", plain.root()),
+    )
+    .await;
+    let preview = preview_turn(&g.store, &g.caches, &g.session, &ask, false)
+        .await
+        .unwrap();
+    let text = preview.text_prompt.unwrap();
+    assert!(!text.tokens_by_server);
+    assert_eq!(text.tokens, shared_counter().count(&text.text));
+}

@@ -88,7 +88,11 @@ pub(super) async fn prepare(
         .props(Some(&inner.http), &config, key.as_deref())
         .await;
     let context_length = context_length.or(server.as_ref().and_then(|s| s.context_length));
-    let limits = limits_for(Some(&config), context_length);
+    // Scaled by how the server's tokenizer counted earlier prompts, for text backends.
+    let limits = inner
+        .caches
+        .servers
+        .calibrate(&config, limits_for(Some(&config), context_length));
     let turn = build_turn(store, &inner.caches, &job.session_id, &request, limits).await?;
     if matches!(
         job.kind,

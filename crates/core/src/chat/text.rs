@@ -85,6 +85,20 @@ pub(super) async fn text_request(
         },
         key,
     )?;
+    // The server's own count of this prompt calibrates the next budget; the reply does not wait for it.
+    let (caches, http, counted, token_key, prompt) = (
+        inner.caches.clone(),
+        inner.http.clone(),
+        config.clone(),
+        key.map(str::to_owned),
+        text.text,
+    );
+    tokio::spawn(async move {
+        caches
+            .servers
+            .count_tokens(Some(&http), &counted, token_key.as_deref(), &prompt)
+            .await;
+    });
     Ok(TextRequest {
         request,
         think: ThinkOptions {

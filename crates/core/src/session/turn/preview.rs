@@ -126,22 +126,39 @@ pub async fn preview_turn(
     target.context_length = target
         .context_length
         .or(server.as_ref().and_then(|s| s.context_length));
-    let turn = build_turn(store, caches, session_id, request, target.limits()).await?;
+    let limits = match &target.config {
+        Some(config) => caches.servers.calibrate(config, target.limits()),
+        None => target.limits(),
+    };
+    let turn = build_turn(store, caches, session_id, request, limits).await?;
     let text_prompt = match &target.config {
         Some(config) if config.kind.is_text_completion() => {
             let names = super::turn_names(store, session_id, speaker.as_deref()).await?;
-            Some(
-                super::text_turn(
-                    store,
-                    config,
-                    target.instruct_source,
-                    &target.model,
-                    &turn.prompt,
-                    server.as_deref(),
-                    &names,
-                )
-                .await?,
+            let mut text = super::text_turn(
+                store,
+                config,
+                target.instruct_source,
+                &target.model,
+                &turn.prompt,
+                server.as_deref(),
+                &names,
             )
+            .await?;
+            // The server's own count when it has a tokenizer; the estimate otherwise, said so.
+            match caches
+                .servers
+                .count_tokens(None, config, None, &text.text)
+                .await
+            {
+                Some(n) => (text.tokens, text.tokens_by_server) = (n, true),
+                None => {
+                    text.tokens = crate::tokens::TokenCounter::count(
+                        crate::tokens::shared_counter(),
+                        &text.text,
+                    )
+                }
+            }
+            Some(text)
         }
         _ => None,
     };

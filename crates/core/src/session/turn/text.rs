@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::llm::text::tokenize::{fetch_props, ServerProps};
 use crate::llm::{ProviderConfig, ProviderKind};
 use crate::prompt::{AssembledPrompt, PromptMessage, PromptSource};
+use crate::session::service::PromptLimits;
 use crate::session::Role;
 use crate::store::Store;
 use crate::template::{
@@ -82,6 +83,10 @@ pub struct TextTurn {
     pub template: TemplateUsed,
     /// The prompt ends inside an opened `<think>` block: the reply starts as reasoning.
     pub think_prefilled: bool,
+    /// Its length in tokens (filled in by the preview; 0 until counted).
+    pub tokens: u32,
+    /// Whether the server's own tokenizer counted them (false: Confab's estimate).
+    pub tokens_by_server: bool,
 }
 
 /// The names a text prompt is written with.
@@ -166,6 +171,8 @@ pub async fn text_turn(
         text: rendered.text,
         stop: rendered.stop,
         template,
+        tokens: 0,
+        tokens_by_server: false,
     })
 }
 
@@ -277,7 +284,14 @@ fn jinja_turn(
             name,
             origin: TemplateOrigin::ModelsOwn,
         },
+        tokens: 0,
+        tokens_by_server: false,
     })
+}
+
+/// A server's key in the caches: the provider and where it points.
+fn server_key(config: &ProviderConfig) -> String {
+    format!("{}\n{}", config.id, config.base_url)
 }
 
 /// Whether the prompt leaves the model inside an opened reasoning block.
@@ -316,12 +330,24 @@ fn civil_from_days(days: i64) -> (i32, u32, u32) {
 /// A server's answer by provider, with when it was asked (`None`: it did not answer).
 type PropsByServer = HashMap<String, (Instant, Option<Arc<ServerProps>>)>;
 
+/// Token counts kept per server and text (a hash of both): at most this many.
+const MAX_COUNTS: usize = 512;
+
+/// What servers' tokenizers said: counts by text, and each server's ratio of
+/// its count to Confab's estimate (the budget scales the window by it).
+#[derive(Default)]
+struct Counted {
+    counts: HashMap<u64, u32>,
+    ratios: HashMap<String, f64>,
+}
+
 /// What local servers reported of themselves (chat template, special tokens,
 /// context window, model), asked at most once a minute per server.
 #[derive(Default)]
 pub struct ServerInfo {
     http: OnceLock<reqwest::Client>,
     entries: Mutex<PropsByServer>,
+    counted: Mutex<Counted>,
 }
 
 impl std::fmt::Debug for ServerInfo {
@@ -346,7 +372,7 @@ impl ServerInfo {
         ) {
             return None;
         }
-        let cache_key = format!("{}\n{}", config.id, config.base_url);
+        let cache_key = server_key(config);
         if let Some((at, props)) = self.lock().get(&cache_key) {
             let fresh = if props.is_some() {
                 PROPS_FRESH
@@ -357,12 +383,7 @@ impl ServerInfo {
                 return props.clone();
             }
         }
-        let http = match http {
-            Some(http) => http,
-            None => self.http.get_or_init(|| {
-                crate::providers::http::http_client().unwrap_or_else(|_| reqwest::Client::new())
-            }),
-        };
+        let http = self.client(http);
         let props = fetch_props(http, config, key, PROPS_TIMEOUT)
             .await
             .ok()
@@ -372,9 +393,81 @@ impl ServerInfo {
         props
     }
 
+    /// Counts `text` with the server's own tokenizer (llama.cpp `/tokenize`,
+    /// KoboldCpp's token count), cached per server and text; `None` for other
+    /// backends or a server that did not answer. Each count also calibrates
+    /// the budget for that server (see [`ServerInfo::calibrate`]).
+    pub async fn count_tokens(
+        &self,
+        http: Option<&reqwest::Client>,
+        config: &ProviderConfig,
+        key: Option<&str>,
+        text: &str,
+    ) -> Option<u32> {
+        if !matches!(
+            config.kind,
+            ProviderKind::LlamaCpp | ProviderKind::KoboldCpp
+        ) {
+            return None;
+        }
+        let server = server_key(config);
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&server, text).hash(&mut h);
+            h.finish()
+        };
+        if let Some(n) = self.counted().counts.get(&hash) {
+            return Some(*n);
+        }
+        let http = self.client(http);
+        let n = crate::llm::text::tokenize::count_tokens(http, config, text, key, PROPS_TIMEOUT)
+            .await
+            .ok()?;
+        let estimate = crate::tokens::TokenCounter::count(crate::tokens::shared_counter(), text);
+        let mut counted = self.counted();
+        if counted.counts.len() >= MAX_COUNTS {
+            counted.counts.clear();
+        }
+        counted.counts.insert(hash, n);
+        if estimate >= 64 {
+            let ratio = (f64::from(n) / f64::from(estimate)).clamp(0.25, 4.0);
+            counted.ratios.insert(server, ratio);
+        }
+        Some(n)
+    }
+
+    /// `limits` as the server's tokenizer sees them: the window scaled by how
+    /// its counts compared with Confab's estimate last time, so a budget made
+    /// of estimates fits the real window. Unchanged until the server counted once.
+    pub fn calibrate(&self, config: &ProviderConfig, limits: PromptLimits) -> PromptLimits {
+        let Some(ratio) = self.counted().ratios.get(&server_key(config)).copied() else {
+            return limits;
+        };
+        let scaled = (f64::from(limits.context_window) / ratio).floor();
+        PromptLimits {
+            context_window: (scaled as u32).max(limits.reply_reserve.saturating_add(256)),
+            ..limits
+        }
+    }
+
     /// Forgets everything servers said.
     pub fn clear(&self) {
         self.lock().clear();
+        *self.counted() = Counted::default();
+    }
+
+    fn client<'a>(&'a self, http: Option<&'a reqwest::Client>) -> &'a reqwest::Client {
+        match http {
+            Some(http) => http,
+            None => self.http.get_or_init(|| {
+                crate::providers::http::http_client().unwrap_or_else(|_| reqwest::Client::new())
+            }),
+        }
+    }
+
+    fn counted(&self) -> std::sync::MutexGuard<'_, Counted> {
+        self.counted.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PropsByServer> {

@@ -37,7 +37,8 @@ impl Store {
             CharacterSort::RecentlyUsed => {
                 "COALESCE(c.last_used_at, 0) DESC, c.created_at DESC, c.name COLLATE NOCASE"
             }
-            CharacterSort::RecentlyAdded => "c.created_at DESC, c.name COLLATE NOCASE",
+            // Added in the same millisecond (an import): the later one first.
+            CharacterSort::RecentlyAdded => "c.created_at DESC, c.rowid DESC",
         };
         let sql = format!(
             "SELECT c.id, c.name, c.creator, c.created_at, c.updated_at, c.last_used_at,
