@@ -293,6 +293,11 @@ pub(super) async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
                 "(SELECT id FROM main.providers WHERE id =
                      COALESCE((SELECT dst FROM merge_providers WHERE src = s.provider_id), s.provider_id))",
             ),
+            // The chat's profile, when it came along or is here already.
+            (
+                "profile_id",
+                "(SELECT id FROM main.connection_profiles WHERE id = s.profile_id)",
+            ),
             ("leaf_id", &message("leaf_id")),
             ("active_root_id", &message("active_root_id")),
         ],
@@ -374,6 +379,46 @@ pub(super) async fn sessions(conn: &mut SqliteConnection) -> Sql<()> {
         )],
         &format!("s.session_id IN (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})"),
         None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Saved templates, connection profiles and characters' pins the library
+/// lacks. Nothing here is overwritten: a template or profile of the same name
+/// (or id), or a character already pinned, keeps the library's own. A profile
+/// follows its provider to the id that provider has here.
+pub(super) async fn connections(conn: &mut SqliteConnection) -> Sql<()> {
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO main.templates (id, kind, name, json, created_at, updated_at)
+         SELECT id, kind, name, json, created_at, updated_at FROM arc.templates",
+    )
+    .await?;
+    let provider = "(SELECT id FROM main.providers WHERE id =
+        COALESCE((SELECT dst FROM merge_providers WHERE src = p.provider_id), p.provider_id))";
+    exec(
+        conn,
+        &format!(
+            "INSERT OR IGNORE INTO main.connection_profiles
+                 (id, name, provider_id, model, config_json, position, created_at, updated_at)
+             SELECT p.id, p.name, {provider}, p.model,
+                    json_set(p.config_json, '$.providerId', {provider}),
+                    (SELECT COALESCE(MAX(position), -1) + 1 FROM main.connection_profiles),
+                    p.created_at, p.updated_at
+             FROM arc.connection_profiles p WHERE {provider} IS NOT NULL"
+        ),
+    )
+    .await?;
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO main.character_connection (character_id, profile_id, instruct)
+         SELECT COALESCE((SELECT dst FROM merge_characters WHERE src = c.character_id), c.character_id),
+                (SELECT id FROM main.connection_profiles WHERE id = c.profile_id),
+                c.instruct
+         FROM arc.character_connection c
+         WHERE EXISTS (SELECT 1 FROM main.characters WHERE id =
+             COALESCE((SELECT dst FROM merge_characters WHERE src = c.character_id), c.character_id))",
     )
     .await?;
     Ok(())

@@ -4,7 +4,8 @@
 //! Characters are matched by content (the card's content hash): one already
 //! here is not added again, and the archive's chats with it join the one
 //! here. Everything else is matched by id: world books, personas, providers,
-//! sessions (with their messages, versions, attachments). An item here under
+//! connection profiles and saved templates (added when missing, never
+//! overwritten), sessions (with their messages, versions, attachments). An item here under
 //! the same id is skipped as already in the library when it is the same
 //! revision; when it differs it is a conflict, settled as the user chose
 //! ([`ImportChoices`]): skipped (the default: nothing here is overwritten
@@ -25,7 +26,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use super::Store;
 use crate::library::archive::{ImportChoices, ItemKind, MergeReport};
 use crate::{Error, Result};
-use items::{characters, personas_and_providers, sessions, world_books};
+use items::{characters, connections, personas_and_providers, sessions, world_books};
 use rows::exec;
 
 /// The archive's database, attached to the merging connection.
@@ -115,6 +116,7 @@ async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<Merg
     characters(conn).await?;
     world_books(conn).await?;
     personas_and_providers(conn).await?;
+    connections(conn).await?;
     sessions(conn).await?;
 
     report.added.settings = exec(
