@@ -259,11 +259,13 @@ impl Store {
     /// The newest `limit` presence changes of a chat, oldest first.
     pub async fn member_events(&self, session_id: &str, limit: u32) -> Result<Vec<MemberEvent>> {
         let rows: Vec<(String, String, String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT * FROM (
-                 SELECT id, character_id, character_name, change, after_message_id, created_at
+            // Changes made in the same millisecond keep the order they were made in (rowid).
+            "SELECT id, character_id, character_name, change, after_message_id, created_at FROM (
+                 SELECT id, character_id, character_name, change, after_message_id, created_at,
+                        rowid AS seq
                  FROM member_events WHERE session_id = ?
                  ORDER BY created_at DESC, rowid DESC LIMIT ?
-             ) ORDER BY created_at, id",
+             ) ORDER BY created_at, seq",
         )
         .bind(session_id)
         .bind(i64::from(limit))
