@@ -2337,6 +2337,10 @@ export type TextTurn = {
 	template: TemplateUsed,
 	/**  The prompt ends inside an opened `<think>` block: the reply starts as reasoning. */
 	thinkPrefilled: boolean,
+	/**  Its length in tokens (filled in by the preview; 0 until counted). */
+	tokens: number,
+	/**  Whether the server's own tokenizer counted them (false: Confab's estimate). */
+	tokensByServer: boolean,
 };
 
 /**  Light, dark, or whatever the OS uses. */
