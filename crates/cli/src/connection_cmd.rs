@@ -453,7 +453,9 @@ pub(crate) async fn profile_cmd(
                 generation: g,
             };
             let saved = connection::save_profile(store, profile).await?;
-            Ok(ConnectionReport::Profile(Box::new(view(store, saved).await?)))
+            Ok(ConnectionReport::Profile(Box::new(
+                view(store, saved).await?,
+            )))
         }
         ProfileCommand::Use {
             profile,
@@ -591,7 +593,9 @@ pub(crate) async fn resolve(store: &Store, id_or_name: &str) -> Result<String, E
 
 /// The samplers a profile sets, as `name value` pairs.
 fn sampler_words(g: &GenerationSettings) -> String {
-    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(g) else {
+    // Through text, so an f32 reads as written (0.8, not 0.800000011920929).
+    let text = serde_json::to_string(g).unwrap_or_default();
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) else {
         return String::new();
     };
     map.iter()
@@ -667,7 +671,10 @@ impl std::fmt::Display for ConnectionReport {
                 write!(f, "----")
             }
             ConnectionReport::Profiles(list) if list.is_empty() => {
-                write!(f, "no connection profiles yet; add one with `confab profile add`")
+                write!(
+                    f,
+                    "no connection profiles yet; add one with `confab profile add`"
+                )
             }
             ConnectionReport::Profiles(list) => {
                 for (i, p) in list.iter().enumerate() {

@@ -25,10 +25,10 @@ use confab_core::library::{self, CharacterQuery, CharacterSort};
 use confab_core::session::turn::{
     preview_turn, PromptCaches, PromptPreview, TemplateOrigin, TurnRequest,
 };
-use std::io::Write;
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error, ErrorCode};
+use std::io::Write;
 
 use backup_cmd::{BackupCommand, LibraryCommand};
 use connection_cmd::{ConnectionReport, ProfileCommand, TemplateCommand};
