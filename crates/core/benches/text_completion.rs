@@ -13,7 +13,8 @@
 //!   endpoint, to the first byte of the response body.
 //!
 //! The added time is the engine's median minus reqwest's (target < 5 ms),
-//! for a short chat and a 1,000-message one. What the server says of itself
+//! for a short chat and a 1,000-message one (each send adds its two short
+//! messages to the chat it measures). What the server says of itself
 //! is asked once a minute and cached, so the warm-up pays for it; the first,
 //! cold send is printed apart.
 //!
@@ -69,8 +70,10 @@ fn reply_stream() -> Vec<u8> {
             "null"
         };
         out.extend_from_slice(
-            format!("event: message\ndata: {{\"token\": \"{t}\", \"finish_reason\": {finish}}}\n\n")
-                .as_bytes(),
+            format!(
+                "event: message\ndata: {{\"token\": \"{t}\", \"finish_reason\": {finish}}}\n\n"
+            )
+            .as_bytes(),
         );
     }
     out
@@ -111,7 +114,10 @@ fn read_request(sock: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    Some((path, buf.get(head_end..).map(<[u8]>::to_vec).unwrap_or_default()))
+    Some((
+        path,
+        buf.get(head_end..).map(<[u8]>::to_vec).unwrap_or_default(),
+    ))
 }
 
 impl Server {
@@ -350,7 +356,21 @@ async fn measure(engine: &ChatEngine, server: &Server, session: &str, label: &st
     ours.sort();
     base.sort();
     let (o, b) = (percentile(&ours, 0.5), percentile(&base, 0.5));
-    let prompt_bytes = server.last_body.lock().map(|b| b.len()).unwrap_or(0);
+    let last = server
+        .last_body
+        .lock()
+        .map(|b| b.clone())
+        .unwrap_or_default();
+    let prompt_bytes = last.len();
+    let prompt = serde_json::from_slice::<serde_json::Value>(&last)
+        .ok()
+        .and_then(|v| v["prompt"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !prompt.starts_with("<|start_header_id|>system<|end_header_id|>")
+        || !prompt.ends_with("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    {
+        println!("  WARNING: the prompt is not in the Llama 3 format Auto should pick");
+    }
     println!(
         "time to first token, KoboldCpp-style provider, {label}, median of {RUNS} ({prompt_bytes}-byte request):"
     );
