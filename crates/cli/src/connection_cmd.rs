@@ -59,6 +59,15 @@ pub(crate) enum TemplateCommand {
         /// Its name.
         name: String,
     },
+    /// Pin a character's prompts to an instruct template, whatever its
+    /// connection says (`none` unpins it).
+    Pin {
+        /// The instruct template's name, or `none`.
+        name: String,
+        /// The character, by id or name.
+        #[arg(long)]
+        character: String,
+    },
     /// Delete a saved template (the preset of its name, if any, is used again).
     Delete {
         /// instruct or context.
@@ -241,6 +250,24 @@ pub(crate) async fn template_cmd(
             }
         }
         TemplateCommand::Show { kind, name } => show(store, kind.into(), &name).await,
+        TemplateCommand::Pin { name, character } => {
+            let character = group_cmd::character_id(store, &character).await?;
+            let instruct = if name.trim().eq_ignore_ascii_case("none") {
+                None
+            } else {
+                known_template(store, TemplateKind::Instruct, &name).await?;
+                Some(name.trim().to_owned())
+            };
+            let pins = store.character_pins(&character).await?;
+            let pins =
+                connection::pin_character(store, &character, CharacterPins { instruct, ..pins })
+                    .await?;
+            Ok(ConnectionReport::Done(serde_json::json!({
+                "character": character,
+                "profileId": pins.profile_id,
+                "instruct": pins.instruct,
+            })))
+        }
         TemplateCommand::Delete { kind, name } => {
             let kind = TemplateKind::from(kind);
             connection::delete_template(store, kind, &name).await?;
@@ -710,6 +737,17 @@ impl std::fmt::Display for ConnectionReport {
                         ),
                     }
                 } else if let Some(character) = s("character") {
+                    if value.get("profileName").is_none() {
+                        return match s("instruct") {
+                            Some(name) => write!(
+                                f,
+                                "character {character}'s prompts use instruct template \"{name}\""
+                            ),
+                            None => {
+                                write!(f, "character {character} is pinned to no instruct template")
+                            }
+                        };
+                    }
                     match s("profileName") {
                         Some(name) => {
                             write!(f, "character {character} is pinned to profile \"{name}\"")

@@ -624,6 +624,58 @@ fn prompt_raw_prints_exactly_what_a_text_completion_backend_gets() {
         stderr(&out)
     );
 
+    // A character's instruct pin wins over the profile's; `none` lets it go.
+    let out = ok(
+        &data,
+        &["template", "pin", "Alpaca", "--character", "Seraphina"],
+    );
+    assert!(
+        text(&out).contains("prompts use instruct template \"Alpaca\""),
+        "{}",
+        text(&out)
+    );
+    let out = ok(
+        &data,
+        &["prompt", &session, "--message", "Is it safe?", "--raw"],
+    );
+    let raw = text(&out);
+    assert!(raw.contains("### Instruction:\nIs it safe?"), "{raw}");
+    assert!(raw.trim_end().ends_with("### Response:"), "{raw:?}");
+    assert!(
+        stderr(&out).contains("template: Alpaca (the character is pinned to it)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = confab(
+        &data,
+        &[
+            "--json",
+            "template",
+            "pin",
+            "Nope",
+            "--character",
+            "Seraphina",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let unpinned = json(&ok(
+        &data,
+        &[
+            "--json",
+            "template",
+            "pin",
+            "none",
+            "--character",
+            "Seraphina",
+        ],
+    ));
+    assert_eq!(unpinned["instruct"], serde_json::Value::Null);
+    let out = ok(
+        &data,
+        &["prompt", &session, "--message", "Is it safe?", "--raw"],
+    );
+    assert!(text(&out).starts_with("<|im_start|>system\n"));
+
     // --raw and --request do not go together.
     assert_eq!(
         confab(&data, &["prompt", &session, "--raw", "--request"])
