@@ -5,6 +5,7 @@
 
 mod backup_cmd;
 mod chat_cmd;
+mod connection_cmd;
 mod group_cmd;
 mod library_cmd;
 mod lore_cmd;
@@ -21,12 +22,16 @@ use confab_core::card::{self, Limits};
 use confab_core::chat::{open_library, Presence};
 use confab_core::info::AppInfo;
 use confab_core::library::{self, CharacterQuery, CharacterSort};
-use confab_core::session::turn::{preview_turn, PromptCaches, TurnRequest};
+use confab_core::session::turn::{
+    preview_turn, PromptCaches, PromptPreview, TemplateOrigin, TurnRequest,
+};
 use confab_core::store::SessionQuery;
 use confab_core::store::Store;
 use confab_core::{paths, AppError, Error, ErrorCode};
+use std::io::Write;
 
 use backup_cmd::{BackupCommand, LibraryCommand};
+use connection_cmd::{ConnectionReport, ProfileCommand, TemplateCommand};
 use group_cmd::{group_cmd, GroupCommand};
 use library_cmd::{
     context, persona, preferences, CardCommand, ContextCommand, Format, ImportPrinter,
@@ -134,8 +139,12 @@ enum Command {
         #[arg(long = "as")]
         speaker: Option<String>,
         /// Also print the request body the provider would get.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "raw")]
         request: bool,
+        /// Print only the exact text a text-completion provider (KoboldCpp,
+        /// llama.cpp, /v1/completions) would get; its template and why go to stderr.
+        #[arg(long)]
+        raw: bool,
     },
     /// Backups of the library: list, create, restore.
     #[command(subcommand)]
@@ -146,6 +155,12 @@ enum Command {
     /// Model providers: add, list, remove, keys, model lists.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Instruct and context templates for text-completion providers: list, import, export, show, delete.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Connection profiles: a provider, model, templates and samplers under one name.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Tokens, cost and unfinished requests per provider, model and day.
     Usage {
         /// How many days back, today included.
@@ -212,6 +227,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command, &out)) {
         Ok(Some(Report::Ending(ending))) => out.ending(ending),
+        Ok(Some(Report::Printed | Report::Connection(ConnectionReport::Printed))) => {
+            ExitCode::SUCCESS
+        }
         Ok(Some(report)) => out.success(&report),
         Ok(None) => ExitCode::SUCCESS,
         Err(err) => out.failure(&AppError::from(err)),
@@ -330,6 +348,7 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             message,
             speaker,
             request,
+            raw,
         } => {
             with_store(|store| async move {
                 let speaker = match speaker {
@@ -344,6 +363,9 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                 let preview =
                     preview_turn(&store, &PromptCaches::default(), &session, &turn, request)
                         .await?;
+                if raw {
+                    return raw_prompt(preview, out.json);
+                }
                 Ok(Report::Prompt(Box::new(preview)))
             })
             .await
@@ -357,6 +379,23 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         Command::Provider(command) => {
             with_store(|store| async move {
                 Ok(Report::Provider(provider_cmd::run(&store, command).await?))
+            })
+            .await
+        }
+        Command::Template(command) => {
+            let json = out.json;
+            with_store(|store| async move {
+                Ok(Report::Connection(
+                    connection_cmd::template_cmd(&store, command, json).await?,
+                ))
+            })
+            .await
+        }
+        Command::Profile(command) => {
+            with_store(|store| async move {
+                Ok(Report::Connection(
+                    connection_cmd::profile_cmd(&store, command).await?,
+                ))
             })
             .await
         }
@@ -379,6 +418,48 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
             Ok(Some(Report::Characters(list?)))
         }
     }
+}
+
+/// `confab prompt --raw`: the exact text a text-completion backend would get
+/// on stdout, nothing else; its template and why on stderr. With --json, the
+/// text, its stop strings and the template as one object.
+fn raw_prompt(preview: PromptPreview, json: bool) -> Result<Report, Error> {
+    let Some(text) = preview.text_prompt else {
+        let what = match &preview.target {
+            Some(t) => format!("{} is a chat-completion provider", t.provider_name),
+            None => "no provider is set up".to_owned(),
+        };
+        return Err(Error::InvalidInput(format!(
+            "--raw is for text-completion providers (KoboldCpp, llama.cpp, /v1/completions) \
+             and {what}: use --request to see the JSON body it would get"
+        )));
+    };
+    if json {
+        return Ok(Report::Json(to_json(&text)?));
+    }
+    let why = match text.template.origin {
+        TemplateOrigin::ModelsOwn => "the model's own chat template, as its server reported it",
+        TemplateOrigin::Character => "the character is pinned to it",
+        TemplateOrigin::Profile => "the connection profile in force names it",
+        TemplateOrigin::Provider => "the provider's settings name it",
+        TemplateOrigin::ModelName => "matched by the model's name",
+        TemplateOrigin::Fallback => "nothing else said which: the fallback",
+    };
+    let name = if text.template.name.is_empty() {
+        "the model's own"
+    } else {
+        &text.template.name
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Internal(format!("could not write the prompt: {e}")))?;
+    eprintln!("template: {name} ({why})");
+    if !text.stop.is_empty() {
+        eprintln!("stop strings: {:?}", text.stop);
+    }
+    Ok(Report::Printed)
 }
 
 /// Why an import stored nothing: a full disk says so (every file failed for

@@ -285,7 +285,7 @@ pub async fn usage(store: &Store, days: u32) -> Result<ProviderReport, Error> {
 }
 
 /// A provider's id from its id or its name (any case); ambiguous names are refused.
-async fn resolve(store: &Store, id_or_name: &str) -> Result<String, Error> {
+pub(crate) async fn resolve(store: &Store, id_or_name: &str) -> Result<String, Error> {
     let wanted = id_or_name.trim();
     let all = store.providers().await?;
     if let Some(p) = all.iter().find(|p| p.id == wanted) {

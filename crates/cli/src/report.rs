@@ -28,6 +28,10 @@ pub(crate) enum Report {
     Scan(ScanReport),
     Provider(ProviderReport),
     Backup(crate::backup_cmd::BackupReport),
+    Connection(crate::connection_cmd::ConnectionReport),
+    /// Already printed as it went.
+    #[serde(skip)]
+    Printed,
     /// A streamed reply: printed as it came, so only its ending is left.
     #[serde(skip)]
     Ending(chat_cmd::Ending),
@@ -111,7 +115,8 @@ impl std::fmt::Display for Report {
                 Ok(())
             }
             Report::Provider(report) => write!(f, "{report}"),
-            Report::Ending(_) => Ok(()),
+            Report::Ending(_) | Report::Printed => Ok(()),
+            Report::Connection(report) => write!(f, "{report}"),
             Report::Scan(report) => {
                 writeln!(
                     f,
