@@ -173,6 +173,7 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     contextWindowKnown: target?.contextLength != null,
     replyReserve,
     speakerId: null,
+    textPrompt: null,
     requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
   };
 }

@@ -180,6 +180,9 @@ export class MockProviders {
       providerName: stored?.config.name ?? null,
       model: name,
       contextLength: stored?.models.find((m) => m.id === name)?.contextLength ?? null,
+      profileId: null,
+      profileName: null,
+      profileSource: null,
     };
   }
 
