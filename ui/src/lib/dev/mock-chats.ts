@@ -17,18 +17,21 @@ import type {
   ContextVersion,
   ExampleDialogue,
   ExportedFile,
+  JsonValue,
   Message,
   MessageImage,
   MessagePage,
   MessageStatus,
   Persona,
   PreviewTarget,
+  PromptMessage,
   ReplyKind,
   Role,
   ScanReport,
   SessionQuery,
   SessionSummary,
   StreamStarted,
+  TextTurn,
 } from "../api";
 import { readSillyTavernChat } from "./mock-chat-import";
 import { MockGroups } from "./mock-groups";
@@ -59,6 +62,13 @@ export type ChatHooks = {
   worldInfo?: (sessionId: string) => ScanReport;
   /** Where a send would go, and the model's window when known (default: no provider). */
   target?: (sessionId: string) => (PreviewTarget & { contextLength: number | null }) | null;
+  /** For a text-completion provider: the text prompt of the messages and the backend's body (default: none). */
+  textPrompt?: (
+    sessionId: string,
+    messages: readonly PromptMessage[],
+    names: { user: string; character: string },
+    maxTokens: number,
+  ) => { turn: TextTurn; body: JsonValue } | null;
   /** The current time (tests pin it). */
   now?: () => number;
 };

@@ -164,6 +164,7 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     droppedHistory: total - keep,
     droppedExamples: 0,
   };
+  const text = target ? (source.hooks.textPrompt?.(sessionId, messages, { user: userName, character: character.name }, replyReserve) ?? null) : null;
   return {
     prompt,
     images,
@@ -173,8 +174,8 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     contextWindowKnown: target?.contextLength != null,
     replyReserve,
     speakerId: null,
-    textPrompt: null,
-    requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
+    textPrompt: text?.turn ?? null,
+    requestBody: withBody && target ? (text?.body ?? requestBody(target.model, replyReserve, messages, images)) : null,
   };
 }
 
