@@ -154,13 +154,14 @@ export class MockConnections {
         const name = checkName(profile.name, "the profile's name");
         if (typeof name !== "string") return reject("invalid_input", name.problem);
         if (!providerKnown(profile.providerId)) return reject("not_found", `provider ${profile.providerId} was not found`);
-        if ([...this.profiles.values()].some((p) => p.id !== profile.id && p.name.toLowerCase() === name.toLowerCase())) {
-          return reject("invalid_input", `a profile named "${name}" already exists`);
-        }
         const model = profile.model?.trim() ?? "";
         if (/\s/.test(model)) return reject("invalid_input", `the profile's model "${model}" has spaces in it`);
         if (profile.generation?.temperature != null && (profile.generation.temperature < 0 || profile.generation.temperature > 2)) {
           return reject("invalid_input", "the temperature must be between 0 and 2");
+        }
+        // The store keeps names unique (checked last, as the core's insert fails last).
+        if ([...this.profiles.values()].some((p) => p.id !== profile.id && p.name.toLowerCase() === name.toLowerCase())) {
+          return reject("invalid_input", `a profile named "${name}" already exists`);
         }
         const saved: ConnectionProfile = { ...profile, name, model: model === "" ? null : model, id: profile.id.trim() === "" ? `profile-${this.#next++}` : profile.id };
         this.profiles.set(saved.id, saved);
