@@ -17,27 +17,24 @@ import type {
   ContextVersion,
   ExampleDialogue,
   ExportedFile,
-  JsonValue,
   Message,
   MessageImage,
   MessagePage,
   MessageStatus,
   Persona,
   PreviewTarget,
-  PromptMessage,
   ReplyKind,
   Role,
   ScanReport,
   SessionQuery,
   SessionSummary,
   StreamStarted,
-  TextTurn,
 } from "../api";
 import { readSillyTavernChat } from "./mock-chat-import";
 import { MockGroups } from "./mock-groups";
 import { handleChatSettings, notesOf, type SettingsHost } from "./mock-chat-settings";
 import { MessageTree, type Node, type ReplyMeta, type Session, type Synthetic } from "./mock-message-tree";
-import { buildPreview, type PreviewSource } from "./mock-prompt";
+import { buildPreview, type PreviewSource, type TextPromptHook } from "./mock-prompt";
 
 export type { ReplyMeta } from "./mock-message-tree";
 export { DEFAULT_PRIMARY_CONTEXT, exampleBlocks, tokensOf } from "./mock-prompt";
@@ -63,12 +60,7 @@ export type ChatHooks = {
   /** Where a send would go, and the model's window when known (default: no provider). */
   target?: (sessionId: string) => (PreviewTarget & { contextLength: number | null }) | null;
   /** For a text-completion provider: the text prompt of the messages and the backend's body (default: none). */
-  textPrompt?: (
-    sessionId: string,
-    messages: readonly PromptMessage[],
-    names: { user: string; character: string },
-    maxTokens: number,
-  ) => { turn: TextTurn; body: JsonValue } | null;
+  textPrompt?: TextPromptHook;
   /** The current time (tests pin it). */
   now?: () => number;
 };

@@ -17,6 +17,7 @@ import type {
   PromptPart,
   PromptPreview,
   Role,
+  TextTurn,
 } from "../api";
 import type { ChatHooks, ChatCharacter } from "./mock-chats";
 import type { MessageTree, Node, Session } from "./mock-message-tree";
@@ -27,6 +28,14 @@ export const DEFAULT_PRIMARY_CONTEXT =
 export function tokensOf(text: string): number {
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
 }
+
+/** For a text-completion provider: the text prompt of the messages and the backend's body (null: a chat API). */
+export type TextPromptHook = (
+  sessionId: string,
+  messages: readonly PromptMessage[],
+  names: { user: string; character: string },
+  maxTokens: number,
+) => { turn: TextTurn; body: JsonValue } | null;
 
 /** What the preview reads from the chat backend. */
 export type PreviewSource = {
