@@ -122,6 +122,14 @@ describe("the chat header's profile switch", () => {
     await waitFor(() => expect(last(calls, "pin_character")).toEqual({ characterId: "ann", pins: { profileId: null, instruct: null } }));
     await waitFor(() => expect(screen.getByTestId("profile-current").dataset["source"]).toBe("none"));
     expect(screen.queryByTestId("profile-pinned")).toBeNull();
+
+    // An instruct template pinned to the character (it wins over the profile's and provider's).
+    const instruct = within(panel).getByTestId("profile-pin-instruct") as HTMLSelectElement;
+    await waitFor(() => expect([...instruct.options].map((o) => o.value)).toContain("Alpaca"));
+    expect(instruct.value).toBe("");
+    await fireEvent.change(instruct, { target: { value: "Alpaca" } });
+    await waitFor(() => expect(last(calls, "pin_character")).toEqual({ characterId: "ann", pins: { profileId: null, instruct: "Alpaca" } }));
+    expect(s.providers.connections.pins.get("ann")).toEqual({ profileId: null, instruct: "Alpaca" });
   });
 });
 

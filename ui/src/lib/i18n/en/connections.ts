@@ -14,6 +14,8 @@ export const connections = {
   "profile.pinTo": "Pin to {character}",
   "profile.pinHint": "{character}'s chats that chose nothing use this profile",
   "profile.unpin": "Unpin from {character}",
+  "profile.pinInstruct": "Instruct template for {character}",
+  "profile.pinInstructNone": "Not pinned: the profile's or provider's",
   "profile.empty": "No profiles yet. Make one in Settings → Connections.",
   "profile.newTitle": "New profile",
   "profile.name": "Name",

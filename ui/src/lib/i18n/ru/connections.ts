@@ -15,6 +15,8 @@ export const connections: AreaDictionary<typeof english, RussianPlural> = {
   "profile.pinTo": "Закрепить за персонажем {character}",
   "profile.pinHint": "Чаты персонажа {character} без своего выбора используют этот профиль",
   "profile.unpin": "Открепить от персонажа {character}",
+  "profile.pinInstruct": "Инструкт-шаблон для персонажа {character}",
+  "profile.pinInstructNone": "Не закреплён: как в профиле или у провайдера",
   "profile.empty": "Профилей пока нет. Создайте их в Настройках → Подключения.",
   "profile.newTitle": "Новый профиль",
   "profile.name": "Название",
