@@ -94,7 +94,12 @@ describe("a local model through KoboldCpp's own API", () => {
   test("the chat header switches to the profile in one click; the preview shows the exact text", async () => {
     await clickFresh(driver, css('[data-testid="nav-chats"]'));
     await onScreen(driver, "chats");
-    if ((await driver.findElements(css('[data-testid="session-item"]'))).length === 0) {
+    // A 1:1 chat (a group's auto turns would follow each reply here).
+    const single = await driver.executeScript(
+      `return [...document.querySelectorAll('[data-testid="session-item"]')]
+         .find((item) => !item.querySelector('[data-testid="session-members"]'))?.querySelector('.open') ?? null;`,
+    );
+    if (single === null) {
       await clickFresh(driver, css('[data-testid="nav-library"]'));
       await driver.findElement(css('[data-testid="import-input"]')).sendKeys(join(FIXTURES, "v2_png__st_default_Seraphina_2024.png"));
       await driver.wait(until.elementLocated(css('[data-testid="import-summary"]')), WAIT_MS);
@@ -102,8 +107,7 @@ describe("a local model through KoboldCpp's own API", () => {
       await clickFresh(driver, css('[data-testid="character-card"][data-name="Seraphina"]'));
       await clickFresh(driver, css('[data-testid="character-chat"]'));
     } else {
-      const first = await driver.findElement(css('[data-testid="session-item"] .open'));
-      await first.click();
+      await single.click();
     }
     await driver.wait(until.elementLocated(css('[data-testid="conversation"]')), WAIT_MS);
     await clickFresh(driver, css('[data-testid="profile-picker"]'));

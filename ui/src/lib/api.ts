@@ -32,6 +32,7 @@ export * from "./api/prompts";
 export * from "./api/replies";
 export * from "./api/groups";
 export * from "./api/providers";
+export * from "./api/connections";
 export * from "./api/backups";
 export * from "./api/onboarding";
 

@@ -125,6 +125,7 @@ export function installBackend(options: BackendOptions = {}): Call[] {
   const chats = options.chats ?? new MockChats({ character: (id) => chatCharacter(characters.get(id)) });
   const streams = options.streams ?? new MockStreams(chats, { onLiveChanged: emitLive });
   const providers = options.providers ?? new MockProviders();
+  providers.sessionCharacter = (sessionId) => chats.sessions.get(sessionId)?.summary.characterId ?? null;
   const importDemo = (): ImportOutcome => {
     const existing = [...characters.values()].find((d) => d.card.name === "Mira Vell");
     if (existing) return outcome("Mira Vell (Confab demo).png", "alreadyInLibrary", { characterId: existing.summary.id, name: "Mira Vell" });

@@ -20,6 +20,7 @@ import {
   regenerateReply,
   sendMessage,
   setSessionModel,
+  useProfile,
   setSessionPersona,
   speak,
   type Message,
@@ -478,6 +479,19 @@ export class Conversation {
     const result = await setSessionModel(id, providerId, model);
     if (!result.ok) {
       this.#report(result.error, "error.context.chooseModel");
+      return false;
+    }
+    if (this.id === id) this.model = result.data;
+    return true;
+  }
+
+  /** Takes a connection profile for this chat (`null`: lets it go). */
+  async chooseProfile(profileId: string | null): Promise<boolean> {
+    const id = this.id;
+    if (!id) return false;
+    const result = await useProfile(id, profileId);
+    if (!result.ok) {
+      this.#report(result.error, "error.context.useProfile");
       return false;
     }
     if (this.id === id) this.model = result.data;

@@ -34,7 +34,7 @@ import { readSillyTavernChat } from "./mock-chat-import";
 import { MockGroups } from "./mock-groups";
 import { handleChatSettings, notesOf, type SettingsHost } from "./mock-chat-settings";
 import { MessageTree, type Node, type ReplyMeta, type Session, type Synthetic } from "./mock-message-tree";
-import { buildPreview, type PreviewSource } from "./mock-prompt";
+import { buildPreview, type PreviewSource, type TextPromptHook } from "./mock-prompt";
 
 export type { ReplyMeta } from "./mock-message-tree";
 export { DEFAULT_PRIMARY_CONTEXT, exampleBlocks, tokensOf } from "./mock-prompt";
@@ -59,6 +59,8 @@ export type ChatHooks = {
   worldInfo?: (sessionId: string) => ScanReport;
   /** Where a send would go, and the model's window when known (default: no provider). */
   target?: (sessionId: string) => (PreviewTarget & { contextLength: number | null }) | null;
+  /** For a text-completion provider: the text prompt of the messages and the backend's body (default: none). */
+  textPrompt?: TextPromptHook;
   /** The current time (tests pin it). */
   now?: () => number;
 };

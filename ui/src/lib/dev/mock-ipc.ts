@@ -88,7 +88,9 @@ export function installMockIpc(defaultScenario: string): void {
         : { providerId: model.providerId, providerName: model.providerName ?? "", model: model.model, contextLength: model.contextLength };
     },
     worldInfo: (sessionId) => samplePreviewWorldInfo(chats, worldBooks, sessionId),
+    textPrompt: (sessionId, messages, names, maxTokens) => providers.textPrompt(sessionId, messages, names, maxTokens),
   });
+  providers.sessionCharacter = (sessionId) => chats.sessions.get(sessionId)?.summary.characterId ?? null;
   if (scenario === "full") sampleChats(chats, library);
   if (bench) benchChat(chats, library, Number(query.get("messages") ?? 10_000));
   const streams = new MockStreams(chats, {

@@ -17,6 +17,7 @@ import type {
   PromptPart,
   PromptPreview,
   Role,
+  TextTurn,
 } from "../api";
 import type { ChatHooks, ChatCharacter } from "./mock-chats";
 import type { MessageTree, Node, Session } from "./mock-message-tree";
@@ -27,6 +28,14 @@ export const DEFAULT_PRIMARY_CONTEXT =
 export function tokensOf(text: string): number {
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
 }
+
+/** For a text-completion provider: the text prompt of the messages and the backend's body (null: a chat API). */
+export type TextPromptHook = (
+  sessionId: string,
+  messages: readonly PromptMessage[],
+  names: { user: string; character: string },
+  maxTokens: number,
+) => { turn: TextTurn; body: JsonValue } | null;
 
 /** What the preview reads from the chat backend. */
 export type PreviewSource = {
@@ -164,6 +173,7 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     droppedHistory: total - keep,
     droppedExamples: 0,
   };
+  const text = target ? (source.hooks.textPrompt?.(sessionId, messages, { user: userName, character: character.name }, replyReserve) ?? null) : null;
   return {
     prompt,
     images,
@@ -173,7 +183,8 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     contextWindowKnown: target?.contextLength != null,
     replyReserve,
     speakerId: null,
-    requestBody: withBody && target ? requestBody(target.model, replyReserve, messages, images) : null,
+    textPrompt: text?.turn ?? null,
+    requestBody: withBody && target ? (text?.body ?? requestBody(target.model, replyReserve, messages, images)) : null,
   };
 }
 

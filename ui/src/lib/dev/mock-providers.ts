@@ -6,19 +6,23 @@
 import type {
   ApiError,
   GenerationSettings,
+  JsonValue,
   KeyStatus,
   KeyStorage,
   LocalServer,
   ModelInfo,
   ModelList,
+  PromptMessage,
   Provider,
   ProviderConfig,
   ProviderKind,
   Sampler,
   SessionModel,
+  TextTurn,
   UsageReport,
 } from "../api";
 import { insecureHost } from "../providers/transport";
+import { MockConnections } from "./mock-connections";
 
 export type ProviderSetup = {
   /** Where the OS keyring answers (false: set_api_key with "keyring" fails with keyring_unavailable). */
@@ -112,6 +116,10 @@ export class MockProviders {
   keyring: boolean;
   encrypted: boolean;
   localServers: LocalServer[];
+  /** Profiles, pins, the chats' profiles and the template library. */
+  connections = new MockConnections();
+  /** The character of a chat (its pins apply); set by whoever owns the chats. */
+  sessionCharacter: (sessionId: string) => string | null = () => null;
   #catalog: (kind: ProviderKind) => ModelInfo[];
   #usage: (days: number) => UsageReport;
   #next = 1;
@@ -168,11 +176,23 @@ export class MockProviders {
     return { providerId: stored.config.id, models: sorted, favourites, fetchedAt: stored.fetchedAt };
   }
 
+  /** The profile in force and who chose it: the chat's own; none when the chat chose a provider or model; else its character's pin. */
+  #profileInForce(sessionId: string): { id: string; source: "chat" | "character" } | null {
+    const own = this.connections.sessionProfiles.get(sessionId);
+    if (own !== undefined && this.connections.profiles.has(own)) return { id: own, source: "chat" };
+    const choice = this.sessionChoices.get(sessionId);
+    if (choice && (choice.providerId !== null || choice.model !== null)) return null;
+    const pinned = this.connections.pinsOf(this.sessionCharacter(sessionId)).profileId;
+    return pinned !== null && this.connections.profiles.has(pinned) ? { id: pinned, source: "character" } : null;
+  }
+
   #sessionModel(sessionId: string): SessionModel {
-    const choice = this.sessionChoices.get(sessionId) ?? { providerId: null, model: null };
-    const chosen = choice.providerId ? this.providers.get(choice.providerId) : undefined;
+    const inForce = this.#profileInForce(sessionId);
+    const profile = inForce ? this.connections.profiles.get(inForce.id)! : null;
+    const choice = profile ? { providerId: null, model: null } : (this.sessionChoices.get(sessionId) ?? { providerId: null, model: null });
+    const chosen = profile ? this.providers.get(profile.providerId) : choice.providerId ? this.providers.get(choice.providerId) : undefined;
     const stored = chosen ?? (this.defaultId ? this.providers.get(this.defaultId) : undefined);
-    const name = stored ? choice.model ?? stored.config.defaultModel : "";
+    const name = stored ? (profile?.model ?? choice.model ?? stored.config.defaultModel) : "";
     return {
       chosenProviderId: choice.providerId,
       chosenModel: choice.model,
@@ -180,12 +200,30 @@ export class MockProviders {
       providerName: stored?.config.name ?? null,
       model: name,
       contextLength: stored?.models.find((m) => m.id === name)?.contextLength ?? null,
+      profileId: profile?.id ?? null,
+      profileName: profile?.name ?? null,
+      profileSource: inForce?.source ?? null,
     };
+  }
+
+  /**
+   * For a session replying through a text-completion provider: the text
+   * prompt of `messages` and the body the backend would get; null otherwise.
+   */
+  textPrompt(sessionId: string, messages: readonly PromptMessage[], names: { user: string; character: string }, maxTokens: number): { turn: TextTurn; body: JsonValue } | null {
+    const current = this.#sessionModel(sessionId);
+    const stored = current.providerId ? this.providers.get(current.providerId) : undefined;
+    if (!stored || !["koboldCpp", "llamaCpp", "textCompletions"].includes(stored.config.kind)) return null;
+    const profile = current.profileId ? (this.connections.profiles.get(current.profileId) ?? null) : null;
+    const turn = this.connections.textTurn(stored.config, current.model, profile, this.sessionCharacter(sessionId), messages, names);
+    return { turn, body: MockConnections.textBody(stored.config, current.model, turn, maxTokens) };
   }
 
   /** Answers a provider command, or undefined when `cmd` is not one. */
   handle(cmd: string, a: Record<string, unknown>): unknown {
     const get = (): Stored | undefined => this.providers.get(a["providerId"] as string);
+    const connection = this.connections.handle(cmd, a, (id) => this.providers.has(id));
+    if (connection !== undefined) return connection;
     switch (cmd) {
       case "list_providers":
         return [...this.providers.values()].map((p) => this.#provider(p));
@@ -215,6 +253,7 @@ export class MockProviders {
         const id = a["providerId"] as string;
         if (!this.providers.delete(id)) return reject("not_found", "provider not found");
         this.keys.delete(id);
+        for (const profile of [...this.connections.profiles.values()]) if (profile.providerId === id) this.connections.handle("delete_profile", { profileId: profile.id }, () => true);
         if (this.defaultId === id) this.defaultId = this.providers.keys().next().value ?? null;
         return null;
       }
@@ -284,7 +323,20 @@ export class MockProviders {
         const providerId = (a["providerId"] as string | null) ?? null;
         if (providerId !== null && !this.providers.has(providerId)) return reject("not_found", "provider not found");
         this.sessionChoices.set(a["sessionId"] as string, { providerId, model: (a["model"] as string | null) ?? null });
+        // A chat's own choice of model lets its profile go.
+        this.connections.sessionProfiles.delete(a["sessionId"] as string);
         return this.#sessionModel(a["sessionId"] as string);
+      }
+      case "use_profile": {
+        const sessionId = a["sessionId"] as string;
+        const profileId = (a["profileId"] as string | null) ?? null;
+        if (profileId === null) {
+          this.connections.sessionProfiles.delete(sessionId);
+        } else {
+          if (!this.connections.profiles.has(profileId)) return reject("not_found", "profile not found");
+          this.connections.sessionProfiles.set(sessionId, profileId);
+        }
+        return this.#sessionModel(sessionId);
       }
       case "get_usage":
         return this.#usage(a["days"] as number);

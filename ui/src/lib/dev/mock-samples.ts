@@ -96,6 +96,11 @@ export function sampleProviders(full: boolean, keyring: boolean): MockProviders 
     providers.handle("refresh_models", { providerId: router.id });
     const local = providers.add({ name: "llama.cpp :8080", kind: "openAiCompatible", baseUrl: "http://127.0.0.1:8080/v1", defaultModel: "llama-3.2-3b-instruct-q4" });
     providers.handle("refresh_models", { providerId: local.id });
+    const kobold = providers.add({ name: "KoboldCpp :5001", kind: "koboldCpp", baseUrl: "http://127.0.0.1:5001", defaultModel: "koboldcpp/Mistral-Nemo-12B-Q4_K_M" });
+    providers.connections.addProfile({ name: "Claude for stories", providerId: router.id, model: "anthropic/claude-3.5-sonnet", generation: { temperature: 1 } });
+    providers.connections.addProfile({ name: "Local Llama 3", providerId: local.id, model: "llama-3.2-3b-instruct-q4" });
+    providers.connections.addProfile({ name: "Kobold ChatML", providerId: kobold.id, instruct: { type: "named", name: "ChatML" }, generation: { minP: 0.05 } });
+    providers.connections.saved.set("instruct:ChatML", JSON.stringify({ name: "ChatML", input_sequence: "<|im_start|>user", output_sequence: "<|im_start|>assistant", wrap: true }, null, 4));
   }
   return providers;
 }

@@ -16,6 +16,7 @@ import { backups } from "./en/backups";
 import { onboarding } from "./en/onboarding";
 import { help } from "./en/help";
 import { groups } from "./en/groups";
+import { connections } from "./en/connections";
 
 export const en = {
   ...app,
@@ -29,4 +30,5 @@ export const en = {
   ...onboarding,
   ...help,
   ...groups,
+  ...connections,
 } as const;

@@ -14,6 +14,7 @@ import { backups } from "./ru/backups";
 import { onboarding } from "./ru/onboarding";
 import { help } from "./ru/help";
 import { groups } from "./ru/groups";
+import { connections } from "./ru/connections";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -27,4 +28,5 @@ export const ru: Dictionary<RussianPlural> = {
   ...onboarding,
   ...help,
   ...groups,
+  ...connections,
 };

@@ -5,6 +5,7 @@
 import type { LocalServer, ProviderConfig, ProviderKind, Sampler } from "../api";
 import { t } from "../i18n/index.svelte";
 import { parseNumber, samplerDraftOf, samplerProblems, withSamplers, type SamplerDraft, type SamplerErrorKey, type SamplerProblem } from "./samplers";
+import { instructOf, instructValue } from "../connections/instruct";
 import { insecureHost } from "./transport";
 
 /** The kinds a new provider can be, grouped as the picker shows them. */
@@ -48,6 +49,10 @@ export type ProviderDraft = {
   supported: Sampler[] | null;
   /** The host the user allowed plain http:// to (the key travels unencrypted), if any. */
   insecureAllowedFor: string | null;
+  /** A text-completion kind's instruct template: "auto" or "named:<name>". */
+  instruct: string;
+  /** Its context template by name ("": the default). */
+  contextTemplate: string;
 };
 
 export type DraftErrors = Partial<Record<"name" | "baseUrl" | "temperature" | "topP" | "maxTokens" | SamplerErrorKey, string>>;
@@ -85,6 +90,8 @@ export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
     samplers: samplerDraftOf(config.generation),
     supported: null,
     insecureAllowedFor: config.allowInsecureHttp ? insecureHost(config.baseUrl) : null,
+    instruct: instructValue(config.instruct ?? { type: "auto" }),
+    contextTemplate: config.contextTemplate ?? "",
   };
 }
 
@@ -149,6 +156,10 @@ export function configOf(draft: ProviderDraft): ProviderConfig {
       draft.supported ?? [],
     ),
     streaming: draft.streaming,
+    // The templates matter to text-completion kinds only; others keep what they had.
+    ...(isTextCompletion(original.kind)
+      ? { instruct: instructOf(draft.instruct) ?? { type: "auto" as const }, contextTemplate: draft.contextTemplate === "" ? null : draft.contextTemplate }
+      : {}),
     // The confirmation holds for the host it was given for; another address asks again.
     ...(insecureAllowed(draft) || original.allowInsecureHttp !== undefined
       ? { allowInsecureHttp: insecureAllowed(draft) }

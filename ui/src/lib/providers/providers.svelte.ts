@@ -37,9 +37,10 @@ import {
   type UsageReport,
 } from "../api";
 import type { Confirmer } from "../confirm.svelte";
+import { TemplateLibrary } from "../connections/templates.svelte";
 import { t, tn } from "../i18n/index.svelte";
 import type { Reporter } from "../library/library.svelte";
-import { configOf, draftErrors, draftOf, headerRow, insecureAllowed, localServerName, type DraftErrors, type ProviderDraft } from "./draft.svelte";
+import { configOf, draftErrors, draftOf, headerRow, insecureAllowed, isTextCompletion, localServerName, type DraftErrors, type ProviderDraft } from "./draft.svelte";
 import { BASIC_SAMPLERS, samplerOfField, samplerOfMessage } from "./samplers";
 import { insecureHost } from "./transport";
 
@@ -93,6 +94,9 @@ export class ProviderSettings {
   usage = $state.raw<UsageReport | null>(null);
   usageLoading = $state(false);
 
+  /** The instruct and context templates (a text-completion provider names one). */
+  readonly templates: TemplateLibrary;
+
   #confirm: Confirmer;
   #report: Reporter;
   #usageGeneration = 0;
@@ -100,6 +104,7 @@ export class ProviderSettings {
   constructor(confirm: Confirmer, report: Reporter) {
     this.#confirm = confirm;
     this.#report = report;
+    this.templates = new TemplateLibrary(confirm, report);
   }
 
   find(id: string): Provider | null {
@@ -165,6 +170,7 @@ export class ProviderSettings {
     this.fallback = null;
     this.#pendingKey = null;
     this.models = null;
+    if (isTextCompletion(draft.original.kind)) void this.templates.ensure();
   }
 
   /** The samplers `kind` accepts: asked of the core once per kind. */
