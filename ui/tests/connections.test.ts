@@ -333,6 +333,10 @@ describe("the prompt preview's Text tab", () => {
     expect(text.querySelector(".token")?.textContent).toBe("<|im_start|>");
     expect(within(drawer).getAllByTestId("prompt-stop-item").map((el) => el.textContent)).toEqual(["<|im_end|>", "\\nYou:"]);
     expect(within(drawer).queryByTestId("prompt-think")).toBeNull();
+    // KoboldCpp has a tokenizer: the length is the server's count, and says so.
+    const tokens = within(drawer).getByTestId("prompt-text-tokens");
+    expect(tokens.dataset["byServer"]).toBe("true");
+    expect(tokens.textContent).toMatch(/\d+ tokens, counted by the server’s tokenizer/);
 
     // The character's instruct pin wins.
     s.providers.connections.pins.set("ann", { profileId: null, instruct: "Llama 3 Instruct" });

@@ -134,7 +134,10 @@ export class MockConnections {
     let text = wrap.start;
     for (const message of messages) text += wrap[message.role](message.content);
     text += wrap.open;
-    return { text, stop: [...wrap.stop, `\n${names.user}:`], template: { name, origin }, thinkPrefilled: /think/i.test(model) };
+    // The servers with a tokenizer count it; the others get an estimate.
+    const tokensByServer = config.kind === "koboldCpp" || config.kind === "llamaCpp";
+    const tokens = Math.ceil(text.length / (tokensByServer ? 3.6 : 4));
+    return { text, stop: [...wrap.stop, `\n${names.user}:`], template: { name, origin }, thinkPrefilled: /think/i.test(model), tokens, tokensByServer };
   }
 
   /** The body a text backend would get. */
