@@ -275,6 +275,39 @@ describe("Settings → Connections: templates", () => {
   });
 });
 
+describe("Settings → Connections: editing a template", () => {
+  test("a preset opens as JSON; saved, it becomes an edited preset; a bad edit says why and keeps the text", async () => {
+    const s = setup();
+    const calls = await start(s, "settings");
+    await waitFor(() => row("template-row", "Alpaca"));
+    await fireEvent.click(within(row("template-row", "Alpaca")).getByTestId("template-edit"));
+    const editor = await screen.findByTestId("template-editor");
+    expect(editor.dataset["name"]).toBe("Alpaca");
+    const json = within(editor).getByTestId("template-editor-json") as HTMLTextAreaElement;
+    const template = JSON.parse(json.value) as Record<string, unknown>;
+    expect(template["name"]).toBe("Alpaca");
+
+    await fireEvent.input(json, { target: { value: "{nope" } });
+    await fireEvent.click(within(editor).getByTestId("template-editor-save"));
+    const error = await within(editor).findByTestId("template-editor-error");
+    expect(error.dataset["code"]).toBe("invalid_input");
+    expect(json.value).toBe("{nope");
+
+    const edited = JSON.stringify({ ...template, input_sequence: "### Question:" });
+    await fireEvent.input(json, { target: { value: edited } });
+    await fireEvent.click(within(editor).getByTestId("template-editor-save"));
+    await waitFor(() => expect(screen.queryByTestId("template-editor")).toBeNull());
+    expect(last(calls, "import_template")).toEqual({ json: edited });
+    await waitFor(() => expect(row("template-row", "Alpaca").dataset["status"]).toBe("edited"));
+
+    // Cancel leaves everything as it was.
+    await fireEvent.click(within(row("template-row", "ChatML")).getByTestId("template-edit"));
+    await fireEvent.click(within(await screen.findByTestId("template-editor")).getByTestId("template-editor-cancel"));
+    expect(screen.queryByTestId("template-editor")).toBeNull();
+    expect(row("template-row", "ChatML").dataset["status"]).toBe("builtin");
+  });
+});
+
 describe("a text-completion provider's templates", () => {
   test("only text-completion kinds show the instruct and context selects; the choice is saved in the config", async () => {
     const s = setup();

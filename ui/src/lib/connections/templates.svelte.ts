@@ -48,8 +48,13 @@ export function download(fileName: string, text: string, mime = "application/jso
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** A template open in the editor: its SillyTavern JSON as the user edits it. */
+export type TemplateEdit = { kind: TemplateKind; name: string; json: string; error: ApiError | null; saving: boolean };
+
 export class TemplateLibrary {
   all = $state.raw<readonly TemplateSummary[]>([]);
+  /** The template being edited, if any. */
+  editing = $state<TemplateEdit | null>(null);
   loaded = $state(false);
   importing = $state(false);
   note = $state.raw<ImportNote | null>(null);
@@ -117,6 +122,39 @@ export class TemplateLibrary {
     }
     download(exportFileName(template.kind, template.name), result.data);
     return true;
+  }
+
+  /** Opens a template's JSON in the editor (a preset's too: saving it makes an edited preset). */
+  async edit(template: TemplateSummary): Promise<boolean> {
+    const result = await exportTemplate(template.kind, template.name);
+    if (!result.ok) {
+      this.#report(result.error, "error.context.exportTemplate");
+      return false;
+    }
+    this.editing = { kind: template.kind, name: template.name, json: result.data, error: null, saving: false };
+    return true;
+  }
+
+  /** Saves the edited JSON under the name it holds (another name: a copy). */
+  async saveEdit(): Promise<boolean> {
+    const editing = this.editing;
+    if (editing === null || editing.saving) return false;
+    editing.saving = true;
+    editing.error = null;
+    const result = await importTemplate(editing.json);
+    editing.saving = false;
+    if (!result.ok) {
+      editing.error = result.error;
+      return false;
+    }
+    this.editing = null;
+    this.note = { ok: true, imported: result.data };
+    await this.load();
+    return true;
+  }
+
+  cancelEdit(): void {
+    this.editing = null;
   }
 
   async remove(template: TemplateSummary): Promise<boolean> {
