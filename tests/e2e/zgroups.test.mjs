@@ -54,6 +54,15 @@ async function answers(driver) {
   );
 }
 
+/** The text of the last message of the user on screen. */
+async function lastUserText(driver) {
+  return driver.executeScript(
+    `const all = document.querySelectorAll('[data-testid="message"][data-role="user"]');
+     const m = all.length ? all[all.length - 1] : null;
+     return m ? (m.querySelector('[data-testid="message-content"]')?.textContent ?? "").trim() : null;`,
+  );
+}
+
 /** The members in the bar as {id, name, presence, next}. */
 async function members(driver) {
   return driver.executeScript(
@@ -206,23 +215,29 @@ describe("a group chat of three", () => {
     await driver.switchTo().window(main);
     await send(driver, "Answer steadily, one by one.");
     await driver.switchTo().window(second);
-    // Each of the three replies is seen growing here (streaming, with text), not only read back at the end.
-    const seenStreaming = new Set();
-    await driver.wait(
-      async () => {
-        const now = await answers(driver);
-        for (const a of now) if (a.status === "streaming" && a.text.includes("step")) seenStreaming.add(a.id);
-        return now.length === 3 && now.every((a) => a.status === "complete");
-      },
-      60_000,
-      "the second window shows the reply and both auto turns",
-    );
-    const turns = await answers(driver);
-    assert.ok(turns.every((a) => a.text.includes("step30")), JSON.stringify(turns));
-    assert.ok(seenStreaming.has(turns[1].id) && seenStreaming.has(turns[2].id), `the auto turns streamed here: ${[...seenStreaming]}`);
-    await screenshot(driver, "group-second-window-auto-turns");
-    await driver.close();
-    await driver.switchTo().window(main);
+    let turns;
+    try {
+      // Each of the three replies is seen growing here (streaming, with text), not only read back at the end.
+      const seenStreaming = new Set();
+      await driver.wait(
+        async () => {
+          if ((await lastUserText(driver)) !== "Answer steadily, one by one.") return false;
+          const now = await answers(driver);
+          for (const a of now) if (a.status === "streaming" && a.text.includes("step")) seenStreaming.add(a.id);
+          return now.length === 3 && now.every((a) => a.status === "complete");
+        },
+        60_000,
+        "the second window shows the message, the reply and both auto turns",
+      );
+      turns = await answers(driver);
+      assert.ok(turns.every((a) => a.text.includes("step30")), JSON.stringify(turns));
+      assert.ok(seenStreaming.has(turns[1].id) && seenStreaming.has(turns[2].id), `the auto turns streamed here: ${[...seenStreaming]}`);
+      await screenshot(driver, "group-second-window-auto-turns");
+    } finally {
+      // The tests after this one run in the main window whatever happened here.
+      await driver.close();
+      await driver.switchTo().window(main);
+    }
     await idle(driver);
     assert.deepEqual((await answers(driver)).map((a) => a.id), turns.map((a) => a.id), "both windows saw the same replies");
   });
