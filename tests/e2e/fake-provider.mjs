@@ -18,7 +18,7 @@
 // The same server also speaks KoboldCpp's own API at its root (a provider of
 // kind koboldCpp pointed at http://127.0.0.1:PORT): /api/extra/version,
 // /api/v1/model (a Llama 3.1 model, so Confab picks the Llama 3 template by
-// name), /api/extra/true_max_context_length, /api/extra/generate/stream (the
+// name), /api/extra/true_max_context_length, /api/extra/tokencount, /api/extra/generate/stream (the
 // same rules as above on the prompt's last line; "slowly" streams until
 // aborted) and /api/extra/abort, whose genkeys the stats keep (koboldAborts).
 import { createServer } from "node:http";
@@ -62,6 +62,13 @@ async function streamKobold(res, tokens, delayMs, genkey) {
   }
   if (genkey) koboldRunning.delete(genkey);
   if (!res.destroyed) res.end(koboldEvent("", state.aborted ? "abort" : "stop"));
+}
+
+/** The text from the last user turn's opening on, in the formats Confab writes (Llama 3, ChatML, Alpaca, Mistral). */
+function lastUserTurn(prompt) {
+  const markers = ["<|start_header_id|>user<|end_header_id|>", "<|im_start|>user", "### Instruction:", "[INST]"];
+  const at = Math.max(...markers.map((m) => prompt.lastIndexOf(m)));
+  return at >= 0 ? prompt.slice(at) : prompt;
 }
 
 function json(res, status, body) {
@@ -163,6 +170,14 @@ const server = createServer((req, res) => {
     if (req.method === "GET" && url.pathname === "/api/extra/version") return json(res, 200, { result: "KoboldCpp", version: "1.82.4" });
     if (req.method === "GET" && url.pathname === "/api/v1/model") return json(res, 200, { result: "koboldcpp/Meta-Llama-3.1-8B-Instruct-Q4_K_M" });
     if (req.method === "GET" && url.pathname === "/api/extra/true_max_context_length") return json(res, 200, { value: 8192 });
+    if (req.method === "POST" && url.pathname === "/api/extra/tokencount") {
+      let prompt = "";
+      try {
+        prompt = String(JSON.parse(Buffer.concat(chunks).toString("utf8")).prompt ?? "");
+      } catch {}
+      // A tokenizer of its own: one token per four characters.
+      return json(res, 200, { value: Math.ceil(prompt.length / 4) });
+    }
     if (req.method === "POST" && url.pathname === "/api/extra/abort") {
       let genkey = null;
       try {
@@ -182,7 +197,8 @@ const server = createServer((req, res) => {
         return json(res, 400, { detail: { msg: "invalid JSON", type: "bad_input" } });
       }
       stats.lastKoboldBody = body;
-      const prompt = typeof body.prompt === "string" ? body.prompt : "";
+      // The rules read the last user turn only (the history before it may say "slowly" too).
+      const prompt = lastUserTurn(typeof body.prompt === "string" ? body.prompt : "");
       if (prompt.includes("slowly")) {
         await streamKobold(res, Array.from({ length: 400 }, (_, i) => `word${i + 1} `), 50, body.genkey);
         return;

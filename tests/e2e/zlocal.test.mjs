@@ -6,8 +6,7 @@
 // streams in, and Stop aborts generation on the server (the fake sees the
 // abort with the request's genkey); a short reply completes; the chat then
 // lets the profile go, so the suites after this one use the chat API again.
-// (Runs on the library app; needs a chat with a character, which the earlier
-// files leave, and imports one when run alone.)
+// (Runs on the library app; chats with Coding Sensei, imported when missing.)
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ const FIXTURES = process.env.CONFAB_FIXTURES;
 const css = (selector) => By.css(selector);
 const KOBOLD_NAME = "Kobold (fake)";
 const PROFILE_NAME = "Kobold local";
+const CHARACTER = "Coding Sensei";
 
 async function stats() {
   const response = await fetch(PROVIDER.replace(/\/v1$/, "/__stats"));
@@ -84,6 +84,8 @@ describe("a local model through KoboldCpp's own API", () => {
     await selectByText(driver, "profile-provider", KOBOLD_NAME);
     await screenshot(driver, "local-profile-editor");
     await clickFresh(driver, css('[data-testid="profile-save"]'));
+    await driver.wait(until.elementLocated(css('[data-testid="profile-saved"]')), WAIT_MS, "the profile is saved");
+    await clickFresh(driver, css('[data-testid="profile-cancel"]'));
     await driver.wait(
       until.elementLocated(css(`[data-testid="profile-row"][data-name="${PROFILE_NAME}"]`)),
       WAIT_MS,
@@ -94,27 +96,26 @@ describe("a local model through KoboldCpp's own API", () => {
   test("the chat header switches to the profile in one click; the preview shows the exact text", async () => {
     await clickFresh(driver, css('[data-testid="nav-chats"]'));
     await onScreen(driver, "chats");
-    // A 1:1 chat (a group's auto turns would follow each reply here).
-    const single = await driver.executeScript(
-      `return [...document.querySelectorAll('[data-testid="session-item"]')]
-         .find((item) => !item.querySelector('[data-testid="session-members"]'))?.querySelector('.open') ?? null;`,
-    );
-    if (single === null) {
-      await clickFresh(driver, css('[data-testid="nav-library"]'));
-      await driver.findElement(css('[data-testid="import-input"]')).sendKeys(join(FIXTURES, "v2_png__st_default_Seraphina_2024.png"));
+    // A 1:1 chat of its own, with a character no group has (a group's auto turns would follow each reply).
+    await clickFresh(driver, css('[data-testid="nav-library"]'));
+    await onScreen(driver, "library");
+    await driver.sleep(300);
+    if ((await driver.findElements(css(`[data-testid="character-card"][data-name="${CHARACTER}"]`))).length === 0) {
+      await driver.findElement(css('[data-testid="import-input"]')).sendKeys(join(FIXTURES, "v2_png__st_default_CodingSensei.png"));
       await driver.wait(until.elementLocated(css('[data-testid="import-summary"]')), WAIT_MS);
       await clickFresh(driver, css('[data-testid="import-summary-close"]'));
-      await clickFresh(driver, css('[data-testid="character-card"][data-name="Seraphina"]'));
-      await clickFresh(driver, css('[data-testid="character-chat"]'));
-    } else {
-      await single.click();
     }
+    await clickFresh(driver, css(`[data-testid="character-card"][data-name="${CHARACTER}"]`));
+    await clickFresh(driver, css('[data-testid="character-chat"]'));
+    await onScreen(driver, "chats");
     await driver.wait(until.elementLocated(css('[data-testid="conversation"]')), WAIT_MS);
     await clickFresh(driver, css('[data-testid="profile-picker"]'));
     await clickFresh(driver, css(`[data-testid="profile-option"][data-name="${PROFILE_NAME}"]`));
     await driver.wait(
-      async () => ((await driver.findElements(css('[data-testid="profile-current"]'))).length > 0 &&
-        (await driver.findElement(css('[data-testid="profile-current"]')).getText()).includes(PROFILE_NAME)),
+      async () =>
+        driver.executeScript(
+          `return [...document.querySelectorAll('[data-testid="profile-current"]')].some((e) => e.textContent.includes(${JSON.stringify(PROFILE_NAME)}));`,
+        ),
       WAIT_MS,
       "the header names the profile",
     );
@@ -126,10 +127,12 @@ describe("a local model through KoboldCpp's own API", () => {
     const text = await driver.wait(until.elementLocated(css('[data-testid="prompt-text"]')), WAIT_MS);
     await driver.wait(async () => (await text.getAttribute("textContent")).includes("<|start_header_id|>"), WAIT_MS, "the Llama 3 format");
     const raw = await text.getAttribute("textContent");
-    assert.ok(raw.trimEnd().endsWith("<|start_header_id|>assistant<|end_header_id|>"), raw.slice(-200));
+    assert.ok(raw.trimEnd().endsWith("<|start_header_id|>assistant<|end_header_id|>"), `the text ends: ${JSON.stringify(raw.slice(-200))}`);
     const template = await driver.findElement(css('[data-testid="prompt-template"]'));
     assert.equal(await template.getAttribute("data-origin"), "modelName");
     assert.ok((await template.getText()).includes("Llama 3"), await template.getText());
+    const tokens = await driver.findElement(css('[data-testid="prompt-text-tokens"]'));
+    assert.equal(await tokens.getAttribute("data-by-server"), "true", "KoboldCpp counted the tokens");
     await screenshot(driver, "local-prompt-text");
     await clickFresh(driver, css('[data-testid="prompt-close"]'));
   });
@@ -161,6 +164,13 @@ describe("a local model through KoboldCpp's own API", () => {
     }, WAIT_MS, "the reply completes");
     await clickFresh(driver, css('[data-testid="profile-picker"]'));
     await clickFresh(driver, css('[data-testid="profile-none"]'));
-    await driver.wait(async () => (await driver.findElements(css('[data-testid="profile-current"]'))).length === 0, WAIT_MS, "no profile in the header");
+    await driver.wait(
+      async () =>
+        driver.executeScript(
+          `return ![...document.querySelectorAll('[data-testid="profile-current"]')].some((e) => e.textContent.includes(${JSON.stringify(PROFILE_NAME)}));`,
+        ),
+      WAIT_MS,
+      "no profile in the header",
+    );
   });
 });
