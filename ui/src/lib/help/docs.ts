@@ -37,6 +37,10 @@ export function slug(text: string): string {
     .replace(/\s/g, "-");
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
 /** Renders a page: HTML with ids on headings, its title, and its sections for the contents list. */
 export function renderDoc(id: DocId, language: Language): RenderedDoc {
   const source = SOURCES[id][language];
@@ -53,11 +57,15 @@ export function renderDoc(id: DocId, language: Language): RenderedDoc {
         if (depth === 2) headings.push({ id: anchor, text });
         return `<h${depth} id="${anchor}">${html}</h${depth}>\n`;
       },
+      // A code block scrolls sideways when its lines are long: the keyboard must reach it.
+      code({ text }) {
+        return `<pre tabindex="0"><code>${escapeHtml(text)}</code></pre>\n`;
+      },
     },
   });
   const raw = marked.parse(source) as string;
   // Our own text, but sanitised all the same: nothing in Help may run.
-  const html = DOMPurify.sanitize(raw, { FORBID_TAGS: ["style", "script", "iframe", "form", "img"] });
+  const html = DOMPurify.sanitize(raw, { FORBID_TAGS: ["style", "script", "iframe", "form", "img"], ADD_ATTR: ["tabindex"] });
   return { html, title, headings };
 }
 
