@@ -329,13 +329,13 @@ describe("a text-completion provider's templates", () => {
     await fireEvent.change(instruct, { target: { value: "named:Llama 3 Instruct" } });
     const context = screen.getByTestId("provider-context") as HTMLSelectElement;
     expect(context.value).toBe("");
-    expect(context.options[0]!.textContent?.trim()).toBe("Default");
-    await fireEvent.change(context, { target: { value: "Plain" } });
+    expect(context.options[0]!.textContent?.trim()).toBe("Plain (default)");
+    await fireEvent.change(context, { target: { value: "Default" } });
     await fireEvent.click(screen.getByTestId("provider-save"));
     await waitFor(() => expect(screen.getByTestId("provider-saved")).toBeTruthy());
     const config = last<{ config: ProviderConfig }>(calls, "save_provider").config;
     expect(config.instruct).toEqual({ type: "named", name: "Llama 3 Instruct" });
-    expect(config.contextTemplate).toBe("Plain");
+    expect(config.contextTemplate).toBe("Default");
   });
 });
 

@@ -30,8 +30,11 @@ use crate::template::{
 
 /// The instruct template used when nothing else says which.
 pub const FALLBACK_INSTRUCT: &str = "ChatML";
-/// The context template used when the connection names none.
-pub const DEFAULT_CONTEXT: &str = "Default";
+/// The context template used when the connection names none: "Plain", the
+/// story string without SillyTavern's `***` chat-start and example lines (an
+/// instruct template's turn markers already separate them; a bare `***`
+/// after the system turn's end token is off the model's format).
+pub const DEFAULT_CONTEXT: &str = "Plain";
 
 /// How long a server's reported chat template is trusted (a model can be swapped).
 const PROPS_FRESH: Duration = Duration::from_secs(60);
@@ -188,7 +191,7 @@ async fn named_instruct(store: &Store, name: &str) -> Result<InstructTemplate> {
     })
 }
 
-/// A saved context template of that name, else the built-in one ("Default" when none is named).
+/// A saved context template of that name, else the built-in one ([`DEFAULT_CONTEXT`] when none is named).
 async fn named_context(store: &Store, name: Option<&str>) -> Result<ContextTemplate> {
     let name = name.unwrap_or(DEFAULT_CONTEXT);
     if let Some(saved) = store.saved_template("context", name).await? {

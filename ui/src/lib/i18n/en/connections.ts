@@ -44,7 +44,7 @@ export const connections = {
   "profiles.missingProvider": "provider deleted",
   "template.auto": "Auto",
   "template.autoHint": "The model's own template when the server reports one, else matched by model name",
-  "template.contextDefault": "Default",
+  "template.contextDefault": "Plain (default)",
   "provider.instruct": "Instruct template",
   "provider.context": "Context template",
   "provider.contextHint": "How the character's card opens the prompt (SillyTavern's story string).",

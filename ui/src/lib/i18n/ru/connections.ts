@@ -45,7 +45,7 @@ export const connections: AreaDictionary<typeof english, RussianPlural> = {
   "profiles.missingProvider": "провайдер удалён",
   "template.auto": "Авто",
   "template.autoHint": "Собственный шаблон модели, если сервер его сообщает, иначе подбирается по названию модели",
-  "template.contextDefault": "По умолчанию",
+  "template.contextDefault": "Plain (по умолчанию)",
   "provider.instruct": "Инструкт-шаблон",
   "provider.context": "Шаблон контекста",
   "provider.contextHint": "Как карточка персонажа открывает промпт (story string из SillyTavern).",
