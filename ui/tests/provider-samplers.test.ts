@@ -77,6 +77,7 @@ describe("the kind picker", () => {
     expect(editor.textContent).toContain("API key (optional)");
     expect(screen.getByTestId("api-key-hint").textContent).toContain("needs no key");
     expect(field("api-key-input").placeholder).toBe("Only if the server asks for one");
+    expect(field("provider-default-model").placeholder).toBe("Optional: the model the server has loaded");
     await fireEvent.click(screen.getByTestId("provider-save"));
     await waitFor(() => expect(count(calls, "save_provider")).toBe(1));
     expect(last<{ config: ProviderConfig }>(calls, "save_provider").config).toMatchObject({ kind, name, baseUrl });

@@ -49,6 +49,7 @@ export const providers = {
   "provider.baseUrlHintText": "The server's address: Confab adds the API's path (/api/v1/generate, /completion or /completions).",
   "provider.defaultModel": "Default model",
   "provider.defaultModelPlaceholder": "e.g. openai/gpt-4o-mini",
+  "provider.defaultModelPlaceholderText": "Optional: the model the server has loaded",
   "provider.headers": "Extra headers",
   "provider.headerName": "Header",
   "provider.headerValue": "Value",

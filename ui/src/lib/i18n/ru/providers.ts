@@ -53,6 +53,7 @@ export const providers: AreaDictionary<typeof english, RussianPlural> = {
   "provider.baseUrlHintText": "Адрес сервера: Confab добавляет путь API (/api/v1/generate, /completion или /completions).",
   "provider.defaultModel": "Модель по умолчанию",
   "provider.defaultModelPlaceholder": "например, openai/gpt-4o-mini",
+  "provider.defaultModelPlaceholderText": "Необязательно: модель, загруженная на сервере",
   "provider.headers": "Дополнительные заголовки",
   "provider.headerName": "Заголовок",
   "provider.headerValue": "Значение",
