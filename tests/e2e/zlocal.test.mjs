@@ -91,6 +91,10 @@ describe("a local model through KoboldCpp's own API", () => {
       WAIT_MS,
       "the profile is listed",
     );
+    // The connections and the template library as they look with a profile.
+    await driver.executeScript(`document.querySelector('[data-testid="profiles"]').scrollIntoView({ block: "start" });`);
+    await driver.wait(until.elementLocated(css('[data-testid="template-row"][data-name="ChatML"]')), WAIT_MS, "the templates are listed");
+    await screenshot(driver, "local-connections-and-templates");
   });
 
   test("the chat header switches to the profile in one click; the preview shows the exact text", async () => {
@@ -130,7 +134,9 @@ describe("a local model through KoboldCpp's own API", () => {
     assert.ok(raw.trimEnd().endsWith("<|start_header_id|>assistant<|end_header_id|>"), `the text ends: ${JSON.stringify(raw.slice(-200))}`);
     const template = await driver.findElement(css('[data-testid="prompt-template"]'));
     assert.equal(await template.getAttribute("data-origin"), "modelName");
-    assert.ok((await template.getText()).includes("Llama 3"), await template.getText());
+    // textContent, not getText: the drawer may still be fading in, and WebDriver reads no text while it does.
+    const templateText = await template.getAttribute("textContent");
+    assert.ok(templateText.includes("Llama 3"), templateText);
     const tokens = await driver.findElement(css('[data-testid="prompt-text-tokens"]'));
     assert.equal(await tokens.getAttribute("data-by-server"), "true", "KoboldCpp counted the tokens");
     await screenshot(driver, "local-prompt-text");
