@@ -15,7 +15,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::watch;
 
 use super::live::Live;
-use super::prepare::{prepare, Prepared, Resolved};
+use super::prepare::{prepare, resolved, Prepared, Resolving};
 use super::{CancelReason, Inner, ReplyKind, ReplyUsage, StreamEvent};
 use crate::error::{AppError, Error, Result};
 use crate::llm::{hide_key, start_reply_with, WireEvent};
@@ -78,6 +78,8 @@ pub(super) struct Progress {
     pub(super) first_token: Option<Duration>,
     /// Whether any text or reasoning arrived.
     pub(super) grew: bool,
+    /// The request's API key, kept only to scrub it from a failure.
+    pub(super) key: Option<String>,
     /// The save of the session's timed lore state, running beside the request.
     pub(super) lore_saved: Option<tokio::task::JoinHandle<Result<()>>>,
 }
@@ -105,13 +107,14 @@ struct Checkpoint {
 }
 
 /// Runs one stream to its end; the session is free when this returns.
-pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, job: Job, resolved: Result<Resolved>) {
+pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, job: Job, resolving: Resolving) {
     let mut progress = Progress::default();
+    let outcome = drive(&inner, &live, &job, resolving, &mut progress).await;
     // A server may echo the key in an error body or an SSE error event: the
     // failure is scrubbed of that exact key (not only of key-like patterns)
     // before it reaches the terminal event, the UI, the CLI or a log.
-    let key = resolved.as_ref().ok().and_then(|r| r.key.clone());
-    let outcome = match drive(&inner, &live, &job, resolved, &mut progress).await {
+    let key = progress.key.take();
+    let outcome = match outcome {
         Outcome::Failed(e) => Outcome::Failed(hide_key(e, key.as_deref())),
         other => other,
     };
@@ -123,7 +126,7 @@ async fn drive(
     inner: &Inner,
     live: &Live,
     job: &Job,
-    resolved: Result<Resolved>,
+    resolving: Resolving,
     progress: &mut Progress,
 ) -> Outcome {
     let deadline = tokio::time::Instant::from_std(job.began + inner.config.max_duration);
@@ -134,7 +137,11 @@ async fn drive(
         biased;
         _ = &mut cancelled => return Outcome::Cancelled(live.reason()),
         _ = &mut expired => return Outcome::Cancelled(CancelReason::MaxDuration),
-        prepared = prepare(inner, job, resolved, progress) => prepared,
+        prepared = async {
+            let resolved = resolved(resolving).await;
+            progress.key = resolved.as_ref().ok().and_then(|r| r.key.clone());
+            prepare(inner, job, resolved, progress).await
+        } => prepared,
     };
     let Prepared {
         config,

@@ -3,8 +3,10 @@
 //! and the request for that provider ([`prepare`]): chat completions, or a
 //! text-completion backend's rendered prompt (see `text.rs`).
 
+use std::sync::Arc;
+
 use super::pipeline::{Job, Progress, Target};
-use super::{Inner, ReplyKind};
+use super::{ChatEngine, Inner, ReplyKind};
 use crate::error::{Error, Result};
 use crate::llm::{build_request, HttpRequest, ProviderConfig};
 use crate::session::turn::{build_turn, limits_for, TurnKind, TurnRequest};
@@ -16,6 +18,26 @@ pub(crate) struct Resolved {
     pub(super) context_length: Option<u32>,
     pub(super) key: Option<String>,
     pub(super) instruct_source: crate::connection::ChoiceSource,
+}
+
+/// A [`resolve`] running on its own: the request's messages are saved and
+/// `started` sent without waiting for it (a process killed in between leaves
+/// the least unreported); the stream's task waits for it.
+pub(crate) type Resolving = tokio::task::JoinHandle<Result<Resolved>>;
+
+impl ChatEngine {
+    /// Starts resolving the session's provider, model and key.
+    pub(super) fn resolving(&self, session_id: &str) -> Resolving {
+        let (inner, session_id) = (Arc::clone(&self.inner), session_id.to_owned());
+        tokio::spawn(async move { resolve(&inner, &session_id).await })
+    }
+}
+
+/// What [`Resolving`] found; a panic in it is an internal error.
+pub(super) async fn resolved(resolving: Resolving) -> Result<Resolved> {
+    resolving
+        .await
+        .unwrap_or_else(|e| Err(Error::Internal(format!("finding the provider failed: {e}"))))
 }
 
 /// Finds the session's provider, model and key. Requests run this beside

@@ -6,7 +6,7 @@ use std::sync::{Arc, MutexGuard};
 
 use super::live::{Follower, Live};
 use super::pipeline::{self, Job};
-use super::prepare::Resolved;
+use super::prepare::Resolving;
 use super::{ChatEngine, Inner, LiveSessions, StreamEvent, StreamStarted};
 use crate::error::{AppError, Error, Result};
 use crate::sink::Sink;
@@ -91,7 +91,7 @@ impl Reservation {
         started: StreamStarted,
         sink: Arc<dyn Sink<StreamEvent>>,
         job: Job,
-        resolved: Result<Resolved>,
+        resolving: Resolving,
     ) -> StreamStarted {
         self.launched = true;
         let earlier_reasoning = job
@@ -111,7 +111,7 @@ impl Reservation {
             self.inner.clone(),
             self.live.clone(),
             job,
-            resolved,
+            resolving,
         ));
         started
     }

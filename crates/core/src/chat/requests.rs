@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::pipeline::{Job, ReplyTarget};
-use super::prepare::resolve;
+
 use super::{ChatEngine, ReplyKind, StreamEvent, StreamStarted};
 use crate::error::{Error, Result};
 use crate::session::group::{speaker_for, GroupMember};
@@ -71,6 +71,8 @@ impl ChatEngine {
             }
         }
         let slot = self.reserve(session_id)?;
+        // The provider is found while the messages are saved; the stream waits for it, `started` does not.
+        let resolved = self.resolving(session_id);
         let saved = async {
             let user_name =
                 crate::session::service::user_name(store, session.persona_id.as_deref()).await?;
@@ -90,8 +92,7 @@ impl ChatEngine {
                 .await?;
             Ok::<_, Error>(ids)
         };
-        // The provider is found while the messages are saved.
-        let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
+        let saved = saved.await;
         let (slot, (user_id, reply_id)) = slot.keep_if(saved)?;
         // From here the user message is saved: every failure is reported as
         // the stream's outcome (after `started`), never as an error that would hide it.
@@ -163,8 +164,10 @@ impl ChatEngine {
         )
         .await?;
         let slot = self.reserve_turn(session_id, chain)?;
+        // The provider is found while the messages are saved; the stream waits for it, `started` does not.
+        let resolved = self.resolving(session_id);
         let saved = async { store.add_message(session_id, speaker.reply()).await };
-        let (saved, resolved) = tokio::join!(saved, resolve(&self.inner, session_id));
+        let saved = saved.await;
         let (slot, reply) = slot.keep_if(saved)?;
         let started = StreamStarted {
             session_id: session_id.to_owned(),
@@ -232,6 +235,8 @@ impl ChatEngine {
         )
         .await?;
         let slot = self.reserve(session_id)?;
+        // The provider is found while the messages are saved; the stream waits for it, `started` does not.
+        let resolved = self.resolving(session_id);
         let prepared = async {
             let last = self.last_message(session_id).await?;
             let last = match last {
@@ -258,7 +263,7 @@ impl ChatEngine {
             }
             Ok((parent, reply))
         };
-        let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
+        let prepared = prepared.await;
         let (slot, (parent, reply)) = slot.keep_if(prepared)?;
         let asked = Asked::of(parent, &reply.id);
         let started = StreamStarted {
@@ -300,6 +305,8 @@ impl ChatEngine {
         let store = &self.inner.store;
         store.session_summary(session_id).await?;
         let slot = self.reserve(session_id)?;
+        // The provider is found while the messages are saved; the stream waits for it, `started` does not.
+        let resolved = self.resolving(session_id);
         let prepared = async {
             let last = match self.last_message(session_id).await? {
                 Some(m) if m.role == Role::Assistant => m,
@@ -316,7 +323,7 @@ impl ChatEngine {
             };
             Ok((last, parent))
         };
-        let (prepared, resolved) = tokio::join!(prepared, resolve(&self.inner, session_id));
+        let prepared = prepared.await;
         let (slot, (last, parent)) = slot.keep_if(prepared)?;
         let asked = Asked::of(parent, &last.id);
         let started = StreamStarted {
@@ -355,7 +362,7 @@ impl ChatEngine {
         // prompt is the one the next speaker would get.
         let next = speaker_for(store, session_id, None, None).await?;
         let slot = self.reserve(session_id)?;
-        let resolved = resolve(&self.inner, session_id).await;
+        let resolved = self.resolving(session_id);
         let speaker = next.map(|m| m.character_id);
         let started = StreamStarted {
             session_id: session_id.to_owned(),
