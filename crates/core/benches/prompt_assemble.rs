@@ -174,6 +174,7 @@ fn input(history: Vec<HistoryMessage>, window: u32) -> PromptInput {
         now: "2024-06-05T15:45:00+02:00".into(),
         seed: 1,
         group: None,
+        memory: Default::default(),
     }
 }
 

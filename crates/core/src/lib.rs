@@ -16,6 +16,7 @@ pub mod info;
 pub mod library;
 pub mod llm;
 pub mod lore;
+pub mod memory;
 pub mod offload;
 pub mod onboarding;
 pub mod paths;

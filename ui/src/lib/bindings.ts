@@ -1833,7 +1833,11 @@ export type PromptSource =
 /**  Impersonate: the instruction to write as the user. */
 "impersonationInstruction" | 
 /**  In a group chat, the closing line naming who writes the reply. */
-"groupNudge";
+"groupNudge" | 
+/**  A summary of earlier messages of the path. */
+"summary" | 
+/**  A passage retrieved from earlier in the chat or its notes. */
+"retrievedMemory";
 
 /**  A configured provider as the Settings page shows it. */
 export type Provider = {

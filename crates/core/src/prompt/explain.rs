@@ -93,6 +93,8 @@ pub(crate) fn fixed_label(source: PromptSource) -> &'static str {
         PromptSource::ImpersonationInstruction => "impersonation instruction",
         PromptSource::GroupMember => "group member",
         PromptSource::GroupNudge => "group nudge",
+        PromptSource::Summary => "summary",
+        PromptSource::RetrievedMemory => "retrieved memory",
     }
 }
 

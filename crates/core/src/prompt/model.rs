@@ -159,6 +159,43 @@ pub struct PromptInput {
     pub seed: u64,
     /// In a group chat: who else is in the scene (`character` is the speaker).
     pub group: Option<crate::session::group::GroupScene>,
+    /// What the chat remembers beyond the window (summaries, retrieved passages).
+    pub memory: PromptMemory,
+}
+
+/// What a chat remembers beyond the window; empty when memory is off.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromptMemory {
+    /// Summaries of the active path's earlier messages, oldest first.
+    pub summaries: Vec<SummaryInput>,
+    /// Passages retrieved for this turn, best first.
+    pub retrieved: Vec<RetrievedPassage>,
+    /// How many chat messages come after the retrieved passages (0 = at the very end).
+    pub retrieval_depth: u32,
+}
+
+/// A summary standing in for a stretch of the path's earlier messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryInput {
+    /// The summary's id.
+    pub id: String,
+    /// Its text (macros allowed).
+    pub text: String,
+    /// How many messages of the path it covers.
+    pub covers: u32,
+}
+
+/// A passage of the chat (or a note attached to it) found relevant to this turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrievedPassage {
+    /// The passage's id.
+    pub id: i64,
+    /// Its text.
+    pub text: String,
+    /// Its similarity to the query, -1..1.
+    pub score: f32,
+    /// The message it came from; `None` for a note.
+    pub message_id: Option<String>,
 }
 
 /// One provider-neutral message.
@@ -213,6 +250,10 @@ pub enum PromptSource {
     ImpersonationInstruction,
     /// In a group chat, the closing line naming who writes the reply.
     GroupNudge,
+    /// A summary of earlier messages of the path.
+    Summary,
+    /// A passage retrieved from earlier in the chat or its notes.
+    RetrievedMemory,
 }
 
 /// One piece of the prompt, and why it is where it is.

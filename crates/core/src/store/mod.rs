@@ -21,6 +21,7 @@ mod usage;
 mod world_books;
 
 mod lock;
+mod memory;
 pub use lock::{Hold, LibraryLock};
 
 use std::path::{Path, PathBuf};

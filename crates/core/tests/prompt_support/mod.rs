@@ -75,6 +75,7 @@ pub fn input() -> PromptInput {
         now: "2024-06-05T15:45:00+02:00".into(),
         seed: 1,
         group: None,
+        memory: Default::default(),
     }
 }
 

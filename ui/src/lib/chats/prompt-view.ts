@@ -69,6 +69,8 @@ const KNOWN_SOURCES = new Set<string>([
   "impersonationInstruction",
   "groupMember",
   "groupNudge",
+  "summary",
+  "retrievedMemory",
 ] satisfies PromptSource[]);
 
 /** `characterFilter` → `character filter`. */

@@ -405,6 +405,7 @@ pub async fn build_turn(
             now,
             seed,
             group: scene,
+            memory: Default::default(),
         };
         let prompt = assemble_with(&input, counter, &rewrite)?;
         Ok((prompt, report, timed, fresh))

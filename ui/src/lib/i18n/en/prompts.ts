@@ -37,6 +37,8 @@ export const prompts = {
   "prompt.source.impersonationInstruction": "Impersonation instruction",
   "prompt.source.groupMember": "Another member",
   "prompt.source.groupNudge": "Who writes the reply",
+  "prompt.source.summary": "Summary of earlier messages",
+  "prompt.source.retrievedMemory": "Retrieved memory",
   "prompt.noTarget": "No provider set up: built for the default window",
   "prompt.meter": "The prompt's share of the context window",
   "prompt.meterHint": "{used} of {budget} tokens the prompt may use (the rest of the window is kept for the reply)",

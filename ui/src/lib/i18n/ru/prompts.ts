@@ -46,6 +46,8 @@ export const prompts: AreaDictionary<typeof english, RussianPlural> = {
   "prompt.source.impersonationInstruction": "Инструкция для ответа за вас",
   "prompt.source.groupMember": "Другой участник",
   "prompt.source.groupNudge": "Кто пишет ответ",
+  "prompt.source.summary": "Краткое содержание прежних сообщений",
+  "prompt.source.retrievedMemory": "Найденное в памяти",
   "prompt.noTarget": "Провайдер не настроен: промпт собран для окна по умолчанию",
   "prompt.meter": "Доля промпта в контекстном окне",
   "prompt.meterHint": "{used} из {budget} токенов, доступных промпту (остаток окна оставлен для ответа)",

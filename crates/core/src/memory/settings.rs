@@ -1,0 +1,1 @@
+//! A chat's memory settings.

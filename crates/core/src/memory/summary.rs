@@ -1,0 +1,1 @@
+//! Rolling summaries: what left the window, summarised per path.

@@ -1,0 +1,4 @@
+//! The memory repository: summaries, passages and each chat's memory settings.
+
+mod passages;
+mod summaries;

@@ -1,0 +1,1 @@
+//! Passages embedded for retrieval.

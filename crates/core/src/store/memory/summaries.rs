@@ -1,0 +1,1 @@
+//! Summaries of a path's earlier messages, and each chat's memory settings.
