@@ -18,12 +18,14 @@
 mod auto;
 mod events;
 mod live;
+mod memory;
 mod pipeline;
 mod prepare;
 mod quiet;
 mod recovery;
 mod registry;
 mod requests;
+mod retrieval;
 mod text;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
 pub use quiet::Quiet;

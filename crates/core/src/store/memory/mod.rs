@@ -1,4 +1,5 @@
 //! The memory repository: summaries, passages and each chat's memory settings.
 
 mod passages;
+mod settings;
 mod summaries;
