@@ -150,6 +150,8 @@ fn models_shows_the_cached_list_favourites_first() {
             context_length: ctx,
             prompt_price_per_million: price,
             completion_price_per_million: price.map(|p| p * 4.0),
+            cache_read_price_per_million: None,
+            cache_write_price_per_million: None,
         };
         store
             .save_cached_models(
@@ -207,6 +209,9 @@ fn usage_sums_per_day_and_lists_unfinished_requests() {
             prompt_tokens: pt,
             completion_tokens: ct,
             cost_usd: cost,
+            cache_write_tokens: 0,
+            cache_read_tokens: 0,
+            cache_saved_usd: None,
         };
         for r in [
             record(UsageOutcome::Done, "", 1000, 200, Some(0.25)),
