@@ -447,7 +447,10 @@ async fn cache_tokens_reach_done_and_the_usage_report_with_the_saving() {
     let cost = (1_000.0 * 2.0 + 8_000.0 * 0.2 + 1_000.0 * 2.5 + 100.0 * 10.0) / 1e6;
     let saved = (8_000.0 * 1.8 - 1_000.0 * 0.5) / 1e6;
     assert!((usage.cost_usd.unwrap() - cost).abs() < 1e-12, "{usage:?}");
-    assert!((usage.cache_saved_usd.unwrap() - saved).abs() < 1e-12, "{usage:?}");
+    assert!(
+        (usage.cache_saved_usd.unwrap() - saved).abs() < 1e-12,
+        "{usage:?}"
+    );
     let report = confab_core::providers::usage(&f.store, 1).await.unwrap();
     assert_eq!(report.rows[0].cache_read_tokens, 8_000);
     assert_eq!(report.rows[0].cache_write_tokens, 1_000);

@@ -275,9 +275,15 @@ fn unknown_models_claim_no_saving_and_unknown_prices_no_cost() {
     let c = providers::request_cost(Some(&claude), &cached(10, 0, 50, 50));
     assert!(close(c.cost_usd, 10.0 * 0.08 / 1e6), "{c:?}");
     assert_eq!(providers::cache_multipliers("claude-opus-4-1"), (0.1, 1.25));
-    assert_eq!(providers::cache_multipliers("google/gemini-2.5-pro"), (0.25, 1.0));
+    assert_eq!(
+        providers::cache_multipliers("google/gemini-2.5-pro"),
+        (0.25, 1.0)
+    );
     assert_eq!(providers::cache_multipliers("gpt-4.1"), (0.5, 1.0));
-    assert_eq!(providers::cache_multipliers("meta-llama/llama-3-70b"), (1.0, 1.0));
+    assert_eq!(
+        providers::cache_multipliers("meta-llama/llama-3-70b"),
+        (1.0, 1.0)
+    );
 }
 
 #[tokio::test]
@@ -303,7 +309,10 @@ async fn the_report_sums_cache_tokens_and_savings() {
     let [row] = report.rows.as_slice() else {
         panic!("{report:?}")
     };
-    assert_eq!((row.cache_read_tokens, row.cache_write_tokens), (3700, 1900));
+    assert_eq!(
+        (row.cache_read_tokens, row.cache_write_tokens),
+        (3700, 1900)
+    );
     assert!(close(row.cache_saved_usd, 0.0031), "{row:?}");
     let json = serde_json::to_value(row).unwrap();
     assert_eq!(json["cacheReadTokens"], 3700);

@@ -124,8 +124,12 @@ pub fn parse_models(kind: ProviderKind, body: &[u8]) -> Result<Vec<ModelInfo>, E
             .to_owned();
         let (cache_read, cache_write) = match kind {
             ProviderKind::OpenRouter => (
-                entry.pointer("/pricing/input_cache_read").and_then(per_million),
-                entry.pointer("/pricing/input_cache_write").and_then(per_million),
+                entry
+                    .pointer("/pricing/input_cache_read")
+                    .and_then(per_million),
+                entry
+                    .pointer("/pricing/input_cache_write")
+                    .and_then(per_million),
             ),
             _ => (None, None),
         };

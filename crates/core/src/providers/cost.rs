@@ -32,7 +32,9 @@ pub fn cache_multipliers(model_id: &str) -> (f64, f64) {
     let is = |prefix: &str, name: &str| vendor.as_deref() == Some(prefix) || id.starts_with(name);
     if is("anthropic", "claude") {
         (0.1, 1.25)
-    } else if is("openai", "gpt-") || id.starts_with('o') && id.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) {
+    } else if is("openai", "gpt-")
+        || id.starts_with('o') && id.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+    {
         (0.5, 1.0)
     } else if is("google", "gemini") {
         (0.25, 1.0)

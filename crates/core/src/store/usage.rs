@@ -115,7 +115,9 @@ impl Store {
         .await
         .map_err(|e| self.sql_error(e))?
         .into_iter()
-        .map(|(day, p, m, n, pt, ct, cost, w, r, saved)| (day, p, m, (n, pt, ct), cost, w, r, saved))
+        .map(|(day, p, m, n, pt, ct, cost, w, r, saved)| {
+            (day, p, m, (n, pt, ct), cost, w, r, saved)
+        })
         .collect();
         let outcomes: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT outcome, reason, COUNT(*) FROM usage_events
