@@ -259,3 +259,142 @@ fn an_old_saved_provider_has_caching_on() {
     let c: ProviderConfig = serde_json::from_value(v).unwrap();
     assert!(c.prompt_cache);
 }
+
+// ---------------------------------------------------------------------------
+// Keyword world info out of the system message
+
+fn keyword(mut a: confab_core::lore::Activation) -> confab_core::lore::Activation {
+    a.reason = confab_core::lore::ActivationReason::Key {
+        key: "storm".into(),
+        secondary: None,
+        matched_in: confab_core::lore::MatchedIn::Message { index: 0 },
+    };
+    a
+}
+
+fn entries() -> Vec<confab_core::lore::Activation> {
+    vec![
+        wi(
+            1,
+            EntryPosition::BeforeCharacter,
+            0,
+            EntryRole::User,
+            "Always: the sea is cold.",
+        ),
+        keyword(wi(
+            2,
+            EntryPosition::AfterCharacter,
+            0,
+            EntryRole::User,
+            "Storms come from the west.",
+        )),
+        keyword(wi(
+            3,
+            EntryPosition::AtDepth,
+            2,
+            EntryRole::System,
+            "Deep lore.",
+        )),
+        keyword(wi(
+            4,
+            EntryPosition::ExampleMessagesTop,
+            0,
+            EntryRole::User,
+            "Example lore.",
+        )),
+    ]
+}
+
+#[test]
+fn relocation_moves_keyword_entries_from_the_system_message_only() {
+    use confab_core::prompt::{relocate_keyword_world_info, MOVED_WORLD_INFO_DEPTH};
+    let mut wi = entries();
+    assert_eq!(
+        relocate_keyword_world_info(&mut wi, MOVED_WORLD_INFO_DEPTH),
+        1
+    );
+    // The constant entry stays; the keyword one before/after the character moves.
+    assert_eq!(wi[0].position, EntryPosition::BeforeCharacter);
+    assert_eq!(wi[0].moved_from, None);
+    assert_eq!(wi[1].position, EntryPosition::AtDepth);
+    assert_eq!((wi[1].depth, wi[1].role), (4, EntryRole::System));
+    assert_eq!(wi[1].moved_from, Some(EntryPosition::AfterCharacter));
+    // Entries elsewhere keep their place.
+    assert_eq!((wi[2].position, wi[2].depth), (EntryPosition::AtDepth, 2));
+    assert_eq!(wi[3].position, EntryPosition::ExampleMessagesTop);
+    assert_eq!(wi, {
+        let mut again = wi.clone();
+        relocate_keyword_world_info(&mut again, 4);
+        again
+    });
+}
+
+#[test]
+fn with_relocation_the_system_message_is_the_same_whatever_fires() {
+    use confab_core::prompt::relocate_keyword_world_info;
+    let quiet = {
+        let mut inp = long_input();
+        inp.world_info = vec![entries().remove(0)];
+        run(&inp)
+    };
+    let stormy_input = |relocate: bool| {
+        let mut inp = long_input();
+        // Without the example-top entry, which would move the mark before it.
+        inp.world_info = entries()[..3].to_vec();
+        if relocate {
+            relocate_keyword_world_info(&mut inp.world_info, 4);
+        }
+        inp
+    };
+    // Off (the default order): the keyword entry changes the system message.
+    let off = run(&stormy_input(false));
+    assert_ne!(off.messages[0], quiet.messages[0]);
+    assert!(off.messages[0]
+        .content
+        .contains("Storms come from the west."));
+    // On: the system message is what it is without it, and the entry sits in the chat at depth 4.
+    let on = run(&stormy_input(true));
+    assert_eq!(on.messages[0], quiet.messages[0]);
+    assert!(on.messages[0].content.contains("Always: the sea is cold."));
+    let part = on
+        .parts
+        .iter()
+        .find(|p| p.text == "Storms come from the west.")
+        .unwrap();
+    let at = part.message_index as usize;
+    assert_eq!(on.messages[at].role, Role::System);
+    // Four chat messages after it: three of the history and the new one.
+    let chat_after = on.messages[at + 1..]
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .count();
+    assert_eq!(chat_after, 4, "{:#?}", &on.messages[at..]);
+    assert!(
+        part.label.contains("moved from after the character"),
+        "{}",
+        part.label
+    );
+    assert!(part.label.contains("at depth 4"), "{}", part.label);
+    // And the cache mark sits before it.
+    assert!(cache_breakpoints(&on).contains(&(at - 1)));
+    check_accounting(&on);
+}
+
+#[tokio::test]
+async fn the_setting_is_saved_and_off_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = confab_core::store::Store::open(dir.path()).await.unwrap();
+    let settings = store.settings().await.unwrap();
+    assert!(!settings.keyword_world_info_at_depth);
+    let saved = store
+        .save_settings(&confab_core::settings::Settings {
+            keyword_world_info_at_depth: true,
+            ..settings
+        })
+        .await
+        .unwrap();
+    assert!(saved.keyword_world_info_at_depth);
+    assert!(store.settings().await.unwrap().keyword_world_info_at_depth);
+    let json = serde_json::to_value(saved).unwrap();
+    assert_eq!(json["keywordWorldInfoAtDepth"], true);
+}

@@ -16,8 +16,17 @@
 //!
 //! A prefix shorter than [`MIN_CACHEABLE_TOKENS`] is not cached by any
 //! provider (Anthropic silently skips it), so it gets no mark.
+//!
+//! What else can change the system message from turn to turn, by the user's
+//! own choice and left alone: the time macros (`{{time}}`, `{{date}}`,
+//! `{{weekday}}`, `{{isotime}}`), `{{random}}` and `{{roll}}` (seeded per
+//! chat length), world info that fires by keyword before or after the
+//! character (see [`relocate_keyword_world_info`], off by default), sticky and
+//! cooldown entries, an Author's Note placed before or after the system prompt
+//! with an interval, and in a group, the speaker.
 
 use super::model::{AssembledPrompt, PromptSource};
+use crate::lore::{Activation, ActivationReason, EntryPosition, EntryRole};
 
 /// The shortest prefix worth a mark: Anthropic's smallest minimum (Claude
 /// Sonnet and Opus 4.x; Haiku models need 2,048 or more, and are simply not
@@ -118,4 +127,38 @@ fn is_system_source(source: PromptSource) -> bool {
             | PromptSource::PersonaDescription
             | PromptSource::Preferences
     )
+}
+
+/// The depth keyword world info moves to with [`relocate_keyword_world_info`]
+/// (SillyTavern's default `@depth` and Author's Note depth).
+pub const MOVED_WORLD_INFO_DEPTH: u32 = 4;
+
+/// Moves the world info that fired by keyword (anything not constant) from the
+/// system message (before or after the character) into the chat as a system
+/// message at `depth`, so the system message, and the cached prefix it opens,
+/// stays the same from turn to turn. Constant entries stay where they are, and
+/// each moved entry remembers where it asked to go (its prompt label says so).
+/// Returns how many moved. Off by default: the documented prompt order keeps
+/// every entry where its book puts it.
+pub fn relocate_keyword_world_info(world_info: &mut [Activation], depth: u32) -> usize {
+    let mut moved = 0;
+    for a in world_info.iter_mut() {
+        let in_system = matches!(
+            a.position,
+            EntryPosition::BeforeCharacter | EntryPosition::AfterCharacter
+        );
+        // `@@activate` entries fire every turn, as constant ones do.
+        let fixed = matches!(
+            a.reason,
+            ActivationReason::Constant | ActivationReason::Decorator
+        );
+        if in_system && !fixed {
+            a.moved_from = Some(a.position);
+            a.position = EntryPosition::AtDepth;
+            a.depth = depth;
+            a.role = EntryRole::System;
+            moved += 1;
+        }
+    }
+    moved
 }

@@ -29,7 +29,14 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
         EntryPosition::AtDepth => format!("at depth {}, {}", a.depth, entry_role_name(a.role)),
         EntryPosition::Outlet => format!("outlet {}", a.outlet),
     };
-    format!("world info #{}{title} ({place})", a.uid)
+    match a.moved_from {
+        Some(from) => format!(
+            "world info #{}{title} ({place}; moved from {} to keep the cached start of the prompt stable)",
+            a.uid,
+            position_name(from)
+        ),
+        None => format!("world info #{}{title} ({place})", a.uid),
+    }
 }
 
 fn entry_role_name(role: EntryRole) -> &'static str {
@@ -123,4 +130,18 @@ pub fn explain(prompt: &AssembledPrompt) -> String {
         prompt.dropped_examples
     ));
     out
+}
+
+/// A position in words, for a moved entry's label.
+fn position_name(position: EntryPosition) -> &'static str {
+    match position {
+        EntryPosition::BeforeCharacter => "before the character",
+        EntryPosition::AfterCharacter => "after the character",
+        EntryPosition::ExampleMessagesTop => "before the example dialogue",
+        EntryPosition::ExampleMessagesBottom => "after the example dialogue",
+        EntryPosition::AuthorsNoteTop => "the top of the Author's Note",
+        EntryPosition::AuthorsNoteBottom => "the bottom of the Author's Note",
+        EntryPosition::AtDepth => "a depth",
+        EntryPosition::Outlet => "an outlet",
+    }
 }
