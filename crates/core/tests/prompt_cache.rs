@@ -370,7 +370,7 @@ fn with_relocation_the_system_message_is_the_same_whatever_fires() {
         .count();
     assert_eq!(chat_after, 4, "{:#?}", &on.messages[at..]);
     assert!(
-        part.label.contains("moved from after the character"),
+        part.label.contains("moved from after character"),
         "{}",
         part.label
     );

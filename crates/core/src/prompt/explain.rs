@@ -19,7 +19,20 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
     } else {
         format!(" {title}")
     };
-    let place = match a.position {
+    let place = place_words(a, a.position);
+    match a.moved_from {
+        Some(from) => format!(
+            "world info #{}{title} ({place}; moved from {} to keep the cached start of the prompt stable)",
+            a.uid,
+            place_words(a, from)
+        ),
+        None => format!("world info #{}{title} ({place})", a.uid),
+    }
+}
+
+/// Where an entry goes at `position`, in a label's words.
+fn place_words(a: &Activation, position: EntryPosition) -> String {
+    match position {
         EntryPosition::BeforeCharacter => "before character".to_owned(),
         EntryPosition::AfterCharacter => "after character".to_owned(),
         EntryPosition::ExampleMessagesTop => "before the example dialogue".to_owned(),
@@ -28,14 +41,6 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
         EntryPosition::AuthorsNoteBottom => "bottom of the Author's Note".to_owned(),
         EntryPosition::AtDepth => format!("at depth {}, {}", a.depth, entry_role_name(a.role)),
         EntryPosition::Outlet => format!("outlet {}", a.outlet),
-    };
-    match a.moved_from {
-        Some(from) => format!(
-            "world info #{}{title} ({place}; moved from {} to keep the cached start of the prompt stable)",
-            a.uid,
-            position_name(from)
-        ),
-        None => format!("world info #{}{title} ({place})", a.uid),
     }
 }
 
@@ -130,18 +135,4 @@ pub fn explain(prompt: &AssembledPrompt) -> String {
         prompt.dropped_examples
     ));
     out
-}
-
-/// A position in words, for a moved entry's label.
-fn position_name(position: EntryPosition) -> &'static str {
-    match position {
-        EntryPosition::BeforeCharacter => "before the character",
-        EntryPosition::AfterCharacter => "after the character",
-        EntryPosition::ExampleMessagesTop => "before the example dialogue",
-        EntryPosition::ExampleMessagesBottom => "after the example dialogue",
-        EntryPosition::AuthorsNoteTop => "the top of the Author's Note",
-        EntryPosition::AuthorsNoteBottom => "the bottom of the Author's Note",
-        EntryPosition::AtDepth => "a depth",
-        EntryPosition::Outlet => "an outlet",
-    }
 }
