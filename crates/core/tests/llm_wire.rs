@@ -501,6 +501,7 @@ fn anthropic_cache_tokens_are_counted_in_the_prompt() {
             completion_tokens: Some(15),
             cache_write_tokens: Some(188),
             cache_read_tokens: Some(1843),
+            cost_usd: None,
         })
     );
 }
@@ -529,6 +530,7 @@ data: {"type":"message_stop"}
             completion_tokens: Some(3),
             cache_write_tokens: Some(0),
             cache_read_tokens: Some(96),
+            cost_usd: None,
         })
     );
 }
@@ -544,6 +546,7 @@ fn openai_cached_tokens_are_read() {
             completion_tokens: Some(300),
             cache_write_tokens: None,
             cache_read_tokens: Some(1920),
+            cost_usd: None,
         })
     );
 }
@@ -560,6 +563,7 @@ fn openrouter_cache_reads_and_writes_are_read() {
             completion_tokens: Some(60),
             cache_write_tokens: Some(0),
             cache_read_tokens: Some(10318),
+            cost_usd: Some(0.0045),
         })
     );
 }

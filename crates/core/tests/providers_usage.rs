@@ -218,6 +218,7 @@ fn cached(prompt: u32, completion: u32, read: u32, write: u32) -> Usage {
         completion_tokens: Some(completion),
         cache_read_tokens: Some(read),
         cache_write_tokens: Some(write),
+        cost_usd: None,
     }
 }
 
@@ -284,6 +285,25 @@ fn unknown_models_claim_no_saving_and_unknown_prices_no_cost() {
         providers::cache_multipliers("meta-llama/llama-3-70b"),
         (1.0, 1.0)
     );
+}
+
+#[test]
+fn a_cost_the_provider_reports_wins() {
+    let claude = priced("anthropic/claude-sonnet-4.5", 3.0, 15.0, None, None);
+    let usage = Usage {
+        cost_usd: Some(0.0045),
+        ..cached(10_339, 60, 10_318, 0)
+    };
+    let c = providers::request_cost(Some(&claude), &usage);
+    assert_eq!(c.cost_usd, Some(0.0045));
+    // The saving still comes from the prices.
+    assert!(
+        close(c.cache_saved_usd, 10_318.0 * 3.0 * 0.9 / 1e6),
+        "{c:?}"
+    );
+    // Without a model list, the reported cost is all there is.
+    let c = providers::request_cost(None, &usage);
+    assert_eq!((c.cost_usd, c.cache_saved_usd), (Some(0.0045), None));
 }
 
 #[tokio::test]

@@ -76,6 +76,8 @@ pub(super) struct Progress {
     pub(super) completion_tokens: Option<u32>,
     pub(super) cache_write_tokens: Option<u32>,
     pub(super) cache_read_tokens: Option<u32>,
+    /// The cost the provider reported (OpenRouter), if it did.
+    pub(super) reported_cost_usd: Option<f64>,
     pub(super) finish_reason: Option<String>,
     pub(super) first_token: Option<Duration>,
     /// Whether any text or reasoning arrived.
@@ -336,6 +338,7 @@ fn take_event(item: Option<Result<WireEvent>>, live: &Live, progress: &mut Progr
             progress.completion_tokens = u.completion_tokens.or(progress.completion_tokens);
             progress.cache_write_tokens = u.cache_write_tokens.or(progress.cache_write_tokens);
             progress.cache_read_tokens = u.cache_read_tokens.or(progress.cache_read_tokens);
+            progress.reported_cost_usd = u.cost_usd.or(progress.reported_cost_usd);
             Step::Quiet
         }
         Some(Ok(WireEvent::Finish { reason })) => {
@@ -419,7 +422,7 @@ async fn finish(
         cache_saved_usd: None,
     };
     if let (true, Some(target)) = (progress.requested, &progress.target) {
-        let priced = cost(inner, target, &usage).await;
+        let priced = cost(inner, target, &usage, progress.reported_cost_usd).await;
         usage.cost_usd = priced.cost_usd;
         usage.cache_saved_usd = priced.cache_saved_usd;
         let (outcome_word, reason) = match &outcome {
@@ -486,12 +489,16 @@ pub(crate) fn cancel_word(reason: CancelReason) -> &'static str {
 }
 
 /// The request's cost and the cache's saving, from the provider's published prices per million tokens.
-async fn cost(inner: &Inner, target: &Target, usage: &ReplyUsage) -> crate::providers::RequestCost {
-    let Ok(model) =
-        crate::providers::model_info(&inner.store, &target.provider_id, &target.model).await
-    else {
-        return Default::default();
-    };
+async fn cost(
+    inner: &Inner,
+    target: &Target,
+    usage: &ReplyUsage,
+    reported: Option<f64>,
+) -> crate::providers::RequestCost {
+    let model = crate::providers::model_info(&inner.store, &target.provider_id, &target.model)
+        .await
+        .ok()
+        .flatten();
     crate::providers::request_cost(
         model.as_ref(),
         &crate::llm::Usage {
@@ -499,6 +506,7 @@ async fn cost(inner: &Inner, target: &Target, usage: &ReplyUsage) -> crate::prov
             completion_tokens: usage.completion_tokens,
             cache_write_tokens: usage.cache_write_tokens,
             cache_read_tokens: usage.cache_read_tokens,
+            cost_usd: reported,
         },
     )
 }

@@ -12,7 +12,7 @@ use super::sse::SseEvent;
 use crate::error::Error;
 
 /// Something a provider's stream said, in Confab's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WireEvent {
     /// A piece of the reply.
     Text(String),
@@ -34,7 +34,7 @@ pub enum WireEvent {
 /// `prompt_tokens` counts the whole prompt, the cached part included, for every
 /// provider (Anthropic reports the three parts apart; they are summed here), so
 /// the cache figures are parts of it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
     /// Tokens in the prompt, cache reads and writes included.
     pub prompt_tokens: Option<u32>,
@@ -44,6 +44,9 @@ pub struct Usage {
     pub cache_write_tokens: Option<u32>,
     /// Prompt tokens read from the provider's prompt cache, when it says.
     pub cache_read_tokens: Option<u32>,
+    /// What the provider says the request cost in US dollars (OpenRouter's
+    /// `usage.cost`), which wins over a cost worked out from list prices.
+    pub cost_usd: Option<f64>,
 }
 
 impl Usage {
@@ -57,6 +60,10 @@ impl Usage {
             completion_tokens: tokens(u, "completion_tokens"),
             cache_write_tokens: details.and_then(|d| tokens(d, "cache_write_tokens")),
             cache_read_tokens: details.and_then(|d| tokens(d, "cached_tokens")),
+            cost_usd: u
+                .get("cost")
+                .and_then(Value::as_f64)
+                .filter(|c| c.is_finite() && *c >= 0.0),
         }
     }
 

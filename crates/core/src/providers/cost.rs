@@ -46,8 +46,18 @@ pub fn cache_multipliers(model_id: &str) -> (f64, f64) {
 }
 
 /// What `usage` cost with `model`'s prices per million tokens, and what the
-/// cache saved. `usage.prompt_tokens` includes the cache reads and writes.
+/// cache saved. `usage.prompt_tokens` includes the cache reads and writes; a
+/// cost the provider reported (`usage.cost_usd`) wins over the one worked out.
 pub fn request_cost(model: Option<&ModelInfo>, usage: &Usage) -> RequestCost {
+    let reported = usage.cost_usd.filter(|c| c.is_finite() && *c >= 0.0);
+    let worked_out = priced(model, usage);
+    RequestCost {
+        cost_usd: reported.or(worked_out.cost_usd),
+        ..worked_out
+    }
+}
+
+fn priced(model: Option<&ModelInfo>, usage: &Usage) -> RequestCost {
     let Some(model) = model else {
         return RequestCost::default();
     };
