@@ -525,32 +525,6 @@ describe("the example-dialogue setting", () => {
   });
 });
 
-describe("the keyword world info setting", () => {
-  test("is off by default, explained in one line, and saves when turned on", async () => {
-    const calls = installBackend({ settings: { language: null, theme: "system", exampleDialogue: "gradual" } });
-    render(App);
-    await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());
-    await fireEvent.click(screen.getByTestId("nav-settings"));
-    const setting = await screen.findByTestId("stable-world-info-setting");
-    const toggle = within(setting).getByTestId("stable-world-info") as HTMLInputElement;
-    expect(toggle.checked).toBe(false);
-    expect(setting.textContent).toContain("at depth 4");
-    await fireEvent.click(toggle);
-    await waitFor(() =>
-      expect(lastOf(calls.filter((c) => c.cmd === "set_settings"))!.args).toEqual({
-        settings: { language: null, theme: "system", exampleDialogue: "gradual", keywordWorldInfoAtDepth: true },
-      }),
-    );
-  });
-
-  test("a moved entry's label says where it asked to go and why", () => {
-    const label = "world info #2 Storms (at depth 4, system; moved from after character to keep the cached start of the prompt stable)";
-    expect(partLabel({ source: "worldInfo", label })).toBe(
-      "#2 Storms · at depth 4, as System; moved from “After character definitions” to keep the start of the prompt the same for the prompt cache",
-    );
-  });
-});
-
 describe("prompt-view helpers", () => {
   const part = (source: PromptPart["source"], label: string, messageIndex = 0, tokens = 1): PromptPart => ({ source, label, messageIndex, text: "", tokens });
 
