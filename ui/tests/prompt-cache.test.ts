@@ -2,10 +2,14 @@
 // the system message, and the preview's label for an entry it moved.
 
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import App from "../src/App.svelte";
+import type { UsageReport } from "../src/lib/api";
 import { partLabel } from "../src/lib/chats/prompt-view";
-import { installBackend } from "./helpers/backend";
+import { setLanguage } from "../src/lib/i18n/index.svelte";
+import { installBackend, MockProviders } from "./helpers/backend";
+
+afterEach(() => setLanguage("en"));
 
 describe("the keyword world info setting", () => {
   test("is off by default, explained in one line, and saves when turned on", async () => {
@@ -30,5 +34,24 @@ describe("the keyword world info setting", () => {
     expect(partLabel({ source: "worldInfo", label })).toBe(
       "#2 Storms · at depth 4, as System; moved from “After character definitions” to keep the start of the prompt the same for the prompt cache",
     );
+  });
+});
+
+describe("the usage page's cache savings", () => {
+  test("in Russian", async () => {
+    const usage = (): UsageReport => ({
+      rows: [
+        { day: "2026-01-03", providerName: "Anthropic", model: "claude-sonnet-4-5", requests: 3, promptTokens: 9_000, completionTokens: 100, costUsd: 0.01, cacheReadTokens: 8_000, cacheWriteTokens: 0, cacheSavedUsd: 0.0216 },
+      ],
+      outcomes: [],
+    });
+    installBackend({ providers: new MockProviders({ usage }), settings: { language: "ru", theme: "system" } });
+    render(App);
+    await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());
+    await fireEvent.click(screen.getByTestId("nav-settings"));
+    const summary = await screen.findByTestId("usage-cache-savings");
+    expect(summary.textContent).toContain("Кэш промпта сэкономил");
+    expect(summary.textContent).toContain("0,0216");
+    expect(screen.getByTestId("usage-table").textContent).toContain("Из кэша");
   });
 });
