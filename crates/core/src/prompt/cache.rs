@@ -12,7 +12,10 @@
 //! the same from turn to turn only up to the first of them. The marks follow
 //! that: the end of the system message, the end of what comes before the
 //! history, the end of the history before the first moving part, and the
-//! newest message (so the next turn, where it is history, reads it).
+//! newest message (so the next turn, where it is history, reads it when
+//! nothing moving comes before it, and a regenerated reply, which sends the
+//! same prompt again, reads all of it). Each turn's mark before the first
+//! moving part is a few blocks after the last turn's, well within the lookback.
 //!
 //! A prefix shorter than [`MIN_CACHEABLE_TOKENS`] is not cached by any
 //! provider (Anthropic silently skips it), so it gets no mark.
