@@ -398,3 +398,26 @@ async fn the_setting_is_saved_and_off_by_default() {
     let json = serde_json::to_value(saved).unwrap();
     assert_eq!(json["keywordWorldInfoAtDepth"], true);
 }
+
+#[test]
+fn anthropic_system_blocks_read_as_the_joined_system() {
+    use confab_core::prompt::NotePosition;
+    let mut inp = long_input();
+    inp.authors_note = Some(confab_core::prompt::AuthorsNote {
+        position: NotePosition::AfterSystem,
+        ..note("Keep it tense.", 4, Role::System)
+    });
+    let p = run(&inp);
+    assert_eq!(p.messages[1].content, "Keep it tense.");
+    let c = provider(ProviderKind::Anthropic);
+    let marks = cache_breakpoints(&p);
+    assert_eq!(marks[0], 0);
+    let body = request_body_cached(&c, "claude-sonnet-4-5", &p.messages, &[], &marks);
+    let blocks = body["system"].as_array().unwrap();
+    let joined: String = blocks.iter().map(|b| b["text"].as_str().unwrap()).collect();
+    let plain = confab_core::llm::request_body(&c, "claude-sonnet-4-5", &p.messages, &[]);
+    assert_eq!(joined, plain["system"].as_str().unwrap());
+    // The mark ends the system prompt proper; the note after it is its own block.
+    assert!(blocks[0]["cache_control"].is_object());
+    assert_eq!(blocks[1]["text"], "\n\nKeep it tense.");
+}

@@ -370,10 +370,18 @@ fn anthropic_body(
         json!(g.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
     );
     if system_marked {
-        // Marked: one text block per system message, so a mark ends exactly where its message does.
+        // Marked: one text block per system message, so a mark ends exactly where its
+        // message does. Later blocks open with the separator the joined form had, so
+        // the text reads the same and a block never changes with what follows it.
         let blocks: Vec<Value> = system
             .iter()
-            .map(|(i, text)| {
+            .enumerate()
+            .map(|(k, (i, text))| {
+                let text = if k == 0 {
+                    (*text).to_owned()
+                } else {
+                    format!("\n\n{text}")
+                };
                 let mut block = json!({"type": "text", "text": text});
                 if marks.contains(i) {
                     mark(&mut block);
