@@ -39,23 +39,23 @@ fn settings_round_trip_and_persist_across_app_restarts() {
         let (_app, window) = app_in(dir.path());
         assert_eq!(
             invoke(&window, "get_settings", json!({})).unwrap(),
-            json!({"language": null, "theme": "system", "exampleDialogue": "gradual"})
+            json!({"language": null, "theme": "system", "exampleDialogue": "gradual", "keywordWorldInfoAtDepth": false})
         );
         let saved = invoke(
             &window,
             "set_settings",
-            json!({"settings": {"language": "ru", "theme": "dark", "exampleDialogue": "keep"}}),
+            json!({"settings": {"language": "ru", "theme": "dark", "exampleDialogue": "keep", "keywordWorldInfoAtDepth": true}}),
         )
         .unwrap();
         assert_eq!(
             saved,
-            json!({"language": "ru", "theme": "dark", "exampleDialogue": "keep"})
+            json!({"language": "ru", "theme": "dark", "exampleDialogue": "keep", "keywordWorldInfoAtDepth": true})
         );
     }
     let (_app, window) = app_in(dir.path());
     assert_eq!(
         invoke(&window, "get_settings", json!({})).unwrap(),
-        json!({"language": "ru", "theme": "dark", "exampleDialogue": "keep"})
+        json!({"language": "ru", "theme": "dark", "exampleDialogue": "keep", "keywordWorldInfoAtDepth": true})
     );
 }
 
@@ -98,7 +98,7 @@ fn a_bad_settings_value_is_rejected_before_it_reaches_the_database() {
     );
     assert_eq!(
         invoke(&window, "get_settings", json!({})).unwrap(),
-        json!({"language": null, "theme": "system", "exampleDialogue": "gradual"})
+        json!({"language": null, "theme": "system", "exampleDialogue": "gradual", "keywordWorldInfoAtDepth": false})
     );
 }
 

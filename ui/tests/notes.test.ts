@@ -519,6 +519,8 @@ describe("the example-dialogue setting", () => {
 
   test("the cached settings keep the choice (a save before the backend answers does not reset it)", () => {
     expect(parseSettings({ language: "en", theme: "dark", exampleDialogue: "keep" })).toEqual({ language: "en", theme: "dark", exampleDialogue: "keep" });
+    expect(parseSettings({ language: "en", theme: "dark", keywordWorldInfoAtDepth: true })).toEqual({ language: "en", theme: "dark", keywordWorldInfoAtDepth: true });
+    expect(parseSettings({ language: "en", theme: "dark", keywordWorldInfoAtDepth: "yes" })).toEqual({ language: "en", theme: "dark" });
     expect(parseSettings({ language: "en", theme: "dark", exampleDialogue: "sometimes" })).toEqual({ language: "en", theme: "dark" });
   });
 });

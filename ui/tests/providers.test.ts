@@ -121,6 +121,9 @@ describe("adding and editing", () => {
     await fireEvent.input(field("provider-max-tokens"), { target: { value: "512" } });
     await fireEvent.input(screen.getByTestId("provider-stop"), { target: { value: "###\n\nEND" } });
     await fireEvent.click(screen.getByTestId("provider-streaming"));
+    // Prompt caching starts on for OpenRouter; turned off here.
+    expect((screen.getByTestId("provider-prompt-cache") as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(screen.getByTestId("provider-prompt-cache"));
     await fireEvent.input(screen.getByTestId("api-key-input"), { target: { value: "sk-or-new-key" } });
     await fireEvent.click(screen.getByTestId("provider-save"));
 
@@ -135,6 +138,7 @@ describe("adding and editing", () => {
       extraHeaders: { "HTTP-Referer": "https://github.com/confab-app/confab", "X-Team": "red" },
       generation: { temperature: 0.8, topP: 0.95, maxTokens: 512, stop: ["###", "END"] },
       streaming: false,
+      promptCache: false,
     });
     await waitFor(() => expect(last(calls, "set_api_key")).toEqual({ providerId: config.id, key: "sk-or-new-key", storage: "keyring" }));
     await waitFor(() => expect(screen.getByTestId("api-key-status").textContent?.trim()).toBe("Set in keyring"));
@@ -435,10 +439,10 @@ describe("usage", () => {
   function report(days: number): UsageReport {
     return {
       rows: [
-        { day: "2026-01-03", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 12, promptTokens: 24000, completionTokens: 3100, costUsd: 0.0123 },
-        { day: "2026-01-02", providerName: "Kobold", model: "tiny", requests: 5, promptTokens: 900, completionTokens: 400, costUsd: null },
+        { day: "2026-01-03", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 12, promptTokens: 24000, completionTokens: 3100, costUsd: 0.0123, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: 0 },
+        { day: "2026-01-02", providerName: "Kobold", model: "tiny", requests: 5, promptTokens: 900, completionTokens: 400, costUsd: null, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null },
         ...(days > 7
-          ? [{ day: "2025-12-20", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 1, promptTokens: 100, completionTokens: 10, costUsd: 2.5 }]
+          ? [{ day: "2025-12-20", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 1, promptTokens: 100, completionTokens: 10, costUsd: 2.5, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null }]
           : []),
       ],
       outcomes: [
@@ -474,6 +478,36 @@ describe("usage", () => {
     expect(last(calls, "get_usage")).toEqual({ days: 30 });
     expect(within(screen.getByTestId("usage-table")).getAllByTestId("usage-cost")[2]!.textContent).toBe("$2.50");
     expect(within(screen.getByTestId("usage-total")).getAllByRole("cell").pop()!.textContent).toBe("$2.51");
+  });
+
+  test("without prompt-cache activity there is no cache column or summary", async () => {
+    await start(new MockProviders({ usage: report }));
+    const plain = await screen.findByTestId("usage-table");
+    expect(within(plain).queryAllByTestId("usage-cached")).toHaveLength(0);
+    expect(screen.queryByTestId("usage-cache-savings")).toBeNull();
+  });
+
+  test("the prompt cache's tokens and saving are shown when a request used it", async () => {
+    const cached = (): UsageReport => ({
+      rows: [
+        { day: "2026-01-03", providerName: "Anthropic", model: "claude-sonnet-4-5", requests: 8, promptTokens: 80_000, completionTokens: 2_000, costUsd: 0.09, cacheReadTokens: 60_000, cacheWriteTokens: 9_000, cacheSavedUsd: 0.1282 },
+        { day: "2026-01-02", providerName: "OpenRouter", model: "anthropic/claude-sonnet-4.5", requests: 2, promptTokens: 20_000, completionTokens: 300, costUsd: 0.05, cacheReadTokens: 0, cacheWriteTokens: 18_000, cacheSavedUsd: -0.0135 },
+        { day: "2026-01-02", providerName: "Kobold", model: "tiny", requests: 5, promptTokens: 900, completionTokens: 400, costUsd: null, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null },
+      ],
+      outcomes: [],
+    });
+    await start(new MockProviders({ usage: cached }));
+    const table = await screen.findByTestId("usage-table");
+    const rows = within(table).getAllByTestId("usage-row");
+    expect(within(rows[0]!).getByTestId("usage-cached").textContent).toBe("60,000");
+    expect(within(rows[0]!).getByTestId("usage-saved").textContent).toBe("$0.1282");
+    expect(within(rows[1]!).getByTestId("usage-saved").textContent).toBe("-$0.0135");
+    expect(within(rows[2]!).getByTestId("usage-saved").textContent).toBe("—");
+    const summary = screen.getByTestId("usage-cache-savings").textContent ?? "";
+    expect(summary).toContain("Prompt caching saved $0.1147");
+    expect(summary).toContain("60,000 tokens read from the cache, 27,000 written to it");
+    // The total's cost stays the last cell.
+    expect(within(screen.getByTestId("usage-total")).getAllByRole("cell").pop()!.textContent).toBe("$0.14");
   });
 
   test("an empty period says so", async () => {

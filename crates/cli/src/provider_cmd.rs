@@ -500,6 +500,7 @@ fn write_usage(f: &mut std::fmt::Formatter<'_>, report: &UsageReport) -> std::fm
     }
     let mut lines = Vec::new();
     let mut total: Option<f64> = None;
+    let mut saved: Option<f64> = None;
     for r in &report.rows {
         let mut line = format!(
             "{}  {}  {}  {} requests  {} + {} tokens",
@@ -509,10 +510,23 @@ fn write_usage(f: &mut std::fmt::Formatter<'_>, report: &UsageReport) -> std::fm
             line.push_str(&format!("  ${cost:.4}"));
             total = Some(total.unwrap_or(0.0) + cost);
         }
+        if r.cache_read_tokens > 0 || r.cache_write_tokens > 0 {
+            line.push_str(&format!(
+                "  cache {} read, {} written",
+                r.cache_read_tokens, r.cache_write_tokens
+            ));
+            if let Some(s) = r.cache_saved_usd {
+                line.push_str(&format!(", saved ${s:.4}"));
+                saved = Some(saved.unwrap_or(0.0) + s);
+            }
+        }
         lines.push(line);
     }
     if let Some(total) = total {
         lines.push(format!("total where prices are known: ${total:.4}"));
+    }
+    if let Some(saved) = saved {
+        lines.push(format!("saved by prompt caching: ${saved:.4}"));
     }
     if !report.outcomes.is_empty() {
         lines.push("not finished:".to_owned());

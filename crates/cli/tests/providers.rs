@@ -150,6 +150,8 @@ fn models_shows_the_cached_list_favourites_first() {
             context_length: ctx,
             prompt_price_per_million: price,
             completion_price_per_million: price.map(|p| p * 4.0),
+            cache_read_price_per_million: None,
+            cache_write_price_per_million: None,
         };
         store
             .save_cached_models(
@@ -207,20 +209,34 @@ fn usage_sums_per_day_and_lists_unfinished_requests() {
             prompt_tokens: pt,
             completion_tokens: ct,
             cost_usd: cost,
+            cache_write_tokens: 0,
+            cache_read_tokens: 0,
+            cache_saved_usd: None,
         };
         for r in [
             record(UsageOutcome::Done, "", 1000, 200, Some(0.25)),
             record(UsageOutcome::Done, "", 500, 100, Some(0.5)),
             record(UsageOutcome::Failed, "rate_limited", 0, 0, None),
+            UsageRecord {
+                model: "anthropic/claude-sonnet-4.5".into(),
+                cache_read_tokens: 1800,
+                cache_write_tokens: 100,
+                cache_saved_usd: Some(0.0046),
+                ..record(UsageOutcome::Done, "", 2000, 10, Some(0.01))
+            },
         ] {
             store.record_usage(&r).await.unwrap();
         }
         store.close().await;
     });
     let report = stdout_json(&confab(dir.path(), &["--json", "usage", "--days", "7"]));
-    assert_eq!(report["rows"][0]["requests"], 3);
-    assert_eq!(report["rows"][0]["promptTokens"], 1500);
-    assert_eq!(report["rows"][0]["costUsd"], 0.75);
+    // Per model, by name: the Claude row first.
+    assert_eq!(report["rows"][0]["cacheReadTokens"], 1800);
+    assert_eq!(report["rows"][0]["cacheSavedUsd"], 0.0046);
+    assert_eq!(report["rows"][1]["requests"], 3);
+    assert_eq!(report["rows"][1]["promptTokens"], 1500);
+    assert_eq!(report["rows"][1]["costUsd"], 0.75);
+    assert_eq!(report["rows"][1]["cacheReadTokens"], 0);
     assert_eq!(report["outcomes"][0]["reason"], "rate_limited");
 
     let text = confab(dir.path(), &["usage"]);
@@ -230,6 +246,11 @@ fn usage_sums_per_day_and_lists_unfinished_requests() {
         "{text}"
     );
     assert!(text.contains("failed  rate_limited  1"), "{text}");
+    assert!(
+        text.contains("anthropic/claude-sonnet-4.5  1 requests  2000 + 10 tokens  $0.0100  cache 1800 read, 100 written, saved $0.0046"),
+        "{text}"
+    );
+    assert!(text.contains("saved by prompt caching: $0.0046"), "{text}");
 
     assert_eq!(
         error_code(&confab(dir.path(), &["--json", "usage", "--days", "0"])),

@@ -336,4 +336,31 @@ fn main() {
             base.as_secs_f64() / ours.as_secs_f64().max(1e-9)
         );
     }
+
+    // Prompt caching: keyword world info out of the system message (the setting's switch).
+    let mut moved = input(stored.clone(), 128_000);
+    moved.world_info = report.activated.clone();
+    let count = confab_core::prompt::relocate_keyword_world_info(
+        &mut moved.world_info,
+        confab_core::prompt::MOVED_WORLD_INFO_DEPTH,
+    );
+    let mut kept = input(stored, 128_000);
+    kept.world_info = report.activated.clone();
+    if let (Ok(a), Ok(b)) = (assemble(&kept, shared), assemble(&moved, shared)) {
+        let system = |p: &confab_core::prompt::AssembledPrompt| {
+            p.parts
+                .iter()
+                .filter(|x| x.message_index == 0)
+                .map(|x| x.tokens)
+                .sum::<u32>()
+        };
+        println!(
+            "keyword world info moved to depth 4: {count} entries; system message {} tokens \
+             (was {}); cache marks at {:?} (were {:?})",
+            system(&b),
+            system(&a),
+            confab_core::prompt::cache_breakpoints(&b),
+            confab_core::prompt::cache_breakpoints(&a)
+        );
+    }
 }

@@ -320,6 +320,8 @@ async fn ttft(server: &Server, s: &Setup, window: Option<u32>) {
                         context_length: Some(w),
                         prompt_price_per_million: None,
                         completion_price_per_million: None,
+                        cache_read_price_per_million: None,
+                        cache_write_price_per_million: None,
                     }],
                 )
                 .await;

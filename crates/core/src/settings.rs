@@ -78,6 +78,11 @@ pub struct Settings {
     /// How the card's example dialogue is sent.
     #[serde(default)]
     pub example_dialogue: crate::prompt::ExampleDialogue,
+    /// Keyword-triggered world info placed before or after the character goes
+    /// into the chat at depth 4 instead, so the system message stays the same
+    /// from turn to turn and the provider's prompt cache keeps working.
+    #[serde(default)]
+    pub keyword_world_info_at_depth: bool,
 }
 
 /// How Confab backs the library up on its own (Settings → Backups).

@@ -381,6 +381,8 @@ async fn usage_carries_the_cost_at_the_listed_prices() {
                 context_length: Some(32_000),
                 prompt_price_per_million: Some(2.0),
                 completion_price_per_million: Some(10.0),
+                cache_read_price_per_million: None,
+                cache_write_price_per_million: None,
             }],
         )
         .await
@@ -399,4 +401,128 @@ async fn usage_carries_the_cost_at_the_listed_prices() {
     let rows = f.usage_rows().await;
     assert_eq!((rows[0].2, rows[0].3), (20_000, 3_000));
     assert!((rows[0].4.unwrap() - expected).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn cache_tokens_reach_done_and_the_usage_report_with_the_saving() {
+    let usage = serde_json::json!({"choices":[],"usage":{"prompt_tokens":10_000,"completion_tokens":100,
+        "prompt_tokens_details":{"cached_tokens":8_000,"cache_write_tokens":1_000}}});
+    let server = Server::start(vec![
+        sse_head(),
+        bytes(
+            chunk("Cached.")
+                + &format!(
+                    "data: {}\n\ndata: {usage}\n\ndata: [DONE]\n\n",
+                    serde_json::json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})
+                ),
+        ),
+    ])
+    .await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+    f.store
+        .save_cached_models(
+            &f.provider.id,
+            &[confab_core::llm::ModelInfo {
+                id: "test-model".into(),
+                name: "Test model".into(),
+                context_length: Some(32_000),
+                prompt_price_per_million: Some(2.0),
+                completion_price_per_million: Some(10.0),
+                cache_read_price_per_million: Some(0.2),
+                cache_write_price_per_million: Some(2.5),
+            }],
+        )
+        .await
+        .unwrap();
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, "Again?", &[], sink.clone())
+        .await
+        .unwrap();
+    let StreamEvent::Done { usage, .. } = sink.terminal().await else {
+        panic!("{:?}", sink.events())
+    };
+    assert_eq!(usage.cache_read_tokens, Some(8_000));
+    assert_eq!(usage.cache_write_tokens, Some(1_000));
+    let cost = (1_000.0 * 2.0 + 8_000.0 * 0.2 + 1_000.0 * 2.5 + 100.0 * 10.0) / 1e6;
+    let saved = (8_000.0 * 1.8 - 1_000.0 * 0.5) / 1e6;
+    assert!((usage.cost_usd.unwrap() - cost).abs() < 1e-12, "{usage:?}");
+    assert!(
+        (usage.cache_saved_usd.unwrap() - saved).abs() < 1e-12,
+        "{usage:?}"
+    );
+    let report = confab_core::providers::usage(&f.store, 1).await.unwrap();
+    assert_eq!(report.rows[0].cache_read_tokens, 8_000);
+    assert_eq!(report.rows[0].cache_write_tokens, 1_000);
+    assert!((report.rows[0].cache_saved_usd.unwrap() - saved).abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn an_anthropic_send_marks_the_prompt_and_reads_the_cache_usage() {
+    let capture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/streams/anthropic_cache_stream.raw"
+    ))
+    .unwrap();
+    let server = Server::start(vec![sse_head(), bytes(capture)]).await;
+    let f = Fixture::new(&server.base_url(), quick()).await;
+    let mut claude = f.provider.clone();
+    claude.kind = confab_core::llm::ProviderKind::Anthropic;
+    claude.default_model = "claude-sonnet-4-5".into();
+    let claude = f.store.save_provider(&claude).await.unwrap();
+    f.keys
+        .set(
+            &claude.id,
+            "sk-ant-test-key",
+            confab_core::secrets::KeyStorage::Session,
+        )
+        .await
+        .unwrap();
+    // A message long enough to be worth caching.
+    let long = "The storm tears at the sails. ".repeat(300);
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, &long, &[], sink.clone())
+        .await
+        .unwrap();
+    let StreamEvent::Done { usage, text, .. } = sink.terminal().await else {
+        panic!("{:?}", sink.events())
+    };
+    assert_eq!(text, "The tavern falls quiet.");
+    assert_eq!(usage.prompt_tokens, Some(2052));
+    assert_eq!(usage.cache_write_tokens, Some(188));
+    assert_eq!(usage.cache_read_tokens, Some(1843));
+    let body = server.last_body();
+    let messages = body["messages"].as_array().unwrap();
+    let last = messages.last().unwrap();
+    assert_eq!(last["role"], "user");
+    let block = last["content"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        block["cache_control"],
+        serde_json::json!({"type": "ephemeral"})
+    );
+    assert!(block["text"].as_str().unwrap().starts_with("The storm"));
+    assert!(body.to_string().matches("cache_control").count() <= 4);
+
+    // Caching off: no marks.
+    let mut off = claude.clone();
+    off.prompt_cache = false;
+    f.store.save_provider(&off).await.unwrap();
+    server.set_default(vec![
+        sse_head(),
+        bytes(
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/streams/anthropic_cache_stream.raw"
+            ))
+            .unwrap(),
+        ),
+    ]);
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, &long, &[], sink.clone())
+        .await
+        .unwrap();
+    sink.terminal().await;
+    assert!(!server.last_body().to_string().contains("cache_control"));
 }

@@ -208,7 +208,10 @@ async fn impersonate_streams_a_draft_and_saves_nothing() {
             usage: confab_core::chat::ReplyUsage {
                 prompt_tokens: Some(20),
                 completion_tokens: Some(2),
-                cost_usd: None
+                cost_usd: None,
+                cache_write_tokens: None,
+                cache_read_tokens: None,
+                cache_saved_usd: None,
             },
             finish_reason: Some("stop".into())
         }

@@ -556,3 +556,27 @@ async fn discovery_of_nothing_is_quick_and_empty() {
     assert!(started.elapsed() < Duration::from_secs(3));
     task.abort();
 }
+
+#[test]
+fn openrouter_cache_prices_are_read_per_million() {
+    let body = br#"{"data":[
+        {"id":"anthropic/claude-sonnet-4.5","name":"Claude","context_length":200000,
+         "pricing":{"prompt":"0.000003","completion":"0.000015","input_cache_read":"0.0000003","input_cache_write":"0.00000375"}},
+        {"id":"openai/gpt-4o-mini","name":"GPT","pricing":{"prompt":"0.00000015","completion":"0.0000006","input_cache_read":"0.000000075"}},
+        {"id":"x/plain","name":"Plain","pricing":{"prompt":"0.000001","completion":"0.000001"}}]}"#;
+    let models = parse_models(ProviderKind::OpenRouter, body).unwrap();
+    let by = |id: &str| models.iter().find(|m| m.id == id).unwrap();
+    let claude = by("anthropic/claude-sonnet-4.5");
+    assert_eq!(claude.cache_read_price_per_million, Some(0.3));
+    assert_eq!(claude.cache_write_price_per_million, Some(3.75));
+    let gpt = by("openai/gpt-4o-mini");
+    assert_eq!(gpt.cache_read_price_per_million, Some(0.075));
+    assert_eq!(gpt.cache_write_price_per_million, None);
+    assert_eq!(by("x/plain").cache_read_price_per_million, None);
+    // A list cached before these fields existed still reads.
+    let old: Vec<ModelInfo> = serde_json::from_str(
+        r#"[{"id":"a","name":"a","contextLength":null,"promptPricePerMillion":1.0,"completionPricePerMillion":2.0}]"#,
+    )
+    .unwrap();
+    assert_eq!(old[0].cache_read_price_per_million, None);
+}

@@ -148,7 +148,8 @@ async fn the_openai_capture_over_chunked_http() {
     }));
     assert!(evs.contains(&WireEvent::Usage(Usage {
         prompt_tokens: Some(1),
-        completion_tokens: Some(7)
+        completion_tokens: Some(7),
+        ..Usage::default()
     })));
 }
 

@@ -50,6 +50,7 @@ fn usage(p: u32, c: u32) -> WireEvent {
     WireEvent::Usage(Usage {
         prompt_tokens: Some(p),
         completion_tokens: Some(c),
+        ..Usage::default()
     })
 }
 

@@ -147,7 +147,8 @@ fn the_openai_capture_in_every_chunking() {
         usage(&evs),
         Some(Usage {
             prompt_tokens: Some(1),
-            completion_tokens: Some(7)
+            completion_tokens: Some(7),
+            ..Usage::default()
         })
     );
 }
@@ -164,7 +165,8 @@ fn the_anthropic_capture_in_every_chunking() {
         usage(&evs),
         Some(Usage {
             prompt_tokens: Some(1),
-            completion_tokens: Some(9)
+            completion_tokens: Some(9),
+            ..Usage::default()
         })
     );
 }
@@ -233,7 +235,8 @@ data: {"type":"message_stop"}
         usage(&evs),
         Some(Usage {
             prompt_tokens: Some(12),
-            completion_tokens: Some(30)
+            completion_tokens: Some(30),
+            ..Usage::default()
         })
     );
 }
@@ -479,4 +482,88 @@ fn random_bytes_never_panic() {
         let _ = run_all(OpenAiStream::new, &raw);
         let _ = run_all(AnthropicStream::new, &raw);
     }
+}
+
+const ANTHROPIC_CACHE_RAW: &[u8] = include_bytes!("fixtures/streams/anthropic_cache_stream.raw");
+const OPENAI_CACHE_RAW: &[u8] = include_bytes!("fixtures/streams/openai_cache_stream.raw");
+const OPENROUTER_CACHE_RAW: &[u8] = include_bytes!("fixtures/streams/openrouter_cache_stream.raw");
+
+#[test]
+fn anthropic_cache_tokens_are_counted_in_the_prompt() {
+    let (evs, res) = run_all(AnthropicStream::new, ANTHROPIC_CACHE_RAW);
+    res.unwrap();
+    assert_eq!(text(&evs), "The tavern falls quiet.");
+    // input_tokens leaves the cache out: the prompt is 21 + 188 + 1843.
+    assert_eq!(
+        usage(&evs),
+        Some(Usage {
+            prompt_tokens: Some(2052),
+            completion_tokens: Some(15),
+            cache_write_tokens: Some(188),
+            cache_read_tokens: Some(1843),
+            cost_usd: None,
+        })
+    );
+}
+
+#[test]
+fn anthropic_cache_tokens_only_in_message_start_are_kept() {
+    let raw = br#"event: message_start
+data: {"type":"message_start","message":{"usage":{"input_tokens":4,"cache_creation_input_tokens":0,"cache_read_input_tokens":96,"output_tokens":1}}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+"#;
+    let (evs, res) = run_all(AnthropicStream::new, raw);
+    res.unwrap();
+    assert_eq!(
+        usage(&evs),
+        Some(Usage {
+            prompt_tokens: Some(100),
+            completion_tokens: Some(3),
+            cache_write_tokens: Some(0),
+            cache_read_tokens: Some(96),
+            cost_usd: None,
+        })
+    );
+}
+
+#[test]
+fn openai_cached_tokens_are_read() {
+    let (evs, res) = run_all(OpenAiStream::new, OPENAI_CACHE_RAW);
+    res.unwrap();
+    assert_eq!(
+        usage(&evs),
+        Some(Usage {
+            prompt_tokens: Some(2006),
+            completion_tokens: Some(300),
+            cache_write_tokens: None,
+            cache_read_tokens: Some(1920),
+            cost_usd: None,
+        })
+    );
+}
+
+#[test]
+fn openrouter_cache_reads_and_writes_are_read() {
+    let (evs, res) = run_all(OpenAiStream::new, OPENROUTER_CACHE_RAW);
+    res.unwrap();
+    assert_eq!(text(&evs), "The tavern falls quiet.");
+    assert_eq!(
+        usage(&evs),
+        Some(Usage {
+            prompt_tokens: Some(10339),
+            completion_tokens: Some(60),
+            cache_write_tokens: Some(0),
+            cache_read_tokens: Some(10318),
+            cost_usd: Some(0.0045),
+        })
+    );
 }

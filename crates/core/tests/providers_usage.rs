@@ -3,7 +3,7 @@
 
 mod providers_support;
 
-use confab_core::llm::ModelInfo;
+use confab_core::llm::{ModelInfo, Usage};
 use confab_core::providers;
 use confab_core::store::{UsageOutcome, UsageRecord};
 use confab_core::ErrorCode;
@@ -19,6 +19,8 @@ fn model(prompt: Option<f64>, completion: Option<f64>) -> ModelInfo {
         context_length: None,
         prompt_price_per_million: prompt,
         completion_price_per_million: completion,
+        cache_read_price_per_million: None,
+        cache_write_price_per_million: None,
     }
 }
 
@@ -57,6 +59,9 @@ fn record(provider: &str, model: &str, outcome: UsageOutcome, reason: &str) -> U
         prompt_tokens: 0,
         completion_tokens: 0,
         cost_usd: None,
+        cache_write_tokens: 0,
+        cache_read_tokens: 0,
+        cache_saved_usd: None,
     }
 }
 
@@ -190,4 +195,146 @@ fn civil(days: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+// ---------------------------------------------------------------------------
+// Prompt caching: cost and savings
+
+fn priced(id: &str, input: f64, output: f64, read: Option<f64>, write: Option<f64>) -> ModelInfo {
+    ModelInfo {
+        id: id.into(),
+        name: id.into(),
+        context_length: None,
+        prompt_price_per_million: Some(input),
+        completion_price_per_million: Some(output),
+        cache_read_price_per_million: read,
+        cache_write_price_per_million: write,
+    }
+}
+
+fn cached(prompt: u32, completion: u32, read: u32, write: u32) -> Usage {
+    Usage {
+        prompt_tokens: Some(prompt),
+        completion_tokens: Some(completion),
+        cache_read_tokens: Some(read),
+        cache_write_tokens: Some(write),
+        cost_usd: None,
+    }
+}
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-12)
+}
+
+#[test]
+fn anthropic_writes_cost_a_quarter_more_and_reads_a_tenth() {
+    // $3 in, $15 out per million; no cache prices listed: Anthropic's multipliers.
+    let claude = priced("anthropic/claude-sonnet-4.5", 3.0, 15.0, None, None);
+    // 1,000,000 prompt tokens: 100,000 fresh, 300,000 written, 600,000 read; 10,000 out.
+    let c = providers::request_cost(Some(&claude), &cached(1_000_000, 10_000, 600_000, 300_000));
+    let cost = 0.1 * 3.0 + 0.3 * 3.0 * 1.25 + 0.6 * 3.0 * 0.1 + 0.01 * 15.0;
+    assert!(close(c.cost_usd, cost), "{c:?}");
+    // Saved: reads' 90% off less the writes' 25% premium.
+    let saved = 0.6 * 3.0 * 0.9 - 0.3 * 3.0 * 0.25;
+    assert!(close(c.cache_saved_usd, saved), "{c:?}");
+    // Writes only (the first turn): the cache cost more than it saved.
+    let first = providers::request_cost(Some(&claude), &cached(1_000_000, 0, 0, 1_000_000));
+    assert!(close(first.cache_saved_usd, -0.75), "{first:?}");
+}
+
+#[test]
+fn listed_cache_prices_win_over_the_multipliers() {
+    // OpenRouter's list for an OpenAI model: reads at $0.075 where input is $0.15.
+    let gpt = priced("openai/gpt-4o-mini", 0.15, 0.6, Some(0.075), None);
+    let c = providers::request_cost(Some(&gpt), &cached(2006, 300, 1920, 0));
+    let cost = (86.0 * 0.15 + 1920.0 * 0.075 + 300.0 * 0.6) / 1e6;
+    assert!(close(c.cost_usd, cost), "{c:?}");
+    assert!(close(c.cache_saved_usd, 1920.0 * 0.075 / 1e6), "{c:?}");
+    // A listed write price is used as is.
+    let listed = priced("x/model", 1.0, 1.0, Some(0.2), Some(2.0));
+    let c = providers::request_cost(Some(&listed), &cached(1_000_000, 0, 500_000, 500_000));
+    assert!(close(c.cost_usd, 0.5 * 0.2 + 0.5 * 2.0), "{c:?}");
+    assert!(close(c.cache_saved_usd, 0.5 * 0.8 - 0.5 * 1.0), "{c:?}");
+}
+
+#[test]
+fn unknown_models_claim_no_saving_and_unknown_prices_no_cost() {
+    let other = priced("mistralai/mistral-large", 2.0, 6.0, None, None);
+    let c = providers::request_cost(Some(&other), &cached(1000, 0, 800, 0));
+    assert!(close(c.cost_usd, 1000.0 * 2.0 / 1e6));
+    assert!(close(c.cache_saved_usd, 0.0));
+    assert_eq!(
+        providers::request_cost(None, &cached(1000, 0, 800, 0)),
+        providers::RequestCost::default()
+    );
+    // No cache used: no saving, the cost as before.
+    let claude = priced("claude-3-5-haiku", 0.8, 4.0, None, None);
+    let c = providers::request_cost(Some(&claude), &cached(1000, 100, 0, 0));
+    assert_eq!(c.cost_usd, providers::cost_usd(Some(&claude), 1000, 100));
+    assert!(close(c.cache_saved_usd, 0.0));
+    // Nonsense (more cached than the prompt) is clamped, never negative tokens.
+    let c = providers::request_cost(Some(&claude), &cached(10, 0, 50, 50));
+    assert!(close(c.cost_usd, 10.0 * 0.08 / 1e6), "{c:?}");
+    assert_eq!(providers::cache_multipliers("claude-opus-4-1"), (0.1, 1.25));
+    assert_eq!(
+        providers::cache_multipliers("google/gemini-2.5-pro"),
+        (0.25, 1.0)
+    );
+    assert_eq!(providers::cache_multipliers("gpt-4.1"), (0.5, 1.0));
+    assert_eq!(
+        providers::cache_multipliers("meta-llama/llama-3-70b"),
+        (1.0, 1.0)
+    );
+}
+
+#[test]
+fn a_cost_the_provider_reports_wins() {
+    let claude = priced("anthropic/claude-sonnet-4.5", 3.0, 15.0, None, None);
+    let usage = Usage {
+        cost_usd: Some(0.0045),
+        ..cached(10_339, 60, 10_318, 0)
+    };
+    let c = providers::request_cost(Some(&claude), &usage);
+    assert_eq!(c.cost_usd, Some(0.0045));
+    // The saving still comes from the prices.
+    assert!(
+        close(c.cache_saved_usd, 10_318.0 * 3.0 * 0.9 / 1e6),
+        "{c:?}"
+    );
+    // Without a model list, the reported cost is all there is.
+    let c = providers::request_cost(None, &usage);
+    assert_eq!((c.cost_usd, c.cache_saved_usd), (Some(0.0045), None));
+}
+
+#[tokio::test]
+async fn the_report_sums_cache_tokens_and_savings() {
+    let e = env().await;
+    let with_cache = |read: u32, write: u32, saved: Option<f64>| UsageRecord {
+        prompt_tokens: 2000,
+        completion_tokens: 10,
+        cost_usd: Some(0.01),
+        cache_read_tokens: read,
+        cache_write_tokens: write,
+        cache_saved_usd: saved,
+        ..record("Anthropic", "claude", UsageOutcome::Done, "")
+    };
+    for r in [
+        with_cache(0, 1800, Some(-0.0015)),
+        with_cache(1800, 100, Some(0.0046)),
+        with_cache(1900, 0, None),
+    ] {
+        e.store.record_usage(&r).await.unwrap();
+    }
+    let report = providers::usage(&e.store, 1).await.unwrap();
+    let [row] = report.rows.as_slice() else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        (row.cache_read_tokens, row.cache_write_tokens),
+        (3700, 1900)
+    );
+    assert!(close(row.cache_saved_usd, 0.0031), "{row:?}");
+    let json = serde_json::to_value(row).unwrap();
+    assert_eq!(json["cacheReadTokens"], 3700);
+    assert_eq!(json["cacheWriteTokens"], 1900);
 }

@@ -315,6 +315,11 @@ export type Activation = {
 	content: string,
 	/**  For `Outlet`: the outlet's name (`{{outlet::Name}}` pulls it in). */
 	outlet?: string,
+	/**
+	 *  Where the entry asked to go, when the prompt placed it elsewhere (keyword
+	 *  entries moved out of the system message to keep the cached prefix stable).
+	 */
+	movedFrom?: EntryPosition | null,
 };
 
 /**  Why an entry fired. */
@@ -1661,6 +1666,10 @@ export type ModelInfo = {
 	promptPricePerMillion: number | null,
 	/**  US dollars per million completion tokens, when the provider says. */
 	completionPricePerMillion: number | null,
+	/**  US dollars per million prompt tokens read from the prompt cache, when the provider says. */
+	cacheReadPricePerMillion?: number | null,
+	/**  US dollars per million prompt tokens written to the prompt cache, when the provider says. */
+	cacheWritePricePerMillion?: number | null,
 };
 
 /**  A provider's models, favourites first. */
@@ -1876,6 +1885,11 @@ export type ProviderConfig = {
 	instruct?: InstructChoice,
 	/**  The context template (story string) by name (`None`: "Default"). */
 	contextTemplate?: string | null,
+	/**
+	 *  Mark the prompt's stable prefix for the provider's prompt cache (Anthropic,
+	 *  and Claude and Gemini models through OpenRouter; others cache on their own or not at all).
+	 */
+	promptCache?: boolean,
 };
 
 /**  Which wire protocol and defaults a provider uses. */
@@ -1939,6 +1953,12 @@ export type ReplyUsage = {
 	completionTokens: number | null,
 	/**  US dollars, when the provider publishes the model's prices. */
 	costUsd: number | null,
+	/**  Prompt tokens written to the provider's prompt cache, when it says. */
+	cacheWriteTokens?: number | null,
+	/**  Prompt tokens read from the provider's prompt cache (part of `prompt_tokens`), when it says. */
+	cacheReadTokens?: number | null,
+	/**  US dollars the cache saved, when the prices are known. */
+	cacheSavedUsd?: number | null,
 };
 
 /**  What a restore did. */
@@ -2153,6 +2173,12 @@ export type Settings = {
 	theme: ThemePreference,
 	/**  How the card's example dialogue is sent. */
 	exampleDialogue?: ExampleDialogue,
+	/**
+	 *  Keyword-triggered world info placed before or after the character goes
+	 *  into the chat at depth 4 instead, so the system message stays the same
+	 *  from turn to turn and the provider's prompt cache keeps working.
+	 */
+	keywordWorldInfoAtDepth?: boolean,
 };
 
 /**  Why an item of the archive was not added. */
@@ -2406,6 +2432,12 @@ export type UsageRow = {
 	completionTokens: number,
 	/**  US dollars, when the provider publishes prices. */
 	costUsd: number | null,
+	/**  Prompt tokens written to the provider's prompt cache. */
+	cacheWriteTokens: number,
+	/**  Prompt tokens read from the provider's prompt cache. */
+	cacheReadTokens: number,
+	/**  US dollars the cache saved (reads' discount less writes' premium), when prices are known. */
+	cacheSavedUsd: number | null,
 };
 
 /**  A world book with its settings and every entry. */

@@ -23,7 +23,13 @@ export function parseSettings(value: unknown): Settings | null {
   if (knownLanguage === undefined || knownTheme === undefined) return null;
   // Kept when valid, so a save made before the backend answers does not reset it.
   const exampleDialogue = EXAMPLE_DIALOGUE.find((e) => e === record["exampleDialogue"]);
-  return exampleDialogue ? { language: knownLanguage, theme: knownTheme, exampleDialogue } : { language: knownLanguage, theme: knownTheme };
+  const moved = record["keywordWorldInfoAtDepth"];
+  return {
+    language: knownLanguage,
+    theme: knownTheme,
+    ...(exampleDialogue ? { exampleDialogue } : {}),
+    ...(typeof moved === "boolean" ? { keywordWorldInfoAtDepth: moved } : {}),
+  };
 }
 
 function storage(): Storage | null {

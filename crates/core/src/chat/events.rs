@@ -47,6 +47,15 @@ pub struct ReplyUsage {
     pub completion_tokens: Option<u32>,
     /// US dollars, when the provider publishes the model's prices.
     pub cost_usd: Option<f64>,
+    /// Prompt tokens written to the provider's prompt cache, when it says.
+    #[serde(default)]
+    pub cache_write_tokens: Option<u32>,
+    /// Prompt tokens read from the provider's prompt cache (part of `prompt_tokens`), when it says.
+    #[serde(default)]
+    pub cache_read_tokens: Option<u32>,
+    /// US dollars the cache saved, when the prices are known.
+    #[serde(default)]
+    pub cache_saved_usd: Option<f64>,
 }
 
 /// The ids a reply request created, also sent as the `started` event.

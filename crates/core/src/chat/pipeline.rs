@@ -74,6 +74,10 @@ pub(super) struct Progress {
     pub(super) requested: bool,
     pub(super) prompt_tokens: Option<u32>,
     pub(super) completion_tokens: Option<u32>,
+    pub(super) cache_write_tokens: Option<u32>,
+    pub(super) cache_read_tokens: Option<u32>,
+    /// The cost the provider reported (OpenRouter), if it did.
+    pub(super) reported_cost_usd: Option<f64>,
     pub(super) finish_reason: Option<String>,
     pub(super) first_token: Option<Duration>,
     /// Whether any text or reasoning arrived.
@@ -332,6 +336,9 @@ fn take_event(item: Option<Result<WireEvent>>, live: &Live, progress: &mut Progr
         Some(Ok(WireEvent::Usage(u))) => {
             progress.prompt_tokens = u.prompt_tokens.or(progress.prompt_tokens);
             progress.completion_tokens = u.completion_tokens.or(progress.completion_tokens);
+            progress.cache_write_tokens = u.cache_write_tokens.or(progress.cache_write_tokens);
+            progress.cache_read_tokens = u.cache_read_tokens.or(progress.cache_read_tokens);
+            progress.reported_cost_usd = u.cost_usd.or(progress.reported_cost_usd);
             Step::Quiet
         }
         Some(Ok(WireEvent::Finish { reason })) => {
@@ -410,9 +417,14 @@ async fn finish(
         prompt_tokens: progress.prompt_tokens,
         completion_tokens: progress.completion_tokens,
         cost_usd: None,
+        cache_write_tokens: progress.cache_write_tokens,
+        cache_read_tokens: progress.cache_read_tokens,
+        cache_saved_usd: None,
     };
     if let (true, Some(target)) = (progress.requested, &progress.target) {
-        usage.cost_usd = cost(inner, target, &usage).await;
+        let priced = cost(inner, target, &usage, progress.reported_cost_usd).await;
+        usage.cost_usd = priced.cost_usd;
+        usage.cache_saved_usd = priced.cache_saved_usd;
         let (outcome_word, reason) = match &outcome {
             Outcome::Done => (UsageOutcome::Done, String::new()),
             Outcome::Failed(e) => (UsageOutcome::Failed, e.code().as_str().to_owned()),
@@ -430,6 +442,9 @@ async fn finish(
                 prompt_tokens: usage.prompt_tokens.unwrap_or(0),
                 completion_tokens: usage.completion_tokens.unwrap_or(0),
                 cost_usd: usage.cost_usd,
+                cache_write_tokens: usage.cache_write_tokens.unwrap_or(0),
+                cache_read_tokens: usage.cache_read_tokens.unwrap_or(0),
+                cache_saved_usd: usage.cache_saved_usd,
             })
             .await;
     }
@@ -473,14 +488,25 @@ pub(crate) fn cancel_word(reason: CancelReason) -> &'static str {
     }
 }
 
-/// The request's cost from the provider's published prices per million tokens.
-async fn cost(inner: &Inner, target: &Target, usage: &ReplyUsage) -> Option<f64> {
+/// The request's cost and the cache's saving, from the provider's published prices per million tokens.
+async fn cost(
+    inner: &Inner,
+    target: &Target,
+    usage: &ReplyUsage,
+    reported: Option<f64>,
+) -> crate::providers::RequestCost {
     let model = crate::providers::model_info(&inner.store, &target.provider_id, &target.model)
         .await
-        .ok()?;
-    crate::providers::cost_usd(
+        .ok()
+        .flatten();
+    crate::providers::request_cost(
         model.as_ref(),
-        usage.prompt_tokens.unwrap_or(0),
-        usage.completion_tokens.unwrap_or(0),
+        &crate::llm::Usage {
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
+            cache_read_tokens: usage.cache_read_tokens,
+            cost_usd: reported,
+        },
     )
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::pipeline::{Job, Progress, Target};
 use super::{ChatEngine, Inner, ReplyKind};
 use crate::error::{Error, Result};
-use crate::llm::{build_request, HttpRequest, ProviderConfig};
+use crate::llm::{build_request_cached, HttpRequest, ProviderConfig};
 use crate::session::turn::{build_turn, limits_for, TurnKind, TurnRequest};
 
 /// The provider, model and key a request goes to (holds the key: no `Debug`).
@@ -147,11 +147,12 @@ pub(super) async fn prepare(
             abort: text.abort,
         });
     }
-    let request = build_request(
+    let request = build_request_cached(
         &config,
         &model,
         &turn.prompt.messages,
         &turn.images,
+        &crate::prompt::cache_breakpoints(&turn.prompt),
         key.as_deref(),
     )?;
     Ok(Prepared {

@@ -78,6 +78,9 @@ pub async fn recover_interrupted(store: &Store) -> Result<u32> {
                 prompt_tokens: meta.prompt_tokens.unwrap_or(0),
                 completion_tokens: meta.completion_tokens.unwrap_or(0),
                 cost_usd: None,
+                cache_write_tokens: 0,
+                cache_read_tokens: 0,
+                cache_saved_usd: None,
             })
             .await;
     }

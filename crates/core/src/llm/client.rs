@@ -165,11 +165,6 @@ pub fn parse_whole_reply(body: &[u8]) -> Result<Vec<WireEvent>> {
         return Err(classify(None, &info, None));
     }
     let mut out = Vec::new();
-    let tokens = |u: &Value, name: &str| {
-        u.get(name)
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-    };
     if let Some(choices) = v.get("choices").and_then(Value::as_array) {
         let choice = choices
             .first()
@@ -188,10 +183,7 @@ pub fn parse_whole_reply(body: &[u8]) -> Result<Vec<WireEvent>> {
             out.push(WireEvent::Text(t.to_owned()));
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            out.push(WireEvent::Usage(Usage {
-                prompt_tokens: tokens(u, "prompt_tokens"),
-                completion_tokens: tokens(u, "completion_tokens"),
-            }));
+            out.push(WireEvent::Usage(Usage::from_openai(u)));
         }
         let reason = choice
             .get("finish_reason")
@@ -230,10 +222,7 @@ pub fn parse_whole_reply(body: &[u8]) -> Result<Vec<WireEvent>> {
             out.push(WireEvent::Text(text));
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            out.push(WireEvent::Usage(Usage {
-                prompt_tokens: tokens(u, "input_tokens"),
-                completion_tokens: tokens(u, "output_tokens"),
-            }));
+            out.push(WireEvent::Usage(Usage::from_anthropic(u)));
         }
         let reason = v
             .get("stop_reason")
@@ -263,7 +252,8 @@ mod tests {
                 WireEvent::Text("Hello there.".into()),
                 WireEvent::Usage(Usage {
                     prompt_tokens: Some(12),
-                    completion_tokens: Some(3)
+                    completion_tokens: Some(3),
+                    ..Usage::default()
                 }),
                 WireEvent::Finish {
                     reason: "length".into()
@@ -282,7 +272,8 @@ mod tests {
                 WireEvent::Text("Hi you.".into()),
                 WireEvent::Usage(Usage {
                     prompt_tokens: Some(5),
-                    completion_tokens: Some(2)
+                    completion_tokens: Some(2),
+                    ..Usage::default()
                 }),
                 WireEvent::Finish {
                     reason: "end_turn".into()

@@ -24,9 +24,9 @@ pub use discover::{find_local_servers, LocalServer, LOCAL_PORTS};
 pub use http_error::{error_from_response, hide_key, parse_retry_after};
 pub use models::{models_request, models_url, parse_models, ModelInfo};
 pub use provider::{
-    build_request, is_sensitive_header, join_url, parser_for, request_body, GenerationSettings,
-    HttpRequest, ImagePart, ProviderConfig, ProviderKind, ANTHROPIC_DEFAULT_MAX_TOKENS,
-    ANTHROPIC_VERSION,
+    build_request, build_request_cached, cache_style, is_sensitive_header, join_url, parser_for,
+    request_body, request_body_cached, CacheStyle, GenerationSettings, HttpRequest, ImagePart,
+    ProviderConfig, ProviderKind, ANTHROPIC_DEFAULT_MAX_TOKENS, ANTHROPIC_VERSION,
 };
 pub use samplers::{supported_samplers, DrySettings, MirostatSettings, Sampler, XtcSettings};
 pub use sse::{SseDecoder, SseEvent, DEFAULT_MAX_EVENT_BYTES};

@@ -21,6 +21,12 @@ pub struct ModelInfo {
     pub prompt_price_per_million: Option<f64>,
     /// US dollars per million completion tokens, when the provider says.
     pub completion_price_per_million: Option<f64>,
+    /// US dollars per million prompt tokens read from the prompt cache, when the provider says.
+    #[serde(default)]
+    pub cache_read_price_per_million: Option<f64>,
+    /// US dollars per million prompt tokens written to the prompt cache, when the provider says.
+    #[serde(default)]
+    pub cache_write_price_per_million: Option<f64>,
 }
 
 /// Where a provider lists its models (Anthropic's list asks for its largest page).
@@ -116,6 +122,17 @@ pub fn parse_models(kind: ProviderKind, body: &[u8]) -> Result<Vec<ModelInfo>, E
             .filter(|s| !s.is_empty())
             .unwrap_or(&id)
             .to_owned();
+        let (cache_read, cache_write) = match kind {
+            ProviderKind::OpenRouter => (
+                entry
+                    .pointer("/pricing/input_cache_read")
+                    .and_then(per_million),
+                entry
+                    .pointer("/pricing/input_cache_write")
+                    .and_then(per_million),
+            ),
+            _ => (None, None),
+        };
         let (context_length, prompt_price, completion_price) = match kind {
             ProviderKind::OpenRouter => (
                 entry.get("context_length").and_then(as_u32).or_else(|| {
@@ -144,6 +161,8 @@ pub fn parse_models(kind: ProviderKind, body: &[u8]) -> Result<Vec<ModelInfo>, E
             context_length,
             prompt_price_per_million: prompt_price,
             completion_price_per_million: completion_price,
+            cache_read_price_per_million: cache_read,
+            cache_write_price_per_million: cache_write,
         });
     }
     models.sort_by(|a, b| {

@@ -12,7 +12,7 @@ use super::sse::SseEvent;
 use crate::error::Error;
 
 /// Something a provider's stream said, in Confab's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WireEvent {
     /// A piece of the reply.
     Text(String),
@@ -30,12 +30,72 @@ pub enum WireEvent {
 }
 
 /// Token counts of one reply.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// `prompt_tokens` counts the whole prompt, the cached part included, for every
+/// provider (Anthropic reports the three parts apart; they are summed here), so
+/// the cache figures are parts of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Usage {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt, cache reads and writes included.
     pub prompt_tokens: Option<u32>,
     /// Tokens in the reply.
     pub completion_tokens: Option<u32>,
+    /// Prompt tokens written to the provider's prompt cache, when it says.
+    pub cache_write_tokens: Option<u32>,
+    /// Prompt tokens read from the provider's prompt cache, when it says.
+    pub cache_read_tokens: Option<u32>,
+    /// What the provider says the request cost in US dollars (OpenRouter's
+    /// `usage.cost`), which wins over a cost worked out from list prices.
+    pub cost_usd: Option<f64>,
+}
+
+impl Usage {
+    /// OpenAI-style usage (`prompt_tokens` includes cached ones): OpenAI's
+    /// `prompt_tokens_details.cached_tokens`, and OpenRouter's
+    /// `prompt_tokens_details.cache_write_tokens` for providers that bill writes.
+    pub fn from_openai(u: &Value) -> Usage {
+        let details = u.get("prompt_tokens_details");
+        Usage {
+            prompt_tokens: tokens(u, "prompt_tokens"),
+            completion_tokens: tokens(u, "completion_tokens"),
+            cache_write_tokens: details.and_then(|d| tokens(d, "cache_write_tokens")),
+            cache_read_tokens: details.and_then(|d| tokens(d, "cached_tokens")),
+            cost_usd: u
+                .get("cost")
+                .and_then(Value::as_f64)
+                .filter(|c| c.is_finite() && *c >= 0.0),
+        }
+    }
+
+    /// Anthropic usage: its `input_tokens` leaves out the tokens written to
+    /// (`cache_creation_input_tokens`) and read from (`cache_read_input_tokens`)
+    /// the cache, so the prompt is the sum of the three.
+    pub fn from_anthropic(u: &Value) -> Usage {
+        let mut usage = Usage::default();
+        usage.merge_anthropic(u);
+        usage
+    }
+
+    /// Takes the Anthropic fields `u` has, keeping the others (message_start
+    /// carries the input side, message_delta the output and, lately, the input again).
+    fn merge_anthropic(&mut self, u: &Value) {
+        let write = tokens(u, "cache_creation_input_tokens");
+        let read = tokens(u, "cache_read_input_tokens");
+        if let Some(input) = tokens(u, "input_tokens") {
+            let write = write.or(self.cache_write_tokens).unwrap_or(0);
+            let read = read.or(self.cache_read_tokens).unwrap_or(0);
+            self.prompt_tokens = Some(input.saturating_add(write).saturating_add(read));
+        }
+        if write.is_some() {
+            self.cache_write_tokens = write;
+        }
+        if read.is_some() {
+            self.cache_read_tokens = read;
+        }
+        if let Some(n) = tokens(u, "output_tokens") {
+            self.completion_tokens = Some(n);
+        }
+    }
 }
 
 /// A parser of one provider's stream.
@@ -133,10 +193,7 @@ impl StreamParser for OpenAiStream {
             }
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            out.push(WireEvent::Usage(Usage {
-                prompt_tokens: tokens(u, "prompt_tokens"),
-                completion_tokens: tokens(u, "completion_tokens"),
-            }));
+            out.push(WireEvent::Usage(Usage::from_openai(u)));
         }
         Ok(out)
     }
@@ -202,7 +259,7 @@ impl StreamParser for AnthropicStream {
         match kind {
             "message_start" => {
                 if let Some(u) = v.get("message").and_then(|m| m.get("usage")) {
-                    self.merge_usage(u);
+                    self.usage.merge_anthropic(u);
                 }
             }
             "content_block_start" => match str_at(&["content_block", "type"]) {
@@ -231,7 +288,7 @@ impl StreamParser for AnthropicStream {
             },
             "message_delta" => {
                 if let Some(u) = v.get("usage") {
-                    self.merge_usage(u);
+                    self.usage.merge_anthropic(u);
                     out.push(WireEvent::Usage(self.usage));
                 }
                 if let Some(r) = str_at(&["delta", "stop_reason"]) {
@@ -259,18 +316,6 @@ impl StreamParser for AnthropicStream {
             Err(Error::Truncated(
                 "the stream closed before the provider sent message_stop".into(),
             ))
-        }
-    }
-}
-
-impl AnthropicStream {
-    /// Input tokens come in message_start, output tokens in message_delta: keep both.
-    fn merge_usage(&mut self, u: &Value) {
-        if let Some(n) = tokens(u, "input_tokens") {
-            self.usage.prompt_tokens = Some(n);
-        }
-        if let Some(n) = tokens(u, "output_tokens") {
-            self.usage.completion_tokens = Some(n);
         }
     }
 }

@@ -139,6 +139,10 @@ pub struct Activation {
     /// For `Outlet`: the outlet's name (`{{outlet::Name}}` pulls it in).
     #[serde(default)]
     pub outlet: String,
+    /// Where the entry asked to go, when the prompt placed it elsewhere (keyword
+    /// entries moved out of the system message to keep the cached prefix stable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<EntryPosition>,
 }
 
 /// Why a matched entry was left out.

@@ -19,7 +19,20 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
     } else {
         format!(" {title}")
     };
-    let place = match a.position {
+    let place = place_words(a, a.position);
+    match a.moved_from {
+        Some(from) => format!(
+            "world info #{}{title} ({place}; moved from {} to keep the cached start of the prompt stable)",
+            a.uid,
+            place_words(a, from)
+        ),
+        None => format!("world info #{}{title} ({place})", a.uid),
+    }
+}
+
+/// Where an entry goes at `position`, in a label's words.
+fn place_words(a: &Activation, position: EntryPosition) -> String {
+    match position {
         EntryPosition::BeforeCharacter => "before character".to_owned(),
         EntryPosition::AfterCharacter => "after character".to_owned(),
         EntryPosition::ExampleMessagesTop => "before the example dialogue".to_owned(),
@@ -28,8 +41,7 @@ pub(crate) fn world_info_label(a: &Activation) -> String {
         EntryPosition::AuthorsNoteBottom => "bottom of the Author's Note".to_owned(),
         EntryPosition::AtDepth => format!("at depth {}, {}", a.depth, entry_role_name(a.role)),
         EntryPosition::Outlet => format!("outlet {}", a.outlet),
-    };
-    format!("world info #{}{title} ({place})", a.uid)
+    }
 }
 
 fn entry_role_name(role: EntryRole) -> &'static str {

@@ -1,6 +1,7 @@
 //! Prompt assembly: a session becomes the provider-neutral message list, explained.
 
 mod assemble;
+mod cache;
 mod examples;
 mod explain;
 mod inject;
@@ -13,6 +14,10 @@ mod text;
 mod trim;
 
 pub use assemble::{assemble, assemble_with, DEFAULT_PRIMARY_CONTEXT, GROUP_NUDGE};
+pub use cache::{
+    cache_breakpoints, relocate_keyword_world_info, MAX_CACHE_BREAKPOINTS, MIN_CACHEABLE_TOKENS,
+    MOVED_WORLD_INFO_DEPTH,
+};
 pub use examples::{CHAT_START_LINE, EXAMPLE_CHAT_LINE};
 pub use explain::{explain, NOT_PLACED};
 pub use macros::{substitute_macros, MacroContext};

@@ -7,6 +7,7 @@
 //! errors from a provider are typed ([`Error::Unauthorized`], [`Error::Timeout`],
 //! ...) and never carry the key, even when a server echoes it.
 
+mod cost;
 mod fetch;
 pub(crate) mod http;
 pub(crate) mod validate;
@@ -20,6 +21,7 @@ use crate::llm::{LocalServer, ModelInfo, ProviderConfig, LOCAL_PORTS};
 use crate::secrets::{KeyStatus, Keys};
 use crate::store::Store;
 
+pub use cost::{cache_multipliers, cost_usd, request_cost, RequestCost};
 pub use fetch::{fetch_models, ModelFetch};
 pub use http::{http_client_with_env, CONNECT_TIMEOUT, MAX_REDIRECTS, USER_AGENT};
 pub use validate::{
@@ -105,6 +107,12 @@ pub struct UsageRow {
     pub completion_tokens: u32,
     /// US dollars, when the provider publishes prices.
     pub cost_usd: Option<f64>,
+    /// Prompt tokens written to the provider's prompt cache.
+    pub cache_write_tokens: u32,
+    /// Prompt tokens read from the provider's prompt cache.
+    pub cache_read_tokens: u32,
+    /// US dollars the cache saved (reads' discount less writes' premium), when prices are known.
+    pub cache_saved_usd: Option<f64>,
 }
 
 /// How many requests ended some way other than done, by outcome and reason.
@@ -342,36 +350,6 @@ pub async fn model_info(
         .cached_models(provider_id)
         .await?
         .and_then(|(models, _)| models.into_iter().find(|m| m.id == model_id)))
-}
-
-/// What a request cost in US dollars, from the model's published prices per
-/// million tokens; `None` when the price of a kind of token that was used is
-/// unknown (or `model` is `None`), never a partial sum.
-///
-/// The chat engine calls this when it records usage:
-/// `cost_usd(model_info(store, provider, model).await?.as_ref(), usage.prompt, usage.completion)`
-/// and stores the answer in [`crate::store::UsageRecord::cost_usd`].
-pub fn cost_usd(
-    model: Option<&ModelInfo>,
-    prompt_tokens: u32,
-    completion_tokens: u32,
-) -> Option<f64> {
-    let model = model?;
-    let part = |tokens: u32, price: Option<f64>| -> Option<f64> {
-        if tokens == 0 {
-            return Some(0.0);
-        }
-        price
-            .filter(|p| p.is_finite() && *p >= 0.0)
-            .map(|p| f64::from(tokens) * p / 1_000_000.0)
-    };
-    if model.prompt_price_per_million.is_none() && model.completion_price_per_million.is_none() {
-        return None;
-    }
-    Some(
-        part(prompt_tokens, model.prompt_price_per_million)?
-            + part(completion_tokens, model.completion_price_per_million)?,
-    )
 }
 
 /// The provider and model in force for a session: its own choice, else the

@@ -15,15 +15,17 @@ pub(super) const DEFAULT_KEEP_BEFORE_UPGRADE: usize = 3;
 const LANGUAGE: &str = "ui.language";
 const THEME: &str = "ui.theme";
 const EXAMPLE_DIALOGUE: &str = "prompt.example_dialogue";
+const KEYWORD_WORLD_INFO_AT_DEPTH: &str = "prompt.keyword_world_info_at_depth";
 
 impl Store {
     /// The saved settings; anything missing or unknown reads as its default.
     pub async fn settings(&self) -> Result<Settings> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?, ?)")
+            sqlx::query_as("SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)")
                 .bind(LANGUAGE)
                 .bind(THEME)
                 .bind(EXAMPLE_DIALOGUE)
+                .bind(KEYWORD_WORLD_INFO_AT_DEPTH)
                 .fetch_all(self.pool())
                 .await
                 .map_err(|e| self.sql_error(e))?;
@@ -37,6 +39,7 @@ impl Store {
                     settings.example_dialogue =
                         serde_json::from_value(serde_json::Value::String(value)).unwrap_or_default()
                 }
+                KEYWORD_WORLD_INFO_AT_DEPTH => settings.keyword_world_info_at_depth = value == "on",
                 _ => {}
             }
         }
@@ -64,6 +67,14 @@ impl Store {
             ExampleDialogue::Never => "never",
         };
         upsert(&mut tx, EXAMPLE_DIALOGUE, examples)
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        let moved = if settings.keyword_world_info_at_depth {
+            "on"
+        } else {
+            "off"
+        };
+        upsert(&mut tx, KEYWORD_WORLD_INFO_AT_DEPTH, moved)
             .await
             .map_err(|e| self.sql_error(e))?;
         tx.commit().await.map_err(|e| self.sql_error(e))?;

@@ -81,6 +81,7 @@ async fn a_full_disk_is_a_typed_error_and_keeps_what_was_saved() {
         language: Some(crate::settings::Language::Ru),
         theme: crate::settings::ThemePreference::Dark,
         example_dialogue: crate::prompt::ExampleDialogue::Keep,
+        keyword_world_info_at_depth: true,
     };
     store.save_settings(&saved).await.unwrap();
 

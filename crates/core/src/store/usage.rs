@@ -49,6 +49,12 @@ pub struct UsageRecord {
     pub completion_tokens: u32,
     /// US dollars, when known.
     pub cost_usd: Option<f64>,
+    /// Prompt tokens written to the provider's prompt cache.
+    pub cache_write_tokens: u32,
+    /// Prompt tokens read from the provider's prompt cache.
+    pub cache_read_tokens: u32,
+    /// US dollars the cache saved, when known.
+    pub cache_saved_usd: Option<f64>,
 }
 
 impl Store {
@@ -62,8 +68,9 @@ impl Store {
         let now = at;
         sqlx::query(
             "INSERT INTO usage_events (day, provider_id, provider_name, model, outcome, reason,
-                 prompt_tokens, completion_tokens, cost_usd, created_at)
-             VALUES (date(? / 1000, 'unixepoch'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 prompt_tokens, completion_tokens, cost_usd, cache_write_tokens,
+                 cache_read_tokens, cache_saved_usd, created_at)
+             VALUES (date(? / 1000, 'unixepoch'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(now)
         .bind(&record.provider_id)
@@ -74,6 +81,9 @@ impl Store {
         .bind(i64::from(record.prompt_tokens))
         .bind(i64::from(record.completion_tokens))
         .bind(record.cost_usd)
+        .bind(i64::from(record.cache_write_tokens))
+        .bind(i64::from(record.cache_read_tokens))
+        .bind(record.cache_saved_usd)
         .bind(now)
         .execute(self.pool())
         .await
@@ -92,9 +102,10 @@ impl Store {
     pub async fn usage_report(&self, days: u32) -> Result<UsageReport> {
         // date('now', '-0 days') is today: the last `days` days start `days - 1` days ago.
         let since = format!("-{} days", days.saturating_sub(1));
-        let rows: Vec<GroupRow> = sqlx::query_as(
+        let rows: Vec<GroupRow> = sqlx::query_as::<_, RawGroupRow>(
             "SELECT day, provider_name, model, COUNT(*), SUM(prompt_tokens),
-                    SUM(completion_tokens), SUM(cost_usd)
+                    SUM(completion_tokens), SUM(cost_usd), SUM(cache_write_tokens),
+                    SUM(cache_read_tokens), SUM(cache_saved_usd)
              FROM usage_events WHERE day >= date('now', ?)
              GROUP BY day, provider_name, model
              ORDER BY day DESC, provider_name, model",
@@ -102,7 +113,12 @@ impl Store {
         .bind(&since)
         .fetch_all(self.pool())
         .await
-        .map_err(|e| self.sql_error(e))?;
+        .map_err(|e| self.sql_error(e))?
+        .into_iter()
+        .map(|(day, p, m, n, pt, ct, cost, w, r, saved)| {
+            (day, p, m, (n, pt, ct), cost, w, r, saved)
+        })
+        .collect();
         let outcomes: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT outcome, reason, COUNT(*) FROM usage_events
              WHERE day >= date('now', ?) AND outcome <> 'done'
@@ -117,14 +133,17 @@ impl Store {
             rows: rows
                 .into_iter()
                 .map(
-                    |(day, provider_name, model, requests, prompt, completion, cost)| UsageRow {
+                    |(day, provider_name, model, counts, cost, write, read, saved)| UsageRow {
                         day,
                         provider_name,
                         model,
-                        requests: saturate(requests),
-                        prompt_tokens: saturate(prompt),
-                        completion_tokens: saturate(completion),
+                        requests: saturate(counts.0),
+                        prompt_tokens: saturate(counts.1),
+                        completion_tokens: saturate(counts.2),
                         cost_usd: cost,
+                        cache_write_tokens: saturate(write),
+                        cache_read_tokens: saturate(read),
+                        cache_saved_usd: saved,
                     },
                 )
                 .collect(),
@@ -140,8 +159,32 @@ impl Store {
     }
 }
 
-/// day, provider name, model, requests, prompt tokens, completion tokens, cost.
-type GroupRow = (String, String, String, i64, i64, i64, Option<f64>);
+/// day, provider name, model, requests, prompt tokens, completion tokens, cost,
+/// cache writes, cache reads, cache savings.
+type RawGroupRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<f64>,
+    i64,
+    i64,
+    Option<f64>,
+);
+
+/// A [`RawGroupRow`] with its counts (requests, prompt, completion) together.
+type GroupRow = (
+    String,
+    String,
+    String,
+    (i64, i64, i64),
+    Option<f64>,
+    i64,
+    i64,
+    Option<f64>,
+);
 
 /// A count as u32, clamped (a sum over years of heavy use may not fit).
 fn saturate(n: i64) -> u32 {

@@ -99,6 +99,7 @@ pub fn wi(
         group_won: None,
         content: content.into(),
         outlet: String::new(),
+        moved_from: None,
     }
 }
 

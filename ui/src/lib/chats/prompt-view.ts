@@ -130,6 +130,8 @@ export function roleName(role: string): string {
 
 /** `at depth 4, system`, `before character`, `outlet Name` in the user's language. */
 function place(text: string): string {
+  const moved = /^(.*); moved from (.*?) to keep the cached start of the prompt stable$/.exec(text);
+  if (moved) return t("prompt.label.moved", { place: place(moved[1]!), from: place(moved[2]!) });
   const depth = /^at depth (\d+), (\w+)$/.exec(text);
   if (depth) return t("prompt.label.atDepth", { depth: depth[1]!, role: roleName(depth[2]!) });
   const outlet = /^outlet (.*)$/.exec(text);

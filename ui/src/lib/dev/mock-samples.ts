@@ -74,11 +74,11 @@ export function sampleProviders(full: boolean, keyring: boolean): MockProviders 
     ],
     usage: (days) => ({
       rows: [
-        { day: "2026-11-20", providerName: "OpenRouter", model: "anthropic/claude-3.5-sonnet", requests: 41, promptTokens: 182_340, completionTokens: 12_876, costUsd: 0.7401 },
-        { day: "2026-11-20", providerName: "llama.cpp :8080", model: "llama-3.2-3b-instruct-q4", requests: 17, promptTokens: 40_112, completionTokens: 6_920, costUsd: null },
-        { day: "2026-11-19", providerName: "OpenRouter", model: "openai/gpt-4o-mini", requests: 63, promptTokens: 251_004, completionTokens: 20_310, costUsd: 0.0498 },
+        { day: "2026-11-20", providerName: "OpenRouter", model: "anthropic/claude-3.5-sonnet", requests: 41, promptTokens: 182_340, completionTokens: 12_876, costUsd: 0.7401, cacheReadTokens: 150_200, cacheWriteTokens: 14_100, cacheSavedUsd: 0.3527 },
+        { day: "2026-11-20", providerName: "llama.cpp :8080", model: "llama-3.2-3b-instruct-q4", requests: 17, promptTokens: 40_112, completionTokens: 6_920, costUsd: null, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null },
+        { day: "2026-11-19", providerName: "OpenRouter", model: "openai/gpt-4o-mini", requests: 63, promptTokens: 251_004, completionTokens: 20_310, costUsd: 0.0498, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null },
         ...(days > 7
-          ? [{ day: "2026-11-02", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 9, promptTokens: 30_500, completionTokens: 2_204, costUsd: 0.0983 }]
+          ? [{ day: "2026-11-02", providerName: "OpenRouter", model: "openai/gpt-4o", requests: 9, promptTokens: 30_500, completionTokens: 2_204, costUsd: 0.0983, cacheReadTokens: 0, cacheWriteTokens: 0, cacheSavedUsd: null }]
           : []),
       ],
       outcomes: [

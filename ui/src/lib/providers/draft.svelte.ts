@@ -43,6 +43,8 @@ export type ProviderDraft = {
   /** One stop string per line. */
   stop: string;
   streaming: boolean;
+  /** Whether the prompt's stable prefix is marked for the provider's prompt cache. */
+  promptCache: boolean;
   /** The advanced samplers as typed. */
   samplers: SamplerDraft;
   /** The samplers the kind accepts, once the core has said (null until then). */
@@ -87,6 +89,7 @@ export function draftOf(config: ProviderConfig, isNew: boolean): ProviderDraft {
     maxTokens: numberText(config.generation?.maxTokens),
     stop: (config.generation?.stop ?? []).join("\n"),
     streaming: config.streaming ?? true,
+    promptCache: config.promptCache ?? true,
     samplers: samplerDraftOf(config.generation),
     supported: null,
     insecureAllowedFor: config.allowInsecureHttp ? insecureHost(config.baseUrl) : null,
@@ -156,6 +159,8 @@ export function configOf(draft: ProviderDraft): ProviderConfig {
       draft.supported ?? [],
     ),
     streaming: draft.streaming,
+    // Only kinds that take cache marks show the switch; others keep what they had.
+    ...(takesCacheMarks(original.kind) ? { promptCache: draft.promptCache } : {}),
     // The templates matter to text-completion kinds only; others keep what they had.
     ...(isTextCompletion(original.kind)
       ? { instruct: instructOf(draft.instruct) ?? { type: "auto" as const }, contextTemplate: draft.contextTemplate === "" ? null : draft.contextTemplate }
@@ -178,4 +183,9 @@ export function localServerName(server: LocalServer): string {
     vllm: "vLLM",
   };
   return `${names[server.kindGuess] ?? t("provider.local.generic")} :${server.port}`;
+}
+
+/** Whether a provider kind takes prompt-cache marks (Anthropic; Claude and Gemini through OpenRouter). */
+export function takesCacheMarks(kind: ProviderKind): boolean {
+  return kind === "anthropic" || kind === "openRouter";
 }

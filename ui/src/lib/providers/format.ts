@@ -19,24 +19,38 @@ export function formatUsd(value: number | null): string {
   return format(value, Math.abs(value) < 1 ? 4 : 2);
 }
 
-/** The sum of the rows: requests and tokens, and the cost when any row knows it. */
+/** The sum of the rows: requests and tokens, the cost and the prompt cache's saving when any row knows them. */
 export function usageTotals(rows: readonly UsageRow[]): {
   requests: number;
   promptTokens: number;
   completionTokens: number;
   costUsd: number | null;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  cacheSavedUsd: number | null;
 } {
   let costUsd: number | null = null;
+  let cacheSavedUsd: number | null = null;
   let requests = 0;
   let promptTokens = 0;
   let completionTokens = 0;
+  let cacheReadTokens = 0;
+  let cacheWriteTokens = 0;
   for (const row of rows) {
     requests += row.requests;
     promptTokens += row.promptTokens;
     completionTokens += row.completionTokens;
+    cacheReadTokens += row.cacheReadTokens;
+    cacheWriteTokens += row.cacheWriteTokens;
     if (row.costUsd !== null) costUsd = (costUsd ?? 0) + row.costUsd;
+    if (row.cacheSavedUsd !== null) cacheSavedUsd = (cacheSavedUsd ?? 0) + row.cacheSavedUsd;
   }
-  return { requests, promptTokens, completionTokens, costUsd };
+  return { requests, promptTokens, completionTokens, costUsd, cacheReadTokens, cacheWriteTokens, cacheSavedUsd };
+}
+
+/** Whether any row used the provider's prompt cache. */
+export function usesPromptCache(rows: readonly UsageRow[]): boolean {
+  return rows.some((row) => row.cacheReadTokens > 0 || row.cacheWriteTokens > 0);
 }
 
 const OUTCOMES = new Set(["failed", "cancelled", "interrupted"]);

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::Error;
 use crate::llm::samplers::{supports, Body, Sampler};
-use crate::prompt::PromptMessage;
+use crate::prompt::{PromptMessage, MAX_CACHE_BREAKPOINTS};
 use crate::session::Role;
 
 /// Builds the request for one reply.
@@ -25,6 +25,21 @@ pub fn build_request(
     model: &str,
     prompt: &[PromptMessage],
     images: &[(usize, ImagePart)],
+    api_key: Option<&str>,
+) -> Result<HttpRequest, Error> {
+    build_request_cached(config, model, prompt, images, &[], api_key)
+}
+
+/// [`build_request`], with the prompt cache's breakpoints: the indexes of the
+/// messages of `prompt` whose end is marked (see
+/// [`crate::prompt::cache_breakpoints`]), when the provider and model take
+/// marks ([`cache_style`]) and the provider's `prompt_cache` is on.
+pub fn build_request_cached(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+    breakpoints: &[usize],
     api_key: Option<&str>,
 ) -> Result<HttpRequest, Error> {
     if config.kind.is_text_completion() {
@@ -68,7 +83,7 @@ pub fn build_request(
     } else {
         "messages"
     };
-    let body = request_body(config, model, prompt, images);
+    let body = request_body_cached(config, model, prompt, images, breakpoints);
 
     let mut headers: Vec<(String, String)> = vec![
         ("Content-Type".into(), "application/json".into()),
@@ -109,13 +124,71 @@ pub fn request_body(
     prompt: &[PromptMessage],
     images: &[(usize, ImagePart)],
 ) -> Value {
+    request_body_cached(config, model, prompt, images, &[])
+}
+
+/// [`request_body`] with the prompt cache's breakpoints (see [`build_request_cached`]).
+pub fn request_body_cached(
+    config: &ProviderConfig,
+    model: &str,
+    prompt: &[PromptMessage],
+    images: &[(usize, ImagePart)],
+    breakpoints: &[usize],
+) -> Value {
     let model = model.trim();
+    let marks = match cache_style(config, model) {
+        CacheStyle::None => Vec::new(),
+        CacheStyle::EveryMark => breakpoints
+            .iter()
+            .copied()
+            .take(MAX_CACHE_BREAKPOINTS)
+            .collect(),
+        CacheStyle::OneMark => breakpoints.iter().copied().take(1).collect(),
+    };
     // Text-completion kinds are sent a rendered prompt (`text::text_request_body`);
     // until the engine renders one, their preview shows the chat form.
     if config.kind == ProviderKind::Anthropic {
-        anthropic_body(config, model, prompt, images)
+        anthropic_body(config, model, prompt, images, &marks)
     } else {
-        openai_body(config, model, prompt, images)
+        openai_body(config, model, prompt, images, &marks)
+    }
+}
+
+/// How a provider and model take prompt-cache marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStyle {
+    /// None: caching is off, or automatic (OpenAI, which only needs a stable prefix), or unknown.
+    None,
+    /// `cache_control` on every breakpoint (Anthropic, and Claude through OpenRouter).
+    EveryMark,
+    /// `cache_control` on the first, most durable breakpoint only: OpenRouter
+    /// uses only the last mark it is given for Gemini, and Gemini also caches
+    /// on its own, so the mark goes where the prefix lasts longest.
+    OneMark,
+}
+
+/// Whether and how requests for `model` on `config` carry prompt-cache marks.
+pub fn cache_style(config: &ProviderConfig, model: &str) -> CacheStyle {
+    if !config.prompt_cache {
+        return CacheStyle::None;
+    }
+    let model = model.trim().to_ascii_lowercase();
+    match config.kind {
+        ProviderKind::Anthropic => CacheStyle::EveryMark,
+        ProviderKind::OpenRouter if model.starts_with("anthropic/") => CacheStyle::EveryMark,
+        ProviderKind::OpenRouter if model.starts_with("google/gemini") => CacheStyle::OneMark,
+        _ => CacheStyle::None,
+    }
+}
+
+fn ephemeral() -> Value {
+    json!({"type": "ephemeral"})
+}
+
+/// Marks a content block as the end of a cached prefix.
+fn mark(block: &mut Value) {
+    if let Some(obj) = block.as_object_mut() {
+        obj.insert("cache_control".into(), ephemeral());
     }
 }
 
@@ -132,14 +205,19 @@ fn openai_body(
     model: &str,
     prompt: &[PromptMessage],
     images: &[(usize, ImagePart)],
+    marks: &[usize],
 ) -> Value {
     let messages: Vec<Value> = prompt
         .iter()
         .enumerate()
         .map(|(i, m)| {
             let imgs: Vec<&ImagePart> = images_of(images, i).collect();
-            let content = if imgs.is_empty() {
+            let marked = marks.contains(&i);
+            let content = if imgs.is_empty() && !marked {
                 Value::String(m.content.clone())
+            } else if imgs.is_empty() {
+                // A marked message is sent as content parts, the mark on its text (OpenRouter's form).
+                json!([{"type": "text", "text": m.content, "cache_control": ephemeral()}])
             } else {
                 let mut parts = Vec::new();
                 if !m.content.is_empty() {
@@ -147,6 +225,11 @@ fn openai_body(
                 }
                 for img in imgs {
                     parts.push(json!({"type": "image_url", "image_url": {"url": img.data_url()}}));
+                }
+                if marked {
+                    if let Some(last) = parts.last_mut() {
+                        mark(last);
+                    }
                 }
                 Value::Array(parts)
             };
@@ -202,16 +285,19 @@ fn anthropic_body(
     model: &str,
     prompt: &[PromptMessage],
     images: &[(usize, ImagePart)],
+    marks: &[usize],
 ) -> Value {
     // The system messages that open the prompt become `system`; a system
     // message later on (a note at a depth, the post-history instructions)
     // keeps its place as a user turn, as SillyTavern sends it to Claude.
     let opening = prompt.iter().take_while(|m| m.role == Role::System).count();
-    let system: Vec<&str> = prompt[..opening]
+    let system: Vec<(usize, &str)> = prompt[..opening]
         .iter()
-        .filter(|m| !m.content.trim().is_empty())
-        .map(|m| m.content.as_str())
+        .enumerate()
+        .filter(|(_, m)| !m.content.trim().is_empty())
+        .map(|(i, m)| (i, m.content.as_str()))
         .collect();
+    let system_marked = marks.iter().any(|&i| i < opening);
 
     // (role, blocks), consecutive same-role turns merged: Anthropic requires alternation.
     let mut turns: Vec<(Role, Vec<Value>)> = Vec::new();
@@ -228,6 +314,16 @@ fn anthropic_body(
         // Anthropic rejects empty text blocks.
         if !m.content.trim().is_empty() {
             blocks.push(json!({"type": "text", "text": m.content}));
+        }
+        if marks.contains(&i) {
+            // An empty message marks the block before it.
+            let last = match blocks.last_mut() {
+                Some(b) => Some(b),
+                None => turns.last_mut().and_then(|(_, b)| b.last_mut()),
+            };
+            if let Some(b) = last {
+                mark(b);
+            }
         }
         if blocks.is_empty() {
             continue;
@@ -257,7 +353,9 @@ fn anthropic_body(
         .into_iter()
         .map(|(role, blocks)| {
             let content = match blocks.as_slice() {
-                [only] if only["type"] == "text" => only["text"].clone(),
+                [only] if only["type"] == "text" && only.get("cache_control").is_none() => {
+                    only["text"].clone()
+                }
                 _ => Value::Array(blocks),
             };
             json!({"role": role.as_str(), "content": content})
@@ -271,8 +369,30 @@ fn anthropic_body(
         "max_tokens".into(),
         json!(g.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
     );
-    if !system.is_empty() {
-        body.insert("system".into(), json!(system.join("\n\n")));
+    if system_marked {
+        // Marked: one text block per system message, so a mark ends exactly where its
+        // message does. Later blocks open with the separator the joined form had, so
+        // the text reads the same and a block never changes with what follows it.
+        let blocks: Vec<Value> = system
+            .iter()
+            .enumerate()
+            .map(|(k, (i, text))| {
+                let text = if k == 0 {
+                    (*text).to_owned()
+                } else {
+                    format!("\n\n{text}")
+                };
+                let mut block = json!({"type": "text", "text": text});
+                if marks.contains(i) {
+                    mark(&mut block);
+                }
+                block
+            })
+            .collect();
+        body.insert("system".into(), Value::Array(blocks));
+    } else if !system.is_empty() {
+        let texts: Vec<&str> = system.iter().map(|(_, t)| *t).collect();
+        body.insert("system".into(), json!(texts.join("\n\n")));
     }
     body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(config.streaming));

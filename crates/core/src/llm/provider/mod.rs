@@ -19,7 +19,9 @@ use crate::error::Error;
 mod chat_request;
 
 pub use super::samplers::GenerationSettings;
-pub use chat_request::{build_request, request_body};
+pub use chat_request::{
+    build_request, build_request_cached, cache_style, request_body, request_body_cached, CacheStyle,
+};
 
 /// The Anthropic API version Confab speaks.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -128,6 +130,10 @@ pub struct ProviderConfig {
     /// The context template (story string) by name (`None`: "Default").
     #[serde(default)]
     pub context_template: Option<String>,
+    /// Mark the prompt's stable prefix for the provider's prompt cache (Anthropic,
+    /// and Claude and Gemini models through OpenRouter; others cache on their own or not at all).
+    #[serde(default = "yes")]
+    pub prompt_cache: bool,
 }
 
 fn yes() -> bool {
@@ -158,6 +164,7 @@ impl ProviderConfig {
             allow_insecure_http: false,
             instruct: Default::default(),
             context_template: None,
+            prompt_cache: true,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::llm::provider::ProviderConfig;
 use crate::llm::samplers::Body;
 use crate::llm::sse::SseEvent;
-use crate::llm::wire::{error_from_field, parse_json, tokens, StreamParser, Usage, WireEvent};
+use crate::llm::wire::{error_from_field, parse_json, StreamParser, Usage, WireEvent};
 
 /// The body of `/v1/completions`.
 pub(crate) fn body(
@@ -135,10 +135,7 @@ impl StreamParser for CompletionsStream {
 }
 
 fn usage(u: &Value) -> Usage {
-    Usage {
-        prompt_tokens: tokens(u, "prompt_tokens"),
-        completion_tokens: tokens(u, "completion_tokens"),
-    }
+    Usage::from_openai(u)
 }
 
 /// The events of a non-streamed `/v1/completions` answer.

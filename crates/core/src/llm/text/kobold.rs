@@ -162,6 +162,8 @@ pub(crate) fn parse_reply(v: &Value) -> Result<Vec<WireEvent>, Error> {
     let usage = Usage {
         prompt_tokens: tokens(result, "prompt_tokens"),
         completion_tokens: tokens(result, "completion_tokens"),
+
+        ..Usage::default()
     };
     if usage != Usage::default() {
         out.push(WireEvent::Usage(usage));

@@ -138,6 +138,8 @@ fn ending(v: &Value) -> Result<Vec<WireEvent>, Error> {
     let usage = Usage {
         prompt_tokens: tokens(v, "tokens_evaluated").or_else(|| tokens(timings, "prompt_n")),
         completion_tokens: tokens(v, "tokens_predicted").or_else(|| tokens(timings, "predicted_n")),
+
+        ..Usage::default()
     };
     if usage != Usage::default() {
         out.push(WireEvent::Usage(usage));

@@ -32,8 +32,8 @@ use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
 use crate::prompt::{
-    assemble_with, character_note, display_name, AssembledPrompt, HistoryMessage, PromptEnding,
-    PromptInput, Rewrite,
+    assemble_with, character_note, display_name, relocate_keyword_world_info, AssembledPrompt,
+    HistoryMessage, PromptEnding, PromptInput, Rewrite, MOVED_WORLD_INFO_DEPTH,
 };
 use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
@@ -373,6 +373,10 @@ pub async fn build_turn(
         } else {
             scan(&refs, &scan_input, &mut timed, seed)
         };
+        let mut world_info = report.activated.clone();
+        if settings.keyword_world_info_at_depth {
+            relocate_keyword_world_info(&mut world_info, MOVED_WORLD_INFO_DEPTH);
+        }
         let input = PromptInput {
             primary_context,
             character_note: character_note(&character),
@@ -380,7 +384,7 @@ pub async fn build_turn(
             user_name,
             persona_description,
             preferences,
-            world_info: report.activated.clone(),
+            world_info,
             example_dialogue: settings.example_dialogue,
             authors_note: notes.chat.or(match own_note {
                 Some(speakers) => speakers,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{build_turn, limits_for, PromptCaches, PromptImage, TurnRequest};
 use crate::error::Result;
-use crate::llm::{request_body, text_request_body, ProviderConfig, TextPrompt};
+use crate::llm::{request_body_cached, text_request_body, ProviderConfig, TextPrompt};
 use crate::lore::ScanReport;
 use crate::prompt::AssembledPrompt;
 use crate::session::service::PromptLimits;
@@ -173,11 +173,12 @@ pub async fn preview_turn(
                 context_length: Some(turn.limits.context_window),
             },
         )?),
-        (Some(config), true, None) => Some(request_body(
+        (Some(config), true, None) => Some(request_body_cached(
             config,
             &target.model,
             &turn.prompt.messages,
             &turn.images,
+            &crate::prompt::cache_breakpoints(&turn.prompt),
         )),
         _ => None,
     };

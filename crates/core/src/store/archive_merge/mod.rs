@@ -135,9 +135,11 @@ async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<Merg
     exec(
         conn,
         "INSERT INTO main.usage_events (day, provider_id, provider_name, model, outcome, reason,
-             prompt_tokens, completion_tokens, cost_usd, created_at)
+             prompt_tokens, completion_tokens, cost_usd, cache_write_tokens, cache_read_tokens,
+             cache_saved_usd, created_at)
          SELECT day, provider_id, provider_name, model, outcome, reason,
-             prompt_tokens, completion_tokens, cost_usd, created_at
+             prompt_tokens, completion_tokens, cost_usd, cache_write_tokens, cache_read_tokens,
+             cache_saved_usd, created_at
          FROM arc.usage_events WHERE NOT EXISTS (SELECT 1 FROM main.usage_events)",
     )
     .await?;

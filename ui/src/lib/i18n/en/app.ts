@@ -67,6 +67,7 @@ export const app = {
   "common.save": "Save",
 
   "settings.examples": "Example dialogue",
+  "settings.stablePrompt": "Prompt caching",
 
   "settings.context": "Primary context",
 } as const satisfies Record<string, string | { readonly one: string; readonly other: string }>;

@@ -73,6 +73,7 @@ export const app: AreaDictionary<typeof english, RussianPlural> = {
   "common.save": "Сохранить",
 
   "settings.examples": "Примеры диалога",
+  "settings.stablePrompt": "Кэш промпта",
 
   "settings.context": "Основной контекст",
 };

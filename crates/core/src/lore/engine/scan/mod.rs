@@ -292,6 +292,7 @@ pub fn scan(
                     group_won: f.group_won,
                     content: ce.content.clone(),
                     outlet: e.outlet_name.clone(),
+                    moved_from: None,
                 },
             ));
         }
