@@ -61,6 +61,7 @@ use super::examples::{example_blocks, ExampleBlock, CHAT_START_LINE};
 use super::explain::{history_label, NOT_PLACED};
 use super::inject::{authors_note, depth_groups, DepthGroup};
 use super::macros::{substitute_macros, MacroContext};
+use super::memory::{plan_summaries, SUMMARY_ROLE};
 use super::model::{
     AssembledPrompt, ExampleDialogue, NotePosition, PromptEnding, PromptInput, PromptMessage,
     PromptPart, PromptSource,
@@ -264,7 +265,14 @@ pub fn assemble_with(
         fixed(PromptSource::ChatStart, CHAT_START_LINE.to_owned()),
         counter,
     );
-    let left = budget - fixed_tokens;
+    // The chat's summaries come out of the history's room (at most about half of it).
+    let summaries = plan_summaries(
+        &input.memory.summaries,
+        &prep,
+        counter,
+        budget - fixed_tokens,
+    );
+    let left = budget - fixed_tokens - summaries.as_ref().map_or(0, |s| u64::from(s.tokens));
     let (taken, kept) = if input.example_dialogue == ExampleDialogue::Keep {
         let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left);
         let kept = fit_history(&input.history, &prep, counter, left - taken.1, grouped);
@@ -291,6 +299,19 @@ pub fn assemble_with(
     }
     if blocks_sent > 0 {
         out.place(Some(chat_start));
+    }
+    // Before the oldest kept message (and anything placed at a depth beyond it).
+    let mut left_out = Vec::new();
+    if let Some(s) = summaries {
+        left_out = s.left_out;
+        if !s.pieces.is_empty() {
+            out.place(Some(Planned {
+                role: SUMMARY_ROLE,
+                text: s.text,
+                tokens: s.tokens,
+                pieces: s.pieces,
+            }));
+        }
     }
 
     let has_new = new_message.is_some();
@@ -334,6 +355,7 @@ pub fn assemble_with(
     out.place(ending);
     out.place(nudge);
     out.outlet_parts(input, &prep, counter);
+    out.parts.extend(left_out);
 
     Ok(AssembledPrompt {
         messages: out.messages,

@@ -23,6 +23,7 @@ mod world_books;
 mod lock;
 mod memory;
 pub use lock::{Hold, LibraryLock};
+pub use memory::{CoveredMessage, NewSummary, SummaryRow};
 
 use std::path::{Path, PathBuf};
 

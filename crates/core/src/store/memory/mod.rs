@@ -3,3 +3,5 @@
 mod passages;
 mod settings;
 mod summaries;
+
+pub use summaries::{CoveredMessage, NewSummary, SummaryRow};
