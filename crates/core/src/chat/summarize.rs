@@ -1,0 +1,685 @@
+//! Writing summaries: in the background after a reply, or when asked.
+//!
+//! After a reply, when the chat's messages have left the window and no
+//! summary covers them, they are summarised in chunks that free about half of
+//! the history's room, so the window's start then stays put for many turns
+//! (a stable prefix is what prompt caching reuses). Stale summaries that are
+//! not pinned are written again. One job per chat at a time; it never holds
+//! the chat's stream slot, so the user's next send is never `busy` because of it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::prepare::Resolved;
+use super::Inner;
+use crate::error::{AppError, Error, Result};
+use crate::llm::{build_request, hide_key, start_reply_with, WireEvent};
+use crate::memory::settings::MemorySettings;
+use crate::memory::summary::MemoryChanged;
+use crate::prompt::{AssembledPrompt, PromptMessage};
+use crate::session::turn::{
+    build_turn, limits_for, sendable, turn_target, Turn, TurnMemory, TurnMessage, TurnRequest,
+};
+use crate::session::Role;
+use crate::sink::Sink;
+use crate::store::{CoveredMessage, NewSummary, SummaryRow, UsageOutcome, UsageRecord};
+use crate::tokens::{shared_counter, TokenCounter};
+
+/// The longest summary accepted, in bytes.
+pub const MAX_SUMMARY_BYTES: usize = 8 * 1024;
+/// The most chunks one job summarises (the rest waits for the next reply).
+const MAX_CHUNKS: usize = 8;
+/// The most stale summaries one job writes again.
+const MAX_REDOS: usize = 4;
+/// The newest messages never summarised, however full the window.
+const MIN_KEPT: usize = 4;
+/// The most tokens of messages in one summarizer request.
+const MAX_CHUNK_TOKENS: u64 = 12_000;
+
+/// The engine's memory state: where notices go, the jobs running, the last errors.
+#[derive(Default)]
+pub(crate) struct MemoryState {
+    notices: Mutex<Option<Arc<dyn Sink<MemoryChanged>>>>,
+    /// Running jobs by chat: their stop, and whether a reply asked for another run meanwhile.
+    jobs: Mutex<HashMap<String, (CancellationToken, bool)>>,
+    errors: Mutex<HashMap<String, AppError>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every change is one insert or remove: the map stays consistent after a panic.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MemoryState {
+    pub(super) fn set_notices(&self, sink: Arc<dyn Sink<MemoryChanged>>) {
+        *lock(&self.notices) = Some(sink);
+    }
+
+    pub(super) fn notify(&self, session_id: &str) {
+        let sink = lock(&self.notices).clone();
+        if let Some(sink) = sink {
+            sink.send(MemoryChanged {
+                session_id: session_id.to_owned(),
+            });
+        }
+    }
+
+    pub(super) fn running(&self, session_id: &str) -> bool {
+        lock(&self.jobs).contains_key(session_id)
+    }
+
+    pub(super) fn last_error(&self, session_id: &str) -> Option<AppError> {
+        lock(&self.errors).get(session_id).cloned()
+    }
+
+    fn set_error(&self, session_id: &str, error: Option<AppError>) {
+        let mut errors = lock(&self.errors);
+        match error {
+            Some(e) => errors.insert(session_id.to_owned(), e),
+            None => errors.remove(session_id),
+        };
+    }
+
+    /// Claims the chat's job slot; `None` when a job runs (it is asked to run again if `again`).
+    fn claim(&self, session_id: &str, again: bool) -> Option<CancellationToken> {
+        let mut jobs = lock(&self.jobs);
+        if let Some((_, rerun)) = jobs.get_mut(session_id) {
+            *rerun |= again;
+            return None;
+        }
+        let token = CancellationToken::new();
+        jobs.insert(session_id.to_owned(), (token.clone(), false));
+        Some(token)
+    }
+
+    /// Frees the slot; `true` when a reply asked for another run meanwhile.
+    fn free(&self, session_id: &str) -> bool {
+        lock(&self.jobs)
+            .remove(session_id)
+            .is_some_and(|(_, again)| again)
+    }
+
+    /// Stops every job (a restore, quitting): none writes after this returns
+    /// unless it checked just before (its write then fails on the replaced library's keys).
+    pub(super) fn cancel_all(&self) {
+        for (token, _) in lock(&self.jobs).values() {
+            token.cancel();
+        }
+    }
+}
+
+/// A claimed job slot, freed on drop.
+pub(super) struct Slot {
+    inner: Arc<Inner>,
+    session_id: String,
+    pub(super) cancel: CancellationToken,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.inner.memory.free(&self.session_id);
+    }
+}
+
+impl Inner {
+    /// Claims the chat's summarising slot for a caller that waits: `busy` while a job runs.
+    pub(super) fn memory_slot(self: &Arc<Self>, session_id: &str) -> Result<Slot> {
+        if self.registry().quiet {
+            return Err(Error::Busy(
+                "the library is being restored or merged; try again in a moment".into(),
+            ));
+        }
+        let cancel = self.memory.claim(session_id, false).ok_or_else(|| {
+            Error::Busy("a summary is being written for this chat; try again in a moment".into())
+        })?;
+        Ok(Slot {
+            inner: Arc::clone(self),
+            session_id: session_id.to_owned(),
+            cancel,
+        })
+    }
+
+    /// Starts the chat's summarising job in the background after a reply.
+    pub(super) fn after_reply(self: &Arc<Self>, session_id: &str) {
+        {
+            let registry = self.registry();
+            if registry.quiet || registry.closing {
+                return;
+            }
+        }
+        let Some(cancel) = self.memory.claim(session_id, true) else {
+            return;
+        };
+        let (inner, session_id) = (Arc::clone(self), session_id.to_owned());
+        tokio::spawn(async move {
+            let mut cancel = cancel;
+            loop {
+                let outcome = summarize(&inner, &session_id, &cancel, false).await;
+                let changed = outcome.as_ref().is_ok_and(|w| !w.is_empty());
+                report(&inner, &session_id, &outcome, changed);
+                if !inner.memory.free(&session_id) || cancel.is_cancelled() {
+                    break;
+                }
+                // A reply came meanwhile: once more, for what it pushed out.
+                match inner.memory.claim(&session_id, false) {
+                    Some(next) => cancel = next,
+                    None => break,
+                }
+            }
+        });
+    }
+}
+
+/// Keeps the job's error for the Memory panel (cleared by a success) and tells it.
+pub(super) fn report<T>(inner: &Inner, session_id: &str, outcome: &Result<T>, changed: bool) {
+    match outcome {
+        Ok(_) => {
+            let had = inner.memory.last_error(session_id).is_some();
+            inner.memory.set_error(session_id, None);
+            if changed || had {
+                inner.memory.notify(session_id);
+            }
+        }
+        // A stopped job (a restore, quitting) says nothing.
+        Err(Error::Busy(_)) => {}
+        Err(e) => {
+            let error = AppError {
+                code: e.code(),
+                message: e.to_string(),
+                path: None,
+                retry_after_secs: match e {
+                    Error::RateLimited {
+                        retry_after_secs, ..
+                    } => *retry_after_secs,
+                    _ => None,
+                },
+            };
+            inner.memory.set_error(session_id, Some(error));
+            inner.memory.notify(session_id);
+        }
+    }
+}
+
+/// The chat's turn as a send would build it now (no new message), for the chat's own limits.
+pub(super) async fn current_turn(inner: &Inner, session_id: &str) -> Result<Turn> {
+    let target = turn_target(&inner.store, session_id).await?;
+    let limits = match &target.config {
+        Some(config) => inner.caches.servers.calibrate(config, target.limits()),
+        None => target.limits(),
+    };
+    build_turn(
+        &inner.store,
+        &inner.caches,
+        session_id,
+        &TurnRequest::default(),
+        limits,
+    )
+    .await
+}
+
+/// Messages that left the window and no summary covers: `memory.history[start..end]`.
+pub(super) fn unsummarized(turn: &Turn) -> (usize, usize) {
+    let memory = &turn.memory;
+    let history = &memory.history;
+    // After the newest summary of the path, sent or not (a stale one is redone, not overlapped).
+    let start = memory
+        .chain
+        .last()
+        .and_then(|s| history.iter().position(|m| m.id == s.last_id))
+        .map_or(0, |at| at + 1);
+    let dropped = usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX);
+    (start, dropped.min(history.len()).max(start))
+}
+
+/// Runs one summarising pass over the chat; returns what it wrote.
+/// `asked`: the user asked (summaries may be off; errors are theirs to see).
+pub(super) async fn summarize(
+    inner: &Inner,
+    session_id: &str,
+    cancel: &CancellationToken,
+    asked: bool,
+) -> Result<Vec<SummaryRow>> {
+    let settings = inner.store.memory_settings(session_id).await?;
+    if !settings.summaries {
+        if asked {
+            return Err(Error::InvalidInput(
+                "summaries are off for this chat: switch them on in its Memory settings".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let turn = current_turn(inner, session_id).await?;
+    let TurnMemory { chain, history, .. } = &turn.memory;
+    let stale: Vec<usize> = (0..chain.len())
+        .filter(|&i| chain.get(i).is_some_and(|s| s.stale && !s.pinned))
+        .take(MAX_REDOS)
+        .collect();
+    let (start, end) = unsummarized(&turn);
+    if stale.is_empty() && end <= start {
+        return Ok(Vec::new());
+    }
+    let summarizer = resolve_summarizer(inner, session_id, &settings).await?;
+    let mut written = Vec::new();
+    for i in stale {
+        let (Some(s), previous) = (chain.get(i), i.checked_sub(1).and_then(|p| chain.get(p)))
+        else {
+            continue;
+        };
+        let covered = inner.store.summary_messages(&s.id).await?;
+        let lines = covered.iter().map(line_of).collect::<Vec<_>>();
+        let text = ask(
+            inner,
+            session_id,
+            &summarizer,
+            &settings,
+            previous.map(|p| p.content.as_str()),
+            &lines,
+            cancel,
+        )
+        .await?;
+        still_on(inner, cancel)?;
+        let tokens = shared_counter().count(&text);
+        written.push(
+            inner
+                .store
+                .set_summary_content(
+                    &s.id,
+                    &text,
+                    Some(tokens),
+                    Some(&summarizer.author),
+                    Some(&s.content),
+                )
+                .await?,
+        );
+    }
+    if end > start {
+        let target = free_half(history, start, end);
+        let chunk_tokens = chunk_budget(&summarizer);
+        let mut previous = chain
+            .iter()
+            .rev()
+            .find(|s| sendable(s))
+            .map(|s| s.content.clone());
+        let slice = history.get(start..target).unwrap_or_default();
+        for chunk in chunks(slice, chunk_tokens).into_iter().take(MAX_CHUNKS) {
+            let lines: Vec<String> = chunk.iter().map(|m| turn_line(m)).collect();
+            let text = ask(
+                inner,
+                session_id,
+                &summarizer,
+                &settings,
+                previous.as_deref(),
+                &lines,
+                cancel,
+            )
+            .await?;
+            still_on(inner, cancel)?;
+            let ids: Vec<String> = chunk.iter().map(|m| m.id.clone()).collect();
+            let row = inner
+                .store
+                .add_summary(&NewSummary {
+                    session_id,
+                    messages: &ids,
+                    content: &text,
+                    tokens: Some(shared_counter().count(&text)),
+                    author: &summarizer.author,
+                })
+                .await?;
+            previous = Some(row.content.clone());
+            written.push(row);
+        }
+    }
+    Ok(written)
+}
+
+/// Writes one summary again (a regenerate asked for by the user).
+pub(super) async fn redo(
+    inner: &Inner,
+    summary: &SummaryRow,
+    cancel: &CancellationToken,
+) -> Result<SummaryRow> {
+    let session_id = summary.session_id.as_str();
+    let settings = inner.store.memory_settings(session_id).await?;
+    let summarizer = resolve_summarizer(inner, session_id, &settings).await?;
+    let previous = match &summary.before_first {
+        Some(parent) => {
+            let mut before: Vec<SummaryRow> = inner
+                .store
+                .chat_summaries(session_id)
+                .await?
+                .into_iter()
+                .filter(|s| &s.last_id == parent && sendable(s))
+                .take(1)
+                .collect();
+            inner.store.fill_summary_texts(&mut before).await?;
+            before.pop().map(|s| s.content)
+        }
+        None => None,
+    };
+    let covered = inner.store.summary_messages(&summary.id).await?;
+    let lines = covered.iter().map(line_of).collect::<Vec<_>>();
+    let text = ask(
+        inner,
+        session_id,
+        &summarizer,
+        &settings,
+        previous.as_deref(),
+        &lines,
+        cancel,
+    )
+    .await?;
+    still_on(inner, cancel)?;
+    let tokens = shared_counter().count(&text);
+    inner
+        .store
+        .set_summary_content(
+            &summary.id,
+            &text,
+            Some(tokens),
+            Some(&summarizer.author),
+            None,
+        )
+        .await
+}
+
+/// Refuses to write once the job was stopped or the library is held quiet.
+fn still_on(inner: &Inner, cancel: &CancellationToken) -> Result<()> {
+    let stopped = {
+        let registry = inner.registry();
+        registry.quiet || registry.closing
+    };
+    if cancel.is_cancelled() || stopped {
+        return Err(Error::Busy(
+            "summarising stopped: the library is being restored, or Confab is quitting".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Where the summarised stretch ends: past every message that left the window
+/// (`end`), and on until the messages left in the window hold about half the
+/// tokens they did, so the window's start then stays put for many turns; the
+/// newest [`MIN_KEPT`] messages are never taken.
+fn free_half(history: &[TurnMessage], start: usize, end: usize) -> usize {
+    let limit = history.len().saturating_sub(MIN_KEPT).max(start);
+    let mut at = end.min(limit);
+    let kept: u64 = history
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| u64::from(m.tokens))
+        .sum();
+    let mut left = kept;
+    while at < limit && left > kept / 2 {
+        left -= history.get(at).map_or(0, |m| u64::from(m.tokens));
+        at += 1;
+    }
+    at
+}
+
+/// Consecutive chunks of at most `budget` tokens (a longer message alone).
+fn chunks(messages: &[TurnMessage], budget: u64) -> Vec<&[TurnMessage]> {
+    let mut out = Vec::new();
+    let (mut from, mut used) = (0usize, 0u64);
+    for (i, m) in messages.iter().enumerate() {
+        let t = u64::from(m.tokens).max(1);
+        if i > from && used + t > budget {
+            out.extend(messages.get(from..i));
+            (from, used) = (i, 0);
+        }
+        used += t;
+    }
+    if from < messages.len() {
+        out.extend(messages.get(from..));
+    }
+    out
+}
+
+/// Tokens of messages per request: what the summarizer's window leaves after its reply and the prompt.
+fn chunk_budget(summarizer: &Summarizer) -> u64 {
+    let limits = limits_for(
+        Some(&summarizer.resolved.config),
+        summarizer.resolved.context_length,
+    );
+    let room = u64::from(limits.context_window.saturating_sub(limits.reply_reserve));
+    // The summary prompt, the previous summary (up to 8 KB) and framing.
+    (room.saturating_sub(3_000) * 3 / 4).clamp(256, MAX_CHUNK_TOKENS)
+}
+
+fn line_of(m: &CoveredMessage) -> String {
+    format!("{}: {}", speaker(&m.name, &m.role), m.content.trim())
+}
+
+fn turn_line(m: &TurnMessage) -> String {
+    format!(
+        "{}: {}",
+        speaker(&m.name, m.role.as_str()),
+        m.content.trim()
+    )
+}
+
+fn speaker<'a>(name: &'a str, role: &'a str) -> &'a str {
+    let name = name.trim();
+    if name.is_empty() {
+        role
+    } else {
+        name
+    }
+}
+
+/// Who writes the summaries: the chosen provider and model, or the chat's own.
+pub(super) struct Summarizer {
+    resolved: Resolved,
+    author: String,
+}
+
+async fn resolve_summarizer(
+    inner: &Inner,
+    session_id: &str,
+    settings: &MemorySettings,
+) -> Result<Summarizer> {
+    let resolved = match &settings.summarizer {
+        None => super::prepare::resolve(inner, session_id).await?,
+        Some(choice) => {
+            let config = inner.store.provider(&choice.provider_id).await?;
+            let model = choice
+                .model
+                .clone()
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(|| config.default_model.clone());
+            let context_length = inner
+                .store
+                .cached_models(&config.id)
+                .await?
+                .and_then(|(models, _)| models.into_iter().find(|m| m.id == model))
+                .and_then(|m| m.context_length);
+            let key = inner.keys.get(&config.id).await?;
+            Resolved {
+                config,
+                model,
+                context_length,
+                key,
+                instruct_source: crate::connection::ChoiceSource::Default,
+            }
+        }
+    };
+    let author = format!("{} / {}", resolved.config.name, resolved.model);
+    Ok(Summarizer { resolved, author })
+}
+
+/// The summarizer's request: the summary prompt, the previous summary, the messages.
+fn summary_messages(
+    settings: &MemorySettings,
+    previous: Option<&str>,
+    lines: &[String],
+) -> Vec<PromptMessage> {
+    let mut user = String::new();
+    if let Some(previous) = previous.filter(|p| !p.trim().is_empty()) {
+        user.push_str("The summary so far, for context (do not repeat it):\n");
+        user.push_str(previous.trim());
+        user.push_str("\n\n");
+    }
+    user.push_str("The messages to summarise:\n");
+    user.push_str(&lines.join("\n"));
+    vec![
+        PromptMessage {
+            role: Role::System,
+            content: settings.summary_prompt().to_owned(),
+        },
+        PromptMessage {
+            role: Role::User,
+            content: user,
+        },
+    ]
+}
+
+/// Asks the summarizer; the summary's text, trimmed, or a typed error (none
+/// written, too long); usage is recorded like a reply's.
+async fn ask(
+    inner: &Inner,
+    session_id: &str,
+    summarizer: &Summarizer,
+    settings: &MemorySettings,
+    previous: Option<&str>,
+    lines: &[String],
+    cancel: &CancellationToken,
+) -> Result<String> {
+    let Resolved {
+        config,
+        model,
+        key,
+        context_length,
+        instruct_source,
+    } = &summarizer.resolved;
+    let messages = summary_messages(settings, previous, lines);
+    let (request, think) = if config.kind.is_text_completion() {
+        // Rendered through the backend's instruct template, as a reply is.
+        let server = inner
+            .caches
+            .servers
+            .props(Some(&inner.http), config, key.as_deref())
+            .await;
+        let limits = limits_for(
+            Some(config),
+            context_length.or(server.as_ref().and_then(|s| s.context_length)),
+        );
+        let turn = Turn {
+            prompt: AssembledPrompt {
+                messages,
+                ..AssembledPrompt::default()
+            },
+            images: Vec::new(),
+            image_refs: Vec::new(),
+            world_info: Default::default(),
+            timed: Default::default(),
+            limits,
+            memory: TurnMemory::default(),
+        };
+        let text = super::text::text_request(
+            inner,
+            session_id,
+            None,
+            config,
+            *instruct_source,
+            model,
+            key.as_deref(),
+            &turn,
+            server.as_ref(),
+        )
+        .await?;
+        (text.request, Some(text.think))
+    } else {
+        let request = build_request(config, model, &messages, &[], key.as_deref())?;
+        (request, None)
+    };
+    let deadline = inner.config.max_duration;
+    let mut usage = (None::<u32>, None::<u32>);
+    let read = async {
+        let mut stream = start_reply_with(
+            &inner.http,
+            config,
+            &request,
+            think.as_ref(),
+            inner.config.idle_timeout,
+            inner.config.max_event_bytes,
+        )
+        .await?;
+        let mut text = String::new();
+        while let Some(event) = stream.next().await {
+            match event? {
+                WireEvent::Text(t) => {
+                    text.push_str(&t);
+                    if text.len() > MAX_SUMMARY_BYTES {
+                        return Err(Error::TooLarge {
+                            what: "the summary the summarizer wrote".into(),
+                            limit: format!("{} KB", MAX_SUMMARY_BYTES / 1024),
+                        });
+                    }
+                }
+                WireEvent::Usage(u) => {
+                    usage.0 = u.prompt_tokens.or(usage.0);
+                    usage.1 = u.completion_tokens.or(usage.1);
+                }
+                _ => {}
+            }
+        }
+        Ok(text)
+    };
+    let outcome = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(Error::Busy("summarising stopped".into())),
+        _ = tokio::time::sleep(deadline) => Err(Error::Timeout(format!(
+            "the summarizer did not finish within {} s", deadline.as_secs()
+        ))),
+        text = read => text,
+    };
+    let outcome = outcome.map_err(|e| hide_key(e, key.as_deref()));
+    record(inner, summarizer, &outcome, usage).await;
+    let text = outcome?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::Upstream {
+            status: None,
+            detail: "the summarizer wrote an empty summary".into(),
+        });
+    }
+    Ok(text.to_owned())
+}
+
+/// Records a summarizer request's usage (bookkeeping: its failure changes nothing).
+async fn record(
+    inner: &Inner,
+    summarizer: &Summarizer,
+    outcome: &Result<String>,
+    (prompt, completion): (Option<u32>, Option<u32>),
+) {
+    let config = &summarizer.resolved.config;
+    let model = &summarizer.resolved.model;
+    let (word, reason) = match outcome {
+        Ok(_) => (UsageOutcome::Done, String::new()),
+        Err(Error::Busy(_)) => (UsageOutcome::Cancelled, "user".to_owned()),
+        Err(e) => (UsageOutcome::Failed, e.code().as_str().to_owned()),
+    };
+    let info = crate::providers::model_info(&inner.store, &config.id, model)
+        .await
+        .ok()
+        .flatten();
+    let cost =
+        crate::providers::cost_usd(info.as_ref(), prompt.unwrap_or(0), completion.unwrap_or(0));
+    let _ = inner
+        .store
+        .record_usage(&UsageRecord {
+            provider_id: Some(config.id.clone()),
+            provider_name: config.name.clone(),
+            model: model.clone(),
+            outcome: word,
+            reason,
+            prompt_tokens: prompt.unwrap_or(0),
+            completion_tokens: completion.unwrap_or(0),
+            cost_usd: cost,
+        })
+        .await;
+}
