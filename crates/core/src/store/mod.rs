@@ -21,7 +21,7 @@ mod usage;
 mod world_books;
 
 mod lock;
-mod memory;
+pub(crate) mod memory;
 pub use lock::{Hold, LibraryLock};
 pub use memory::{CoveredMessage, NewSummary, SummaryRow};
 

@@ -4,4 +4,5 @@ mod passages;
 mod settings;
 mod summaries;
 
+pub(crate) use summaries::copy_summaries;
 pub use summaries::{CoveredMessage, NewSummary, SummaryRow};

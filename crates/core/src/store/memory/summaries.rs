@@ -405,3 +405,102 @@ impl Store {
             .collect())
     }
 }
+
+/// Copies into `to_session` the summaries of `from_session` whose covered
+/// messages were all copied (`copied`: old id → new id), in the caller's
+/// transaction (a branch gets the memory of the path it copies, nothing of another).
+pub(crate) async fn copy_summaries(
+    conn: &mut sqlx::SqliteConnection,
+    from_session: &str,
+    to_session: &str,
+    copied: &HashMap<String, String>,
+) -> std::result::Result<(), sqlx::Error> {
+    type Copied = (
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        i64,
+        i64,
+        i64,
+        String,
+        i64,
+        i64,
+    );
+    let rows: Vec<Copied> = sqlx::query_as(
+        "SELECT id, first_id, last_id, first_depth, last_depth, content, tokens, pinned, edited,
+                stale, author, created_at, updated_at
+         FROM memory_summaries WHERE session_id = ?",
+    )
+    .bind(from_session)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (
+        id,
+        first,
+        last,
+        first_depth,
+        last_depth,
+        content,
+        tokens,
+        pinned,
+        edited,
+        stale,
+        author,
+        created,
+        updated,
+    ) in rows
+    {
+        let (Some(new_first), Some(new_last)) = (copied.get(&first), copied.get(&last)) else {
+            continue;
+        };
+        let covered: Vec<String> = sqlx::query_scalar(
+            "SELECT message_id FROM memory_summary_messages WHERE summary_id = ?",
+        )
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(mapped) = covered
+            .iter()
+            .map(|m| copied.get(m).cloned())
+            .collect::<Option<Vec<String>>>()
+        else {
+            continue;
+        };
+        let new_id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO memory_summaries (id, session_id, first_id, last_id, first_depth, last_depth,
+                 content, tokens, pinned, edited, stale, author, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&new_id)
+        .bind(to_session)
+        .bind(new_first)
+        .bind(new_last)
+        .bind(first_depth)
+        .bind(last_depth)
+        .bind(&content)
+        .bind(tokens)
+        .bind(pinned)
+        .bind(edited)
+        .bind(stale)
+        .bind(&author)
+        .bind(created)
+        .bind(updated)
+        .execute(&mut *conn)
+        .await?;
+        for message in mapped {
+            sqlx::query(
+                "INSERT OR IGNORE INTO memory_summary_messages (summary_id, message_id) VALUES (?, ?)",
+            )
+            .bind(&new_id)
+            .bind(message)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
