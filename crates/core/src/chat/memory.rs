@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::summarize::{current_turn, redo, report, summarize, unsummarized, MAX_SUMMARY_BYTES};
+use super::summarize::{current_turn, plan, redo, report, summarize, MAX_SUMMARY_BYTES};
 use super::ChatEngine;
 use crate::error::Error;
 use crate::memory::settings::MemorySettings;
@@ -52,8 +52,7 @@ impl ChatEngine {
         let mut chain = store.path_summaries(&all, &ids, usize::MAX).await?;
         store.fill_summary_texts(&mut chain).await?;
         let unsummarized = if settings.summaries {
-            let (start, end) = unsummarized(&turn);
-            end.saturating_sub(start)
+            plan(&self.inner, &turn).await?.unsummarized()
         } else {
             usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX)
         };

@@ -220,18 +220,104 @@ pub(super) async fn current_turn(inner: &Inner, session_id: &str) -> Result<Turn
     .await
 }
 
-/// Messages that left the window and no summary covers: `memory.history[start..end]`.
-pub(super) fn unsummarized(turn: &Turn) -> (usize, usize) {
+/// The most messages above the loaded history summarised after a long time
+/// without summaries (a chat of thousands of messages is not summarised from
+/// its first one; the newest stretch before the window is), and the most of
+/// one gap between summaries (one deleted) summarised again.
+const MAX_BACKLOG: u32 = 400;
+
+/// What a summarising pass has to do besides redoing stale summaries.
+pub(super) struct Plan {
+    /// Stretches between the path's summaries that none covers (one was
+    /// deleted), oldest first, each with the summary before it.
+    pub gaps: Vec<(Option<String>, Vec<TurnMessage>)>,
+    /// The messages after the newest summary, oldest first: the ones that left
+    /// the window, then the rest of the history the prompt was given.
+    pub tail: Vec<TurnMessage>,
+    /// How many of `tail` left the window.
+    pub left: usize,
+}
+
+impl Plan {
+    /// Messages that left the window and no summary covers.
+    pub(super) fn unsummarized(&self) -> usize {
+        self.gaps.iter().map(|(_, g)| g.len()).sum::<usize>() + self.left
+    }
+}
+
+fn turn_message(m: CoveredMessage, counter: &dyn TokenCounter) -> TurnMessage {
+    TurnMessage {
+        tokens: counter.count(&m.content),
+        role: match m.role.as_str() {
+            "user" => Role::User,
+            "system" => Role::System,
+            _ => Role::Assistant,
+        },
+        id: m.id,
+        name: m.name,
+        content: m.content,
+    }
+}
+
+/// What a pass over `turn` would summarise. Above the history the prompt
+/// loaded (about a window of text) come the path's messages back to the
+/// newest summary, at most [`MAX_BACKLOG`]; gaps in the chain of summaries
+/// are filled, and the stretch before the oldest only when the chat's start is near.
+pub(super) async fn plan(inner: &Inner, turn: &Turn) -> Result<Plan> {
     let memory = &turn.memory;
     let history = &memory.history;
+    let chain = &memory.chain;
+    let counter = shared_counter();
+    let mut gaps = Vec::new();
+    for (i, s) in chain.iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|p| chain.get(p));
+        let continues = match (&s.before_first, before) {
+            (None, _) => true,
+            (Some(parent), Some(b)) => *parent == b.last_id,
+            // Before the oldest: a gap only near the chat's start (and when all summaries were read).
+            (Some(_), None) => {
+                chain.len() >= crate::session::turn::PROMPT_SUMMARIES
+                    || s.first_depth > i64::from(MAX_BACKLOG)
+            }
+        };
+        if continues {
+            continue;
+        }
+        let stop = before.map(|b| b.last_id.as_str());
+        let missing: Vec<TurnMessage> = inner
+            .store
+            .path_before(&s.first_id, stop, MAX_BACKLOG)
+            .await?
+            .into_iter()
+            .map(|m| turn_message(m, counter))
+            .collect();
+        if !missing.is_empty() {
+            gaps.push((before.map(|b| b.content.clone()), missing));
+        }
+    }
+    let newest = chain.last();
     // After the newest summary of the path, sent or not (a stale one is redone, not overlapped).
-    let start = memory
-        .chain
-        .last()
+    let start = newest
         .and_then(|s| history.iter().position(|m| m.id == s.last_id))
         .map_or(0, |at| at + 1);
-    let dropped = usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX);
-    (start, dropped.min(history.len()).max(start))
+    let dropped = usize::try_from(turn.prompt.dropped_history)
+        .unwrap_or(usize::MAX)
+        .min(history.len())
+        .max(start);
+    let mut tail: Vec<TurnMessage> = Vec::new();
+    if let (0, Some(first)) = (start, history.first()) {
+        let stop = newest.map(|s| s.last_id.as_str());
+        for m in inner
+            .store
+            .path_before(&first.id, stop, MAX_BACKLOG)
+            .await?
+        {
+            tail.push(turn_message(m, counter));
+        }
+    }
+    let left = tail.len() + (dropped - start);
+    tail.extend(history.get(start..).unwrap_or_default().iter().cloned());
+    Ok(Plan { gaps, tail, left })
 }
 
 /// Runs one summarising pass over the chat; returns what it wrote.
@@ -252,13 +338,13 @@ pub(super) async fn summarize(
         return Ok(Vec::new());
     }
     let turn = current_turn(inner, session_id).await?;
-    let TurnMemory { chain, history, .. } = &turn.memory;
+    let chain = &turn.memory.chain;
     let stale: Vec<usize> = (0..chain.len())
         .filter(|&i| chain.get(i).is_some_and(|s| s.stale && !s.pinned))
         .take(MAX_REDOS)
         .collect();
-    let (start, end) = unsummarized(&turn);
-    if stale.is_empty() && end <= start {
+    let plan = plan(inner, &turn).await?;
+    if stale.is_empty() && plan.unsummarized() == 0 {
         return Ok(Vec::new());
     }
     let summarizer = resolve_summarizer(inner, session_id, &settings).await?;
@@ -295,17 +381,30 @@ pub(super) async fn summarize(
                 .await?,
         );
     }
-    if end > start {
-        let target = free_half(history, start, end);
-        let chunk_tokens = chunk_budget(&summarizer);
-        let mut previous = chain
+    let chunk_tokens = chunk_budget(&summarizer);
+    // Gaps first (oldest first), then what left the window.
+    let mut work: Vec<(Option<String>, &[TurnMessage])> = plan
+        .gaps
+        .iter()
+        .map(|(previous, missing)| (previous.clone(), missing.as_slice()))
+        .collect();
+    if plan.left > 0 {
+        let target = free_half(&plan.tail, 0, plan.left);
+        let previous = chain
             .iter()
             .rev()
             .find(|s| sendable(s))
             .map(|s| s.content.clone());
-        let slice = history.get(start..target).unwrap_or_default();
-        for chunk in chunks(slice, chunk_tokens).into_iter().take(MAX_CHUNKS) {
-            let lines: Vec<String> = chunk.iter().map(|m| turn_line(m)).collect();
+        work.push((previous, plan.tail.get(..target).unwrap_or_default()));
+    }
+    let mut budget = MAX_CHUNKS;
+    for (mut previous, messages) in work {
+        for chunk in chunks(messages, chunk_tokens) {
+            if budget == 0 {
+                return Ok(written);
+            }
+            budget -= 1;
+            let lines: Vec<String> = chunk.iter().map(turn_line).collect();
             let text = ask(
                 inner,
                 session_id,

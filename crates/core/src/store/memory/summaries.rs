@@ -384,6 +384,44 @@ impl Store {
         Ok(())
     }
 
+    /// Up to `max` messages of the path above `message_id`, oldest first,
+    /// stopping below `stop_at` (exclusive; the chat's first message when `None`).
+    /// Empty messages (a reply that failed before its first word) are left out.
+    pub async fn path_before(
+        &self,
+        message_id: &str,
+        stop_at: Option<&str>,
+        max: u32,
+    ) -> Result<Vec<CoveredMessage>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "WITH RECURSIVE up (id, parent_id, role, name, content, n) AS (
+                 SELECT p.id, p.parent_id, p.role, p.name, p.content, 1
+                 FROM messages c JOIN messages p ON p.id = c.parent_id
+                 WHERE c.id = ?1 AND p.id IS NOT ?2 AND ?3 > 0
+                 UNION ALL
+                 SELECT m.id, m.parent_id, m.role, m.name, m.content, up.n + 1
+                 FROM messages m JOIN up ON m.id = up.parent_id
+                 WHERE m.id IS NOT ?2 AND up.n < ?3
+             )
+             SELECT id, role, name, content FROM up WHERE content <> '' ORDER BY n DESC",
+        )
+        .bind(message_id)
+        .bind(stop_at)
+        .bind(max)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, role, name, content)| CoveredMessage {
+                id,
+                role,
+                name,
+                content,
+            })
+            .collect())
+    }
+
     /// The messages a summary covers, oldest first.
     pub async fn summary_messages(&self, summary_id: &str) -> Result<Vec<CoveredMessage>> {
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
