@@ -115,7 +115,11 @@ async fn character(store: &Store) -> String {
 fn imported(count: usize) -> Vec<ImportedMessage> {
     (0..count)
         .map(|i| ImportedMessage {
-            role: if i % 2 == 0 { Role::User } else { Role::Assistant },
+            role: if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            },
             name: if i % 2 == 0 { "Ann" } else { "Mira" }.into(),
             swipes: vec![text(i as u64 + 10, if i % 2 == 0 { 40 } else { 120 })],
             swipe_index: 0,
@@ -131,8 +135,14 @@ async fn build_turn_figures() {
     let store = Store::open(dir.path()).await.expect("store");
     let character = character(&store).await;
     let messages = imported(10_000);
-    let with = store.import_session(&character, "with", &messages).await.expect("import");
-    let without = store.import_session(&character, "without", &messages).await.expect("import");
+    let with = store
+        .import_session(&character, "with", &messages)
+        .await
+        .expect("import");
+    let without = store
+        .import_session(&character, "without", &messages)
+        .await
+        .expect("import");
     store
         .set_memory_settings(
             &without,
@@ -238,7 +248,11 @@ fn wi(uid: u32, position: EntryPosition, depth: u32, content: String) -> Activat
 }
 
 /// The scenario's prompt input for a history and summaries.
-fn scenario(history: &[HistoryMessage], summaries: &[SummaryInput], message: String) -> PromptInput {
+fn scenario(
+    history: &[HistoryMessage],
+    summaries: &[SummaryInput],
+    message: String,
+) -> PromptInput {
     PromptInput {
         primary_context: DEFAULT_PRIMARY_CONTEXT.into(),
         character: card(),
@@ -316,7 +330,11 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
         });
     };
     for i in 0..60 {
-        let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
         push(&mut path, role, if i % 2 == 0 { 40 } else { 160 }, i);
     }
     // Summaries as (text, first index, last index) into `path`; the history starts after the last.
@@ -358,7 +376,10 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
         push(&mut path, Role::Assistant, 160, 30_000 + turn as u64);
         if summaries_on && prompt.dropped_history > 0 {
             let dropped = prompt.dropped_history as usize;
-            let counts: Vec<u32> = path[start..].iter().map(|m| counter.count(&m.content)).collect();
+            let counts: Vec<u32> = path[start..]
+                .iter()
+                .map(|m| counter.count(&m.content))
+                .collect();
             let kept: u32 = counts[dropped..].iter().sum();
             let (mut at, mut left) = (dropped, kept);
             while at < counts.len() - 4 && left > kept / 2 {
@@ -396,7 +417,12 @@ fn prefix_figures() {
     );
     // The hook: keyword entries that change every turn, placed before the character (as today).
     let keywords = |turn: usize, input: &mut PromptInput| {
-        let mut entry = wi(100, EntryPosition::BeforeCharacter, 0, text(60_000 + (turn / 3) as u64, 50));
+        let mut entry = wi(
+            100,
+            EntryPosition::BeforeCharacter,
+            0,
+            text(60_000 + (turn / 3) as u64, 50),
+        );
         entry.reason = ActivationReason::Constant;
         input.world_info.insert(0, entry);
     };
