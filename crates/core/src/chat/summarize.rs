@@ -782,3 +782,44 @@ async fn record(
         })
         .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(tokens: &[u32]) -> Vec<TurnMessage> {
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TurnMessage {
+                id: i.to_string(),
+                role: Role::User,
+                name: "Ann".into(),
+                content: String::new(),
+                tokens: *t,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pass_frees_about_half_of_what_stayed_in_the_window() {
+        // 4 left the window; 10 of 100 tokens stayed: 5 more go, leaving 50.
+        let m = messages(&[100; 14]);
+        assert_eq!(free_half(&m, 0, 4), 9);
+        // Never the newest few, however full.
+        let m = messages(&[100; 6]);
+        assert_eq!(free_half(&m, 0, 6), 2);
+        // Nothing in the window: what left it, no more.
+        assert_eq!(free_half(&messages(&[]), 0, 0), 0);
+    }
+
+    #[test]
+    fn chunks_stay_within_the_budget_and_a_long_message_goes_alone() {
+        let m = messages(&[40, 40, 40, 500, 10, 10]);
+        let sizes: Vec<usize> = chunks(&m, 100).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![2, 1, 1, 2]);
+        assert!(chunks(&messages(&[]), 100).is_empty());
+        // Zero-token messages still make progress.
+        assert_eq!(chunks(&messages(&[0; 5]), 1).len(), 5);
+    }
+}
