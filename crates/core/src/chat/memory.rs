@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::summarize::{current_turn, plan, redo, report, summarize, MAX_SUMMARY_BYTES};
+use super::summarize::{current_turn, plan, redo, report, summarize};
+use super::summarizer::MAX_SUMMARY_BYTES;
 use super::ChatEngine;
 use crate::error::Error;
 use crate::memory::settings::MemorySettings;

@@ -27,11 +27,12 @@ mod registry;
 mod requests;
 mod retrieval;
 mod summarize;
+mod summarizer;
 mod text;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
 pub use quiet::Quiet;
 pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};
-pub use summarize::MAX_SUMMARY_BYTES;
+pub use summarizer::MAX_SUMMARY_BYTES;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
