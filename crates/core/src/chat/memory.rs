@@ -43,8 +43,7 @@ impl ChatEngine {
     pub async fn memory_view(&self, session_id: &str) -> Result<MemoryView> {
         let store = &self.inner.store;
         let settings = store.memory_settings(session_id).await?;
-        let turn = current_turn(&self.inner, session_id).await?;
-        // The whole path's summaries (the turn reads only the newest few), found from where the turn's history starts.
+        // The whole path's summaries (a prompt reads only the newest few).
         let path = store
             .recent_history(session_id, None, 64 * 1024, shared_counter().name())
             .await?;
@@ -52,11 +51,14 @@ impl ChatEngine {
         let all = store.chat_summaries(session_id).await?;
         let mut chain = store.path_summaries(&all, &ids, usize::MAX).await?;
         store.fill_summary_texts(&mut chain).await?;
-        let unsummarized = if settings.summaries {
-            plan(&self.inner, &turn).await?.unsummarized()
-        } else {
-            usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX)
+        // What left the window, as a send would build the prompt now; a chat
+        // whose prompt cannot be built (a window too small) shows none rather than failing the panel.
+        let unsummarized = match current_turn(&self.inner, session_id).await {
+            Ok(turn) if settings.summaries => plan(&self.inner, &turn).await?.unsummarized(),
+            Ok(turn) => usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX),
+            Err(_) => 0,
         };
+        // Notes and passages are the retrieval work's to fill.
         let notes = Vec::new();
         Ok(MemoryView {
             settings,

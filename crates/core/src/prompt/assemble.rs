@@ -272,7 +272,9 @@ pub fn assemble_with(
         counter,
         budget - fixed_tokens,
     );
-    let left = budget - fixed_tokens - summaries.as_ref().map_or(0, |s| u64::from(s.tokens));
+    // Saturating: the joined text may count a token or two more than its parts did.
+    let left = (budget - fixed_tokens)
+        .saturating_sub(summaries.as_ref().map_or(0, |s| u64::from(s.tokens)));
     let (taken, kept) = if input.example_dialogue == ExampleDialogue::Keep {
         let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left);
         let kept = fit_history(&input.history, &prep, counter, left - taken.1, grouped);
