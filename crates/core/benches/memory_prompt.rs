@@ -11,8 +11,9 @@
 //!     averaged over the turns, with summaries vs today's assembly (summaries
 //!     off). Target >= 90% with summaries. The scenario: a 16k window (1k for
 //!     the reply), a card with a description and example dialogue, an Author's
-//!     Note at depth 4, a world book with constant entries (before the
-//!     character) and @depth entries; a chat of 60 messages to start with.
+//!     Note at depth 4, a world book with constant entries (before and after
+//!     the character) and @depth entries at depths 2 and 4; a long chat of
+//!     200 messages (past the window) to start with.
 //!     `simulate` takes a hook called on each turn's input, so an option such
 //!     as "keyword world info after the cached part" can be measured the same
 //!     way (one such line is printed: keyword entries that change every turn,
@@ -215,14 +216,17 @@ async fn build_turn_figures() {
             .prompt
             .parts
             .iter()
-            .filter(|p| p.source == confab_core::prompt::PromptSource::Summary)
+            .filter(|p| {
+                p.source == confab_core::prompt::PromptSource::Summary
+                    && p.message_index != confab_core::prompt::NOT_PLACED
+            })
             .count();
         figures.push((median(runs), summaries, turn.prompt.total_tokens));
     }
     let (with_t, with_s, with_tokens) = figures[0];
     let (without_t, _, without_tokens) = figures[1];
     println!(
-        "  (a) build_turn, 10,000 messages, 16k window: with summaries median {:.2} ms ({with_s} summary parts, {with_tokens} tokens; target < 10 ms); \
+        "  (a) build_turn, 10,000 messages, 16k window: with summaries median {:.2} ms ({with_s} summaries sent, {with_tokens} tokens; target < 10 ms); \
          without memory {:.2} ms ({without_tokens} tokens); ratio {:.2}x",
         ms(with_t),
         ms(without_t),
@@ -264,7 +268,7 @@ fn scenario(
             wi(2, EntryPosition::BeforeCharacter, 0, text(502, 70)),
             wi(3, EntryPosition::AfterCharacter, 0, text(503, 60)),
             wi(4, EntryPosition::AtDepth, 2, text(504, 30)),
-            wi(5, EntryPosition::AtDepth, 6, text(505, 25)),
+            wi(5, EntryPosition::AtDepth, 4, text(505, 25)),
         ],
         example_dialogue: ExampleDialogue::Gradual,
         character_note: None,
@@ -329,7 +333,7 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
             tokens: None,
         });
     };
-    for i in 0..60 {
+    for i in 0..START_MESSAGES {
         let role = if i % 2 == 0 {
             Role::User
         } else {
@@ -368,13 +372,18 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
             );
         }
         tokens.push(f64::from(prompt.total_tokens));
+        if std::env::var_os("MEMORY_BENCH_DEBUG").is_some() {
+            println!("turn {turn}: {} messages, dropped history {}, dropped examples {}, summaries {}, start {start}",
+                prompt.messages.len(), prompt.dropped_history, prompt.dropped_examples, inputs.len());
+        }
         previous = Some(now);
-        // The reply, then (summaries on) the job: what left the window, and on
-        // until the kept history holds about half the tokens it did.
+        // The reply, then (summaries on) the job, as chat/summarize.rs does it:
+        // when history left the window or the next turn would push something
+        // out, what left it and on until the kept history holds about half.
         push(&mut path, Role::User, 40, 20_000 + turn as u64);
         path.last_mut().expect("message").content = message;
         push(&mut path, Role::Assistant, 160, 30_000 + turn as u64);
-        if summaries_on && prompt.dropped_history > 0 {
+        if summaries_on && (prompt.dropped_history > 0 || crowded(&prompt, &input)) {
             let dropped = prompt.dropped_history as usize;
             let counts: Vec<u32> = path[start..]
                 .iter()
@@ -386,9 +395,15 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
                 left -= counts[at];
                 at += 1;
             }
-            summaries.push((text(40_000 + turn as u64, 110), start, start + at - 1));
-            written += 1;
+            if at > 0 {
+                summaries.push((text(40_000 + turn as u64, 110), start, start + at - 1));
+                written += 1;
+            }
         }
+    }
+    if std::env::var_os("MEMORY_BENCH_TURNS").is_some() {
+        let list: Vec<String> = shares.iter().map(|s| format!("{:.0}", s * 100.0)).collect();
+        println!("      per turn (%): {}", list.join(" "));
     }
     Sim {
         share: shares.iter().sum::<f64>() / shares.len() as f64,
@@ -397,13 +412,53 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
     }
 }
 
+/// The chat's length when the simulated session starts: a long chat, past its window.
+const START_MESSAGES: u64 = 200;
+
+/// The job's other trigger (`crowded` in chat/summarize.rs): the next turn
+/// would push the examples or the history's start out.
+fn crowded(prompt: &AssembledPrompt, input: &PromptInput) -> bool {
+    use confab_core::prompt::{PromptSource, NOT_PLACED};
+    let sum = |wanted: &[PromptSource]| -> u64 {
+        prompt
+            .parts
+            .iter()
+            .filter(|p| wanted.contains(&p.source) && p.message_index != NOT_PLACED)
+            .map(|p| u64::from(p.tokens))
+            .sum()
+    };
+    let history = sum(&[PromptSource::History]);
+    let shared = sum(&[
+        PromptSource::History,
+        PromptSource::ExampleDialogue,
+        PromptSource::ChatStart,
+        PromptSource::Summary,
+    ]);
+    let budget = u64::from(input.context_window - input.reply_reserve);
+    let room = budget.saturating_sub(u64::from(prompt.total_tokens).saturating_sub(shared));
+    // The next turn adds about what the last exchange did (its two newest messages).
+    let next: u64 = prompt
+        .parts
+        .iter()
+        .rev()
+        .filter(|p| p.source == PromptSource::History)
+        .take(2)
+        .map(|p| u64::from(p.tokens))
+        .sum();
+    let free = room.saturating_sub(shared);
+    // Never when the history holds less than half the room: examples too
+    // large to ever fit do not make every turn summarise.
+    history * 2 > room && (prompt.dropped_examples > 0 || free < next + next / 2)
+}
+
 fn prefix_figures() {
     let none = |_: usize, _: &mut PromptInput| {};
     let on = simulate(true, 50, &none);
     let off = simulate(false, 50, &none);
     println!(
         "  (b) 50 turns (16k window, 1k reply; card with examples, Author's Note at depth 4, \
-         3 constant and 2 @depth world-info entries; 60 messages to start, user ~40 and reply ~160 words):"
+         3 constant world-info entries and 2 @depth ones (depths 2 and 4, ST's default); {START_MESSAGES} messages to start \
+         (past the window), user ~40 and reply ~160 words):"
     );
     println!(
         "      unchanged prefix per turn: with summaries {:.1}% ({} summaries written, mean prompt {:.0} tokens; target >= 90%); \

@@ -42,6 +42,9 @@ impl ChatEngine {
     /// What the Memory panel shows of a chat.
     pub async fn memory_view(&self, session_id: &str) -> Result<MemoryView> {
         let store = &self.inner.store;
+        // Read first: a job that ends while the summaries are read shows as
+        // running (the next look is right), never as done with some missing.
+        let summarizing = self.inner.memory.running(session_id);
         let settings = store.memory_settings(session_id).await?;
         // The whole path's summaries (a prompt reads only the newest few).
         let path = store
@@ -64,7 +67,7 @@ impl ChatEngine {
             settings,
             summaries: chain.into_iter().map(shown).collect(),
             unsummarized: u32::try_from(unsummarized).unwrap_or(u32::MAX),
-            summarizing: self.inner.memory.running(session_id),
+            summarizing,
             last_error: self.inner.memory.last_error(session_id),
             notes,
             passages: 0,

@@ -226,6 +226,8 @@ pub(super) struct Plan {
     pub tail: Vec<TurnMessage>,
     /// How many of `tail` left the window.
     pub left: usize,
+    /// The next turn would push the examples or the history's start out (see [`crowded`]).
+    pub crowded: bool,
 }
 
 impl Plan {
@@ -307,7 +309,57 @@ pub(super) async fn plan(inner: &Inner, turn: &Turn) -> Result<Plan> {
     }
     let left = tail.len() + (dropped - start);
     tail.extend(history.get(start..).unwrap_or_default().iter().cloned());
-    Ok(Plan { gaps, tail, left })
+    Ok(Plan {
+        gaps,
+        tail,
+        left,
+        crowded: crowded(turn),
+    })
+}
+
+/// Whether the next turn would push something out of the prompt's start: the
+/// example dialogue is already being left out, or the room the history,
+/// examples and summaries share has less free than the last exchange took.
+/// Summarising a turn ahead keeps the prompt's start where it is, rather
+/// than letting the examples, then the history's start, move turn by turn.
+fn crowded(turn: &Turn) -> bool {
+    use crate::prompt::{PromptSource, NOT_PLACED};
+    let prompt = &turn.prompt;
+    let sum = |wanted: &[PromptSource]| -> u64 {
+        prompt
+            .parts
+            .iter()
+            .filter(|p| wanted.contains(&p.source) && p.message_index != NOT_PLACED)
+            .map(|p| u64::from(p.tokens))
+            .sum()
+    };
+    let history = sum(&[PromptSource::History]);
+    let shared = sum(&[
+        PromptSource::History,
+        PromptSource::ExampleDialogue,
+        PromptSource::ChatStart,
+        PromptSource::Summary,
+    ]);
+    let budget = u64::from(
+        turn.limits
+            .context_window
+            .saturating_sub(turn.limits.reply_reserve),
+    );
+    let fixed = u64::from(prompt.total_tokens).saturating_sub(shared);
+    let room = budget.saturating_sub(fixed);
+    // The next turn adds about what the last exchange did (its two newest messages).
+    let next: u64 = prompt
+        .parts
+        .iter()
+        .rev()
+        .filter(|p| p.source == PromptSource::History)
+        .take(2)
+        .map(|p| u64::from(p.tokens))
+        .sum();
+    let free = room.saturating_sub(shared);
+    // Never when the history holds less than half the room: examples too
+    // large to ever fit do not make every turn summarise.
+    history * 2 > room && (prompt.dropped_examples > 0 || free < next + next / 2)
 }
 
 /// Runs one summarising pass over the chat; returns what it wrote.
@@ -334,7 +386,7 @@ pub(super) async fn summarize(
         .take(MAX_REDOS)
         .collect();
     let plan = plan(inner, &turn).await?;
-    if stale.is_empty() && plan.unsummarized() == 0 {
+    if stale.is_empty() && plan.unsummarized() == 0 && !plan.crowded {
         return Ok(Vec::new());
     }
     let summarizer = resolve_summarizer(inner, session_id, &settings).await?;
@@ -378,7 +430,7 @@ pub(super) async fn summarize(
         .iter()
         .map(|(previous, missing)| (previous.clone(), missing.as_slice()))
         .collect();
-    if plan.left > 0 {
+    if plan.left > 0 || plan.crowded {
         let target = free_half(&plan.tail, 0, plan.left);
         let previous = chain
             .iter()
@@ -509,8 +561,13 @@ fn free_half(history: &[TurnMessage], start: usize, end: usize) -> usize {
     at
 }
 
-/// Consecutive chunks of at most `budget` tokens (a longer message alone).
+/// Consecutive chunks of at most `budget` tokens (a longer message alone),
+/// about even in size: the stretch is cut in as few chunks as the budget
+/// allows, not into full ones and a scrap.
 fn chunks(messages: &[TurnMessage], budget: u64) -> Vec<&[TurnMessage]> {
+    let budget = budget.max(1);
+    let total: u64 = messages.iter().map(|m| u64::from(m.tokens).max(1)).sum();
+    let target = total.div_ceil(total.div_ceil(budget).max(1));
     let mut out = Vec::new();
     let (mut from, mut used) = (0usize, 0u64);
     for (i, m) in messages.iter().enumerate() {
@@ -520,6 +577,10 @@ fn chunks(messages: &[TurnMessage], budget: u64) -> Vec<&[TurnMessage]> {
             (from, used) = (i, 0);
         }
         used += t;
+        if used >= target {
+            out.extend(messages.get(from..=i));
+            (from, used) = (i + 1, 0);
+        }
     }
     if from < messages.len() {
         out.extend(messages.get(from..));
@@ -562,6 +623,13 @@ mod tests {
         let m = messages(&[40, 40, 40, 500, 10, 10]);
         let sizes: Vec<usize> = chunks(&m, 100).iter().map(|c| c.len()).collect();
         assert_eq!(sizes, vec![2, 1, 1, 2]);
+        // Even rather than full ones and a scrap: 20 x 100 in a 700 budget is 3 chunks of 7, 7, 6.
+        let m = messages(&[100; 20]);
+        let sizes: Vec<usize> = chunks(&m, 700).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![7, 7, 6]);
+        assert!(chunks(&m, 700)
+            .iter()
+            .all(|c| c.iter().map(|x| x.tokens).sum::<u32>() <= 700));
         assert!(chunks(&messages(&[]), 100).is_empty());
         // Zero-token messages still make progress.
         assert_eq!(chunks(&messages(&[0; 5]), 1).len(), 5);
