@@ -19,7 +19,10 @@
 //!    the examples, the card's `mes_example`, world info placed after them,
 //!    each block an `[Example Chat]` system line and its user/assistant turns;
 //!    then `[Start a new Chat]` when any block was sent.
-//! 5. **The chat**: the history, oldest first, trimmed from the oldest end to
+//! 5. **The chat's summaries** (`PromptInput::memory`), one system message of
+//!    a part per summary (see [`super::memory`]): they take at most about half
+//!    of what the history may use, and the history the rest.
+//! 6. **The chat**: the history, oldest first, trimmed from the oldest end to
 //!    fit, then the new user message. Texts placed at a depth (the Author's
 //!    Note in the chat, the Character's note, world info `@depth`; see
 //!    [`super::inject`]) go in with `depth` chat messages after them, the new
@@ -29,7 +32,7 @@
 //!    instructions, `{{original}}` = the global post-history prompt, then the
 //!    global one, joined by [`SECTION_SEPARATOR`]) comes just before the new
 //!    message (at the end of the history when there is none).
-//! 6. The ending: a continue's reply so far (assistant), or an
+//! 7. The ending: a continue's reply so far (assistant), or an
 //!    impersonation's instruction (system).
 //!
 //! The budget is `context_window - reply_reserve`. Everything but the history
