@@ -26,10 +26,13 @@ mod recovery;
 mod registry;
 mod requests;
 mod retrieval;
+mod summarize;
+mod summarizer;
 mod text;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
 pub use quiet::Quiet;
 pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};
+pub use summarizer::MAX_SUMMARY_BYTES;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -86,6 +89,8 @@ pub(crate) struct Inner {
     config: EngineConfig,
     notices: Arc<dyn Sink<LiveSessions>>,
     registry: Mutex<Registry>,
+    /// Summaries: notices, the jobs running, their last errors.
+    memory: summarize::MemoryState,
 }
 
 impl std::fmt::Debug for ChatEngine {
@@ -113,6 +118,7 @@ impl ChatEngine {
                 config,
                 notices,
                 registry: Mutex::new(Registry::default()),
+                memory: summarize::MemoryState::default(),
             }),
         }
     }
@@ -174,6 +180,7 @@ impl ChatEngine {
         let live: Vec<Arc<Live>> = {
             let mut registry = self.inner.registry();
             registry.closing = true;
+            self.inner.memory.cancel_all();
             for (_, chain) in registry.autos.drain() {
                 chain.stop.cancel();
             }

@@ -123,7 +123,12 @@ pub(crate) async fn run(inner: Arc<Inner>, live: Arc<Live>, job: Job, resolving:
         other => other,
     };
     drop(key);
+    let done = matches!(outcome, Outcome::Done);
     finish(&inner, &live, &job, progress, outcome).await;
+    // After the terminal event: summarising what the reply pushed out of the window never delays it.
+    if done && !matches!(job.kind, ReplyKind::Impersonate) {
+        inner.after_reply(&job.session_id);
+    }
 }
 
 async fn drive(

@@ -45,6 +45,8 @@ impl ChatEngine {
             });
         }
         registry.quiet = true;
+        // Summaries being written stop before they write into the library being replaced.
+        self.inner.memory.cancel_all();
         Ok(Quiet {
             engine: Some(self.inner.clone()),
             _sole: None,

@@ -19,7 +19,10 @@
 //!    the examples, the card's `mes_example`, world info placed after them,
 //!    each block an `[Example Chat]` system line and its user/assistant turns;
 //!    then `[Start a new Chat]` when any block was sent.
-//! 5. **The chat**: the history, oldest first, trimmed from the oldest end to
+//! 5. **The chat's summaries** (`PromptInput::memory`), one system message of
+//!    a part per summary (see [`super::memory`]): they take at most about half
+//!    of what the history may use, and the history the rest.
+//! 6. **The chat**: the history, oldest first, trimmed from the oldest end to
 //!    fit, then the new user message. Texts placed at a depth (the Author's
 //!    Note in the chat, the Character's note, world info `@depth`; see
 //!    [`super::inject`]) go in with `depth` chat messages after them, the new
@@ -29,7 +32,7 @@
 //!    instructions, `{{original}}` = the global post-history prompt, then the
 //!    global one, joined by [`SECTION_SEPARATOR`]) comes just before the new
 //!    message (at the end of the history when there is none).
-//! 6. The ending: a continue's reply so far (assistant), or an
+//! 7. The ending: a continue's reply so far (assistant), or an
 //!    impersonation's instruction (system).
 //!
 //! The budget is `context_window - reply_reserve`. Everything but the history
@@ -61,6 +64,7 @@ use super::examples::{example_blocks, ExampleBlock, CHAT_START_LINE};
 use super::explain::{history_label, NOT_PLACED};
 use super::inject::{authors_note, depth_groups, DepthGroup};
 use super::macros::{substitute_macros, MacroContext};
+use super::memory::{plan_summaries, SUMMARY_ROLE};
 use super::model::{
     AssembledPrompt, ExampleDialogue, NotePosition, PromptEnding, PromptInput, PromptMessage,
     PromptPart, PromptSource,
@@ -264,7 +268,16 @@ pub fn assemble_with(
         fixed(PromptSource::ChatStart, CHAT_START_LINE.to_owned()),
         counter,
     );
-    let left = budget - fixed_tokens;
+    // The chat's summaries come out of the history's room (at most about half of it).
+    let summaries = plan_summaries(
+        &input.memory.summaries,
+        &prep,
+        counter,
+        budget - fixed_tokens,
+    );
+    // Saturating: the joined text may count a token or two more than its parts did.
+    let left = (budget - fixed_tokens)
+        .saturating_sub(summaries.as_ref().map_or(0, |s| u64::from(s.tokens)));
     let (taken, kept) = if input.example_dialogue == ExampleDialogue::Keep {
         let taken = take_blocks(&blocks, u64::from(chat_start.tokens), left);
         let kept = fit_history(&input.history, &prep, counter, left - taken.1, grouped);
@@ -291,6 +304,19 @@ pub fn assemble_with(
     }
     if blocks_sent > 0 {
         out.place(Some(chat_start));
+    }
+    // Before the oldest kept message (and anything placed at a depth beyond it).
+    let mut left_out = Vec::new();
+    if let Some(s) = summaries {
+        left_out = s.left_out;
+        if !s.pieces.is_empty() {
+            out.place(Some(Planned {
+                role: SUMMARY_ROLE,
+                text: s.text,
+                tokens: s.tokens,
+                pieces: s.pieces,
+            }));
+        }
     }
 
     let has_new = new_message.is_some();
@@ -334,6 +360,7 @@ pub fn assemble_with(
     out.place(ending);
     out.place(nudge);
     out.outlet_parts(input, &prep, counter);
+    out.parts.extend(left_out);
 
     Ok(AssembledPrompt {
         messages: out.messages,

@@ -6,6 +6,7 @@ mod examples;
 mod explain;
 mod inject;
 mod macros;
+mod memory;
 pub mod model;
 mod notes;
 mod preferences;

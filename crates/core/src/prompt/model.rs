@@ -183,6 +183,12 @@ pub struct SummaryInput {
     pub text: String,
     /// How many messages of the path it covers.
     pub covers: u32,
+    /// The 1-based position in the path of the first message it covers.
+    pub first_position: u32,
+    /// The 1-based position in the path of the last message it covers.
+    pub last_position: u32,
+    /// Pinned: always sent, never left out for room before the unpinned ones.
+    pub pinned: bool,
 }
 
 /// A passage of the chat (or a note attached to it) found relevant to this turn.

@@ -21,8 +21,9 @@ mod usage;
 mod world_books;
 
 mod lock;
-mod memory;
+pub(crate) mod memory;
 pub use lock::{Hold, LibraryLock};
+pub use memory::{CoveredMessage, NewSummary, SummaryRow};
 
 use std::path::{Path, PathBuf};
 

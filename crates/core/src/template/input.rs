@@ -147,7 +147,12 @@ impl TextPromptInput {
                 in_story = false;
                 continue;
             }
-            if in_story && message.role == Role::System && !is(PromptSource::History) {
+            // Summaries open the chat (a system turn of their own), as history does.
+            if in_story
+                && message.role == Role::System
+                && !is(PromptSource::History)
+                && !is(PromptSource::Summary)
+            {
                 system.push(&message.content);
                 continue;
             }

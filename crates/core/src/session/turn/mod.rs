@@ -8,9 +8,12 @@
 //! (`chat::pipeline`) and [`preview_turn`] both call it, with the same limits
 //! from [`limits_for`].
 
+mod memory;
 mod preview;
 mod scan;
 mod text;
+
+pub use memory::{position, sendable, TurnMemory, TurnMessage, PROMPT_SUMMARIES};
 
 pub use preview::{preview_turn, turn_target, PreviewTarget, PromptPreview, TurnTarget};
 pub use scan::{session_scan_input, test_activation};
@@ -33,7 +36,7 @@ use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionar
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
 use crate::prompt::{
     assemble_with, character_note, display_name, relocate_keyword_world_info, AssembledPrompt,
-    HistoryMessage, PromptEnding, PromptInput, Rewrite, MOVED_WORLD_INFO_DEPTH,
+    HistoryMessage, PromptEnding, PromptInput, PromptMemory, Rewrite, MOVED_WORLD_INFO_DEPTH,
 };
 use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
@@ -135,6 +138,8 @@ pub struct Turn {
     pub timed: TimedState,
     /// The limits it was built for.
     pub limits: PromptLimits,
+    /// The chat's memory as this turn saw it.
+    pub memory: TurnMemory,
 }
 
 /// The context window assumed when the provider did not list the model's.
@@ -193,6 +198,8 @@ pub async fn build_turn(
             store.post_history(),
             store.settings(),
             store.authors_notes(session_id),
+            store.memory_settings(session_id),
+            store.chat_summaries(session_id),
         )
     };
     let personal = async {
@@ -306,7 +313,7 @@ pub async fn build_turn(
     };
     let (
         history,
-        (timed, primary_context, global_post_history, settings, notes),
+        (timed, primary_context, global_post_history, settings, notes, memory_settings, summaries),
         (
             character,
             persona,
@@ -345,6 +352,11 @@ pub async fn build_turn(
         request.kind.trigger(),
         limits.context_window,
     );
+    // Messages the path's newest summary covers are not sent: it stands for them.
+    let (chain, summary_inputs, cut) =
+        memory::path_memory(store, &memory_settings, summaries, &rows).await?;
+    rows.drain(..cut);
+    let keep_history = memory_settings.summaries;
     let rewrite = PromptDictionaries {
         character: character_rules,
         global: global_rules,
@@ -354,7 +366,14 @@ pub async fn build_turn(
     let now = now_rfc3339();
 
     // Counting, scanning and assembling are CPU work: off the async workers.
-    let work = move || -> Result<(AssembledPrompt, ScanReport, TimedState, Vec<TokenCount>)> {
+    type Built = (
+        AssembledPrompt,
+        ScanReport,
+        TimedState,
+        Vec<TokenCount>,
+        Vec<TurnMessage>,
+    );
+    let work = move || -> Result<Built> {
         // Messages counted for the first time are remembered, so the next turn does not count them again.
         let mut fresh = Vec::new();
         for row in rows.iter_mut().filter(|r| r.tokens.is_none()) {
@@ -366,6 +385,19 @@ pub async fn build_turn(
                 tokens,
             });
         }
+        let turn_history: Vec<TurnMessage> = if keep_history {
+            rows.iter()
+                .map(|r| TurnMessage {
+                    id: r.id.clone(),
+                    role: r.role,
+                    name: r.name.clone(),
+                    content: r.content.clone(),
+                    tokens: r.tokens.unwrap_or(0),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut timed = timed;
         let refs: Vec<&CompiledBook> = compiled.iter().map(|b| b.as_ref()).collect();
         let report = if refs.is_empty() {
@@ -409,12 +441,15 @@ pub async fn build_turn(
             now,
             seed,
             group: scene,
-            memory: Default::default(),
+            memory: PromptMemory {
+                summaries: summary_inputs,
+                ..PromptMemory::default()
+            },
         };
         let prompt = assemble_with(&input, counter, &rewrite)?;
-        Ok((prompt, report, timed, fresh))
+        Ok((prompt, report, timed, fresh, turn_history))
     };
-    let (prompt, world_info, timed, fresh) =
+    let (prompt, world_info, timed, fresh, turn_history) =
         crate::offload::run("building the prompt", work).await??;
     if !fresh.is_empty() {
         // Bookkeeping beside the request: the first token does not wait for it, and a failure only costs a recount.
@@ -447,6 +482,11 @@ pub async fn build_turn(
         world_info,
         timed,
         limits,
+        memory: TurnMemory {
+            settings: memory_settings,
+            chain,
+            history: turn_history,
+        },
     })
 }
 

@@ -15,6 +15,7 @@
 //! back, so its report is exactly what the import would do.
 
 mod items;
+mod memory;
 mod rows;
 
 use std::path::Path;
@@ -118,6 +119,7 @@ async fn merge(conn: &mut SqliteConnection, choices: &ImportChoices) -> Sql<Merg
     personas_and_providers(conn).await?;
     connections(conn).await?;
     sessions(conn).await?;
+    memory::memory(conn).await?;
 
     report.added.settings = exec(
         conn,

@@ -3,3 +3,6 @@
 mod passages;
 mod settings;
 mod summaries;
+
+pub(crate) use summaries::copy_summaries;
+pub use summaries::{CoveredMessage, NewSummary, SummaryRow};

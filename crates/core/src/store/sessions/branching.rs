@@ -72,6 +72,7 @@ impl Store {
         .map_err(err)?;
         let mut parent: Option<String> = None;
         let mut root: Option<String> = None;
+        let mut copied = std::collections::HashMap::new();
         for (depth, (old_id, role, name, content, status, meta, created, speaker)) in
             path.into_iter().enumerate()
         {
@@ -112,8 +113,13 @@ impl Store {
                     .map_err(err)?;
             }
             root.get_or_insert_with(|| id.clone());
+            copied.insert(old_id, id.clone());
             parent = Some(id);
         }
+        // The summaries of the copied path come along; none of another branch's.
+        crate::store::memory::copy_summaries(&mut tx, &session_id, &new_id, &copied)
+            .await
+            .map_err(err)?;
         sqlx::query("UPDATE chat_sessions SET active_root_id = ?, leaf_id = ? WHERE id = ?")
             .bind(&root)
             .bind(&parent)

@@ -1,0 +1,507 @@
+//! Long chats that remember: what summaries cost a prompt, and what they buy.
+//!
+//! (a) `build_turn` for a 10,000-message chat with summaries (one per 40
+//!     messages, 16k window), median over runs, beside the same chat without
+//!     memory, measured in the same run. Target < 10 ms.
+//! (b) A simulated 50-turn session (each turn a user message and a reply; when
+//!     the history overflows the window a summary is written at once, as the
+//!     background job would after the reply): the share of each prompt's tokens
+//!     that is an unchanged prefix of the previous turn's prompt (longest common
+//!     prefix of the serialized messages, in tokens, over the prompt's tokens),
+//!     averaged over the turns, with summaries vs today's assembly (summaries
+//!     off). Target >= 90% with summaries. The scenario: a 16k window (1k for
+//!     the reply), a card with a description and example dialogue, an Author's
+//!     Note at depth 4, a world book with constant entries (before and after
+//!     the character) and @depth entries at depths 2 and 4; a long chat of
+//!     200 messages (past the window) to start with.
+//!     `simulate` takes a hook called on each turn's input, so an option such
+//!     as "keyword world info after the cached part" can be measured the same
+//!     way (one such line is printed: keyword entries that change every turn,
+//!     placed before the character as today).
+//!
+//! Run: `cargo bench --locked -p confab-core --bench memory_prompt`
+
+use std::time::{Duration, Instant};
+
+use confab_core::card::{CardData, CardFormat, CardSpec};
+use confab_core::library::content_hash;
+use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole};
+use confab_core::memory::settings::MemorySettings;
+use confab_core::prompt::{
+    assemble, AssembledPrompt, AuthorsNote, ExampleDialogue, HistoryMessage, PromptEnding,
+    PromptInput, SummaryInput, DEFAULT_PRIMARY_CONTEXT,
+};
+use confab_core::session::service::PromptLimits;
+use confab_core::session::turn::{build_turn, PromptCaches, TurnRequest};
+use confab_core::session::Role;
+use confab_core::store::{ImportedMessage, Inserted, NewCharacter, NewSummary, Store};
+use confab_core::tokens::{shared_counter, TokenCounter};
+use sqlx::ConnectOptions;
+
+const WORDS: &[&str] = &[
+    "forest", "glade", "river", "sword", "lantern", "tavern", "storm", "whisper", "dragon",
+    "castle", "ember", "mirror", "harbor", "meadow", "shadow", "crystal", "garden", "valley",
+    "thunder", "candle", "journey", "secret", "silver", "winter", "autumn", "morning", "the",
+    "and", "she", "he", "was", "of", "to", "in", "with", "said", "looked", "toward",
+];
+
+/// Deterministic text of about `words` words.
+fn text(seed: u64, words: usize) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = String::with_capacity(words * 7);
+    for i in 0..words {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if i > 0 {
+            out.push(if x.is_multiple_of(9) { '.' } else { ' ' });
+            if x.is_multiple_of(9) {
+                out.push(' ');
+            }
+        }
+        out.push_str(WORDS[(x % WORDS.len() as u64) as usize]);
+    }
+    out
+}
+
+const EXAMPLES: &str = "<START>\n{{user}}: Where are we headed?\n{{char}}: *taps the chart* South, past the reef. \
+If the wind holds we make port by the third bell, and if it doesn't, we row.\n{{user}}: And if the reef moves?\n\
+{{char}}: Reefs don't move, {{user}}. Navigators do. *grins*\n<START>\n{{user}}: You look tired.\n{{char}}: \
+*rubs her eyes* Three nights of stars and no sleep. The sky is a map that rewrites itself every hour.";
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn card() -> CardData {
+    CardData {
+        name: "Mira".into(),
+        description: text(1, 300),
+        personality: "bold, wry, loyal".into(),
+        scenario: "A long voyage south.".into(),
+        mes_example: EXAMPLES.into(),
+        first_mes: "The ship creaks. *Mira looks up from the chart.*".into(),
+        ..Default::default()
+    }
+}
+
+async fn character(store: &Store) -> String {
+    let card = card();
+    let hash = content_hash(&card);
+    match store
+        .insert_character(NewCharacter {
+            card: &card,
+            original: &serde_json::json!({}),
+            spec: CardSpec::V3,
+            format: CardFormat::Json,
+            source_file: "bench.json",
+            content_hash: &hash,
+            avatar: None,
+            assets: &[],
+            collections: &[],
+        })
+        .await
+        .expect("character")
+    {
+        Inserted::New { id } => id,
+        Inserted::Duplicate { id, .. } => id,
+    }
+}
+
+fn imported(count: usize) -> Vec<ImportedMessage> {
+    (0..count)
+        .map(|i| ImportedMessage {
+            role: if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            name: if i % 2 == 0 { "Ann" } else { "Mira" }.into(),
+            swipes: vec![text(i as u64 + 10, if i % 2 == 0 { 40 } else { 120 })],
+            swipe_index: 0,
+            created_at: 1_700_000_000_000 + i as i64,
+            speaker: None,
+        })
+        .collect()
+}
+
+/// (a) build_turn over a 10,000-message chat, with and without summaries.
+async fn build_turn_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).await.expect("store");
+    let character = character(&store).await;
+    let messages = imported(10_000);
+    let with = store
+        .import_session(&character, "with", &messages)
+        .await
+        .expect("import");
+    let without = store
+        .import_session(&character, "without", &messages)
+        .await
+        .expect("import");
+    store
+        .set_memory_settings(
+            &without,
+            &MemorySettings {
+                summaries: false,
+                ..MemorySettings::default()
+            },
+        )
+        .await
+        .expect("settings");
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("confab.db"))
+        .read_only(true)
+        .connect()
+        .await
+        .expect("connection");
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE session_id = ? ORDER BY depth")
+            .bind(&with)
+            .fetch_all(&mut conn)
+            .await
+            .expect("ids");
+    // A summary per 40 messages up to the last 60 (which the window holds).
+    let t = Instant::now();
+    let summarised = ids.len() - 60;
+    for (n, chunk) in ids[..summarised].chunks(40).enumerate() {
+        let content = text(n as u64 + 99_000, 110);
+        store
+            .add_summary(&NewSummary {
+                session_id: &with,
+                messages: chunk,
+                content: &content,
+                tokens: None,
+                author: "bench",
+            })
+            .await
+            .expect("summary");
+    }
+    println!(
+        "  setup: 2 chats of 10,000 messages, {} summaries written in {:.1} s",
+        summarised.div_ceil(40),
+        t.elapsed().as_secs_f64()
+    );
+    let caches = PromptCaches::default();
+    let limits = PromptLimits {
+        context_window: 16_384,
+        reply_reserve: 1_024,
+    };
+    let request = TurnRequest {
+        new_message: Some("What now?".into()),
+        ..TurnRequest::default()
+    };
+    let mut figures = Vec::new();
+    for session in [&with, &without] {
+        let mut runs = Vec::new();
+        let mut last = None;
+        for i in 0..40 {
+            let t = Instant::now();
+            let turn = build_turn(&store, &caches, session, &request, limits)
+                .await
+                .expect("turn");
+            // The first runs count and remember tokens; not measured.
+            if i >= 5 {
+                runs.push(t.elapsed());
+            }
+            last = Some(turn);
+        }
+        let turn = last.expect("a turn");
+        let summaries = turn
+            .prompt
+            .parts
+            .iter()
+            .filter(|p| {
+                p.source == confab_core::prompt::PromptSource::Summary
+                    && p.message_index != confab_core::prompt::NOT_PLACED
+            })
+            .count();
+        figures.push((median(runs), summaries, turn.prompt.total_tokens));
+    }
+    let (with_t, with_s, with_tokens) = figures[0];
+    let (without_t, _, without_tokens) = figures[1];
+    println!(
+        "  (a) build_turn, 10,000 messages, 16k window: with summaries median {:.2} ms ({with_s} summaries sent, {with_tokens} tokens; target < 10 ms); \
+         without memory {:.2} ms ({without_tokens} tokens); ratio {:.2}x",
+        ms(with_t),
+        ms(without_t),
+        ms(with_t) / ms(without_t)
+    );
+}
+
+fn wi(uid: u32, position: EntryPosition, depth: u32, content: String) -> Activation {
+    Activation {
+        book: "world".into(),
+        uid,
+        comment: format!("entry {uid}"),
+        position,
+        depth,
+        role: EntryRole::System,
+        order: 100,
+        tokens: 0,
+        reason: ActivationReason::Constant,
+        group_won: None,
+        content,
+        outlet: String::new(),
+        moved_from: None,
+    }
+}
+
+/// The scenario's prompt input for a history and summaries.
+fn scenario(
+    history: &[HistoryMessage],
+    summaries: &[SummaryInput],
+    message: String,
+) -> PromptInput {
+    PromptInput {
+        primary_context: DEFAULT_PRIMARY_CONTEXT.into(),
+        character: card(),
+        user_name: "Ann".into(),
+        persona_description: "{{user}} is a cartographer who joined the voyage.".into(),
+        preferences: None,
+        world_info: vec![
+            wi(1, EntryPosition::BeforeCharacter, 0, text(501, 90)),
+            wi(2, EntryPosition::BeforeCharacter, 0, text(502, 70)),
+            wi(3, EntryPosition::AfterCharacter, 0, text(503, 60)),
+            wi(4, EntryPosition::AtDepth, 2, text(504, 30)),
+            wi(5, EntryPosition::AtDepth, 4, text(505, 25)),
+        ],
+        example_dialogue: ExampleDialogue::Gradual,
+        character_note: None,
+        authors_note: Some(AuthorsNote {
+            text: "[Style: vivid, short paragraphs; keep the sea in every scene.]".into(),
+            depth: 4,
+            ..AuthorsNote::default()
+        }),
+        user_turns: u32::try_from(history.len() / 2 + 1).unwrap_or(0),
+        history: history.to_vec(),
+        global_post_history: String::new(),
+        new_message: Some(message),
+        new_message_images: 0,
+        ending: PromptEnding::Reply,
+        context_window: 16_384,
+        reply_reserve: 1_024,
+        now: "2026-01-01T12:00:00Z".into(),
+        seed: 1,
+        group: None,
+        memory: confab_core::prompt::PromptMemory {
+            summaries: summaries.to_vec(),
+            ..Default::default()
+        },
+    }
+}
+
+fn serialized(p: &AssembledPrompt) -> String {
+    p.messages
+        .iter()
+        .map(|m| format!("{}\n{}\u{1}", m.role.as_str(), m.content))
+        .collect()
+}
+
+/// The tokens of the longest common prefix of `a` and `b`.
+fn common_prefix_tokens(a: &str, b: &str, counter: &dyn TokenCounter) -> u32 {
+    let mut end = 0;
+    for ((i, x), y) in a.char_indices().zip(b.chars()) {
+        if x != y {
+            break;
+        }
+        end = i + x.len_utf8();
+    }
+    counter.count(&a[..end])
+}
+
+/// What a simulated session gives: the average unchanged-prefix share, turns that summarised, prompts' tokens.
+struct Sim {
+    share: f64,
+    /// The same, from the second turn after the first summary (a long chat's first summarising left out).
+    steady: f64,
+    summaries_written: usize,
+    mean_tokens: f64,
+}
+
+/// Simulates `turns` turns; `hook` may change each turn's input (turn number, input) before assembly.
+fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptInput)) -> Sim {
+    let counter = shared_counter();
+    let mut path: Vec<HistoryMessage> = Vec::new();
+    let push = |path: &mut Vec<HistoryMessage>, role: Role, words: usize, seed: u64| {
+        path.push(HistoryMessage {
+            role,
+            name: if role == Role::User { "Ann" } else { "Mira" }.into(),
+            content: text(seed, words),
+            tokens: None,
+        });
+    };
+    for i in 0..START_MESSAGES {
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
+        push(&mut path, role, if i % 2 == 0 { 40 } else { 160 }, i);
+    }
+    // Summaries as (text, first index, last index) into `path`; the history starts after the last.
+    let mut summaries: Vec<(String, usize, usize)> = Vec::new();
+    let mut previous: Option<String> = None;
+    let (mut shares, mut tokens) = (Vec::new(), Vec::new());
+    let mut written = 0;
+    for turn in 0..turns {
+        let message = text(10_000 + turn as u64, 40);
+        let start = summaries.last().map_or(0, |s| s.2 + 1);
+        let inputs: Vec<SummaryInput> = summaries
+            .iter()
+            .enumerate()
+            .map(|(n, (t, a, b))| SummaryInput {
+                id: n.to_string(),
+                text: t.clone(),
+                covers: (b - a + 1) as u32,
+                first_position: *a as u32 + 1,
+                last_position: *b as u32 + 1,
+                pinned: false,
+            })
+            .collect();
+        let mut input = scenario(&path[start..], &inputs, message.clone());
+        hook(turn, &mut input);
+        let prompt = assemble(&input, counter).expect("prompt");
+        let now = serialized(&prompt);
+        if let Some(before) = &previous {
+            shares.push(
+                f64::from(common_prefix_tokens(&now, before, counter))
+                    / f64::from(counter.count(&now)),
+            );
+        }
+        tokens.push(f64::from(prompt.total_tokens));
+        if std::env::var_os("MEMORY_BENCH_DEBUG").is_some() {
+            println!("turn {turn}: {} messages, dropped history {}, dropped examples {}, summaries {}, start {start}",
+                prompt.messages.len(), prompt.dropped_history, prompt.dropped_examples, inputs.len());
+        }
+        previous = Some(now);
+        // The reply, then (summaries on) the job, as chat/summarize.rs does it:
+        // when history left the window or the next turn would push something
+        // out, what left it and on until the kept history holds about half.
+        push(&mut path, Role::User, 40, 20_000 + turn as u64);
+        path.last_mut().expect("message").content = message;
+        push(&mut path, Role::Assistant, 160, 30_000 + turn as u64);
+        if summaries_on && (prompt.dropped_history > 0 || crowded(&prompt, &input)) {
+            let dropped = prompt.dropped_history as usize;
+            let counts: Vec<u32> = path[start..]
+                .iter()
+                .map(|m| counter.count(&m.content))
+                .collect();
+            let kept: u32 = counts[dropped..].iter().sum();
+            let (mut at, mut left) = (dropped, kept);
+            while at < counts.len() - 4 && left > kept / 2 {
+                left -= counts[at];
+                at += 1;
+            }
+            if at > 0 {
+                summaries.push((text(40_000 + turn as u64, 110), start, start + at - 1));
+                written += 1;
+            }
+        }
+    }
+    if std::env::var_os("MEMORY_BENCH_TURNS").is_some() {
+        let list: Vec<String> = shares.iter().map(|s| format!("{:.0}", s * 100.0)).collect();
+        println!("      per turn (%): {}", list.join(" "));
+    }
+    let steady = shares.get(1..).unwrap_or_default();
+    Sim {
+        steady: steady.iter().sum::<f64>() / steady.len().max(1) as f64,
+        share: shares.iter().sum::<f64>() / shares.len() as f64,
+        summaries_written: written,
+        mean_tokens: tokens.iter().sum::<f64>() / tokens.len() as f64,
+    }
+}
+
+/// The chat's length when the simulated session starts: a long chat, past its window.
+const START_MESSAGES: u64 = 200;
+
+/// The job's other trigger (`crowded` in chat/summarize.rs): the next turn
+/// would push the examples or the history's start out.
+fn crowded(prompt: &AssembledPrompt, input: &PromptInput) -> bool {
+    use confab_core::prompt::{PromptSource, NOT_PLACED};
+    let sum = |wanted: &[PromptSource]| -> u64 {
+        prompt
+            .parts
+            .iter()
+            .filter(|p| wanted.contains(&p.source) && p.message_index != NOT_PLACED)
+            .map(|p| u64::from(p.tokens))
+            .sum()
+    };
+    let history = sum(&[PromptSource::History]);
+    let shared = sum(&[
+        PromptSource::History,
+        PromptSource::ExampleDialogue,
+        PromptSource::ChatStart,
+        PromptSource::Summary,
+    ]);
+    let budget = u64::from(input.context_window - input.reply_reserve);
+    let room = budget.saturating_sub(u64::from(prompt.total_tokens).saturating_sub(shared));
+    // The next turn adds about what the last exchange did (its two newest messages).
+    let next: u64 = prompt
+        .parts
+        .iter()
+        .rev()
+        .filter(|p| p.source == PromptSource::History)
+        .take(2)
+        .map(|p| u64::from(p.tokens))
+        .sum();
+    let free = room.saturating_sub(shared);
+    // Never when the history holds less than half the room: examples too
+    // large to ever fit do not make every turn summarise.
+    history * 2 > room && (prompt.dropped_examples > 0 || free < next + next / 2)
+}
+
+fn prefix_figures() {
+    let none = |_: usize, _: &mut PromptInput| {};
+    let on = simulate(true, 50, &none);
+    let off = simulate(false, 50, &none);
+    println!(
+        "  (b) 50 turns (16k window, 1k reply; card with examples, Author's Note at depth 4, \
+         3 constant world-info entries and 2 @depth ones (depths 2 and 4, ST's default); {START_MESSAGES} messages to start \
+         (past the window), user ~40 and reply ~160 words):"
+    );
+    println!(
+        "      unchanged prefix per turn: with summaries {:.1}% ({:.1}% after the chat's first summary; {} summaries written, \
+         mean prompt {:.0} tokens; target >= 90%); today's assembly {:.1}% (mean prompt {:.0} tokens); ratio {:.1}x",
+        on.share * 100.0,
+        on.steady * 100.0,
+        on.summaries_written,
+        on.mean_tokens,
+        off.share * 100.0,
+        off.mean_tokens,
+        on.share / off.share
+    );
+    // The hook: keyword entries that change every turn, placed before the character (as today).
+    let keywords = |turn: usize, input: &mut PromptInput| {
+        let mut entry = wi(
+            100,
+            EntryPosition::BeforeCharacter,
+            0,
+            text(60_000 + (turn / 3) as u64, 50),
+        );
+        entry.reason = ActivationReason::Constant;
+        input.world_info.insert(0, entry);
+    };
+    let kw = simulate(true, 50, &keywords);
+    println!(
+        "      with a keyword entry that changes every 3 turns, placed before the character: {:.1}% \
+         (the hook for measuring keyword world info placed after the cached part)",
+        kw.share * 100.0
+    );
+}
+
+fn main() {
+    println!("memory prompt benchmark");
+    confab_core::tokens::default_counter().count("warm up");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(build_turn_figures());
+    prefix_figures();
+}
