@@ -8,6 +8,7 @@ mod macros;
 pub mod model;
 mod notes;
 mod preferences;
+mod retrieved;
 mod system;
 mod text;
 mod trim;

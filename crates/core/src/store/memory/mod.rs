@@ -1,5 +1,5 @@
 //! The memory repository: summaries, passages and each chat's memory settings.
 
-mod passages;
+pub(crate) mod passages;
 mod settings;
 mod summaries;
