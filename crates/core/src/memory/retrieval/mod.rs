@@ -161,8 +161,20 @@ pub fn retrieved_label(score: f32, position: Option<u32>) -> String {
     }
 }
 
-/// What a turn's query says: the end of the last reply, for context, then the new message.
-pub fn turn_query(last_reply: Option<&str>, message: Option<&str>) -> Option<String> {
+/// What a turn searches by: the new message, and the end of the last reply for context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnQuery {
+    /// The new message (or, without one, the history's last).
+    pub message: String,
+    /// The end of the last reply before it.
+    pub context: Option<String>,
+}
+
+/// The weight of the context in a turn's query vector: the message leads.
+const CONTEXT_WEIGHT: f32 = 0.25;
+
+/// A turn's query, when it has a message to search by.
+pub fn turn_query(last_reply: Option<&str>, message: Option<&str>) -> Option<TurnQuery> {
     let message = message.map(str::trim).filter(|m| !m.is_empty())?;
     let context = last_reply
         .map(str::trim)
@@ -171,9 +183,9 @@ pub fn turn_query(last_reply: Option<&str>, message: Option<&str>) -> Option<Str
             let skip = r.chars().count().saturating_sub(QUERY_CONTEXT_CHARS);
             r.chars().skip(skip).collect::<String>()
         });
-    Some(match context {
-        Some(c) => format!("{c}\n\n{message}"),
-        None => message.to_owned(),
+    Some(TurnQuery {
+        message: message.to_owned(),
+        context,
     })
 }
 
@@ -235,7 +247,7 @@ impl RetrievalCache {
         store: &Store,
         session_id: &str,
         settings: &MemorySettings,
-        query: Option<&str>,
+        query: Option<&TurnQuery>,
         path_end: Option<&str>,
         loaded: &HashMap<String, u32>,
     ) -> (Vec<RetrievedPassage>, RetrievalReport) {
@@ -276,34 +288,46 @@ impl RetrievalCache {
         }
     }
 
-    /// The query's embedding, remembered for the next few asks.
+    /// The query's embedding, remembered for the next few asks: the
+    /// message's and the context's, embedded in one request, normalised and
+    /// weighted so the message leads.
     async fn query_vector(
         &self,
         embedder: &Embedder,
         target: &Target,
-        query: &str,
+        query: &TurnQuery,
     ) -> Result<Arc<Vec<f32>>> {
+        let key = format!(
+            "{}\u{0}{}",
+            query.message,
+            query.context.as_deref().unwrap_or("")
+        );
         let remembered = self.queries.lock().ok().and_then(|q| {
             q.iter()
-                .find(|(m, t, _)| *m == target.model_key && t == query)
+                .find(|(m, t, _)| *m == target.model_key && *t == key)
                 .map(|(_, _, v)| Arc::clone(v))
         });
         if let Some(v) = remembered {
             return Ok(v);
         }
-        let mut vectors = embedder
-            .embed(target, &[query.to_owned()], QUERY_TIMEOUT)
-            .await?;
-        let vector = Arc::new(vectors.pop().unwrap_or_default());
+        let mut texts = vec![query.message.clone()];
+        texts.extend(query.context.clone());
+        let vectors = embedder.embed(target, &texts, QUERY_TIMEOUT).await?;
+        let vector = match vectors.as_slice() {
+            [m, c] => normalise(m)
+                .iter()
+                .zip(normalise(c))
+                .map(|(m, c)| m * (1.0 - CONTEXT_WEIGHT) + c * CONTEXT_WEIGHT)
+                .collect(),
+            [m, ..] => m.clone(),
+            [] => Vec::new(),
+        };
+        let vector = Arc::new(vector);
         if let Ok(mut q) = self.queries.lock() {
             if q.len() >= KEPT_QUERIES {
                 q.pop_front();
             }
-            q.push_back((
-                target.model_key.clone(),
-                query.to_owned(),
-                Arc::clone(&vector),
-            ));
+            q.push_back((target.model_key.clone(), key, Arc::clone(&vector)));
         }
         Ok(vector)
     }

@@ -511,7 +511,7 @@ async fn retrieve(
             store,
             session_id,
             settings,
-            query.as_deref(),
+            query.as_ref(),
             rows.last().map(|r| r.id.as_str()),
             &loaded,
         )
