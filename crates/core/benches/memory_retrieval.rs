@@ -90,7 +90,10 @@ async fn main() {
     else {
         panic!("a new character")
     };
-    let session = store.create_session(&character, None, "User").await.unwrap();
+    let session = store
+        .create_session(&character, None, "User")
+        .await
+        .unwrap();
     let model = model_key("bench-provider", "bench-embed");
 
     let mut rng = Rng(7);
@@ -169,19 +172,39 @@ async fn main() {
     // The first load: once per chat and model while the app runs.
     let t = Instant::now();
     let first = cache
-        .search(&store, &session, &model, &queries[0], leaf.as_deref(), &none, COUNT, MIN_SCORE)
+        .search(
+            &store,
+            &session,
+            &model,
+            &queries[0],
+            leaf.as_deref(),
+            &none,
+            COUNT,
+            MIN_SCORE,
+        )
         .await
         .unwrap();
     let load = t.elapsed();
     assert!(!first.is_empty());
-    assert!(first.iter().all(|p| p.message_id.as_deref().is_some_and(|m| m.starts_with('m'))));
+    assert!(first
+        .iter()
+        .all(|p| p.message_id.as_deref().is_some_and(|m| m.starts_with('m'))));
 
     // Warm: a turn's retrieval without the embeddings call.
     let mut warm = Vec::new();
     for q in &queries {
         let t = Instant::now();
         let found = cache
-            .search(&store, &session, &model, q, leaf.as_deref(), &none, COUNT, MIN_SCORE)
+            .search(
+                &store,
+                &session,
+                &model,
+                q,
+                leaf.as_deref(),
+                &none,
+                COUNT,
+                MIN_SCORE,
+            )
             .await
             .unwrap();
         warm.push(t.elapsed());
@@ -193,7 +216,7 @@ async fn main() {
     // After a reply: 2 messages and 10 passages added, the path's end moved.
     let mut after = Vec::new();
     let mut end = parent.clone().unwrap_or_default();
-    for r in 0..10 {
+    for (r, query) in queries.iter().enumerate().take(10) {
         let mut tx = conn.begin().await.unwrap();
         for k in 0..2 {
             let id = format!("n{r:03}{k}");
@@ -217,7 +240,16 @@ async fn main() {
         tx.commit().await.unwrap();
         let t = Instant::now();
         let found = cache
-            .search(&store, &session, &model, &queries[r], Some(&end), &none, COUNT, MIN_SCORE)
+            .search(
+                &store,
+                &session,
+                &model,
+                query,
+                Some(&end),
+                &none,
+                COUNT,
+                MIN_SCORE,
+            )
             .await
             .unwrap();
         after.push(t.elapsed());
@@ -259,7 +291,12 @@ async fn main() {
             .iter()
             .map(|(id, b)| {
                 let v = vector_from_bytes(b);
-                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+                let n = v
+                    .iter()
+                    .map(|x| x * x)
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(f32::MIN_POSITIVE);
                 (v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>() / n, *id)
             })
             .collect();
@@ -270,7 +307,9 @@ async fn main() {
     }
     let naive = median(naive);
 
-    println!("retrieval over {passages} passages, {DIMS} dims, top {COUNT}, median of {RUNS} runs:");
+    println!(
+        "retrieval over {passages} passages, {DIMS} dims, top {COUNT}, median of {RUNS} runs:"
+    );
     println!(
         "  turn's retrieval (warm index, no embeddings call): {:>8.2} ms  (target < 20 ms)",
         ms(warm)

@@ -67,7 +67,13 @@ fn each_kind_is_asked_where_it_serves_embeddings() {
 fn the_request_carries_the_model_the_texts_and_the_key() {
     let mut c = config(ProviderKind::OpenAi, "https://api.openai.com/v1");
     c.extra_headers.insert("X-Test".into(), "1".into());
-    let r = embeddings_request(&c, "text-embedding-3-small", &["a".into(), "b".into()], Some("sk-test-key")).unwrap();
+    let r = embeddings_request(
+        &c,
+        "text-embedding-3-small",
+        &["a".into(), "b".into()],
+        Some("sk-test-key"),
+    )
+    .unwrap();
     assert_eq!(r.method, "POST");
     assert_eq!(r.body["model"], "text-embedding-3-small");
     assert_eq!(r.body["input"], serde_json::json!(["a", "b"]));
@@ -95,7 +101,10 @@ fn answers_are_read_in_index_order_and_checked() {
         (br#"{"data":[{"embedding":[1,2]},{"embedding":[1]}]}"#, 2),
         (br#"{"data":[{"embedding":[1,null]}]}"#, 1),
         (br#"{"data":[{"embedding":[1,1e39]}]}"#, 1),
-        (br#"{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]}"#, 2),
+        (
+            br#"{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]}"#,
+            2,
+        ),
         (br#"{"data":[{"index":7,"embedding":[1]}]}"#, 1),
         (br#"{"data":[{"index":-1,"embedding":[1]}]}"#, 1),
     ];
@@ -122,9 +131,16 @@ async fn texts_are_sent_in_batches_and_come_back_in_order() {
     let texts: Vec<String> = (0..(MAX_BATCH * 2 + 3))
         .map(|i| format!("passage number {i} about lanterns"))
         .collect();
-    let vectors = embed(&http(), &c, "embed-test", None, &texts, Duration::from_secs(10))
-        .await
-        .unwrap();
+    let vectors = embed(
+        &http(),
+        &c,
+        "embed-test",
+        None,
+        &texts,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
     assert_eq!(vectors.len(), texts.len());
     assert_eq!(server.requests(), 3);
     assert_eq!(vectors[5], bag_of_words(&texts[5], DIMS));
@@ -150,9 +166,16 @@ async fn hostile_answers_are_typed_errors() {
     ];
     for (mode, code) in cases {
         server.set_mode(mode);
-        let err = embed(&http(), &c, "embed-test", None, &texts, Duration::from_secs(10))
-            .await
-            .unwrap_err();
+        let err = embed(
+            &http(),
+            &c,
+            "embed-test",
+            None,
+            &texts,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap_err();
         // 404's mapping is the chat client's; what matters is that it is typed.
         if mode != Mode::Status(404) {
             assert_eq!(err.code(), code, "{mode:?}: {err}");
@@ -160,9 +183,16 @@ async fn hostile_answers_are_typed_errors() {
     }
     server.set_mode(Mode::Hang);
     let started = Instant::now();
-    let err = embed(&http(), &c, "embed-test", None, &texts, Duration::from_millis(300))
-        .await
-        .unwrap_err();
+    let err = embed(
+        &http(),
+        &c,
+        "embed-test",
+        None,
+        &texts,
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout);
     assert!(started.elapsed() < Duration::from_secs(20));
 }

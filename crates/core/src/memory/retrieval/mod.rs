@@ -189,6 +189,9 @@ pub fn turn_query(last_reply: Option<&str>, message: Option<&str>) -> Option<Tur
     })
 }
 
+/// A query embedding remembered: (model, query text, vector).
+type KeptQuery = (String, String, Arc<Vec<f32>>);
+
 /// Retrieval's state shared by the prompt builder, the engine and the app:
 /// the embedder, the in-memory indexes, the last query embeddings, and the
 /// last background failure of each chat.
@@ -196,7 +199,7 @@ pub fn turn_query(last_reply: Option<&str>, message: Option<&str>) -> Option<Tur
 pub struct RetrievalCache {
     embedder: OnceLock<Embedder>,
     indexes: tokio::sync::Mutex<VecDeque<ChatIndex>>,
-    queries: Mutex<VecDeque<(String, String, Arc<Vec<f32>>)>>,
+    queries: Mutex<VecDeque<KeptQuery>>,
     pub(crate) errors: Mutex<HashMap<String, AppError>>,
     pub(crate) running: Mutex<std::collections::HashSet<String>>,
 }

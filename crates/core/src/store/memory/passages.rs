@@ -60,6 +60,10 @@ pub fn vector_from_bytes(bytes: &[u8]) -> Vec<f32> {
 
 /// The path above (and including) a message, newest first, as (id, parent, depth).
 type PathRow = (String, Option<String>, i64);
+/// (passage, message, depth, vector) as the index loads it.
+type VectorRow = (i64, Option<String>, Option<i64>, Vec<u8>);
+/// (passage, text, message, depth, vector) as a search reads it.
+type PassageRow = (i64, String, Option<String>, Option<i64>, Option<Vec<u8>>);
 
 fn depth_of(message_id: Option<String>, depth: Option<i64>) -> Option<(String, u32)> {
     Some((message_id?, u32::try_from(depth?).ok()?))
@@ -92,7 +96,7 @@ impl Store {
 
     /// The vectors of passages `ids` (those that exist and are embedded).
     pub async fn passage_vectors(&self, ids: &[i64]) -> Result<Vec<PassageVector>> {
-        let rows: Vec<(i64, Option<String>, Option<i64>, Vec<u8>)> = sqlx::query_as(
+        let rows: Vec<VectorRow> = sqlx::query_as(
             "SELECT p.id, p.message_id, m.depth, p.embedding
              FROM json_each(?) j JOIN memory_passages p ON p.id = j.value
              LEFT JOIN messages m ON m.id = p.message_id
@@ -114,16 +118,15 @@ impl Store {
 
     /// Passages `ids` with their texts and vectors.
     pub async fn passages(&self, ids: &[i64]) -> Result<Vec<StoredPassage>> {
-        let rows: Vec<(i64, String, Option<String>, Option<i64>, Option<Vec<u8>>)> =
-            sqlx::query_as(
-                "SELECT p.id, p.text, p.message_id, m.depth, p.embedding
+        let rows: Vec<PassageRow> = sqlx::query_as(
+            "SELECT p.id, p.text, p.message_id, m.depth, p.embedding
                  FROM json_each(?) j JOIN memory_passages p ON p.id = j.value
                  LEFT JOIN messages m ON m.id = p.message_id",
-            )
-            .bind(ids_json(ids))
-            .fetch_all(self.pool())
-            .await
-            .map_err(|e| self.sql_error(e))?;
+        )
+        .bind(ids_json(ids))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|e| self.sql_error(e))?;
         Ok(rows
             .into_iter()
             .map(|(id, text, message_id, depth, embedding)| StoredPassage {
