@@ -58,7 +58,8 @@ END;
 -- Text embedded for retrieval: a passage of a message of the chat (a long
 -- message is split into several), or a note the user attached to it.
 CREATE TABLE memory_passages (
-    id          INTEGER PRIMARY KEY,
+    -- Never reused (AUTOINCREMENT): a search's in-memory index reads only ids past the last it knows.
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id  TEXT NOT NULL REFERENCES chat_sessions (id) ON DELETE CASCADE,
     -- The message it was taken from; NULL for a note.
     message_id  TEXT REFERENCES messages (id) ON DELETE CASCADE,
@@ -71,14 +72,17 @@ CREATE TABLE memory_passages (
     -- A hash of the message's text when embedded: a rev that moved with the text
     -- unchanged (a token count saved) costs no new embedding; an edit does.
     source_hash INTEGER NOT NULL DEFAULT 0,
-    -- Which embeddings model made the vector ("provider id/model"); '' not embedded yet.
+    -- Which embeddings model made the vector ("provider id/model"); '' not embedded
+    -- yet (then `embedding` is NULL): a model named means a vector, so the
+    -- index alone answers which passages a model has.
     model       TEXT NOT NULL DEFAULT '',
     dims        INTEGER NOT NULL DEFAULT 0,
     -- Little-endian f32 x dims; NULL until embedded (a new note).
     embedding   BLOB,
     created_at  INTEGER NOT NULL,
     CHECK ((source = 'note') = (message_id IS NULL)),
-    CHECK (embedding IS NULL OR length(embedding) = 4 * dims)
+    CHECK (embedding IS NULL OR length(embedding) = 4 * dims),
+    CHECK ((model = '') = (embedding IS NULL))
 ) STRICT;
 CREATE INDEX memory_passages_by_session ON memory_passages (session_id, model);
 CREATE INDEX memory_passages_by_message ON memory_passages (message_id, model);

@@ -40,6 +40,8 @@ pub(crate) struct ChatIndex {
     pub session_id: String,
     pub model: String,
     tick: i64,
+    /// The largest passage id loaded.
+    max_id: i64,
     dims: usize,
     ids: Vec<i64>,
     /// The message and its depth; `None` for a note.
@@ -69,13 +71,24 @@ impl ChatIndex {
         if tick == self.tick {
             return Ok(());
         }
-        let now = store.passage_ids(&self.session_id, &self.model).await?;
-        let wanted: HashSet<i64> = now.iter().copied().collect();
-        if self.ids.iter().any(|id| !wanted.contains(id)) {
+        // Ids are never reused: what is new is past the last one known, and a
+        // count that does not add up means some were deleted (then all ids are compared).
+        let fresh = store
+            .passage_ids(&self.session_id, &self.model, self.max_id)
+            .await?;
+        let count = store.passage_count(&self.session_id, &self.model).await? as usize;
+        let missing = if count == self.ids.len() + fresh.len() {
+            fresh
+        } else {
+            let now = store.passage_ids(&self.session_id, &self.model, 0).await?;
+            let wanted: HashSet<i64> = now.iter().copied().collect();
             self.retain(&wanted);
+            let known: HashSet<i64> = self.ids.iter().copied().collect();
+            now.into_iter().filter(|id| !known.contains(id)).collect()
+        };
+        if let Some(&last) = missing.last() {
+            self.max_id = self.max_id.max(last);
         }
-        let known: HashSet<i64> = self.ids.iter().copied().collect();
-        let missing: Vec<i64> = now.into_iter().filter(|id| !known.contains(id)).collect();
         for chunk in missing.chunks(LOAD_CHUNK) {
             for row in store.passage_vectors(chunk).await? {
                 let vector = vector_from_bytes(&row.embedding);

@@ -97,15 +97,14 @@ pub async fn index_round(store: &Store, embedder: &Embedder, session_id: &str) -
 impl RetrievalCache {
     /// Embeds what the chat is missing, a few rounds at most, then loads the
     /// index so the next turn's search does not wait for it. A failure is
-    /// kept for display ([`RetrievalCache::last_error`]) and returned; a
-    /// chat already being indexed is left to that run (`Ok` with nothing done).
+    /// kept for display ([`RetrievalCache::last_error`]) and returned. One
+    /// chat is indexed at a time (a search waits for the background run, and
+    /// a local server is not asked for two things at once).
     pub async fn index_chat(&self, store: &Store, session_id: &str) -> Result<Round> {
         let Some(embedder) = self.embedder() else {
             return Ok(Round::default());
         };
-        let Some(_running) = Running::start(self, session_id) else {
-            return Ok(Round::default());
-        };
+        let _one_at_a_time = self.running.lock().await;
         let mut total = Round::default();
         let mut result = Ok(());
         for _ in 0..ROUNDS_PER_TRIGGER {
@@ -143,30 +142,6 @@ impl RetrievalCache {
                 }
                 Err(e)
             }
-        }
-    }
-}
-
-/// Marks a chat as being indexed until dropped.
-struct Running<'a> {
-    cache: &'a RetrievalCache,
-    session_id: String,
-}
-
-impl<'a> Running<'a> {
-    fn start(cache: &'a RetrievalCache, session_id: &str) -> Option<Running<'a>> {
-        let mut running = cache.running.lock().ok()?;
-        running.insert(session_id.to_owned()).then(|| Running {
-            cache,
-            session_id: session_id.to_owned(),
-        })
-    }
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut running) = self.cache.running.lock() {
-            running.remove(&self.session_id);
         }
     }
 }

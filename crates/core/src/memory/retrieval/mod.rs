@@ -201,7 +201,7 @@ pub struct RetrievalCache {
     indexes: tokio::sync::Mutex<VecDeque<ChatIndex>>,
     queries: Mutex<VecDeque<KeptQuery>>,
     pub(crate) errors: Mutex<HashMap<String, AppError>>,
-    pub(crate) running: Mutex<std::collections::HashSet<String>>,
+    pub(crate) running: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for RetrievalCache {

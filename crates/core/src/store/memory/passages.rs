@@ -81,14 +81,16 @@ impl Store {
         Ok(tick.unwrap_or(0))
     }
 
-    /// The ids of the chat's passages embedded with `model`, ascending.
-    pub async fn passage_ids(&self, session_id: &str, model: &str) -> Result<Vec<i64>> {
+    /// The ids past `after` of the chat's passages embedded with `model`, ascending
+    /// (ids are never reused; the index on (session, model) answers alone).
+    pub async fn passage_ids(&self, session_id: &str, model: &str, after: i64) -> Result<Vec<i64>> {
         sqlx::query_scalar(
-            "SELECT id FROM memory_passages
-             WHERE session_id = ? AND model = ? AND embedding IS NOT NULL ORDER BY id",
+            "SELECT id FROM memory_passages INDEXED BY memory_passages_by_session
+             WHERE session_id = ? AND model = ? AND id > ? ORDER BY id",
         )
         .bind(session_id)
         .bind(model)
+        .bind(after)
         .fetch_all(self.pool())
         .await
         .map_err(|e| self.sql_error(e))
@@ -373,11 +375,11 @@ impl Store {
         Ok(())
     }
 
-    /// How many of the chat's passages `model` embedded.
+    /// How many of the chat's passages `model` embedded (from the index alone).
     pub async fn passage_count(&self, session_id: &str, model: &str) -> Result<u32> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM memory_passages
-             WHERE session_id = ? AND model = ? AND embedding IS NOT NULL",
+            "SELECT count(*) FROM memory_passages INDEXED BY memory_passages_by_session
+             WHERE session_id = ? AND model = ?",
         )
         .bind(session_id)
         .bind(model)
