@@ -209,7 +209,8 @@ impl Store {
         passages: &[(String, Vec<f32>)],
     ) -> Result<()> {
         let err = |e| self.sql_error(e);
-        let mut tx = self.pool().begin().await.map_err(err)?;
+        // Read then write: BEGIN IMMEDIATE, so the upgrade never meets another writer.
+        let mut tx = self.write_tx().await.map_err(err)?;
         let session: Option<String> =
             sqlx::query_scalar("SELECT session_id FROM messages WHERE id = ? AND rev = ?")
                 .bind(message_id)
