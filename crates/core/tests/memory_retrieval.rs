@@ -372,6 +372,12 @@ async fn notes_are_added_embedded_searched_and_deleted() {
         .unwrap();
     assert!(notes[0].embedded);
 
+    let status = chat.engine.retrieval_status(&chat.session).await.unwrap();
+    assert_eq!(status.notes.len(), 1);
+    assert!(status.notes[0].embedded);
+    assert_eq!(status.passages, 1);
+    assert!(status.last_error.is_none());
+
     chat.engine.delete_memory_note(note.id).await.unwrap();
     let hits = chat
         .engine

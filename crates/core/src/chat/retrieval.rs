@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{ChatEngine, Inner};
 use crate::error::{AppError, Error};
 use crate::memory::retrieval::indexer::Round;
-use crate::memory::retrieval::QUERY_TIMEOUT;
+use crate::memory::retrieval::{choice_model_key, RetrievalStatus, QUERY_TIMEOUT};
 use crate::memory::summary::{MemoryHit, MemoryNote};
 use crate::Result;
 
@@ -104,6 +104,26 @@ impl ChatEngine {
             .retrieval
             .index_chat(&self.inner.store, session_id)
             .await
+    }
+
+    /// Retrieval's part of the Memory panel: notes, passages embedded, the last failure.
+    pub async fn retrieval_status(&self, session_id: &str) -> Result<RetrievalStatus> {
+        let store = &self.inner.store;
+        let settings = store.memory_settings(session_id).await?;
+        let model = match &settings.embeddings {
+            // A provider deleted since: nothing is embedded with it.
+            Some(choice) => choice_model_key(store, choice).await.ok(),
+            None => None,
+        };
+        let passages = match &model {
+            Some(m) => store.passage_count(session_id, m).await?,
+            None => 0,
+        };
+        Ok(RetrievalStatus {
+            notes: store.memory_notes(session_id, model.as_deref()).await?,
+            passages,
+            last_error: self.retrieval_error(session_id),
+        })
     }
 
     /// The last background embedding failure of a chat, until a later round succeeds.

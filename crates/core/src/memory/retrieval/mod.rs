@@ -112,6 +112,31 @@ pub(crate) struct Target {
     pub model_key: String,
 }
 
+/// The model key `choice` stands for (its provider's default model when it names none).
+pub async fn choice_model_key(store: &Store, choice: &ModelChoice) -> Result<String> {
+    let config = store.provider(&choice.provider_id).await?;
+    let model = choice
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(config.default_model.trim());
+    Ok(model_key(&config.id, model))
+}
+
+/// What the Memory panel shows of retrieval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RetrievalStatus {
+    /// The chat's notes, oldest first (embedded: with the chat's embeddings model).
+    pub notes: Vec<super::summary::MemoryNote>,
+    /// Passages embedded with the chat's embeddings model.
+    pub passages: u32,
+    /// The last background embedding failure, until a later round succeeds.
+    pub last_error: Option<AppError>,
+}
+
 /// The model as passages record it: vectors of different models are never compared.
 pub fn model_key(provider_id: &str, model: &str) -> String {
     format!("{provider_id}/{model}")
@@ -140,6 +165,7 @@ pub struct RetrievalReport {
 #[serde(rename_all = "camelCase")]
 pub struct RetrievedInfo {
     /// The passage's id.
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub id: i64,
     /// The label of its part in the prompt ("memory 0.82 · message 412").
     pub label: String,
