@@ -52,7 +52,7 @@ impl Rng {
 /// A vector near one of `TOPICS` topic directions, as embeddings of related texts are.
 fn vector(rng: &mut Rng, topics: &[Vec<f32>]) -> Vec<f32> {
     let topic = &topics[(rng.next() % TOPICS as u64) as usize];
-    topic.iter().map(|t| t + 0.6 * rng.unit()).collect()
+    topic.iter().map(|t| t + 0.03 * rng.unit()).collect()
 }
 
 fn median(mut xs: Vec<Duration>) -> Duration {

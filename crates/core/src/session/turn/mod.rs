@@ -534,14 +534,15 @@ fn placed(
     {
         for c in rest.by_ref() {
             let label = retrieved_label(c.score, c.position);
-            if label == part.label && c.text.trim() == part.text.trim() {
+            // By label, in order: the part's text went through macros and the dictionaries.
+            if label == part.label {
                 report.passages.push(RetrievedInfo {
                     id: c.id,
                     label,
                     score: c.score,
                     message_id: c.message_id.clone(),
                     position: c.position,
-                    text: c.text.clone(),
+                    text: part.text.clone(),
                 });
                 break;
             }
