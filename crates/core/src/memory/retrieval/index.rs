@@ -76,7 +76,14 @@ impl ChatIndex {
         let fresh = store
             .passage_ids(&self.session_id, &self.model, self.max_id)
             .await?;
-        let count = store.passage_count(&self.session_id, &self.model).await? as usize;
+        // Every change moves the clock by one: when it moved by exactly the
+        // passages added, nothing else changed and the count need not be read.
+        let only_added = self.tick >= 0
+            && usize::try_from(tick - self.tick).is_ok_and(|moved| moved == fresh.len());
+        let count = match only_added {
+            true => self.ids.len() + fresh.len(),
+            false => store.passage_count(&self.session_id, &self.model).await? as usize,
+        };
         let missing = if count == self.ids.len() + fresh.len() {
             fresh
         } else {
