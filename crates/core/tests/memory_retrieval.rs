@@ -313,6 +313,24 @@ async fn a_new_embeddings_model_never_mixes_with_the_old_ones_vectors() {
     assert!(p.retrieval.error.is_none());
     chat.engine.index_memory(&chat.session).await.unwrap();
     let p = preview(&chat, "red dragon volcano").await;
+    if p.retrieval.passages.is_empty() {
+        let small = format!("{}/embed-small", chat.provider.id);
+        let n = chat
+            .store
+            .passage_count(&chat.session, &small)
+            .await
+            .unwrap();
+        let hits = chat
+            .engine
+            .search_memory(&chat.session, "red dragon volcano", 3)
+            .await
+            .unwrap();
+        let again = preview(&chat, "red dragon volcano").await;
+        panic!(
+            "{:?} passages {n} hits {hits:?} again {:?}",
+            p.retrieval, again.retrieval
+        );
+    }
     assert_eq!(
         p.retrieval.passages[0].message_id.as_deref(),
         Some(ids[1].as_str())
