@@ -47,8 +47,8 @@ pub async fn index_round(store: &Store, embedder: &Embedder, session_id: &str) -
         .messages_to_embed(session_id, model, MESSAGES_PER_ROUND)
         .await?;
     round.more = messages.len() == MESSAGES_PER_ROUND as usize;
-    // (message, rev, hash, how many passages) in the order their texts were queued.
-    let mut queued: Vec<(String, i64, i64, usize)> = Vec::new();
+    // (message, text, hash, how many passages) in the order their texts were queued.
+    let mut queued: Vec<(String, String, i64, usize)> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     for message in messages {
         let hash = text_hash(&message.content);
@@ -64,18 +64,23 @@ pub async fn index_round(store: &Store, embedder: &Embedder, session_id: &str) -
             break;
         }
         let passages = split_passages(&message.content);
-        queued.push((message.id, message.rev, hash, passages.len()));
+        queued.push((message.id, message.content, hash, passages.len()));
         texts.extend(passages);
     }
     if !texts.is_empty() {
         let vectors = embedder.embed(&target, &texts, INDEX_TIMEOUT).await?;
         let mut pairs = texts.into_iter().zip(vectors);
-        for (message_id, rev, hash, n) in queued {
+        for (message_id, content, hash, n) in queued {
             let passages: Vec<(String, Vec<f32>)> = pairs.by_ref().take(n).collect();
-            store
-                .replace_message_passages(&message_id, rev, hash, model, &passages)
+            let written = store
+                .replace_message_passages(&message_id, &content, hash, model, &passages)
                 .await?;
-            round.embedded += u32::try_from(n).unwrap_or(u32::MAX);
+            if written {
+                round.embedded += u32::try_from(n).unwrap_or(u32::MAX);
+            } else {
+                // Edited meanwhile: the next round embeds the new text.
+                round.more = true;
+            }
         }
     }
 

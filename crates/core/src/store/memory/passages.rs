@@ -198,28 +198,30 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces a message's passages for `model` with `passages` (text and vector each).
-    /// Nothing is written when the message is gone or its rev moved meanwhile.
+    /// Replaces a message's passages for `model` with `passages` (text and
+    /// vector each), made from its text `content`. Nothing is written when the
+    /// message is gone or its text changed meanwhile (`false`); a rev that moved
+    /// with the text unchanged (a token count saved) is taken as it is now.
     pub async fn replace_message_passages(
         &self,
         message_id: &str,
-        rev: i64,
+        content: &str,
         hash: i64,
         model: &str,
         passages: &[(String, Vec<f32>)],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let err = |e| self.sql_error(e);
         // Read then write: BEGIN IMMEDIATE, so the upgrade never meets another writer.
         let mut tx = self.write_tx().await.map_err(err)?;
-        let session: Option<String> =
-            sqlx::query_scalar("SELECT session_id FROM messages WHERE id = ? AND rev = ?")
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT session_id, rev FROM messages WHERE id = ? AND content = ?")
                 .bind(message_id)
-                .bind(rev)
+                .bind(content)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(err)?;
-        let Some(session) = session else {
-            return Ok(());
+        let Some((session, rev)) = found else {
+            return Ok(false);
         };
         sqlx::query("DELETE FROM memory_passages WHERE message_id = ? AND model = ?")
             .bind(message_id)
@@ -248,7 +250,8 @@ impl Store {
             .await
             .map_err(err)?;
         }
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        Ok(true)
     }
 
     /// Deletes the chat's message passages made by any model but `model` (a
