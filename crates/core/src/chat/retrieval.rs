@@ -106,6 +106,26 @@ impl ChatEngine {
             .await
     }
 
+    /// Loads the chat's retrieval index in the background (when a chat is
+    /// opened), so its first turn does not wait for it (~2 s at 100,000 passages).
+    pub fn warm_memory(&self, session_id: &str) {
+        let (store, caches, session_id) = (
+            self.inner.store.clone(),
+            std::sync::Arc::clone(&self.inner.caches),
+            session_id.to_owned(),
+        );
+        tokio::spawn(async move {
+            let Ok(settings) = store.memory_settings(&session_id).await else {
+                return;
+            };
+            if let (true, Some(choice)) = (settings.retrieval_ready(), settings.embeddings) {
+                if let Ok(model) = choice_model_key(&store, &choice).await {
+                    let _ = caches.retrieval.warm(&store, &session_id, &model).await;
+                }
+            }
+        });
+    }
+
     /// Retrieval's part of the Memory panel: notes, passages embedded, the last failure.
     pub async fn retrieval_status(&self, session_id: &str) -> Result<RetrievalStatus> {
         let store = &self.inner.store;

@@ -39,6 +39,8 @@ pub(crate) struct Candidate {
 pub(crate) struct ChatIndex {
     pub session_id: String,
     pub model: String,
+    /// The cache's generation it was made in (see `RetrievalCache::clear`).
+    pub generation: u64,
     tick: i64,
     /// The largest passage id loaded.
     max_id: i64,
@@ -55,10 +57,11 @@ pub(crate) struct ChatIndex {
 
 impl ChatIndex {
     /// An empty index of `session_id` for `model`.
-    pub fn new(session_id: &str, model: &str) -> ChatIndex {
+    pub fn new(session_id: &str, model: &str, generation: u64) -> ChatIndex {
         ChatIndex {
             session_id: session_id.to_owned(),
             model: model.to_owned(),
+            generation,
             tick: -1,
             ..ChatIndex::default()
         }

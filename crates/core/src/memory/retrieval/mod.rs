@@ -8,7 +8,11 @@
 //! connection, and its brute force over f32 is the same scan without the
 //! active-path filter this needs, which here is one comparison per
 //! candidate); simsimd is a C library built by `cc` on Windows, macOS and
-//! Linux, with no loading at run time. See `benches/memory_retrieval.rs`.
+//! Linux, with no loading at run time. See `benches/memory_retrieval.rs`:
+//! 100,000 passages of 768 dimensions, a turn's retrieval (warm index, no
+//! embeddings call) 4-5 ms median on an AVX-512 VNNI machine, 15 ms after a
+//! reply added passages; a plain-Rust f32 scan of the same vectors in memory
+//! 116-125 ms, reading every BLOB from SQLite per query 0.7-1 s.
 //!
 //! Only passages of messages on the chat's active path are returned (a swipe
 //! or another branch never leaks), and notes; the vectors of one embeddings
@@ -228,6 +232,8 @@ pub struct RetrievalCache {
     queries: Mutex<VecDeque<KeptQuery>>,
     pub(crate) errors: Mutex<HashMap<String, AppError>>,
     pub(crate) running: tokio::sync::Mutex<()>,
+    /// Moves on every `clear`: indexes of an older generation are not used.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RetrievalCache {
@@ -244,6 +250,10 @@ impl RetrievalCache {
         let _ = self.embedder.set(Embedder::new(keys, http));
     }
 
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The embedder, once connected.
     pub fn embedder(&self) -> Option<&Embedder> {
         self.embedder.get()
@@ -251,6 +261,9 @@ impl RetrievalCache {
 
     /// Forgets every index (after a restore, ids may repeat with other content).
     pub fn clear(&self) {
+        // An index in use now is dropped when it is next taken.
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut indexes) = self.indexes.try_lock() {
             indexes.clear();
         }
@@ -364,7 +377,7 @@ impl RetrievalCache {
     /// Loads (or catches up) the chat's index for `model_key` now, so the next search does not wait for it.
     pub async fn warm(&self, store: &Store, session_id: &str, model_key: &str) -> Result<()> {
         let mut indexes = self.indexes.lock().await;
-        let mut index = take(&mut indexes, session_id, model_key);
+        let mut index = take(&mut indexes, session_id, model_key, self.generation());
         let caught = index.catch_up(store).await;
         put(&mut indexes, index);
         caught
@@ -391,7 +404,7 @@ impl RetrievalCache {
         }
         let candidates = {
             let mut indexes = self.indexes.lock().await;
-            let mut index = take(&mut indexes, session_id, model_key);
+            let mut index = take(&mut indexes, session_id, model_key, self.generation());
             let ready = async {
                 index.catch_up(store).await?;
                 index.follow_path(store, path_end).await
@@ -455,16 +468,23 @@ impl RetrievalCache {
     }
 }
 
-/// The index of `session_id` for `model_key`, out of the kept ones (a new one when none is kept).
-fn take(indexes: &mut VecDeque<ChatIndex>, session_id: &str, model_key: &str) -> ChatIndex {
+/// The index of `session_id` for `model_key`, out of the kept ones (a new
+/// one when none of this generation is kept).
+fn take(
+    indexes: &mut VecDeque<ChatIndex>,
+    session_id: &str,
+    model_key: &str,
+    generation: u64,
+) -> ChatIndex {
+    indexes.retain(|i| i.generation == generation);
     match indexes
         .iter()
         .position(|i| i.session_id == session_id && i.model == model_key)
     {
         Some(at) => indexes
             .remove(at)
-            .unwrap_or_else(|| ChatIndex::new(session_id, model_key)),
-        None => ChatIndex::new(session_id, model_key),
+            .unwrap_or_else(|| ChatIndex::new(session_id, model_key, generation)),
+        None => ChatIndex::new(session_id, model_key, generation),
     }
 }
 
