@@ -10,9 +10,10 @@
 //! candidate); simsimd is a C library built by `cc` on Windows, macOS and
 //! Linux, with no loading at run time. See `benches/memory_retrieval.rs`:
 //! 100,000 passages of 768 dimensions, a turn's retrieval (warm index, no
-//! embeddings call) 4-5 ms median on an AVX-512 VNNI machine, 15 ms after a
-//! reply added passages; a plain-Rust f32 scan of the same vectors in memory
-//! 116-125 ms, reading every BLOB from SQLite per query 0.7-1 s.
+//! embeddings call) 3.9-5 ms median on a shared 2-core AVX-512 VNNI machine,
+//! 7-15 ms after a reply added passages; a plain-Rust f32 scan of the same
+//! vectors in memory 58-125 ms, reading every BLOB from SQLite per query
+//! 0.5-1 s; the index's first load 1.3-3 s (once per chat and model).
 //!
 //! Only passages of messages on the chat's active path are returned (a swipe
 //! or another branch never leaks), and notes; the vectors of one embeddings
