@@ -121,7 +121,7 @@ figures: bundle app ## Cold start, memory (PSS) idle and with a 10,000-message c
 	cargo build --locked -p confab-cli
 	scripts/figures.sh $(RELEASE_BIN) $(APP_BIN) $(CARGO_TARGET_DIR)/debug/confab $(BUNDLE_DIR)
 
-bench: ## Print performance figures: cards, import, world books, prompts, conversations, group turns, text prompts, text-completion first token, summaries' cost and prefix stability, the streaming chat view (not part of make test)
+bench: ## Print performance figures: cards, import, world books, prompts, conversations, group turns, text prompts, text-completion first token, summaries' cost and prefix stability, retrieval over 100,000 passages, the streaming chat view (not part of make test)
 	cargo bench --locked -p confab-core --bench card_parse
 	cargo bench --locked -p confab-core --bench library_import
 	cargo bench --locked -p confab-core --bench lore_scan
@@ -132,6 +132,7 @@ bench: ## Print performance figures: cards, import, world books, prompts, conver
 	cargo bench --locked -p confab-core --bench template_render
 	cargo bench --locked -p confab-core --bench text_completion
 	cargo bench --locked -p confab-core --bench memory_prompt
+	cargo bench --locked -p confab-core --bench memory_retrieval
 	$(MAKE) --no-print-directory bench-ui
 
 bench-ui: ## A reply at 1,000 words/s into a 10,000-message chat (headless Chromium): longest task, dropped frames, vs whole re-render

@@ -55,25 +55,57 @@ WHEN old.content IS NOT new.content OR old.role IS NOT new.role OR old.name IS N
     WHERE stale = 0 AND id IN (SELECT summary_id FROM memory_summary_messages WHERE message_id = new.id);
 END;
 
--- Text embedded for retrieval: a message of the chat, or a note the user attached to it.
+-- Text embedded for retrieval: a passage of a message of the chat (a long
+-- message is split into several), or a note the user attached to it.
 CREATE TABLE memory_passages (
-    id          INTEGER PRIMARY KEY,
+    -- Never reused (AUTOINCREMENT): a search's in-memory index reads only ids past the last it knows.
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id  TEXT NOT NULL REFERENCES chat_sessions (id) ON DELETE CASCADE,
     -- The message it was taken from; NULL for a note.
     message_id  TEXT REFERENCES messages (id) ON DELETE CASCADE,
     source      TEXT NOT NULL CHECK (source IN ('message', 'note')),
+    -- Which passage of the message it is (0 first), in text order.
+    chunk       INTEGER NOT NULL DEFAULT 0,
     text        TEXT NOT NULL,
-    -- The message's rev when embedded: an edited message is embedded again.
+    -- The message's rev when embedded: a message whose rev moved is checked again.
     source_rev  INTEGER NOT NULL DEFAULT 0,
-    -- Which embeddings model made the vector ("provider id/model").
-    model       TEXT NOT NULL,
-    dims        INTEGER NOT NULL,
-    -- Little-endian f32 × dims.
-    embedding   BLOB NOT NULL,
-    created_at  INTEGER NOT NULL
+    -- A hash of the message's text when embedded: a rev that moved with the text
+    -- unchanged (a token count saved) costs no new embedding; an edit does.
+    source_hash INTEGER NOT NULL DEFAULT 0,
+    -- Which embeddings model made the vector ("provider id/model"); '' not embedded
+    -- yet (then `embedding` is NULL): a model named means a vector, so the
+    -- index alone answers which passages a model has.
+    model       TEXT NOT NULL DEFAULT '',
+    dims        INTEGER NOT NULL DEFAULT 0,
+    -- Little-endian f32 x dims; NULL until embedded (a new note).
+    embedding   BLOB,
+    created_at  INTEGER NOT NULL,
+    CHECK ((source = 'note') = (message_id IS NULL)),
+    CHECK (embedding IS NULL OR length(embedding) = 4 * dims),
+    CHECK ((model = '') = (embedding IS NULL))
 ) STRICT;
 CREATE INDEX memory_passages_by_session ON memory_passages (session_id, model);
-CREATE INDEX memory_passages_by_message ON memory_passages (message_id);
+CREATE INDEX memory_passages_by_message ON memory_passages (message_id, model);
+
+-- Moves whenever a chat's passages change, so a search's in-memory index knows
+-- when to catch up. Triggers, so that no write path (a cascade included) can
+-- forget to; no foreign key, as a chat being deleted still moves it.
+CREATE TABLE memory_passage_clock (
+    session_id TEXT PRIMARY KEY NOT NULL,
+    tick       INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER memory_passages_tick_insert AFTER INSERT ON memory_passages BEGIN
+    INSERT INTO memory_passage_clock (session_id, tick) VALUES (new.session_id, 1)
+    ON CONFLICT (session_id) DO UPDATE SET tick = tick + 1;
+END;
+CREATE TRIGGER memory_passages_tick_update AFTER UPDATE OF model, embedding, text ON memory_passages BEGIN
+    INSERT INTO memory_passage_clock (session_id, tick) VALUES (new.session_id, 1)
+    ON CONFLICT (session_id) DO UPDATE SET tick = tick + 1;
+END;
+CREATE TRIGGER memory_passages_tick_delete AFTER DELETE ON memory_passages BEGIN
+    INSERT INTO memory_passage_clock (session_id, tick) VALUES (old.session_id, 1)
+    ON CONFLICT (session_id) DO UPDATE SET tick = tick + 1;
+END;
 
 -- What prompt caching did to a request: tokens written to and read from the cache.
 ALTER TABLE usage_events ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;

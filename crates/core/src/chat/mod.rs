@@ -109,6 +109,7 @@ impl ChatEngine {
         config: EngineConfig,
         notices: Arc<dyn Sink<LiveSessions>>,
     ) -> ChatEngine {
+        caches.retrieval.connect(Arc::clone(&keys), http.clone());
         ChatEngine {
             inner: Arc::new(Inner {
                 store,

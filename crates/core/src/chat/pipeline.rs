@@ -454,6 +454,7 @@ async fn finish(
             .await;
     }
 
+    let replied = matches!((&outcome, &saved), (Outcome::Done, Ok(())));
     let event = match (outcome, saved) {
         (Outcome::Done, Ok(())) => StreamEvent::Done {
             message_id: job.reply.as_ref().map(|r| r.id.clone()),
@@ -482,6 +483,9 @@ async fn finish(
     }
     inner.announce();
     live.finished.cancel();
+    if replied {
+        super::retrieval::after_reply(inner, &job.session_id);
+    }
 }
 
 /// The stored word for a cancel reason.

@@ -160,6 +160,7 @@ pub(super) async fn ask(
             timed: Default::default(),
             limits,
             memory: TurnMemory::default(),
+            retrieval: Default::default(),
         };
         let text = super::text::text_request(
             inner,

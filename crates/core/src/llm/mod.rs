@@ -6,10 +6,12 @@
 //! [`provider`] holds provider configuration and builds requests, [`models`]
 //! reads model lists, and [`discover`] finds local servers. [`text`] speaks to
 //! text-completion servers (KoboldCpp, llama.cpp, `/v1/completions`) and
-//! [`samplers`] says which settings each kind accepts.
+//! [`samplers`] says which settings each kind accepts. [`embeddings`] asks for
+//! the vectors retrieval searches by.
 
 pub mod client;
 pub mod discover;
+pub mod embeddings;
 pub mod http_error;
 pub mod models;
 pub mod provider;

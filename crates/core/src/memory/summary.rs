@@ -62,6 +62,7 @@ pub struct MemoryView {
 #[serde(rename_all = "camelCase")]
 pub struct MemoryNote {
     /// The passage's id.
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub id: i64,
     /// Its text.
     pub text: String,
@@ -75,6 +76,7 @@ pub struct MemoryNote {
 #[serde(rename_all = "camelCase")]
 pub struct MemoryHit {
     /// The passage's id.
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub id: i64,
     /// Its text.
     pub text: String,

@@ -69,6 +69,7 @@ use super::model::{
     AssembledPrompt, ExampleDialogue, NotePosition, PromptEnding, PromptInput, PromptMessage,
     PromptPart, PromptSource,
 };
+use super::retrieved::retrieved_pieces;
 use super::system::{fixed, post_history, sections, SECTION_SEPARATOR};
 use super::text::{join, NoRewrite, Piece, Prep, Rewrite};
 use super::trim::{fit_history, needs_name};
@@ -257,6 +258,50 @@ pub fn assemble_with(
             input.context_window, input.reply_reserve
         )));
     }
+
+    // Retrieved passages: none whose message the history could keep in the
+    // window, and only as many as fit; they then count as fixed.
+    let mut groups = groups;
+    let fixed_tokens = if input.memory.retrieved.is_empty() {
+        fixed_tokens
+    } else {
+        let room = budget - fixed_tokens;
+        let widest = fit_history(&input.history, &prep, counter, room, grouped);
+        let mut planned = None;
+        let mut take = usize::MAX;
+        while take > 0 {
+            let mut pieces = retrieved_pieces(input, &prep, widest.start);
+            if pieces.is_empty() {
+                break;
+            }
+            pieces.truncate(take);
+            take = pieces.len() - 1;
+            let p = Planned::new(Role::System, pieces, "\n\n", counter);
+            if u64::from(p.tokens) <= room {
+                planned = Some(p);
+                break;
+            }
+        }
+        match planned {
+            Some(p) => {
+                let depth = input.memory.retrieval_depth;
+                let tokens = u64::from(p.tokens);
+                // Deepest first; at a depth shared with other texts, after them.
+                let at = groups
+                    .iter()
+                    .position(|(g, _)| g.depth < depth)
+                    .unwrap_or(groups.len());
+                let group = DepthGroup {
+                    depth,
+                    role: Role::System,
+                    pieces: Vec::new(),
+                };
+                groups.insert(at, (group, p));
+                fixed_tokens + tokens
+            }
+            None => fixed_tokens,
+        }
+    };
 
     // The example dialogue and the history share what is left.
     let blocks: Vec<PlannedBlock> = example_blocks(input, &prep)

@@ -10,6 +10,7 @@ mod memory;
 pub mod model;
 mod notes;
 mod preferences;
+mod retrieved;
 mod system;
 mod text;
 mod trim;

@@ -172,6 +172,8 @@ pub struct PromptMemory {
     pub retrieved: Vec<RetrievedPassage>,
     /// How many chat messages come after the retrieved passages (0 = at the very end).
     pub retrieval_depth: u32,
+    /// The most retrieved passages placed (0: all of `retrieved` that are not in the window).
+    pub retrieval_count: u32,
 }
 
 /// A summary standing in for a stretch of the path's earlier messages.
@@ -202,6 +204,11 @@ pub struct RetrievedPassage {
     pub score: f32,
     /// The message it came from; `None` for a note.
     pub message_id: Option<String>,
+    /// The 1-based position of that message in the active path.
+    pub position: Option<u32>,
+    /// The index of that message in `PromptInput::history`, when it is there:
+    /// assembly leaves the passage out when the message is inside the kept window.
+    pub history_index: Option<u32>,
 }
 
 /// One provider-neutral message.

@@ -34,6 +34,9 @@ use crate::{Error, Result};
 
 pub use card_import::CardInserted;
 pub use characters::{Inserted, NewCharacter, StoredCharacter, Thumbnail};
+pub use memory::passages::{
+    vector_bytes, vector_from_bytes, MessageToEmbed, PassageVector, StoredPassage, MAX_NOTE_BYTES,
+};
 pub use notes::StoredNotes;
 pub use profiles::SavedTemplate;
 pub use sessions::{

@@ -25,6 +25,7 @@ pub use text::{
 use scan::scan_input;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -34,11 +35,15 @@ use crate::llm::{ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
+use crate::memory::retrieval::{retrieved_label, turn_query, RetrievalReport, RetrievedInfo};
+use crate::memory::settings::MemorySettings;
 use crate::prompt::{
     assemble_with, character_note, display_name, relocate_keyword_world_info, AssembledPrompt,
-    HistoryMessage, PromptEnding, PromptInput, PromptMemory, Rewrite, MOVED_WORLD_INFO_DEPTH,
+    HistoryMessage, PromptEnding, PromptInput, PromptMemory, PromptSource, RetrievedPassage,
+    Rewrite, MOVED_WORLD_INFO_DEPTH,
 };
-use crate::store::{Store, TokenCount};
+use crate::session::Role;
+use crate::store::{HistoryRow, Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
 
 use super::group::{CardMode, GroupScene};
@@ -54,6 +59,8 @@ pub struct PromptCaches {
     pub dictionaries: CompiledDictionaries,
     /// What local servers said of themselves (their chat templates).
     pub servers: ServerInfo,
+    /// Retrieval's embedder and in-memory indexes.
+    pub retrieval: crate::memory::retrieval::RetrievalCache,
 }
 
 impl PromptCaches {
@@ -62,6 +69,7 @@ impl PromptCaches {
         self.books.clear();
         self.dictionaries.clear();
         self.servers.clear();
+        self.retrieval.clear();
     }
 }
 
@@ -140,6 +148,8 @@ pub struct Turn {
     pub limits: PromptLimits,
     /// The chat's memory as this turn saw it.
     pub memory: TurnMemory,
+    /// What retrieval placed in the prompt, or why it placed nothing.
+    pub retrieval: RetrievalReport,
 }
 
 /// The context window assumed when the provider did not list the model's.
@@ -342,6 +352,16 @@ pub async fn build_turn(
     let new_message = request.new_message.clone();
     let user_turns = history.user_turns + u32::from(new_message.is_some());
     let mut rows = history.messages;
+    let (retrieved, retrieval) = retrieve(
+        store,
+        caches,
+        session_id,
+        &memory_settings,
+        &rows,
+        new_message.as_deref(),
+    )
+    .await;
+    let placed_candidates = retrieved.clone();
     let seed = seed_for(session_id, rows.len());
     let scan_input = scan_input(
         &rows,
@@ -443,6 +463,9 @@ pub async fn build_turn(
             group: scene,
             memory: PromptMemory {
                 summaries: summary_inputs,
+                retrieved,
+                retrieval_depth: memory_settings.retrieval_depth,
+                retrieval_count: memory_settings.retrieval_count,
                 ..PromptMemory::default()
             },
         };
@@ -475,6 +498,7 @@ pub async fn build_turn(
             image_parts.push((at as usize, image));
         }
     }
+    let retrieval = placed(retrieval, &placed_candidates, &prompt);
     Ok(Turn {
         prompt,
         images: image_parts,
@@ -487,7 +511,91 @@ pub async fn build_turn(
             chain,
             history: turn_history,
         },
+        retrieval,
     })
+}
+
+/// The passages retrieval offers this turn (when it is on), and its report.
+/// The query is the new message (or, without one, the history's last), with
+/// the end of the last reply before it for context.
+async fn retrieve(
+    store: &Store,
+    caches: &PromptCaches,
+    session_id: &str,
+    settings: &MemorySettings,
+    rows: &[HistoryRow],
+    new_message: Option<&str>,
+) -> (Vec<RetrievedPassage>, RetrievalReport) {
+    if !settings.retrieval_ready() {
+        return (Vec::new(), RetrievalReport::default());
+    }
+    let (message, before) = match new_message {
+        Some(m) => (Some(m), rows),
+        None => (
+            rows.last().map(|r| r.content.as_str()),
+            rows.split_last().map_or(rows, |(_, rest)| rest),
+        ),
+    };
+    let last_reply = before
+        .iter()
+        .rev()
+        .find(|r| r.role == Role::Assistant)
+        .map(|r| r.content.as_str());
+    let query = turn_query(last_reply, message);
+    let loaded: HashMap<String, u32> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    caches
+        .retrieval
+        .for_turn(
+            store,
+            session_id,
+            settings,
+            query.as_ref(),
+            rows.last().map(|r| r.id.as_str()),
+            &loaded,
+        )
+        .await
+}
+
+/// The report with the passages assembly placed (in its order, best first),
+/// and how many it left out because their message is inside the window.
+fn placed(
+    mut report: RetrievalReport,
+    candidates: &[RetrievedPassage],
+    prompt: &AssembledPrompt,
+) -> RetrievalReport {
+    let mut rest = candidates.iter();
+    let mut in_window = 0u32;
+    for part in prompt
+        .parts
+        .iter()
+        .filter(|p| p.source == PromptSource::RetrievedMemory)
+    {
+        for c in rest.by_ref() {
+            let label = retrieved_label(c.score, c.position);
+            // By label, in order: the part's text went through macros and the dictionaries.
+            if label == part.label {
+                report.passages.push(RetrievedInfo {
+                    id: c.id,
+                    label,
+                    score: c.score,
+                    message_id: c.message_id.clone(),
+                    position: c.position,
+                    text: part.text.clone(),
+                });
+                break;
+            }
+            if c.history_index.is_some() {
+                in_window += 1;
+            }
+        }
+    }
+    in_window += u32::try_from(rest.filter(|c| c.history_index.is_some()).count()).unwrap_or(0);
+    report.in_window = in_window;
+    report
 }
 
 /// The chat dictionaries' prompt-scope rules: the character's first, then the

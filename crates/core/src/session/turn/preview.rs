@@ -89,6 +89,8 @@ pub struct PromptPreview {
     /// For a text-completion backend: the exact text it would get, its stop
     /// strings, and the instruct template used (and why).
     pub text_prompt: Option<super::TextTurn>,
+    /// What retrieval placed in the prompt (passages, scores, why), or why it placed nothing.
+    pub retrieval: crate::memory::retrieval::RetrievalReport,
     /// The request body the provider would get, when asked for and a provider is set up.
     #[cfg_attr(feature = "specta", specta(type = Option<crate::card::model::JsonValue>))]
     pub request_body: Option<serde_json::Value>,
@@ -193,6 +195,7 @@ pub async fn preview_turn(
         reply_reserve: turn.limits.reply_reserve,
         images: turn.image_refs,
         world_info: turn.world_info,
+        retrieval: turn.retrieval,
         prompt: turn.prompt,
         speaker_id: speaker,
         text_prompt,

@@ -1,6 +1,6 @@
 //! The memory repository: summaries, passages and each chat's memory settings.
 
-mod passages;
+pub(crate) mod passages;
 mod settings;
 mod summaries;
 
