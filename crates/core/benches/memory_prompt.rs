@@ -25,11 +25,12 @@ use std::time::{Duration, Instant};
 
 use confab_core::card::{CardData, CardFormat, CardSpec};
 use confab_core::library::content_hash;
-use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole};
+use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole, MatchedIn};
 use confab_core::memory::settings::MemorySettings;
 use confab_core::prompt::{
-    assemble, AssembledPrompt, AuthorsNote, ExampleDialogue, HistoryMessage, PromptEnding,
-    PromptInput, SummaryInput, DEFAULT_PRIMARY_CONTEXT,
+    assemble, relocate_keyword_world_info, AssembledPrompt, AuthorsNote, ExampleDialogue,
+    HistoryMessage, PromptEnding, PromptInput, SummaryInput, DEFAULT_PRIMARY_CONTEXT,
+    MOVED_WORLD_INFO_DEPTH,
 };
 use confab_core::session::service::PromptLimits;
 use confab_core::session::turn::{build_turn, PromptCaches, TurnRequest};
@@ -488,10 +489,26 @@ fn prefix_figures() {
         input.world_info.insert(0, entry);
     };
     let kw = simulate(true, 50, &keywords);
+    // The same entry with Settings → "Move keyword world info out of the system prompt" on.
+    let moved = |turn: usize, input: &mut PromptInput| {
+        keywords(turn, input);
+        if let Some(entry) = input.world_info.first_mut() {
+            entry.reason = ActivationReason::Key {
+                key: "storm".into(),
+                secondary: None,
+                matched_in: MatchedIn::Message { index: 0 },
+            };
+        }
+        relocate_keyword_world_info(&mut input.world_info, MOVED_WORLD_INFO_DEPTH);
+    };
+    let kw_moved = simulate(true, 50, &moved);
     println!(
-        "      with a keyword entry that changes every 3 turns, placed before the character: {:.1}% \
-         (the hook for measuring keyword world info placed after the cached part)",
-        kw.share * 100.0
+        "      with a keyword entry that changes every 3 turns: placed before the character (as SillyTavern does) {:.1}% \
+         ({:.1}% after the first summary); moved into the chat at depth {MOVED_WORLD_INFO_DEPTH} by the cache setting {:.1}% ({:.1}%)",
+        kw.share * 100.0,
+        kw.steady * 100.0,
+        kw_moved.share * 100.0,
+        kw_moved.steady * 100.0
     );
 }
 

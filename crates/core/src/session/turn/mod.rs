@@ -466,7 +466,6 @@ pub async fn build_turn(
                 retrieved,
                 retrieval_depth: memory_settings.retrieval_depth,
                 retrieval_count: memory_settings.retrieval_count,
-                ..PromptMemory::default()
             },
         };
         let prompt = assemble_with(&input, counter, &rewrite)?;
