@@ -32,6 +32,7 @@ pub struct MemorySummary {
     /// Who wrote it ("provider / model"), empty for the user.
     pub author: String,
     /// When it was written or last changed (Unix ms).
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub updated_at: i64,
 }
 
@@ -62,6 +63,7 @@ pub struct MemoryView {
 #[serde(rename_all = "camelCase")]
 pub struct MemoryNote {
     /// The passage's id.
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub id: i64,
     /// Its text.
     pub text: String,
@@ -75,6 +77,7 @@ pub struct MemoryNote {
 #[serde(rename_all = "camelCase")]
 pub struct MemoryHit {
     /// The passage's id.
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub id: i64,
     /// Its text.
     pub text: String,
