@@ -65,7 +65,10 @@ pub async fn pin_summary(
 /// Deletes a summary; its messages are summarised again after the next reply.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_summary(state: State<'_, AppState>, summary_id: String) -> Result<(), AppError> {
+pub async fn delete_summary(
+    state: State<'_, AppState>,
+    summary_id: String,
+) -> Result<(), AppError> {
     Ok(state.engine().await?.delete_summary(&summary_id).await?)
 }
 
