@@ -105,6 +105,8 @@ const FIXED_LABELS = new Set([
   "author's note",
   "reply so far (continue)",
   "impersonation instruction",
+  "summary",
+  "retrieved memory",
 ]);
 
 const PLACES: Readonly<Record<string, TextKey>> = {
@@ -174,9 +176,30 @@ export function partLabel(part: Pick<PromptPart, "label" | "source">): string {
   if (forEntry) return t("prompt.label.exampleChatFor", { entry: worldInfoLabel(forEntry[1]!) ?? forEntry[1]! });
   const entry = worldInfoLabel(label);
   if (entry) return entry;
+  const memory = memoryLabel(label);
+  if (memory) return memory;
   const note = /^(?:Author's Note|Character's note) \(([^()]*)\)$/.exec(label);
   if (note) return place(note[1]!);
   return label;
+}
+
+/**
+ * A summary's or a retrieved passage's label: `summary of messages 1–40`,
+ * `message 12 (score 0.82)`, `note (score 0.71)`; the score is kept as the
+ * core wrote it (it says why the passage was chosen).
+ */
+function memoryLabel(text: string): string | null {
+  const summary = /^summary of messages (\d+)\s*[–-]\s*(\d+)$/i.exec(text);
+  if (summary) return t("prompt.label.summary", { first: summary[1]!, last: summary[2]! });
+  const scored = /^(.*?)\s*[(,]?\s*score:? (-?\d+(?:\.\d+)?)\)?$/i.exec(text);
+  if (!scored) return null;
+  const what = scored[1]!.replace(/^retrieved (?:memory|passage)(?: from)?\s*/i, "").trim();
+  const score = t("prompt.label.score", { score: scored[2]! });
+  if (what === "") return score;
+  const message = /^message (\d+)$/i.exec(what);
+  if (message) return `${t("prompt.label.message", { n: message[1]! })} · ${score}`;
+  if (/^note$/i.test(what)) return `${t("prompt.label.note")} · ${score}`;
+  return `${what} · ${score}`;
 }
 
 // ---- World info ----

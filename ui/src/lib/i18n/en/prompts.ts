@@ -105,6 +105,9 @@ export const prompts = {
   "prompt.label.exampleTurn": "example chat {n} · {who}",
   "prompt.label.exampleChat": "example chat {n}",
   "prompt.label.exampleChatFor": "example chat for {entry}",
+  "prompt.label.summary": "messages {first}–{last}",
+  "prompt.label.note": "note",
+  "prompt.label.score": "score {score}",
   "prompt.yes": "yes",
   "prompt.no": "no",
 

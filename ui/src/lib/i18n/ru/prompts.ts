@@ -120,6 +120,9 @@ export const prompts: AreaDictionary<typeof english, RussianPlural> = {
   "prompt.label.exampleTurn": "пример чата {n} · {who}",
   "prompt.label.exampleChat": "пример чата {n}",
   "prompt.label.exampleChatFor": "пример чата для {entry}",
+  "prompt.label.summary": "сообщения {first}–{last}",
+  "prompt.label.note": "заметка",
+  "prompt.label.score": "оценка {score}",
   "prompt.yes": "да",
   "prompt.no": "нет",
 
