@@ -115,8 +115,8 @@ export function choiceOf(providerId: string, model: string): ModelChoice | null 
 }
 
 /** A cosine similarity as the panel shows it: two decimals. */
-export function scoreLabel(score: number): string {
-  return Number.isFinite(score) ? score.toFixed(2) : "—";
+export function scoreLabel(score: number | null): string {
+  return score !== null && Number.isFinite(score) ? score.toFixed(2) : "—";
 }
 
 /** A whole number in [min, max] from what was typed, or null when it is not one. */
