@@ -349,7 +349,10 @@ impl std::fmt::Display for MemoryReport {
             MemoryReport::View(view) => write_view(f, view),
             MemoryReport::Summary(s) => write_summary(f, s),
             MemoryReport::Written(list) if list.is_empty() => {
-                write!(f, "nothing to summarise: every message that left the window has a summary")
+                write!(
+                    f,
+                    "nothing to summarise: every message that left the window has a summary"
+                )
             }
             MemoryReport::Written(list) => {
                 for (i, s) in list.iter().enumerate() {
