@@ -4,8 +4,6 @@
 // settings), its button in the chat header, and how the prompt preview labels
 // summaries and retrieved passages.
 
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test } from "vitest";
@@ -30,6 +28,7 @@ import {
 import { partLabel } from "../src/lib/chats/prompt-view";
 import MemoryPanel from "../src/lib/components/chats/MemoryPanel.svelte";
 import { setLanguage } from "../src/lib/i18n/index.svelte";
+import settingsRs from "../../crates/core/src/memory/settings.rs?raw";
 import App from "../src/App.svelte";
 import { installBackend } from "./helpers/backend";
 import { ANN, BO, openSession, store } from "./helpers/chats";
@@ -64,8 +63,7 @@ function provider(id: string, kind: ProviderKind): Provider {
 
 describe("the Memory panel's rules", () => {
   test("the default prompt is the core's, word for word", () => {
-    const rust = readFileSync(resolve(process.cwd(), "../crates/core/src/memory/settings.rs"), "utf8");
-    const constant = /pub const DEFAULT_SUMMARY_PROMPT: &str = "([\s\S]*?)";/.exec(rust)![1]!;
+    const constant = /pub const DEFAULT_SUMMARY_PROMPT: &str = "([\s\S]*?)";/.exec(settingsRs)![1]!;
     expect(constant.replace(/\\\n/g, "")).toBe(DEFAULT_SUMMARY_PROMPT);
   });
 
