@@ -7,7 +7,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test } from "vitest";
-import type { MemoryHit, MemorySettings, MemorySummary, MemoryView, Provider, ProviderKind } from "../src/lib/api";
+import type { ApiError, MemoryHit, MemorySettings, MemorySummary, MemoryView, Provider, ProviderKind } from "../src/lib/api";
 import {
   anthropicLeftOut,
   badges,
@@ -191,7 +191,7 @@ function renderPanel(): { closed: () => boolean; changed: () => number } {
       sessionId: "chat-1",
       onClose: () => (closed = true),
       onChanged: () => changed++,
-      report: (error) => {
+      report: (error: ApiError) => {
         throw new Error(`reported ${error.message}`);
       },
     },
