@@ -7,7 +7,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test } from "vitest";
-import type { ApiError, MemoryHit, MemorySettings, MemorySummary, MemoryView, Provider, ProviderKind } from "../src/lib/api";
+import type { ApiError, PromptPreview, MemoryHit, MemorySettings, MemorySummary, MemoryView, Provider, ProviderKind } from "../src/lib/api";
 import {
   anthropicLeftOut,
   badges,
@@ -27,6 +27,7 @@ import {
 } from "../src/lib/chats/memory";
 import { partLabel } from "../src/lib/chats/prompt-view";
 import MemoryPanel from "../src/lib/components/chats/MemoryPanel.svelte";
+import PromptRetrieval from "../src/lib/components/chats/PromptRetrieval.svelte";
 import { setLanguage } from "../src/lib/i18n/index.svelte";
 import settingsRs from "../../crates/core/src/memory/settings.rs?raw";
 import App from "../src/App.svelte";
@@ -107,13 +108,13 @@ describe("the Memory panel's rules", () => {
 
   test("the prompt preview labels summaries and retrieved passages", () => {
     expect(partLabel({ source: "summary", label: "summary of messages 1–40" })).toBe("messages 1–40");
+    expect(partLabel({ source: "summary", label: "summary of messages 41–80, pinned" })).toBe("messages 41–80 · pinned");
     expect(partLabel({ source: "summary", label: "summary" })).toBe("");
-    expect(partLabel({ source: "retrievedMemory", label: "message 12 (score 0.82)" })).toBe("message 12 · score 0.82");
-    expect(partLabel({ source: "retrievedMemory", label: "note (score 0.71)" })).toBe("note · score 0.71");
-    expect(partLabel({ source: "retrievedMemory", label: "retrieved memory (score 0.5)" })).toBe("score 0.5");
+    expect(partLabel({ source: "retrievedMemory", label: "memory 0.82 · message 412" })).toBe("score 0.82 · message 412");
+    expect(partLabel({ source: "retrievedMemory", label: "memory 0.71 · note" })).toBe("score 0.71 · note");
     setLanguage("ru");
     expect(partLabel({ source: "summary", label: "summary of messages 1-40" })).toBe("сообщения 1–40");
-    expect(partLabel({ source: "retrievedMemory", label: "note (score 0.71)" })).toBe("заметка · оценка 0.71");
+    expect(partLabel({ source: "retrievedMemory", label: "memory 0.71 · note" })).toBe("оценка 0.71 · заметка");
   });
 });
 
@@ -311,5 +312,41 @@ describe("the chat header", () => {
     expect(button.getAttribute("aria-pressed")).toBe("true");
     await fireEvent.click(screen.getByTestId("prompt-preview-open"));
     expect(screen.queryByTestId("memory-panel")).toBeNull();
+  });
+});
+
+describe("the prompt preview's retrieval report", () => {
+  test("which passages were placed, their scores, the lowest allowed, and those already in the window", () => {
+    const preview = {
+      retrieval: {
+        enabled: true,
+        passages: [
+          { id: 7, label: "memory 0.82 · note", score: 0.8234, messageId: null, position: null, text: "The brass key opens the crypt." },
+          { id: 8, label: "memory 0.47 · message 14", score: 0.4712, messageId: "m14", position: 14, text: "Wren spoke of the oak." },
+        ],
+        inWindow: 2,
+        minScore: 0.3,
+        error: null,
+      },
+    } as unknown as PromptPreview;
+    render(PromptRetrieval, { props: { preview } });
+    const report = screen.getByTestId("prompt-retrieval");
+    expect(report.textContent).toContain("2 passages · lowest score 0.30");
+    const rows = screen.getAllByTestId("prompt-retrieved");
+    expect(rows[0]!.textContent).toContain("score 0.82");
+    expect(rows[0]!.textContent).toContain("Note");
+    expect(rows[1]!.textContent).toContain("Message 14");
+    expect(report.textContent).toContain("2 more scored high enough but are in the prompt already.");
+  });
+
+  test("nothing without a report or with retrieval off; the error when it failed", () => {
+    const { unmount } = render(PromptRetrieval, { props: { preview: {} as PromptPreview } });
+    expect(screen.queryByTestId("prompt-retrieval")).toBeNull();
+    unmount();
+    const failed = {
+      retrieval: { enabled: true, passages: [], inWindow: 0, minScore: 0.3, error: { code: "network", message: "connection refused" } },
+    } as unknown as PromptPreview;
+    render(PromptRetrieval, { props: { preview: failed } });
+    expect(screen.getByTestId("prompt-retrieval-error").textContent).toContain("connection refused");
   });
 });
