@@ -228,6 +228,8 @@ describe("a long chat remembers what left the window", () => {
     assert.ok(found, `the note is among the hits: ${JSON.stringify(hits)}`);
     assert.match(found[1], /^score 0\.\d\d$/, found[1]);
     assert.equal(hits[0][0], NOTE, "the note is the best hit");
+    // The search embedded what was missing: the note is no longer marked as waiting.
+    await driver.wait(until.elementLocated(By.css('[data-testid="memory-note"][data-embedded="true"]')), WAIT_MS, "the note is embedded");
     await driver.executeScript("arguments[0].scrollIntoView({block: 'center'})", hit);
     await screenshot(driver, "memory-search");
   });
