@@ -233,4 +233,28 @@ describe("a long chat remembers what left the window", () => {
     await driver.executeScript("arguments[0].scrollIntoView({block: 'center'})", hit);
     await screenshot(driver, "memory-search");
   });
+
+  test("the preview places the note for a message about it, and says why (its score)", async () => {
+    await clickFresh(driver, By.css('[data-testid="memory-close"]'));
+    const input = await driver.findElement(By.css('[data-testid="composer-input"]'));
+    await input.clear();
+    await input.sendKeys("Where is the crypt of the chapel?");
+    await clickFresh(driver, By.css('[data-testid="prompt-preview-open"]'));
+    await driver.wait(until.elementLocated(By.css('[data-testid="prompt-preview"]')), WAIT_MS, "the preview opens");
+    await driver.wait(
+      async () => (await previewParts(driver)).some(([source, text]) => source === "retrievedMemory" && text.includes(NOTE)),
+      WAIT_MS,
+      "the note is in the prompt",
+    );
+    const [, , label] = (await previewParts(driver)).find(([source, text]) => source === "retrievedMemory" && text.includes(NOTE));
+    assert.match(label, /^score -?\d\.\d\d · note$/, label);
+    const report = await driver.wait(until.elementLocated(By.css('[data-testid="prompt-retrieval"]')), WAIT_MS, "the retrieval report");
+    const rows = await driver.executeScript(
+      `return [...document.querySelectorAll('[data-testid="prompt-retrieved"]')].map((r) => r.textContent);`,
+    );
+    assert.ok(rows.some((r) => r.includes(NOTE) && /score 0\.\d\d/.test(r)), JSON.stringify(rows));
+    // The report heads the Messages tab: scroll the preview (not the window) to its top.
+    await driver.executeScript("arguments[0].closest('#prompt-panel').scrollTop = 0", report);
+    await screenshot(driver, "memory-prompt-retrieved");
+  });
 });
