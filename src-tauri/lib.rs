@@ -29,6 +29,23 @@ impl<R: Runtime> confab_core::sink::Sink<confab_core::chat::LiveSessions>
     }
 }
 
+/// A chat's memory changed (a summary written, a passage embedded): its Memory panel reloads.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ChatMemoryChanged(pub confab_core::memory::summary::MemoryChanged);
+
+/// Emits [`ChatMemoryChanged`] for the engine's memory notices.
+struct MemoryEmitter<R: Runtime>(tauri::AppHandle<R>);
+
+impl<R: Runtime> confab_core::sink::Sink<confab_core::memory::summary::MemoryChanged>
+    for MemoryEmitter<R>
+{
+    fn send(&self, event: confab_core::memory::summary::MemoryChanged) {
+        use tauri_specta::Event as _;
+        // No window listening is fine: a panel opened later reads the memory afresh.
+        let _ = ChatMemoryChanged(event).emit(&self.0);
+    }
+}
+
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
@@ -97,6 +114,16 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::restore_context_version,
             commands::set_post_history,
             commands::preview_prompt,
+            commands::memory_view,
+            commands::set_memory_settings,
+            commands::edit_summary,
+            commands::pin_summary,
+            commands::delete_summary,
+            commands::regenerate_summary,
+            commands::summarize_now,
+            commands::add_memory_note,
+            commands::delete_memory_note,
+            commands::search_memory,
             commands::get_authors_note,
             commands::set_authors_note,
             commands::set_default_authors_note,
@@ -156,7 +183,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::finish_first_run,
             commands::import_demo_character,
         ])
-        .events(tauri_specta::collect_events![LiveSessionsChanged])
+        .events(tauri_specta::collect_events![
+            LiveSessionsChanged,
+            ChatMemoryChanged
+        ])
 }
 
 /// Writes the TypeScript bindings for every command and type to `path`.
@@ -249,6 +279,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
             state.set_notices(std::sync::Arc::new(LiveSessionsEmitter(
                 app.handle().clone(),
             )));
+            state.set_memory_notices(std::sync::Arc::new(MemoryEmitter(app.handle().clone())));
             let handle = app.handle().clone();
             state.set_window_opener(std::sync::Arc::new(move |session| {
                 open_chat_window(&handle, session)

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions, Presence};
 use confab_core::lore::books::CompiledBooks;
 use confab_core::lore::dictionary::CompiledDictionaries;
+use confab_core::memory::summary::MemoryChanged;
 use confab_core::secrets::Keys;
 use confab_core::session::turn::PromptCaches;
 use confab_core::session::SessionSummary;
@@ -35,6 +36,7 @@ struct Inner {
     engine: OnceCell<ChatEngine>,
     http: OnceLock<Result<reqwest::Client, AppError>>,
     notices: OnceLock<Arc<dyn Sink<LiveSessions>>>,
+    memory_notices: OnceLock<Arc<dyn Sink<MemoryChanged>>>,
     window_opener: OnceLock<WindowOpener>,
     /// Builds the keys service; the app uses the OS keyring, tests an in-memory store.
     make_keys: fn(Store) -> Keys,
@@ -74,6 +76,7 @@ impl AppState {
                 engine: OnceCell::new(),
                 http: OnceLock::new(),
                 notices: OnceLock::new(),
+                memory_notices: OnceLock::new(),
                 window_opener: OnceLock::new(),
                 make_keys,
             }),
@@ -83,6 +86,11 @@ impl AppState {
     /// Where the engine reports which sessions are streaming (set once, at setup).
     pub fn set_notices(&self, notices: Arc<dyn Sink<LiveSessions>>) {
         let _ = self.inner.notices.set(notices);
+    }
+
+    /// Where the engine reports that a chat's memory changed (set once, at setup).
+    pub fn set_memory_notices(&self, notices: Arc<dyn Sink<MemoryChanged>>) {
+        let _ = self.inner.memory_notices.set(notices);
     }
 
     /// How chat windows are opened (set once, at setup).
@@ -188,14 +196,18 @@ impl AppState {
                     .get()
                     .cloned()
                     .unwrap_or_else(|| Arc::new(Discard));
-                ChatEngine::new(
+                let engine = ChatEngine::new(
                     store.clone(),
                     keys.clone(),
                     self.inner.prompt_caches.clone(),
                     http.clone(),
                     EngineConfig::default(),
                     notices,
-                )
+                );
+                if let Some(memory) = self.inner.memory_notices.get() {
+                    engine.set_memory_notices(memory.clone());
+                }
+                engine
             })
             .await)
     }

@@ -18,8 +18,9 @@ export default defineConfig({
     hmr: host ? { protocol: "ws", host, port: 5174 } : undefined,
     // Help's pages (docs/) and the demo character's portrait are imported from
     // outside ui/ and bundled in; let the dev server and Vitest read them.
-    // The core's sampler lists (llm/samplers.rs) are read by a test that keeps the mock's in step.
-    fs: { allow: [".", "../docs", "../crates/core/assets/demo", "../crates/core/src/llm"] },
+    // The core's sampler lists (llm/samplers.rs) and default summary prompt
+    // (memory/settings.rs) are read by tests that keep the UI's copies in step.
+    fs: { allow: [".", "../docs", "../crates/core/assets/demo", "../crates/core/src/llm", "../crates/core/src/memory"] },
     watch: {
       // The Rust side lives next door; its rebuilds must not reload the UI.
       ignored: ["**/src-tauri/**", "**/target/**"],

@@ -28,6 +28,10 @@ pub async fn preview_prompt(
         speaker: speaker_id,
         ..TurnRequest::default()
     };
+    // The engine connects retrieval's embedder to the keys and the network: a
+    // preview before any send in this run must find it connected too. Without
+    // an engine (no TLS library, say) the preview still shows the rest.
+    let _ = state.engine().await;
     Ok(preview_turn(
         state.store().await?,
         state.prompt_caches(),

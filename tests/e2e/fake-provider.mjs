@@ -11,8 +11,15 @@
 //   contains "hostile canary PORT" -> reasoning and a reply full of script, frames,
 //                         styles and remote URLs aimed at http://127.0.0.1:PORT
 //                         (hostile.mjs), streamed in small pieces that cut tags apart
+//   contains "tale"    -> a long reply (about 170 words) in 10 chunks, so a chat on
+//                         fake-tiny soon fills its window (zmemory.test.mjs)
 //   otherwise          -> a short reply in 12 chunks, 30 ms apart, with usage
-// GET /v1/models lists two models. GET /__stats tells the suite what happened
+// A summary request (its messages carry Confab's summary prompt, which opens
+// "You keep the memory of a long role-play chat") is answered, streamed or not
+// as asked, with SUMMARY_REPLY and counted in stats.summaryRequests.
+// POST /v1/embeddings answers deterministic vectors: words hashed into 64
+// dimensions, normalised, so texts sharing words score high.
+// GET /v1/models lists three models, fake-tiny with a 1536-token window. GET /__stats tells the suite what happened
 // (requests seen, streams the client closed early, the last request's body).
 //
 // The same server also speaks KoboldCpp's own API at its root (a provider of
@@ -39,7 +46,42 @@ const stats = {
   koboldRequests: 0,
   lastKoboldBody: null,
   koboldAborts: [],
+  summaryRequests: 0,
+  embeddingRequests: 0,
 };
+
+/** The opening words of Confab's DEFAULT_SUMMARY_PROMPT (crates/core/src/memory/settings.rs). */
+const SUMMARY_PROMPT_OPENING = "You keep the memory of a long role-play chat";
+const SUMMARY_REPLY =
+  "SUMMARY: The traveller reached Gull Point in a storm; Wren Hollow told the tale of the drowned bell and hid the brass key under the lamp.";
+
+const TALE =
+  "Long ago, when the lamp on Gull Point was first lit, a ship called the Heron came in out of a storm like this one. " +
+  "Her captain swore he saw a bell ringing under the water, slow and patient, calling the ship onto the rocks. " +
+  "The keeper then was my grandmother, and she did not believe in drowned bells, but she believed in ships, " +
+  "so she climbed the stair with a lantern in each hand and turned the great lens by hand all night long. " +
+  "The Heron turned away from the rocks at dawn, and the captain left a brass key in thanks, a key to nothing anyone could find. " +
+  "My grandmother hung it under the lamp, and it hangs there still. Some nights, when the wind is from the west, " +
+  "I think I hear that bell myself, and I wonder what the key was meant to open, and who will come asking for it one day.";
+
+/** Whether a chat request is Confab asking for a summary. */
+function isSummaryRequest(body) {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  return messages.some((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? "")).includes(SUMMARY_PROMPT_OPENING));
+}
+
+/** A deterministic embedding: each word hashed (FNV-1a) into one of 64 dimensions, then normalised. */
+function embed(text) {
+  const vector = new Array(64).fill(0);
+  for (const word of String(text).toLowerCase().match(/[a-z\u0400-\u04ff0-9]+/g) ?? []) {
+    if (word.length < 3) continue;
+    let hash = 0x811c9dc5;
+    for (const ch of word) hash = Math.imul(hash ^ ch.codePointAt(0), 0x01000193) >>> 0;
+    vector[hash % 64] += 1;
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((v) => v / norm);
+}
 /** KoboldCpp generations still running, by genkey: an abort ends them as the real server does. */
 const koboldRunning = new Map();
 
@@ -214,10 +256,27 @@ const server = createServer((req, res) => {
           data: [
             { id: "fake-small", object: "model", owned_by: "confab-tests" },
             { id: "fake-large", object: "model", owned_by: "confab-tests" },
+            { id: "fake-tiny", object: "model", owned_by: "confab-tests", context_length: 1536 },
           ],
         }),
       );
       return;
+    }
+    if (req.method === "POST" && url.pathname === "/v1/embeddings") {
+      stats.embeddingRequests += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        return json(res, 400, { error: { message: "invalid JSON", type: "invalid_request_error" } });
+      }
+      const inputs = Array.isArray(body?.input) ? body.input : [body?.input ?? ""];
+      return json(res, 200, {
+        object: "list",
+        model: body?.model ?? "fake-embed",
+        data: inputs.map((text, index) => ({ object: "embedding", index, embedding: embed(text) })),
+        usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+      });
     }
     if (req.method === "POST" && url.pathname === "/v1/chat/completions") {
       stats.chatRequests += 1;
@@ -232,6 +291,20 @@ const server = createServer((req, res) => {
       stats.lastBody = body;
       // Kept so the key-trace test can prove the key it set was really used.
       stats.lastAuthorization = req.headers.authorization ?? null;
+      if (isSummaryRequest(body)) {
+        stats.summaryRequests += 1;
+        if (body.stream === false) {
+          return json(res, 200, {
+            id: "chatcmpl-fake-summary",
+            object: "chat.completion",
+            model: body.model ?? "fake-small",
+            choices: [{ index: 0, message: { role: "assistant", content: SUMMARY_REPLY }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 400, completion_tokens: 30, total_tokens: 430 },
+          });
+        }
+        await streamWords(res, words(SUMMARY_REPLY), 5);
+        return;
+      }
       const text = lastUserText(body);
       const hostile = /hostile canary (\d+)/.exec(text);
       if (hostile) {
@@ -250,6 +323,14 @@ const server = createServer((req, res) => {
       }
       if (text.includes("steadily")) {
         await streamWords(res, Array.from({ length: 30 }, (_, i) => `step${i + 1} `), 100);
+        return;
+      }
+      if (text.includes("tale")) {
+        const parts = words(TALE);
+        const size = Math.ceil(parts.length / 10);
+        const grouped = [];
+        for (let i = 0; i < parts.length; i += size) grouped.push(parts.slice(i, i + size).join(""));
+        await streamWords(res, grouped, 20);
         return;
       }
       if (text.includes("break")) {

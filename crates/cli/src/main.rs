@@ -9,6 +9,7 @@ mod connection_cmd;
 mod group_cmd;
 mod library_cmd;
 mod lore_cmd;
+mod memory_cmd;
 mod output;
 mod provider_cmd;
 mod report;
@@ -38,6 +39,7 @@ use library_cmd::{
     PersonaCommand, PreferencesCommand,
 };
 use lore_cmd::{lore, LoreCommand};
+use memory_cmd::{memory_cmd, MemoryCommand};
 use output::Output;
 use provider_cmd::ProviderCommand;
 use report::Report;
@@ -97,6 +99,9 @@ enum Command {
     /// Group chats: members, presence, turn order.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// A chat's memory: summaries of what left the window, settings, notes, search.
+    #[command(subcommand)]
+    Memory(MemoryCommand),
     /// List chat sessions, newest first.
     Sessions {
         /// Words in the title or the character's name.
@@ -300,6 +305,9 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
         }
         Command::Group(command) => {
             with_store(|store| async move { group_cmd(&store, command).await }).await
+        }
+        Command::Memory(command) => {
+            with_store(|store| async move { memory_cmd(&store, command).await }).await
         }
         Command::Sessions { search, archived } => {
             with_store(|store| async move {

@@ -29,6 +29,7 @@ pub(crate) enum Report {
     Provider(ProviderReport),
     Backup(crate::backup_cmd::BackupReport),
     Connection(crate::connection_cmd::ConnectionReport),
+    Memory(crate::memory_cmd::MemoryReport),
     /// Already printed as it went.
     #[serde(skip)]
     Printed,
@@ -71,6 +72,7 @@ impl std::fmt::Display for Report {
             Report::Exported { path, bytes, .. } => write!(f, "wrote {path} ({bytes} bytes)"),
             Report::Book(b) => write!(f, "{}  {} ({} entries)", b.id, b.name, b.entry_count),
             Report::Backup(report) => write!(f, "{report}"),
+            Report::Memory(report) => write!(f, "{report}"),
             Report::Json(value) => {
                 let text = serde_json::to_string_pretty(value).map_err(|_| std::fmt::Error)?;
                 write!(f, "{text}")

@@ -34,6 +34,7 @@ export * from "./api/groups";
 export * from "./api/providers";
 export * from "./api/connections";
 export * from "./api/backups";
+export * from "./api/memory";
 export * from "./api/onboarding";
 
 /** `Settings.language` null means "follow the OS language". */

@@ -134,6 +134,29 @@ export const commands = {
 	 *  In a group, the prompt is `speaker_id`'s (`None`: the member who would speak next).
 	 */
 	previewPrompt: (sessionId: string, message: string | null, imageIds: string[], speakerId: string | null, withRequestBody: boolean) => typedError<PromptPreview, AppError>(__TAURI_INVOKE("preview_prompt", { sessionId, message, imageIds, speakerId, withRequestBody })),
+	/**  What the Memory panel shows of a chat: settings, the active path's summaries, notes. */
+	memoryView: (sessionId: string) => typedError<MemoryView, AppError>(__TAURI_INVOKE("memory_view", { sessionId })),
+	/**  Saves a chat's memory settings; answers with them as saved. */
+	setMemorySettings: (sessionId: string, settings: MemorySettings) => typedError<MemorySettings, AppError>(__TAURI_INVOKE("set_memory_settings", { sessionId, settings })),
+	/**  Replaces a summary's text (it becomes edited and no longer stale). */
+	editSummary: (summaryId: string, content: string) => typedError<MemorySummary, AppError>(__TAURI_INVOKE("edit_summary", { summaryId, content })),
+	/**  Pins a summary (kept as written, never redone on its own) or unpins it. */
+	pinSummary: (summaryId: string, pinned: boolean) => typedError<MemorySummary, AppError>(__TAURI_INVOKE("pin_summary", { summaryId, pinned })),
+	/**  Deletes a summary; its messages are summarised again after the next reply. */
+	deleteSummary: (summaryId: string) => typedError<null, AppError>(__TAURI_INVOKE("delete_summary", { summaryId })),
+	/**  Writes a summary again now (answers when the summarizer has). */
+	regenerateSummary: (summaryId: string) => typedError<MemorySummary, AppError>(__TAURI_INVOKE("regenerate_summary", { summaryId })),
+	/**  Summarises now what left the window unsummarised; answers with the summaries written. */
+	summarizeNow: (sessionId: string) => typedError<MemorySummary[], AppError>(__TAURI_INVOKE("summarize_now", { sessionId })),
+	/**  Attaches a note to a chat for retrieval (embedded in the background). */
+	addMemoryNote: (sessionId: string, text: string) => typedError<MemoryNote, AppError>(__TAURI_INVOKE("add_memory_note", { sessionId, text })),
+	/**
+	 *  Removes a note. Its id is a passage's row id, sent as a JavaScript number
+	 *  (specta refuses 64-bit integers: they lose precision past 2^53).
+	 */
+	deleteMemoryNote: (noteId: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_memory_note", { noteId })),
+	/**  The chat's passages most like `text`, best first, each with its score. */
+	searchMemory: (sessionId: string, text: string, limit: number) => typedError<MemoryHit[], AppError>(__TAURI_INVOKE("search_memory", { sessionId, text, limit })),
 	/**  A chat's Author's Note and its character's default. */
 	getAuthorsNote: (sessionId: string) => typedError<ChatNotes, AppError>(__TAURI_INVOKE("get_authors_note", { sessionId })),
 	/**  Sets a chat's own Author's Note; `None` goes back to the character's default. */
@@ -285,6 +308,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	chatMemoryChanged: makeEvent<ChatMemoryChanged, ChatMemoryChanged>("chat-memory-changed"),
 	liveSessionsChanged: makeEvent<LiveSessionsChanged, LiveSessionsChanged>("live-sessions-changed"),
 };
 
@@ -706,6 +730,9 @@ export type ChatExportFormat =
 "markdown" | 
 /**  Confab's chat JSON. */
 "json";
+
+/**  A chat's memory changed (a summary written, a passage embedded): its Memory panel reloads. */
+export type ChatMemoryChanged = MemoryChanged;
 
 /**  The Author's Notes a chat sees. */
 export type ChatNotes = {
@@ -1530,6 +1557,102 @@ export type MemberEvent = {
 	createdAt: number,
 };
 
+/**  A chat's memory changed (a summary written, a passage embedded): the Memory panel reloads. */
+export type MemoryChanged = {
+	/**  The chat. */
+	sessionId: string,
+};
+
+/**  A passage found by a memory search, with why (its score). */
+export type MemoryHit = {
+	/**  The passage's id. */
+	id: number,
+	/**  Its text. */
+	text: string,
+	/**  Cosine similarity to the query, -1..1. */
+	score: number | null,
+	/**  The message it came from; `None` for a note. */
+	messageId: string | null,
+	/**  The 1-based position of that message in the active path, when it is on it. */
+	position: number | null,
+};
+
+/**  A note the user attached to a chat: retrieved like its messages. */
+export type MemoryNote = {
+	/**  The passage's id. */
+	id: number,
+	/**  Its text. */
+	text: string,
+	/**  Whether it has been embedded with the chat's embeddings model yet. */
+	embedded: boolean,
+};
+
+/**  How a chat remembers what left the window. */
+export type MemorySettings = {
+	/**  Summarise messages that leave the window, in the background after a reply. */
+	summaries?: boolean,
+	/**  Who writes the summaries; `None` is the chat's own connection. */
+	summarizer?: ModelChoice | null,
+	/**  The summary prompt; `None` is [`DEFAULT_SUMMARY_PROMPT`]. */
+	summaryPrompt?: string | null,
+	/**  Retrieve earlier passages relevant to each turn. */
+	retrieval?: boolean,
+	/**  The embeddings model (an OpenAI-style `/v1/embeddings`); retrieval is off without one. */
+	embeddings?: ModelChoice | null,
+	/**  How many chat messages come after the retrieved passages. */
+	retrievalDepth?: number,
+	/**  The most passages inserted. */
+	retrievalCount?: number,
+	/**  Passages scoring below this (cosine similarity) are left out. */
+	retrievalMinScore?: number | null,
+};
+
+/**  A summary as the Memory panel and the CLI show it. */
+export type MemorySummary = {
+	/**  Its id. */
+	id: string,
+	/**  The first message it covers. */
+	firstMessageId: string,
+	/**  The last message it covers. */
+	lastMessageId: string,
+	/**  The 1-based position in the path of the first message it covers. */
+	firstPosition: number,
+	/**  The 1-based position in the path of the last message it covers. */
+	lastPosition: number,
+	/**  Its text. */
+	content: string,
+	/**  Its tokens as the prompt counts them, when known. */
+	tokens: number | null,
+	/**  Kept as written and always sent; never redone on its own. */
+	pinned: boolean,
+	/**  Written or changed by the user. */
+	edited: boolean,
+	/**  A covered message changed since it was written: it is redone after the next reply (unless pinned). */
+	stale: boolean,
+	/**  Who wrote it ("provider / model"), empty for the user. */
+	author: string,
+	/**  When it was written or last changed (Unix ms). */
+	updatedAt: number,
+};
+
+/**  What the Memory panel shows of a chat. */
+export type MemoryView = {
+	/**  The chat's memory settings. */
+	settings: MemorySettings,
+	/**  The summaries of the active path, oldest first. */
+	summaries: MemorySummary[],
+	/**  Messages of the active path that left the window and no summary covers yet. */
+	unsummarized: number,
+	/**  A summary is being written for this chat now. */
+	summarizing: boolean,
+	/**  The last summarising attempt's error, if it failed. */
+	lastError: AppError | null,
+	/**  Notes attached to the chat for retrieval. */
+	notes: MemoryNote[],
+	/**  Passages embedded for retrieval with the chat's embeddings model. */
+	passages: number,
+};
+
 /**  How many of each were added. */
 export type MergeCounts = {
 	/**  Characters. */
@@ -1652,6 +1775,14 @@ export type MirostatSettings = {
 	tau?: number | null,
 	/**  Learning rate. */
 	eta?: number | null,
+};
+
+/**  A provider and model chosen for a memory task. */
+export type ModelChoice = {
+	/**  The provider's id. */
+	providerId: string,
+	/**  The model; `None` is the provider's default model. */
+	model?: string | null,
 };
 
 /**  One model a provider offers. */

@@ -32,6 +32,7 @@ pub struct MemorySummary {
     /// Who wrote it ("provider / model"), empty for the user.
     pub author: String,
     /// When it was written or last changed (Unix ms).
+    #[cfg_attr(feature = "specta", specta(type = crate::TsNumber))]
     pub updated_at: i64,
 }
 

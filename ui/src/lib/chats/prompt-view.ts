@@ -3,7 +3,7 @@
 // reasons (also ones this UI does not know yet), and the request body with
 // long image data shortened for display.
 
-import type { ActivationReason, DropReason, EntryPosition, JsonValue, PromptPart, PromptSource, Role } from "../api";
+import type { ActivationReason, DropReason, ErrorCode, EntryPosition, JsonValue, PromptPart, PromptSource, Role } from "../api";
 import { t } from "../i18n/index.svelte";
 import type { TextKey } from "../i18n/types";
 import { activationText, dropText, positionLabel } from "../worldbooks/explain";
@@ -105,6 +105,8 @@ const FIXED_LABELS = new Set([
   "author's note",
   "reply so far (continue)",
   "impersonation instruction",
+  "summary",
+  "retrieved memory",
 ]);
 
 const PLACES: Readonly<Record<string, TextKey>> = {
@@ -176,9 +178,51 @@ export function partLabel(part: Pick<PromptPart, "label" | "source">): string {
   if (forEntry) return t("prompt.label.exampleChatFor", { entry: worldInfoLabel(forEntry[1]!) ?? forEntry[1]! });
   const entry = worldInfoLabel(label);
   if (entry) return entry;
+  const memory = memoryLabel(label);
+  if (memory) return memory;
   const note = /^(?:Author's Note|Character's note) \(([^()]*)\)$/.exec(label);
   if (note) return place(note[1]!);
   return label;
+}
+
+/**
+ * A summary's or a retrieved passage's label, as the core writes them:
+ * `summary of messages 1–40` (`, pinned`), `memory 0.82 · message 412`,
+ * `memory 0.71 · note`. The score stays as written: it says why the passage
+ * was chosen.
+ */
+function memoryLabel(text: string): string | null {
+  const summary = /^summary of messages (\d+)\s*[–-]\s*(\d+)(, pinned)?$/i.exec(text);
+  if (summary) {
+    const range = t("prompt.label.summary", { first: summary[1]!, last: summary[2]! });
+    return summary[3] ? `${range} · ${t("prompt.label.pinned")}` : range;
+  }
+  const retrieved = /^memory (-?\d+(?:\.\d+)?) · (?:message (\d+)|(note))$/i.exec(text);
+  if (!retrieved) return null;
+  const score = t("prompt.label.score", { score: retrieved[1]! });
+  const from = retrieved[2] ? t("prompt.label.message", { n: retrieved[2] }) : t("prompt.label.note");
+  return `${score} · ${from}`;
+}
+
+// ---- Retrieval ----
+
+/**
+ * What retrieval did for the turn, as the core's `RetrievalReport` sends it in
+ * the preview (`PromptPreview.retrieval`). Read through {@link retrievalOf}, so
+ * a preview from a core without it shows no retrieval section.
+ */
+export type RetrievalReportView = {
+  enabled: boolean;
+  passages: { id: number; label: string; score: number | null; messageId: string | null; position: number | null; text: string }[];
+  inWindow: number;
+  minScore: number | null;
+  error: { code: ErrorCode; message: string } | null;
+};
+
+/** The preview's retrieval report, when the core sent one. */
+export function retrievalOf(preview: object): RetrievalReportView | null {
+  const report = (preview as { retrieval?: RetrievalReportView | null }).retrieval;
+  return report && typeof report === "object" && Array.isArray(report.passages) ? report : null;
 }
 
 // ---- World info ----

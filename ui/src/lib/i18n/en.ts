@@ -17,6 +17,7 @@ import { onboarding } from "./en/onboarding";
 import { help } from "./en/help";
 import { groups } from "./en/groups";
 import { connections } from "./en/connections";
+import { memory } from "./en/memory";
 
 export const en = {
   ...app,
@@ -31,4 +32,5 @@ export const en = {
   ...help,
   ...groups,
   ...connections,
+  ...memory,
 } as const;

@@ -15,6 +15,7 @@ import { onboarding } from "./ru/onboarding";
 import { help } from "./ru/help";
 import { groups } from "./ru/groups";
 import { connections } from "./ru/connections";
+import { memory } from "./ru/memory";
 
 export const ru: Dictionary<RussianPlural> = {
   ...app,
@@ -29,4 +30,5 @@ export const ru: Dictionary<RussianPlural> = {
   ...help,
   ...groups,
   ...connections,
+  ...memory,
 };

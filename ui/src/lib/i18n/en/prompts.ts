@@ -106,6 +106,21 @@ export const prompts = {
   "prompt.label.exampleTurn": "example chat {n} · {who}",
   "prompt.label.exampleChat": "example chat {n}",
   "prompt.label.exampleChatFor": "example chat for {entry}",
+  "prompt.label.summary": "messages {first}–{last}",
+  "prompt.label.note": "note",
+  "prompt.retrieval.title": "Retrieved memory",
+  "prompt.retrieval.count": {
+    one: "{count} passage",
+    other: "{count} passages",
+  },
+  "prompt.retrieval.minScore": "lowest score {score}",
+  "prompt.retrieval.none": "No earlier passage scored high enough for this turn.",
+  "prompt.retrieval.inWindow": {
+    one: "{count} more scored high enough but is in the prompt already.",
+    other: "{count} more scored high enough but are in the prompt already.",
+  },
+  "prompt.label.pinned": "pinned",
+  "prompt.label.score": "score {score}",
   "prompt.yes": "yes",
   "prompt.no": "no",
 
