@@ -99,9 +99,9 @@ describe("the Memory panel's rules", () => {
     expect(settingsProblem(DEFAULT_MEMORY)).toBeNull();
   });
 
-  test("only OpenAI-style providers embed; Anthropic's absence is explained", () => {
+  test("every provider with an OpenAI-style /v1/embeddings embeds (local servers too); Anthropic's absence is explained", () => {
     const all = [provider("oa", "openAi"), provider("an", "anthropic"), provider("lc", "openAiCompatible"), provider("kc", "koboldCpp")];
-    expect(embeddingProviders(all).map((p) => p.config.id)).toEqual(["oa", "lc"]);
+    expect(embeddingProviders(all).map((p) => p.config.id)).toEqual(["oa", "lc", "kc"]);
     expect(anthropicLeftOut(all)).toBe(true);
     expect(anthropicLeftOut(all.filter((p) => p.config.kind !== "anthropic"))).toBe(false);
   });
@@ -133,6 +133,7 @@ function memoryBackend(initial: Partial<MemoryView> = {}): { calls: Call[]; view
       lastError: null,
       notes: [],
       passages: 0,
+      retrievalError: null,
       ...initial,
     } as MemoryView,
   };
@@ -249,6 +250,20 @@ describe("the Memory panel", () => {
     expect(screen.getByTestId("memory-last-error").textContent).toContain("Too many requests");
   });
 
+  test("a failed embedding round is shown beside the notes, apart from the summaries' error", async () => {
+    memoryBackend({
+      settings: { ...DEFAULT_MEMORY, retrieval: true, embeddings: { providerId: "oa", model: "embed" } },
+      retrievalError: { code: "network", message: "connection refused" },
+    });
+    renderPanel();
+    await screen.findByTestId("memory-status");
+    expect(screen.queryByTestId("memory-last-error")).toBeNull();
+    await fireEvent.click(await screen.findByTestId("memory-tab-notes"));
+    const error = await screen.findByTestId("memory-retrieval-error");
+    expect(error.textContent).toContain("Embedding the chat's passages failed");
+    expect(error.textContent).toContain("connection refused");
+  });
+
   test("notes are added and deleted; a search shows its hits with their scores", async () => {
     const backend = memoryBackend({ settings: { ...DEFAULT_MEMORY, embeddings: { providerId: "oa", model: "embed" } } });
     renderPanel();
@@ -298,7 +313,7 @@ describe("the chat header", () => {
   test("the Memory button is labelled and opens the panel; the prompt preview takes its place", async () => {
     const chats = store();
     chats.addSession("ann", [{ role: "assistant", content: "Hi" }], { title: "Long" });
-    const view: MemoryView = { settings: {}, summaries: [summary("s1", 1, 40)], unsummarized: 0, summarizing: false, lastError: null, notes: [], passages: 0 };
+    const view: MemoryView = { settings: {}, summaries: [summary("s1", 1, 40)], unsummarized: 0, summarizing: false, lastError: null, notes: [], passages: 0, retrievalError: null };
     installBackend({ characters: [ANN, BO], chats, override: (cmd) => (cmd === "memory_view" ? view : undefined) });
     render(App);
     await waitFor(() => expect(document.querySelector('[data-ready="true"]')).not.toBeNull());

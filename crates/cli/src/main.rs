@@ -368,9 +368,13 @@ async fn run(command: Command, out: &Output) -> Result<Option<Report>, Error> {
                     speaker,
                     ..TurnRequest::default()
                 };
-                let preview =
-                    preview_turn(&store, &PromptCaches::default(), &session, &turn, request)
-                        .await?;
+                // Retrieval embeds the turn's query, as a send would.
+                let caches = PromptCaches::default();
+                caches.retrieval.connect(
+                    std::sync::Arc::new(confab_core::secrets::Keys::from_env(store.clone())),
+                    confab_core::providers::http_client()?,
+                );
+                let preview = preview_turn(&store, &caches, &session, &turn, request).await?;
                 if raw {
                     return raw_prompt(preview, out.json);
                 }

@@ -1651,6 +1651,8 @@ export type MemoryView = {
 	notes: MemoryNote[],
 	/**  Passages embedded for retrieval with the chat's embeddings model. */
 	passages: number,
+	/**  The last background embedding failure, until a later round succeeds. */
+	retrievalError: AppError | null,
 };
 
 /**  How many of each were added. */
@@ -1932,6 +1934,8 @@ export type PromptPreview = {
 	 *  strings, and the instruct template used (and why).
 	 */
 	textPrompt: TextTurn | null,
+	/**  What retrieval placed in the prompt (passages, scores, why), or why it placed nothing. */
+	retrieval: RetrievalReport,
 	/**  The request body the provider would get, when asked for and a provider is set up. */
 	requestBody: JsonValue | null,
 };
@@ -2100,6 +2104,36 @@ export type RestoreOutcome = {
 	previous: BackupInfo,
 	/**  The backup's schema version when it was older and was upgraded on the way in. */
 	upgradedFrom: number | null,
+};
+
+/**  What retrieval did for a turn: the passages it placed, or why it placed none. */
+export type RetrievalReport = {
+	/**  Retrieval is on for the chat (switched on, with an embeddings model). */
+	enabled: boolean,
+	/**  The passages placed in the prompt, best first, with their scores. */
+	passages: RetrievedInfo[],
+	/**  Passages that scored high enough but whose message is in the prompt already. */
+	inWindow: number,
+	/**  The lowest score a passage needed. */
+	minScore: number | null,
+	/**  Why nothing could be retrieved (the embeddings server failed, say); the turn went on without. */
+	error: AppError | null,
+};
+
+/**  A passage placed in a prompt, and why. */
+export type RetrievedInfo = {
+	/**  The passage's id. */
+	id: number,
+	/**  The label of its part in the prompt ("memory 0.82 · message 412"). */
+	label: string,
+	/**  Cosine similarity to the turn's query, -1..1. */
+	score: number | null,
+	/**  The message it came from; `None` for a note. */
+	messageId: string | null,
+	/**  The 1-based position of that message in the active path. */
+	position: number | null,
+	/**  Its text. */
+	text: string,
 };
 
 /**  Who wrote a message. */

@@ -61,16 +61,16 @@ impl ChatEngine {
             Ok(turn) => usize::try_from(turn.prompt.dropped_history).unwrap_or(usize::MAX),
             Err(_) => 0,
         };
-        // Notes and passages are the retrieval work's to fill.
-        let notes = Vec::new();
+        let retrieval = self.retrieval_status(session_id).await?;
         Ok(MemoryView {
             settings,
             summaries: chain.into_iter().map(shown).collect(),
             unsummarized: u32::try_from(unsummarized).unwrap_or(u32::MAX),
             summarizing,
             last_error: self.inner.memory.last_error(session_id),
-            notes,
-            passages: 0,
+            notes: retrieval.notes,
+            passages: retrieval.passages,
+            retrieval_error: retrieval.last_error,
         })
     }
 

@@ -55,6 +55,8 @@ pub struct MemoryView {
     pub notes: Vec<MemoryNote>,
     /// Passages embedded for retrieval with the chat's embeddings model.
     pub passages: u32,
+    /// The last background embedding failure, until a later round succeeds.
+    pub retrieval_error: Option<crate::AppError>,
 }
 
 /// A note the user attached to a chat: retrieved like its messages.

@@ -65,11 +65,18 @@ export const MAX_SUMMARY_PROMPT_BYTES = 16 * 1024;
 export const SEARCH_LIMIT = 8;
 
 /**
- * Providers that can embed: the core calls an OpenAI-style `/v1/embeddings`.
- * Anthropic has no embeddings API; KoboldCpp's and llama.cpp's native APIs are
- * not OpenAI-style.
+ * Providers that can embed: the core calls an OpenAI-style `/v1/embeddings`,
+ * which local servers (llama.cpp, KoboldCpp, Ollama, LM Studio) serve beside
+ * their own APIs. Anthropic has no embeddings API.
  */
-const EMBEDDING_KINDS: ReadonlySet<ProviderKind> = new Set<ProviderKind>(["openAi", "openAiCompatible", "openRouter"]);
+const EMBEDDING_KINDS: ReadonlySet<ProviderKind> = new Set<ProviderKind>([
+  "openAi",
+  "openAiCompatible",
+  "openRouter",
+  "koboldCpp",
+  "llamaCpp",
+  "textCompletions",
+]);
 
 export function canEmbed(kind: ProviderKind): boolean {
   return EMBEDDING_KINDS.has(kind);

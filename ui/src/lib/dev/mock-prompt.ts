@@ -185,6 +185,7 @@ export function buildPreview(source: PreviewSource, sessionId: string, draft: st
     speakerId: null,
     textPrompt: text?.turn ?? null,
     requestBody: withBody && target ? (text?.body ?? requestBody(target.model, replyReserve, messages, images)) : null,
+    retrieval: { enabled: false, passages: [], inWindow: 0, minScore: null, error: null },
   };
 }
 

@@ -42,6 +42,7 @@ export const memory = {
   "memory.none": "No summaries yet. When the chat outgrows the model's context window, the messages that leave it are summarised here.",
   "memory.summariesOff": "Summaries are off for this chat (Settings tab).",
   "memory.lastError": "The last summary failed",
+  "memory.retrievalError": "Embedding the chat's passages failed",
   "memory.settings.summaries": "Summarise messages that leave the window",
   "memory.settings.summarizer": "Who writes the summaries",
   "memory.settings.chatConnection": "This chat's own connection",

@@ -49,6 +49,7 @@ export const memory: AreaDictionary<typeof english, RussianPlural> = {
   "memory.none": "Сводок пока нет. Когда чат перерастёт окно контекста модели, вышедшие из него сообщения будут сведены здесь.",
   "memory.summariesOff": "Сводки в этом чате выключены (вкладка «Настройки»).",
   "memory.lastError": "Последняя сводка не удалась",
+  "memory.retrievalError": "Не удалось обработать отрывки чата для поиска",
   "memory.settings.summaries": "Сводить сообщения, выходящие за окно",
   "memory.settings.summarizer": "Кто пишет сводки",
   "memory.settings.chatConnection": "Подключение самого чата",
