@@ -160,12 +160,16 @@ describe("a long chat remembers what left the window", () => {
     assert.ok(text.startsWith("SUMMARY: The traveller reached Gull Point"), text);
     const first = await driver.findElement(By.css('[data-testid="memory-summary"]'));
     assert.match(await first.getAttribute("textContent"), /\d+ tokens/);
+    // WebKitGTK under Xvfb repaints the chat column late after the panel's
+    // reloads (the DOM is complete: the capture alone showed it blank).
+    await driver.sleep(1500);
     await screenshot(driver, "memory-panel");
 
     await first.findElement(By.css('[data-testid="memory-summary-edit"]')).click();
     const editor = await driver.wait(until.elementLocated(By.css('[data-testid="memory-summary-editor"]')), WAIT_MS);
     await editor.clear();
     await editor.sendKeys(EDITED);
+    await driver.sleep(1000);
     await screenshot(driver, "memory-panel-editing");
     await clickFresh(driver, By.css('[data-testid="memory-summary-save"]'));
     await driver.wait(until.elementLocated(By.css('[data-testid="memory-summary"][data-edited="true"] [data-testid="memory-badge-edited"]')), WAIT_MS, "saved as edited");

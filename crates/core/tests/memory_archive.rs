@@ -79,6 +79,9 @@ async fn summaries_and_settings_travel_with_their_chat_and_a_copy_gets_its_own()
         ..MemorySettings::default()
     };
     a.set_memory_settings(&session, &settings).await.unwrap();
+    a.add_memory_note(&session, "The traveller carries a silver locket.")
+        .await
+        .unwrap();
     let archive = from.path().join("library.confab");
     export_library(&a, &archive, T0).await.unwrap();
 
@@ -100,6 +103,11 @@ async fn summaries_and_settings_travel_with_their_chat_and_a_copy_gets_its_own()
         assert_eq!(rows(&a, sql).await, rows(&b, sql).await, "{sql}");
     }
     assert_eq!(b.memory_settings(&session).await.unwrap(), settings);
+    // The note comes as written, to be embedded with this library's model.
+    let notes = b.memory_notes(&session, None).await.unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].text, "The traveller carries a silver locket.");
+    assert!(!notes[0].embedded);
 
     // The chat changes here; merging the archive again and keeping both copies.
     say(&b, &session, "only here").await;
@@ -147,6 +155,8 @@ async fn summaries_and_settings_travel_with_their_chat_and_a_copy_gets_its_own()
     .await;
     assert_eq!(covered.len(), 3);
     assert_eq!(b.memory_settings(copy).await.unwrap(), settings);
+    assert_eq!(b.memory_notes(copy, None).await.unwrap().len(), 1);
+    assert_eq!(b.memory_notes(&session, None).await.unwrap().len(), 1);
     // The original keeps its own.
     assert_eq!(b.chat_summaries(&session).await.unwrap()[0].id, summary.id);
     a.close().await;

@@ -1,6 +1,10 @@
-//! The chats' memory in a merge: summaries (with the messages they cover) and
-//! memory settings travel with their chats; a kept-both copy gets its own ids.
-//! An overwritten chat's summaries went with its messages (their keys cascade).
+//! The chats' memory in a merge: summaries (with the messages they cover),
+//! memory settings and the notes attached for retrieval travel with their
+//! chats; a kept-both copy gets its own ids. An overwritten chat's summaries
+//! went with its messages (their keys cascade); its settings and notes are
+//! replaced by the archive's. Embedded passages are not carried: their vectors
+//! name a provider of the other library, and the chat's next reply embeds its
+//! messages and notes again with this library's model.
 
 use sqlx::SqliteConnection;
 
@@ -11,6 +15,12 @@ pub(super) async fn memory(conn: &mut SqliteConnection) -> Sql<()> {
     exec(
         conn,
         "DELETE FROM main.memory_settings WHERE session_id IN
+             (SELECT src FROM merge_chat_sessions WHERE status = 'overwrite')",
+    )
+    .await?;
+    exec(
+        conn,
+        "DELETE FROM main.memory_passages WHERE source = 'note' AND session_id IN
              (SELECT src FROM merge_chat_sessions WHERE status = 'overwrite')",
     )
     .await?;
@@ -63,6 +73,26 @@ pub(super) async fn memory(conn: &mut SqliteConnection) -> Sql<()> {
         "memory_settings",
         &[("session_id", session)],
         &format!("s.session_id IN (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})"),
+        None,
+    )
+    .await?;
+    // Notes come as written, not embedded yet (a fresh id: ids are never reused here).
+    copy(
+        conn,
+        "memory_passages",
+        &[
+            ("id", "NULL"),
+            ("session_id", session),
+            ("source_rev", "0"),
+            ("source_hash", "0"),
+            ("model", "''"),
+            ("dims", "0"),
+            ("embedding", "NULL"),
+        ],
+        &format!(
+            "s.source = 'note' AND s.session_id IN
+                 (SELECT src FROM merge_chat_sessions WHERE status IN {BROUGHT})"
+        ),
         None,
     )
     .await?;
