@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use super::summarize::{current_turn, plan, redo, report, summarize};
+use super::summarize::{current_turn, redo, report, summarize};
 use super::summarizer::MAX_SUMMARY_BYTES;
+use super::summary_plan::plan;
 use super::ChatEngine;
 use crate::error::Error;
 use crate::memory::settings::MemorySettings;

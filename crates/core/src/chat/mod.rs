@@ -28,6 +28,7 @@ mod requests;
 mod retrieval;
 mod summarize;
 mod summarizer;
+mod summary_plan;
 mod text;
 pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent, StreamStarted};
 pub use quiet::Quiet;

@@ -10,6 +10,7 @@
 
 mod memory;
 mod preview;
+mod retrieval;
 mod scan;
 mod text;
 
@@ -22,10 +23,10 @@ pub use text::{
     DEFAULT_CONTEXT, FALLBACK_INSTRUCT,
 };
 
+use retrieval::{placed, retrieve};
 use scan::scan_input;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -35,15 +36,12 @@ use crate::llm::{ImagePart, ProviderConfig};
 use crate::lore::books::CompiledBooks;
 use crate::lore::dictionary::{apply_all_checked, CompiledDictionaries, Dictionary};
 use crate::lore::{scan, CompiledBook, DictionaryScope, ScanReport, TimedState, Trigger};
-use crate::memory::retrieval::{retrieved_label, turn_query, RetrievalReport, RetrievedInfo};
-use crate::memory::settings::MemorySettings;
+use crate::memory::retrieval::RetrievalReport;
 use crate::prompt::{
     assemble_with, character_note, display_name, relocate_keyword_world_info, AssembledPrompt,
-    HistoryMessage, PromptEnding, PromptInput, PromptMemory, PromptSource, RetrievedPassage,
-    Rewrite, MOVED_WORLD_INFO_DEPTH,
+    HistoryMessage, PromptEnding, PromptInput, PromptMemory, Rewrite, MOVED_WORLD_INFO_DEPTH,
 };
-use crate::session::Role;
-use crate::store::{HistoryRow, Store, TokenCount};
+use crate::store::{Store, TokenCount};
 use crate::tokens::{shared_counter, TokenCounter};
 
 use super::group::{CardMode, GroupScene};
@@ -512,89 +510,6 @@ pub async fn build_turn(
         },
         retrieval,
     })
-}
-
-/// The passages retrieval offers this turn (when it is on), and its report.
-/// The query is the new message (or, without one, the history's last), with
-/// the end of the last reply before it for context.
-async fn retrieve(
-    store: &Store,
-    caches: &PromptCaches,
-    session_id: &str,
-    settings: &MemorySettings,
-    rows: &[HistoryRow],
-    new_message: Option<&str>,
-) -> (Vec<RetrievedPassage>, RetrievalReport) {
-    if !settings.retrieval_ready() {
-        return (Vec::new(), RetrievalReport::default());
-    }
-    let (message, before) = match new_message {
-        Some(m) => (Some(m), rows),
-        None => (
-            rows.last().map(|r| r.content.as_str()),
-            rows.split_last().map_or(rows, |(_, rest)| rest),
-        ),
-    };
-    let last_reply = before
-        .iter()
-        .rev()
-        .find(|r| r.role == Role::Assistant)
-        .map(|r| r.content.as_str());
-    let query = turn_query(last_reply, message);
-    let loaded: HashMap<String, u32> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect();
-    caches
-        .retrieval
-        .for_turn(
-            store,
-            session_id,
-            settings,
-            query.as_ref(),
-            rows.last().map(|r| r.id.as_str()),
-            &loaded,
-        )
-        .await
-}
-
-/// The report with the passages assembly placed (in its order, best first),
-/// and how many it left out because their message is inside the window.
-fn placed(
-    mut report: RetrievalReport,
-    candidates: &[RetrievedPassage],
-    prompt: &AssembledPrompt,
-) -> RetrievalReport {
-    let mut rest = candidates.iter();
-    let mut in_window = 0u32;
-    for part in prompt
-        .parts
-        .iter()
-        .filter(|p| p.source == PromptSource::RetrievedMemory)
-    {
-        for c in rest.by_ref() {
-            let label = retrieved_label(c.score, c.position);
-            // By label, in order: the part's text went through macros and the dictionaries.
-            if label == part.label {
-                report.passages.push(RetrievedInfo {
-                    id: c.id,
-                    label,
-                    score: c.score,
-                    message_id: c.message_id.clone(),
-                    position: c.position,
-                    text: part.text.clone(),
-                });
-                break;
-            }
-            if c.history_index.is_some() {
-                in_window += 1;
-            }
-        }
-    }
-    in_window += u32::try_from(rest.filter(|c| c.history_index.is_some()).count()).unwrap_or(0);
-    report.in_window = in_window;
-    report
 }
 
 /// The chat dictionaries' prompt-scope rules: the character's first, then the
