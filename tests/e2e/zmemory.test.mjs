@@ -176,6 +176,63 @@ describe("a long chat remembers what left the window", () => {
     assert.equal((await panelSummaries(driver))[0][1], EDITED);
   });
 
+  test("a summary is pinned, written again, deleted, and Summarize now brings it back", async () => {
+    const idle = By.css('[data-testid="memory-status"][data-summarizing="false"]');
+    const cards = () => driver.findElements(By.css('[data-testid="memory-summary"]'));
+    await driver.wait(until.elementLocated(idle), SUMMARY_WAIT_MS, "no summary being written");
+    const count = (await cards()).length;
+    assert.ok(count >= 2, `two summaries to work with: ${count}`);
+
+    // Pin the edited one: it is kept as written from now on.
+    await (await cards())[0].findElement(By.css('[data-testid="memory-summary-pin"]')).click();
+    await driver.wait(until.elementLocated(By.css('[data-testid="memory-summary"][data-pinned="true"]')), WAIT_MS, "pinned");
+
+    // Write the last one again: the summarizer is asked anew.
+    let before = (await providerStats()).summaryRequests;
+    const last = (await cards())[count - 1];
+    await last.findElement(By.css('[data-testid="memory-summary-regenerate"]')).click();
+    await driver.wait(async () => (await providerStats()).summaryRequests > before, SUMMARY_WAIT_MS, "the summary is written again");
+    await driver.wait(until.elementLocated(idle), SUMMARY_WAIT_MS);
+
+    // Delete it, once the panel has the rewritten summary back (its card is busy until then).
+    await driver.wait(
+      async () => (await driver.findElements(By.css('[data-testid="memory-summary"][aria-busy="true"]'))).length === 0,
+      SUMMARY_WAIT_MS,
+      "the rewrite has returned",
+    );
+    await clickFresh(driver, By.css(`[data-testid="memory-summary"]:nth-child(${count}) [data-testid="memory-summary-delete"]`));
+    await driver.wait(async () => (await cards()).length === count - 1, WAIT_MS, "the summary is gone");
+
+    // With summaries off, a reply pushes messages out of the window and nothing summarises them on its own…
+    const setSummaries = async (on) => {
+      await clickFresh(driver, By.css('[data-testid="memory-tab-settings"]'));
+      const box = await driver.wait(until.elementLocated(By.css('[data-testid="memory-summaries-on"]')), WAIT_MS);
+      if ((await box.isSelected()) !== on) await box.click();
+      await clickFresh(driver, By.css('[data-testid="memory-settings-save"]'));
+      await driver.wait(until.elementLocated(By.css('[data-testid="memory-settings-saved"]')), WAIT_MS, "the settings are saved");
+      await clickFresh(driver, By.css('[data-testid="memory-tab-summaries"]'));
+    };
+    await setSummaries(false);
+    before = (await providerStats()).summaryRequests;
+    await sendAndWait(driver, "Tell me a tale, part 9.");
+    await sendAndWait(driver, "Tell me a tale, part 10.");
+    await clickFresh(driver, By.css('[data-testid="memory-refresh"]'));
+    await driver.wait(
+      async () => Number(await driver.findElement(By.css('[data-testid="memory-status"]')).getAttribute("data-unsummarized")) > 0,
+      WAIT_MS,
+      "messages wait to be summarised",
+    );
+    assert.equal((await providerStats()).summaryRequests, before, "nothing was summarised in the background");
+    // …until they are switched on again and Summarize now is pressed (no reply comes between).
+    await setSummaries(true);
+    await driver.wait(until.elementLocated(idle), SUMMARY_WAIT_MS);
+    await clickFresh(driver, By.css('[data-testid="memory-summarize-now"]'));
+    await driver.wait(async () => (await cards()).length >= count, SUMMARY_WAIT_MS, "Summarize now writes the summaries");
+    assert.ok((await providerStats()).summaryRequests > before);
+    const [first] = await panelSummaries(driver);
+    assert.equal(first[1], EDITED, "the pinned summary kept its text");
+  });
+
   test("the prompt preview sends the edited summary in place of the messages it covers", async () => {
     await clickFresh(driver, By.css('[data-testid="prompt-preview-open"]'));
     await driver.wait(until.elementLocated(By.css('[data-testid="prompt-preview"]')), WAIT_MS, "the preview opens");
@@ -189,7 +246,7 @@ describe("a long chat remembers what left the window", () => {
     const sources = parts.map(([s]) => s);
     assert.ok(sources.indexOf("summary") < sources.lastIndexOf("history"), sources.join(","));
     const [, , label] = parts.find(([s]) => s === "summary");
-    assert.match(label, /^(messages \d+–\d+)?$/, label);
+    assert.match(label, /^(messages \d+–\d+( · pinned)?)?$/, label);
     assert.ok(!parts.some(([s, t]) => s === "history" && t.includes("Tell me a tale, part 1.")), "the first messages left the window");
     await driver.executeScript(
       `document.querySelector('[data-testid="prompt-preview"] [data-testid="prompt-part"][data-source="summary"]')
