@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confab_core::card::{CardData, CardFormat, CardSpec};
+use confab_core::chat::summary_due_ahead;
 use confab_core::library::content_hash;
 use confab_core::llm::{ProviderConfig, ProviderKind};
 use confab_core::lore::{Activation, ActivationReason, EntryPosition, EntryRole, MatchedIn};
@@ -662,7 +663,10 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
         push(&mut path, Role::User, 40, 20_000 + turn as u64);
         path.last_mut().expect("message").content = message;
         push(&mut path, Role::Assistant, 160, 30_000 + turn as u64);
-        if summaries_on && (prompt.dropped_history > 0 || crowded(&prompt, &input)) {
+        if summaries_on
+            && (prompt.dropped_history > 0
+                || summary_due_ahead(&prompt, input.context_window - input.reply_reserve))
+        {
             let dropped = prompt.dropped_history as usize;
             let counts: Vec<u32> = path[start..]
                 .iter()
@@ -695,42 +699,6 @@ fn simulate(summaries_on: bool, turns: usize, hook: &dyn Fn(usize, &mut PromptIn
 
 /// The chat's length when the simulated session starts: the 10,000-message chat, never summarised before the run.
 const START_MESSAGES: u64 = 10_000;
-
-/// The job's other trigger (`crowded` in chat/summarize.rs): the next turn
-/// would push the examples or the history's start out.
-fn crowded(prompt: &AssembledPrompt, input: &PromptInput) -> bool {
-    use confab_core::prompt::{PromptSource, NOT_PLACED};
-    let sum = |wanted: &[PromptSource]| -> u64 {
-        prompt
-            .parts
-            .iter()
-            .filter(|p| wanted.contains(&p.source) && p.message_index != NOT_PLACED)
-            .map(|p| u64::from(p.tokens))
-            .sum()
-    };
-    let history = sum(&[PromptSource::History]);
-    let shared = sum(&[
-        PromptSource::History,
-        PromptSource::ExampleDialogue,
-        PromptSource::ChatStart,
-        PromptSource::Summary,
-    ]);
-    let budget = u64::from(input.context_window - input.reply_reserve);
-    let room = budget.saturating_sub(u64::from(prompt.total_tokens).saturating_sub(shared));
-    // The next turn adds about what the last exchange did (its two newest messages).
-    let next: u64 = prompt
-        .parts
-        .iter()
-        .rev()
-        .filter(|p| p.source == PromptSource::History)
-        .take(2)
-        .map(|p| u64::from(p.tokens))
-        .sum();
-    let free = room.saturating_sub(shared);
-    // Never when the history holds less than half the room: examples too
-    // large to ever fit do not make every turn summarise.
-    history * 2 > room && (prompt.dropped_examples > 0 || free < next + next / 2)
-}
 
 fn prefix_figures() {
     let none = |_: usize, _: &mut PromptInput| {};

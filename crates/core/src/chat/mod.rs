@@ -34,6 +34,7 @@ pub use events::{CancelReason, LiveSessions, ReplyKind, ReplyUsage, StreamEvent,
 pub use quiet::Quiet;
 pub use recovery::{open_library, recover_interrupted, OpenLibrary, Presence};
 pub use summarizer::MAX_SUMMARY_BYTES;
+pub use summary_plan::crowded as summary_due_ahead;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

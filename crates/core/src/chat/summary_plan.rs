@@ -109,7 +109,12 @@ pub(super) async fn plan(inner: &Inner, turn: &Turn) -> Result<Plan> {
         gaps,
         tail,
         left,
-        crowded: crowded(turn),
+        crowded: crowded(
+            &turn.prompt,
+            turn.limits
+                .context_window
+                .saturating_sub(turn.limits.reply_reserve),
+        ),
     })
 }
 
@@ -118,9 +123,10 @@ pub(super) async fn plan(inner: &Inner, turn: &Turn) -> Result<Plan> {
 /// examples and summaries share has less free than the last exchange took.
 /// Summarising a turn ahead keeps the prompt's start where it is, rather
 /// than letting the examples, then the history's start, move turn by turn.
-fn crowded(turn: &Turn) -> bool {
+/// `budget` is the window less the reply's reserve. Public so the prefix
+/// benchmark simulates the job with the same rule.
+pub fn crowded(prompt: &crate::prompt::AssembledPrompt, budget: u32) -> bool {
     use crate::prompt::{PromptSource, NOT_PLACED};
-    let prompt = &turn.prompt;
     let sum = |wanted: &[PromptSource]| -> u64 {
         prompt
             .parts
@@ -136,11 +142,7 @@ fn crowded(turn: &Turn) -> bool {
         PromptSource::ChatStart,
         PromptSource::Summary,
     ]);
-    let budget = u64::from(
-        turn.limits
-            .context_window
-            .saturating_sub(turn.limits.reply_reserve),
-    );
+    let budget = u64::from(budget);
     let fixed = u64::from(prompt.total_tokens).saturating_sub(shared);
     let room = budget.saturating_sub(fixed);
     // The next turn adds about what the last exchange did (its two newest messages).
