@@ -38,6 +38,9 @@ for tool in Xvfb tauri-driver WebKitWebDriver node dbus-daemon xdotool; do
 done
 
 WORK="$(mktemp -d)"
+# The suite's own output, kept outside WORK (zzkeytrace.test.mjs scans all of WORK),
+# so that its failures can be repeated after the drivers' logs.
+OUTPUT="$(mktemp)"
 PIDS=()
 cleanup() {
   # Kill what we started by PID: a killed wrapper can leave Xvfb or the app behind.
@@ -49,6 +52,7 @@ cleanup() {
   # An app that is still closing (a grandchild of tauri-driver) can write its
   # shader cache while the folder goes: try again once it has.
   rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
+  rm -f "$OUTPUT"
 }
 trap cleanup EXIT INT TERM
 
@@ -173,7 +177,7 @@ status=0
     CONFAB_BROKEN_ORIGINAL="$WORK/broken-original.db" \
     CONFAB_SHOTS="$SHOTS" \
     CONFAB_FAKE_PROVIDER="$(head -1 "$WORK/provider-url")" \
-    timeout 900 node --test --test-concurrency=1 --test-reporter=spec "${TESTS[@]}"
+    timeout 900 node --test --test-concurrency=1 --test-reporter=spec "${TESTS[@]}" 2>&1 | tee "$OUTPUT"
 ) || status=$?
 
 if [[ $status -ne 0 ]]; then
@@ -191,6 +195,9 @@ if [[ $status -ne 0 ]]; then
   tail -50 "$WORK/driver-security.log" >&2 || true
   echo "--- tauri-driver log (cpu) ---" >&2
   tail -50 "$WORK/driver-cpu.log" >&2 || true
+  # Last, where a short tail of the output still shows it: what failed, and why.
+  echo "--- the suite's failures again ---" >&2
+  sed -n '/^✖ failing tests:/,$p' "$OUTPUT" | head -150 >&2 || true
 fi
 echo "screenshots: $SHOTS"
 exit $status

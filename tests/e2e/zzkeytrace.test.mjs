@@ -40,30 +40,66 @@ function forms(text) {
   return out;
 }
 
-/** Every regular file under `dir`, recursively (sockets and links left out). */
-function files(dir) {
+/** Runs `read(path)`, or notes `path` in `vanished` and answers `fallback` if it went meanwhile. */
+function unlessGone(path, vanished, fallback, read) {
+  try {
+    return read(path);
+  } catch (error) {
+    if (error?.code !== "ENOENT") throw error;
+    vanished.push(path);
+    return fallback;
+  }
+}
+
+/**
+ * Every regular file under `dir`, recursively (sockets and links left out).
+ * Apps of the suite may still be closing while it looks (WebKit writes its
+ * caches on the way out, a backup renames its temporary file): an entry that
+ * goes between listing and reading is noted in `vanished`, not an error.
+ */
+function files(dir, vanished = []) {
   const out = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of unlessGone(dir, vanished, [], readdirSync)) {
     const path = join(dir, name);
-    const stat = lstatSync(path);
-    if (stat.isDirectory()) out.push(...files(path));
-    else if (stat.isFile()) out.push(path);
+    const stat = unlessGone(path, vanished, null, lstatSync);
+    if (stat?.isDirectory()) out.push(...files(path, vanished));
+    else if (stat?.isFile()) out.push(path);
   }
   return out;
 }
 
-/** Where any form of `needles` occurs in the files under `dir`, as "file: label form". */
-function traces(dir, needles) {
+/** One pass over the files under `dir`: where any form of `needles` occurs ("file: label (form)") and what went while it read. */
+function scan(dir, needles) {
   const found = [];
-  for (const file of files(dir)) {
-    const bytes = readFileSync(file);
+  const vanished = [];
+  for (const file of files(dir, vanished)) {
+    const bytes = unlessGone(file, vanished, null, readFileSync);
+    if (!bytes) continue;
     for (const [label, text] of Object.entries(needles)) {
       for (const [form, needle] of forms(text)) {
         if (bytes.includes(needle)) found.push(`${file}: ${label} (${form})`);
       }
     }
   }
-  return found;
+  return { found, vanished };
+}
+
+/**
+ * Every trace of `needles` under `dir`, scanning again (up to 20 times, half a
+ * second apart) until a pass reads every file it lists, so a file renamed
+ * while a pass ran is read under its new name. A trace seen in any pass counts.
+ */
+async function traces(dir, needles) {
+  const found = new Set();
+  let vanished = [];
+  for (let pass = 0; pass < 20; pass++) {
+    const result = scan(dir, needles);
+    for (const trace of result.found) found.add(trace);
+    vanished = result.vanished;
+    if (vanished.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { found: [...found], vanished };
 }
 
 describe("an API key leaves no trace", () => {
@@ -138,12 +174,14 @@ describe("an API key leaves no trace", () => {
     await driver.quit();
     driver = null;
     const db = join(process.env.CONFAB_SECURITY_DATA ?? join(WORK, "security"), "confab.db");
-    assert.ok(files(WORK).includes(db), "the security library's database is scanned");
-    assert.ok(files(WORK).some((f) => f.endsWith(".log")), "the driver logs are scanned");
+    const listed = files(WORK);
+    assert.ok(listed.includes(db), "the security library's database is scanned");
+    assert.ok(listed.some((f) => f.endsWith(".log")), "the driver logs are scanned");
     const needles = { key: KEY, "key's random part": SECRET, "ystreaming's key": STREAMING_KEY };
     assert.ok(process.env.CONFAB_SECURITY_PASSPHRASE, "run.sh passes the passphrase");
     needles["the passphrase"] = process.env.CONFAB_SECURITY_PASSPHRASE;
-    const found = traces(WORK, needles);
+    const { found, vanished } = await traces(WORK, needles);
     assert.deepEqual(found, [], "no trace in any file");
+    assert.deepEqual(vanished, [], "the folders settled: a whole pass read every file it listed");
   });
 });
