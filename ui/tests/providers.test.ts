@@ -351,9 +351,12 @@ describe("the API key", () => {
     expect(nowhere("sk-fallback-7")).toBe(true);
     expect(calls.filter((c) => c.cmd === "set_api_key").map((c) => (c.args as { storage: string }).storage)).toEqual(["keyring"]);
 
+    expect(screen.getByTestId("api-key-where").textContent).toContain("system's keychain");
     await fireEvent.click(within(choice).getByTestId("key-fallback-session"));
     await waitFor(() => expect(last(calls, "set_api_key")).toEqual({ providerId: id, key: "sk-fallback-7", storage: "session" }));
     await waitFor(() => expect(screen.getByTestId("api-key-status").textContent?.trim()).toBe("This run only"));
+    // The line under the field says where the key is now, not where it would have gone.
+    expect(screen.getByTestId("api-key-where").textContent).toContain("Held in memory until Confab quits");
     expect(screen.queryByTestId("key-fallback")).toBeNull();
     expect(nowhere("sk-fallback-7")).toBe(true);
   });
@@ -373,6 +376,7 @@ describe("the API key", () => {
     await fireEvent.click(encrypted);
     await waitFor(() => expect(last(calls, "set_api_key")).toMatchObject({ key: "sk-enc-9", storage: "encrypted" }));
     await waitFor(() => expect(screen.getByTestId("api-key-status").textContent?.trim()).toBe("Encrypted in database"));
+    expect(screen.getByTestId("api-key-where").textContent).toContain("Stored encrypted in the database");
     expect(nowhere("sk-enc-9")).toBe(true);
   });
 });

@@ -142,6 +142,8 @@ export const providers = {
   "sampler.jsonSchema": "JSON schema",
   "sampler.jsonSchema.hint": "The reply must be JSON matching this schema.",
   "key.hint": "Kept in your system's keychain and never shown again, not even here.",
+  "key.hint.session": "Held in memory until Confab quits and never shown again, not even here.",
+  "key.hint.encrypted": "Stored encrypted in the database and never shown again, not even here.",
   "key.set": "Set key",
   "key.replace": "Replace key",
   "key.delete": "Delete key",

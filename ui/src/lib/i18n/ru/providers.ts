@@ -146,6 +146,8 @@ export const providers: AreaDictionary<typeof english, RussianPlural> = {
   "sampler.jsonSchema": "JSON-схема",
   "sampler.jsonSchema.hint": "Ответ должен быть JSON по этой схеме.",
   "key.hint": "Хранится в системной связке ключей и больше нигде не показывается, даже здесь.",
+  "key.hint.session": "Держится в памяти, пока Confab открыт, и больше нигде не показывается, даже здесь.",
+  "key.hint.encrypted": "Хранится в базе данных в зашифрованном виде и больше нигде не показывается, даже здесь.",
   "key.set": "Сохранить ключ",
   "key.replace": "Заменить ключ",
   "key.delete": "Удалить ключ",
