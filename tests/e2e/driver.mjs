@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Builder, By, until } from "selenium-webdriver";
+import { Builder, By, Key, until } from "selenium-webdriver";
 
 const APP = process.env.CONFAB_APP;
 const SHOTS = process.env.CONFAB_SHOTS ?? "screenshots";
@@ -169,4 +169,33 @@ export async function chord(driver, modifiers, key) {
   actions = actions.sendKeys(key);
   for (const modifier of [...modifiers].reverse()) actions = actions.keyUp(modifier);
   await actions.perform();
+}
+
+/** What the fake provider (fake-provider.mjs, at its ".../v1" address `url`) has seen so far. */
+export async function fakeStats(url) {
+  const response = await fetch(url.replace(/\/v1$/, "/__stats"));
+  return response.json();
+}
+
+/** Sends `text` from the composer and waits until its reply has finished streaming. */
+export async function sendAndWait(driver, text, waitMs = 30_000) {
+  const input = await driver.wait(until.elementLocated(By.css('[data-testid="composer-input"]')), waitMs);
+  await driver.wait(until.elementIsEnabled(input), waitMs, "the composer is free");
+  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="false"]')), waitMs, "no reply streaming");
+  await input.sendKeys(text, Key.ENTER);
+  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="true"]')), waitMs, "the reply starts").catch(() => {});
+  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="false"]')), waitMs, "the reply ends");
+}
+
+/** Picks the option whose text is `text` in the select with this test id. */
+export async function pickByText(driver, testid, text, waitMs = 30_000) {
+  const select = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), waitMs);
+  const value = await driver.executeScript(
+    "const o = [...arguments[0].options].find((o) => o.textContent.trim() === arguments[1]); return o ? o.value : null;",
+    select,
+    text,
+  );
+  if (value === null) throw new Error(`${text} is not offered in ${testid}`);
+  await select.findElement(By.css(`option[value="${value}"]`)).click();
+  await driver.wait(async () => (await select.getAttribute("value")) === value, waitMs);
 }

@@ -19,7 +19,13 @@
 // as asked, with SUMMARY_REPLY and counted in stats.summaryRequests.
 // POST /v1/embeddings answers deterministic vectors: words hashed into 64
 // dimensions, normalised, so texts sharing words score high.
-// GET /v1/models lists three models, fake-tiny with a 1536-token window. GET /__stats tells the suite what happened
+// GET /v1/models lists three models, fake-tiny with a 1536-token window.
+// Under /anthropic/v1 it speaks Anthropic's Messages API (a provider of kind
+// anthropic pointed there; zcache.test.mjs): GET models lists claude-fake-4, POST
+// messages streams a short reply whose usage reports the prompt cache as
+// Anthropic does: a request with cache_control marks writes CACHED_TOKENS to the
+// cache the first time and reads them every later time; one without marks
+// neither. GET /__stats tells the suite what happened
 // (requests seen, streams the client closed early, the last request's body).
 //
 // The same server also speaks KoboldCpp's own API at its root (a provider of
@@ -48,7 +54,15 @@ const stats = {
   koboldAborts: [],
   summaryRequests: 0,
   embeddingRequests: 0,
+  anthropicRequests: 0,
+  lastAnthropicBody: null,
+  /** Whether a marked Anthropic request has written the cache yet. */
+  anthropicCacheWritten: false,
 };
+
+/** The tokens the fake Anthropic API says a marked prompt wrote to or read from its cache. */
+const CACHED_TOKENS = 1500;
+const ANTHROPIC_REPLY = "The fake Claude answers from behind its cache.";
 
 /** The opening words of Confab's DEFAULT_SUMMARY_PROMPT (crates/core/src/memory/settings.rs). */
 const SUMMARY_PROMPT_OPENING = "You keep the memory of a long role-play chat";
@@ -195,6 +209,47 @@ async function streamHostile(res, canary) {
   res.end("data: [DONE]\n\n");
 }
 
+/** One server-sent event as Anthropic writes it: an event name and its JSON. */
+function anthropicEvent(res, type, data) {
+  res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+}
+
+/** A reply in Anthropic's streaming shape, its usage telling whether the prompt cache was written or read. */
+async function streamAnthropic(res, body) {
+  const marked = JSON.stringify(body).includes('"cache_control"');
+  const written = marked && !stats.anthropicCacheWritten;
+  const read = marked && stats.anthropicCacheWritten;
+  if (marked) stats.anthropicCacheWritten = true;
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  anthropicEvent(res, "message_start", {
+    message: {
+      id: "msg_fake",
+      type: "message",
+      role: "assistant",
+      content: [],
+      model: body.model ?? "claude-fake-4",
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: 40,
+        cache_creation_input_tokens: written ? CACHED_TOKENS : 0,
+        cache_read_input_tokens: read ? CACHED_TOKENS : 0,
+        output_tokens: 1,
+      },
+    },
+  });
+  anthropicEvent(res, "content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+  const parts = words(ANTHROPIC_REPLY);
+  for (const text of parts) {
+    await sleep(20);
+    anthropicEvent(res, "content_block_delta", { index: 0, delta: { type: "text_delta", text } });
+  }
+  anthropicEvent(res, "content_block_stop", { index: 0 });
+  anthropicEvent(res, "message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: parts.length } });
+  anthropicEvent(res, "message_stop", {});
+  res.end();
+}
+
 function words(text) {
   return text.match(/\S+\s*/g) ?? [];
 }
@@ -246,6 +301,27 @@ const server = createServer((req, res) => {
         return;
       }
       await streamKobold(res, words(REPLY), 20, body.genkey);
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/anthropic/v1/models") {
+      return json(res, 200, {
+        data: [{ type: "model", id: "claude-fake-4", display_name: "Claude Fake 4", created_at: "2026-01-01T00:00:00Z" }],
+        has_more: false,
+        first_id: "claude-fake-4",
+        last_id: "claude-fake-4",
+      });
+    }
+    if (req.method === "POST" && url.pathname === "/anthropic/v1/messages") {
+      stats.anthropicRequests += 1;
+      let body = null;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        return json(res, 400, { type: "error", error: { type: "invalid_request_error", message: "invalid JSON" } });
+      }
+      stats.lastAnthropicBody = body;
+      if (body.stream !== true) return json(res, 400, { type: "error", error: { type: "invalid_request_error", message: "the fake streams only" } });
+      await streamAnthropic(res, body);
       return;
     }
     if (req.method === "GET" && url.pathname === "/v1/models") {

@@ -5,16 +5,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { By, until } from "selenium-webdriver";
-import { clickFresh, launch, onScreen, screenshot, typeInto, waitReady } from "./driver.mjs";
+import { clickFresh, fakeStats, launch, onScreen, screenshot, typeInto, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
 const KEY = "sk-e2e-do-not-show-0123456789";
 
-async function providerStats() {
-  const response = await fetch(PROVIDER.replace(/\/v1$/, "/__stats"));
-  return response.json();
-}
+const providerStats = () => fakeStats(PROVIDER);
 
 async function sendMessage(driver, text) {
   const input = await driver.wait(until.elementLocated(By.css('[data-testid="composer-input"]')), WAIT_MS);

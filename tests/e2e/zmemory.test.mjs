@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { By, Key, until } from "selenium-webdriver";
-import { addFakeProvider, clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { By, until } from "selenium-webdriver";
+import { addFakeProvider, clickFresh, fakeStats, launch, onScreen, pickByText, screenshot, sendAndWait, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 /** Summaries are written after a reply, in the background: give them time on a busy machine. */
@@ -43,20 +43,7 @@ function card() {
   return { ...data, spec: "chara_card_v2", spec_version: "2.0", data };
 }
 
-async function providerStats() {
-  const response = await fetch(PROVIDER.replace(/\/v1$/, "/__stats"));
-  return response.json();
-}
-
-/** Sends `text` and waits until its reply has finished streaming. */
-async function sendAndWait(driver, text) {
-  const input = await driver.wait(until.elementLocated(By.css('[data-testid="composer-input"]')), WAIT_MS);
-  await driver.wait(until.elementIsEnabled(input), WAIT_MS, "the composer is free");
-  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="false"]')), WAIT_MS, "no reply streaming");
-  await input.sendKeys(text, Key.ENTER);
-  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="true"]')), WAIT_MS, "the reply starts").catch(() => {});
-  await driver.wait(until.elementLocated(By.css('[data-testid="conversation"][data-streaming="false"]')), WAIT_MS, "the reply ends");
-}
+const providerStats = () => fakeStats(PROVIDER);
 
 /** The summaries the Memory panel shows, as [range, text], read in one step. */
 async function panelSummaries(driver) {
@@ -73,19 +60,6 @@ async function previewParts(driver) {
     `return [...document.querySelectorAll('[data-testid="prompt-preview"] [data-testid="prompt-part"]')]
        .map((p) => [p.dataset.source, p.querySelector('pre')?.textContent ?? '', p.querySelector('.label')?.textContent ?? '']);`,
   );
-}
-
-/** Picks the option whose text is `text` in the select with this test id. */
-async function pickByText(driver, testid, text) {
-  const select = await driver.wait(until.elementLocated(By.css(`[data-testid="${testid}"]`)), WAIT_MS);
-  const value = await driver.executeScript(
-    "const o = [...arguments[0].options].find((o) => o.textContent.trim() === arguments[1]); return o ? o.value : null;",
-    select,
-    text,
-  );
-  assert.ok(value !== null, `${text} is offered in ${testid}`);
-  await select.findElement(By.css(`option[value="${value}"]`)).click();
-  await driver.wait(async () => (await select.getAttribute("value")) === value, WAIT_MS);
 }
 
 describe("a long chat remembers what left the window", () => {

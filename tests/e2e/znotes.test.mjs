@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { By, Key, until } from "selenium-webdriver";
-import { addFakeProvider, clickFresh, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
+import { addFakeProvider, clickFresh, fakeStats, launch, onScreen, screenshot, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -87,10 +87,7 @@ async function previewParts(driver) {
   );
 }
 
-async function providerStats() {
-  const response = await fetch(PROVIDER.replace(/\/v1$/, "/__stats"));
-  return response.json();
-}
+const providerStats = () => fakeStats(PROVIDER);
 
 describe("example dialogue, the Character's note and the Author's Note reach the prompt", () => {
   let driver;
