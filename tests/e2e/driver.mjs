@@ -1,7 +1,8 @@
 // WebDriver helpers for the Confab end-to-end suite.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Builder, By, Key, until } from "selenium-webdriver";
 
@@ -198,4 +199,32 @@ export async function pickByText(driver, testid, text, waitMs = 30_000) {
   if (value === null) throw new Error(`${text} is not offered in ${testid}`);
   await select.findElement(By.css(`option[value="${value}"]`)).click();
   await driver.wait(async () => (await select.getAttribute("value")) === value, waitMs);
+}
+
+/** Imports `card` (a card's JSON) through the library's import field, as a file named `fileName`. */
+export async function importCard(driver, card, fileName, waitMs = 30_000) {
+  const file = join(mkdtempSync(join(tmpdir(), "confab-card-")), fileName);
+  writeFileSync(file, JSON.stringify(card, null, 2));
+  await clickFresh(driver, By.css('[data-testid="nav-library"]'));
+  await onScreen(driver, "library");
+  await driver.findElement(By.css('[data-testid="import-input"]')).sendKeys(file);
+  await driver.wait(until.elementLocated(By.css('[data-testid="import-row"][data-status="imported"]')), waitMs, "the card is imported");
+  await clickFresh(driver, By.css('[data-testid="import-summary-close"]'));
+}
+
+/** Starts a chat with the library's character `name` and waits for its greeting. */
+export async function startChat(driver, name, waitMs = 30_000) {
+  await clickFresh(driver, By.css(`[data-testid="character-card"][data-name="${name}"]`));
+  await clickFresh(driver, By.css('[data-testid="character-chat"]'));
+  await onScreen(driver, "chats");
+  await driver.wait(until.elementLocated(By.css('[data-testid="message"][data-role="assistant"]')), waitMs, "the greeting");
+}
+
+/** Has the open chat talk to `modelId` of the provider named `providerName`, through the model picker. */
+export async function chooseModel(driver, providerName, modelId, waitMs = 30_000) {
+  await clickFresh(driver, By.css('[data-testid="model-picker"]'));
+  await driver.wait(until.elementLocated(By.css('[data-testid="model-picker-panel"]')), waitMs);
+  await pickByText(driver, "model-provider", providerName, waitMs);
+  await clickFresh(driver, By.css(`[data-testid="model-option-row"][data-model-id="${modelId}"] [data-testid="model-option"]`));
+  await driver.wait(until.elementLocated(By.css(`[data-testid="model-picker"][data-model="${modelId}"]`)), waitMs, `${modelId} is chosen`);
 }

@@ -7,11 +7,8 @@
 // provider and key (kept for this run: no keyring runs under the suite).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { clickFresh, fakeStats, launch, onScreen, pickByText, screenshot, sendAndWait, typeInto, waitReady } from "./driver.mjs";
+import { chooseModel, clickFresh, fakeStats, importCard, launch, onScreen, screenshot, sendAndWait, startChat, typeInto, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 const PROVIDER = process.env.CONFAB_FAKE_PROVIDER;
@@ -93,24 +90,9 @@ describe("prompt caching marks the stable prefix and Settings shows what it save
   });
 
   test("a chat with a long card marks the prefix; the first reply writes the cache, the next reads it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "confab-cache-"));
-    const file = join(dir, "Archivist_Vell.json");
-    writeFileSync(file, JSON.stringify(card(), null, 2));
-    await clickFresh(driver, By.css('[data-testid="nav-library"]'));
-    await onScreen(driver, "library");
-    await driver.findElement(By.css('[data-testid="import-input"]')).sendKeys(file);
-    await driver.wait(until.elementLocated(By.css('[data-testid="import-row"][data-status="imported"]')), WAIT_MS, "the card is imported");
-    await clickFresh(driver, By.css('[data-testid="import-summary-close"]'));
-    await clickFresh(driver, By.css(`[data-testid="character-card"][data-name="${NAME}"]`));
-    await clickFresh(driver, By.css('[data-testid="character-chat"]'));
-    await onScreen(driver, "chats");
-    await driver.wait(until.elementLocated(By.css('[data-testid="message"][data-role="assistant"]')), WAIT_MS, "the greeting");
-
-    await clickFresh(driver, By.css('[data-testid="model-picker"]'));
-    await driver.wait(until.elementLocated(By.css('[data-testid="model-picker-panel"]')), WAIT_MS);
-    await pickByText(driver, "model-provider", PROVIDER_NAME);
-    await clickFresh(driver, By.css(`[data-testid="model-option-row"][data-model-id="${MODEL}"] [data-testid="model-option"]`));
-    await driver.wait(until.elementLocated(By.css(`[data-testid="model-picker"][data-model="${MODEL}"]`)), WAIT_MS, "the model is chosen");
+    await importCard(driver, card(), "Archivist_Vell.json");
+    await startChat(driver, NAME);
+    await chooseModel(driver, PROVIDER_NAME, MODEL);
 
     const before = (await stats()).anthropicRequests;
     await sendAndWait(driver, "Which room keeps the ledgers of the salt barges?");

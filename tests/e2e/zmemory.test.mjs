@@ -7,11 +7,8 @@
 // finds it with its score. Self-contained: its own card, its own provider.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { By, until } from "selenium-webdriver";
-import { addFakeProvider, clickFresh, fakeStats, launch, onScreen, pickByText, screenshot, sendAndWait, waitReady } from "./driver.mjs";
+import { addFakeProvider, chooseModel, clickFresh, fakeStats, importCard, launch, onScreen, pickByText, screenshot, sendAndWait, startChat, waitReady } from "./driver.mjs";
 
 const WAIT_MS = 30_000;
 /** Summaries are written after a reply, in the background: give them time on a busy machine. */
@@ -84,25 +81,9 @@ describe("a long chat remembers what left the window", () => {
   });
 
   test("a chat on fake-tiny fills past its window with long replies", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "confab-memory-"));
-    const file = join(dir, "Wren_Hollow.json");
-    writeFileSync(file, JSON.stringify(card(), null, 2));
-    await clickFresh(driver, By.css('[data-testid="nav-library"]'));
-    await onScreen(driver, "library");
-    await driver.findElement(By.css('[data-testid="import-input"]')).sendKeys(file);
-    await driver.wait(until.elementLocated(By.css('[data-testid="import-row"][data-status="imported"]')), WAIT_MS, "the card is imported");
-    await clickFresh(driver, By.css('[data-testid="import-summary-close"]'));
-    await clickFresh(driver, By.css(`[data-testid="character-card"][data-name="${NAME}"]`));
-    await clickFresh(driver, By.css('[data-testid="character-chat"]'));
-    await onScreen(driver, "chats");
-    await driver.wait(until.elementLocated(By.css('[data-testid="message"][data-role="assistant"]')), WAIT_MS, "the greeting");
-
-    // This chat talks to fake-tiny.
-    await clickFresh(driver, By.css('[data-testid="model-picker"]'));
-    await driver.wait(until.elementLocated(By.css('[data-testid="model-picker-panel"]')), WAIT_MS);
-    await pickByText(driver, "model-provider", PROVIDER_NAME);
-    await clickFresh(driver, By.css('[data-testid="model-option-row"][data-model-id="fake-tiny"] [data-testid="model-option"]'));
-    await driver.wait(until.elementLocated(By.css('[data-testid="model-picker"][data-model="fake-tiny"]')), WAIT_MS, "fake-tiny is chosen");
+    await importCard(driver, card(), "Wren_Hollow.json");
+    await startChat(driver, NAME);
+    await chooseModel(driver, PROVIDER_NAME, "fake-tiny");
 
     const before = (await providerStats()).summaryRequests;
     for (let part = 1; part <= 7; part++) {
