@@ -368,6 +368,7 @@ fn open_chat_window<R: Runtime>(
 pub fn run() {
     startup::prepare_webkit();
     startup::init_log();
+    startup::isolate_template_renders();
     startup::step("main");
     let state = AppState::from_env();
     // Open and migrate now, so the first command rarely waits; a failure is

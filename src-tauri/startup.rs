@@ -105,6 +105,18 @@ fn tune_webkit(view: &webkit2gtk::WebView) {
     }
 }
 
+/// Renders models' Jinja chat templates in a worker started from this binary
+/// (`main` serves as one when asked), so a crafted template that exhausts
+/// memory takes down the worker, not the app.
+pub fn isolate_template_renders() {
+    match std::env::current_exe() {
+        Ok(exe) => confab_core::template::isolate_renders(exe),
+        Err(e) => {
+            tracing::warn!("chat templates render in process: this binary's path is unknown ({e})")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

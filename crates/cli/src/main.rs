@@ -218,6 +218,14 @@ struct ChatArgs {
 }
 
 fn main() -> ExitCode {
+    // Started as a template worker (by this very binary): serve renders and exit.
+    if let Some(code) = confab_core::template::serve_worker_if_asked() {
+        return code;
+    }
+    // Models' Jinja chat templates render in that worker, whose memory is limited.
+    if let Ok(exe) = std::env::current_exe() {
+        confab_core::template::isolate_renders(exe);
+    }
     let cli = Cli::parse();
     let out = Output { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -15,12 +15,13 @@
 //! output by a cap that stops the render at the write that crosses it. A
 //! template that raises gives its own message, as `invalid_input`.
 //!
-//! Known gap: memory is bounded only through the work. minijinja caps one
-//! string repetition (`'x' * n`) at 100 MB and `range` at 100,000 items, but
-//! has no allocation hook, so a template that doubles a string in a
-//! `namespace` or through macro arguments can still allocate exponentially
-//! within its fuel before the output cap sees anything. Closing it needs a
-//! render in a memory-limited subprocess, or a check of the parsed template.
+//! Memory is bounded through fuel only in part: minijinja charges what most
+//! operations allocate (a string doubled in a loop runs out of fuel), caps
+//! `range` at 100,000 items, but a list added to itself in a loop still
+//! doubles within its fuel, and minijinja has no allocation hook. The app and
+//! the CLI therefore render in a memory-limited worker process
+//! ([`super::sandbox`]); a render in process (tests, other embedders) keeps
+//! the other bounds.
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -80,8 +81,28 @@ pub fn render_chat_template(
     )
 }
 
-/// Like [`render_chat_template`], with every option.
+/// Like [`render_chat_template`], with every option; in the template worker
+/// when renders are isolated ([`super::isolate_renders`]).
 pub fn render_chat_template_with(
+    source: &str,
+    messages: &[ChatTemplateMessage],
+    options: &ChatTemplateOptions,
+) -> Result<String> {
+    // Refused here too, so an oversized template never travels to the worker.
+    if source.len() > MAX_CHAT_TEMPLATE_BYTES {
+        return Err(Error::TooLarge {
+            what: "the chat template".into(),
+            limit: format!("{} KB", MAX_CHAT_TEMPLATE_BYTES / 1024),
+        });
+    }
+    match super::sandbox::render_isolated(source, messages, options) {
+        Some(result) => result,
+        None => render_in_process(source, messages, options),
+    }
+}
+
+/// Renders in this process, with every bound but memory's (see the module's notes).
+pub(super) fn render_in_process(
     source: &str,
     messages: &[ChatTemplateMessage],
     options: &ChatTemplateOptions,

@@ -13,7 +13,8 @@
 //!   model's name.
 //! - **Jinja chat templates** (the model's own `tokenizer_config.json`
 //!   template, as llama.cpp reports it): [`render_chat_template`], sandboxed by
-//!   fuel and an output cap. [`detect_preset`] names the preset a Jinja
+//!   fuel, an output cap and, in the app and the CLI, a memory-limited worker
+//!   process ([`isolate_renders`]). [`detect_preset`] names the preset a Jinja
 //!   template matches, so the UI can show it and borrow its stop strings;
 //!   [`derive_instruct`] reads a whole instruct template off a Jinja template
 //!   by rendering probe conversations, for models no preset knows.
@@ -49,6 +50,7 @@ mod instruct;
 mod jinja;
 pub mod presets;
 mod render;
+mod sandbox;
 mod story;
 
 pub use context::{ContextTemplate, StoryStringPosition};
@@ -64,6 +66,7 @@ pub use presets::{
     template_for_model,
 };
 pub use render::{render_text_prompt, RenderedPrompt};
+pub use sandbox::{isolate_renders, serve_worker_if_asked, WORKER_ENV, WORKER_MEMORY_BYTES};
 pub use story::{
     render_story_string, MAX_STORY_DEPTH, MAX_STORY_OUTPUT_BYTES, MAX_STORY_SOURCE_BYTES,
 };
