@@ -1,7 +1,7 @@
 //! Text-completion backends through the chat engine, against servers on
 //! 127.0.0.1 that speak KoboldCpp's and llama.cpp's own APIs: the turn
 //! rendered through the instruct template in force (the model's own Jinja
-//! template when the server reports one, else a preset by the model's name,
+//! template when the server reports one, llama.cpp or KoboldCpp, else a preset by the model's name,
 //! else a pinned one), the template's stop strings, reasoning kept apart, Stop
 //! aborting generation on the server, and the preview showing the exact text.
 
@@ -149,6 +149,71 @@ async fn a_koboldcpp_reply_is_prompted_in_its_models_format_and_streams_in() {
         .as_str()
         .unwrap()
         .ends_with(&text.text[text.text.len() - 20..]));
+}
+
+#[tokio::test]
+async fn a_koboldcpp_that_reports_its_models_template_gets_the_turn_through_it() {
+    // KoboldCpp (since late 2024) answers llama.cpp's /props with the GGUF's chat template
+    // (ChatML here), which wins over the model's name (a Llama 3.1 one).
+    let props = serde_json::json!({
+        "chat_template": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+        "total_slots": 1,
+        "default_generation_settings": {"n_ctx": 8192},
+    })
+    .to_string();
+    let server = Server::start(move |seen: &Seen| match seen.path.as_str() {
+        "/api/extra/version" => json_ok(r#"{"result":"KoboldCpp","version":"1.82.4"}"#),
+        "/api/v1/model" => json_ok(KOBOLD_MODEL),
+        "/api/extra/true_max_context_length" => json_ok(r#"{"value":8192}"#),
+        "/props" => json_ok(&props),
+        "/api/extra/generate/stream" => sse(&kobold_tokens(&["Here."]), 7, true),
+        _ => json_ok("{}"),
+    })
+    .await;
+    let (f, _) = text_chat(ProviderKind::KoboldCpp, &server.root()).await;
+    let preview = preview_turn(
+        &f.store,
+        &f.caches,
+        &f.session,
+        &TurnRequest {
+            new_message: Some("Where am I?".into()),
+            ..Default::default()
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let text = preview.text_prompt.expect("a text prompt");
+    assert_eq!(text.template.origin, TemplateOrigin::ModelsOwn);
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, "Where am I?", &[], sink.clone())
+        .await
+        .unwrap();
+    sink.terminal().await;
+    wait_free(&f).await;
+    assert_eq!(f.messages().await.pop().unwrap().content, "Here.");
+
+    let seen = server.seen();
+    let body = request_to(&seen, "/api/extra/generate/stream").json();
+    let prompt = body["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("<|im_start|>user\nWhere am I?<|im_end|>"),
+        "{prompt}"
+    );
+    assert!(prompt.ends_with("<|im_start|>assistant\n"), "{prompt:?}");
+    assert!(
+        !prompt.contains("<|start_header_id|>"),
+        "not the name's preset"
+    );
+    let stops: Vec<&str> = body["stop_sequence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(stops.contains(&"<|im_end|>"), "ChatML's stop: {stops:?}");
+    assert_eq!(text.text, prompt, "the preview is the very text sent");
 }
 
 #[tokio::test]

@@ -494,6 +494,7 @@ fn abort_tokenize_and_props_requests() {
             "http://127.0.0.1:5001/api/extra/version",
             "http://127.0.0.1:5001/api/v1/model",
             "http://127.0.0.1:5001/api/extra/true_max_context_length",
+            "http://127.0.0.1:5001/props",
         ]
     );
 

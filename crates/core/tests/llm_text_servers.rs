@@ -108,11 +108,16 @@ fn llamacpp_props_and_kobold_identity_are_read() {
     assert_eq!(parse_kobold_value(br#"{"value":16384}"#).unwrap(), 16384);
 }
 
+/// KoboldCpp's `/props`: the template as the GGUF carries it, one slot, its window.
+const KOBOLD_PROPS: &str = r#"{"chat_template":"{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}","total_slots":1,"default_generation_settings":{"n_ctx":16384}}"#;
+
 fn kobold_route(req: &Seen) -> Reply {
     match req.path.as_str() {
         "/api/extra/version" => json_ok(r#"{"result":"KoboldCpp","version":"1.82.4"}"#),
         "/api/v1/model" => json_ok(r#"{"result":"koboldcpp/Nemo-12B"}"#),
         "/api/extra/true_max_context_length" => json_ok(r#"{"value":16384}"#),
+        // KoboldCpp (since late 2024) answers llama.cpp's /props with the loaded model's chat template.
+        "/props" => json_ok(KOBOLD_PROPS),
         "/api/extra/tokencount" => json_ok(r#"{"value":5,"ids":[1,2,3,4,5]}"#),
         "/v1/models" => json_ok(
             r#"{"object":"list","data":[{"id":"koboldcpp/Nemo-12B","object":"model","created":1,"owned_by":"koboldcpp","permission":[],"root":"koboldcpp"}]}"#,
@@ -150,6 +155,10 @@ async fn counting_tokens_and_fetching_props_over_http() {
     assert_eq!(
         props,
         ServerProps {
+            chat_template: Some(
+                "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+                    .into()
+            ),
             context_length: Some(16384),
             model: Some("Nemo-12B".into()),
             version: Some("1.82.4".into()),
@@ -186,6 +195,10 @@ async fn counting_tokens_and_fetching_props_over_http() {
     let props = fetch_props(&client(), &c, None, t).await.unwrap();
     assert_eq!(props.version.as_deref(), Some("1.40"));
     assert_eq!(props.model, None);
+    assert_eq!(
+        props.chat_template, None,
+        "no /props: the model's name picks the template"
+    );
     // A server that is not KoboldCpp, and one that errs, are typed errors.
     let c = config(ProviderKind::KoboldCpp, &llama.root(), true);
     assert_eq!(

@@ -106,7 +106,8 @@ pub fn parse_token_count(kind: ProviderKind, body: &[u8]) -> Result<u32> {
 }
 
 /// The requests that identify a server and its model, in the order to send them:
-/// llama.cpp's `/props`; KoboldCpp's version, model and true context length.
+/// llama.cpp's `/props`; KoboldCpp's version, model, true context length and
+/// its llama.cpp-style `/props` (KoboldCpp since late 2024: the model's chat template).
 pub fn props_requests(config: &ProviderConfig, api_key: Option<&str>) -> Result<Vec<HttpRequest>> {
     match config.kind {
         ProviderKind::LlamaCpp => Ok(vec![get(config, "props", api_key)?]),
@@ -114,6 +115,7 @@ pub fn props_requests(config: &ProviderConfig, api_key: Option<&str>) -> Result<
             get(config, "api/extra/version", api_key)?,
             get(config, "api/v1/model", api_key)?,
             get(config, "api/extra/true_max_context_length", api_key)?,
+            get(config, "props", api_key)?,
         ]),
         _ => Err(Error::InvalidInput(format!(
             "{} reports no properties Confab knows",
@@ -268,8 +270,8 @@ pub async fn count_tokens(
 }
 
 /// Asks a llama.cpp or KoboldCpp server for its chat template, special tokens,
-/// context window, model and version. KoboldCpp's model and context length
-/// are optional extras: a server too old to answer them still identifies.
+/// context window, model and version. KoboldCpp's model, context length and
+/// `/props` are optional extras: a server too old to answer them still identifies.
 pub async fn fetch_props(
     http: &reqwest::Client,
     config: &ProviderConfig,
@@ -293,11 +295,18 @@ pub async fn fetch_props(
                 Ok(body) => parse_kobold_value(&body).ok().filter(|n| *n > 0),
                 Err(_) => None,
             };
+            // Only what llama.cpp's shape adds: the template and its special tokens.
+            let props = match send(&requests[3]).await {
+                Ok(body) => parse_llamacpp_props(&body).unwrap_or_default(),
+                Err(_) => ServerProps::default(),
+            };
             Ok(ServerProps {
+                chat_template: props.chat_template,
+                bos_token: props.bos_token,
+                eos_token: props.eos_token,
                 version: Some(version),
                 model,
-                context_length,
-                ..ServerProps::default()
+                context_length: context_length.or(props.context_length),
             })
         }
     }
