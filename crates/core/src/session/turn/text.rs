@@ -150,7 +150,7 @@ pub async fn text_turn(
     };
     if chosen.is_none() {
         if let Some(source) = server.and_then(|s| s.chat_template.as_deref()) {
-            return jinja_turn(source, server, prompt, names);
+            return jinja_turn(source, server, prompt, names).await;
         }
     }
     let (instruct, template) = match chosen {
@@ -242,7 +242,7 @@ async fn auto_instruct(
 /// The turn through the model's own Jinja template, as the server's chat
 /// endpoint would render it; a continued reply is appended after the opening
 /// of the assistant's turn rather than closed by the template.
-fn jinja_turn(
+async fn jinja_turn(
     source: &str,
     server: Option<&ServerProps>,
     prompt: &AssembledPrompt,
@@ -265,7 +265,13 @@ fn jinja_turn(
         add_generation_prompt: true,
         today: Some(today()),
     };
-    let mut text = render_chat_template_with(source, &messages, &options)?;
+    // Off the async threads: in the app a render waits on the template worker,
+    // and a runaway template takes seconds to reach the worker's memory limit.
+    let owned = source.to_owned();
+    let mut text =
+        tokio::task::spawn_blocking(move || render_chat_template_with(&owned, &messages, &options))
+            .await
+            .map_err(|e| Error::Internal(format!("the chat template's render stopped: {e}")))??;
     if let Some(c) = continued {
         text.push_str(&c);
     }
