@@ -272,5 +272,14 @@ describe("a long chat remembers what left the window", () => {
     // The report heads the Messages tab: scroll the preview (not the window) to its top.
     await driver.executeScript("arguments[0].closest('#prompt-panel').scrollTop = 0", report);
     await screenshot(driver, "memory-prompt-retrieved");
+    // The activation explain (the World info tab) names the same passage and its score.
+    await clickFresh(driver, By.css('[data-testid="prompt-tab-world-info"]'));
+    await driver.wait(until.elementLocated(By.css('[data-testid="prompt-wi-budget"]')), WAIT_MS, "the World info tab");
+    const explained = await driver.executeScript(
+      `return [...document.querySelectorAll('#prompt-panel [data-testid="prompt-retrieved"]')].map((r) => r.textContent);`,
+    );
+    assert.ok(explained.some((r) => r.includes(NOTE) && /score 0\.\d\d/.test(r)), JSON.stringify(explained));
+    await driver.executeScript("document.querySelector('#prompt-panel [data-testid=\"prompt-retrieval\"]').scrollIntoView({block: 'center'})");
+    await screenshot(driver, "memory-world-info-retrieved");
   });
 });
