@@ -54,8 +54,11 @@ use confab_core::store::{
 };
 use confab_core::tokens::{shared_counter, TokenCounter};
 use sqlx::{ConnectOptions, Connection};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+#[path = "../tests/http_support/mod.rs"]
+mod http;
 
 const WORDS: &[&str] = &[
     "forest", "glade", "river", "sword", "lantern", "tavern", "storm", "whisper", "dragon",
@@ -466,34 +469,10 @@ async fn embed_server() -> std::net::SocketAddr {
 
 /// Answers one request (the connection closes after it).
 async fn answer_embeddings(mut sock: tokio::net::TcpStream) {
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match sock.read(&mut tmp).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&tmp[..n]),
-        }
+    let Some(request) = http::read(&mut sock).await else {
+        return;
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match sock.read(&mut tmp).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&tmp[..n]),
-        }
-    }
-    let body: serde_json::Value =
-        serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or_default();
+    let body = request.json();
     let data: Vec<serde_json::Value> = body["input"]
         .as_array()
         .into_iter()

@@ -20,7 +20,10 @@
 //!
 //! `cargo bench --locked -p confab-core --bench text_completion`
 
-use std::io::{Read, Write};
+#[path = "../tests/http_support/mod.rs"]
+mod http;
+
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -87,39 +90,6 @@ fn json_reply(body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The request's path and body.
-fn read_request(sock: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 65536];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    let length = head
-        .to_ascii_lowercase()
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(str::to_owned))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    Some((
-        path,
-        buf.get(head_end..).map(<[u8]>::to_vec).unwrap_or_default(),
-    ))
-}
-
 impl Server {
     fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -134,7 +104,8 @@ impl Server {
                 let (b, p, stream) = (b.clone(), p.clone(), stream.clone());
                 std::thread::spawn(move || {
                     let _ = sock.set_nodelay(true);
-                    let Some((path, body)) = read_request(&mut sock) else {
+                    let Some(http::Request { path, body, .. }) = http::read_blocking(&mut sock)
+                    else {
                         return;
                     };
                     if let Ok(mut seen) = p.lock() {

@@ -10,6 +10,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 
 use std::sync::Arc;
 use std::time::Duration;

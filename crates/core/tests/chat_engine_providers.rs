@@ -4,6 +4,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 
 use chat_engine_support::{error_of, quick};
 use chat_support::*;

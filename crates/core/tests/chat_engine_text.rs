@@ -7,6 +7,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 mod text_support;
 
 use std::time::Duration;
@@ -15,7 +16,8 @@ use chat_engine_support::{quick, wait_free};
 use chat_support::{Fixture, Recorder};
 use confab_core::connection::{self, CharacterPins};
 use confab_core::llm::{ProviderConfig, ProviderKind};
-use confab_core::session::turn::{preview_turn, TemplateOrigin, TurnRequest};
+use confab_core::session::turn::{preview_turn, PromptPreview, TemplateOrigin, TurnRequest};
+use confab_core::session::Message;
 use confab_core::session::MessageStatus;
 use text_support::{http_chunk, json_ok, sse, Reply, Seen, Server, SSE_HEAD};
 
@@ -76,18 +78,34 @@ fn request_to<'a>(seen: &'a [Seen], path: &str) -> &'a Seen {
     })
 }
 
+/// What a send of `message` would go out with now (with its request body when `request`).
+async fn preview_of(f: &Fixture, message: &str, request: bool) -> PromptPreview {
+    let ask = TurnRequest {
+        new_message: Some(message.into()),
+        ..Default::default()
+    };
+    preview_turn(&f.store, &f.caches, &f.session, &ask, request)
+        .await
+        .unwrap()
+}
+
+/// Sends `message` and waits until its reply has ended and the chat is free; that reply.
+async fn send_and_wait(f: &Fixture, message: &str) -> Message {
+    let sink = Recorder::new();
+    f.engine
+        .send(&f.session, message, &[], sink.clone())
+        .await
+        .unwrap();
+    sink.terminal().await;
+    wait_free(f).await;
+    f.messages().await.pop().unwrap()
+}
+
 #[tokio::test]
 async fn a_koboldcpp_reply_is_prompted_in_its_models_format_and_streams_in() {
     let server = kobold(&["Wel", "come, ", "traveller."], false).await;
     let (f, _) = text_chat(ProviderKind::KoboldCpp, &server.root()).await;
-    let sink = Recorder::new();
-    f.engine
-        .send(&f.session, "Where am I?", &[], sink.clone())
-        .await
-        .unwrap();
-    sink.terminal().await;
-    wait_free(&f).await;
-    let reply = f.messages().await.pop().unwrap();
+    let reply = send_and_wait(&f, "Where am I?").await;
     assert_eq!(reply.content, "Welcome, traveller.");
     assert_eq!(reply.status, MessageStatus::Complete);
 
@@ -121,18 +139,7 @@ async fn a_koboldcpp_reply_is_prompted_in_its_models_format_and_streams_in() {
     assert!(body["genkey"].as_str().is_some_and(|k| !k.is_empty()));
 
     // The preview shows the same text, and why this template.
-    let preview = preview_turn(
-        &f.store,
-        &f.caches,
-        &f.session,
-        &TurnRequest {
-            new_message: Some("Where am I?".into()),
-            ..Default::default()
-        },
-        true,
-    )
-    .await
-    .unwrap();
+    let preview = preview_of(&f, "Where am I?", true).await;
     let text = preview.text_prompt.expect("a text prompt");
     assert_eq!(text.template.origin, TemplateOrigin::ModelName);
     assert!(
@@ -171,28 +178,10 @@ async fn a_koboldcpp_that_reports_its_models_template_gets_the_turn_through_it()
     })
     .await;
     let (f, _) = text_chat(ProviderKind::KoboldCpp, &server.root()).await;
-    let preview = preview_turn(
-        &f.store,
-        &f.caches,
-        &f.session,
-        &TurnRequest {
-            new_message: Some("Where am I?".into()),
-            ..Default::default()
-        },
-        false,
-    )
-    .await
-    .unwrap();
+    let preview = preview_of(&f, "Where am I?", false).await;
     let text = preview.text_prompt.expect("a text prompt");
     assert_eq!(text.template.origin, TemplateOrigin::ModelsOwn);
-    let sink = Recorder::new();
-    f.engine
-        .send(&f.session, "Where am I?", &[], sink.clone())
-        .await
-        .unwrap();
-    sink.terminal().await;
-    wait_free(&f).await;
-    assert_eq!(f.messages().await.pop().unwrap().content, "Here.");
+    assert_eq!(send_and_wait(&f, "Where am I?").await.content, "Here.");
 
     let seen = server.seen();
     let body = request_to(&seen, "/api/extra/generate/stream").json();
@@ -271,29 +260,11 @@ async fn a_llamacpp_server_with_a_chat_template_gets_the_turn_through_it_and_rea
     .await;
     let (f, _) = text_chat(ProviderKind::LlamaCpp, &server.root()).await;
     // The preview, before the send: the exact text the send will go out with.
-    let preview = preview_turn(
-        &f.store,
-        &f.caches,
-        &f.session,
-        &TurnRequest {
-            new_message: Some("Where am I?".into()),
-            ..Default::default()
-        },
-        false,
-    )
-    .await
-    .unwrap();
+    let preview = preview_of(&f, "Where am I?", false).await;
     let text = preview.text_prompt.unwrap();
     assert_eq!(text.template.origin, TemplateOrigin::ModelsOwn);
     let previewed = text.text;
-    let sink = Recorder::new();
-    f.engine
-        .send(&f.session, "Where am I?", &[], sink.clone())
-        .await
-        .unwrap();
-    sink.terminal().await;
-    wait_free(&f).await;
-    let reply = f.messages().await.pop().unwrap();
+    let reply = send_and_wait(&f, "Where am I?").await;
     assert_eq!(reply.content, "You are in the glade.");
     assert_eq!(reply.meta.reasoning.as_deref(), Some("They are lost."));
 
@@ -333,13 +304,7 @@ async fn a_characters_pinned_template_wins_over_the_servers() {
     )
     .await
     .unwrap();
-    let sink = Recorder::new();
-    f.engine
-        .send(&f.session, "Ready?", &[], sink.clone())
-        .await
-        .unwrap();
-    sink.terminal().await;
-    wait_free(&f).await;
+    send_and_wait(&f, "Ready?").await;
     let seen = server.seen();
     let prompt = request_to(&seen, "/api/extra/generate/stream").json()["prompt"]
         .as_str()

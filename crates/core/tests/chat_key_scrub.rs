@@ -5,6 +5,7 @@
 //! the saved messages or anything else in the database.
 
 mod chat_support;
+mod http_support;
 
 use std::time::Duration;
 

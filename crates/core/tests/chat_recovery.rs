@@ -7,6 +7,7 @@
 //! from the parent's server until the parent kills it.
 
 mod chat_support;
+mod http_support;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};

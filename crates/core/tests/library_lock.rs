@@ -6,6 +6,7 @@
 //! each `LibraryLock` here stands for another process.
 
 mod chat_support;
+mod http_support;
 
 use std::path::Path;
 use std::time::Duration;

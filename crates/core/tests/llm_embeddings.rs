@@ -1,6 +1,7 @@
 //! The embeddings client against a real server on 127.0.0.1: where each kind
 //! serves embeddings, batching, and every hostile answer as a typed error.
 
+mod http_support;
 mod retrieval_support;
 
 use std::time::{Duration, Instant};

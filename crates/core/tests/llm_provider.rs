@@ -1,5 +1,7 @@
 //! Provider requests, model lists and local discovery, without the internet.
 
+mod http_support;
+
 use std::time::{Duration, Instant};
 
 use confab_core::llm::{
@@ -465,18 +467,16 @@ async fn serve(response: &'static str) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         while let Ok((mut sock, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                assert!(buf.starts_with(b"GET /v1/models HTTP/1.1\r\n"));
+                let Some(request) = http_support::read(&mut sock).await else {
+                    return;
+                };
+                assert_eq!(
+                    (request.method.as_str(), request.path.as_str()),
+                    ("GET", "/v1/models")
+                );
                 let _ = sock.write_all(response.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });

@@ -2,6 +2,8 @@
 //! (captures, broken streams, error responses) and reqwest reads them.
 //! Every server stops by itself; every wait is bounded.
 
+mod http_support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,8 +13,8 @@ use confab_core::llm::{
 };
 use confab_core::{Error, ErrorCode};
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 
 const OPENAI_RAW: &[u8] = include_bytes!("fixtures/streams/openai_stream.raw");
 const ANTHROPIC_RAW: &[u8] = include_bytes!("fixtures/streams/anthropic_stream.raw");
@@ -26,17 +28,6 @@ enum Reply {
     ThenSilence(Vec<u8>),
 }
 
-async fn read_request(sock: &mut TcpStream) {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.len() < 65536 {
-        match sock.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => seen.extend_from_slice(&buf[..n]),
-        }
-    }
-}
-
 /// Serves one connection on 127.0.0.1 and returns its address.
 async fn serve(reply: Reply) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -47,7 +38,7 @@ async fn serve(reply: Reply) -> SocketAddr {
         else {
             return;
         };
-        read_request(&mut sock).await;
+        http_support::read(&mut sock).await;
         match reply {
             Reply::Pieces(pieces) => {
                 for p in pieces {

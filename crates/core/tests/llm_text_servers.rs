@@ -3,6 +3,7 @@
 //! async calls against fake servers), and discovery telling KoboldCpp and
 //! llama.cpp from other OpenAI-style servers.
 
+mod http_support;
 mod text_support;
 
 use std::time::Duration;

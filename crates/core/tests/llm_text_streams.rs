@@ -3,6 +3,7 @@
 //! backend's shape, cut-off and hostile streams, and stopping KoboldCpp (its
 //! abort endpoint, and a server that ignores it).
 
+mod http_support;
 mod text_support;
 
 use std::time::Duration;

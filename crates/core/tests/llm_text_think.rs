@@ -3,6 +3,7 @@
 //! the prompt or in the stream, custom tags, and blocks left open at the end;
 //! and the same through a real stream with `start_reply_with`.
 
+mod http_support;
 mod text_support;
 
 use std::time::Duration;

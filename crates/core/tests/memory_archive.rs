@@ -3,6 +3,7 @@
 //! of a chat gets summaries of its own messages, never pointing into the original.
 
 mod chat_support;
+mod http_support;
 
 use confab_core::chat::Quiet;
 use confab_core::library::archive::{

@@ -2,6 +2,7 @@
 //! 127.0.0.1 with deterministic vectors (a hashed bag of words), the prompt
 //! preview and the send built by the same function.
 
+mod http_support;
 mod retrieval_support;
 
 use std::sync::Arc;

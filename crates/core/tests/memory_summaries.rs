@@ -5,6 +5,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 mod memory_support;
 
 use chat_engine_support::quick;

@@ -3,6 +3,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 mod memory_support;
 mod text_support;
 

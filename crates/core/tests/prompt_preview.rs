@@ -3,6 +3,7 @@
 //! preview's, byte for byte, for both wire shapes, with every kind of part.
 
 mod chat_support;
+mod http_support;
 
 use chat_support::*;
 use confab_core::chat::{EngineConfig, StreamEvent};

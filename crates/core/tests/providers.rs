@@ -6,6 +6,7 @@
 //! are in providers_models.rs, the HTTP client's hardening in providers_http.rs,
 //! cost and usage in providers_usage.rs.
 
+mod http_support;
 mod providers_support;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! no answer, an oversize answer, nothing listening, redirects, proxies from the
 //! environment, the real environment, TLS with ALPN. Nothing leaves loopback.
 
+mod http_support;
 mod providers_support;
 
 use std::time::Duration;

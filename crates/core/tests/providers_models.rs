@@ -2,6 +2,7 @@
 //! 127.0.0.1: fetched with the right key and headers, cached, kept when a
 //! refresh fails, favourites first. Nothing leaves loopback.
 
+mod http_support;
 mod providers_support;
 
 use std::sync::{Arc, Mutex};

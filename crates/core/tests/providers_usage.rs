@@ -1,6 +1,7 @@
 //! What replies cost: prices per million tokens, and usage summed per day,
 //! provider and model, on a real SQLite file.
 
+mod http_support;
 mod providers_support;
 
 use confab_core::llm::{ModelInfo, Usage};

@@ -5,6 +5,7 @@
 
 mod chat_engine_support;
 mod chat_support;
+mod http_support;
 
 use chat_engine_support::{quick, wait_free, SECOND};
 use chat_support::*;

@@ -5,9 +5,12 @@
 
 mod library;
 
+#[path = "../../tests/http_support/mod.rs"]
+mod http;
+
 pub use library::{setup, Setup};
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -61,7 +64,9 @@ impl Server {
             for sock in listener.incoming() {
                 let Ok(mut sock) = sock else { continue };
                 let _ = sock.set_nodelay(true);
-                let body = read_request(&mut sock);
+                let body = http::read_blocking(&mut sock)
+                    .map(|request| request.body)
+                    .unwrap_or_default();
                 if let Ok(mut last) = b.lock() {
                     *last = body;
                 }
@@ -104,33 +109,6 @@ impl Server {
     pub fn url(&self) -> String {
         format!("http://{}/v1/chat/completions", self.addr)
     }
-}
-
-pub fn read_request(sock: &mut std::net::TcpStream) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 65536];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => return Vec::new(),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match sock.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    buf.get(head_end..).map(<[u8]>::to_vec).unwrap_or_default()
 }
 
 /// The sink the benchmark reads: arrival times of text, the first delta, the end.

@@ -20,6 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use crate::http_support as http;
+
 /// One thing the server does on a connection, in order.
 #[derive(Clone)]
 pub enum Step {
@@ -146,41 +148,12 @@ impl Server {
 
 async fn serve(sock: tokio::net::TcpStream, script: Script, seen: Arc<Seen>) {
     let (mut rd, mut wr) = sock.into_split();
-    // The request: head, then a Content-Length body.
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16384];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match rd.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
+    let Some(request) = http::read(&mut rd).await else {
+        return;
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match rd.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let body = serde_json::from_slice(&buf[head_end..head_end + length])
-        .unwrap_or(serde_json::Value::Null);
-    seen.heads.lock().unwrap().push(head);
-    seen.bodies.lock().unwrap().push(body);
-    seen.raw_bodies
-        .lock()
-        .unwrap()
-        .push(buf[head_end..head_end + length].to_vec());
+    seen.bodies.lock().unwrap().push(request.json());
+    seen.heads.lock().unwrap().push(request.head);
+    seen.raw_bodies.lock().unwrap().push(request.body);
 
     // The client closing its side shows up as the end of what we read.
     let gone = Arc::new(Notify::new());

@@ -3,6 +3,8 @@
 //! sessions; small helpers for configurations, model lists and errors.
 #![allow(dead_code)] // each test binary uses its own part of this
 
+use crate::http_support as http;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use confab_core::providers::{self, ModelFetch};
 use confab_core::secrets::Keys;
 use confab_core::store::{Inserted, NewCharacter, Store};
 use confab_core::{AppError, Error};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 // ---------------------------------------------------------------------------
@@ -58,15 +60,10 @@ impl Server {
                 let seen = seen.clone();
                 let route = route.clone();
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
-                        match sock.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let Some(request) = http::read(&mut sock).await else {
+                        return;
+                    };
+                    let head = request.head;
                     let reply = route(&head);
                     seen.lock().unwrap().push(head);
                     match reply {

@@ -19,8 +19,10 @@ use confab_core::session::turn::PromptCaches;
 use confab_core::session::{MessageStatus, Role};
 use confab_core::sink::Collect;
 use confab_core::store::{Inserted, NewCharacter, NewMessage, Store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+use crate::http_support as http;
 
 /// What the embeddings endpoint answers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,40 +135,13 @@ impl EmbedServer {
 }
 
 async fn serve(mut sock: tokio::net::TcpStream, seen: Arc<Seen>, mode: Arc<Mutex<Mode>>) {
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        match sock.read(&mut tmp).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&tmp[..n]),
-        }
+    let Some(request) = http::read(&mut sock).await else {
+        return;
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match sock.read(&mut tmp).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&tmp[..n]),
-        }
-    }
-    let body: serde_json::Value =
-        serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or_default();
-    let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let body = request.json();
+    let path = request.path.clone();
     seen.paths.lock().unwrap().push(path.clone());
-    if let Some(auth) = head
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
-    {
+    if let Some(auth) = request.header("authorization") {
         seen.auth.lock().unwrap().push(auth.to_owned());
     }
     if path.ends_with("/chat/completions") {

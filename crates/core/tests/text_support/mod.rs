@@ -12,30 +12,13 @@ use confab_core::llm::{
     ProviderConfig, ProviderKind, SseDecoder, StreamParser, WireEvent, DEFAULT_MAX_EVENT_BYTES,
 };
 use confab_core::Error;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::http_support as http;
 
 /// One request as the server read it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub head: String,
-    pub body: Vec<u8>,
-}
-
-impl Seen {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
+pub use http::Request as Seen;
 
 /// What the server does with a request.
 #[derive(Clone)]
@@ -64,49 +47,6 @@ impl Drop for Server {
     }
 }
 
-async fn read_request(sock: &mut TcpStream) -> Option<Seen> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        if buf.len() > 1 << 20 {
-            return None;
-        }
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.trim()
-                .eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < length && body.len() < 16 << 20 {
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let mut first = head.lines().next().unwrap_or("").split(' ');
-    let method = first.next().unwrap_or("").to_owned();
-    let path = first.next().unwrap_or("").to_owned();
-    Some(Seen {
-        method,
-        path,
-        head,
-        body,
-    })
-}
-
 impl Server {
     pub async fn start(route: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -121,7 +61,7 @@ impl Server {
             {
                 let (seen, gone, route) = (seen2.clone(), gone2.clone(), route.clone());
                 tokio::spawn(async move {
-                    let Some(req) = read_request(&mut sock).await else {
+                    let Some(req) = http::read(&mut sock).await else {
                         return;
                     };
                     let reply = route(&req);
