@@ -123,6 +123,12 @@ describe("a local model through KoboldCpp's own API", () => {
       WAIT_MS,
       "the header names the profile",
     );
+    // KoboldCpp replies with the model it loaded: the header says so, not "No model chosen".
+    await driver.wait(
+      async () => /Model loaded on the server/.test(await driver.findElement(css('[data-testid="model-picker"]')).getText()),
+      WAIT_MS,
+      "the model picker names the server's loaded model",
+    );
     await screenshot(driver, "local-profile-in-header");
 
     await clickFresh(driver, css('[data-testid="prompt-preview-open"]'));

@@ -6,7 +6,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { afterEach, describe, expect, test, vi } from "vitest";
 import App from "../src/App.svelte";
 import type { ConnectionProfile, Language, ProviderConfig, SessionModel } from "../src/lib/api";
-import { chatCharacter, installBackend, MockChats, MockProviders, type Call } from "./helpers/backend";
+import { chatCharacter, installBackend, MockChats, MockProviders, model, type Call } from "./helpers/backend";
 import { ANN, BO, openSession } from "./helpers/chats";
 
 afterEach(() => {
@@ -86,6 +86,28 @@ describe("the chat header's profile switch", () => {
     await waitFor(() => expect(screen.getByTestId("profile-current").dataset["source"]).toBe("none"));
     expect(last(calls, "use_profile")).toEqual({ sessionId: session.id, profileId: null });
     expect(screen.getByTestId("model-picker").dataset["model"]).toBe("openai/gpt-4o");
+  });
+
+  test("a KoboldCpp profile with no model says the server's loaded model replies, naming it once listed", async () => {
+    const s = setup();
+    const bare = s.providers.add({ name: "Kobold bare", kind: "koboldCpp", defaultModel: "" });
+    const listed = s.providers.add({ name: "Kobold listed", kind: "koboldCpp", defaultModel: "" }, { models: [model("koboldcpp/Llama-3.1-8B", null)] });
+    s.providers.connections.addProfile({ name: "Bare", providerId: bare.id });
+    s.providers.connections.addProfile({ name: "Listed", providerId: listed.id });
+    s.chats.addSession("ann", [{ role: "assistant", content: "Hello, traveller." }], { title: "Trip" });
+    await start(s, "chats");
+    await openSession("Trip");
+    const picker = screen.getByTestId("model-picker");
+
+    await openPicker();
+    await fireEvent.click(row("profile-option", "Bare"));
+    await waitFor(() => expect(picker.textContent).toContain("Model loaded on the server"));
+    expect(picker.textContent).not.toContain("No model chosen");
+    expect(picker.dataset["model"]).toBe(""); // the request still names none
+
+    await openPicker();
+    await fireEvent.click(row("profile-option", "Listed"));
+    await waitFor(() => expect(picker.textContent).toContain("koboldcpp/Llama-3.1-8B"));
   });
 
   test("pin the profile to the character: its chats that chose nothing use it; unpin lets it go", async () => {

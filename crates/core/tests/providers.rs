@@ -458,3 +458,53 @@ async fn a_session_resolves_its_provider_model_and_context_length() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn a_single_model_server_needs_no_model_chosen() {
+    let e = env().await;
+    let s = session(&e.store).await;
+    // KoboldCpp's /v1/models lists the one model it has loaded.
+    let kobold_list =
+        r#"{"object":"list","data":[{"id":"koboldcpp/Llama-3.1-8B","object":"model"}]}"#;
+    let server = Server::always(json_ok(kobold_list)).await;
+    let kobold = add(&e, ProviderKind::KoboldCpp, "Kobold", &server.url(""), "").await;
+
+    // No model anywhere: the server's loaded model replies, so nothing is missing.
+    let m = providers::session_model(&e.store, &s).await.unwrap();
+    assert_eq!(m.provider_id.as_deref(), Some(kobold.id.as_str()));
+    assert_eq!(m.model, "", "the request names no model");
+    assert!(m.server_model);
+    assert_eq!(m.loaded_model, None, "never listed, so unnamed");
+
+    // Listed once, the loaded model has a name; its window stays the server's report.
+    providers::refresh_models(&e.store, &e.keys, &e.http, &kobold.id)
+        .await
+        .unwrap();
+    let m = providers::session_model(&e.store, &s).await.unwrap();
+    assert!(m.server_model);
+    assert_eq!(m.loaded_model.as_deref(), Some("koboldcpp/Llama-3.1-8B"));
+    assert_eq!(m.context_length, None);
+
+    // A model chosen is the model in force.
+    let m = providers::set_session_model(&e.store, &s, None, Some("other.gguf".into()))
+        .await
+        .unwrap();
+    assert_eq!(m.model, "other.gguf");
+    assert!(!m.server_model);
+    assert_eq!(m.loaded_model, None);
+
+    // A server that needs a model named is still missing one.
+    let tabby = add(
+        &e,
+        ProviderKind::TextCompletions,
+        "Tabby",
+        &server.url("/v1"),
+        "",
+    )
+    .await;
+    let m = providers::set_session_model(&e.store, &s, Some(tabby.id), None)
+        .await
+        .unwrap();
+    assert_eq!(m.model, "");
+    assert!(!m.server_model);
+}

@@ -2282,6 +2282,13 @@ export type SessionModel = {
 	model: string,
 	/**  The model's context window, when its provider listed it. */
 	contextLength: number | null,
+	/**
+	 *  No model is chosen and the server replies with the one it has loaded
+	 *  (KoboldCpp, llama.cpp): the chat works without a choice.
+	 */
+	serverModel: boolean,
+	/**  That loaded model's name, when the server's cached list names exactly one. */
+	loadedModel: string | null,
 	/**  The connection profile in force, if any. */
 	profileId: string | null,
 	/**  Its name. */

@@ -80,6 +80,11 @@ pub struct SessionModel {
     pub model: String,
     /// The model's context window, when its provider listed it.
     pub context_length: Option<u32>,
+    /// No model is chosen and the server replies with the one it has loaded
+    /// (KoboldCpp, llama.cpp): the chat works without a choice.
+    pub server_model: bool,
+    /// That loaded model's name, when the server's cached list names exactly one.
+    pub loaded_model: Option<String>,
     /// The connection profile in force, if any.
     pub profile_id: Option<String>,
     /// Its name.
@@ -371,13 +376,32 @@ pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionMod
     let model = model_choice
         .or_else(|| provider.as_ref().map(|p| p.default_model.clone()))
         .unwrap_or_default();
-    let context_length = match &provider_id {
-        Some(id) if !model.is_empty() => store
-            .cached_models(id)
-            .await?
-            .and_then(|(models, _)| models.into_iter().find(|m| m.id == model))
-            .and_then(|m| m.context_length),
+    let server_model = model.is_empty()
+        && provider
+            .as_ref()
+            .is_some_and(|p| p.kind.serves_loaded_model());
+    let listed = match &provider_id {
+        Some(id) if !model.is_empty() || server_model => {
+            store.cached_models(id).await?.map(|(models, _)| models)
+        }
         _ => None,
+    };
+    let (context_length, loaded_model) = match listed {
+        // A single-model server lists just the one it has loaded. Its window is
+        // left to the server's own report (the window it was started with),
+        // which the engine asks for, not the list's figure.
+        Some(models) if server_model => match <[_; 1]>::try_from(models) {
+            Ok([only]) => (None, Some(only.id)),
+            Err(_) => (None, None),
+        },
+        Some(models) => (
+            models
+                .into_iter()
+                .find(|m| m.id == model)
+                .and_then(|m| m.context_length),
+            None,
+        ),
+        None => (None, None),
     };
     Ok(SessionModel {
         chosen_provider_id,
@@ -386,6 +410,8 @@ pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionMod
         provider_name: provider.map(|p| p.name),
         model,
         context_length,
+        server_model,
+        loaded_model,
         profile_id: profile.as_ref().map(|(p, _)| p.id.clone()),
         profile_name: profile.as_ref().map(|(p, _)| p.name.clone()),
         profile_source: profile.map(|(_, source)| source),

@@ -193,13 +193,18 @@ export class MockProviders {
     const chosen = profile ? this.providers.get(profile.providerId) : choice.providerId ? this.providers.get(choice.providerId) : undefined;
     const stored = chosen ?? (this.defaultId ? this.providers.get(this.defaultId) : undefined);
     const name = stored ? (profile?.model ?? choice.model ?? stored.config.defaultModel) : "";
+    // As the core: KoboldCpp and llama.cpp reply with the model they loaded when none is named.
+    const serverModel = name === "" && stored !== undefined && ["koboldCpp", "llamaCpp"].includes(stored.config.kind);
+    const listed = stored?.models ?? [];
     return {
       chosenProviderId: choice.providerId,
       chosenModel: choice.model,
       providerId: stored?.config.id ?? null,
       providerName: stored?.config.name ?? null,
       model: name,
-      contextLength: stored?.models.find((m) => m.id === name)?.contextLength ?? null,
+      contextLength: serverModel ? null : (listed.find((m) => m.id === name)?.contextLength ?? null),
+      serverModel,
+      loadedModel: serverModel && listed.length === 1 ? (listed[0]?.id ?? null) : null,
       profileId: profile?.id ?? null,
       profileName: profile?.name ?? null,
       profileSource: inForce?.source ?? null,

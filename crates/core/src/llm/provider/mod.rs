@@ -73,6 +73,12 @@ impl ProviderKind {
         )
     }
 
+    /// Whether the server replies with the model it has loaded when a request
+    /// names none (KoboldCpp and llama.cpp serve one model at a time).
+    pub fn serves_loaded_model(self) -> bool {
+        matches!(self, ProviderKind::KoboldCpp | ProviderKind::LlamaCpp)
+    }
+
     /// Whether the provider cannot be used without an API key.
     pub fn requires_key(self) -> bool {
         matches!(

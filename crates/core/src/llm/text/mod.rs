@@ -138,7 +138,7 @@ pub fn build_text_request(
 ) -> Result<HttpRequest, Error> {
     check_text_kind(config)?;
     check_base_url(config)?;
-    if config.kind == ProviderKind::TextCompletions && model.trim().is_empty() {
+    if !config.kind.serves_loaded_model() && model.trim().is_empty() {
         return Err(Error::InvalidInput(format!(
             "no model is chosen for {}",
             config.name

@@ -155,6 +155,7 @@ export const chats = {
   "model.loading": "Model…",
   "model.none": "No model set up",
   "model.noModel": "No model chosen",
+  "model.serverModel": "Model loaded on the server",
   "model.context": "{n} context",
   "model.provider": "Provider",
   "model.defaultProvider": "Default provider ({name})",
