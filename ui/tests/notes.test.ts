@@ -227,6 +227,23 @@ describe("the prompt preview", () => {
     expect(within(drawer).queryByTestId("prompt-wi-key-error")).toBeNull();
   });
 
+  test("world info with no book scanned says so instead of a 0-token budget and empty lists", async () => {
+    const { chats } = await openBells({ provider: true });
+    const original = chats.handle.bind(chats);
+    const none = { activated: [], dropped: [], tokensUsed: 0, budget: 0, recursionLevels: 0, keyErrors: [] };
+    chats.handle = (cmd, a, headers) => {
+      const answer = original(cmd, a, headers);
+      return cmd === "preview_prompt" ? Promise.resolve(answer).then((p) => ({ ...(p as object), worldInfo: none })) : answer;
+    };
+    await fireEvent.click(screen.getByTestId("prompt-preview-open"));
+    const drawer = await screen.findByTestId("prompt-preview");
+    await fireEvent.click(await within(drawer).findByTestId("prompt-tab-world-info"));
+    const line = await within(drawer).findByTestId("prompt-wi-budget");
+    expect(line.dataset["books"]).toBe("none");
+    expect(line.textContent).toBe("No world book is active for this chat: none is linked to its character, and none is global.");
+    expect(drawer.textContent).not.toContain("Matched but left out");
+  });
+
   test("keys whose search failed during the scan are listed when the core reports them", async () => {
     const report = { ...REPORT, keyErrors: [{ uid: 7, key: "/(a+)+$/", kind: "failed", error: "backtracking limit reached" }] };
     const { chats } = await openBells({ provider: true });

@@ -2218,7 +2218,7 @@ export type ScanReport = {
 	dropped: Dropped[],
 	/**  Tokens the activated entries use. */
 	tokensUsed: number,
-	/**  The budget in tokens. */
+	/**  The budget in tokens: at least 1 when a book was scanned, 0 when none was. */
 	budget: number,
 	/**  Recursion levels that ran. */
 	recursionLevels: number,

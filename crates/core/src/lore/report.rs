@@ -243,7 +243,7 @@ pub struct ScanReport {
     pub dropped: Vec<Dropped>,
     /// Tokens the activated entries use.
     pub tokens_used: u32,
-    /// The budget in tokens.
+    /// The budget in tokens: at least 1 when a book was scanned, 0 when none was.
     pub budget: u32,
     /// Recursion levels that ran.
     pub recursion_levels: u32,

@@ -81,6 +81,7 @@ export const prompts = {
   "prompt.unplaced": "Not placed",
   "prompt.unplacedHint": "Outlet entries that fired, but no prompt text pulls them in with {{outlet::Name}}.",
   "prompt.wi.budget": "World info uses {used} of its {budget}-token budget.",
+  "prompt.wi.noBooks": "No world book is active for this chat: none is linked to its character, and none is global.",
   "prompt.wi.fired": "Fired",
   "prompt.wi.dropped": "Matched but left out",
   "prompt.wi.noneFired": "No world-info entry fired for this message.",

@@ -94,6 +94,7 @@ export const prompts: AreaDictionary<typeof english, RussianPlural> = {
   "prompt.unplaced": "Не размещено",
   "prompt.unplacedHint": "Записи-«выходы», которые сработали, но ни один текст промпта не подключает их через {{outlet::Name}}.",
   "prompt.wi.budget": "Книги мира занимают {used} из {budget} токенов своего бюджета.",
+  "prompt.wi.noBooks": "Для этого чата нет активных книг мира: к персонажу не привязана ни одна, и глобальных нет.",
   "prompt.wi.fired": "Сработали",
   "prompt.wi.dropped": "Совпали, но не вошли",
   "prompt.wi.noneFired": "Для этого сообщения не сработала ни одна запись.",
