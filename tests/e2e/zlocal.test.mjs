@@ -124,11 +124,13 @@ describe("a local model through KoboldCpp's own API", () => {
       "the header names the profile",
     );
     // KoboldCpp replies with the model it loaded: the header says so, not "No model chosen".
-    await driver.wait(
-      async () => /Model loaded on the server/.test(await driver.findElement(css('[data-testid="model-picker"]')).getText()),
-      WAIT_MS,
-      "the model picker names the server's loaded model",
-    );
+    let labels = [];
+    await driver
+      .wait(async () => {
+        labels = await driver.executeScript(`return [...document.querySelectorAll('[data-testid="model-picker"]')].map((e) => e.textContent.trim());`);
+        return labels.some((l) => l.includes("Model loaded on the server"));
+      }, WAIT_MS)
+      .catch(() => assert.fail(`the model picker names the server's loaded model, not ${JSON.stringify(labels)}`));
     await screenshot(driver, "local-profile-in-header");
 
     await clickFresh(driver, css('[data-testid="prompt-preview-open"]'));

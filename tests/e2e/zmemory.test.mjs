@@ -277,7 +277,7 @@ describe("a long chat remembers what left the window", () => {
     const budget = await driver.wait(until.elementLocated(By.css('[data-testid="prompt-wi-budget"]')), WAIT_MS, "the World info tab");
     // This character has no book: the tab says so rather than showing a 0-token budget.
     assert.equal(await budget.getAttribute("data-books"), "none");
-    assert.match(await budget.getText(), /No world book is active/);
+    assert.match(await driver.executeScript("return arguments[0].textContent", budget), /No world book is active/);
     const explained = await driver.executeScript(
       `return [...document.querySelectorAll('#prompt-panel [data-testid="prompt-retrieved"]')].map((r) => r.textContent);`,
     );
