@@ -46,6 +46,23 @@ impl<R: Runtime> confab_core::sink::Sink<confab_core::memory::summary::MemoryCha
     }
 }
 
+/// What chats reply with may have changed: windows showing an affected chat read its model again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ChatConnectionsChanged(pub confab_core::connection::ConnectionsChanged);
+
+/// Emits [`ChatConnectionsChanged`] for the commands' notices.
+struct ConnectionsEmitter<R: Runtime>(tauri::AppHandle<R>);
+
+impl<R: Runtime> confab_core::sink::Sink<confab_core::connection::ConnectionsChanged>
+    for ConnectionsEmitter<R>
+{
+    fn send(&self, event: confab_core::connection::ConnectionsChanged) {
+        use tauri_specta::Event as _;
+        // No window listening is fine: a chat opened later reads its model afresh.
+        let _ = ChatConnectionsChanged(event).emit(&self.0);
+    }
+}
+
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
@@ -185,7 +202,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .events(tauri_specta::collect_events![
             LiveSessionsChanged,
-            ChatMemoryChanged
+            ChatMemoryChanged,
+            ChatConnectionsChanged
         ])
 }
 
@@ -280,6 +298,9 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
                 app.handle().clone(),
             )));
             state.set_memory_notices(std::sync::Arc::new(MemoryEmitter(app.handle().clone())));
+            state.set_connection_notices(std::sync::Arc::new(ConnectionsEmitter(
+                app.handle().clone(),
+            )));
             let handle = app.handle().clone();
             state.set_window_opener(std::sync::Arc::new(move |session| {
                 open_chat_window(&handle, session)

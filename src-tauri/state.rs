@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use confab_core::chat::{self, ChatEngine, EngineConfig, LiveSessions, Presence};
+use confab_core::connection::ConnectionsChanged;
 use confab_core::lore::books::CompiledBooks;
 use confab_core::lore::dictionary::CompiledDictionaries;
 use confab_core::memory::summary::MemoryChanged;
@@ -37,6 +38,7 @@ struct Inner {
     http: OnceLock<Result<reqwest::Client, AppError>>,
     notices: OnceLock<Arc<dyn Sink<LiveSessions>>>,
     memory_notices: OnceLock<Arc<dyn Sink<MemoryChanged>>>,
+    connection_notices: OnceLock<Arc<dyn Sink<ConnectionsChanged>>>,
     window_opener: OnceLock<WindowOpener>,
     /// Builds the keys service; the app uses the OS keyring, tests an in-memory store.
     make_keys: fn(Store) -> Keys,
@@ -77,6 +79,7 @@ impl AppState {
                 http: OnceLock::new(),
                 notices: OnceLock::new(),
                 memory_notices: OnceLock::new(),
+                connection_notices: OnceLock::new(),
                 window_opener: OnceLock::new(),
                 make_keys,
             }),
@@ -91,6 +94,21 @@ impl AppState {
     /// Where the engine reports that a chat's memory changed (set once, at setup).
     pub fn set_memory_notices(&self, notices: Arc<dyn Sink<MemoryChanged>>) {
         let _ = self.inner.memory_notices.set(notices);
+    }
+
+    /// Where commands report that what chats reply with may have changed (set once, at setup).
+    pub fn set_connection_notices(&self, notices: Arc<dyn Sink<ConnectionsChanged>>) {
+        let _ = self.inner.connection_notices.set(notices);
+    }
+
+    /// Tells every window that `session_id`'s connection (or, with `None`, any
+    /// chat's) may have changed, so headers in other windows do not go stale.
+    pub fn connections_changed(&self, session_id: Option<&str>) {
+        if let Some(notices) = self.inner.connection_notices.get() {
+            notices.send(ConnectionsChanged {
+                session_id: session_id.map(str::to_owned),
+            });
+        }
     }
 
     /// How chat windows are opened (set once, at setup).

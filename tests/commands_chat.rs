@@ -4,7 +4,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{app_in, chat_with_slow_provider, fixture, invoke, real_config_app};
+use support::{
+    app_set_up_in, chat_with_slow_provider, fixture, invoke, real_config_app, seraphina_chat,
+};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -128,29 +130,9 @@ fn a_reply_streams_through_the_commands_busy_stop_and_all() {
 fn a_chat_opens_in_a_window_of_its_own_once() {
     use tauri::Manager;
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, window) = app_in(&dir.path().join("data"));
-    // The window opener is set in the app's setup, which runs with the event loop.
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let summary = invoke(
-        &window,
-        "import_paths",
-        json!({
-            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
-            "onEvent": "__CHANNEL__:7",
-        }),
-    )
-    .unwrap();
-    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
-    let session = invoke(
-        &window,
-        "open_or_create_session",
-        json!({"characterId": character}),
-    )
-    .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // The window opener is set in the app's setup.
+    let (app, window) = app_set_up_in(&dir.path().join("data"));
+    let (_, session) = seraphina_chat(&window);
 
     invoke(&window, "open_chat_window", json!({"sessionId": session})).unwrap();
     let label = format!("chat-{session}");

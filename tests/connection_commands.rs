@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::json;
-use support::{app_in, fixture, invoke};
+use support::{app_in, app_set_up_in, invoke, seraphina_chat};
 
 #[test]
 fn profiles_pins_and_templates_through_the_commands() {
@@ -45,28 +45,7 @@ fn profiles_pins_and_templates_through_the_commands() {
     .unwrap_err();
     assert_eq!(bad["code"], "invalid_input", "{bad}");
 
-    let summary = invoke(
-        &window,
-        "import_paths",
-        json!({
-            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
-            "onEvent": "__CHANNEL__:7",
-        }),
-    )
-    .unwrap();
-    let character = summary["outcomes"][0]["characterId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let session = invoke(
-        &window,
-        "open_or_create_session",
-        json!({"characterId": character}),
-    )
-    .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (character, session) = seraphina_chat(&window);
     let chosen = invoke(
         &window,
         "use_profile",
@@ -128,4 +107,105 @@ fn profiles_pins_and_templates_through_the_commands() {
     )
     .unwrap();
     assert_eq!(chosen["profileName"], json!(null));
+}
+
+/// Each change to what chats reply with tells every window, so a chat open in
+/// another window does not keep a stale header; a refused change tells none.
+#[test]
+fn changes_to_connections_are_announced_to_every_window() {
+    use std::sync::{Arc, Mutex};
+    use tauri::Listener;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (app, window) = app_set_up_in(&dir.path().join("data"));
+    let heard: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = Arc::clone(&heard);
+    app.listen_any("chat-connections-changed", move |event| {
+        sink.lock()
+            .unwrap()
+            .push(serde_json::from_str(event.payload()).unwrap());
+    });
+    let take = || std::mem::take(&mut *heard.lock().unwrap());
+    let any = json!({"sessionId": null});
+
+    let config = invoke(
+        &window,
+        "new_provider",
+        json!({"kind": "koboldCpp", "name": "KoboldCpp"}),
+    )
+    .unwrap();
+    assert_eq!(
+        take(),
+        Vec::<serde_json::Value>::new(),
+        "a blank form changes nothing"
+    );
+    let provider = invoke(&window, "save_provider", json!({"config": config})).unwrap();
+    let provider_id = provider["config"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(take(), vec![any.clone()]);
+    invoke(
+        &window,
+        "set_default_provider",
+        json!({"providerId": provider_id}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![any.clone()]);
+
+    let profile = invoke(
+        &window,
+        "save_profile",
+        json!({"profile": {"id": "", "name": "Kobold", "providerId": provider_id, "model": null,
+            "instruct": null, "contextTemplate": null, "generation": {}}}),
+    )
+    .unwrap();
+    let profile_id = profile["id"].as_str().unwrap().to_owned();
+    assert_eq!(take(), vec![any.clone()]);
+    let refused = invoke(
+        &window,
+        "save_profile",
+        json!({"profile": {"id": "", "name": "  ", "providerId": provider_id}}),
+    );
+    assert!(refused.is_err());
+    assert_eq!(
+        take(),
+        Vec::<serde_json::Value>::new(),
+        "a refused save tells no one"
+    );
+
+    let (character, session) = seraphina_chat(&window);
+    assert_eq!(
+        take(),
+        Vec::<serde_json::Value>::new(),
+        "importing and opening a chat changes no connection"
+    );
+    let one = json!({"sessionId": session});
+    invoke(
+        &window,
+        "use_profile",
+        json!({"sessionId": session, "profileId": profile_id}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![one.clone()]);
+    invoke(
+        &window,
+        "set_session_model",
+        json!({"sessionId": session, "providerId": null, "model": "other.gguf"}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![one]);
+    invoke(
+        &window,
+        "pin_character",
+        json!({"characterId": character, "pins": {"profileId": profile_id, "instruct": null}}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![any.clone()]);
+    invoke(&window, "delete_profile", json!({"profileId": profile_id})).unwrap();
+    assert_eq!(take(), vec![any.clone()]);
+    invoke(
+        &window,
+        "delete_provider",
+        json!({"providerId": provider_id}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![any]);
 }

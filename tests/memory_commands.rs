@@ -6,31 +6,13 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{fixture, invoke, real_config_app};
+use support::{invoke, real_config_app, seraphina_chat};
 use tauri::test::MockRuntime;
 use tauri::WebviewWindow;
 
 /// A chat with a real card in a fresh library; its id.
 fn chat(window: &WebviewWindow<MockRuntime>) -> String {
-    let summary = invoke(
-        window,
-        "import_paths",
-        json!({
-            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
-            "onEvent": "__CHANNEL__:7",
-        }),
-    )
-    .unwrap();
-    let character = summary["outcomes"][0]["characterId"].as_str().unwrap();
-    invoke(
-        window,
-        "open_or_create_session",
-        json!({"characterId": character}),
-    )
-    .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    seraphina_chat(window).1
 }
 
 fn view(window: &WebviewWindow<MockRuntime>, session: &str) -> Value {

@@ -23,7 +23,9 @@ pub async fn save_profile(
     state: State<'_, AppState>,
     profile: ConnectionProfile,
 ) -> Result<ConnectionProfile, AppError> {
-    Ok(connection::save_profile(state.store().await?, profile).await?)
+    let saved = connection::save_profile(state.store().await?, profile).await?;
+    state.connections_changed(None);
+    Ok(saved)
 }
 
 /// Deletes a profile; chats and characters that used it fall back to their own choice.
@@ -33,7 +35,9 @@ pub async fn delete_profile(
     state: State<'_, AppState>,
     profile_id: String,
 ) -> Result<(), AppError> {
-    Ok(state.store().await?.delete_profile(&profile_id).await?)
+    state.store().await?.delete_profile(&profile_id).await?;
+    state.connections_changed(None);
+    Ok(())
 }
 
 /// A chat takes a profile (`None`: lets it go); returns what the chat now replies with.
@@ -46,6 +50,7 @@ pub async fn use_profile(
 ) -> Result<SessionModel, AppError> {
     let store = state.store().await?;
     connection::use_profile(store, &session_id, profile_id.as_deref()).await?;
+    state.connections_changed(Some(&session_id));
     Ok(providers::session_model(store, &session_id).await?)
 }
 
@@ -67,7 +72,9 @@ pub async fn pin_character(
     character_id: String,
     pins: CharacterPins,
 ) -> Result<CharacterPins, AppError> {
-    Ok(connection::pin_character(state.store().await?, &character_id, pins).await?)
+    let pinned = connection::pin_character(state.store().await?, &character_id, pins).await?;
+    state.connections_changed(None);
+    Ok(pinned)
 }
 
 /// The instruct and context templates: presets and saved ones.

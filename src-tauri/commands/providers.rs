@@ -38,7 +38,9 @@ pub async fn save_provider(
     config: ProviderConfig,
 ) -> Result<Provider, AppError> {
     let store = state.store().await?;
-    Ok(providers::save(store, state.keys().await?, config).await?)
+    let saved = providers::save(store, state.keys().await?, config).await?;
+    state.connections_changed(None);
+    Ok(saved)
 }
 
 /// Deletes a provider and its key.
@@ -49,7 +51,9 @@ pub async fn delete_provider(
     provider_id: String,
 ) -> Result<(), AppError> {
     let store = state.store().await?;
-    Ok(providers::delete(store, state.keys().await?, &provider_id).await?)
+    providers::delete(store, state.keys().await?, &provider_id).await?;
+    state.connections_changed(None);
+    Ok(())
 }
 
 /// Makes a provider the one sessions use unless they chose another.
@@ -59,11 +63,13 @@ pub async fn set_default_provider(
     state: State<'_, AppState>,
     provider_id: String,
 ) -> Result<(), AppError> {
-    Ok(state
+    state
         .store()
         .await?
         .set_default_provider(&provider_id)
-        .await?)
+        .await?;
+    state.connections_changed(None);
+    Ok(())
 }
 
 /// Stores a provider's API key in `storage`; the answer says only where it is kept.
@@ -128,7 +134,10 @@ pub async fn refresh_models(
 ) -> Result<ModelList, AppError> {
     let store = state.store().await?;
     let keys = state.keys().await?;
-    Ok(providers::refresh_models(store, keys, state.http()?, &provider_id).await?)
+    let list = providers::refresh_models(store, keys, state.http()?, &provider_id).await?;
+    // A model's window, or a local server's loaded model, may be known now.
+    state.connections_changed(None);
+    Ok(list)
 }
 
 /// Pins a model on top of the picker, or unpins it.
@@ -171,7 +180,9 @@ pub async fn set_session_model(
     model: Option<String>,
 ) -> Result<SessionModel, AppError> {
     let store = state.store().await?;
-    Ok(providers::set_session_model(store, &session_id, provider_id, model).await?)
+    let chosen = providers::set_session_model(store, &session_id, provider_id, model).await?;
+    state.connections_changed(Some(&session_id));
+    Ok(chosen)
 }
 
 /// Tokens, cost, failures and cancellations over the last `days` days.

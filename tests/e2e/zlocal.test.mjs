@@ -187,4 +187,33 @@ describe("a local model through KoboldCpp's own API", () => {
       "no profile in the header",
     );
   });
+
+  test("a chat open in a second window follows the profile chosen in the first", async () => {
+    const main = await driver.getWindowHandle();
+    const named = (name) => async () =>
+      driver.executeScript(
+        `return [...document.querySelectorAll('[data-testid="profile-current"]')].some((e) => e.textContent.includes(${JSON.stringify(name)}));`,
+      );
+    const item = await driver.wait(until.elementLocated(css(`[data-testid="session-item"][data-title="${CHARACTER}"]`)), WAIT_MS);
+    await item.findElement(css('[data-testid="session-menu"]')).click();
+    await clickFresh(driver, css('[data-testid="session-open-window"]'));
+    await driver.wait(async () => (await driver.getAllWindowHandles()).length === 2, WAIT_MS, "a second window opens");
+    const second = (await driver.getAllWindowHandles()).find((h) => h !== main);
+    await driver.switchTo().window(second);
+    await waitReady(driver);
+    await driver.wait(until.elementLocated(css('[data-testid="conversation"]')), WAIT_MS, "it opens on the chat");
+    assert.equal(await named(PROFILE_NAME)(), false, "no profile yet");
+
+    await driver.switchTo().window(main);
+    await clickFresh(driver, css('[data-testid="profile-picker"]'));
+    await clickFresh(driver, css(`[data-testid="profile-option"][data-name="${PROFILE_NAME}"]`));
+    await driver.wait(named(PROFILE_NAME), WAIT_MS, "the first window takes the profile");
+
+    // The second window is not touched: the backend tells it.
+    await driver.switchTo().window(second);
+    await driver.wait(named(PROFILE_NAME), WAIT_MS, "the second window's header follows");
+    await screenshot(driver, "local-second-window-follows");
+    await driver.close();
+    await driver.switchTo().window(main);
+  });
 });

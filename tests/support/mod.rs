@@ -49,6 +49,45 @@ pub fn app_in(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<
     app_with(AppState::with_data_dir(Ok(dir.to_owned())))
 }
 
+/// The app in `dir` with its setup run: the engine's and the commands'
+/// notices and the window opener are wired there, which the mock runtime
+/// does only when its event loop turns.
+pub fn app_set_up_in(
+    dir: &std::path::Path,
+) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let (mut app, window) = app_in(dir);
+    #[allow(deprecated)] // one turn of the loop is all a test needs
+    app.run_iteration(|_, _| {});
+    (app, window)
+}
+
+/// Seraphina imported from her PNG card and a chat with her: their ids.
+pub fn seraphina_chat(window: &WebviewWindow<MockRuntime>) -> (String, String) {
+    let summary = invoke(
+        window,
+        "import_paths",
+        serde_json::json!({
+            "paths": [fixture("v2_png__st_default_Seraphina_2024.png").display().to_string()],
+            "onEvent": "__CHANNEL__:7",
+        }),
+    )
+    .expect("the card imports");
+    let character = summary["outcomes"][0]["characterId"]
+        .as_str()
+        .expect("a character id")
+        .to_owned();
+    let session = invoke(
+        window,
+        "open_or_create_session",
+        serde_json::json!({"characterId": character}),
+    )
+    .expect("a chat opens")["id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned();
+    (character, session)
+}
+
 pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("crates/core/tests/fixtures/cards")

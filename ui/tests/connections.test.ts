@@ -2,6 +2,7 @@
 // Connections (profiles, the template library), a text-completion
 // provider's templates, and the prompt preview's Text tab.
 
+import { emit } from "@tauri-apps/api/event";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import App from "../src/App.svelte";
@@ -108,6 +109,30 @@ describe("the chat header's profile switch", () => {
     await openPicker();
     await fireEvent.click(row("profile-option", "Listed"));
     await waitFor(() => expect(picker.textContent).toContain("koboldcpp/Llama-3.1-8B"));
+  });
+
+  test("a change made in another window reaches this chat's header", async () => {
+    const s = setup();
+    const session = s.chats.addSession("ann", [{ role: "assistant", content: "Hello, traveller." }], { title: "Trip" });
+    const calls = await start(s, "chats");
+    await openSession("Trip");
+    const picker = screen.getByTestId("model-picker");
+    await waitFor(() => expect(picker.dataset["model"]).toBe("openai/gpt-4o"));
+
+    // Another window chooses KoboldCpp for this chat: the backend says so.
+    s.providers.handle("set_session_model", { sessionId: session.id, providerId: s.kobold.id, model: null });
+    await emit("chat-connections-changed", { sessionId: session.id });
+    await waitFor(() => expect(picker.dataset["model"]).toBe("Mistral-Nemo-12B"));
+
+    // Another chat's change is not this one's: no reading again.
+    const reads = calls.filter((c) => c.cmd === "get_session_model").length;
+    await emit("chat-connections-changed", { sessionId: "another-chat" });
+    expect(calls.filter((c) => c.cmd === "get_session_model").length).toBe(reads);
+
+    // A provider, profile or pin changed anywhere: every chat reads its model again.
+    s.providers.handle("set_session_model", { sessionId: session.id, providerId: null, model: null });
+    await emit("chat-connections-changed", { sessionId: null });
+    await waitFor(() => expect(picker.dataset["model"]).toBe("openai/gpt-4o"));
   });
 
   test("pin the profile to the character: its chats that chose nothing use it; unpin lets it go", async () => {

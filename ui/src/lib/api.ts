@@ -35,6 +35,7 @@ export * from "./api/providers";
 export * from "./api/connections";
 export * from "./api/backups";
 export * from "./api/memory";
+export { untilCleanup } from "./api/listen";
 export * from "./api/onboarding";
 
 /** `Settings.language` null means "follow the OS language". */

@@ -308,6 +308,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	chatConnectionsChanged: makeEvent<ChatConnectionsChanged, ChatConnectionsChanged>("chat-connections-changed"),
 	chatMemoryChanged: makeEvent<ChatMemoryChanged, ChatMemoryChanged>("chat-memory-changed"),
 	liveSessionsChanged: makeEvent<LiveSessionsChanged, LiveSessionsChanged>("live-sessions-changed"),
 };
@@ -722,6 +723,9 @@ export type CharacterSummary = {
 	lastUsedAt: number | null,
 };
 
+/**  What chats reply with may have changed: windows showing an affected chat read its model again. */
+export type ChatConnectionsChanged = ConnectionsChanged;
+
 /**  A format to export a chat in. */
 export type ChatExportFormat = 
 /**  SillyTavern chat JSONL. */
@@ -805,6 +809,16 @@ export type ConnectionProfile = {
 	contextTemplate?: string | null,
 	/**  Samplers set here win over the provider's; unset ones are the provider's. */
 	generation?: GenerationSettings,
+};
+
+/**
+ *  What chats reply with may have changed: a provider, profile or pin was
+ *  saved or deleted (`session_id: None`, any chat), or one chat chose anew.
+ *  Every window showing an affected chat reads its model again.
+ */
+export type ConnectionsChanged = {
+	/**  The one chat that changed, or `None` when any may have. */
+	sessionId: string | null,
 };
 
 /**  One saved version of the primary context. */

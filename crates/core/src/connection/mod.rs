@@ -7,7 +7,9 @@
 mod model;
 mod templates;
 
-pub use model::{CharacterPins, ChoiceSource, ConnectionProfile, InstructChoice};
+pub use model::{
+    CharacterPins, ChoiceSource, ConnectionProfile, ConnectionsChanged, InstructChoice,
+};
 pub use templates::{
     delete_template, export_template, import_templates, template_catalog, TemplateKind,
     TemplateSummary,

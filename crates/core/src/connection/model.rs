@@ -72,3 +72,14 @@ pub enum ChoiceSource {
     /// Nothing chose: Confab's default.
     Default,
 }
+
+/// What chats reply with may have changed: a provider, profile or pin was
+/// saved or deleted (`session_id: None`, any chat), or one chat chose anew.
+/// Every window showing an affected chat reads its model again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsChanged {
+    /// The one chat that changed, or `None` when any may have.
+    pub session_id: Option<String>,
+}

@@ -2,8 +2,9 @@
 // name), what a character is pinned to, and the instruct/context template
 // library.
 
-import { commands } from "../bindings";
+import { commands, events } from "../bindings";
 import { call, type ApiResult } from "./call";
+import { listenSoftly } from "./listen";
 import type {
   CharacterPins,
   ConnectionProfile,
@@ -62,4 +63,19 @@ export function exportTemplate(kind: TemplateKind, name: string): Promise<ApiRes
 /** Deletes a saved template (a preset of its name is used again). */
 export function deleteTemplate(kind: TemplateKind, name: string): Promise<ApiResult<null>> {
   return call(() => commands.deleteTemplate(kind, name));
+}
+
+/**
+ * Calls `handler` when what chats reply with may have changed, in any window:
+ * with the chat's id when one chat chose anew, `null` when any chat may be
+ * affected (a provider, profile or pin saved or deleted). Resolves to a
+ * function that stops listening; fails soft.
+ */
+export function onConnectionsChanged(handler: (sessionId: string | null) => void): Promise<() => void> {
+  return listenSoftly(() =>
+    events.chatConnectionsChanged.listen((event) => {
+      const id = event.payload?.sessionId;
+      handler(typeof id === "string" ? id : null);
+    }),
+  );
 }

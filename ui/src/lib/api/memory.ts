@@ -4,6 +4,7 @@
 
 import { commands, events } from "../bindings";
 import { call, type ApiResult } from "./call";
+import { listenSoftly } from "./listen";
 import type { MemoryHit, MemoryNote, MemorySettings, MemorySummary, MemoryView, ModelChoice } from "../bindings";
 
 export type { MemoryHit, MemoryNote, MemorySettings, MemorySummary, MemoryView, ModelChoice };
@@ -54,20 +55,11 @@ export function searchMemory(sessionId: string, text: string, limit: number): Pr
  * Calls `handler` with the chat whose memory changed (in any window).
  * Resolves to a function that stops listening; fails soft.
  */
-export async function onMemoryChanged(handler: (sessionId: string) => void): Promise<() => void> {
-  try {
-    const unlisten = await events.chatMemoryChanged.listen((event) => {
+export function onMemoryChanged(handler: (sessionId: string) => void): Promise<() => void> {
+  return listenSoftly(() =>
+    events.chatMemoryChanged.listen((event) => {
       const id = event.payload?.sessionId;
       if (typeof id === "string") handler(id);
-    });
-    return () => {
-      try {
-        void Promise.resolve(unlisten()).catch(() => {});
-      } catch {
-        // The window is going away anyway.
-      }
-    };
-  } catch {
-    return () => {};
-  }
+    }),
+  );
 }

@@ -6,6 +6,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWindow } from "@tauri-apps/api/window";
 import { commands, events } from "../bindings";
 import { call, toApiError, type ApiError, type ApiResult, type CommandResult } from "./call";
+import { listenSoftly } from "./listen";
 import type {
   CancelReason,
   LiveSessions,
@@ -146,17 +147,6 @@ export function liveSessions(): Promise<ApiResult<LiveSessions>> {
  * Calls `handler` with the streaming sessions whenever they change (in any
  * window). Resolves to a function that stops listening; fails soft.
  */
-export async function onLiveSessionsChanged(handler: (sessionIds: string[]) => void): Promise<() => void> {
-  try {
-    const unlisten = await events.liveSessionsChanged.listen((event) => handler(event.payload?.sessionIds ?? []));
-    return () => {
-      try {
-        void Promise.resolve(unlisten()).catch(() => {});
-      } catch {
-        // The window is going away anyway.
-      }
-    };
-  } catch {
-    return () => {};
-  }
+export function onLiveSessionsChanged(handler: (sessionIds: string[]) => void): Promise<() => void> {
+  return listenSoftly(() => events.liveSessionsChanged.listen((event) => handler(event.payload?.sessionIds ?? [])));
 }
