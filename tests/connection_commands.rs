@@ -109,6 +109,29 @@ fn profiles_pins_and_templates_through_the_commands() {
     assert_eq!(chosen["profileName"], json!(null));
 }
 
+/// A KoboldCpp stand-in on 127.0.0.1 whose `/v1/models` lists the one model it
+/// has loaded, as KoboldCpp's does; its base URL.
+fn kobold_listing_one_model() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            // A GET without a body: its head comes in one read on loopback.
+            let _ = stream.read(&mut [0u8; 8192]);
+            let body =
+                r#"{"object":"list","data":[{"id":"koboldcpp/Llama-3.1-8B","object":"model"}]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
 /// Each change to what chats reply with tells every window, so a chat open in
 /// another window does not keep a stale header; a refused change tells none.
 #[test]
@@ -128,12 +151,13 @@ fn changes_to_connections_are_announced_to_every_window() {
     let take = || std::mem::take(&mut *heard.lock().unwrap());
     let any = json!({"sessionId": null});
 
-    let config = invoke(
+    let mut config = invoke(
         &window,
         "new_provider",
         json!({"kind": "koboldCpp", "name": "KoboldCpp"}),
     )
     .unwrap();
+    config["baseUrl"] = json!(kobold_listing_one_model());
     assert_eq!(
         take(),
         Vec::<serde_json::Value>::new(),
@@ -191,7 +215,32 @@ fn changes_to_connections_are_announced_to_every_window() {
         json!({"sessionId": session, "providerId": null, "model": "other.gguf"}),
     )
     .unwrap();
+    assert_eq!(take(), vec![one.clone()]);
+    // Back to the server's own model: once listed, every window can name it.
+    invoke(
+        &window,
+        "set_session_model",
+        json!({"sessionId": session, "providerId": null, "model": null}),
+    )
+    .unwrap();
     assert_eq!(take(), vec![one]);
+    invoke(
+        &window,
+        "refresh_models",
+        json!({"providerId": provider_id}),
+    )
+    .unwrap();
+    assert_eq!(take(), vec![any.clone()]);
+    let shown = invoke(&window, "get_session_model", json!({"sessionId": session})).unwrap();
+    assert_eq!(shown["serverModel"], true);
+    assert_eq!(shown["loadedModel"], "koboldcpp/Llama-3.1-8B");
+    let refused = invoke(&window, "refresh_models", json!({"providerId": "nope"}));
+    assert!(refused.is_err());
+    assert_eq!(
+        take(),
+        Vec::<serde_json::Value>::new(),
+        "a failed refresh tells no one"
+    );
     invoke(
         &window,
         "pin_character",
