@@ -171,7 +171,7 @@ export const chats: AreaDictionary<typeof english, RussianPlural> = {
   "model.loading": "Модель…",
   "model.none": "Модель не настроена",
   "model.noModel": "Модель не выбрана",
-  "model.serverModel": "Модель, загруженная на сервере",
+  "model.serverModel": "Модель сервера",
   "model.context": "контекст {n}",
   "model.provider": "Провайдер",
   "model.defaultProvider": "Провайдер по умолчанию ({name})",
