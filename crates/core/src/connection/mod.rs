@@ -63,25 +63,48 @@ pub fn check_name(name: &str, what: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-/// The profile in force for a session, and who chose it: the chat's own
-/// profile; else none when the chat chose a provider or model itself; else
-/// the one its character is pinned to.
+/// What decides a session's connection, each read once: the chat's own
+/// choice of provider and model, its character's pins, and the profile in
+/// force with who chose it.
+#[derive(Debug, Clone)]
+pub struct InForce {
+    /// The chat's own provider and model (`None`s: the defaults).
+    pub own_choice: (Option<String>, Option<String>),
+    /// What the chat's character is pinned to.
+    pub pins: CharacterPins,
+    /// The profile in force and who chose it.
+    pub profile: Option<(ConnectionProfile, ChoiceSource)>,
+}
+
+/// Reads what decides a session's connection. The profile in force is the
+/// chat's own profile; else none when the chat chose a provider or model
+/// itself; else the one its character is pinned to.
+pub async fn in_force(store: &Store, session_id: &str) -> Result<InForce> {
+    let own_profile = store.session_profile(session_id).await?;
+    let own_choice = store.session_model(session_id).await?;
+    let cast = store.session_cast(session_id).await?;
+    let pins = store.character_pins(&cast.character_id).await?;
+    let profile = match (own_profile, &own_choice) {
+        (Some(id), _) => Some((store.profile(&id).await?, ChoiceSource::Chat)),
+        (None, (Some(_), _) | (_, Some(_))) => None,
+        (None, (None, None)) => match &pins.profile_id {
+            Some(id) => Some((store.profile(id).await?, ChoiceSource::Character)),
+            None => None,
+        },
+    };
+    Ok(InForce {
+        own_choice,
+        pins,
+        profile,
+    })
+}
+
+/// The profile in force for a session, and who chose it (see [`in_force`]).
 pub async fn profile_in_force(
     store: &Store,
     session_id: &str,
 ) -> Result<Option<(ConnectionProfile, ChoiceSource)>> {
-    if let Some(id) = store.session_profile(session_id).await? {
-        return Ok(Some((store.profile(&id).await?, ChoiceSource::Chat)));
-    }
-    let (provider, model) = store.session_model(session_id).await?;
-    if provider.is_some() || model.is_some() {
-        return Ok(None);
-    }
-    let cast = store.session_cast(session_id).await?;
-    match store.character_pins(&cast.character_id).await?.profile_id {
-        Some(id) => Ok(Some((store.profile(&id).await?, ChoiceSource::Character))),
-        None => Ok(None),
-    }
+    Ok(in_force(store, session_id).await?.profile)
 }
 
 /// The instruct template in force and who chose it: the character's pin, the
@@ -109,27 +132,20 @@ pub fn instruct_in_force(
 /// The provider's configuration as a reply uses it: the profile in force laid
 /// over it (samplers, instruct and context template), then the character's
 /// instruct pin. Returns it with who chose its instruct template.
-pub async fn apply(
-    store: &Store,
-    session_id: &str,
-    profile_id: Option<&str>,
+pub fn apply(
     mut config: crate::llm::ProviderConfig,
-) -> Result<(crate::llm::ProviderConfig, ChoiceSource)> {
-    let profile = match profile_id {
-        Some(id) => Some(store.profile(id).await?),
-        None => None,
-    };
-    let cast = store.session_cast(session_id).await?;
-    let pins = store.character_pins(&cast.character_id).await?;
-    let (instruct, source) = instruct_in_force(&pins, profile.as_ref(), &config.instruct);
-    if let Some(p) = &profile {
+    profile: Option<&ConnectionProfile>,
+    pins: &CharacterPins,
+) -> (crate::llm::ProviderConfig, ChoiceSource) {
+    let (instruct, source) = instruct_in_force(pins, profile, &config.instruct);
+    if let Some(p) = profile {
         config.generation = overlay(&config.generation, &p.generation);
         if p.context_template.is_some() {
             config.context_template = p.context_template.clone();
         }
     }
     config.instruct = instruct;
-    Ok((config, source))
+    (config, source)
 }
 
 /// `base` with every setting `over` sets laid on top (stop strings as a whole

@@ -360,9 +360,27 @@ pub async fn model_info(
 /// The provider and model in force for a session: its own choice, else the
 /// default provider and that provider's default model.
 pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionModel> {
-    let (chosen_provider_id, chosen_model) = store.session_model(session_id).await?;
-    let profile = crate::connection::profile_in_force(store, session_id).await?;
-    let (provider_id, model_choice) = match &profile {
+    Ok(resolve_session(store, session_id).await?.model)
+}
+
+/// A session's connection, each part read once: what the UI shows of it, the
+/// provider's configuration, and what decides it (profile, pins).
+#[derive(Debug, Clone)]
+pub struct ResolvedSession {
+    /// The provider and model in force, as [`session_model`] answers.
+    pub model: SessionModel,
+    /// The provider's configuration as saved, when one is in force.
+    pub provider: Option<ProviderConfig>,
+    /// The profile in force and the character's pins.
+    pub in_force: crate::connection::InForce,
+}
+
+/// Resolves a session's connection (see [`session_model`]).
+pub async fn resolve_session(store: &Store, session_id: &str) -> Result<ResolvedSession> {
+    let in_force = crate::connection::in_force(store, session_id).await?;
+    let (chosen_provider_id, chosen_model) = in_force.own_choice.clone();
+    let profile = &in_force.profile;
+    let (provider_id, model_choice) = match profile {
         Some((p, _)) => (Some(p.provider_id.clone()), p.model.clone()),
         None => match &chosen_provider_id {
             Some(id) => (Some(id.clone()), chosen_model.clone()),
@@ -403,18 +421,23 @@ pub async fn session_model(store: &Store, session_id: &str) -> Result<SessionMod
         ),
         None => (None, None),
     };
-    Ok(SessionModel {
+    let model = SessionModel {
         chosen_provider_id,
         chosen_model,
         provider_id,
-        provider_name: provider.map(|p| p.name),
+        provider_name: provider.as_ref().map(|p| p.name.clone()),
         model,
         context_length,
         server_model,
         loaded_model,
         profile_id: profile.as_ref().map(|(p, _)| p.id.clone()),
         profile_name: profile.as_ref().map(|(p, _)| p.name.clone()),
-        profile_source: profile.map(|(_, source)| source),
+        profile_source: profile.as_ref().map(|(_, source)| *source),
+    };
+    Ok(ResolvedSession {
+        model,
+        provider,
+        in_force,
     })
 }
 

@@ -33,21 +33,20 @@ impl TurnTarget {
 /// The provider and model a session's next reply goes to, with the
 /// connection profile and pins in force applied to the provider's settings.
 pub async fn turn_target(store: &Store, session_id: &str) -> Result<TurnTarget> {
-    let chosen = crate::providers::session_model(store, session_id).await?;
-    let (config, instruct_source) = match &chosen.provider_id {
-        Some(id) => {
-            let config = store.provider(id).await?;
+    let resolved = crate::providers::resolve_session(store, session_id).await?;
+    let (config, instruct_source) = match resolved.provider {
+        Some(config) => {
+            let profile = resolved.in_force.profile.as_ref().map(|(p, _)| p);
             let (config, source) =
-                crate::connection::apply(store, session_id, chosen.profile_id.as_deref(), config)
-                    .await?;
+                crate::connection::apply(config, profile, &resolved.in_force.pins);
             (Some(config), source)
         }
         None => (None, crate::connection::ChoiceSource::Default),
     };
     Ok(TurnTarget {
         config,
-        model: chosen.model,
-        context_length: chosen.context_length,
+        model: resolved.model.model,
+        context_length: resolved.model.context_length,
         instruct_source,
     })
 }
