@@ -16,50 +16,37 @@ pub use state::AppState;
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
 pub struct LiveSessionsChanged(pub confab_core::chat::LiveSessions);
 
-/// Emits [`LiveSessionsChanged`] for the engine's notices.
-struct LiveSessionsEmitter<R: Runtime>(tauri::AppHandle<R>);
-
-impl<R: Runtime> confab_core::sink::Sink<confab_core::chat::LiveSessions>
-    for LiveSessionsEmitter<R>
-{
-    fn send(&self, event: confab_core::chat::LiveSessions) {
-        use tauri_specta::Event as _;
-        // No window listening is fine: the next one asks for the list.
-        let _ = LiveSessionsChanged(event).emit(&self.0);
-    }
-}
-
 /// A chat's memory changed (a summary written, a passage embedded): its Memory panel reloads.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ChatMemoryChanged(pub confab_core::memory::summary::MemoryChanged);
-
-/// Emits [`ChatMemoryChanged`] for the engine's memory notices.
-struct MemoryEmitter<R: Runtime>(tauri::AppHandle<R>);
-
-impl<R: Runtime> confab_core::sink::Sink<confab_core::memory::summary::MemoryChanged>
-    for MemoryEmitter<R>
-{
-    fn send(&self, event: confab_core::memory::summary::MemoryChanged) {
-        use tauri_specta::Event as _;
-        // No window listening is fine: a panel opened later reads the memory afresh.
-        let _ = ChatMemoryChanged(event).emit(&self.0);
-    }
-}
 
 /// What chats reply with may have changed: windows showing an affected chat read its model again.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ChatConnectionsChanged(pub confab_core::connection::ConnectionsChanged);
 
-/// Emits [`ChatConnectionsChanged`] for the commands' notices.
-struct ConnectionsEmitter<R: Runtime>(tauri::AppHandle<R>);
+/// Emits a core notice to every window as the event `E` wraps it in.
+struct Emitter<R: Runtime, T, E> {
+    app: tauri::AppHandle<R>,
+    wrap: fn(T) -> E,
+}
 
-impl<R: Runtime> confab_core::sink::Sink<confab_core::connection::ConnectionsChanged>
-    for ConnectionsEmitter<R>
+impl<R: Runtime, T, E> Emitter<R, T, E> {
+    fn sink(app: &tauri::AppHandle<R>, wrap: fn(T) -> E) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Emitter {
+            app: app.clone(),
+            wrap,
+        })
+    }
+}
+
+impl<R, T, E> confab_core::sink::Sink<T> for Emitter<R, T, E>
+where
+    R: Runtime,
+    E: tauri_specta::Event + serde::Serialize + Clone,
 {
-    fn send(&self, event: confab_core::connection::ConnectionsChanged) {
-        use tauri_specta::Event as _;
-        // No window listening is fine: a chat opened later reads its model afresh.
-        let _ = ChatConnectionsChanged(event).emit(&self.0);
+    fn send(&self, notice: T) {
+        // No window listening is fine: a window opened later reads afresh.
+        let _ = (self.wrap)(notice).emit(&self.app);
     }
 }
 
@@ -294,13 +281,9 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> t
         })
         .setup(move |app| {
             specta.mount_events(app);
-            state.set_notices(std::sync::Arc::new(LiveSessionsEmitter(
-                app.handle().clone(),
-            )));
-            state.set_memory_notices(std::sync::Arc::new(MemoryEmitter(app.handle().clone())));
-            state.set_connection_notices(std::sync::Arc::new(ConnectionsEmitter(
-                app.handle().clone(),
-            )));
+            state.set_notices(Emitter::sink(app.handle(), LiveSessionsChanged));
+            state.set_memory_notices(Emitter::sink(app.handle(), ChatMemoryChanged));
+            state.set_connection_notices(Emitter::sink(app.handle(), ChatConnectionsChanged));
             let handle = app.handle().clone();
             state.set_window_opener(std::sync::Arc::new(move |session| {
                 open_chat_window(&handle, session)

@@ -99,14 +99,6 @@ pub async fn in_force(store: &Store, session_id: &str) -> Result<InForce> {
     })
 }
 
-/// The profile in force for a session, and who chose it (see [`in_force`]).
-pub async fn profile_in_force(
-    store: &Store,
-    session_id: &str,
-) -> Result<Option<(ConnectionProfile, ChoiceSource)>> {
-    Ok(in_force(store, session_id).await?.profile)
-}
-
 /// The instruct template in force and who chose it: the character's pin, the
 /// profile's, the provider's, else [`InstructChoice::Auto`].
 pub fn instruct_in_force(

@@ -20,6 +20,8 @@ pub struct Request {
     pub path: String,
     /// The head as text, the request line and the blank line included.
     pub head: String,
+    /// The headers as `httparse` read them, names as sent.
+    pub headers: Vec<(String, String)>,
     /// The body (its `Content-Length` bytes; empty without one).
     pub body: Vec<u8>,
 }
@@ -27,10 +29,10 @@ pub struct Request {
 impl Request {
     /// A header's value (the first of its name, in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
-        })
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 
     /// The body as JSON (`Null` when it is not).
@@ -79,6 +81,14 @@ fn parse(buf: &[u8]) -> Parsed {
         method: request.method.unwrap_or_default().to_owned(),
         path: request.path.unwrap_or_default().to_owned(),
         head: String::from_utf8_lossy(&buf[..head_len]).into_owned(),
+        headers: request
+            .headers
+            .iter()
+            .map(|h| {
+                let value = String::from_utf8_lossy(h.value).trim().to_owned();
+                (h.name.to_owned(), value)
+            })
+            .collect(),
         body: buf[head_len..head_len + length].to_vec(),
     })
 }
